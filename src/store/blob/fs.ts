@@ -1,0 +1,213 @@
+// BlobStore on a local (or shared, e.g. NFS/CephFS) directory.
+//
+//   <root>/tmp/<id>                 being written; never visible to readers
+//   <root>/blobs/<id[0:2]>/<id[2:4]>/<id>   durable blobs
+//
+// A blob is written to tmp, fdatasynced, renamed into place and its directory fsynced; only then
+// does the caller commit metadata that points at it. A crash leaves at worst an unreferenced file,
+// which the orphan sweep removes.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { blobId } from '../ids.js';
+import { fsyncDir } from '../meta/durability.js';
+import type { BlobStore, BlobWriter } from './types.js';
+
+/** Pending bytes gathered before one writev; and the most we queue before the writer waits. */
+const WRITE_BATCH = 512 * 1024;
+const MAX_QUEUED = 4 * 1024 * 1024;
+const READ_CHUNK = 512 * 1024;
+
+export interface FsBlobStoreOptions {
+  root: string;
+  fsync: boolean;
+}
+
+export class FsBlobStore implements BlobStore {
+  readonly tmpDir: string;
+  readonly blobDir: string;
+  private readonly knownDirs = new Set<string>();
+
+  private constructor(private readonly opts: FsBlobStoreOptions) {
+    this.tmpDir = path.join(opts.root, 'tmp');
+    this.blobDir = path.join(opts.root, 'blobs');
+  }
+
+  /** Opens the store and clears temporary files left by a previous run of this node. */
+  static async open(opts: FsBlobStoreOptions): Promise<FsBlobStore> {
+    const s = new FsBlobStore(opts);
+    await fs.promises.rm(s.tmpDir, { recursive: true, force: true });
+    await fs.promises.mkdir(s.tmpDir, { recursive: true });
+    await fs.promises.mkdir(s.blobDir, { recursive: true });
+    if (opts.fsync) await fsyncDir(opts.root);
+    return s;
+  }
+
+  pathOf(id: string): string {
+    if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`invalid blob id ${JSON.stringify(id)}`);
+    return path.join(this.blobDir, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  async create(): Promise<BlobWriter> {
+    const id = blobId();
+    const tmp = path.join(this.tmpDir, id);
+    const fh = await fs.promises.open(tmp, 'wx', 0o600);
+    return new FsBlobWriter(this, id, tmp, fh, this.opts.fsync);
+  }
+
+  /** Creates <blobs>/<aa>/<bb> if needed, making new directory entries durable. */
+  async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    const parent = path.dirname(dir);
+    if (parent !== this.blobDir) await this.ensureDir(parent);
+    try {
+      await fs.promises.mkdir(dir);
+      if (this.opts.fsync) await fsyncDir(parent);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    this.knownDirs.add(dir);
+  }
+
+  read(id: string, start?: number, end?: number): Readable {
+    const opts: { start?: number; end?: number; highWaterMark: number } = { highWaterMark: READ_CHUNK };
+    if (start !== undefined) opts.start = start;
+    if (end !== undefined) opts.end = end;
+    return fs.createReadStream(this.pathOf(id), opts);
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await fs.promises.unlink(this.pathOf(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+
+  /**
+   * Removes blob files that no metadata references (left by a crash between the blob's rename and
+   * the metadata commit). Only files older than `minAgeMs` are considered, so that uploads in
+   * flight on this or another node are never touched. Yields to the event loop between
+   * directories.
+   */
+  async sweepOrphans(isKnown: (id: string) => Promise<boolean>, minAgeMs: number, signal?: AbortSignal): Promise<number> {
+    let removed = 0;
+    const cutoff = Date.now() - minAgeMs;
+    const level1 = await fs.promises.readdir(this.blobDir).catch(() => [] as string[]);
+    for (const a of level1) {
+      const level2 = await fs.promises.readdir(path.join(this.blobDir, a)).catch(() => [] as string[]);
+      for (const b of level2) {
+        if (signal?.aborted) return removed;
+        const dir = path.join(this.blobDir, a, b);
+        const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
+        for (const f of files) {
+          if (!/^[0-9a-f]{32}$/.test(f)) continue;
+          const st = await fs.promises.stat(path.join(dir, f)).catch(() => undefined);
+          if (!st || st.mtimeMs > cutoff) continue;
+          if (!(await isKnown(f))) {
+            await this.delete(f);
+            removed++;
+          }
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class FsBlobWriter implements BlobWriter {
+  size = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private inflight: Promise<void> | undefined;
+  private inflightBytes = 0;
+  private failed: Error | undefined;
+  private done = false;
+  private position = 0;
+
+  constructor(
+    private readonly store: FsBlobStore,
+    readonly id: string,
+    private readonly tmpPath: string,
+    private readonly fh: fs.promises.FileHandle,
+    private readonly fsync: boolean,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failed) throw this.failed;
+    if (chunk.length === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.size += chunk.length;
+    if (this.pendingBytes >= WRITE_BATCH && !this.inflight) this.flush();
+    // Backpressure: wait for the disk when too much is queued.
+    while (this.inflight && this.pendingBytes + this.inflightBytes >= MAX_QUEUED) {
+      await this.inflight;
+      if (this.failed) throw this.failed;
+      if (this.pendingBytes >= WRITE_BATCH && !this.inflight) this.flush();
+    }
+  }
+
+  private flush(): void {
+    const bufs = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.inflightBytes = bytes;
+    const pos = this.position;
+    this.position += bytes;
+    this.inflight = writeAll(this.fh, bufs, pos)
+      .catch((e: Error) => {
+        this.failed = e;
+      })
+      .finally(() => {
+        this.inflight = undefined;
+        this.inflightBytes = 0;
+      });
+  }
+
+  async commit(): Promise<void> {
+    if (this.inflight) await this.inflight;
+    if (this.pendingBytes > 0) {
+      this.flush();
+      await this.inflight;
+    }
+    if (this.failed) throw this.failed;
+    if (this.fsync) await this.fh.datasync();
+    await this.fh.close();
+    this.done = true;
+    const dest = this.store.pathOf(this.id);
+    const dir = path.dirname(dest);
+    await this.store.ensureDir(dir);
+    await fs.promises.rename(this.tmpPath, dest);
+    if (this.fsync) await fsyncDir(dir);
+  }
+
+  async abort(): Promise<void> {
+    if (this.inflight) await this.inflight.catch(() => undefined);
+    if (!this.done) {
+      this.done = true;
+      await this.fh.close().catch(() => undefined);
+    }
+    await fs.promises.unlink(this.tmpPath).catch(() => undefined);
+  }
+}
+
+async function writeAll(fh: fs.promises.FileHandle, bufs: Buffer[], position: number): Promise<void> {
+  let pos = position;
+  let list = bufs;
+  while (list.length > 0) {
+    const { bytesWritten } = await fh.writev(list, pos);
+    pos += bytesWritten;
+    // Short write: drop what was written and continue with the rest.
+    let n = bytesWritten;
+    let i = 0;
+    while (i < list.length && n >= list[i]!.length) n -= list[i++]!.length;
+    list = list.slice(i);
+    if (n > 0 && list.length > 0) list[0] = list[0]!.subarray(n);
+  }
+}

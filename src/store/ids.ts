@@ -1,0 +1,34 @@
+// Identifiers minted by the store. None is ever derived from an object key.
+
+import { randomBytes } from 'node:crypto';
+
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * A 32-hex-character id that sorts by creation time (48-bit ms clock, 16-bit counter, 64 random
+ * bits so that several nodes never collide). Used for version ids and upload ids, which S3 lists
+ * in time order.
+ */
+export function timeOrderedId(): string {
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    counter = 0;
+  } else if (++counter > 0xffff) {
+    // More than 65536 ids in one millisecond (or the clock went back): borrow from the future.
+    lastMs++;
+    counter = 0;
+  }
+  return lastMs.toString(16).padStart(12, '0') + counter.toString(16).padStart(4, '0') + randomBytes(8).toString('hex');
+}
+
+/** Random 128-bit id for a blob. */
+export function blobId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Version ids and upload ids we mint are 32 lower-case hex characters. */
+export function isMintedId(s: string): boolean {
+  return /^[0-9a-f]{32}$/.test(s);
+}

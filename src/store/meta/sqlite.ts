@@ -1,0 +1,872 @@
+// SQLite implementation of MetaStore (the embedded default).
+//
+// One connection on the main thread runs every transaction synchronously (they take microseconds);
+// WalBarrier makes each write durable with a shared, off-thread fdatasync before it is
+// acknowledged; a worker thread checkpoints the WAL. Keys are TEXT with the BINARY collation,
+// i.e. compared as UTF-8 bytes.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { S3Error } from '../../s3/errors.js';
+import type { ChecksumAlgorithm } from '../../auth/checksums.js';
+import { timeOrderedId } from '../ids.js';
+import { compareKeys, prefixSuccessor } from '../keys.js';
+import { WalBarrier, fsyncDir } from './durability.js';
+import type {
+  AccessKey,
+  Bucket,
+  BucketConfigKind,
+  ChecksumType,
+  DeleteOptions,
+  DeleteResult,
+  ListedObject,
+  ListObjectsQuery,
+  ListUploadsQuery,
+  ListVersionsQuery,
+  MetaStore,
+  ObjectContent,
+  ObjectPart,
+  ObjectVersion,
+  PutResult,
+  Upload,
+  UploadPart,
+  User,
+  VersioningState,
+  WriteConditions,
+} from './types.js';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS access_keys (
+  access_key_id TEXT PRIMARY KEY,
+  secret TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS buckets (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  owner TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  versioning TEXT NOT NULL DEFAULT 'Unversioned',
+  object_lock INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS bucket_configs (
+  bucket_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (bucket_id, kind)
+) WITHOUT ROWID;
+-- Every version of every object. The row id orders versions of a key (newest = highest).
+CREATE TABLE IF NOT EXISTS objects (
+  id INTEGER PRIMARY KEY,
+  bucket_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  is_latest INTEGER NOT NULL,
+  delete_marker INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  storage_class TEXT NOT NULL,
+  checksum_alg TEXT,
+  checksum_type TEXT,
+  meta TEXT,
+  inline BLOB,
+  blob_id TEXT,
+  parts_count INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects (bucket_id, key, version_id);
+CREATE INDEX IF NOT EXISTS objects_history ON objects (bucket_id, key, id DESC);
+-- The listing index: exactly the current, visible objects.
+CREATE INDEX IF NOT EXISTS objects_current ON objects (bucket_id, key) WHERE is_latest = 1 AND delete_marker = 0;
+CREATE TABLE IF NOT EXISTS object_parts (
+  object_id INTEGER NOT NULL,
+  part_number INTEGER NOT NULL,
+  part_offset INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  checksum TEXT,
+  blob_id TEXT NOT NULL,
+  PRIMARY KEY (object_id, part_number)
+) WITHOUT ROWID;
+-- Reference counts of blob files; rows at zero are garbage awaiting deletion from the BlobStore.
+CREATE TABLE IF NOT EXISTS blobs (
+  id TEXT PRIMARY KEY,
+  refs INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blobs_garbage ON blobs (id) WHERE refs <= 0;
+CREATE TABLE IF NOT EXISTS uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  initiated INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  meta TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket_id, key, upload_id);
+CREATE TABLE IF NOT EXISTS upload_parts (
+  upload_id TEXT NOT NULL,
+  part_number INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  checksum TEXT,
+  last_modified INTEGER NOT NULL,
+  blob_id TEXT NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+`;
+
+interface ObjectRow {
+  id: number;
+  bucket_id: number;
+  key: string;
+  version_id: string;
+  is_latest: number;
+  delete_marker: number;
+  size: number;
+  etag: string;
+  last_modified: number;
+  owner: string;
+  storage_class: string;
+  checksum_alg: string | null;
+  checksum_type: string | null;
+  meta: string | null;
+  inline: Buffer | null;
+  blob_id: string | null;
+  parts_count: number | null;
+}
+
+/** The JSON `meta` column of an object row. */
+interface ObjectMetaJson {
+  h?: Record<string, string>;
+  m?: Record<string, string>;
+  c?: string;
+  t?: [string, string][];
+  r?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: number };
+  l?: boolean;
+  a?: string;
+}
+
+interface UploadMetaJson {
+  sc: string;
+  h: Record<string, string>;
+  m: Record<string, string>;
+  ca?: ChecksumAlgorithm;
+  ct?: ChecksumType;
+  t?: [string, string][];
+  r?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: number };
+  l?: boolean;
+  a?: string;
+}
+
+interface ListedRow {
+  key: string;
+  version_id: string;
+  is_latest: number;
+  delete_marker: number;
+  size: number;
+  etag: string;
+  last_modified: number;
+  owner: string;
+  storage_class: string;
+  checksum_alg: string | null;
+  checksum_type: string | null;
+}
+
+interface BucketRow {
+  id: number;
+  name: string;
+  owner: string;
+  created_at: number;
+  region: string;
+  versioning: string;
+  object_lock: number;
+}
+
+/**
+ * SQL bounds on `key` for "keys with this prefix, from `start` on": the lower bound is the greater
+ * of the prefix (inclusive) and start; the upper bound is the prefix's successor.
+ */
+function keyRange(prefix: string, start: string | undefined, startInclusive: boolean): { sql: string; args: string[] } {
+  let sql = '';
+  const args: string[] = [];
+  let lower = prefix;
+  let inclusive = true;
+  if (start !== undefined && compareKeys(start, prefix) >= 0) {
+    lower = start;
+    inclusive = startInclusive;
+  }
+  if (lower !== '' || !inclusive) {
+    sql += inclusive ? ' AND key >= ?' : ' AND key > ?';
+    args.push(lower);
+  }
+  const upper = prefix ? prefixSuccessor(prefix) : undefined;
+  if (upper !== undefined) {
+    sql += ' AND key < ?';
+    args.push(upper);
+  }
+  return { sql, args };
+}
+
+const LISTED_COLUMNS = 'key, version_id, is_latest, delete_marker, size, etag, last_modified, owner, storage_class, checksum_alg, checksum_type';
+
+function toBucket(r: BucketRow): Bucket {
+  return {
+    id: r.id,
+    name: r.name,
+    owner: r.owner,
+    createdAt: r.created_at,
+    region: r.region,
+    versioning: r.versioning as VersioningState,
+    objectLock: r.object_lock === 1,
+  };
+}
+
+function toListed(r: ListedRow): ListedObject {
+  const o: ListedObject = {
+    key: r.key,
+    versionId: r.version_id,
+    isLatest: r.is_latest === 1,
+    deleteMarker: r.delete_marker === 1,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    owner: r.owner,
+    storageClass: r.storage_class,
+  };
+  if (r.checksum_alg) o.checksumAlgorithm = r.checksum_alg as ChecksumAlgorithm;
+  if (r.checksum_type) o.checksumType = r.checksum_type as ChecksumType;
+  return o;
+}
+
+function toVersion(r: ObjectRow): ObjectVersion {
+  const m: ObjectMetaJson = r.meta ? (JSON.parse(r.meta) as ObjectMetaJson) : {};
+  const v: ObjectVersion = {
+    rowId: r.id,
+    bucketId: r.bucket_id,
+    key: r.key,
+    versionId: r.version_id,
+    isLatest: r.is_latest === 1,
+    deleteMarker: r.delete_marker === 1,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    owner: r.owner,
+    storageClass: r.storage_class,
+    headers: m.h ?? {},
+    userMeta: m.m ?? {},
+  };
+  if (r.checksum_alg && m.c !== undefined) {
+    v.checksum = { algorithm: r.checksum_alg as ChecksumAlgorithm, value: m.c, type: (r.checksum_type ?? 'FULL_OBJECT') as ChecksumType };
+  }
+  if (m.t) v.tags = m.t;
+  if (m.r) v.retention = m.r;
+  if (m.l !== undefined) v.legalHold = m.l;
+  if (m.a !== undefined) v.acl = m.a;
+  if (r.inline) v.inline = r.inline;
+  if (r.blob_id) v.blobId = r.blob_id;
+  if (r.parts_count) v.partsCount = r.parts_count;
+  return v;
+}
+
+function metaJson(c: Pick<ObjectContent, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl'>): string | null {
+  const m: ObjectMetaJson = {};
+  if (Object.keys(c.headers).length) m.h = c.headers;
+  if (Object.keys(c.userMeta).length) m.m = c.userMeta;
+  if (c.checksum) m.c = c.checksum.value;
+  if (c.tags && c.tags.length) m.t = c.tags;
+  if (c.retention) m.r = c.retention;
+  if (c.legalHold !== undefined) m.l = c.legalHold;
+  if (c.acl !== undefined) m.a = c.acl;
+  return Object.keys(m).length ? JSON.stringify(m) : null;
+}
+
+function toUpload(r: { upload_id: string; bucket_id: number; key: string; initiated: number; owner: string; meta: string }): Upload {
+  const m = JSON.parse(r.meta) as UploadMetaJson;
+  const u: Upload = {
+    uploadId: r.upload_id,
+    bucketId: r.bucket_id,
+    key: r.key,
+    initiated: r.initiated,
+    owner: r.owner,
+    storageClass: m.sc,
+    headers: m.h,
+    userMeta: m.m,
+  };
+  if (m.ca) u.checksumAlgorithm = m.ca;
+  if (m.ct) u.checksumType = m.ct;
+  if (m.t) u.tags = m.t;
+  if (m.r) u.retention = m.r;
+  if (m.l !== undefined) u.legalHold = m.l;
+  if (m.a !== undefined) u.acl = m.a;
+  return u;
+}
+
+export interface SqliteOptions {
+  /** Directory holding meta.db (and its WAL). */
+  dir: string;
+  /** fsync before acknowledging writes. */
+  fsync: boolean;
+  /** Called (after commit) when a transaction released blobs that are now garbage. */
+  onGarbage?: () => void;
+  /** Checkpoint interval of the background checkpointer (ms). */
+  checkpointIntervalMs?: number;
+}
+
+export class SqliteMetaStore implements MetaStore {
+  private readonly db: Database.Database;
+  private readonly barrier: WalBarrier | undefined;
+  private readonly checkpointer: Worker;
+  private garbageReleased = false;
+  private closed = false;
+  private readonly stmt: ReturnType<SqliteMetaStore['prepare']>;
+
+  static async open(opts: SqliteOptions): Promise<SqliteMetaStore> {
+    await fs.promises.mkdir(opts.dir, { recursive: true });
+    const store = new SqliteMetaStore(opts);
+    // Make the database and WAL files' directory entries durable.
+    if (opts.fsync) await fsyncDir(opts.dir);
+    return store;
+  }
+
+  private constructor(private readonly opts: SqliteOptions) {
+    const file = path.join(opts.dir, 'meta.db');
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.fsync ? 'NORMAL' : 'OFF'}`);
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('temp_store = MEMORY');
+    const version = this.migrate();
+    if (version !== SCHEMA_VERSION) throw new Error(`metadata schema version ${version} is not supported by this Trove (expects ${SCHEMA_VERSION})`);
+    this.stmt = this.prepare();
+    this.barrier = opts.fsync ? new WalBarrier(file + '-wal') : undefined;
+    this.checkpointer = new Worker(new URL('./checkpointer.js', import.meta.url), {
+      workerData: { path: file, fsync: opts.fsync, intervalMs: opts.checkpointIntervalMs ?? 1000 },
+    });
+    this.checkpointer.unref();
+  }
+
+  private migrate(): number {
+    this.db.exec(SCHEMA);
+    const row = this.db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
+    if (!row) {
+      this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+      return SCHEMA_VERSION;
+    }
+    return Number(row.v);
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      getSetting: db.prepare('SELECT v FROM meta WHERE k = ?'),
+      putSetting: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
+      getAccessKey: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
+      getUser: db.prepare('SELECT * FROM users WHERE id = ?'),
+      putUser: db.prepare('INSERT INTO users (id, display_name, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name'),
+      putAccessKey: db.prepare('INSERT INTO access_keys (access_key_id, secret, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(access_key_id) DO UPDATE SET secret = excluded.secret, user_id = excluded.user_id'),
+      getBucket: db.prepare('SELECT * FROM buckets WHERE name = ?'),
+      getBucketById: db.prepare('SELECT * FROM buckets WHERE id = ?'),
+      insertBucket: db.prepare('INSERT INTO buckets (name, owner, created_at, region, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?)'),
+      deleteBucket: db.prepare('DELETE FROM buckets WHERE id = ?'),
+      deleteBucketConfigs: db.prepare('DELETE FROM bucket_configs WHERE bucket_id = ?'),
+      anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1'),
+      uploadsOf: db.prepare('SELECT upload_id FROM uploads WHERE bucket_id = ?'),
+      setVersioning: db.prepare('UPDATE buckets SET versioning = ? WHERE id = ?'),
+      getConfig: db.prepare('SELECT value FROM bucket_configs WHERE bucket_id = ? AND kind = ?'),
+      putConfig: db.prepare('INSERT INTO bucket_configs (bucket_id, kind, value) VALUES (?, ?, ?) ON CONFLICT(bucket_id, kind) DO UPDATE SET value = excluded.value'),
+      deleteConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket_id = ? AND kind = ?'),
+      latest: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? AND is_latest = 1'),
+      version: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? AND version_id = ?'),
+      newestOther: db.prepare('SELECT id FROM objects WHERE bucket_id = ? AND key = ? ORDER BY id DESC LIMIT 1'),
+      setLatest: db.prepare('UPDATE objects SET is_latest = ? WHERE id = ?'),
+      insertObject: db.prepare(`INSERT INTO objects (bucket_id, key, version_id, is_latest, delete_marker, size, etag, last_modified, owner,
+        storage_class, checksum_alg, checksum_type, meta, inline, blob_id, parts_count) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      deleteObjectRow: db.prepare('DELETE FROM objects WHERE id = ?'),
+      updateMeta: db.prepare('UPDATE objects SET meta = ? WHERE id = ?'),
+      insertPart: db.prepare('INSERT INTO object_parts (object_id, part_number, part_offset, size, etag, checksum, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      partsOf: db.prepare('SELECT * FROM object_parts WHERE object_id = ? AND part_number >= ? ORDER BY part_number LIMIT ?'),
+      partBlobs: db.prepare('SELECT blob_id FROM object_parts WHERE object_id = ?'),
+      deleteParts: db.prepare('DELETE FROM object_parts WHERE object_id = ?'),
+      addRef: db.prepare('INSERT INTO blobs (id, refs) VALUES (?, 1) ON CONFLICT(id) DO UPDATE SET refs = refs + 1 WHERE refs > 0'),
+      release: db.prepare('UPDATE blobs SET refs = refs - 1 WHERE id = ?'),
+      garbage: db.prepare('SELECT id FROM blobs WHERE refs <= 0 LIMIT ?'),
+      forgetBlob: db.prepare('DELETE FROM blobs WHERE id = ? AND refs <= 0'),
+      hasBlob: db.prepare('SELECT 1 FROM blobs WHERE id = ?'),
+      insertUpload: db.prepare('INSERT INTO uploads (upload_id, bucket_id, key, initiated, owner, meta) VALUES (?, ?, ?, ?, ?, ?)'),
+      getUpload: db.prepare('SELECT * FROM uploads WHERE upload_id = ? AND bucket_id = ?'),
+      deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
+      getPart: db.prepare('SELECT blob_id FROM upload_parts WHERE upload_id = ? AND part_number = ?'),
+      putPart: db.prepare(`INSERT INTO upload_parts (upload_id, part_number, size, etag, checksum, last_modified, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, checksum = excluded.checksum,
+        last_modified = excluded.last_modified, blob_id = excluded.blob_id`),
+      listParts: db.prepare('SELECT * FROM upload_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
+      uploadPartBlobs: db.prepare('SELECT blob_id FROM upload_parts WHERE upload_id = ?'),
+      deleteUploadParts: db.prepare('DELETE FROM upload_parts WHERE upload_id = ?'),
+    };
+  }
+
+  /** Runs a write transaction, then waits until it is durable. */
+  private async write<T>(fn: () => T): Promise<T> {
+    if (this.closed) throw new Error('metadata store is closed');
+    const result = this.db.transaction(fn).immediate();
+    if (this.barrier) await this.barrier.sync();
+    if (this.garbageReleased) {
+      this.garbageReleased = false;
+      this.opts.onGarbage?.();
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      this.checkpointer.once('message', done);
+      this.checkpointer.once('exit', done);
+      this.checkpointer.postMessage({ type: 'stop' });
+      setTimeout(done, 5000).unref();
+    });
+    await this.checkpointer.terminate();
+    this.barrier?.close();
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------- settings, users and keys
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const r = this.stmt.getSetting.get('setting:' + name) as { v: string } | undefined;
+    return r?.v;
+  }
+
+  async putSetting(name: string, value: string): Promise<void> {
+    await this.write(() => this.stmt.putSetting.run('setting:' + name, value));
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
+    const r = this.stmt.getAccessKey.get(accessKeyId) as { access_key_id: string; secret: string; user_id: string; created_at: number } | undefined;
+    return r && { accessKeyId: r.access_key_id, secretAccessKey: r.secret, userId: r.user_id, createdAt: r.created_at };
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const r = this.stmt.getUser.get(id) as { id: string; display_name: string; created_at: number } | undefined;
+    return r && { id: r.id, displayName: r.display_name, createdAt: r.created_at };
+  }
+
+  async putUser(u: User): Promise<void> {
+    await this.write(() => this.stmt.putUser.run(u.id, u.displayName, u.createdAt));
+  }
+
+  async putAccessKey(k: AccessKey): Promise<void> {
+    await this.write(() => this.stmt.putAccessKey.run(k.accessKeyId, k.secretAccessKey, k.userId, k.createdAt));
+  }
+
+  async listUsers(): Promise<User[]> {
+    const rows = this.db.prepare('SELECT * FROM users ORDER BY id').all() as { id: string; display_name: string; created_at: number }[];
+    return rows.map((r) => ({ id: r.id, displayName: r.display_name, createdAt: r.created_at }));
+  }
+
+  // ---------------------------------------------------------------- buckets
+
+  async createBucket(b: Omit<Bucket, 'id'>): Promise<Bucket> {
+    return this.write(() => {
+      const existing = this.stmt.getBucket.get(b.name) as BucketRow | undefined;
+      if (existing) {
+        throw new S3Error(existing.owner === b.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { BucketName: b.name });
+      }
+      const info = this.stmt.insertBucket.run(b.name, b.owner, b.createdAt, b.region, b.versioning, b.objectLock ? 1 : 0);
+      return { ...b, id: Number(info.lastInsertRowid) };
+    });
+  }
+
+  async getBucket(name: string): Promise<Bucket | undefined> {
+    const r = this.stmt.getBucket.get(name) as BucketRow | undefined;
+    return r && toBucket(r);
+  }
+
+  async listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (owner !== undefined) {
+      where.push('owner = ?');
+      args.push(owner);
+    }
+    const prefix = opts.prefix ?? '';
+    if (prefix) {
+      where.push('name >= ?');
+      args.push(prefix);
+      const end = prefixSuccessor(prefix);
+      if (end !== undefined) {
+        where.push('name < ?');
+        args.push(end);
+      }
+    }
+    if (opts.after !== undefined) {
+      where.push('name > ?');
+      args.push(opts.after);
+    }
+    args.push(opts.limit);
+    const sql = `SELECT * FROM buckets ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY name LIMIT ?`;
+    return (this.db.prepare(sql).all(...args) as BucketRow[]).map(toBucket);
+  }
+
+  async deleteBucket(bucketId: number): Promise<void> {
+    await this.write(() => {
+      const b = this.stmt.getBucketById.get(bucketId) as BucketRow | undefined;
+      if (!b) throw new S3Error('NoSuchBucket');
+      if (this.stmt.anyObject.get(bucketId)) throw new S3Error('BucketNotEmpty', undefined, { BucketName: b.name });
+      // Incomplete multipart uploads do not keep a bucket alive (as in S3): they are aborted.
+      for (const u of this.stmt.uploadsOf.all(bucketId) as { upload_id: string }[]) this.dropUpload(u.upload_id);
+      this.stmt.deleteBucketConfigs.run(bucketId);
+      this.stmt.deleteBucket.run(bucketId);
+    });
+  }
+
+  async setVersioning(bucketId: number, state: VersioningState): Promise<void> {
+    await this.write(() => {
+      if (this.stmt.setVersioning.run(state, bucketId).changes === 0) throw new S3Error('NoSuchBucket');
+    });
+  }
+
+  async getBucketConfig(bucketId: number, kind: BucketConfigKind): Promise<string | undefined> {
+    const r = this.stmt.getConfig.get(bucketId, kind) as { value: string } | undefined;
+    return r?.value;
+  }
+
+  async putBucketConfig(bucketId: number, kind: BucketConfigKind, value: string | undefined): Promise<void> {
+    await this.write(() => {
+      if (value === undefined) this.stmt.deleteConfig.run(bucketId, kind);
+      else this.stmt.putConfig.run(bucketId, kind, value);
+    });
+  }
+
+  // ---------------------------------------------------------------- objects
+
+  async getObject(bucketId: number, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+    const r = (versionId === undefined ? this.stmt.latest.get(bucketId, key) : this.stmt.version.get(bucketId, key, versionId)) as ObjectRow | undefined;
+    return r && toVersion(r);
+  }
+
+  async getObjectParts(rowId: number, fromPart = 1, limit = 10000): Promise<ObjectPart[]> {
+    const rows = this.stmt.partsOf.all(rowId, fromPart, limit) as { part_number: number; part_offset: number; size: number; etag: string; checksum: string | null; blob_id: string }[];
+    return rows.map((r) => {
+      const p: ObjectPart = { partNumber: r.part_number, offset: r.part_offset, size: r.size, etag: r.etag, blobId: r.blob_id };
+      if (r.checksum !== null) p.checksum = r.checksum;
+      return p;
+    });
+  }
+
+  private bucketState(bucketId: number): BucketRow {
+    const b = this.stmt.getBucketById.get(bucketId) as BucketRow | undefined;
+    if (!b) throw new S3Error('NoSuchBucket');
+    return b;
+  }
+
+  private checkConditions(latest: ObjectRow | undefined, c: WriteConditions | undefined, key: string): void {
+    if (!c) return;
+    const exists = latest !== undefined && latest.delete_marker === 0;
+    if (c.ifNoneMatch !== undefined) {
+      if (exists && (c.ifNoneMatch === '*' || c.ifNoneMatch === latest.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    }
+    if (c.ifMatch !== undefined) {
+      if (!exists) throw new S3Error('NoSuchKey', undefined, { Key: key });
+      if (c.ifMatch !== '*' && c.ifMatch !== latest.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    }
+  }
+
+  /** Takes a reference on a blob; fails if the blob has already been released (a racing delete). */
+  private addRef(blobId: string): void {
+    if (this.stmt.addRef.run(blobId).changes === 0) throw new S3Error('NoSuchKey', 'The source object was deleted while it was being copied.');
+  }
+
+  private release(blobId: string): void {
+    this.stmt.release.run(blobId);
+    this.garbageReleased = true;
+  }
+
+  /** Deletes a version row and drops its references to blobs. */
+  private removeRow(r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count'>): void {
+    if (r.blob_id) this.release(r.blob_id);
+    if (r.parts_count) {
+      for (const p of this.stmt.partBlobs.all(r.id) as { blob_id: string }[]) this.release(p.blob_id);
+      this.stmt.deleteParts.run(r.id);
+    }
+    this.stmt.deleteObjectRow.run(r.id);
+  }
+
+  private insertRow(bucketId: number, key: string, versionId: string, deleteMarker: boolean, c: ObjectContent): number {
+    const info = this.stmt.insertObject.run(
+      bucketId,
+      key,
+      versionId,
+      deleteMarker ? 1 : 0,
+      c.size,
+      c.etag,
+      c.lastModified,
+      c.owner,
+      c.storageClass,
+      c.checksum?.algorithm ?? null,
+      c.checksum?.type ?? null,
+      metaJson(c),
+      c.inline ?? null,
+      c.blobId ?? null,
+      c.parts?.length ?? null,
+    );
+    const id = Number(info.lastInsertRowid);
+    if (c.blobId) this.addRef(c.blobId);
+    if (c.parts) {
+      for (const p of c.parts) {
+        this.stmt.insertPart.run(id, p.partNumber, p.offset, p.size, p.etag, p.checksum ?? null, p.blobId);
+        this.addRef(p.blobId);
+      }
+    }
+    return id;
+  }
+
+  /**
+   * The heart of every write: places a new version (or delete marker) for `key` according to the
+   * bucket's versioning state. Must run inside a transaction.
+   */
+  private placeVersion(bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): PutResult {
+    let versionId: string;
+    if (bucket.versioning === 'Enabled') {
+      versionId = timeOrderedId();
+    } else {
+      versionId = 'null';
+      // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it.
+      const existingNull = this.stmt.version.get(bucket.id, key, 'null') as ObjectRow | undefined;
+      if (existingNull) this.removeRow(existingNull);
+    }
+    // (A no-op when the latest was the null version just removed.)
+    if (latest) this.stmt.setLatest.run(0, latest.id);
+    this.insertRow(bucket.id, key, versionId, deleteMarker, content);
+    const res: PutResult = { versionId };
+    if (latest) res.previous = { versionId: latest.version_id, deleteMarker: latest.delete_marker === 1 };
+    return res;
+  }
+
+  async putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
+    return this.write(() => {
+      const bucket = this.bucketState(bucketId);
+      const latest = this.stmt.latest.get(bucketId, key) as ObjectRow | undefined;
+      this.checkConditions(latest, conditions, key);
+      return this.placeVersion(bucket, key, content, false, latest);
+    });
+  }
+
+  private checkRetention(r: ObjectRow, opts: DeleteOptions): void {
+    if (!r.meta) return;
+    const m = JSON.parse(r.meta) as ObjectMetaJson;
+    if (m.l) throw new S3Error('AccessDenied', 'Access Denied because object protected by object lock.');
+    if (m.r && m.r.until > opts.now) {
+      if (m.r.mode === 'COMPLIANCE' || !opts.bypassGovernance) {
+        throw new S3Error('AccessDenied', 'Access Denied because object protected by object lock.');
+      }
+    }
+  }
+
+  async deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
+    return this.write((): DeleteResult => {
+      const bucket = this.bucketState(bucketId);
+      const latest = this.stmt.latest.get(bucketId, key) as ObjectRow | undefined;
+      this.checkConditions(latest, opts.conditions, key);
+      if (opts.versionId !== undefined) {
+        const row = this.stmt.version.get(bucketId, key, opts.versionId) as ObjectRow | undefined;
+        if (!row) return { versionId: opts.versionId, deleteMarker: false };
+        this.checkRetention(row, opts);
+        this.removeRow(row);
+        if (row.is_latest === 1) {
+          const next = this.stmt.newestOther.get(bucketId, key) as { id: number } | undefined;
+          if (next) this.stmt.setLatest.run(1, next.id);
+        }
+        return { versionId: row.version_id, deleteMarker: row.delete_marker === 1 };
+      }
+      if (bucket.versioning === 'Unversioned') {
+        if (!latest) return { deleteMarker: false };
+        this.removeRow(latest);
+        return { deleteMarker: false };
+      }
+      const marker: ObjectContent = {
+        size: 0,
+        etag: '',
+        lastModified: opts.now,
+        owner: bucket.owner,
+        storageClass: '',
+        headers: {},
+        userMeta: {},
+      };
+      const res = this.placeVersion(bucket, key, marker, true, latest);
+      return { versionId: res.versionId, deleteMarker: true };
+    });
+  }
+
+  async updateObject(bucketId: number, key: string, versionId: string | undefined, patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>): Promise<ObjectVersion> {
+    return this.write(() => {
+      const row = (versionId === undefined ? this.stmt.latest.get(bucketId, key) : this.stmt.version.get(bucketId, key, versionId)) as ObjectRow | undefined;
+      if (!row || (versionId === undefined && row.delete_marker === 1)) {
+        throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: key }) : new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+      }
+      if (row.delete_marker === 1) throw new S3Error('MethodNotAllowed', undefined, {}, { 'x-amz-delete-marker': 'true', allow: 'DELETE' });
+      const v = toVersion(row);
+      if ('tags' in patch) v.tags = patch.tags;
+      if ('retention' in patch) v.retention = patch.retention;
+      if ('legalHold' in patch) v.legalHold = patch.legalHold;
+      if ('acl' in patch) v.acl = patch.acl;
+      this.stmt.updateMeta.run(metaJson(v), row.id);
+      return v;
+    });
+  }
+
+  async listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
+    const w = keyRange(q.prefix, q.start, q.startInclusive === true);
+    const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND is_latest = 1 AND delete_marker = 0${w.sql} ORDER BY key LIMIT ?`;
+    return (this.cached(sql).all(bucketId, ...w.args, q.limit) as ListedRow[]).map(toListed);
+  }
+
+  private readonly stmtCache = new Map<string, Database.Statement>();
+  private cached(sql: string): Database.Statement {
+    let s = this.stmtCache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmtCache.set(sql, s);
+    }
+    return s;
+  }
+
+  async listVersions(bucketId: number, q: ListVersionsQuery): Promise<ListedObject[]> {
+    const out: ListedObject[] = [];
+    const startKey = q.startKey;
+    // First the rest of the marker key: its versions older than the version-id marker.
+    if (q.keyMarker !== undefined && q.versionIdMarker !== undefined && q.keyMarker.startsWith(q.prefix) && (startKey === undefined || compareKeys(startKey, q.keyMarker) <= 0)) {
+      const m = this.stmt.version.get(bucketId, q.keyMarker, q.versionIdMarker) as ObjectRow | undefined;
+      if (m) {
+        const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ? AND id < ? ORDER BY id DESC LIMIT ?`;
+        for (const r of this.cached(sql).all(bucketId, q.keyMarker, m.id, q.limit) as ListedRow[]) out.push(toListed(r));
+      }
+    }
+    if (out.length >= q.limit) return out;
+    // Then whole keys after the marker key (or from startKey).
+    let w = keyRange(q.prefix, startKey, true);
+    if (q.keyMarker !== undefined && (startKey === undefined || compareKeys(q.keyMarker, startKey) >= 0)) w = keyRange(q.prefix, q.keyMarker, false);
+    const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ?${w.sql} ORDER BY key, id DESC LIMIT ?`;
+    for (const r of this.cached(sql).all(bucketId, ...w.args, q.limit - out.length) as ListedRow[]) out.push(toListed(r));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- multipart uploads
+
+  async createUpload(u: Upload): Promise<void> {
+    const m: UploadMetaJson = { sc: u.storageClass, h: u.headers, m: u.userMeta };
+    if (u.checksumAlgorithm) m.ca = u.checksumAlgorithm;
+    if (u.checksumType) m.ct = u.checksumType;
+    if (u.tags) m.t = u.tags;
+    if (u.retention) m.r = u.retention;
+    if (u.legalHold !== undefined) m.l = u.legalHold;
+    if (u.acl !== undefined) m.a = u.acl;
+    await this.write(() => {
+      this.bucketState(u.bucketId);
+      this.stmt.insertUpload.run(u.uploadId, u.bucketId, u.key, u.initiated, u.owner, JSON.stringify(m));
+    });
+  }
+
+  async getUpload(bucketId: number, uploadId: string): Promise<Upload | undefined> {
+    const r = this.stmt.getUpload.get(uploadId, bucketId) as Parameters<typeof toUpload>[0] | undefined;
+    return r && toUpload(r);
+  }
+
+  async putPart(bucketId: number, uploadId: string, part: UploadPart): Promise<void> {
+    await this.write(() => {
+      if (!this.stmt.getUpload.get(uploadId, bucketId)) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+      const old = this.stmt.getPart.get(uploadId, part.partNumber) as { blob_id: string } | undefined;
+      this.addRef(part.blobId);
+      if (old) this.release(old.blob_id);
+      this.stmt.putPart.run(uploadId, part.partNumber, part.size, part.etag, part.checksum ?? null, part.lastModified, part.blobId);
+    });
+  }
+
+  async listParts(uploadId: string, afterPart: number, limit: number): Promise<UploadPart[]> {
+    const rows = this.stmt.listParts.all(uploadId, afterPart, limit) as { part_number: number; size: number; etag: string; checksum: string | null; last_modified: number; blob_id: string }[];
+    return rows.map((r) => {
+      const p: UploadPart = { partNumber: r.part_number, size: r.size, etag: r.etag, lastModified: r.last_modified, blobId: r.blob_id };
+      if (r.checksum !== null) p.checksum = r.checksum;
+      return p;
+    });
+  }
+
+  async listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]> {
+    let w = keyRange(q.prefix, q.startKey, true);
+    let markerSql = '';
+    const markerArgs: string[] = [];
+    if (q.keyMarker !== undefined && (q.startKey === undefined || compareKeys(q.keyMarker, q.startKey) >= 0)) {
+      if (q.uploadIdMarker !== undefined) {
+        w = keyRange(q.prefix, q.keyMarker, true);
+        markerSql = ' AND (key > ? OR upload_id > ?)';
+        markerArgs.push(q.keyMarker, q.uploadIdMarker);
+      } else {
+        w = keyRange(q.prefix, q.keyMarker, false);
+      }
+    }
+    const sql = `SELECT * FROM uploads WHERE bucket_id = ?${w.sql}${markerSql} ORDER BY key, upload_id LIMIT ?`;
+    return (this.cached(sql).all(bucketId, ...w.args, ...markerArgs, q.limit) as Parameters<typeof toUpload>[0][]).map(toUpload);
+  }
+
+  async abortUpload(bucketId: number, uploadId: string): Promise<void> {
+    await this.write(() => {
+      if (!this.stmt.getUpload.get(uploadId, bucketId)) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+      this.dropUpload(uploadId);
+    });
+  }
+
+  private dropUpload(uploadId: string): void {
+    for (const p of this.stmt.uploadPartBlobs.all(uploadId) as { blob_id: string }[]) this.release(p.blob_id);
+    this.stmt.deleteUploadParts.run(uploadId);
+    this.stmt.deleteUpload.run(uploadId);
+  }
+
+  async completeUpload(bucketId: number, uploadId: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
+    return this.write(() => {
+      const bucket = this.bucketState(bucketId);
+      const up = this.stmt.getUpload.get(uploadId, bucketId) as { key: string } | undefined;
+      if (!up) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+      const latest = this.stmt.latest.get(bucketId, up.key) as ObjectRow | undefined;
+      this.checkConditions(latest, conditions, up.key);
+      // The object takes its own references on the chosen parts' blobs before the upload (and
+      // with it every part's reference) goes away, so unused parts become garbage.
+      const res = this.placeVersion(bucket, up.key, content, false, latest);
+      this.dropUpload(uploadId);
+      return res;
+    });
+  }
+
+  // ---------------------------------------------------------------- blob garbage
+
+  async takeGarbage(limit: number): Promise<string[]> {
+    return (this.stmt.garbage.all(limit) as { id: string }[]).map((r) => r.id);
+  }
+
+  async forgetBlobs(blobIds: string[]): Promise<void> {
+    if (blobIds.length === 0) return;
+    await this.write(() => {
+      for (const id of blobIds) this.stmt.forgetBlob.run(id);
+    });
+  }
+
+  async hasBlob(blobId: string): Promise<boolean> {
+    return this.stmt.hasBlob.get(blobId) !== undefined;
+  }
+}

@@ -1,0 +1,247 @@
+// The SQLite MetaStore and the filesystem BlobStore, on a real database and a real directory.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FsBlobStore } from '../src/store/blob/fs.js';
+import { compareKeys, prefixSuccessor } from '../src/store/keys.js';
+import { SqliteMetaStore } from '../src/store/meta/sqlite.js';
+import type { Bucket, ObjectContent } from '../src/store/meta/types.js';
+import { S3Error } from '../src/s3/errors.js';
+import { tempDir } from './helpers.js';
+
+function content(etag: string, extra: Partial<ObjectContent> = {}): ObjectContent {
+  return { size: 1, etag, lastModified: Date.now(), owner: 'u1', storageClass: 'STANDARD', headers: {}, userMeta: {}, inline: Buffer.from('x'), ...extra };
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => e instanceof S3Error && e.code === code);
+}
+
+describe('key order helpers', () => {
+  it('compares in UTF-8 byte order, not UTF-16 order', () => {
+    // U+FF61 (EF BD A1) sorts before U+1F600 (F0 9F 98 80) in UTF-8, after it in UTF-16.
+    const a = '\uff61';
+    const b = '\u{1f600}';
+    assert.ok(compareKeys(a, b) < 0);
+    assert.ok(Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0);
+    assert.equal(compareKeys('abc', 'abc'), 0);
+    assert.ok(compareKeys('ab', 'abc') < 0);
+  });
+
+  it('computes prefix successors that bound exactly the keys with the prefix', () => {
+    assert.equal(prefixSuccessor('a/'), 'a0');
+    assert.equal(prefixSuccessor(''), undefined);
+    assert.equal(prefixSuccessor('a\u{10ffff}'), 'b');
+    assert.equal(prefixSuccessor('\ud7ff'), '\ue000');
+    const p = 'photos/\u00e9';
+    const succ = prefixSuccessor(p)!;
+    for (const k of [p, p + '\u{10ffff}\u{10ffff}', p + '\u0000', p + 'zzz']) assert.ok(compareKeys(k, succ) < 0, k);
+    assert.ok(compareKeys('photos/\u00ea', succ) >= 0);
+  });
+});
+
+describe('SqliteMetaStore', () => {
+  let dir: string;
+  let meta: SqliteMetaStore;
+  let garbage = 0;
+  let bucket: Bucket;
+
+  before(async () => {
+    dir = await tempDir();
+    meta = await SqliteMetaStore.open({ dir, fsync: true, onGarbage: () => garbage++ });
+    bucket = await meta.createBucket({ name: 'b1', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+  });
+  after(async () => {
+    await meta.close();
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a second bucket of the same name, telling owners apart', async () => {
+    await rejectsWith(meta.createBucket({ ...bucket, owner: 'u1' }), 'BucketAlreadyOwnedByYou');
+    await rejectsWith(meta.createBucket({ ...bucket, owner: 'u2' }), 'BucketAlreadyExists');
+  });
+
+  it('overwrites the null version in an unversioned bucket', async () => {
+    const r1 = await meta.putObject(bucket.id, 'k', content('e1'));
+    const r2 = await meta.putObject(bucket.id, 'k', content('e2'));
+    assert.equal(r1.versionId, 'null');
+    assert.equal(r2.versionId, 'null');
+    const v = await meta.getObject(bucket.id, 'k');
+    assert.equal(v?.etag, 'e2');
+    const versions = await meta.listVersions(bucket.id, { prefix: 'k', limit: 10 });
+    assert.equal(versions.length, 1);
+  });
+
+  it('checks write conditions inside the transaction', async () => {
+    await rejectsWith(meta.putObject(bucket.id, 'k', content('e3'), { ifNoneMatch: '*' }), 'PreconditionFailed');
+    await rejectsWith(meta.putObject(bucket.id, 'k', content('e3'), { ifMatch: 'nope' }), 'PreconditionFailed');
+    await rejectsWith(meta.putObject(bucket.id, 'absent', content('e3'), { ifMatch: 'e1' }), 'NoSuchKey');
+    await meta.putObject(bucket.id, 'k', content('e3'), { ifMatch: 'e2' });
+    await meta.putObject(bucket.id, 'fresh', content('f1'), { ifNoneMatch: '*' });
+    assert.equal((await meta.getObject(bucket.id, 'k'))?.etag, 'e3');
+  });
+
+  it('exactly one of many concurrent If-None-Match writers wins', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => meta.putObject(bucket.id, 'race', content('r' + i), { ifNoneMatch: '*' })));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  });
+
+  it('keeps versions, delete markers and the latest pointer right when versioning is enabled', async () => {
+    const b = await meta.createBucket({ name: 'vb', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+    await meta.putObject(b.id, 'k', content('old'));
+    await meta.setVersioning(b.id, 'Enabled');
+    const v1 = await meta.putObject(b.id, 'k', content('v1'));
+    const v2 = await meta.putObject(b.id, 'k', content('v2'));
+    assert.notEqual(v1.versionId, 'null');
+    assert.ok(v2.versionId > v1.versionId, 'version ids sort by time');
+    const del = await meta.deleteObject(b.id, 'k', { now: Date.now() });
+    assert.equal(del.deleteMarker, true);
+    assert.equal((await meta.getObject(b.id, 'k'))?.deleteMarker, true);
+    assert.deepEqual(await meta.listObjects(b.id, { prefix: '', limit: 10 }), []);
+    const versions = await meta.listVersions(b.id, { prefix: '', limit: 10 });
+    assert.deepEqual(
+      versions.map((v) => [v.versionId === del.versionId ? 'marker' : v.versionId === 'null' ? 'null' : v.etag, v.isLatest]),
+      [['marker', true], ['v2', false], ['v1', false], ['null', false]],
+    );
+    // Removing the marker promotes v2 back.
+    await meta.deleteObject(b.id, 'k', { versionId: del.versionId!, now: Date.now() });
+    assert.equal((await meta.getObject(b.id, 'k'))?.etag, 'v2');
+    // Removing v2 (latest) promotes v1.
+    await meta.deleteObject(b.id, 'k', { versionId: v2.versionId, now: Date.now() });
+    const cur = await meta.getObject(b.id, 'k');
+    assert.equal(cur?.etag, 'v1');
+    assert.equal(cur?.isLatest, true);
+    // Version-id marker pagination.
+    const page1 = await meta.listVersions(b.id, { prefix: '', limit: 1 });
+    const page2 = await meta.listVersions(b.id, { prefix: '', keyMarker: 'k', versionIdMarker: page1[0]!.versionId, limit: 10 });
+    assert.deepEqual(page2.map((v) => v.versionId), ['null']);
+  });
+
+  it('replaces the null version in a suspended bucket and keeps the others', async () => {
+    const b = await meta.createBucket({ name: 'sb', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Enabled', objectLock: false });
+    const v1 = await meta.putObject(b.id, 'k', content('v1'));
+    await meta.setVersioning(b.id, 'Suspended');
+    await meta.putObject(b.id, 'k', content('n1'));
+    await meta.putObject(b.id, 'k', content('n2'));
+    const versions = await meta.listVersions(b.id, { prefix: '', limit: 10 });
+    assert.deepEqual(versions.map((v) => [v.versionId === 'null' ? 'null' : v.versionId, v.etag, v.isLatest]), [
+      ['null', 'n2', true],
+      [v1.versionId, 'v1', false],
+    ]);
+    const d = await meta.deleteObject(b.id, 'k', { now: Date.now() });
+    assert.deepEqual(d, { versionId: 'null', deleteMarker: true });
+    const after = await meta.listVersions(b.id, { prefix: '', limit: 10 });
+    assert.deepEqual(after.map((v) => [v.versionId === 'null' ? 'null' : 'v1', v.deleteMarker]), [
+      ['null', true],
+      ['v1', false],
+    ]);
+  });
+
+  it('counts blob references and hands unreferenced blobs to garbage collection', async () => {
+    const id1 = 'a'.repeat(32);
+    const id2 = 'b'.repeat(32);
+    await meta.putObject(bucket.id, 'blobby', content('x1', { inline: undefined, blobId: id1, size: 10 }));
+    await meta.putObject(bucket.id, 'copy', content('x1', { inline: undefined, blobId: id1, size: 10 }));
+    const before = garbage;
+    await meta.putObject(bucket.id, 'blobby', content('x2', { inline: undefined, blobId: id2, size: 10 }));
+    assert.deepEqual(await meta.takeGarbage(10), [], 'id1 is still referenced by the copy');
+    await meta.deleteObject(bucket.id, 'copy', { now: Date.now() });
+    assert.ok(garbage > before);
+    assert.deepEqual(await meta.takeGarbage(10), [id1]);
+    await meta.forgetBlobs([id1]);
+    assert.equal(await meta.hasBlob(id1), false);
+    // A copy that races a delete of its source cannot resurrect a released blob.
+    await meta.deleteObject(bucket.id, 'blobby', { now: Date.now() });
+    await rejectsWith(meta.putObject(bucket.id, 'late-copy', content('x2', { inline: undefined, blobId: id2, size: 10 })), 'NoSuchKey');
+  });
+
+  it('refuses to delete a bucket with objects, and aborts its open uploads', async () => {
+    const b = await meta.createBucket({ name: 'db', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+    await meta.putObject(b.id, 'k', content('e'));
+    await rejectsWith(meta.deleteBucket(b.id), 'BucketNotEmpty');
+    await meta.deleteObject(b.id, 'k', { now: Date.now() });
+    await meta.createUpload({ uploadId: 'c'.repeat(32), bucketId: b.id, key: 'u', initiated: Date.now(), owner: 'u1', storageClass: 'STANDARD', headers: {}, userMeta: {} });
+    await meta.putPart(b.id, 'c'.repeat(32), { partNumber: 1, size: 5, etag: 'p', lastModified: Date.now(), blobId: 'd'.repeat(32) });
+    await meta.deleteBucket(b.id);
+    assert.equal(await meta.getBucket('db'), undefined);
+    assert.ok((await meta.takeGarbage(100)).includes('d'.repeat(32)));
+  });
+
+  it('lists keys in UTF-8 byte order within a prefix range', async () => {
+    const b = await meta.createBucket({ name: 'lb', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+    const keys = ['a', 'a/b', 'a/c', 'a0', '\uff61', '\u{1f600}', 'Z', 'a/\u00e9'];
+    for (const k of keys) await meta.putObject(b.id, k, content('e'));
+    const all = (await meta.listObjects(b.id, { prefix: '', limit: 100 })).map((o) => o.key);
+    assert.deepEqual(all, [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+    const under = (await meta.listObjects(b.id, { prefix: 'a/', limit: 100 })).map((o) => o.key);
+    assert.deepEqual(under, ['a/b', 'a/c', 'a/\u00e9']);
+    const after = (await meta.listObjects(b.id, { prefix: 'a/', start: 'a/b', limit: 100 })).map((o) => o.key);
+    assert.deepEqual(after, ['a/c', 'a/\u00e9']);
+    const at = (await meta.listObjects(b.id, { prefix: '', start: 'a/c', startInclusive: true, limit: 2 })).map((o) => o.key);
+    assert.deepEqual(at, ['a/c', 'a/\u00e9']);
+  });
+
+  it('survives a reopen (committed writes are on disk)', async () => {
+    await meta.putObject(bucket.id, 'durable', content('d1'));
+    const other = await SqliteMetaStore.open({ dir, fsync: true });
+    try {
+      assert.equal((await other.getObject(bucket.id, 'durable'))?.etag, 'd1');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('FsBlobStore', () => {
+  let dir: string;
+  let blobs: FsBlobStore;
+  before(async () => {
+    dir = await tempDir();
+    blobs = await FsBlobStore.open({ root: dir, fsync: true });
+  });
+  after(async () => {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes through a temp file and exposes the blob only after commit', async () => {
+    const w = await blobs.create();
+    const data = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    for (let i = 0; i < data.length; i += 65536) await w.write(data.subarray(i, i + 65536));
+    assert.equal(fs.existsSync(blobs.pathOf(w.id)), false);
+    await w.commit();
+    assert.equal(fs.existsSync(blobs.pathOf(w.id)), true);
+    assert.deepEqual(await fs.promises.readdir(blobs.tmpDir), []);
+    const chunks: Buffer[] = [];
+    for await (const c of blobs.read(w.id, 10, 20)) chunks.push(c as Buffer);
+    assert.deepEqual(Buffer.concat(chunks), data.subarray(10, 21));
+  });
+
+  it('leaves nothing behind on abort', async () => {
+    const w = await blobs.create();
+    await w.write(Buffer.from('hello'));
+    await w.abort();
+    assert.equal(fs.existsSync(blobs.pathOf(w.id)), false);
+    assert.deepEqual(await fs.promises.readdir(blobs.tmpDir), []);
+  });
+
+  it('clears temp files at open and sweeps old unreferenced blobs', async () => {
+    fs.writeFileSync(path.join(blobs.tmpDir, 'e'.repeat(32)), 'torn');
+    const w = await blobs.create();
+    await w.write(Buffer.from('orphan'));
+    await w.commit();
+    const old = new Date(Date.now() - 2 * 3600 * 1000);
+    fs.utimesSync(blobs.pathOf(w.id), old, old);
+    const keep = await blobs.create();
+    await keep.write(Buffer.from('kept'));
+    await keep.commit();
+    fs.utimesSync(blobs.pathOf(keep.id), old, old);
+    const reopened = await FsBlobStore.open({ root: dir, fsync: true });
+    assert.equal(fs.existsSync(path.join(blobs.tmpDir, 'e'.repeat(32))), false);
+    const removed = await reopened.sweepOrphans(async (id) => id === keep.id, 3600 * 1000);
+    assert.equal(removed, 1);
+    assert.equal(fs.existsSync(blobs.pathOf(w.id)), false);
+    assert.equal(fs.existsSync(blobs.pathOf(keep.id)), true);
+  });
+});
