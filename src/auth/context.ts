@@ -1,0 +1,34 @@
+// A request as the authentication checks see it: headers and query string parsed once.
+
+import { firstHeader, headerValues, parseQuery, type QueryParam } from './canonical.js';
+import type { AuthRequest, Credential, Identity } from './types.js';
+
+export interface ParsedAuthRequest {
+  req: AuthRequest;
+  /** All values of each header, by lower-case name, in order received. */
+  headers: Map<string, string[]>;
+  /** Query parameters in order received. */
+  query: QueryParam[];
+  /** First value of a header (lower-case name). */
+  header(name: string): string | undefined;
+  /** Decoded value of the first query parameter of that (decoded, case-sensitive) name. */
+  queryParam(name: string): string | undefined;
+  hasQueryParam(name: string): boolean;
+}
+
+export function parseAuthRequest(req: AuthRequest): ParsedAuthRequest {
+  const headers = headerValues(req);
+  const query = parseQuery(req.rawQuery);
+  return {
+    req,
+    headers,
+    query,
+    header: (name) => firstHeader(headers, name),
+    queryParam: (name) => query.find((p) => p.name === name)?.value,
+    hasQueryParam: (name) => query.some((p) => p.name === name),
+  };
+}
+
+export function identityOf(c: Credential): Identity {
+  return { accessKeyId: c.accessKeyId, userId: c.userId, displayName: c.displayName };
+}

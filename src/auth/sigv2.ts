@@ -1,0 +1,145 @@
+// Signature Version 2 (HMAC-SHA1): `Authorization: AWS AKID:signature`, or the query string
+// AWSAccessKeyId / Signature / Expires. Deprecated by AWS, but still spoken by old clients
+// (boto2, s3cmd in v2 mode) and by part of the ceph s3-tests suite.
+
+import { createHmac } from 'node:crypto';
+import { S3Error } from '../s3/errors.js';
+import { percentDecodeBytes } from './canonical.js';
+import { checkSkew, formatIsoSeconds, missingDate, parseAmzDate, parseHttpDate } from './clock.js';
+import { identityOf, type ParsedAuthRequest } from './context.js';
+import { parseContentSha256, payloadModeFor } from './payload.js';
+import { hexBytes, signaturesEqual } from './signing.js';
+import { checkSecurityToken, lookupCredential } from './v4common.js';
+import type { AuthResult, CredentialLookup } from './types.js';
+
+/**
+ * Query parameters that are part of the signed resource. This is botocore's list (HmacV1Auth),
+ * which is what SigV2 clients sign in practice; S3 documents a subset of it.
+ */
+export const SIGNED_SUBRESOURCES: ReadonlySet<string> = new Set([
+  'accelerate', 'acl', 'analytics', 'cors', 'defaultObjectAcl', 'delete', 'inventory', 'lifecycle', 'location',
+  'logging', 'metrics', 'notification', 'object-lock', 'partNumber', 'policy', 'replication', 'requestPayment',
+  'response-cache-control', 'response-content-disposition', 'response-content-encoding', 'response-content-language',
+  'response-content-type', 'response-expires', 'restore', 'select', 'select-type', 'storageClass', 'tagging',
+  'torrent', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website',
+]);
+
+/**
+ * CanonicalizedResource: "/bucket" for virtual-hosted requests, the path as sent, then the signed
+ * sub-resources sorted by name, with their values decoded ("?acl&versionId=3").
+ */
+export function canonicalizedResource(parsed: ParsedAuthRequest): string {
+  const { req } = parsed;
+  let resource = (req.virtualHostBucket ? '/' + req.virtualHostBucket : '') + (req.rawPath === '' ? '/' : req.rawPath);
+  const subresources: { name: string; text: string }[] = [];
+  for (const p of parsed.query) {
+    // Decoded without turning '+' into ' ': clients unquote these values, they do not form-decode.
+    const name = percentDecodeBytes(p.rawName, false).toString('utf8');
+    if (!SIGNED_SUBRESOURCES.has(name)) continue;
+    const text = p.hasValue ? `${name}=${percentDecodeBytes(p.rawValue, false).toString('utf8')}` : name;
+    subresources.push({ name, text });
+  }
+  if (subresources.length > 0) {
+    // Array.prototype.sort is stable: repeated names keep their order.
+    subresources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    resource += '?' + subresources.map((s) => s.text).join('&');
+  }
+  return resource;
+}
+
+/** CanonicalizedAmzHeaders: "x-amz-name:v1,v2\n" for each x-amz-* header, sorted by name. */
+export function canonicalizedAmzHeaders(headers: Map<string, string[]>): string {
+  const names = [...headers.keys()].filter((n) => n.startsWith('x-amz-')).sort();
+  let out = '';
+  for (const name of names) {
+    const values = headers.get(name)!.map((v) => v.trim().replace(/\s*\r?\n\s*/g, ' '));
+    out += `${name}:${values.join(',')}\n`;
+  }
+  return out;
+}
+
+/** The SigV2 string to sign; `dateOrExpires` is the Date header (or '') or the Expires parameter. */
+export function stringToSignV2(parsed: ParsedAuthRequest, dateOrExpires: string): string {
+  return [
+    parsed.req.method,
+    parsed.header('content-md5') ?? '',
+    parsed.header('content-type') ?? '',
+    dateOrExpires,
+    canonicalizedAmzHeaders(parsed.headers) + canonicalizedResource(parsed),
+  ].join('\n');
+}
+
+export function signV2(secret: string, stringToSign: string): string {
+  return createHmac('sha1', secret).update(stringToSign, 'utf8').digest('base64');
+}
+
+function checkV2Signature(secret: string, sts: string, provided: string, accessKeyId: string): void {
+  if (signaturesEqual(signV2(secret, sts), provided)) return;
+  throw new S3Error('SignatureDoesNotMatch', undefined, {
+    AWSAccessKeyId: accessKeyId,
+    StringToSign: sts,
+    SignatureProvided: provided,
+    StringToSignBytes: hexBytes(sts),
+  });
+}
+
+/** Request body handling is the same as for anonymous requests: no signature to chain from. */
+function payloadOf(parsed: ParsedAuthRequest): AuthResult['payload'] {
+  return payloadModeFor(parseContentSha256(parsed.header('x-amz-content-sha256')), parsed.header, undefined);
+}
+
+/** `rest` is what follows "AWS " in the Authorization header. */
+export async function authenticateV2Header(parsed: ParsedAuthRequest, rest: string, lookup: CredentialLookup): Promise<AuthResult> {
+  const { req } = parsed;
+  const colon = rest.lastIndexOf(':');
+  if (colon <= 0 || colon === rest.length - 1) {
+    throw new S3Error('InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', {
+      ArgumentName: 'Authorization',
+      ArgumentValue: `AWS ${rest}`,
+    });
+  }
+  const accessKeyId = rest.slice(0, colon).trim();
+  const signature = rest.slice(colon + 1).trim();
+
+  // x-amz-date overrides Date (browsers cannot set Date); it is then signed among the amz headers
+  // and the Date line of the string to sign is empty.
+  const amzDate = parsed.header('x-amz-date');
+  const dateHeader = parsed.header('date');
+  const rawTime = amzDate ?? dateHeader;
+  const time = rawTime === undefined ? undefined : (parseHttpDate(rawTime) ?? parseAmzDate(rawTime.trim()));
+  if (!time || rawTime === undefined) throw missingDate();
+  checkSecurityToken(parsed.header('x-amz-security-token'));
+
+  const credential = await lookupCredential(lookup, accessKeyId);
+  checkSkew(time, rawTime, req.now);
+  const sts = stringToSignV2(parsed, amzDate !== undefined ? '' : (dateHeader ?? ''));
+  checkV2Signature(credential.secretAccessKey, sts, signature, accessKeyId);
+  return { method: 'sigv2-header', identity: identityOf(credential), payload: payloadOf(parsed) };
+}
+
+export async function authenticateV2Query(parsed: ParsedAuthRequest, lookup: CredentialLookup): Promise<AuthResult> {
+  const { req } = parsed;
+  const accessKeyId = parsed.queryParam('AWSAccessKeyId');
+  const expires = parsed.queryParam('Expires');
+  // Base64 may arrive with an unescaped '+', which form-decoding turned into a space.
+  const signature = parsed.queryParam('Signature')?.replace(/ /g, '+');
+  if (accessKeyId === undefined || expires === undefined || signature === undefined) {
+    throw new S3Error('AccessDenied', 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+  }
+  if (!/^\d{1,15}$/.test(expires.trim())) {
+    throw new S3Error('AccessDenied', `Invalid date (should be seconds since epoch): ${expires}`);
+  }
+  const expiresAt = new Date(Number(expires.trim()) * 1000);
+  if (req.now.getTime() > expiresAt.getTime()) {
+    throw new S3Error('AccessDenied', 'Request has expired', {
+      Expires: formatIsoSeconds(expiresAt),
+      ServerTime: formatIsoSeconds(req.now),
+    });
+  }
+  checkSecurityToken(parsed.queryParam('x-amz-security-token') ?? parsed.header('x-amz-security-token'));
+
+  const credential = await lookupCredential(lookup, accessKeyId);
+  const sts = stringToSignV2(parsed, expires);
+  checkV2Signature(credential.secretAccessKey, sts, signature, accessKeyId);
+  return { method: 'sigv2-query', identity: identityOf(credential), payload: payloadOf(parsed) };
+}

@@ -1,0 +1,101 @@
+// Contracts between the HTTP pipeline and the authentication layer.
+//
+// The pipeline calls `authenticate()` once per request, before any handler runs and before any
+// body byte is read. It answers who is asking (or throws an S3Error), and how the body must be
+// decoded and verified. The handler then reads the body through `openBody()`, which yields the
+// *decoded* object bytes (aws-chunked framing removed), verifying signatures and hashes as it goes,
+// and which fails with an S3Error (never commits a half-checked body) on any mismatch.
+
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** A secret known to the server, looked up by access key id. */
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Canonical user id of the owner (64 hex chars). */
+  userId: string;
+  displayName: string;
+}
+
+export type CredentialLookup = (accessKeyId: string) => Credential | undefined | Promise<Credential | undefined>;
+
+export interface AuthRequest {
+  method: string;
+  /** Path part of the request-target exactly as received (still percent-encoded), e.g. "/bucket/a%20b". */
+  rawPath: string;
+  /** Query string exactly as received, without the leading '?' ('' when absent). */
+  rawQuery: string;
+  /** Node's parsed (lower-cased) headers. */
+  headers: IncomingHttpHeaders;
+  /** Node's rawHeaders (name, value, name, value…), to rebuild repeated headers exactly. */
+  rawHeaders: string[];
+  /**
+   * The bucket when it was addressed virtual-host style (from the Host header), else undefined.
+   * SigV2 signs "/bucket/key" whichever style the request used, so it needs to know.
+   */
+  virtualHostBucket?: string;
+  /** Server region (TROVE_REGION); a credential scope for another region is rejected. */
+  region: string;
+  /** Current time, injectable for tests. */
+  now: Date;
+}
+
+export type AuthMethod = 'anonymous' | 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'post-policy';
+
+export interface Identity {
+  accessKeyId: string;
+  userId: string;
+  displayName: string;
+}
+
+/** How the request body must be decoded and verified. */
+export type PayloadMode =
+  /** No verification beyond Content-Length (UNSIGNED-PAYLOAD, presigned URLs, anonymous). */
+  | { kind: 'unsigned' }
+  /** x-amz-content-sha256 is a hex SHA-256: the whole body must hash to it (else XAmzContentSHA256Mismatch). */
+  | { kind: 'sha256'; expectedHex: string }
+  /**
+   * aws-chunked framing (x-amz-content-sha256 = STREAMING-…):
+   *  STREAMING-AWS4-HMAC-SHA256-PAYLOAD           signed: true,  trailer: false
+   *  STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER   signed: true,  trailer: true
+   *  STREAMING-UNSIGNED-PAYLOAD-TRAILER           signed: false, trailer: true
+   */
+  | {
+      kind: 'chunked';
+      signed: boolean;
+      trailer: boolean;
+      /** x-amz-decoded-content-length, when sent (required by S3 for streaming uploads). */
+      decodedLength: number | undefined;
+      /** Header names announced in x-amz-trailer (lower-case). */
+      trailerNames: string[];
+      /** For signed modes: what chunk signatures chain from. */
+      signing?: ChunkSigningContext;
+    };
+
+export interface ChunkSigningContext {
+  /** Derived SigV4 signing key (HMAC of date/region/service/aws4_request). */
+  signingKey: Buffer;
+  /** x-amz-date of the request, e.g. 20130524T000000Z */
+  amzDate: string;
+  /** Credential scope, e.g. 20130524/us-east-1/s3/aws4_request */
+  scope: string;
+  /** Signature of the request headers: the seed of the chunk-signature chain. */
+  seedSignature: string;
+}
+
+export interface AuthResult {
+  method: AuthMethod;
+  /** null for anonymous requests. */
+  identity: Identity | null;
+  payload: PayloadMode;
+}
+
+/**
+ * A decoded request body. Iterate it once to get the object bytes. When iteration ends without
+ * error, `trailers` holds the trailing headers (lower-case names), if the mode had any, and
+ * `length` the number of decoded bytes.
+ */
+export interface DecodedBody extends AsyncIterable<Buffer> {
+  readonly trailers: Record<string, string>;
+  readonly length: number;
+}

@@ -1,0 +1,152 @@
+// What SigV4 header authentication and presigned URLs share: the credential scope, the rules on
+// which headers must be signed, the credential lookup and the signature check itself.
+
+import { S3Error } from '../s3/errors.js';
+import { canonicalHeaders, canonicalQuery, canonicalUri, type QueryParam } from './canonical.js';
+import { isValidScopeDate } from './clock.js';
+import { hexBytes, hmacHex, SERVICE, signaturesEqual, stringToSign, TERMINAL } from './signing.js';
+import type { Credential, CredentialLookup } from './types.js';
+
+/** Where the SigV4 parameters came from; S3 words its errors differently for each. */
+export type V4Style = 'header' | 'query';
+
+export interface CredentialScope {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  /** "date/region/s3/aws4_request" */
+  scope: string;
+}
+
+/** The S3 error for a malformed SigV4 parameter, worded for the header or the query string. */
+export function malformed(style: V4Style, detail: string, details: Record<string, string> = {}): S3Error {
+  return style === 'header'
+    ? new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${detail}`, details)
+    : new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${detail}`, details);
+}
+
+/** Parses "AKID/20130524/us-east-1/s3/aws4_request" and checks it against this server. */
+export function parseCredentialScope(value: string, style: V4Style, serverRegion: string): CredentialScope {
+  const parts = value.split('/');
+  if (parts.length !== 5 || parts[0] === '') {
+    throw malformed(style, 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+  }
+  const [accessKeyId, date, region, service, terminal] = parts as [string, string, string, string, string];
+  if (!isValidScopeDate(date)) {
+    throw malformed(style, `incorrect date format "${date}". This date in the credential must be in the format "yyyyMMdd".`);
+  }
+  if (region !== serverRegion) {
+    throw malformed(style, `the region '${region}' is wrong; expecting '${serverRegion}'`, { Region: serverRegion });
+  }
+  if (service !== SERVICE) {
+    throw malformed(style, `incorrect service "${service}". This endpoint belongs to "${SERVICE}".`);
+  }
+  if (terminal !== TERMINAL) {
+    throw malformed(style, `incorrect terminal "${terminal}". This endpoint uses "${TERMINAL}".`);
+  }
+  return { accessKeyId, date, region, scope: `${date}/${region}/${SERVICE}/${TERMINAL}` };
+}
+
+/** The scope date must be the day of the request timestamp. */
+export function checkScopeDate(scope: CredentialScope, amzDate: string, style: V4Style): void {
+  const day = amzDate.slice(0, 8);
+  if (scope.date !== day) {
+    const message = `Invalid credential date "${scope.date}". This date is not the same as X-Amz-Date: "${day}".`;
+    throw style === 'header'
+      ? new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${message}`)
+      : new S3Error('AuthorizationQueryParametersError', message);
+  }
+}
+
+/**
+ * Parses SignedHeaders ("host;range;x-amz-date"). The list is kept as sent, since the client
+ * hashed it as sent; lookups use lower-case names.
+ */
+export function parseSignedHeaders(value: string, style: V4Style): string[] {
+  const names = value.split(';');
+  if (value === '' || names.some((n) => n === '' || /[\s:]/.test(n))) {
+    throw style === 'header'
+      ? new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; the authorization component "SignedHeaders=${value}" is malformed.`)
+      : new S3Error('AuthorizationQueryParametersError', 'X-Amz-SignedHeaders is malformed.');
+  }
+  return names;
+}
+
+/**
+ * S3 requires `host` and every x-amz-* header present in the request to be signed, and answers
+ * AccessDenied with the offending names in HeadersNotSigned. `exempt` lists x-amz-* headers that
+ * are covered otherwise (x-amz-content-sha256 is part of the canonical request as the payload hash).
+ */
+export function checkHeadersSigned(signed: readonly string[], present: Iterable<string>, exempt: ReadonlySet<string>): void {
+  const signedSet = new Set(signed.map((n) => n.toLowerCase()));
+  const missing: string[] = [];
+  if (!signedSet.has('host')) missing.push('host');
+  for (const name of present) {
+    if (name.startsWith('x-amz-') && !signedSet.has(name) && !exempt.has(name)) missing.push(name);
+  }
+  if (missing.length > 0) {
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', {
+      HeadersNotSigned: missing.join(', '),
+    });
+  }
+}
+
+/**
+ * Temporary credentials are not issued by this server, so a session token can never be valid.
+ * (An empty one is what some tools send when none is configured; it is ignored.)
+ */
+export function checkSecurityToken(token: string | undefined): void {
+  if (token !== undefined && token !== '') throw new S3Error('InvalidToken', undefined, { Token: token });
+}
+
+export async function lookupCredential(lookup: CredentialLookup, accessKeyId: string): Promise<Credential> {
+  const credential = await lookup(accessKeyId);
+  if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
+  return credential;
+}
+
+export interface V4SignatureInput {
+  method: string;
+  rawPath: string;
+  query: readonly QueryParam[];
+  /** Query parameter left out of the canonical query (X-Amz-Signature of a presigned URL). */
+  excludeQuery?: string;
+  headers: Map<string, string[]>;
+  signedHeaders: readonly string[];
+  payloadHash: string;
+  amzDate: string;
+  scope: string;
+}
+
+export interface V4Signature {
+  canonicalRequest: string;
+  stringToSign: string;
+  signature: string;
+}
+
+/** Computes the signature the client should have sent. */
+export function computeV4Signature(input: V4SignatureInput, key: Buffer): V4Signature {
+  const canonicalRequest = [
+    input.method,
+    canonicalUri(input.rawPath),
+    canonicalQuery(input.query, input.excludeQuery),
+    canonicalHeaders(input.headers, input.signedHeaders),
+    input.signedHeaders.join(';'),
+    input.payloadHash,
+  ].join('\n');
+  const sts = stringToSign(input.amzDate, input.scope, canonicalRequest);
+  return { canonicalRequest, stringToSign: sts, signature: hmacHex(key, sts) };
+}
+
+/** Throws SignatureDoesNotMatch, with the diagnostics S3 includes, unless `provided` matches. */
+export function checkV4Signature(computed: V4Signature, provided: string, accessKeyId: string): void {
+  if (signaturesEqual(computed.signature, provided)) return;
+  throw new S3Error('SignatureDoesNotMatch', undefined, {
+    AWSAccessKeyId: accessKeyId,
+    StringToSign: computed.stringToSign,
+    SignatureProvided: provided,
+    StringToSignBytes: hexBytes(computed.stringToSign),
+    CanonicalRequest: computed.canonicalRequest,
+    CanonicalRequestBytes: hexBytes(computed.canonicalRequest),
+  });
+}
