@@ -1,0 +1,123 @@
+// Configuration: command-line flags override environment variables, which override defaults.
+// The environment variable names are a public contract (scripts and deployments rely on them).
+
+import path from 'node:path';
+
+export interface Config {
+  /** host:port to listen on. */
+  host: string;
+  port: number;
+  dataDir: string;
+  rootAccessKey: string | undefined;
+  rootSecretKey: string | undefined;
+  region: string;
+  /** Domains for virtual-hosted-style requests: <bucket>.<domain>. */
+  domains: string[];
+  logLevel: string;
+  /** Objects up to this many bytes are stored inside the metadata record. */
+  inlineThreshold: number;
+  /** fsync data and metadata before acknowledging a write (never turn off in production). */
+  fsync: boolean;
+}
+
+export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
+
+export interface OptionSpec {
+  flag: string;
+  env?: string;
+  arg?: string;
+  help: string;
+}
+
+export const OPTIONS: OptionSpec[] = [
+  { flag: 'address', env: 'TROVE_ADDRESS', arg: 'host:port', help: 'address to listen on (default 127.0.0.1:9000)' },
+  { flag: 'data-dir', env: 'TROVE_DATA_DIR', arg: 'dir', help: 'where metadata and object data live (default ./data)' },
+  { flag: 'root-access-key', env: 'TROVE_ROOT_ACCESS_KEY', arg: 'key', help: 'access key id of the root user (generated on first start if unset)' },
+  { flag: 'root-secret-key', env: 'TROVE_ROOT_SECRET_KEY', arg: 'secret', help: 'secret access key of the root user' },
+  { flag: 'region', env: 'TROVE_REGION', arg: 'name', help: 'region this server answers for (default us-east-1)' },
+  { flag: 'domain', env: 'TROVE_DOMAIN', arg: 'd1,d2', help: 'domains for virtual-hosted-style bucket addressing, comma-separated' },
+  { flag: 'log-level', env: 'TROVE_LOG_LEVEL', arg: 'level', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
+  { flag: 'inline-threshold', env: 'TROVE_INLINE_THRESHOLD', arg: 'bytes', help: `objects up to this size are kept in the metadata store (default ${DEFAULT_INLINE_THRESHOLD})` },
+  { flag: 'no-fsync', env: 'TROVE_NO_FSYNC', help: 'do not fsync before acknowledging writes (unsafe; for throwaway test servers only)' },
+];
+
+export class ConfigError extends Error {}
+
+/** Parses `--flag value`, `--flag=value` and boolean `--no-fsync` style arguments. */
+export function parseFlags(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument: ${a}`);
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    const spec = OPTIONS.find((o) => o.flag === name);
+    if (!spec) throw new ConfigError(`unknown option: --${name}`);
+    if (!spec.arg) {
+      out.set(name, eq >= 0 ? a.slice(eq + 1) : 'true');
+      continue;
+    }
+    let value: string | undefined;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else value = argv[++i];
+    if (value === undefined) throw new ConfigError(`--${name} needs a value (${spec.arg})`);
+    out.set(name, value);
+  }
+  return out;
+}
+
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && /^(1|true|yes|on)$/i.test(v);
+}
+
+export function parseAddress(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr.trim());
+  if (!m) {
+    if (/^\d+$/.test(addr.trim())) return { host: '127.0.0.1', port: Number(addr) };
+    throw new ConfigError(`address must be host:port, got "${addr}"`);
+  }
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`port out of range: ${port}`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): Config {
+  const flags = parseFlags(argv);
+  const get = (flag: string): string | undefined => {
+    const spec = OPTIONS.find((o) => o.flag === flag)!;
+    return flags.get(flag) ?? (spec.env ? env[spec.env] : undefined);
+  };
+  const { host, port } = parseAddress(get('address') ?? '127.0.0.1:9000');
+  const inline = get('inline-threshold');
+  const inlineThreshold = inline === undefined ? DEFAULT_INLINE_THRESHOLD : Number(inline);
+  if (!Number.isInteger(inlineThreshold) || inlineThreshold < 0) {
+    throw new ConfigError(`inline threshold must be a non-negative integer, got "${inline}"`);
+  }
+  const accessKey = get('root-access-key') || undefined;
+  const secretKey = get('root-secret-key') || undefined;
+  if ((accessKey === undefined) !== (secretKey === undefined)) {
+    throw new ConfigError('set both the root access key and the root secret key, or neither');
+  }
+  if (accessKey !== undefined && (accessKey.length < 3 || accessKey.length > 128 || !/^[\x21-\x7e]+$/.test(accessKey))) {
+    throw new ConfigError('root access key must be 3-128 printable ASCII characters');
+  }
+  if (secretKey !== undefined && secretKey.length < 8) {
+    throw new ConfigError('root secret key must be at least 8 characters');
+  }
+  const domains = (get('domain') ?? '')
+    .split(',')
+    .map((d) => d.trim().toLowerCase().replace(/^\.+|\.+$/g, ''))
+    .filter(Boolean);
+  return {
+    host,
+    port,
+    dataDir: path.resolve(get('data-dir') ?? 'data'),
+    rootAccessKey: accessKey,
+    rootSecretKey: secretKey,
+    region: get('region') || 'us-east-1',
+    domains,
+    logLevel: get('log-level') || 'info',
+    inlineThreshold,
+    fsync: !truthy(get('no-fsync')),
+  };
+}

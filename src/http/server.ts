@@ -1,0 +1,242 @@
+// The request's path: parse → resolve operation → authenticate → load bucket → authorise →
+// handler → respond, with one access-log line per request.
+
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { App } from '../app.js';
+import { authenticate } from '../auth/sigv4.js';
+import { openBody } from '../auth/chunked.js';
+import type { AuthResult, DecodedBody } from '../auth/types.js';
+import { authorize } from '../authz/authorize.js';
+import { S3Error, isS3Error } from '../s3/errors.js';
+import type { S3Context, S3Response } from '../s3/handler.js';
+import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import { HOST_ID, nextRequestId, parseRequest } from './request.js';
+import { sendError, sendResponse } from './respond.js';
+
+/** Bodies at most this large are drained after an early error so the connection can be reused. */
+const DRAIN_LIMIT = 1024 * 1024;
+
+export function createHttpServer(app: App): http.Server {
+  const server = http.createServer({
+    // Uploads of many GiB can take long: no overall request timeout, but idle sockets and slow
+    // headers are bounded.
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    keepAliveTimeout: 65_000,
+    maxHeaderSize: 64 * 1024,
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(app, req, res, false));
+  // With a listener here Node does not answer "100 Continue" by itself: we send it only once
+  // the request is authenticated and the handler starts reading the body.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(app, req, res, true));
+  // S3 ignores expectations it does not know (an empty `Expect:` included); Node would answer 417.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(app, req, res, false));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(app, err, socket));
+  return server;
+}
+
+function onClientError(app: App, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const requestId = nextRequestId();
+  const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'RequestHeaderSectionTooLarge' : 'BadRequest';
+  const message = err.code === 'HPE_HEADER_OVERFLOW' ? 'Your request header section exceeds the maximum allowed size.' : 'An error occurred when parsing the HTTP request.';
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId><HostId>${HOST_ID}</HostId></Error>`;
+  app.log.info({ req: requestId, status: 400, err: err.code }, 'malformed HTTP request');
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `x-amz-request-id: ${requestId}\r\nx-amz-id-2: ${HOST_ID}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+class Context implements S3Context {
+  bucket: S3Context['bucket'] = undefined;
+  bodyOpened = false;
+  bodyBytes = 0;
+  readonly log;
+
+  constructor(
+    readonly requestId: string,
+    readonly method: string,
+    readonly op: OperationSpec,
+    readonly bucketName: string,
+    readonly key: string,
+    readonly query: Map<string, string>,
+    readonly auth: AuthResult,
+    readonly app: App,
+    readonly now: number,
+    readonly contentLength: number | undefined,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly expectContinue: boolean,
+  ) {
+    this.log = app.log;
+  }
+
+  get headers() {
+    return this.req.headers;
+  }
+
+  get identity() {
+    return this.auth.identity;
+  }
+
+  body(): DecodedBody {
+    if (this.bodyOpened) throw new Error('request body opened twice');
+    this.bodyOpened = true;
+    if (this.expectContinue) this.res.writeContinue();
+    const raw = this.req.headers['content-length'];
+    const decoded = openBody(this.req, this.auth.payload, raw === undefined ? undefined : Number(raw));
+    const self = this;
+    // Count decoded bytes for the access log.
+    return {
+      get trailers() {
+        return decoded.trailers;
+      },
+      get length() {
+        return decoded.length;
+      },
+      async *[Symbol.asyncIterator]() {
+        for await (const chunk of decoded) {
+          self.bodyBytes += chunk.length;
+          yield chunk;
+        }
+      },
+    };
+  }
+
+  async readBody(limit: number): Promise<Buffer> {
+    if (this.contentLength !== undefined && this.contentLength > limit) throw new S3Error('MaxMessageLengthExceeded');
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const c of this.body()) {
+      n += c.length;
+      if (n > limit) throw new S3Error('MaxMessageLengthExceeded');
+      chunks.push(c);
+    }
+    return Buffer.concat(chunks);
+  }
+}
+
+function resourceOf(bucket: string, key: string): Resource {
+  if (!bucket) return 'service';
+  return key ? 'object' : 'bucket';
+}
+
+function declaredLength(req: IncomingMessage, auth: AuthResult | undefined): number | undefined {
+  if (auth?.payload.kind === 'chunked') return auth.payload.decodedLength;
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) return Number(cl);
+  // Transfer-Encoding: chunked without a length: unknown.
+  return req.headers['transfer-encoding'] ? undefined : 0;
+}
+
+async function handle(app: App, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {
+  const started = performance.now();
+  const requestId = nextRequestId();
+  const method = req.method ?? 'GET';
+  res.setHeader('x-amz-request-id', requestId);
+  res.setHeader('x-amz-id-2', HOST_ID);
+  res.setHeader('Server', 'Trove');
+
+  let ctx: Context | undefined;
+  let opName = '-';
+  let bucketName: string | undefined;
+  let key: string | undefined;
+  let resourcePath = req.url?.split('?')[0] ?? '/';
+  let errorCode: string | undefined;
+
+  res.once('close', () => {
+    app.log.info(
+      {
+        req: requestId,
+        op: opName,
+        bucket: bucketName,
+        key,
+        status: res.statusCode,
+        err: errorCode,
+        in: ctx?.bodyBytes ?? 0,
+        out: Number(res.getHeader('content-length') ?? 0),
+        ms: Math.round((performance.now() - started) * 100) / 100,
+        user: ctx?.identity?.accessKeyId,
+        aborted: !res.writableFinished || undefined,
+      },
+      'request',
+    );
+  });
+
+  try {
+    const parsed = parseRequest(req, app.config.domains);
+    bucketName = parsed.bucket || undefined;
+    key = parsed.key || undefined;
+    resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
+    const op = resolveOperation(method, resourceOf(parsed.bucket, parsed.key), parsed.query, req.headers);
+    if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceOf(parsed.bucket, parsed.key).toUpperCase() });
+    opName = op.name;
+    const auth = await authenticate(
+      {
+        method,
+        rawPath: parsed.rawPath,
+        rawQuery: parsed.rawQuery,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        region: app.config.region,
+        now: new Date(),
+        virtualHostBucket: parsed.virtualHost ? parsed.bucket : undefined,
+      },
+      (id) => app.lookupCredential(id),
+    );
+    ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue);
+    if (op.resource !== 'service' && op.name !== 'CreateBucket') {
+      ctx.bucket = await app.meta.getBucket(parsed.bucket);
+      if (!ctx.bucket) {
+        // Anonymous callers learn nothing about which buckets exist.
+        throw ctx.identity ? new S3Error('NoSuchBucket', undefined, { BucketName: parsed.bucket }) : new S3Error('AccessDenied');
+      }
+    }
+    authorize(ctx);
+    if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
+    const result: S3Response = await op.handler(ctx);
+    finishBody(req, res, ctx, expectContinue);
+    await sendResponse(res, method, result, app.log);
+  } catch (e) {
+    let err: S3Error;
+    if (isS3Error(e)) {
+      err = e;
+    } else {
+      app.log.error({ err: e, req: requestId, op: opName }, 'internal error');
+      err = new S3Error('InternalError');
+    }
+    errorCode = err.code;
+    finishBody(req, res, ctx, expectContinue);
+    sendError(res, method, err, requestId, resourcePath);
+  }
+}
+
+/**
+ * A response may go out before the request body was read (an early error, or a handler that
+ * ignores the body). Small bodies are drained so the connection can be reused; large ones, and
+ * bodies the client has not sent yet (100-continue), are refused by closing the connection.
+ */
+function finishBody(req: IncomingMessage, res: ServerResponse, ctx: Context | undefined, expectContinue: boolean): void {
+  if (req.readableEnded || req.complete) return;
+  if (ctx?.bodyOpened) {
+    // The handler stopped reading part-way (a bad chunk signature, a digest mismatch…): the
+    // rest of the body is not worth reading.
+    res.setHeader('Connection', 'close');
+    res.once('finish', () => req.destroy());
+    return;
+  }
+  const length = Number(req.headers['content-length'] ?? (req.headers['transfer-encoding'] ? Infinity : 0));
+  if (length === 0) return;
+  if (expectContinue || length > DRAIN_LIMIT) {
+    res.setHeader('Connection', 'close');
+    res.once('finish', () => req.destroy());
+  } else {
+    req.resume();
+  }
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// The `trove` command: `trove server …` runs a node; `trove admin …` manages users offline.
+
+import { ConfigError, OPTIONS, loadConfig } from './config.js';
+import { newUserId, openStores, startTrove } from './trove.js';
+
+const USAGE = `Usage: trove <command> [options]
+
+Commands:
+  server              run the S3 server
+  admin user add      create a user with an access key (works on the data directory directly)
+  admin user list     list users
+
+Run "trove server --help" or "trove admin --help" for options.
+`;
+
+function serverHelp(): string {
+  const lines = OPTIONS.map((o) => {
+    const flag = `--${o.flag}${o.arg ? ` <${o.arg}>` : ''}`;
+    return `  ${flag.padEnd(30)} ${o.help}${o.env ? `\n  ${''.padEnd(30)} env ${o.env}` : ''}`;
+  });
+  return `Usage: trove server [options]\n\nStarts an S3-compatible server.\n\nOptions:\n${lines.join('\n')}\n  --help                         show this help\n`;
+}
+
+const ADMIN_HELP = `Usage:
+  trove admin user add --name <display name> [--id <canonical id>] [--access-key <id>] [--secret-key <secret>] [--data-dir <dir>]
+  trove admin user list [--data-dir <dir>]
+
+Keys and ids are generated when not given. The data directory defaults to TROVE_DATA_DIR or ./data.
+`;
+
+function out(s: string): void {
+  process.stdout.write(s);
+}
+
+async function runServer(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(serverHelp());
+    return;
+  }
+  const config = loadConfig(argv);
+  const trove = await startTrove(config);
+  if (trove.root.generated) {
+    const endpoint = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${trove.port}`;
+    out(
+      `\nTrove generated root credentials (saved in ${trove.root.file}; shown only this once):\n` +
+        `  Access key: ${trove.root.accessKeyId}\n  Secret key: ${trove.root.secretAccessKey}\n\n` +
+        `Try it with the AWS CLI:\n` +
+        `  export AWS_ACCESS_KEY_ID=${trove.root.accessKeyId}\n` +
+        `  export AWS_SECRET_ACCESS_KEY='${trove.root.secretAccessKey}'\n` +
+        `  export AWS_DEFAULT_REGION=${config.region}\n` +
+        `  aws --endpoint-url ${endpoint} s3 mb s3://my-bucket\n` +
+        `  aws --endpoint-url ${endpoint} s3 cp ./README.md s3://my-bucket/\n\n`,
+    );
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      trove.app.log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    trove.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    trove.close().then(
+      () => {
+        trove.app.log.info('stopped');
+        trove.app.log.flush?.();
+        process.exit(0);
+      },
+      (e: unknown) => {
+        trove.app.log.error({ err: e }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function takeFlags(argv: string[], allowed: string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') ? (eq > 0 ? a.slice(2, eq) : a.slice(2)) : '';
+    if (!allowed.includes(name)) throw new ConfigError(`unexpected argument: ${a}`);
+    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    m.set(name, value);
+  }
+  return m;
+}
+
+async function runAdmin(argv: string[]): Promise<void> {
+  const [noun, verb, ...rest] = argv;
+  if (!noun || noun === '--help' || noun === '-h' || noun !== 'user' || (verb !== 'add' && verb !== 'list')) {
+    out(ADMIN_HELP);
+    if (noun && noun !== '--help' && noun !== '-h') process.exitCode = 2;
+    return;
+  }
+  const flags = takeFlags(rest, verb === 'add' ? ['name', 'id', 'access-key', 'secret-key', 'data-dir'] : ['data-dir']);
+  const config = loadConfig(flags.has('data-dir') ? ['--data-dir', flags.get('data-dir')!] : []);
+  const { meta, blobs } = await openStores(config);
+  try {
+    if (verb === 'list') {
+      for (const u of await meta.listUsers()) out(`${u.id}\t${u.displayName}\n`);
+      return;
+    }
+    const name = flags.get('name');
+    if (!name) throw new ConfigError('--name is required');
+    const id = flags.get('id') ?? newUserId();
+    const accessKeyId = flags.get('access-key') ?? 'TR' + newUserId().slice(0, 18).toUpperCase();
+    const secretAccessKey = flags.get('secret-key') ?? newUserId().slice(0, 40);
+    const existing = await meta.getAccessKey(accessKeyId);
+    if (existing && existing.userId !== id) throw new ConfigError(`access key ${accessKeyId} already belongs to user ${existing.userId}`);
+    await meta.putUser({ id, displayName: name, createdAt: Date.now() });
+    await meta.putAccessKey({ accessKeyId, secretAccessKey, userId: id, createdAt: Date.now() });
+    out(`user ${id} (${name})\naccess key ${accessKeyId}\nsecret key ${secretAccessKey}\n`);
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'server':
+      return runServer(rest);
+    case 'admin':
+      return runAdmin(rest);
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      out(USAGE);
+      if (cmd === undefined) process.exitCode = 2;
+      return;
+    default:
+      process.stderr.write(`trove: unknown command "${cmd}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`trove: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`trove: ${(e as Error).message}\n`);
+  process.exit(1);
+});
+

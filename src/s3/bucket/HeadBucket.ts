@@ -1,0 +1,9 @@
+// HeadBucket: HEAD /<bucket>
+
+import type { Handler } from '../handler.js';
+import { bucketOf } from '../handler.js';
+
+export const headBucket: Handler = async (ctx) => {
+  const b = bucketOf(ctx);
+  return { headers: { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' } };
+};

@@ -1,0 +1,42 @@
+// Small protocol helpers shared by handlers.
+
+import type { App } from '../app.js';
+import { S3Error } from './errors.js';
+import type { XmlNode } from './xml.js';
+
+/** <Owner><ID/><DisplayName/></Owner> */
+export async function ownerXml(app: App, userId: string): Promise<XmlNode> {
+  return { ID: userId, DisplayName: await app.displayName(userId) };
+}
+
+export function quoteEtag(etag: string): string {
+  return `"${etag}"`;
+}
+
+/** Parses an integer query parameter; InvalidArgument as S3 answers for junk or out-of-range values. */
+export function intParam(value: string | undefined, name: string, opts: { min?: number; max?: number; def: number }): number {
+  if (value === undefined) return opts.def;
+  if (!/^-?\d+$/.test(value.trim())) {
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: value });
+  }
+  const n = Number(value);
+  if (opts.min !== undefined && n < opts.min) {
+    throw new S3Error('InvalidArgument', `Argument ${name} must be an integer between ${opts.min} and ${opts.max ?? 2147483647}`, { ArgumentName: name, ArgumentValue: value });
+  }
+  if (opts.max !== undefined && n > opts.max) return opts.max;
+  return n;
+}
+
+/** encoding-type=url: percent-encode like S3 (every byte but unreserved characters and '/'). */
+export function urlEncode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%2F/g, '/');
+}
+
+/** Validates encoding-type; returns an encoder (identity when absent). */
+export function encoder(encodingType: string | undefined): (s: string) => string {
+  if (encodingType === undefined) return (s) => s;
+  if (encodingType.toLowerCase() !== 'url') {
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encodingType });
+  }
+  return urlEncode;
+}

@@ -1,0 +1,61 @@
+// The shape of an S3 operation handler: it receives the parsed, authenticated request and returns
+// what to send (or throws an S3Error). http/respond.ts turns the result into bytes on the wire.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { AuthResult, DecodedBody, Identity } from '../auth/types.js';
+import type { App } from '../app.js';
+import type { Bucket } from '../store/meta/types.js';
+import type { XmlNode } from './xml.js';
+import type { OperationSpec } from './operations.js';
+
+/** Decoded query parameters. A parameter given without '=' (e.g. `?uploads`) has value ''. */
+export type Query = ReadonlyMap<string, string>;
+
+export interface S3Context {
+  readonly requestId: string;
+  readonly method: string;
+  readonly op: OperationSpec;
+  /** Bucket name from the path or the virtual host ('' for service-level requests). */
+  readonly bucketName: string;
+  /** Object key, decoded ('' when the request addresses a bucket or the service). */
+  readonly key: string;
+  readonly query: Query;
+  readonly headers: IncomingHttpHeaders;
+  readonly auth: AuthResult;
+  readonly identity: Identity | null;
+  readonly app: App;
+  readonly log: Logger;
+  /** Time the request arrived (ms since epoch). */
+  readonly now: number;
+  /** The addressed bucket, loaded before the handler runs for bucket and object operations. */
+  bucket: Bucket | undefined;
+  /**
+   * Declared length of the decoded body: Content-Length, or x-amz-decoded-content-length for
+   * aws-chunked bodies; undefined when unknown.
+   */
+  readonly contentLength: number | undefined;
+  /** Opens the request body (once), decoded and verified as the auth mode demands. */
+  body(): DecodedBody;
+  /** Reads a small body (XML documents) whole; fails with `tooLarge` beyond `limit` bytes. */
+  readBody(limit: number): Promise<Buffer>;
+}
+
+export interface S3Response {
+  /** Default 200 (204 when there is neither xml nor body, for DELETE). */
+  status?: number;
+  headers?: Record<string, string | number | undefined>;
+  /** An XML document to render. */
+  xml?: { root: string; body: XmlNode };
+  /** Raw body: a string, a buffer or a stream of bytes. */
+  body?: string | Buffer | Readable;
+}
+
+export type Handler = (ctx: S3Context) => Promise<S3Response>;
+
+/** The bucket of a bucket/object operation (the pipeline guarantees it is loaded). */
+export function bucketOf(ctx: S3Context): Bucket {
+  if (!ctx.bucket) throw new Error(`operation ${ctx.op.name} needs a bucket`);
+  return ctx.bucket;
+}

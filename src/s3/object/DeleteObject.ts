@@ -1,0 +1,22 @@
+// DeleteObject: DELETE /<bucket>/<key>  [versionId, x-amz-bypass-governance-retention, If-Match]
+
+import type { Handler } from '../handler.js';
+import { bucketOf } from '../handler.js';
+import { unquoteEtag } from './headers.js';
+import { versionParam } from './GetObject.js';
+
+export const deleteObject: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  const versionId = versionParam(ctx);
+  const ifMatch = ctx.headers['if-match'];
+  const r = await ctx.app.meta.deleteObject(bucket.id, ctx.key, {
+    ...(versionId !== undefined ? { versionId } : {}),
+    bypassGovernance: String(ctx.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true',
+    now: Date.now(),
+    ...(ifMatch !== undefined ? { conditions: { ifMatch: ifMatch.trim() === '*' ? '*' : unquoteEtag(ifMatch) } } : {}),
+  });
+  const headers: Record<string, string> = {};
+  if (r.versionId !== undefined && (versionId !== undefined || bucket.versioning !== 'Unversioned')) headers['x-amz-version-id'] = r.versionId;
+  if (r.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+  return { status: 204, headers };
+};

@@ -1,0 +1,82 @@
+// PutObject: PUT /<bucket>/<key>
+// Bytes are verified (Content-MD5, flexible checksum, SigV4 payload hash or chunk signatures) and
+// made durable before the metadata commit; conditions (If-None-Match: *, If-Match) are checked
+// inside that commit, so of two racing conditional writers exactly one wins.
+
+import { checksumHeader } from '../../auth/checksums.js';
+import type { ObjectContent } from '../../store/meta/types.js';
+import { S3Error } from '../errors.js';
+import type { Handler, S3Context } from '../handler.js';
+import { bucketOf } from '../handler.js';
+import { quoteEtag } from '../common.js';
+import { parseChecksumSpec, parseContentMd5, parseWriteConditions, parseWriteHeaders } from './headers.js';
+import { discardBlob, ingest } from './ingest.js';
+
+/** The largest object a single PUT may carry. */
+export const MAX_PUT_SIZE = 5 * 1024 ** 3;
+
+/** Headers for features this server does not implement yet: refusing beats silently ignoring. */
+const UNSUPPORTED_HEADERS = [
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-grant-read',
+  'x-amz-grant-read-acp',
+  'x-amz-grant-write-acp',
+  'x-amz-grant-full-control',
+  'x-amz-tagging',
+  'x-amz-object-lock-mode',
+  'x-amz-object-lock-retain-until-date',
+  'x-amz-object-lock-legal-hold',
+];
+
+export function refuseUnsupported(ctx: S3Context, names: readonly string[] = UNSUPPORTED_HEADERS): void {
+  for (const name of names) {
+    if (ctx.headers[name] !== undefined) throw new S3Error('NotImplemented', `The ${name} header is not implemented by this server.`, { Header: name });
+  }
+  const acl = ctx.headers['x-amz-acl'];
+  if (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control') {
+    throw new S3Error('NotImplemented', 'Canned ACLs other than private are not implemented by this server.', { Header: 'x-amz-acl' });
+  }
+}
+
+export const putObject: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  if (ctx.contentLength === undefined) throw new S3Error('MissingContentLength');
+  if (ctx.contentLength > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: ctx.contentLength, MaxSizeAllowed: MAX_PUT_SIZE });
+  refuseUnsupported(ctx);
+  const write = parseWriteHeaders(ctx.headers);
+  const contentMd5 = parseContentMd5(ctx.headers);
+  const checksum = parseChecksumSpec(ctx.headers, ctx.auth.payload);
+  if (checksum && checksum.type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type applies to multipart uploads only.');
+  const conditions = parseWriteConditions(ctx.headers);
+
+  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold });
+  const content: ObjectContent = {
+    size: data.size,
+    etag: data.md5,
+    lastModified: Date.now(),
+    owner: ctx.identity!.userId,
+    storageClass: write.storageClass,
+    headers: write.headers,
+    userMeta: write.userMeta,
+  };
+  if (data.checksum) content.checksum = { ...data.checksum, type: 'FULL_OBJECT' };
+  if (data.inline) content.inline = data.inline;
+  if (data.blobId) content.blobId = data.blobId;
+
+  let result;
+  try {
+    result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions);
+  } catch (e) {
+    await discardBlob(ctx.app, data.blobId);
+    throw e;
+  }
+  const headers: Record<string, string> = { ETag: quoteEtag(content.etag) };
+  if (bucket.versioning !== 'Unversioned') headers['x-amz-version-id'] = result.versionId;
+  if (content.checksum) {
+    headers[checksumHeader(content.checksum.algorithm)] = content.checksum.value;
+    headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+  }
+  return { headers };
+};

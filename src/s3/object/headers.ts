@@ -1,0 +1,172 @@
+// Request headers that describe an object being written: representation headers, user metadata,
+// storage class, Content-MD5, flexible checksums and write conditions.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import { CHECKSUM_ALGORITHMS, checksumByteLength, checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../auth/checksums.js';
+import type { PayloadMode } from '../../auth/types.js';
+import type { ChecksumType, WriteConditions } from '../../store/meta/types.js';
+import { S3Error } from '../errors.js';
+
+/** Representation headers stored with an object and returned on GET/HEAD. */
+export const STORED_HEADERS = [
+  'content-type',
+  'content-encoding',
+  'content-disposition',
+  'content-language',
+  'cache-control',
+  'expires',
+  'x-amz-website-redirect-location',
+] as const;
+
+export const STORAGE_CLASSES = new Set([
+  'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'OUTPOSTS',
+  'GLACIER_IR',
+  'SNOW',
+  'EXPRESS_ONEZONE',
+  'FSX_OPENZFS',
+]);
+
+/** S3 limits user-defined metadata to 2 KB (names and values, UTF-8 bytes). */
+export const MAX_USER_METADATA = 2048;
+
+export interface WriteHeaders {
+  headers: Record<string, string>;
+  userMeta: Record<string, string>;
+  storageClass: string;
+}
+
+function header(h: IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+export function parseWriteHeaders(h: IncomingHttpHeaders): WriteHeaders {
+  const headers: Record<string, string> = {};
+  for (const name of STORED_HEADERS) {
+    let v = header(h, name);
+    if (v === undefined) continue;
+    if (name === 'content-encoding') {
+      // aws-chunked describes the transfer, not the object.
+      v = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s && s.toLowerCase() !== 'aws-chunked')
+        .join(',');
+      if (!v) continue;
+    }
+    headers[name] = v;
+  }
+  const userMeta: Record<string, string> = {};
+  let metaBytes = 0;
+  for (const [name, value] of Object.entries(h)) {
+    if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
+    const key = name.slice('x-amz-meta-'.length);
+    const v = Array.isArray(value) ? value.join(',') : value;
+    userMeta[key] = v;
+    metaBytes += Buffer.byteLength(key) + Buffer.byteLength(v);
+  }
+  if (metaBytes > MAX_USER_METADATA) throw new S3Error('MetadataTooLarge', undefined, { MaxSizeAllowed: MAX_USER_METADATA, Size: metaBytes });
+  const storageClass = header(h, 'x-amz-storage-class') ?? 'STANDARD';
+  if (!STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: storageClass });
+  return { headers, userMeta, storageClass };
+}
+
+/** Content-MD5 as 16 bytes; InvalidDigest when it is not base64 of 16 bytes. */
+export function parseContentMd5(h: IncomingHttpHeaders): Buffer | undefined {
+  const v = header(h, 'content-md5');
+  if (v === undefined) return undefined;
+  const b = Buffer.from(v, 'base64');
+  if (b.length !== 16 || b.toString('base64') !== v.trim()) throw new S3Error('InvalidDigest', undefined, { 'Content-MD5': v });
+  return b;
+}
+
+/** What the client says about the object's flexible checksum. */
+export interface ChecksumSpec {
+  algorithm: ChecksumAlgorithm;
+  /** base64 value sent in a header (undefined when it comes in a trailer or not at all). */
+  expected: string | undefined;
+  /** The value arrives as an aws-chunked trailer. */
+  trailer: boolean;
+  type: ChecksumType;
+}
+
+export function isValidChecksumValue(alg: ChecksumAlgorithm, value: string): boolean {
+  const b = Buffer.from(value, 'base64');
+  return b.length === checksumByteLength(alg) && b.toString('base64') === value;
+}
+
+/**
+ * Reads x-amz-checksum-*, x-amz-sdk-checksum-algorithm and x-amz-trailer. Returns undefined when
+ * the client asks for no checksum.
+ */
+export function parseChecksumSpec(h: IncomingHttpHeaders, payload: PayloadMode): ChecksumSpec | undefined {
+  const given = CHECKSUM_ALGORITHMS.filter((a) => h[checksumHeader(a)] !== undefined);
+  if (given.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const sdkRaw = header(h, 'x-amz-sdk-checksum-algorithm');
+  const sdk = parseChecksumAlgorithm(sdkRaw);
+  if (sdkRaw !== undefined && !sdk) throw new S3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+  let trailerAlg: ChecksumAlgorithm | undefined;
+  if (payload.kind === 'chunked') {
+    for (const name of payload.trailerNames) {
+      if (!name.startsWith('x-amz-checksum-')) continue;
+      const a = parseChecksumAlgorithm(name.slice('x-amz-checksum-'.length));
+      if (!a) throw new S3Error('InvalidRequest', `The value specified in the x-amz-trailer header is not supported`);
+      trailerAlg = a;
+    }
+  }
+  const type = parseChecksumType(h) ?? 'FULL_OBJECT';
+  if (given.length === 1) {
+    const alg = given[0]!;
+    const value = header(h, checksumHeader(alg))!;
+    if (!isValidChecksumValue(alg, value)) throw new S3Error('InvalidRequest', `Value for ${checksumHeader(alg)} header is invalid.`);
+    if (sdk && sdk !== alg) throw new S3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+    if (trailerAlg) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+    return { algorithm: alg, expected: value, trailer: false, type };
+  }
+  if (trailerAlg) {
+    if (sdk && sdk !== trailerAlg) throw new S3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+    return { algorithm: trailerAlg, expected: undefined, trailer: true, type };
+  }
+  if (sdk) {
+    throw new S3Error('InvalidRequest', 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.');
+  }
+  return undefined;
+}
+
+export function parseChecksumType(h: IncomingHttpHeaders): ChecksumType | undefined {
+  const v = header(h, 'x-amz-checksum-type');
+  if (v === undefined) return undefined;
+  const u = v.toUpperCase();
+  if (u !== 'FULL_OBJECT' && u !== 'COMPOSITE') throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+  return u;
+}
+
+/** Strips quotes (and a weak prefix) from an ETag as sent in a condition header. */
+export function unquoteEtag(s: string): string {
+  let t = s.trim();
+  if (t.startsWith('W/')) t = t.slice(2);
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.slice(1, -1);
+  return t;
+}
+
+/** If-None-Match / If-Match on writes: compare-and-swap conditions checked inside the transaction. */
+export function parseWriteConditions(h: IncomingHttpHeaders): WriteConditions | undefined {
+  const inm = header(h, 'if-none-match');
+  const im = header(h, 'if-match');
+  if (inm === undefined && im === undefined) return undefined;
+  const c: WriteConditions = {};
+  if (inm !== undefined) {
+    if (inm.trim() !== '*') throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
+    c.ifNoneMatch = '*';
+  }
+  if (im !== undefined) c.ifMatch = im.trim() === '*' ? '*' : unquoteEtag(im);
+  return c;
+}

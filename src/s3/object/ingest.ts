@@ -1,0 +1,90 @@
+// Receiving object bytes: stream the decoded body into memory (small objects, stored inline in
+// the metadata record) or into a new blob (everything else), computing the MD5 (the ETag) and the
+// requested flexible checksum on the way, and verifying Content-MD5 and the checksum before the
+// caller may commit anything.
+
+import { createHash } from 'node:crypto';
+import { checksumHeader, createChecksum, type ChecksumAlgorithm } from '../../auth/checksums.js';
+import type { App } from '../../app.js';
+import type { BlobWriter } from '../../store/blob/types.js';
+import { S3Error } from '../errors.js';
+import type { S3Context } from '../handler.js';
+import { isValidChecksumValue, type ChecksumSpec } from './headers.js';
+
+export interface Ingested {
+  size: number;
+  /** hex MD5 of the bytes */
+  md5: string;
+  /** base64 flexible checksum, when one was requested */
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  /** The bytes, when stored inline. */
+  inline?: Buffer;
+  /** The committed blob holding the bytes, otherwise. Delete it if the metadata commit fails. */
+  blobId?: string;
+}
+
+export interface IngestOptions {
+  contentMd5?: Buffer | undefined;
+  checksum?: ChecksumSpec | undefined;
+  /** Compute this algorithm even when the client sent no checksum (multipart parts). */
+  computeAlgorithm?: ChecksumAlgorithm | undefined;
+  /** Keep the bytes in memory when the declared length is at most this. */
+  inlineThreshold: number;
+}
+
+export async function ingest(ctx: S3Context, o: IngestOptions): Promise<Ingested> {
+  const declared = ctx.contentLength;
+  const inline = declared !== undefined && declared <= o.inlineThreshold;
+  const md5 = createHash('md5');
+  const algorithm = o.checksum?.algorithm ?? o.computeAlgorithm;
+  const sum = algorithm ? createChecksum(algorithm) : undefined;
+  const chunks: Buffer[] = [];
+  let writer: BlobWriter | undefined;
+  let size = 0;
+  const body = ctx.body();
+  try {
+    if (!inline) writer = await ctx.app.blobs.create();
+    for await (const chunk of body) {
+      size += chunk.length;
+      md5.update(chunk);
+      sum?.update(chunk);
+      if (writer) await writer.write(chunk);
+      else chunks.push(chunk);
+    }
+    const md5Bytes = md5.digest();
+    if (o.contentMd5 && !md5Bytes.equals(o.contentMd5)) {
+      throw new S3Error('BadDigest', undefined, { ExpectedDigest: o.contentMd5.toString('base64'), CalculatedDigest: md5Bytes.toString('base64') });
+    }
+    const result: Ingested = { size, md5: md5Bytes.toString('hex') };
+    if (sum && algorithm) {
+      const value = sum.digest().toString('base64');
+      let expected = o.checksum?.expected;
+      if (o.checksum?.trailer) {
+        const name = checksumHeader(algorithm);
+        expected = body.trailers[name];
+        if (expected === undefined) throw new S3Error('InvalidRequest', `The trailer ${name} was announced but not sent.`);
+        if (!isValidChecksumValue(algorithm, expected)) throw new S3Error('InvalidRequest', `Value for ${name} trailing header is invalid.`);
+      }
+      if (expected !== undefined && expected !== value) {
+        throw new S3Error('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`);
+      }
+      result.checksum = { algorithm, value };
+    }
+    if (writer) {
+      await writer.commit();
+      result.blobId = writer.id;
+    } else {
+      result.inline = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    }
+    return result;
+  } catch (e) {
+    await writer?.abort();
+    throw e;
+  }
+}
+
+/** Removes a blob written for a request that then failed to commit. */
+export async function discardBlob(app: App, blobId: string | undefined): Promise<void> {
+  if (blobId === undefined) return;
+  await app.blobs.delete(blobId).catch((e: unknown) => app.log.warn({ err: e, blobId }, 'could not remove an uncommitted blob'));
+}

@@ -1,0 +1,207 @@
+// Every S3 operation, in one table: how a request is recognised (method, addressed resource,
+// sub-resource query parameters, discriminating headers), the IAM action it needs, and its handler.
+// Operations without a handler answer 501 NotImplemented. No sub-resource is ever silently ignored:
+// a request naming a known sub-resource never falls through to the plain bucket/object operation.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Handler, Query } from './handler.js';
+import { listBuckets } from './service/ListBuckets.js';
+import { createBucket } from './bucket/CreateBucket.js';
+import { headBucket } from './bucket/HeadBucket.js';
+import { deleteBucket } from './bucket/DeleteBucket.js';
+import { getBucketLocation } from './bucket/GetBucketLocation.js';
+import { listObjectsV1, listObjectsV2 } from './bucket/ListObjects.js';
+import { putObject } from './object/PutObject.js';
+import { getObject, headObject } from './object/GetObject.js';
+import { deleteObject } from './object/DeleteObject.js';
+import { deleteObjects } from './object/DeleteObjects.js';
+import { listObjectVersions } from './bucket/ListObjectVersions.js';
+import { getBucketVersioning, putBucketVersioning } from './bucket/versioning.js';
+
+export type Resource = 'service' | 'bucket' | 'object';
+export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
+
+export interface OperationSpec {
+  /** The S3 API name, e.g. "PutObject". */
+  name: string;
+  method: Method;
+  resource: Resource;
+  /** Query parameters that must be present (sub-resources). */
+  sub?: readonly string[];
+  /** A further test on the query or headers (e.g. `x-amz-copy-source` present). */
+  when?: (q: Query, h: IncomingHttpHeaders) => boolean;
+  /** IAM action checked by authorisation. */
+  action: string;
+  handler?: Handler;
+}
+
+const copySource = (_q: Query, h: IncomingHttpHeaders) => h['x-amz-copy-source'] !== undefined;
+const notCopySource = (q: Query, h: IncomingHttpHeaders) => !copySource(q, h);
+const hasId = (q: Query) => q.has('id');
+const noId = (q: Query) => !q.has('id');
+
+// Order matters only among entries of the same method and resource: more specific first.
+export const OPERATIONS: readonly OperationSpec[] = [
+  // ---- service
+  { name: 'ListBuckets', method: 'GET', resource: 'service', action: 's3:ListAllMyBuckets', handler: listBuckets },
+
+  // ---- bucket: GET
+  { name: 'ListObjectsV2', method: 'GET', resource: 'bucket', sub: ['list-type'], when: (q) => q.get('list-type') === '2', action: 's3:ListBucket', handler: listObjectsV2 },
+  { name: 'ListObjectVersions', method: 'GET', resource: 'bucket', sub: ['versions'], action: 's3:ListBucketVersions', handler: listObjectVersions },
+  { name: 'ListMultipartUploads', method: 'GET', resource: 'bucket', sub: ['uploads'], action: 's3:ListBucketMultipartUploads' },
+  { name: 'GetBucketLocation', method: 'GET', resource: 'bucket', sub: ['location'], action: 's3:GetBucketLocation', handler: getBucketLocation },
+  { name: 'GetBucketAcl', method: 'GET', resource: 'bucket', sub: ['acl'], action: 's3:GetBucketAcl' },
+  { name: 'GetBucketCors', method: 'GET', resource: 'bucket', sub: ['cors'], action: 's3:GetBucketCORS' },
+  { name: 'GetBucketEncryption', method: 'GET', resource: 'bucket', sub: ['encryption'], action: 's3:GetEncryptionConfiguration' },
+  { name: 'GetBucketIntelligentTieringConfiguration', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: hasId, action: 's3:GetIntelligentTieringConfiguration' },
+  { name: 'ListBucketIntelligentTieringConfigurations', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: noId, action: 's3:GetIntelligentTieringConfiguration' },
+  { name: 'GetBucketInventoryConfiguration', method: 'GET', resource: 'bucket', sub: ['inventory'], when: hasId, action: 's3:GetInventoryConfiguration' },
+  { name: 'ListBucketInventoryConfigurations', method: 'GET', resource: 'bucket', sub: ['inventory'], when: noId, action: 's3:GetInventoryConfiguration' },
+  { name: 'GetBucketAnalyticsConfiguration', method: 'GET', resource: 'bucket', sub: ['analytics'], when: hasId, action: 's3:GetAnalyticsConfiguration' },
+  { name: 'ListBucketAnalyticsConfigurations', method: 'GET', resource: 'bucket', sub: ['analytics'], when: noId, action: 's3:GetAnalyticsConfiguration' },
+  { name: 'GetBucketMetricsConfiguration', method: 'GET', resource: 'bucket', sub: ['metrics'], when: hasId, action: 's3:GetMetricsConfiguration' },
+  { name: 'ListBucketMetricsConfigurations', method: 'GET', resource: 'bucket', sub: ['metrics'], when: noId, action: 's3:GetMetricsConfiguration' },
+  { name: 'GetBucketLifecycleConfiguration', method: 'GET', resource: 'bucket', sub: ['lifecycle'], action: 's3:GetLifecycleConfiguration' },
+  { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging' },
+  { name: 'GetBucketNotificationConfiguration', method: 'GET', resource: 'bucket', sub: ['notification'], action: 's3:GetBucketNotification' },
+  { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls' },
+  { name: 'GetBucketPolicy', method: 'GET', resource: 'bucket', sub: ['policy'], action: 's3:GetBucketPolicy' },
+  { name: 'GetBucketPolicyStatus', method: 'GET', resource: 'bucket', sub: ['policyStatus'], action: 's3:GetBucketPolicyStatus' },
+  { name: 'GetBucketReplication', method: 'GET', resource: 'bucket', sub: ['replication'], action: 's3:GetReplicationConfiguration' },
+  { name: 'GetBucketRequestPayment', method: 'GET', resource: 'bucket', sub: ['requestPayment'], action: 's3:GetBucketRequestPayment' },
+  { name: 'GetBucketTagging', method: 'GET', resource: 'bucket', sub: ['tagging'], action: 's3:GetBucketTagging' },
+  { name: 'GetBucketVersioning', method: 'GET', resource: 'bucket', sub: ['versioning'], action: 's3:GetBucketVersioning', handler: getBucketVersioning },
+  { name: 'GetBucketWebsite', method: 'GET', resource: 'bucket', sub: ['website'], action: 's3:GetBucketWebsite' },
+  { name: 'GetObjectLockConfiguration', method: 'GET', resource: 'bucket', sub: ['object-lock'], action: 's3:GetBucketObjectLockConfiguration' },
+  { name: 'GetPublicAccessBlock', method: 'GET', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:GetBucketPublicAccessBlock' },
+  { name: 'GetBucketAccelerateConfiguration', method: 'GET', resource: 'bucket', sub: ['accelerate'], action: 's3:GetAccelerateConfiguration' },
+  { name: 'GetBucketMetadataTableConfiguration', method: 'GET', resource: 'bucket', sub: ['metadataTable'], action: 's3:GetBucketMetadataTableConfiguration' },
+  { name: 'GetBucketMetadataConfiguration', method: 'GET', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:GetBucketMetadataTableConfiguration' },
+  { name: 'GetBucketAbac', method: 'GET', resource: 'bucket', sub: ['abac'], action: 's3:GetBucketAbac' },
+  { name: 'CreateSession', method: 'GET', resource: 'bucket', sub: ['session'], action: 's3express:CreateSession' },
+  { name: 'ListObjects', method: 'GET', resource: 'bucket', action: 's3:ListBucket', handler: listObjectsV1 },
+
+  // ---- bucket: HEAD
+  { name: 'HeadBucket', method: 'HEAD', resource: 'bucket', action: 's3:ListBucket', handler: headBucket },
+
+  // ---- bucket: PUT
+  { name: 'PutBucketAcl', method: 'PUT', resource: 'bucket', sub: ['acl'], action: 's3:PutBucketAcl' },
+  { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS' },
+  { name: 'PutBucketEncryption', method: 'PUT', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration' },
+  { name: 'PutBucketIntelligentTieringConfiguration', method: 'PUT', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration' },
+  { name: 'PutBucketInventoryConfiguration', method: 'PUT', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration' },
+  { name: 'PutBucketAnalyticsConfiguration', method: 'PUT', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration' },
+  { name: 'PutBucketMetricsConfiguration', method: 'PUT', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration' },
+  { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration' },
+  { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging' },
+  { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification' },
+  { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls' },
+  { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy' },
+  { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
+  { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment' },
+  { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging' },
+  { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', handler: putBucketVersioning },
+  { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite' },
+  { name: 'PutObjectLockConfiguration', method: 'PUT', resource: 'bucket', sub: ['object-lock'], action: 's3:PutBucketObjectLockConfiguration' },
+  { name: 'PutPublicAccessBlock', method: 'PUT', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock' },
+  { name: 'PutBucketAccelerateConfiguration', method: 'PUT', resource: 'bucket', sub: ['accelerate'], action: 's3:PutAccelerateConfiguration' },
+  { name: 'PutBucketAbac', method: 'PUT', resource: 'bucket', sub: ['abac'], action: 's3:PutBucketAbac' },
+  { name: 'UpdateBucketMetadataInventoryTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataInventoryTable'], action: 's3:UpdateBucketMetadataInventoryTableConfiguration' },
+  { name: 'UpdateBucketMetadataJournalTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataJournalTable'], action: 's3:UpdateBucketMetadataJournalTableConfiguration' },
+  { name: 'CreateBucket', method: 'PUT', resource: 'bucket', action: 's3:CreateBucket', handler: createBucket },
+
+  // ---- bucket: DELETE
+  { name: 'DeleteBucketCors', method: 'DELETE', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS' },
+  { name: 'DeleteBucketEncryption', method: 'DELETE', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration' },
+  { name: 'DeleteBucketIntelligentTieringConfiguration', method: 'DELETE', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration' },
+  { name: 'DeleteBucketInventoryConfiguration', method: 'DELETE', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration' },
+  { name: 'DeleteBucketAnalyticsConfiguration', method: 'DELETE', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration' },
+  { name: 'DeleteBucketMetricsConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration' },
+  { name: 'DeleteBucketLifecycle', method: 'DELETE', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration' },
+  { name: 'DeleteBucketOwnershipControls', method: 'DELETE', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls' },
+  { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy' },
+  { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
+  { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging' },
+  { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite' },
+  { name: 'DeletePublicAccessBlock', method: 'DELETE', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock' },
+  { name: 'DeleteBucketMetadataTableConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataTable'], action: 's3:DeleteBucketMetadataTableConfiguration' },
+  { name: 'DeleteBucketMetadataConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:DeleteBucketMetadataTableConfiguration' },
+  { name: 'DeleteBucket', method: 'DELETE', resource: 'bucket', action: 's3:DeleteBucket', handler: deleteBucket },
+
+  // ---- bucket: POST
+  { name: 'DeleteObjects', method: 'POST', resource: 'bucket', sub: ['delete'], action: 's3:DeleteObject', handler: deleteObjects },
+  { name: 'CreateBucketMetadataTableConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataTable'], action: 's3:CreateBucketMetadataTableConfiguration' },
+  { name: 'CreateBucketMetadataConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:CreateBucketMetadataTableConfiguration' },
+  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject' },
+
+  // ---- object: GET / HEAD
+  { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts' },
+  { name: 'GetObjectAcl', method: 'GET', resource: 'object', sub: ['acl'], action: 's3:GetObjectAcl' },
+  { name: 'GetObjectTagging', method: 'GET', resource: 'object', sub: ['tagging'], action: 's3:GetObjectTagging' },
+  { name: 'GetObjectRetention', method: 'GET', resource: 'object', sub: ['retention'], action: 's3:GetObjectRetention' },
+  { name: 'GetObjectLegalHold', method: 'GET', resource: 'object', sub: ['legal-hold'], action: 's3:GetObjectLegalHold' },
+  { name: 'GetObjectAttributes', method: 'GET', resource: 'object', sub: ['attributes'], action: 's3:GetObjectAttributes' },
+  { name: 'GetObjectTorrent', method: 'GET', resource: 'object', sub: ['torrent'], action: 's3:GetObjectTorrent' },
+  { name: 'GetObject', method: 'GET', resource: 'object', action: 's3:GetObject', handler: getObject },
+  { name: 'HeadObject', method: 'HEAD', resource: 'object', action: 's3:GetObject', handler: headObject },
+
+  // ---- object: PUT
+  { name: 'UploadPartCopy', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: copySource, action: 's3:PutObject' },
+  { name: 'UploadPart', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: notCopySource, action: 's3:PutObject' },
+  { name: 'PutObjectAcl', method: 'PUT', resource: 'object', sub: ['acl'], action: 's3:PutObjectAcl' },
+  { name: 'PutObjectTagging', method: 'PUT', resource: 'object', sub: ['tagging'], action: 's3:PutObjectTagging' },
+  { name: 'PutObjectRetention', method: 'PUT', resource: 'object', sub: ['retention'], action: 's3:PutObjectRetention' },
+  { name: 'PutObjectLegalHold', method: 'PUT', resource: 'object', sub: ['legal-hold'], action: 's3:PutObjectLegalHold' },
+  { name: 'RenameObject', method: 'PUT', resource: 'object', sub: ['renameObject'], action: 's3express:RenameObject' },
+  { name: 'CopyObject', method: 'PUT', resource: 'object', when: copySource, action: 's3:PutObject' },
+  { name: 'PutObject', method: 'PUT', resource: 'object', action: 's3:PutObject', handler: putObject },
+
+  // ---- object: POST
+  { name: 'CreateMultipartUpload', method: 'POST', resource: 'object', sub: ['uploads'], action: 's3:PutObject' },
+  { name: 'CompleteMultipartUpload', method: 'POST', resource: 'object', sub: ['uploadId'], action: 's3:PutObject' },
+  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject' },
+  { name: 'SelectObjectContent', method: 'POST', resource: 'object', sub: ['select'], action: 's3:GetObject' },
+
+  // ---- object: DELETE
+  { name: 'AbortMultipartUpload', method: 'DELETE', resource: 'object', sub: ['uploadId'], action: 's3:AbortMultipartUpload' },
+  { name: 'DeleteObjectTagging', method: 'DELETE', resource: 'object', sub: ['tagging'], action: 's3:DeleteObjectTagging' },
+  { name: 'DeleteObject', method: 'DELETE', resource: 'object', action: 's3:DeleteObject', handler: deleteObject },
+
+  // ---- CORS preflight, on buckets and objects
+  { name: 'PreflightCORS', method: 'OPTIONS', resource: 'bucket', action: '' },
+  { name: 'PreflightCORS', method: 'OPTIONS', resource: 'object', action: '' },
+];
+
+/** Every query parameter that names a sub-resource somewhere in the table. */
+export const SUBRESOURCES: ReadonlySet<string> = new Set(OPERATIONS.flatMap((o) => o.sub ?? []));
+
+/**
+ * Finds the operation for a request, or undefined when the method is not an S3 method for this
+ * resource. Among entries of the method/resource, the first whose required sub-resources are all
+ * present (and whose `when` holds) wins; an entry with no sub-resources (the plain operation)
+ * matches only when the request names no known sub-resource at all.
+ */
+export function resolveOperation(method: string, resource: Resource, query: Query, headers: IncomingHttpHeaders): OperationSpec | undefined {
+  const m = method === 'HEAD' && resource === 'service' ? 'GET' : method;
+  let namesSub: boolean | undefined;
+  for (const op of OPERATIONS) {
+    if (op.method !== m || op.resource !== resource) continue;
+    if (op.sub) {
+      if (!op.sub.every((s) => query.has(s))) continue;
+    } else {
+      namesSub ??= [...query.keys()].some((k) => SUBRESOURCES.has(k) && !PLAIN_PARAMS[resource].has(k));
+      if (namesSub) continue;
+    }
+    if (op.when && !op.when(query, headers)) continue;
+    return op;
+  }
+  return undefined;
+}
+
+/** Parameters that are sub-resources elsewhere but ordinary parameters of the plain operation. */
+const PLAIN_PARAMS: Record<Resource, ReadonlySet<string>> = {
+  service: new Set(),
+  bucket: new Set(['list-type']),
+  // GetObject?partNumber=N is a plain GetObject, as is HEAD with partNumber.
+  object: new Set(['partNumber']),
+};

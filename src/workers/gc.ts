@@ -1,0 +1,62 @@
+// Blob garbage collection: deletes blob files that no metadata references any more (overwritten
+// or deleted objects, aborted uploads, replaced parts), in small batches, after the metadata
+// transaction that released them is durable. Also sweeps orphans a crash may have left.
+
+import type { Logger } from 'pino';
+import type { MetaStore } from '../store/meta/types.js';
+import type { BlobStore } from '../store/blob/types.js';
+
+const BATCH = 256;
+
+export class BlobGc {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly blobs: BlobStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** Asks for a collection pass soon (coalesced; never blocks the caller). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** Runs passes until no garbage is left (used at start-up and by tests). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      for (;;) {
+        const ids = await this.meta.takeGarbage(BATCH);
+        if (ids.length === 0) return;
+        await Promise.all(ids.map((id) => this.blobs.delete(id)));
+        await this.meta.forgetBlobs(ids);
+        if (this.stopped || ids.length < BATCH) return;
+      }
+    } catch (e) {
+      this.log.error({ err: e }, 'blob garbage collection failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await this.running;
+  }
+}
