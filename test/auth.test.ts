@@ -232,6 +232,14 @@ describe('authentication', () => {
     assert.equal(errorCode(r.text), 'BadDigest');
   });
 
+  it('accepts SigV2 bucket requests signed the way botocore signs them ("/bucket/" for path-style)', async () => {
+    const date = new Date().toUTCString();
+    const name = uniqueBucket('v2');
+    const sig = createHmac('sha1', SECRET_KEY).update(`PUT\n\n\n${date}\n/${name}/`).digest('base64');
+    const r = await send(srv, 'PUT', `/${name}`, { date, authorization: `AWS ${ACCESS_KEY}:${sig}`, 'content-length': '0' });
+    assert.equal(r.status, 200, r.text);
+  });
+
   it('accepts SigV2 header authentication', async () => {
     const date = new Date().toUTCString();
     const path = `/${bucket}/k`;

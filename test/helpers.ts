@@ -5,6 +5,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -195,4 +196,29 @@ export function errorCode(text: string): string | undefined {
 export async function bodyBytes(body: unknown): Promise<Buffer> {
   const b = body as { transformToByteArray(): Promise<Uint8Array> };
   return Buffer.from(await b.transformToByteArray());
+}
+
+/** Sends raw bytes on a socket and collects everything until the server closes or `ms` passes. */
+export function rawSocket(port: number, data: Buffer | string, ms = 1500, afterWrite?: (s: net.Socket) => void): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    const done = () => {
+      s.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    s.on('close', done);
+    s.on('error', done);
+    s.write(data, () => afterWrite?.(s));
+    setTimeout(done, ms);
+  });
+}
+
+
+/** Signs a request with @smithy/signature-v4 and renders its head as raw HTTP/1.1 text. */
+export async function signedHead(server: TestServer, method: string, path: string, headers: Record<string, string>): Promise<string> {
+  const req = await signer().sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path, query: {}, headers: { host: `127.0.0.1:${server.port}`, ...headers } });
+  const lines = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`);
+  return `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }

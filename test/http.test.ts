@@ -8,24 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { bodyBytes, errorCode, raw, signer, startServer, uniqueBucket, type TestServer } from './helpers.js';
-
-/** Sends raw bytes on a socket and collects everything until the server closes or `ms` passes. */
-function rawSocket(port: number, data: Buffer | string, ms = 1500, afterWrite?: (s: net.Socket) => void): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    s.on('data', (c: Buffer) => chunks.push(c));
-    const done = () => {
-      s.destroy();
-      resolve(Buffer.concat(chunks).toString('latin1'));
-    };
-    s.on('close', done);
-    s.on('error', done);
-    s.write(data, () => afterWrite?.(s));
-    setTimeout(done, ms);
-  });
-}
+import { bodyBytes, errorCode, raw, rawSocket, signer, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 /** A DNS lookup that resolves every name to 127.0.0.1 (for virtual-host names). */
 const toLoopback = ((_host: string, opts: { all?: boolean }, cb: (e: null, a: unknown, f?: number) => void) =>

@@ -15,7 +15,7 @@ import {
   PutObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { bodyBytes, errorCode, raw, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { bodyBytes, errorCode, raw, rawSocket, signedHead, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
   try {
@@ -225,15 +225,26 @@ describe('objects', () => {
     assert.equal(e.name, 'KeyTooLongError');
   });
 
+  it('round-trips non-ASCII metadata from the JS SDK (latin1 on the wire, UTF-8 in its signature)', async () => {
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta-latin1', Body: 'x', Metadata: { word: 'café' } }));
+    const head = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'meta-latin1' }));
+    assert.equal(head.Metadata?.word, 'café');
+  });
+
   it('limits user metadata to 2 KB', async () => {
     const e = await s3error(srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta', Body: 'x', Metadata: { big: 'v'.repeat(2100) } })));
     assert.equal(e.name, 'MetadataTooLarge');
   });
 
-  it('requires a Content-Length on PUT', async () => {
-    const r = await raw(srv, { method: 'PUT', path: `/${bucket}/nolen`, body: 'abc', headers: { 'transfer-encoding': 'chunked' }, payloadHash: 'UNSIGNED-PAYLOAD' });
-    assert.equal(r.status, 411);
-    assert.equal(errorCode(r.text), 'MissingContentLength');
+  it('requires a Content-Length on PUT, unless the body is sent with Transfer-Encoding: chunked', async () => {
+    const chunked = await raw(srv, { method: 'PUT', path: `/${bucket}/te-chunked`, body: 'abc', headers: { 'transfer-encoding': 'chunked' }, payloadHash: 'UNSIGNED-PAYLOAD' });
+    assert.equal(chunked.status, 200);
+    const got = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'te-chunked' }));
+    assert.equal((await bodyBytes(got.Body)).toString(), 'abc');
+    const head = await signedHead(srv, 'PUT', `/${bucket}/nolen`, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' });
+    const none = await rawSocket(srv.port, head);
+    assert.match(none, /^HTTP\/1.1 411/);
+    assert.match(none, /MissingContentLength/);
   });
 
   it('deletes objects, one at a time and in batches', async () => {

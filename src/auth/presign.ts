@@ -126,7 +126,8 @@ export async function authenticatePresigned(parsed: ParsedAuthRequest, lookup: C
     signingKey: key,
     amzDate,
     scope: scope.scope,
-    seedSignature: computed.signature,
+    // Verified above (exactly equal): the signature the client chains its chunks from.
+    seedSignature: signature,
   });
   return { method: 'sigv4-query', identity: identityOf(credential), payload };
 }

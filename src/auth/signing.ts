@@ -50,12 +50,13 @@ export function credentialScope(date: string, region: string): string {
 }
 
 /**
- * The canonical request is hashed as UTF-8. Header values arrive as latin1 strings (one char per
- * wire byte); clients (botocore, the JS SDK) send a value like "é" as the latin1 byte E9 but
- * hash their canonical string as UTF-8, so UTF-8 of the latin1-decoded value is what they signed.
+ * The canonical request is hashed as the bytes the client sent. Node hands header values over as
+ * latin1 strings (one char per wire byte) and every other component is ASCII once canonically
+ * encoded, so latin1 reproduces the wire bytes exactly: a UTF-8 metadata value is hashed as the
+ * UTF-8 bytes that botocore (and AWS) sign.
  */
 export function stringToSign(amzDate: string, scope: string, canonicalRequest: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(Buffer.from(canonicalRequest, 'latin1'))}`;
 }
 
 /** Constant-time comparison of two ASCII signatures; different lengths compare unequal. */

@@ -28,9 +28,10 @@ export const SIGNED_SUBRESOURCES: ReadonlySet<string> = new Set([
  * CanonicalizedResource: "/bucket" for virtual-hosted requests, the path as sent, then the signed
  * sub-resources sorted by name, with their values decoded ("?acl&versionId=3").
  */
-export function canonicalizedResource(parsed: ParsedAuthRequest): string {
+export function canonicalizedResource(parsed: ParsedAuthRequest, bucketSlash = false): string {
   const { req } = parsed;
   let resource = (req.virtualHostBucket ? '/' + req.virtualHostBucket : '') + (req.rawPath === '' ? '/' : req.rawPath);
+  if (bucketSlash) resource += '/';
   const subresources: { name: string; text: string }[] = [];
   for (const p of parsed.query) {
     // Decoded without turning '+' into ' ': clients unquote these values, they do not form-decode.
@@ -59,22 +60,38 @@ export function canonicalizedAmzHeaders(headers: Map<string, string[]>): string 
 }
 
 /** The SigV2 string to sign; `dateOrExpires` is the Date header (or '') or the Expires parameter. */
-export function stringToSignV2(parsed: ParsedAuthRequest, dateOrExpires: string): string {
+export function stringToSignV2(parsed: ParsedAuthRequest, dateOrExpires: string, bucketSlash = false): string {
   return [
     parsed.req.method,
     parsed.header('content-md5') ?? '',
     parsed.header('content-type') ?? '',
     dateOrExpires,
-    canonicalizedAmzHeaders(parsed.headers) + canonicalizedResource(parsed),
+    canonicalizedAmzHeaders(parsed.headers) + canonicalizedResource(parsed, bucketSlash),
   ].join('\n');
+}
+
+/**
+ * The strings to sign a real client may have used. Besides the documented form: botocore signs a
+ * path-style bucket request ("/bucket") as "/bucket/", and keeps the Date header in its string to
+ * sign even when x-amz-date is present (the docs leave that line empty).
+ */
+function v2Candidates(parsed: ParsedAuthRequest, dateLines: string[]): string[] {
+  const out: string[] = [];
+  const bucketOnly = !parsed.req.virtualHostBucket && /^\/[^/]+$/.test(parsed.req.rawPath);
+  for (const d of dateLines) {
+    out.push(stringToSignV2(parsed, d));
+    if (bucketOnly) out.push(stringToSignV2(parsed, d, true));
+  }
+  return out;
 }
 
 export function signV2(secret: string, stringToSign: string): string {
   return createHmac('sha1', secret).update(stringToSign, 'utf8').digest('base64');
 }
 
-function checkV2Signature(secret: string, sts: string, provided: string, accessKeyId: string): void {
-  if (signaturesEqual(signV2(secret, sts), provided)) return;
+function checkV2Signature(secret: string, candidates: string[], provided: string, accessKeyId: string): void {
+  if (candidates.some((c) => signaturesEqual(signV2(secret, c), provided))) return;
+  const sts = candidates[0]!;
   throw new S3Error('SignatureDoesNotMatch', undefined, {
     AWSAccessKeyId: accessKeyId,
     StringToSign: sts,
@@ -112,8 +129,8 @@ export async function authenticateV2Header(parsed: ParsedAuthRequest, rest: stri
 
   const credential = await lookupCredential(lookup, accessKeyId);
   checkSkew(time, rawTime, req.now);
-  const sts = stringToSignV2(parsed, amzDate !== undefined ? '' : (dateHeader ?? ''));
-  checkV2Signature(credential.secretAccessKey, sts, signature, accessKeyId);
+  const dateLines = amzDate !== undefined ? ['', ...(dateHeader !== undefined ? [dateHeader] : [])] : [dateHeader ?? ''];
+  checkV2Signature(credential.secretAccessKey, v2Candidates(parsed, dateLines), signature, accessKeyId);
   return { method: 'sigv2-header', identity: identityOf(credential), payload: payloadOf(parsed) };
 }
 
@@ -139,7 +156,6 @@ export async function authenticateV2Query(parsed: ParsedAuthRequest, lookup: Cre
   checkSecurityToken(parsed.queryParam('x-amz-security-token') ?? parsed.header('x-amz-security-token'));
 
   const credential = await lookupCredential(lookup, accessKeyId);
-  const sts = stringToSignV2(parsed, expires);
-  checkV2Signature(credential.secretAccessKey, sts, signature, accessKeyId);
+  checkV2Signature(credential.secretAccessKey, v2Candidates(parsed, [expires]), signature, accessKeyId);
   return { method: 'sigv2-query', identity: identityOf(credential), payload: payloadOf(parsed) };
 }

@@ -167,7 +167,8 @@ async function authenticateV4Header(parsed: ParsedAuthRequest, rest: string, loo
     signingKey: key,
     amzDate: when.amzDate,
     scope: scope.scope,
-    seedSignature: computed.signature,
+    // Verified above (exactly equal): the signature the client chains its chunks from.
+    seedSignature: auth.signature,
   });
   return { method: 'sigv4-header', identity: identityOf(credential), payload };
 }

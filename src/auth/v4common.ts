@@ -4,7 +4,7 @@
 import { S3Error } from '../s3/errors.js';
 import { canonicalHeaders, canonicalQuery, canonicalUri, type QueryParam } from './canonical.js';
 import { isValidScopeDate } from './clock.js';
-import { hexBytes, hmacHex, SERVICE, signaturesEqual, stringToSign, TERMINAL } from './signing.js';
+import { ALGORITHM, hexBytes, hmacHex, SERVICE, sha256Hex, signaturesEqual, stringToSign, TERMINAL } from './signing.js';
 import type { Credential, CredentialLookup } from './types.js';
 
 /** Where the SigV4 parameters came from; S3 words its errors differently for each. */
@@ -122,6 +122,13 @@ export interface V4Signature {
   canonicalRequest: string;
   stringToSign: string;
   signature: string;
+  /**
+   * When a header value holds non-ASCII bytes: the signature of the canonical request hashed as
+   * UTF-8 of the latin1-decoded text. Clients disagree here: botocore sends UTF-8 bytes and signs
+   * those bytes (`signature`), Node clients such as the JS SDK send "é" as the byte E9 but sign
+   * its UTF-8 form. Both are HMACs under the caller's secret, so accepting either is safe.
+   */
+  alternate?: string;
 }
 
 /** Computes the signature the client should have sent. */
@@ -135,12 +142,17 @@ export function computeV4Signature(input: V4SignatureInput, key: Buffer): V4Sign
     input.payloadHash,
   ].join('\n');
   const sts = stringToSign(input.amzDate, input.scope, canonicalRequest);
-  return { canonicalRequest, stringToSign: sts, signature: hmacHex(key, sts) };
+  const out: V4Signature = { canonicalRequest, stringToSign: sts, signature: hmacHex(key, sts) };
+  if (/[\x80-\xff]/.test(canonicalRequest)) {
+    out.alternate = hmacHex(key, `${ALGORITHM}\n${input.amzDate}\n${input.scope}\n${sha256Hex(Buffer.from(canonicalRequest, 'utf8'))}`);
+  }
+  return out;
 }
 
 /** Throws SignatureDoesNotMatch, with the diagnostics S3 includes, unless `provided` matches. */
 export function checkV4Signature(computed: V4Signature, provided: string, accessKeyId: string): void {
   if (signaturesEqual(computed.signature, provided)) return;
+  if (computed.alternate !== undefined && signaturesEqual(computed.alternate, provided)) return;
   throw new S3Error('SignatureDoesNotMatch', undefined, {
     AWSAccessKeyId: accessKeyId,
     StringToSign: computed.stringToSign,

@@ -42,6 +42,15 @@ function onClientError(app: App, err: NodeJS.ErrnoException, socket: Socket): vo
     socket.destroy();
     return;
   }
+  // Bytes after a request that is still being answered (a body longer than its Content-Length):
+  // let that response go out first, then close, rather than answering the garbage before it.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight && !inFlight.writableFinished) {
+    if (!inFlight.headersSent) inFlight.setHeader('Connection', 'close');
+    inFlight.once('finish', () => socket.destroy());
+    inFlight.once('close', () => socket.destroy());
+    return;
+  }
   const requestId = nextRequestId();
   const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'RequestHeaderSectionTooLarge' : 'BadRequest';
   const message = err.code === 'HPE_HEADER_OVERFLOW' ? 'Your request header section exceeds the maximum allowed size.' : 'An error occurred when parsing the HTTP request.';
@@ -130,9 +139,8 @@ function resourceOf(bucket: string, key: string): Resource {
 function declaredLength(req: IncomingMessage, auth: AuthResult | undefined): number | undefined {
   if (auth?.payload.kind === 'chunked') return auth.payload.decodedLength;
   const cl = req.headers['content-length'];
-  if (cl !== undefined) return Number(cl);
-  // Transfer-Encoding: chunked without a length: unknown.
-  return req.headers['transfer-encoding'] ? undefined : 0;
+  // Unknown without a Content-Length (no body at all, or Transfer-Encoding: chunked).
+  return cl === undefined ? undefined : Number(cl);
 }
 
 async function handle(app: App, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {

@@ -70,7 +70,8 @@ export const listObjectsV1: Handler = async (ctx) => {
   const page = await runListing(ctx, c, marker || undefined);
   const body: XmlNode = {
     Name: bucketOf(ctx).name,
-    Prefix: c.enc(c.prefix),
+    // S3 encodes Key, Marker, NextMarker, Delimiter and CommonPrefixes in v1, but not Prefix.
+    Prefix: c.prefix,
     Marker: c.enc(marker ?? ''),
     MaxKeys: c.maxKeys,
   };
@@ -103,8 +104,7 @@ export const listObjectsV2: Handler = async (ctx) => {
   const token = q.get('continuation-token');
   const startAfter = q.get('start-after');
   let resumeAfter: string | undefined;
-  if (token !== undefined) {
-    if (token === '') throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  if (token) {
     resumeAfter = decodeToken(token);
   } else if (startAfter) {
     resumeAfter = startAfter;

@@ -10,6 +10,7 @@ import { bucketOf } from '../handler.js';
 import { intParam, quoteEtag } from '../common.js';
 import { httpDate } from '../xml.js';
 import { checkReadConditions, objectBody, parseRange, type ByteRange } from './read.js';
+import { encodeHeaderText } from './headers.js';
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'Content-Type',
@@ -37,7 +38,7 @@ export async function loadForRead(ctx: S3Context): Promise<ObjectVersion> {
   const v = await ctx.app.meta.getObject(bucketOf(ctx).id, ctx.key, versionId);
   if (!v) {
     throw versionId === undefined
-      ? new S3Error('NoSuchKey', undefined, { Key: ctx.key })
+      ? new S3Error('NoSuchKey', undefined, { Key: ctx.key }, { 'x-amz-delete-marker': 'false' })
       : new S3Error('NoSuchVersion', undefined, { Key: ctx.key, VersionId: versionId });
   }
   if (v.deleteMarker) {
@@ -57,7 +58,7 @@ export function objectHeaders(v: ObjectVersion, versioned: boolean): Record<stri
     'Content-Type': v.headers['content-type'] ?? 'binary/octet-stream',
   };
   for (const [name, value] of Object.entries(v.headers)) if (name !== 'content-type') h[name] = value;
-  for (const [name, value] of Object.entries(v.userMeta)) h['x-amz-meta-' + name] = value;
+  for (const [name, value] of Object.entries(v.userMeta)) h['x-amz-meta-' + name] = encodeHeaderText(value);
   if (versioned || v.versionId !== 'null') h['x-amz-version-id'] = v.versionId;
   if (v.storageClass !== 'STANDARD') h['x-amz-storage-class'] = v.storageClass;
   if (v.tags && v.tags.length > 0) h['x-amz-tagging-count'] = v.tags.length;

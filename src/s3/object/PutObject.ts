@@ -42,8 +42,9 @@ export function refuseUnsupported(ctx: S3Context, names: readonly string[] = UNS
 
 export const putObject: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
-  if (ctx.contentLength === undefined) throw new S3Error('MissingContentLength');
-  if (ctx.contentLength > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: ctx.contentLength, MaxSizeAllowed: MAX_PUT_SIZE });
+  // A length is required, except for Transfer-Encoding: chunked bodies (streamed, size-checked).
+  if (ctx.contentLength === undefined && !ctx.headers['transfer-encoding']) throw new S3Error('MissingContentLength');
+  if (ctx.contentLength !== undefined && ctx.contentLength > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: ctx.contentLength, MaxSizeAllowed: MAX_PUT_SIZE });
   refuseUnsupported(ctx);
   const write = parseWriteHeaders(ctx.headers);
   const contentMd5 = parseContentMd5(ctx.headers);
@@ -51,7 +52,7 @@ export const putObject: Handler = async (ctx) => {
   if (checksum && checksum.type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type applies to multipart uploads only.');
   const conditions = parseWriteConditions(ctx.headers);
 
-  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold });
+  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE });
   const content: ObjectContent = {
     size: data.size,
     etag: data.md5,
@@ -73,7 +74,8 @@ export const putObject: Handler = async (ctx) => {
     throw e;
   }
   const headers: Record<string, string> = { ETag: quoteEtag(content.etag) };
-  if (bucket.versioning !== 'Unversioned') headers['x-amz-version-id'] = result.versionId;
+  // Null versions (unversioned and suspended buckets) are not announced.
+  if (result.versionId !== 'null') headers['x-amz-version-id'] = result.versionId;
   if (content.checksum) {
     headers[checksumHeader(content.checksum.algorithm)] = content.checksum.value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';

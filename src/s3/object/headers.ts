@@ -53,13 +53,13 @@ export function parseWriteHeaders(h: IncomingHttpHeaders): WriteHeaders {
   for (const name of STORED_HEADERS) {
     let v = header(h, name);
     if (v === undefined) continue;
-    if (name === 'content-encoding') {
+    if (name === 'content-encoding' && /aws-chunked/i.test(v)) {
       // aws-chunked describes the transfer, not the object.
       v = v
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s && s.toLowerCase() !== 'aws-chunked')
-        .join(',');
+        .join(', ');
       if (!v) continue;
     }
     headers[name] = v;
@@ -69,7 +69,7 @@ export function parseWriteHeaders(h: IncomingHttpHeaders): WriteHeaders {
   for (const [name, value] of Object.entries(h)) {
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
     const key = name.slice('x-amz-meta-'.length);
-    const v = Array.isArray(value) ? value.join(',') : value;
+    const v = decodeHeaderText(Array.isArray(value) ? value.join(',') : value);
     userMeta[key] = v;
     metaBytes += Buffer.byteLength(key) + Buffer.byteLength(v);
   }
@@ -77,6 +77,22 @@ export function parseWriteHeaders(h: IncomingHttpHeaders): WriteHeaders {
   const storageClass = header(h, 'x-amz-storage-class') ?? 'STANDARD';
   if (!STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: storageClass });
   return { headers, userMeta, storageClass };
+}
+
+/**
+ * Header values arrive as latin1 strings (one char per byte). A value whose bytes are valid UTF-8
+ * is stored as the text it encodes; anything else is kept byte for byte.
+ */
+export function decodeHeaderText(v: string): string {
+  if (!/[\x80-\xff]/.test(v)) return v;
+  const bytes = Buffer.from(v, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : v;
+}
+
+/** Values that do not fit in a header's latin1 bytes go out RFC 2047-encoded, as S3 sends them. */
+export function encodeHeaderText(v: string): string {
+  return /[^\x00-\xff]/.test(v) ? `=?UTF-8?B?${Buffer.from(v, 'utf8').toString('base64')}?=` : v;
 }
 
 /** Content-MD5 as 16 bytes; InvalidDigest when it is not base64 of 16 bytes. */
@@ -126,7 +142,7 @@ export function parseChecksumSpec(h: IncomingHttpHeaders, payload: PayloadMode):
   if (given.length === 1) {
     const alg = given[0]!;
     const value = header(h, checksumHeader(alg))!;
-    if (!isValidChecksumValue(alg, value)) throw new S3Error('InvalidRequest', `Value for ${checksumHeader(alg)} header is invalid.`);
+    if (!isValidChecksumValue(alg, value)) throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
     if (sdk && sdk !== alg) throw new S3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
     if (trailerAlg) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
     return { algorithm: alg, expected: value, trailer: false, type };
@@ -163,10 +179,7 @@ export function parseWriteConditions(h: IncomingHttpHeaders): WriteConditions | 
   const im = header(h, 'if-match');
   if (inm === undefined && im === undefined) return undefined;
   const c: WriteConditions = {};
-  if (inm !== undefined) {
-    if (inm.trim() !== '*') throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
-    c.ifNoneMatch = '*';
-  }
+  if (inm !== undefined) c.ifNoneMatch = inm.trim() === '*' ? '*' : unquoteEtag(inm);
   if (im !== undefined) c.ifMatch = im.trim() === '*' ? '*' : unquoteEtag(im);
   return c;
 }

@@ -30,6 +30,8 @@ export interface IngestOptions {
   computeAlgorithm?: ChecksumAlgorithm | undefined;
   /** Keep the bytes in memory when the declared length is at most this. */
   inlineThreshold: number;
+  /** Refuse (EntityTooLarge) a body that grows beyond this many bytes. */
+  maxSize: number;
 }
 
 export async function ingest(ctx: S3Context, o: IngestOptions): Promise<Ingested> {
@@ -46,6 +48,7 @@ export async function ingest(ctx: S3Context, o: IngestOptions): Promise<Ingested
     if (!inline) writer = await ctx.app.blobs.create();
     for await (const chunk of body) {
       size += chunk.length;
+      if (size > o.maxSize) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: o.maxSize });
       md5.update(chunk);
       sum?.update(chunk);
       if (writer) await writer.write(chunk);

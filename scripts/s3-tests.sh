@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the Ceph s3-tests suite (../shared/s3-tests/run.sh) against a fresh Trove that knows the
+# suite's default users (main, alt, tenant), then prints the per-area table.
+#
+#   scripts/s3-tests.sh [run.sh options, e.g. -k 'list_objects or multipart' or --profile extended]
+#
+# S3TESTS_DIR defaults to ../s3-tests; OUT (results) to /tmp/s3t-<timestamp>; PORT to 8000.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SHARED="${SHARED:-$ROOT/../shared/s3-tests}"
+export S3TESTS_DIR="${S3TESTS_DIR:-$ROOT/../s3-tests}"
+PORT="${PORT:-8000}"
+OUT="${OUT:-/tmp/s3t-$(date +%Y%m%d-%H%M%S)}"
+DATA="$(mktemp -d /tmp/trove-s3t-XXXXXX)"
+TROVE="node $ROOT/dist/src/main.js"
+
+(cd "$ROOT" && npx tsc -p .)
+$TROVE admin user add --data-dir "$DATA" --id testid --name 'M. Tester' \
+  --access-key 0555b35654ad1656d804 --secret-key 'h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==' >/dev/null
+$TROVE admin user add --data-dir "$DATA" --id 56789abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234 --name john.doe \
+  --access-key NOPQRSTUVWXYZABCDEFG --secret-key nopqrstuvwxyzabcdefghijklmnabcdefghijklm >/dev/null
+$TROVE admin user add --data-dir "$DATA" --id 'testx$9876543210abcdef0123456789abcdef0123456789abcdef0123456789abcdef' --name 'testx$tenanteduser' \
+  --access-key HIJKLMNOPQRSTUVWXYZA --secret-key opqrstuvwxyzabcdefghijklmnopqrstuvwxyzab >/dev/null
+
+TROVE_LOG_LEVEL="${TROVE_LOG_LEVEL:-warn}" $TROVE server --address "127.0.0.1:$PORT" --data-dir "$DATA" > "$DATA/server.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 100); do
+  (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+  sleep 0.1
+done
+
+"$SHARED/run.sh" --port "$PORT" --out "$OUT" "$@" || true
+python3 "$SHARED/categorize.py" "$OUT" --s3tests-dir "$S3TESTS_DIR"
+echo "results: $OUT   server log: kept only while running"
+cp "$DATA/server.log" "$OUT/server.log" 2>/dev/null || true
