@@ -143,7 +143,7 @@ describe('SqliteMetaStore', () => {
     const id1 = 'a'.repeat(32);
     const id2 = 'b'.repeat(32);
     await meta.putObject(bucket.id, 'blobby', content('x1', { inline: undefined, blobId: id1, size: 10 }));
-    await meta.putObject(bucket.id, 'copy', content('x1', { inline: undefined, blobId: id1, size: 10 }));
+    await meta.putObject(bucket.id, 'copy', content('x1', { inline: undefined, blobId: id1, size: 10, sharedData: true }));
     const before = garbage;
     await meta.putObject(bucket.id, 'blobby', content('x2', { inline: undefined, blobId: id2, size: 10 }));
     assert.deepEqual(await meta.takeGarbage(10), [], 'id1 is still referenced by the copy');
@@ -154,7 +154,9 @@ describe('SqliteMetaStore', () => {
     assert.equal(await meta.hasBlob(id1), false);
     // A copy that races a delete of its source cannot resurrect a released blob.
     await meta.deleteObject(bucket.id, 'blobby', { now: Date.now() });
-    await rejectsWith(meta.putObject(bucket.id, 'late-copy', content('x2', { inline: undefined, blobId: id2, size: 10 })), 'NoSuchKey');
+    await rejectsWith(meta.putObject(bucket.id, 'late-copy', content('x2', { inline: undefined, blobId: id2, size: 10, sharedData: true })), 'NoSuchKey');
+    // Nor can a copy reference a blob that was never written.
+    await rejectsWith(meta.putObject(bucket.id, 'ghost-copy', content('x3', { inline: undefined, blobId: 'c'.repeat(32), size: 10, sharedData: true })), 'NoSuchKey');
   });
 
   it('refuses to delete a bucket with objects, and aborts its open uploads', async () => {

@@ -17,6 +17,15 @@ import { deleteObject } from './object/DeleteObject.js';
 import { deleteObjects } from './object/DeleteObjects.js';
 import { listObjectVersions } from './bucket/ListObjectVersions.js';
 import { getBucketVersioning, putBucketVersioning } from './bucket/versioning.js';
+import { createMultipartUpload } from './multipart/CreateMultipartUpload.js';
+import { uploadPart } from './multipart/UploadPart.js';
+import { uploadPartCopy } from './multipart/UploadPartCopy.js';
+import { completeMultipartUpload } from './multipart/CompleteMultipartUpload.js';
+import { abortMultipartUpload } from './multipart/AbortMultipartUpload.js';
+import { listParts } from './multipart/ListParts.js';
+import { listMultipartUploads } from './multipart/ListMultipartUploads.js';
+import { copyObject } from './object/CopyObject.js';
+import { getObjectAttributes } from './object/GetObjectAttributes.js';
 
 export type Resource = 'service' | 'bucket' | 'object';
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
@@ -48,7 +57,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   // ---- bucket: GET
   { name: 'ListObjectsV2', method: 'GET', resource: 'bucket', sub: ['list-type'], when: (q) => q.get('list-type') === '2', action: 's3:ListBucket', handler: listObjectsV2 },
   { name: 'ListObjectVersions', method: 'GET', resource: 'bucket', sub: ['versions'], action: 's3:ListBucketVersions', handler: listObjectVersions },
-  { name: 'ListMultipartUploads', method: 'GET', resource: 'bucket', sub: ['uploads'], action: 's3:ListBucketMultipartUploads' },
+  { name: 'ListMultipartUploads', method: 'GET', resource: 'bucket', sub: ['uploads'], action: 's3:ListBucketMultipartUploads', handler: listMultipartUploads },
   { name: 'GetBucketLocation', method: 'GET', resource: 'bucket', sub: ['location'], action: 's3:GetBucketLocation', handler: getBucketLocation },
   { name: 'GetBucketAcl', method: 'GET', resource: 'bucket', sub: ['acl'], action: 's3:GetBucketAcl' },
   { name: 'GetBucketCors', method: 'GET', resource: 'bucket', sub: ['cors'], action: 's3:GetBucketCORS' },
@@ -135,35 +144,35 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject' },
 
   // ---- object: GET / HEAD
-  { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts' },
+  { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts', handler: listParts },
   { name: 'GetObjectAcl', method: 'GET', resource: 'object', sub: ['acl'], action: 's3:GetObjectAcl' },
   { name: 'GetObjectTagging', method: 'GET', resource: 'object', sub: ['tagging'], action: 's3:GetObjectTagging' },
   { name: 'GetObjectRetention', method: 'GET', resource: 'object', sub: ['retention'], action: 's3:GetObjectRetention' },
   { name: 'GetObjectLegalHold', method: 'GET', resource: 'object', sub: ['legal-hold'], action: 's3:GetObjectLegalHold' },
-  { name: 'GetObjectAttributes', method: 'GET', resource: 'object', sub: ['attributes'], action: 's3:GetObjectAttributes' },
+  { name: 'GetObjectAttributes', method: 'GET', resource: 'object', sub: ['attributes'], action: 's3:GetObjectAttributes', handler: getObjectAttributes },
   { name: 'GetObjectTorrent', method: 'GET', resource: 'object', sub: ['torrent'], action: 's3:GetObjectTorrent' },
   { name: 'GetObject', method: 'GET', resource: 'object', action: 's3:GetObject', handler: getObject },
   { name: 'HeadObject', method: 'HEAD', resource: 'object', action: 's3:GetObject', handler: headObject },
 
   // ---- object: PUT
-  { name: 'UploadPartCopy', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: copySource, action: 's3:PutObject' },
-  { name: 'UploadPart', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: notCopySource, action: 's3:PutObject' },
+  { name: 'UploadPartCopy', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: copySource, action: 's3:PutObject', handler: uploadPartCopy },
+  { name: 'UploadPart', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: notCopySource, action: 's3:PutObject', handler: uploadPart },
   { name: 'PutObjectAcl', method: 'PUT', resource: 'object', sub: ['acl'], action: 's3:PutObjectAcl' },
   { name: 'PutObjectTagging', method: 'PUT', resource: 'object', sub: ['tagging'], action: 's3:PutObjectTagging' },
   { name: 'PutObjectRetention', method: 'PUT', resource: 'object', sub: ['retention'], action: 's3:PutObjectRetention' },
   { name: 'PutObjectLegalHold', method: 'PUT', resource: 'object', sub: ['legal-hold'], action: 's3:PutObjectLegalHold' },
   { name: 'RenameObject', method: 'PUT', resource: 'object', sub: ['renameObject'], action: 's3express:RenameObject' },
-  { name: 'CopyObject', method: 'PUT', resource: 'object', when: copySource, action: 's3:PutObject' },
+  { name: 'CopyObject', method: 'PUT', resource: 'object', when: copySource, action: 's3:PutObject', handler: copyObject },
   { name: 'PutObject', method: 'PUT', resource: 'object', action: 's3:PutObject', handler: putObject },
 
   // ---- object: POST
-  { name: 'CreateMultipartUpload', method: 'POST', resource: 'object', sub: ['uploads'], action: 's3:PutObject' },
-  { name: 'CompleteMultipartUpload', method: 'POST', resource: 'object', sub: ['uploadId'], action: 's3:PutObject' },
+  { name: 'CreateMultipartUpload', method: 'POST', resource: 'object', sub: ['uploads'], action: 's3:PutObject', handler: createMultipartUpload },
+  { name: 'CompleteMultipartUpload', method: 'POST', resource: 'object', sub: ['uploadId'], action: 's3:PutObject', handler: completeMultipartUpload },
   { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject' },
   { name: 'SelectObjectContent', method: 'POST', resource: 'object', sub: ['select'], action: 's3:GetObject' },
 
   // ---- object: DELETE
-  { name: 'AbortMultipartUpload', method: 'DELETE', resource: 'object', sub: ['uploadId'], action: 's3:AbortMultipartUpload' },
+  { name: 'AbortMultipartUpload', method: 'DELETE', resource: 'object', sub: ['uploadId'], action: 's3:AbortMultipartUpload', handler: abortMultipartUpload },
   { name: 'DeleteObjectTagging', method: 'DELETE', resource: 'object', sub: ['tagging'], action: 's3:DeleteObjectTagging' },
   { name: 'DeleteObject', method: 'DELETE', resource: 'object', action: 's3:DeleteObject', handler: deleteObject },
 

@@ -70,6 +70,10 @@ export function objectHeaders(v: ObjectVersion, versioned: boolean): Record<stri
   return h;
 }
 
+function checksumMode(ctx: S3Context): boolean {
+  return String(ctx.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED';
+}
+
 async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   const bucket = bucketOf(ctx);
   const q = ctx.query;
@@ -88,12 +92,15 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
     if (ctx.headers.range !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
     if (v.partsCount) {
       const [part] = await ctx.app.meta.getObjectParts(v.rowId, partNumber, 1);
-      if (!part || part.partNumber !== partNumber) throw new S3Error('InvalidPartNumber');
+      if (!part || part.partNumber !== partNumber) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable', { PartNumberRequested: partNumber, ActualPartCount: v.partsCount });
       range = { start: part.offset, end: part.offset + part.size - 1 };
       headers['x-amz-mp-parts-count'] = v.partsCount;
-      if (part.checksum && v.checksum && ctx.headers['x-amz-checksum-mode'] === 'ENABLED') headers[checksumHeader(v.checksum.algorithm)] = part.checksum;
+      if (part.checksum && v.checksum && checksumMode(ctx)) {
+        headers[checksumHeader(v.checksum.algorithm)] = part.checksum;
+        headers['x-amz-checksum-type'] = v.checksum.type;
+      }
     } else if (partNumber !== 1) {
-      throw new S3Error('InvalidPartNumber');
+      throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable', { PartNumberRequested: partNumber, ActualPartCount: 1 });
     }
     if (range && v.size > 0) {
       status = 206;
@@ -104,7 +111,7 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
     if (range) {
       status = 206;
       headers['Content-Range'] = `bytes ${range.start}-${range.end}/${v.size}`;
-    } else if (v.checksum && String(ctx.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED') {
+    } else if (v.checksum && checksumMode(ctx)) {
       headers[checksumHeader(v.checksum.algorithm)] = v.checksum.value;
       headers['x-amz-checksum-type'] = v.checksum.type;
     }

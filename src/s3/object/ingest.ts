@@ -34,8 +34,24 @@ export interface IngestOptions {
   maxSize: number;
 }
 
+/** Reads the request body into storage (see storeBytes). */
 export async function ingest(ctx: S3Context, o: IngestOptions): Promise<Ingested> {
-  const declared = ctx.contentLength;
+  const body = ctx.body();
+  return storeBytes(ctx.app, body, ctx.contentLength, () => body.trailers, o);
+}
+
+/**
+ * Streams bytes into memory (when `declared` is within the inline threshold) or a new blob,
+ * hashing as they pass, and verifies Content-MD5 and the checksum (from a header, or from a
+ * trailer read through `trailers` once the source is exhausted) before returning.
+ */
+export async function storeBytes(
+  app: App,
+  source: AsyncIterable<Buffer>,
+  declared: number | undefined,
+  trailers: () => Record<string, string>,
+  o: IngestOptions,
+): Promise<Ingested> {
   const inline = declared !== undefined && declared <= o.inlineThreshold;
   const md5 = createHash('md5');
   const algorithm = o.checksum?.algorithm ?? o.computeAlgorithm;
@@ -43,10 +59,9 @@ export async function ingest(ctx: S3Context, o: IngestOptions): Promise<Ingested
   const chunks: Buffer[] = [];
   let writer: BlobWriter | undefined;
   let size = 0;
-  const body = ctx.body();
   try {
-    if (!inline) writer = await ctx.app.blobs.create();
-    for await (const chunk of body) {
+    if (!inline) writer = await app.blobs.create();
+    for await (const chunk of source) {
       size += chunk.length;
       if (size > o.maxSize) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: o.maxSize });
       md5.update(chunk);
@@ -64,7 +79,7 @@ export async function ingest(ctx: S3Context, o: IngestOptions): Promise<Ingested
       let expected = o.checksum?.expected;
       if (o.checksum?.trailer) {
         const name = checksumHeader(algorithm);
-        expected = body.trailers[name];
+        expected = trailers()[name];
         if (expected === undefined) throw new S3Error('InvalidRequest', `The trailer ${name} was announced but not sent.`);
         if (!isValidChecksumValue(algorithm, expected)) throw new S3Error('InvalidRequest', `Value for ${name} trailing header is invalid.`);
       }

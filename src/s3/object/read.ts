@@ -10,14 +10,14 @@ import { quoteEtag } from '../common.js';
 import { httpDate } from '../xml.js';
 import { unquoteEtag } from './headers.js';
 
-function etagMatches(headerValue: string, etag: string): boolean {
+export function etagMatches(headerValue: string, etag: string): boolean {
   return headerValue.split(',').some((t) => {
     const s = t.trim();
     return s === '*' || unquoteEtag(s) === etag;
   });
 }
 
-function parseHttpDate(v: string | undefined): number | undefined {
+export function parseHttpDate(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : t;

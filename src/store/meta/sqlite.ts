@@ -19,6 +19,7 @@ import type {
   Bucket,
   BucketConfigKind,
   ChecksumType,
+  CompletedUpload,
   DeleteOptions,
   DeleteResult,
   ListedObject,
@@ -30,6 +31,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  StoredChecksum,
   Upload,
   UploadPart,
   User,
@@ -38,6 +40,9 @@ import type {
 } from './types.js';
 
 const SCHEMA_VERSION = 1;
+
+/** How long a completed upload is remembered for idempotent re-completion. */
+const COMPLETION_MEMORY_MS = 24 * 3600 * 1000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
@@ -116,6 +121,17 @@ CREATE TABLE IF NOT EXISTS uploads (
   meta TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket_id, key, upload_id);
+-- Recently completed uploads, so that a repeated Complete answers what the first one did.
+CREATE TABLE IF NOT EXISTS completed_uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  checksum TEXT,
+  parts_digest TEXT NOT NULL,
+  completed_at INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS upload_parts (
   upload_id TEXT NOT NULL,
   part_number INTEGER NOT NULL,
@@ -402,7 +418,8 @@ export class SqliteMetaStore implements MetaStore {
       partsOf: db.prepare('SELECT * FROM object_parts WHERE object_id = ? AND part_number >= ? ORDER BY part_number LIMIT ?'),
       partBlobs: db.prepare('SELECT blob_id FROM object_parts WHERE object_id = ?'),
       deleteParts: db.prepare('DELETE FROM object_parts WHERE object_id = ?'),
-      addRef: db.prepare('INSERT INTO blobs (id, refs) VALUES (?, 1) ON CONFLICT(id) DO UPDATE SET refs = refs + 1 WHERE refs > 0'),
+      newBlob: db.prepare('INSERT INTO blobs (id, refs) VALUES (?, 1)'),
+      shareBlob: db.prepare('UPDATE blobs SET refs = refs + 1 WHERE id = ? AND refs > 0'),
       release: db.prepare('UPDATE blobs SET refs = refs - 1 WHERE id = ?'),
       garbage: db.prepare('SELECT id FROM blobs WHERE refs <= 0 LIMIT ?'),
       forgetBlob: db.prepare('DELETE FROM blobs WHERE id = ? AND refs <= 0'),
@@ -411,6 +428,10 @@ export class SqliteMetaStore implements MetaStore {
       getUpload: db.prepare('SELECT * FROM uploads WHERE upload_id = ? AND bucket_id = ?'),
       deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
       getPart: db.prepare('SELECT blob_id FROM upload_parts WHERE upload_id = ? AND part_number = ?'),
+      insertCompleted: db.prepare(`INSERT INTO completed_uploads (upload_id, bucket_id, key, version_id, etag, checksum, parts_digest, completed_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(upload_id) DO NOTHING`),
+      getCompleted: db.prepare('SELECT * FROM completed_uploads WHERE upload_id = ? AND bucket_id = ?'),
+      expireCompleted: db.prepare('DELETE FROM completed_uploads WHERE completed_at < ?'),
       putPart: db.prepare(`INSERT INTO upload_parts (upload_id, part_number, size, etag, checksum, last_modified, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, checksum = excluded.checksum,
         last_modified = excluded.last_modified, blob_id = excluded.blob_id`),
@@ -589,9 +610,17 @@ export class SqliteMetaStore implements MetaStore {
     }
   }
 
-  /** Takes a reference on a blob; fails if the blob has already been released (a racing delete). */
-  private addRef(blobId: string): void {
-    if (this.stmt.addRef.run(blobId).changes === 0) throw new S3Error('NoSuchKey', 'The source object was deleted while it was being copied.');
+  /**
+   * Takes a reference on a blob: a fresh one (just written for this request) gets its first
+   * reference; a shared one must still be referenced, else its source was deleted meanwhile (and
+   * its file may be gone), and the write fails.
+   */
+  private addRef(blobId: string, shared: boolean): void {
+    if (!shared) {
+      this.stmt.newBlob.run(blobId);
+      return;
+    }
+    if (this.stmt.shareBlob.run(blobId).changes === 0) throw new S3Error('NoSuchKey', 'The source object was deleted while it was being copied.');
   }
 
   private release(blobId: string): void {
@@ -628,11 +657,12 @@ export class SqliteMetaStore implements MetaStore {
       c.parts?.length ?? null,
     );
     const id = Number(info.lastInsertRowid);
-    if (c.blobId) this.addRef(c.blobId);
+    const shared = c.sharedData === true;
+    if (c.blobId) this.addRef(c.blobId, shared);
     if (c.parts) {
       for (const p of c.parts) {
         this.stmt.insertPart.run(id, p.partNumber, p.offset, p.size, p.etag, p.checksum ?? null, p.blobId);
-        this.addRef(p.blobId);
+        this.addRef(p.blobId, shared);
       }
     }
     return id;
@@ -793,7 +823,7 @@ export class SqliteMetaStore implements MetaStore {
     await this.write(() => {
       if (!this.stmt.getUpload.get(uploadId, bucketId)) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
       const old = this.stmt.getPart.get(uploadId, part.partNumber) as { blob_id: string } | undefined;
-      this.addRef(part.blobId);
+      this.addRef(part.blobId, part.shared === true);
       if (old) this.release(old.blob_id);
       this.stmt.putPart.run(uploadId, part.partNumber, part.size, part.etag, part.checksum ?? null, part.lastModified, part.blobId);
     });
@@ -838,19 +868,60 @@ export class SqliteMetaStore implements MetaStore {
     this.stmt.deleteUpload.run(uploadId);
   }
 
-  async completeUpload(bucketId: number, uploadId: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
+  async completeUpload(
+    bucketId: number,
+    uploadId: string,
+    content: ObjectContent,
+    completion: Omit<CompletedUpload, 'versionId'>,
+    conditions?: WriteConditions,
+  ): Promise<PutResult> {
     return this.write(() => {
       const bucket = this.bucketState(bucketId);
       const up = this.stmt.getUpload.get(uploadId, bucketId) as { key: string } | undefined;
       if (!up) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+      // The parts the caller chose must still be the upload's parts (a part re-uploaded since it
+      // was read would otherwise slip in or out).
+      for (const p of content.parts ?? []) {
+        const cur = this.stmt.getPart.get(uploadId, p.partNumber) as { blob_id: string } | undefined;
+        if (!cur || cur.blob_id !== p.blobId) throw new S3Error('InvalidPart', undefined, { UploadId: uploadId, PartNumber: p.partNumber });
+      }
       const latest = this.stmt.latest.get(bucketId, up.key) as ObjectRow | undefined;
       this.checkConditions(latest, conditions, up.key);
       // The object takes its own references on the chosen parts' blobs before the upload (and
       // with it every part's reference) goes away, so unused parts become garbage.
-      const res = this.placeVersion(bucket, up.key, content, false, latest);
+      const res = this.placeVersion(bucket, up.key, { ...content, sharedData: true }, false, latest);
       this.dropUpload(uploadId);
+      this.stmt.expireCompleted.run(Date.now() - COMPLETION_MEMORY_MS);
+      this.stmt.insertCompleted.run(
+        uploadId,
+        bucketId,
+        up.key,
+        res.versionId,
+        completion.etag,
+        completion.checksum ? JSON.stringify(completion.checksum) : null,
+        completion.partsDigest,
+        completion.completedAt,
+      );
       return res;
     });
+  }
+
+  async getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
+    const r = this.stmt.getCompleted.get(uploadId, bucketId) as
+      | { upload_id: string; bucket_id: number; key: string; version_id: string; etag: string; checksum: string | null; parts_digest: string; completed_at: number }
+      | undefined;
+    if (!r || r.completed_at < Date.now() - COMPLETION_MEMORY_MS) return undefined;
+    const c: CompletedUpload = {
+      uploadId: r.upload_id,
+      bucketId: r.bucket_id,
+      key: r.key,
+      versionId: r.version_id,
+      etag: r.etag,
+      partsDigest: r.parts_digest,
+      completedAt: r.completed_at,
+    };
+    if (r.checksum) c.checksum = JSON.parse(r.checksum) as StoredChecksum;
+    return c;
   }
 
   // ---------------------------------------------------------------- blob garbage

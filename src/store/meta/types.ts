@@ -80,6 +80,12 @@ export interface ObjectContent {
   blobId?: string;
   /** Multipart objects: parts in order, each its own blob. */
   parts?: ObjectPart[];
+  /**
+   * The blobs already belong to other records (a copy, a completed upload's parts): the write
+   * takes another reference and fails with NoSuchKey if they were released meanwhile. Otherwise
+   * they are fresh blobs written for this request.
+   */
+  sharedData?: boolean;
 }
 
 export interface ObjectPart {
@@ -209,6 +215,21 @@ export interface UploadPart {
   checksum?: string;
   lastModified: number;
   blobId: string;
+  /** The blob already belongs to an object (UploadPartCopy of a whole single-blob object). */
+  shared?: boolean;
+}
+
+/** What a completed upload answered, so that repeating the same Complete answers the same. */
+export interface CompletedUpload {
+  uploadId: string;
+  bucketId: number;
+  key: string;
+  versionId: string;
+  etag: string;
+  checksum?: StoredChecksum;
+  /** Fingerprint of the part list the upload was completed with. */
+  partsDigest: string;
+  completedAt: number;
 }
 
 export interface ListUploadsQuery {
@@ -274,9 +295,18 @@ export interface MetaStore {
   abortUpload(bucketId: number, uploadId: string): Promise<void>;
   /**
    * Atomically turns the upload into an object version made of the given parts (which must be
-   * parts of the upload); releases parts not used; removes the upload.
+   * the upload's current parts, else InvalidPart); releases parts not used; removes the upload
+   * and records `completion` (with the new version id) for getCompletedUpload.
    */
-  completeUpload(bucketId: number, uploadId: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult>;
+  completeUpload(
+    bucketId: number,
+    uploadId: string,
+    content: ObjectContent,
+    completion: Omit<CompletedUpload, 'versionId'>,
+    conditions?: WriteConditions,
+  ): Promise<PutResult>;
+  /** A completion recorded by completeUpload (kept for a day). */
+  getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined>;
 
   // blob garbage: blobs no longer referenced by any record, to be deleted from the BlobStore
   takeGarbage(limit: number): Promise<string[]>;

@@ -1,0 +1,45 @@
+// CreateMultipartUpload: POST /<bucket>/<key>?uploads
+
+import { parseChecksumAlgorithm } from '../../auth/checksums.js';
+import { timeOrderedId } from '../../store/ids.js';
+import type { Upload } from '../../store/meta/types.js';
+import { S3Error } from '../errors.js';
+import type { Handler } from '../handler.js';
+import { bucketOf } from '../handler.js';
+import { parseChecksumType, parseWriteHeaders } from '../object/headers.js';
+import { refuseUnsupported } from '../object/PutObject.js';
+import { defaultChecksumType, validateChecksumType } from './checksums.js';
+
+export const createMultipartUpload: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  refuseUnsupported(ctx);
+  const write = parseWriteHeaders(ctx.headers);
+  const algHeader = ctx.headers['x-amz-checksum-algorithm'];
+  const algorithm = parseChecksumAlgorithm(Array.isArray(algHeader) ? algHeader[0] : algHeader);
+  if (algHeader !== undefined && !algorithm) {
+    throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  }
+  const type = parseChecksumType(ctx.headers);
+  if (type && !algorithm) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+  const upload: Upload = {
+    uploadId: timeOrderedId(),
+    bucketId: bucket.id,
+    key: ctx.key,
+    initiated: Date.now(),
+    owner: ctx.identity!.userId,
+    storageClass: write.storageClass,
+    headers: write.headers,
+    userMeta: write.userMeta,
+  };
+  if (algorithm) {
+    upload.checksumAlgorithm = algorithm;
+    upload.checksumType = type ?? defaultChecksumType(algorithm);
+    validateChecksumType(algorithm, upload.checksumType);
+  }
+  await ctx.app.meta.createUpload(upload);
+  const headers: Record<string, string | undefined> = {
+    'x-amz-checksum-algorithm': upload.checksumAlgorithm,
+    'x-amz-checksum-type': upload.checksumType,
+  };
+  return { headers, xml: { root: 'InitiateMultipartUploadResult', body: { Bucket: bucket.name, Key: ctx.key, UploadId: upload.uploadId } } };
+};

@@ -1,0 +1,91 @@
+// CopyObject: PUT /<bucket>/<key> with x-amz-copy-source
+// The copy shares the source's bytes (inline bytes are duplicated; blobs and parts take another
+// reference), so copying a large object moves no data. x-amz-metadata-directive COPY keeps the
+// source's headers and metadata, REPLACE takes the request's.
+
+import { Readable } from 'node:stream';
+import { checksumHeader, createChecksum, parseChecksumAlgorithm } from '../../auth/checksums.js';
+import type { ObjectContent } from '../../store/meta/types.js';
+import { S3Error } from '../errors.js';
+import type { Handler } from '../handler.js';
+import { bucketOf } from '../handler.js';
+import { quoteEtag } from '../common.js';
+import { loadCopySource } from './copySource.js';
+import { STORAGE_CLASSES, parseWriteConditions, parseWriteHeaders } from './headers.js';
+import { MAX_PUT_SIZE, refuseUnsupported } from './PutObject.js';
+import { objectBody } from './read.js';
+
+function directive(value: string | string[] | undefined, name: string): 'COPY' | 'REPLACE' {
+  const v = (Array.isArray(value) ? value[0] : value) ?? 'COPY';
+  if (v !== 'COPY' && v !== 'REPLACE') throw new S3Error('InvalidArgument', `Unknown ${name}.`, { ArgumentName: name, ArgumentValue: v });
+  return v;
+}
+
+export const copyObject: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  refuseUnsupported(ctx);
+  const metadataDirective = directive(ctx.headers['x-amz-metadata-directive'], 'x-amz-metadata-directive');
+  directive(ctx.headers['x-amz-tagging-directive'], 'x-amz-tagging-directive');
+  const src = await loadCopySource(ctx);
+  const v = src.version;
+  if (v.size > MAX_PUT_SIZE) {
+    throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_SIZE}`);
+  }
+  const storageClassHeader = ctx.headers['x-amz-storage-class'];
+  const storageClass = storageClassHeader === undefined ? 'STANDARD' : String(storageClassHeader);
+  if (!STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: storageClass });
+  const algHeader = ctx.headers['x-amz-checksum-algorithm'];
+  const algorithm = algHeader === undefined ? undefined : parseChecksumAlgorithm(String(algHeader));
+  if (algHeader !== undefined && !algorithm) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
+
+  const selfCopy = src.bucket.id === bucket.id && src.key === ctx.key && (src.versionId === undefined || v.isLatest);
+  const changes = metadataDirective === 'REPLACE' || storageClassHeader !== undefined || ctx.headers['x-amz-website-redirect-location'] !== undefined || algorithm !== undefined;
+  if (selfCopy && !changes) {
+    throw new S3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+
+  const write = metadataDirective === 'REPLACE' ? parseWriteHeaders(ctx.headers) : { headers: v.headers, userMeta: v.userMeta };
+  const content: ObjectContent = {
+    size: v.size,
+    etag: v.etag,
+    lastModified: Date.now(),
+    owner: ctx.identity!.userId,
+    storageClass,
+    headers: write.headers,
+    userMeta: write.userMeta,
+  };
+  if (v.tags) content.tags = v.tags;
+  if (v.inline) {
+    content.inline = Buffer.from(v.inline);
+  } else if (v.blobId) {
+    content.blobId = v.blobId;
+    content.sharedData = true;
+  } else if (v.partsCount) {
+    content.parts = await ctx.app.meta.getObjectParts(v.rowId, 1, v.partsCount);
+    content.sharedData = true;
+  }
+  if (algorithm && (v.checksum?.algorithm !== algorithm || v.checksum.type !== 'FULL_OBJECT')) {
+    // A new algorithm: read the bytes once to compute it (they are still not rewritten).
+    const h = createChecksum(algorithm);
+    const body = await objectBody(ctx.app, v, 0, v.size - 1);
+    for await (const chunk of Buffer.isBuffer(body) ? Readable.from([body]) : body) h.update(chunk as Buffer);
+    content.checksum = { algorithm, value: h.digest().toString('base64'), type: 'FULL_OBJECT' };
+  } else if (v.checksum) {
+    content.checksum = v.checksum;
+  }
+
+  const res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers));
+  const result: Record<string, string | Date> = { ETag: quoteEtag(content.etag), LastModified: new Date(content.lastModified) };
+  const headers: Record<string, string> = {};
+  if (content.checksum) {
+    result[`Checksum${content.checksum.algorithm}`] = content.checksum.value;
+    result.ChecksumType = content.checksum.type;
+    headers[checksumHeader(content.checksum.algorithm)] = content.checksum.value;
+  }
+  if (res.versionId !== 'null') headers['x-amz-version-id'] = res.versionId;
+  if (v.versionId !== 'null') headers['x-amz-copy-source-version-id'] = v.versionId;
+  return { headers, xml: { root: 'CopyObjectResult', body: result } };
+};
