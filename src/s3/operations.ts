@@ -26,6 +26,10 @@ import { listParts } from './multipart/ListParts.js';
 import { listMultipartUploads } from './multipart/ListMultipartUploads.js';
 import { copyObject } from './object/CopyObject.js';
 import { getObjectAttributes } from './object/GetObjectAttributes.js';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object/tagging.js';
+import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket/tagging.js';
+import { getObjectLockConfiguration, putObjectLockConfiguration } from './bucket/objectLock.js';
+import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRetention } from './object/lock.js';
 
 export type Resource = 'service' | 'bucket' | 'object';
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
@@ -78,10 +82,10 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketPolicyStatus', method: 'GET', resource: 'bucket', sub: ['policyStatus'], action: 's3:GetBucketPolicyStatus' },
   { name: 'GetBucketReplication', method: 'GET', resource: 'bucket', sub: ['replication'], action: 's3:GetReplicationConfiguration' },
   { name: 'GetBucketRequestPayment', method: 'GET', resource: 'bucket', sub: ['requestPayment'], action: 's3:GetBucketRequestPayment' },
-  { name: 'GetBucketTagging', method: 'GET', resource: 'bucket', sub: ['tagging'], action: 's3:GetBucketTagging' },
+  { name: 'GetBucketTagging', method: 'GET', resource: 'bucket', sub: ['tagging'], action: 's3:GetBucketTagging', handler: getBucketTagging },
   { name: 'GetBucketVersioning', method: 'GET', resource: 'bucket', sub: ['versioning'], action: 's3:GetBucketVersioning', handler: getBucketVersioning },
   { name: 'GetBucketWebsite', method: 'GET', resource: 'bucket', sub: ['website'], action: 's3:GetBucketWebsite' },
-  { name: 'GetObjectLockConfiguration', method: 'GET', resource: 'bucket', sub: ['object-lock'], action: 's3:GetBucketObjectLockConfiguration' },
+  { name: 'GetObjectLockConfiguration', method: 'GET', resource: 'bucket', sub: ['object-lock'], action: 's3:GetBucketObjectLockConfiguration', handler: getObjectLockConfiguration },
   { name: 'GetPublicAccessBlock', method: 'GET', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:GetBucketPublicAccessBlock' },
   { name: 'GetBucketAccelerateConfiguration', method: 'GET', resource: 'bucket', sub: ['accelerate'], action: 's3:GetAccelerateConfiguration' },
   { name: 'GetBucketMetadataTableConfiguration', method: 'GET', resource: 'bucket', sub: ['metadataTable'], action: 's3:GetBucketMetadataTableConfiguration' },
@@ -108,10 +112,10 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy' },
   { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
   { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment' },
-  { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging' },
+  { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: putBucketTagging },
   { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', handler: putBucketVersioning },
   { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite' },
-  { name: 'PutObjectLockConfiguration', method: 'PUT', resource: 'bucket', sub: ['object-lock'], action: 's3:PutBucketObjectLockConfiguration' },
+  { name: 'PutObjectLockConfiguration', method: 'PUT', resource: 'bucket', sub: ['object-lock'], action: 's3:PutBucketObjectLockConfiguration', handler: putObjectLockConfiguration },
   { name: 'PutPublicAccessBlock', method: 'PUT', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock' },
   { name: 'PutBucketAccelerateConfiguration', method: 'PUT', resource: 'bucket', sub: ['accelerate'], action: 's3:PutAccelerateConfiguration' },
   { name: 'PutBucketAbac', method: 'PUT', resource: 'bucket', sub: ['abac'], action: 's3:PutBucketAbac' },
@@ -130,7 +134,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucketOwnershipControls', method: 'DELETE', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls' },
   { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy' },
   { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
-  { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging' },
+  { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: deleteBucketTagging },
   { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite' },
   { name: 'DeletePublicAccessBlock', method: 'DELETE', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock' },
   { name: 'DeleteBucketMetadataTableConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataTable'], action: 's3:DeleteBucketMetadataTableConfiguration' },
@@ -146,9 +150,9 @@ export const OPERATIONS: readonly OperationSpec[] = [
   // ---- object: GET / HEAD
   { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts', handler: listParts },
   { name: 'GetObjectAcl', method: 'GET', resource: 'object', sub: ['acl'], action: 's3:GetObjectAcl' },
-  { name: 'GetObjectTagging', method: 'GET', resource: 'object', sub: ['tagging'], action: 's3:GetObjectTagging' },
-  { name: 'GetObjectRetention', method: 'GET', resource: 'object', sub: ['retention'], action: 's3:GetObjectRetention' },
-  { name: 'GetObjectLegalHold', method: 'GET', resource: 'object', sub: ['legal-hold'], action: 's3:GetObjectLegalHold' },
+  { name: 'GetObjectTagging', method: 'GET', resource: 'object', sub: ['tagging'], action: 's3:GetObjectTagging', handler: getObjectTagging },
+  { name: 'GetObjectRetention', method: 'GET', resource: 'object', sub: ['retention'], action: 's3:GetObjectRetention', handler: getObjectRetention },
+  { name: 'GetObjectLegalHold', method: 'GET', resource: 'object', sub: ['legal-hold'], action: 's3:GetObjectLegalHold', handler: getObjectLegalHold },
   { name: 'GetObjectAttributes', method: 'GET', resource: 'object', sub: ['attributes'], action: 's3:GetObjectAttributes', handler: getObjectAttributes },
   { name: 'GetObjectTorrent', method: 'GET', resource: 'object', sub: ['torrent'], action: 's3:GetObjectTorrent' },
   { name: 'GetObject', method: 'GET', resource: 'object', action: 's3:GetObject', handler: getObject },
@@ -158,9 +162,9 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'UploadPartCopy', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: copySource, action: 's3:PutObject', handler: uploadPartCopy },
   { name: 'UploadPart', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: notCopySource, action: 's3:PutObject', handler: uploadPart },
   { name: 'PutObjectAcl', method: 'PUT', resource: 'object', sub: ['acl'], action: 's3:PutObjectAcl' },
-  { name: 'PutObjectTagging', method: 'PUT', resource: 'object', sub: ['tagging'], action: 's3:PutObjectTagging' },
-  { name: 'PutObjectRetention', method: 'PUT', resource: 'object', sub: ['retention'], action: 's3:PutObjectRetention' },
-  { name: 'PutObjectLegalHold', method: 'PUT', resource: 'object', sub: ['legal-hold'], action: 's3:PutObjectLegalHold' },
+  { name: 'PutObjectTagging', method: 'PUT', resource: 'object', sub: ['tagging'], action: 's3:PutObjectTagging', handler: putObjectTagging },
+  { name: 'PutObjectRetention', method: 'PUT', resource: 'object', sub: ['retention'], action: 's3:PutObjectRetention', handler: putObjectRetention },
+  { name: 'PutObjectLegalHold', method: 'PUT', resource: 'object', sub: ['legal-hold'], action: 's3:PutObjectLegalHold', handler: putObjectLegalHold },
   { name: 'RenameObject', method: 'PUT', resource: 'object', sub: ['renameObject'], action: 's3express:RenameObject' },
   { name: 'CopyObject', method: 'PUT', resource: 'object', when: copySource, action: 's3:PutObject', handler: copyObject },
   { name: 'PutObject', method: 'PUT', resource: 'object', action: 's3:PutObject', handler: putObject },
@@ -173,7 +177,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
 
   // ---- object: DELETE
   { name: 'AbortMultipartUpload', method: 'DELETE', resource: 'object', sub: ['uploadId'], action: 's3:AbortMultipartUpload', handler: abortMultipartUpload },
-  { name: 'DeleteObjectTagging', method: 'DELETE', resource: 'object', sub: ['tagging'], action: 's3:DeleteObjectTagging' },
+  { name: 'DeleteObjectTagging', method: 'DELETE', resource: 'object', sub: ['tagging'], action: 's3:DeleteObjectTagging', handler: deleteObjectTagging },
   { name: 'DeleteObject', method: 'DELETE', resource: 'object', action: 's3:DeleteObject', handler: deleteObject },
 
   // ---- CORS preflight, on buckets and objects

@@ -9,6 +9,8 @@ import { bucketOf } from '../handler.js';
 import { parseChecksumType, parseWriteHeaders } from '../object/headers.js';
 import { refuseUnsupported } from '../object/PutObject.js';
 import { defaultChecksumType, validateChecksumType } from './checksums.js';
+import { lockForWrite } from '../object/lock.js';
+import { parseTaggingHeader } from '../object/tagging.js';
 
 export const createMultipartUpload: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
@@ -21,6 +23,8 @@ export const createMultipartUpload: Handler = async (ctx) => {
   }
   const type = parseChecksumType(ctx.headers);
   if (type && !algorithm) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+  const tags = parseTaggingHeader(ctx.headers);
+  const lock = await lockForWrite(ctx, Date.now());
   const upload: Upload = {
     uploadId: timeOrderedId(),
     bucketId: bucket.id,
@@ -31,6 +35,9 @@ export const createMultipartUpload: Handler = async (ctx) => {
     headers: write.headers,
     userMeta: write.userMeta,
   };
+  if (tags && tags.length) upload.tags = tags;
+  if (lock.retention) upload.retention = lock.retention;
+  if (lock.legalHold !== undefined) upload.legalHold = lock.legalHold;
   if (algorithm) {
     upload.checksumAlgorithm = algorithm;
     upload.checksumType = type ?? defaultChecksumType(algorithm);

@@ -14,6 +14,8 @@ import { loadCopySource } from './copySource.js';
 import { STORAGE_CLASSES, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { MAX_PUT_SIZE, refuseUnsupported } from './PutObject.js';
 import { objectBody } from './read.js';
+import { lockForWrite } from './lock.js';
+import { parseTaggingHeader } from './tagging.js';
 
 function directive(value: string | string[] | undefined, name: string): 'COPY' | 'REPLACE' {
   const v = (Array.isArray(value) ? value[0] : value) ?? 'COPY';
@@ -25,7 +27,8 @@ export const copyObject: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   refuseUnsupported(ctx);
   const metadataDirective = directive(ctx.headers['x-amz-metadata-directive'], 'x-amz-metadata-directive');
-  directive(ctx.headers['x-amz-tagging-directive'], 'x-amz-tagging-directive');
+  const taggingDirective = directive(ctx.headers['x-amz-tagging-directive'], 'x-amz-tagging-directive');
+  const requestTags = parseTaggingHeader(ctx.headers);
   const src = await loadCopySource(ctx);
   const v = src.version;
   if (v.size > MAX_PUT_SIZE) {
@@ -39,7 +42,7 @@ export const copyObject: Handler = async (ctx) => {
   if (algHeader !== undefined && !algorithm) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
 
   const selfCopy = src.bucket.id === bucket.id && src.key === ctx.key && (src.versionId === undefined || v.isLatest);
-  const changes = metadataDirective === 'REPLACE' || storageClassHeader !== undefined || ctx.headers['x-amz-website-redirect-location'] !== undefined || algorithm !== undefined;
+  const changes = metadataDirective === 'REPLACE' || taggingDirective === 'REPLACE' || storageClassHeader !== undefined || ctx.headers['x-amz-website-redirect-location'] !== undefined || algorithm !== undefined;
   if (selfCopy && !changes) {
     throw new S3Error(
       'InvalidRequest',
@@ -57,7 +60,11 @@ export const copyObject: Handler = async (ctx) => {
     headers: write.headers,
     userMeta: write.userMeta,
   };
-  if (v.tags) content.tags = v.tags;
+  const tags = taggingDirective === 'REPLACE' ? requestTags : v.tags;
+  if (tags && tags.length) content.tags = tags;
+  const lock = await lockForWrite(ctx, content.lastModified);
+  if (lock.retention) content.retention = lock.retention;
+  if (lock.legalHold !== undefined) content.legalHold = lock.legalHold;
   if (v.inline) {
     content.inline = Buffer.from(v.inline);
   } else if (v.blobId) {

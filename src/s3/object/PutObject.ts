@@ -11,6 +11,10 @@ import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { parseChecksumSpec, parseContentMd5, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { discardBlob, ingest } from './ingest.js';
+import { lockForWrite } from './lock.js';
+import { parseTaggingHeader } from './tagging.js';
+
+const LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'];
 
 /** The largest object a single PUT may carry. */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
@@ -24,10 +28,6 @@ const UNSUPPORTED_HEADERS = [
   'x-amz-grant-read-acp',
   'x-amz-grant-write-acp',
   'x-amz-grant-full-control',
-  'x-amz-tagging',
-  'x-amz-object-lock-mode',
-  'x-amz-object-lock-retain-until-date',
-  'x-amz-object-lock-legal-hold',
 ];
 
 export function refuseUnsupported(ctx: S3Context, names: readonly string[] = UNSUPPORTED_HEADERS): void {
@@ -51,6 +51,12 @@ export const putObject: Handler = async (ctx) => {
   const checksum = parseChecksumSpec(ctx.headers, ctx.auth.payload);
   if (checksum && checksum.type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type applies to multipart uploads only.');
   const conditions = parseWriteConditions(ctx.headers);
+  const tags = parseTaggingHeader(ctx.headers);
+  const now = Date.now();
+  const lock = await lockForWrite(ctx, now);
+  if (LOCK_HEADERS.some((h) => ctx.headers[h] !== undefined) && !contentMd5 && !checksum) {
+    throw new S3Error('InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
+  }
 
   const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE });
   const content: ObjectContent = {
@@ -63,6 +69,9 @@ export const putObject: Handler = async (ctx) => {
     userMeta: write.userMeta,
   };
   if (data.checksum) content.checksum = { ...data.checksum, type: 'FULL_OBJECT' };
+  if (tags && tags.length) content.tags = tags;
+  if (lock.retention) content.retention = lock.retention;
+  if (lock.legalHold !== undefined) content.legalHold = lock.legalHold;
   if (data.inline) content.inline = data.inline;
   if (data.blobId) content.blobId = data.blobId;
 

@@ -403,6 +403,7 @@ export class SqliteMetaStore implements MetaStore {
       anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1'),
       uploadsOf: db.prepare('SELECT upload_id FROM uploads WHERE bucket_id = ?'),
       setVersioning: db.prepare('UPDATE buckets SET versioning = ? WHERE id = ?'),
+      enableObjectLock: db.prepare('UPDATE buckets SET object_lock = 1 WHERE id = ?'),
       getConfig: db.prepare('SELECT value FROM bucket_configs WHERE bucket_id = ? AND kind = ?'),
       putConfig: db.prepare('INSERT INTO bucket_configs (bucket_id, kind, value) VALUES (?, ?, ?) ON CONFLICT(bucket_id, kind) DO UPDATE SET value = excluded.value'),
       deleteConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket_id = ? AND kind = ?'),
@@ -560,7 +561,19 @@ export class SqliteMetaStore implements MetaStore {
 
   async setVersioning(bucketId: number, state: VersioningState): Promise<void> {
     await this.write(() => {
-      if (this.stmt.setVersioning.run(state, bucketId).changes === 0) throw new S3Error('NoSuchBucket');
+      const b = this.bucketState(bucketId);
+      if (b.object_lock === 1 && state !== 'Enabled') {
+        throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+      }
+      this.stmt.setVersioning.run(state, bucketId);
+    });
+  }
+
+  async enableObjectLock(bucketId: number): Promise<void> {
+    await this.write(() => {
+      const b = this.bucketState(bucketId);
+      if (b.versioning !== 'Enabled') throw new S3Error('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
+      this.stmt.enableObjectLock.run(bucketId);
     });
   }
 
@@ -745,7 +758,13 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async updateObject(bucketId: number, key: string, versionId: string | undefined, patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>): Promise<ObjectVersion> {
+  async updateObject(
+    bucketId: number,
+    key: string,
+    versionId: string | undefined,
+    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+    check?: (current: ObjectVersion) => void,
+  ): Promise<ObjectVersion> {
     return this.write(() => {
       const row = (versionId === undefined ? this.stmt.latest.get(bucketId, key) : this.stmt.version.get(bucketId, key, versionId)) as ObjectRow | undefined;
       if (!row || (versionId === undefined && row.delete_marker === 1)) {
@@ -753,6 +772,7 @@ export class SqliteMetaStore implements MetaStore {
       }
       if (row.delete_marker === 1) throw new S3Error('MethodNotAllowed', undefined, {}, { 'x-amz-delete-marker': 'true', allow: 'DELETE' });
       const v = toVersion(row);
+      check?.(v);
       if ('tags' in patch) v.tags = patch.tags;
       if ('retention' in patch) v.retention = patch.retention;
       if ('legalHold' in patch) v.legalHold = patch.legalHold;

@@ -261,7 +261,10 @@ export interface MetaStore {
   listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]>;
   /** Fails with BucketNotEmpty when any object version remains; aborts open multipart uploads. */
   deleteBucket(bucketId: number): Promise<void>;
+  /** Fails with InvalidBucketState when suspending a bucket that has object lock. */
   setVersioning(bucketId: number, state: VersioningState): Promise<void>;
+  /** Turns object lock on for good; fails with InvalidBucketState unless versioning is Enabled. */
+  enableObjectLock(bucketId: number): Promise<void>;
   getBucketConfig(bucketId: number, kind: BucketConfigKind): Promise<string | undefined>;
   /** value undefined deletes the document. */
   putBucketConfig(bucketId: number, kind: BucketConfigKind, value: string | undefined): Promise<void>;
@@ -277,8 +280,18 @@ export interface MetaStore {
    */
   putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult>;
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult>;
-  /** Updates tags / retention / legal hold / acl of one version in place. */
-  updateObject(bucketId: number, key: string, versionId: string | undefined, patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>): Promise<ObjectVersion>;
+  /**
+   * Updates tags / retention / legal hold / acl of one version in place (the latest when no
+   * version id is given). `check`, if given, sees the current version inside the transaction and
+   * may throw to refuse the change (e.g. shortening a retention period).
+   */
+  updateObject(
+    bucketId: number,
+    key: string,
+    versionId: string | undefined,
+    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+    check?: (current: ObjectVersion) => void,
+  ): Promise<ObjectVersion>;
   /** Latest, non-delete-marker versions in key (UTF-8 byte) order. */
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]>;
   /** Every version and delete marker: key ascending, newest first within a key. */

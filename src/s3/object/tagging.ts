@@ -1,0 +1,97 @@
+// Object tagging: x-amz-tagging on writes, Put/Get/DeleteObjectTagging (per version), and the
+// validation S3 applies to tag sets.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from '../errors.js';
+import type { Handler } from '../handler.js';
+import { bucketOf } from '../handler.js';
+import { childText, children, parseXmlBody, type ParsedXml } from '../xml.js';
+import { compareKeys } from '../../store/keys.js';
+import { versionParam } from './GetObject.js';
+
+export type TagSet = [string, string][];
+
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** Validates a tag set (10 per object, 50 per bucket; keys ≤ 128, values ≤ 256 characters). */
+export function validateTags(tags: TagSet, max: number): TagSet {
+  if (tags.length > max) throw new S3Error('InvalidTag', `Object tags cannot be greater than ${max}`);
+  const seen = new Set<string>();
+  for (const [k, v] of tags) {
+    const klen = [...k].length;
+    if (klen < 1 || klen > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is too long, max 128', { TagKey: k });
+    if ([...v].length > 256) throw new S3Error('InvalidTag', 'The TagValue you have provided is too long, max 256', { TagKey: k, TagValue: v });
+    if (!TAG_CHARS.test(k) || !TAG_CHARS.test(v)) throw new S3Error('InvalidTag', 'The TagKey or TagValue you have provided is invalid', { TagKey: k });
+    if (k.toLowerCase().startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:', { TagKey: k });
+    if (seen.has(k)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key', { TagKey: k });
+    seen.add(k);
+  }
+  // Kept sorted by key, as S3 returns them.
+  return [...tags].sort((a, b) => compareKeys(a[0], b[0]));
+}
+
+/** x-amz-tagging: "k1=v1&k2=v2", URL-encoded. */
+export function parseTaggingHeader(h: IncomingHttpHeaders): TagSet | undefined {
+  const raw = h['x-amz-tagging'];
+  if (raw === undefined) return undefined;
+  const text = Array.isArray(raw) ? raw.join('&') : raw;
+  const tags: TagSet = [];
+  for (const pair of text.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const dec = (s: string) => {
+      try {
+        return decodeURIComponent(s.replace(/\+/g, ' '));
+      } catch {
+        throw new S3Error('InvalidArgument', 'The header x-amz-tagging shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.', { ArgumentName: 'x-amz-tagging' });
+      }
+    };
+    tags.push([dec(eq < 0 ? pair : pair.slice(0, eq)), eq < 0 ? '' : dec(pair.slice(eq + 1))]);
+  }
+  return validateTags(tags, 10);
+}
+
+/** <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging> */
+export function parseTaggingXml(body: Buffer, max: number): TagSet {
+  const doc = parseXmlBody(body, 'Tagging');
+  const sets = children(doc, 'TagSet');
+  if (sets.length !== 1) throw new S3Error('MalformedXML');
+  const tags: TagSet = children(sets[0] as ParsedXml, 'Tag').map((t) => {
+    const k = childText(t, 'Key');
+    const v = childText(t, 'Value');
+    if (k === undefined || v === undefined) throw new S3Error('MalformedXML');
+    return [k, v];
+  });
+  return validateTags(tags, max);
+}
+
+export function tagSetXml(tags: TagSet | undefined) {
+  return { TagSet: { Tag: (tags ?? []).map(([Key, Value]) => ({ Key, Value })) } };
+}
+
+export const putObjectTagging: Handler = async (ctx) => {
+  const tags = parseTaggingXml(await ctx.readBody(64 * 1024), 10);
+  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags });
+  return { headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) } };
+};
+
+export const getObjectTagging: Handler = async (ctx) => {
+  // A read through updateObject's lookup rules would write; read the version directly.
+  const versionId = versionParam(ctx);
+  const v = await ctx.app.meta.getObject(bucketOf(ctx).id, ctx.key, versionId);
+  if (!v || (versionId === undefined && v.deleteMarker)) {
+    throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: ctx.key }) : new S3Error('NoSuchVersion', undefined, { Key: ctx.key, VersionId: versionId });
+  }
+  if (v.deleteMarker) throw new S3Error('MethodNotAllowed', undefined, {}, { 'x-amz-delete-marker': 'true', Allow: 'DELETE' });
+  return { headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) }, xml: { root: 'Tagging', body: tagSetXml(v.tags) } };
+};
+
+export const deleteObjectTagging: Handler = async (ctx) => {
+  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags: undefined });
+  return { status: 204, headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) } };
+};
+
+/** x-amz-version-id on tagging responses: shown for versioned buckets and explicit versions. */
+function versionHeader(ctx: Parameters<Handler>[0], versionId: string): string | undefined {
+  return bucketOf(ctx).versioning !== 'Unversioned' || ctx.query.has('versionId') ? versionId : undefined;
+}
