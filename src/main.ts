@@ -4,6 +4,10 @@
 import { ConfigError, OPTIONS, loadConfig } from './config.js';
 import { newUserId, openStores, startTrove } from './trove.js';
 
+// Blob writes, fdatasyncs and reads all run on libuv's thread pool; 4 threads (the default)
+// serialise concurrent uploads behind each other's fsyncs. Must be set before the pool starts.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const USAGE = `Usage: trove <command> [options]
 
 Commands:

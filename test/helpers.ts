@@ -222,3 +222,10 @@ export async function signedHead(server: TestServer, method: string, path: strin
   const lines = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`);
   return `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }
+
+/** Number of blob files under a data directory, whatever the fan-out layout. */
+export function countBlobFiles(dataDir: string): number {
+  const walk = (dir: string): number =>
+    fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? walk(path.join(dir, e.name)) : 1), 0);
+  return walk(path.join(dataDir, 'blobs'));
+}

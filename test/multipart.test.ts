@@ -3,8 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -29,7 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createChecksum, combineCrc } from '../src/auth/checksums.js';
-import { bodyBytes, errorCode, raw, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { bodyBytes, countBlobFiles, errorCode, raw, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
@@ -48,12 +46,6 @@ function expectedEtag(parts: Buffer[]): string {
   return `"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-${parts.length}"`;
 }
 
-function countBlobs(dataDir: string): number {
-  const root = path.join(dataDir, 'blobs');
-  let n = 0;
-  for (const a of fs.readdirSync(root)) for (const b of fs.readdirSync(path.join(root, a))) n += fs.readdirSync(path.join(root, a, b)).length;
-  return n;
-}
 
 describe('multipart uploads', () => {
   let srv: TestServer;
@@ -98,12 +90,12 @@ describe('multipart uploads', () => {
   it('assembles parts uploaded out of order and in parallel, without copying their bytes', async () => {
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(1000)];
     await srv.trove.app.gc.drain();
-    const blobsBefore = countBlobs(srv.dataDir);
+    const blobsBefore = countBlobFiles(srv.dataDir);
     const { uploadId, done } = await uploadParts('ooo', parts, { order: [2, 0, 1] });
     const res = await srv.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'ooo', UploadId: uploadId, MultipartUpload: { Parts: done } }));
     assert.equal(res.ETag, expectedEtag(parts));
     await srv.trove.app.gc.drain();
-    assert.equal(countBlobs(srv.dataDir), blobsBefore + 3, 'the object is its three part blobs');
+    assert.equal(countBlobFiles(srv.dataDir), blobsBefore + 3, 'the object is its three part blobs');
     const got = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ooo' }));
     assert.ok((await bodyBytes(got.Body)).equals(Buffer.concat(parts)));
     assert.equal(got.ContentType, 'text/x-mp');
@@ -143,7 +135,7 @@ describe('multipart uploads', () => {
 
   it('replaces a re-uploaded part and never leaks the blobs of replaced parts or aborted uploads', async () => {
     await srv.trove.app.gc.drain();
-    const blobsBefore = countBlobs(srv.dataDir);
+    const blobsBefore = countBlobFiles(srv.dataDir);
     const created = await srv.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'replace' }));
     const id = created.UploadId!;
     await srv.s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'replace', UploadId: id, PartNumber: 1, Body: 'first' }));
@@ -151,10 +143,10 @@ describe('multipart uploads', () => {
     const listed = await srv.s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'replace', UploadId: id }));
     assert.deepEqual(listed.Parts?.map((p) => [p.PartNumber, p.ETag, p.Size]), [[1, second.ETag, 6]]);
     await srv.trove.app.gc.drain();
-    assert.equal(countBlobs(srv.dataDir), blobsBefore + 1);
+    assert.equal(countBlobFiles(srv.dataDir), blobsBefore + 1);
     await srv.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'replace', UploadId: id }));
     await srv.trove.app.gc.drain();
-    assert.equal(countBlobs(srv.dataDir), blobsBefore);
+    assert.equal(countBlobFiles(srv.dataDir), blobsBefore);
     const gone = await s3error(srv.s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'replace', UploadId: id, PartNumber: 2, Body: 'x' })));
     assert.equal(gone.name, 'NoSuchUpload');
     assert.equal((await s3error(srv.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'replace', UploadId: id })))).name, 'NoSuchUpload');
@@ -318,17 +310,17 @@ describe('CopyObject', () => {
     const data = randomBytes(3 * MiB);
     await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big-src', Body: data }));
     await srv.trove.app.gc.drain();
-    const before = countBlobs(srv.dataDir);
+    const before = countBlobFiles(srv.dataDir);
     await srv.s3.send(new CopyObjectCommand({ Bucket: other, Key: 'big-copy', CopySource: `${bucket}/big-src` }));
-    assert.equal(countBlobs(srv.dataDir), before, 'no bytes were written');
+    assert.equal(countBlobFiles(srv.dataDir), before, 'no bytes were written');
     await srv.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'big-src' }));
     await srv.trove.app.gc.drain();
-    assert.equal(countBlobs(srv.dataDir), before, 'the copy still holds the blob');
+    assert.equal(countBlobFiles(srv.dataDir), before, 'the copy still holds the blob');
     const got = await srv.s3.send(new GetObjectCommand({ Bucket: other, Key: 'big-copy' }));
     assert.ok((await bodyBytes(got.Body)).equals(data));
     await srv.s3.send(new DeleteObjectCommand({ Bucket: other, Key: 'big-copy' }));
     await srv.trove.app.gc.drain();
-    assert.equal(countBlobs(srv.dataDir), before - 1);
+    assert.equal(countBlobFiles(srv.dataDir), before - 1);
   });
 
   it('copies multipart objects, keys needing URL encoding, and honours copy-source conditions', async () => {

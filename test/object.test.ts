@@ -2,8 +2,6 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -15,7 +13,7 @@ import {
   PutObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { bodyBytes, errorCode, raw, rawSocket, signedHead, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { bodyBytes, countBlobFiles, errorCode, raw, rawSocket, signedHead, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
   try {
@@ -271,12 +269,7 @@ describe('objects', () => {
   });
 
   it('never leaves a blob behind for an overwritten or deleted object', async () => {
-    const blobRoot = path.join(srv.dataDir, 'blobs');
-    const countBlobs = () => {
-      let n = 0;
-      for (const a of fs.readdirSync(blobRoot)) for (const b of fs.readdirSync(path.join(blobRoot, a))) n += fs.readdirSync(path.join(blobRoot, a, b)).length;
-      return n;
-    };
+    const countBlobs = () => countBlobFiles(srv.dataDir);
     await srv.trove.app.gc.drain();
     const before = countBlobs();
     const big = randomBytes(5000);

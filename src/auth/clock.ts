@@ -13,7 +13,19 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
  * impossible dates (month 13, Feb 30…) and years before 1970, which S3 answers as an invalid
  * date rather than as a skewed one.
  */
+let lastAmzInput = '';
+let lastAmzDate: Date | undefined;
+
 export function parseAmzDate(s: string): Date | undefined {
+  // Consecutive requests mostly carry the same second: keep the last answer.
+  if (s === lastAmzInput) return lastAmzDate;
+  const d = parseAmzDateUncached(s);
+  lastAmzInput = s;
+  lastAmzDate = d;
+  return d;
+}
+
+function parseAmzDateUncached(s: string): Date | undefined {
   const m = AMZ_DATE.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];

@@ -1,4 +1,5 @@
 // The one writer of responses: headers, XML bodies, streamed bodies and S3 error documents.
+// Headers are gathered once and written with a single writeHead (Node's fast path).
 
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -8,38 +9,74 @@ import { S3Error } from '../s3/errors.js';
 import type { S3Response } from '../s3/handler.js';
 import { escapeXml, renderXml } from '../s3/xml.js';
 import { HOST_ID } from './request.js';
+import { sendPooled, type PooledBody } from './pooled.js';
+
+/** What the pipeline knows about the response being written. */
+export interface ResponseState {
+  requestId: string;
+  /** Close the connection after this response (unread request body). */
+  close: boolean;
+  /** Body bytes announced (for the access log). */
+  bytesOut: number;
+}
+
+type HeaderValue = string | number;
+
+/** Merges headers case-insensitively (last wins) into writeHead's flat array form. */
+function headerList(state: ResponseState, extra: Record<string, string | number | undefined> | undefined, more: [string, HeaderValue][]): HeaderValue[] {
+  const byName = new Map<string, [string, HeaderValue]>();
+  const put = (n: string, v: HeaderValue) => byName.set(n.toLowerCase(), [n, v]);
+  put('x-amz-request-id', state.requestId);
+  put('x-amz-id-2', HOST_ID);
+  put('Server', 'Trove');
+  if (extra) for (const [n, v] of Object.entries(extra)) if (v !== undefined) put(n, v);
+  for (const [n, v] of more) put(n, v);
+  if (state.close) put('Connection', 'close');
+  const out: HeaderValue[] = [];
+  for (const [n, v] of byName.values()) out.push(n, v);
+  return out;
+}
+
+function isPooled(body: unknown): body is PooledBody {
+  return typeof body === 'object' && body !== null && typeof (body as PooledBody).read === 'function' && typeof (body as PooledBody).close === 'function';
+}
 
 /** Writes a handler's result. Resolves when the body has been handed to the socket. */
-export async function sendResponse(res: ServerResponse, method: string, r: S3Response, log: Logger): Promise<void> {
-  let body: string | Buffer | Readable | undefined = r.body;
+export async function sendResponse(res: ServerResponse, method: string, r: S3Response, state: ResponseState, log: Logger): Promise<void> {
+  let body: string | Buffer | Readable | PooledBody | undefined = r.body;
+  const more: [string, HeaderValue][] = [];
   if (r.xml) {
     body = renderXml(r.xml.root, r.xml.body);
-    res.setHeader('Content-Type', 'application/xml');
+    more.push(['Content-Type', 'application/xml']);
   }
   const status = r.status ?? (body === undefined && method === 'DELETE' ? 204 : 200);
-  if (r.headers) {
-    for (const [name, value] of Object.entries(r.headers)) {
-      if (value !== undefined) res.setHeader(name, value);
-    }
-  }
-  res.statusCode = status;
-  if (body === undefined) {
-    if (!res.hasHeader('Content-Length') && status !== 204 && status !== 304) res.setHeader('Content-Length', 0);
-    res.end();
-    return;
-  }
+  const declared = r.headers?.['Content-Length'] ?? r.headers?.['content-length'];
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', Buffer.byteLength(body));
+    const length = Buffer.byteLength(body);
+    if (declared === undefined) more.push(['Content-Length', length]);
+    state.bytesOut = Number(declared ?? length);
+    res.writeHead(status, headerList(state, r.headers, more));
     res.end(method === 'HEAD' ? undefined : body);
     return;
   }
+  if (body === undefined) {
+    if (declared === undefined && status !== 204 && status !== 304) more.push(['Content-Length', 0]);
+    state.bytesOut = Number(declared ?? 0);
+    res.writeHead(status, headerList(state, r.headers, more));
+    res.end();
+    return;
+  }
+  state.bytesOut = Number(declared ?? 0);
+  res.writeHead(status, headerList(state, r.headers, more));
   if (method === 'HEAD') {
-    body.destroy();
+    if (isPooled(body)) await body.close();
+    else body.destroy();
     res.end();
     return;
   }
   try {
-    await pipeline(body, res);
+    if (isPooled(body)) await sendPooled(body, res);
+    else await pipeline(body, res);
   } catch (e) {
     // Headers are gone: all we can do is cut the connection so the client sees a short body.
     if (!res.destroyed) res.destroy();
@@ -48,15 +85,15 @@ export async function sendResponse(res: ServerResponse, method: string, r: S3Res
 }
 
 /** Renders an S3 error document (no body for HEAD requests, as S3 does). */
-export function sendError(res: ServerResponse, method: string, err: S3Error, requestId: string, resource: string): void {
+export function sendError(res: ServerResponse, method: string, err: S3Error, state: ResponseState, resource: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
-  res.statusCode = err.status;
+  const more: [string, HeaderValue][] = [];
   if (method === 'HEAD' || err.status === 304) {
-    if (err.status !== 304) res.setHeader('Content-Length', 0);
+    if (err.status !== 304) more.push(['Content-Length', 0]);
+    res.writeHead(err.status, headerList(state, err.headers, more));
     res.end();
     return;
   }
@@ -64,10 +101,10 @@ export function sendError(res: ServerResponse, method: string, err: S3Error, req
   for (const [k, v] of Object.entries(err.details)) {
     if (v !== undefined) parts.push(`<${k}>${escapeXml(String(v))}</${k}>`);
   }
-  parts.push(`<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${HOST_ID}</HostId></Error>`);
+  parts.push(`<Resource>${escapeXml(resource)}</Resource><RequestId>${state.requestId}</RequestId><HostId>${HOST_ID}</HostId></Error>`);
   const body = parts.join('');
-  res.setHeader('Content-Type', 'application/xml');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
+  state.bytesOut = Buffer.byteLength(body);
+  more.push(['Content-Type', 'application/xml'], ['Content-Length', state.bytesOut]);
+  res.writeHead(err.status, headerList(state, err.headers, more));
   res.end(body);
 }
-

@@ -13,7 +13,7 @@ import { S3Error, isS3Error } from '../s3/errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
 import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
 import { HOST_ID, nextRequestId, parseRequest } from './request.js';
-import { sendError, sendResponse } from './respond.js';
+import { sendError, sendResponse, type ResponseState } from './respond.js';
 
 /** Bodies at most this large are drained after an early error so the connection can be reused. */
 const DRAIN_LIMIT = 1024 * 1024;
@@ -65,7 +65,7 @@ function onClientError(app: App, err: NodeJS.ErrnoException, socket: Socket): vo
 class Context implements S3Context {
   bucket: S3Context['bucket'] = undefined;
   bodyOpened = false;
-  bodyBytes = 0;
+  private decoded: DecodedBody | undefined;
   readonly log;
 
   constructor(
@@ -99,23 +99,13 @@ class Context implements S3Context {
     this.bodyOpened = true;
     if (this.expectContinue) this.res.writeContinue();
     const raw = this.req.headers['content-length'];
-    const decoded = openBody(this.req, this.auth.payload, raw === undefined ? undefined : Number(raw));
-    const self = this;
-    // Count decoded bytes for the access log.
-    return {
-      get trailers() {
-        return decoded.trailers;
-      },
-      get length() {
-        return decoded.length;
-      },
-      async *[Symbol.asyncIterator]() {
-        for await (const chunk of decoded) {
-          self.bodyBytes += chunk.length;
-          yield chunk;
-        }
-      },
-    };
+    this.decoded = openBody(this.req, this.auth.payload, raw === undefined ? undefined : Number(raw));
+    return this.decoded;
+  }
+
+  /** Decoded body bytes read so far (for the access log). */
+  get bodyBytes(): number {
+    return this.decoded?.length ?? 0;
   }
 
   async readBody(limit: number): Promise<Buffer> {
@@ -147,9 +137,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   const started = performance.now();
   const requestId = nextRequestId();
   const method = req.method ?? 'GET';
-  res.setHeader('x-amz-request-id', requestId);
-  res.setHeader('x-amz-id-2', HOST_ID);
-  res.setHeader('Server', 'Trove');
+  const state: ResponseState = { requestId, close: false, bytesOut: 0 };
 
   let ctx: Context | undefined;
   let opName = '-';
@@ -168,7 +156,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
         status: res.statusCode,
         err: errorCode,
         in: ctx?.bodyBytes ?? 0,
-        out: Number(res.getHeader('content-length') ?? 0),
+        out: state.bytesOut,
         ms: Math.round((performance.now() - started) * 100) / 100,
         user: ctx?.identity?.accessKeyId,
         aborted: !res.writableFinished || undefined,
@@ -209,8 +197,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     authorize(ctx);
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
     const result: S3Response = await op.handler(ctx);
-    finishBody(req, res, ctx, expectContinue);
-    await sendResponse(res, method, result, app.log);
+    state.close = finishBody(req, res, ctx, expectContinue);
+    await sendResponse(res, method, result, state, app.log);
   } catch (e) {
     let err: S3Error;
     if (isS3Error(e)) {
@@ -220,8 +208,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       err = new S3Error('InternalError');
     }
     errorCode = err.code;
-    finishBody(req, res, ctx, expectContinue);
-    sendError(res, method, err, requestId, resourcePath);
+    state.close = finishBody(req, res, ctx, expectContinue);
+    sendError(res, method, err, state, resourcePath);
   }
 }
 
@@ -230,21 +218,20 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
  * ignores the body). Small bodies are drained so the connection can be reused; large ones, and
  * bodies the client has not sent yet (100-continue), are refused by closing the connection.
  */
-function finishBody(req: IncomingMessage, res: ServerResponse, ctx: Context | undefined, expectContinue: boolean): void {
-  if (req.readableEnded || req.complete) return;
+function finishBody(req: IncomingMessage, res: ServerResponse, ctx: Context | undefined, expectContinue: boolean): boolean {
+  if (req.readableEnded || req.complete) return false;
   if (ctx?.bodyOpened) {
     // The handler stopped reading part-way (a bad chunk signature, a digest mismatch…): the
     // rest of the body is not worth reading.
-    res.setHeader('Connection', 'close');
     res.once('finish', () => req.destroy());
-    return;
+    return true;
   }
   const length = Number(req.headers['content-length'] ?? (req.headers['transfer-encoding'] ? Infinity : 0));
-  if (length === 0) return;
+  if (length === 0) return false;
   if (expectContinue || length > DRAIN_LIMIT) {
-    res.setHeader('Connection', 'close');
     res.once('finish', () => req.destroy());
-  } else {
-    req.resume();
+    return true;
   }
+  req.resume();
+  return false;
 }

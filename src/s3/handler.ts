@@ -3,6 +3,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { PooledBody } from '../http/pooled.js';
 import type { Logger } from 'pino';
 import type { AuthResult, DecodedBody, Identity } from '../auth/types.js';
 import type { App } from '../app.js';
@@ -49,7 +50,7 @@ export interface S3Response {
   /** An XML document to render. */
   xml?: { root: string; body: XmlNode };
   /** Raw body: a string, a buffer or a stream of bytes. */
-  body?: string | Buffer | Readable;
+  body?: string | Buffer | Readable | PooledBody;
 }
 
 export type Handler = (ctx: S3Context) => Promise<S3Response>;

@@ -23,6 +23,17 @@ export function timeOrderedId(): string {
   return lastMs.toString(16).padStart(12, '0') + counter.toString(16).padStart(4, '0') + randomBytes(8).toString('hex');
 }
 
+/**
+ * A time-ordered id greater than `prev` (the newest version of the same key), even if the clock
+ * went back since `prev` was minted: the order of versions never depends on the clock alone.
+ */
+export function timeOrderedIdAfter(prev: string | undefined): string {
+  const id = timeOrderedId();
+  if (prev === undefined || id > prev) return id;
+  const next = (BigInt('0x' + prev.slice(0, 16)) + 1n).toString(16).padStart(16, '0');
+  return next + randomBytes(8).toString('hex');
+}
+
 /** Random 128-bit id for a blob. */
 export function blobId(): string {
   return randomBytes(16).toString('hex');

@@ -9,8 +9,7 @@ import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { loadCopySource } from '../object/copySource.js';
 import { discardBlob, storeBytes } from '../object/ingest.js';
-import { objectBody } from '../object/read.js';
-import { Readable } from 'node:stream';
+import { bodyChunks, objectBody } from '../object/read.js';
 import { MAX_PART_SIZE, loadUpload, partNumberParam } from './common.js';
 
 function parseCopyRange(v: string | undefined, size: number): { start: number; end: number } | undefined {
@@ -48,8 +47,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
   if (whole && v.blobId && !v.partsCount && reusableChecksum) {
     part = { etag: v.etag, checksum: up.checksumAlgorithm ? v.checksum?.value : undefined, size: v.size, blobId: v.blobId, shared: true };
   } else {
-    const body = await objectBody(ctx.app, v, start, end);
-    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+    const source = bodyChunks(await objectBody(ctx.app, v, start, end));
     const data = await storeBytes(ctx.app, source, size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE });
     part = { etag: data.md5, checksum: data.checksum?.value, size: data.size, blobId: data.blobId!, shared: false };
   }

@@ -3,7 +3,6 @@
 // reference), so copying a large object moves no data. x-amz-metadata-directive COPY keeps the
 // source's headers and metadata, REPLACE takes the request's.
 
-import { Readable } from 'node:stream';
 import { checksumHeader, createChecksum, parseChecksumAlgorithm } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
@@ -13,7 +12,7 @@ import { quoteEtag } from '../common.js';
 import { loadCopySource } from './copySource.js';
 import { STORAGE_CLASSES, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { MAX_PUT_SIZE, refuseUnsupported } from './PutObject.js';
-import { objectBody } from './read.js';
+import { bodyChunks, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 
@@ -77,8 +76,7 @@ export const copyObject: Handler = async (ctx) => {
   if (algorithm && (v.checksum?.algorithm !== algorithm || v.checksum.type !== 'FULL_OBJECT')) {
     // A new algorithm: read the bytes once to compute it (they are still not rewritten).
     const h = createChecksum(algorithm);
-    const body = await objectBody(ctx.app, v, 0, v.size - 1);
-    for await (const chunk of Buffer.isBuffer(body) ? Readable.from([body]) : body) h.update(chunk as Buffer);
+    for await (const chunk of bodyChunks(await objectBody(ctx.app, v, 0, v.size - 1))) h.update(chunk);
     content.checksum = { algorithm, value: h.digest().toString('base64'), type: 'FULL_OBJECT' };
   } else if (v.checksum) {
     content.checksum = v.checksum;

@@ -2,9 +2,9 @@
 // whether they live inline, in one blob, or across the blobs of a multipart object's parts.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
 import type { App } from '../../app.js';
-import type { ObjectVersion } from '../../store/meta/types.js';
+import type { ObjectPart, ObjectVersion } from '../../store/meta/types.js';
+import { pooledChunks, type PooledBody } from '../../http/pooled.js';
 import { S3Error } from '../errors.js';
 import { quoteEtag } from '../common.js';
 import { httpDate } from '../xml.js';
@@ -78,30 +78,72 @@ export function parseRange(v: string | undefined, size: number): ByteRange | und
   return { start, end };
 }
 
-/** The bytes [start, end] of an object version. */
-export async function objectBody(app: App, v: ObjectVersion, start: number, end: number): Promise<Buffer | Readable> {
+/** The bytes [start, end] of an object version: a buffer when inline, read on demand otherwise. */
+export async function objectBody(app: App, v: ObjectVersion, start: number, end: number): Promise<Buffer | PooledBody> {
   if (v.inline) return v.inline.subarray(start, end + 1);
   if (v.size === 0 || end < start) return Buffer.alloc(0);
-  if (v.blobId) return app.blobs.read(v.blobId, start, end);
-  if (v.partsCount) return Readable.from(partsStream(app, v, start, end), { objectMode: false });
+  if (v.blobId) return app.blobs.openRange(v.blobId, start, end);
+  if (v.partsCount) return partsBody(app, v, start, end);
   // An object with no bytes recorded anywhere: only valid when it is empty.
   throw new Error(`object ${v.key} (${v.versionId}) has no data`);
 }
 
-async function* partsStream(app: App, v: ObjectVersion, start: number, end: number): AsyncGenerator<Buffer> {
+/** A multipart object's bytes [start, end]: the overlapping ranges of its part blobs, in order. */
+function partsBody(app: App, v: ObjectVersion, start: number, end: number): PooledBody {
   const PAGE = 100;
-  let from = 1;
-  for (;;) {
-    const parts = await app.meta.getObjectParts(v.rowId, from, PAGE);
-    if (parts.length === 0) return;
-    for (const p of parts) {
+  let parts: ObjectPart[] = [];
+  let index = 0;
+  let nextPart = 1;
+  let exhausted = false;
+  let current: PooledBody | undefined;
+
+  const nextRange = async (): Promise<PooledBody | undefined> => {
+    for (;;) {
+      if (index >= parts.length) {
+        if (exhausted) return undefined;
+        parts = await app.meta.getObjectParts(v.rowId, nextPart, PAGE);
+        index = 0;
+        if (parts.length === 0) {
+          exhausted = true;
+          return undefined;
+        }
+        nextPart = parts[parts.length - 1]!.partNumber + 1;
+      }
+      const p = parts[index++]!;
       const pEnd = p.offset + p.size - 1;
       if (pEnd < start || p.size === 0) continue;
-      if (p.offset > end) return;
-      const s = Math.max(start, p.offset) - p.offset;
-      const e = Math.min(end, pEnd) - p.offset;
-      for await (const chunk of app.blobs.read(p.blobId, s, e)) yield chunk as Buffer;
+      if (p.offset > end) {
+        exhausted = true;
+        parts = [];
+        return undefined;
+      }
+      return app.blobs.openRange(p.blobId, Math.max(start, p.offset) - p.offset, Math.min(end, pEnd) - p.offset);
     }
-    from = parts[parts.length - 1]!.partNumber + 1;
-  }
+  };
+
+  return {
+    async read(buf: Buffer): Promise<number> {
+      for (;;) {
+        current ??= await nextRange();
+        if (!current) return 0;
+        const n = await current.read(buf);
+        if (n > 0) return n;
+        await current.close();
+        current = undefined;
+      }
+    },
+    async close(): Promise<void> {
+      await current?.close();
+      current = undefined;
+    },
+  };
+}
+
+/** An object's bytes as an async iterable (for server-side copies). */
+export function bodyChunks(body: Buffer | PooledBody): AsyncIterable<Buffer> {
+  return Buffer.isBuffer(body) ? single(body) : pooledChunks(body);
+}
+
+async function* single(b: Buffer): AsyncGenerator<Buffer> {
+  yield b;
 }

@@ -1,7 +1,8 @@
 // BlobStore on a local (or shared, e.g. NFS/CephFS) directory.
 //
 //   <root>/tmp/<id>                 being written; never visible to readers
-//   <root>/blobs/<id[0:2]>/<id[2:4]>/<id>   durable blobs
+//   <root>/blobs/<id[0:2]>/<id>     durable blobs (256 directories, created when the store opens,
+//                                   so a write never pays for a mkdir and its directory fsyncs)
 //
 // A blob is written to tmp, fdatasynced, renamed into place and its directory fsynced; only then
 // does the caller commit metadata that points at it. A crash leaves at worst an unreferenced file,
@@ -9,15 +10,14 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { blobId } from '../ids.js';
 import { fsyncDir } from '../meta/durability.js';
 import type { BlobStore, BlobWriter } from './types.js';
+import type { PooledBody } from '../../http/pooled.js';
 
 /** Pending bytes gathered before one writev; and the most we queue before the writer waits. */
 const WRITE_BATCH = 512 * 1024;
 const MAX_QUEUED = 4 * 1024 * 1024;
-const READ_CHUNK = 512 * 1024;
 
 export interface FsBlobStoreOptions {
   root: string;
@@ -27,8 +27,6 @@ export interface FsBlobStoreOptions {
 export class FsBlobStore implements BlobStore {
   readonly tmpDir: string;
   readonly blobDir: string;
-  private readonly knownDirs = new Set<string>();
-
   private constructor(private readonly opts: FsBlobStoreOptions) {
     this.tmpDir = path.join(opts.root, 'tmp');
     this.blobDir = path.join(opts.root, 'blobs');
@@ -40,13 +38,18 @@ export class FsBlobStore implements BlobStore {
     await fs.promises.rm(s.tmpDir, { recursive: true, force: true });
     await fs.promises.mkdir(s.tmpDir, { recursive: true });
     await fs.promises.mkdir(s.blobDir, { recursive: true });
-    if (opts.fsync) await fsyncDir(opts.root);
+    const fanout = Array.from({ length: 256 }, (_, i) => path.join(s.blobDir, i.toString(16).padStart(2, '0')));
+    await Promise.all(fanout.map((d) => fs.promises.mkdir(d, { recursive: true })));
+    if (opts.fsync) {
+      await fsyncDir(opts.root);
+      await fsyncDir(s.blobDir);
+    }
     return s;
   }
 
   pathOf(id: string): string {
     if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`invalid blob id ${JSON.stringify(id)}`);
-    return path.join(this.blobDir, id.slice(0, 2), id.slice(2, 4), id);
+    return path.join(this.blobDir, id.slice(0, 2), id);
   }
 
   async create(): Promise<BlobWriter> {
@@ -56,25 +59,25 @@ export class FsBlobStore implements BlobStore {
     return new FsBlobWriter(this, id, tmp, fh, this.opts.fsync);
   }
 
-  /** Creates <blobs>/<aa>/<bb> if needed, making new directory entries durable. */
-  async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
-    const parent = path.dirname(dir);
-    if (parent !== this.blobDir) await this.ensureDir(parent);
-    try {
-      await fs.promises.mkdir(dir);
-      if (this.opts.fsync) await fsyncDir(parent);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    this.knownDirs.add(dir);
-  }
-
-  read(id: string, start?: number, end?: number): Readable {
-    const opts: { start?: number; end?: number; highWaterMark: number } = { highWaterMark: READ_CHUNK };
-    if (start !== undefined) opts.start = start;
-    if (end !== undefined) opts.end = end;
-    return fs.createReadStream(this.pathOf(id), opts);
+  openRange(id: string, start: number, end: number): PooledBody {
+    const file = this.pathOf(id);
+    let fh: fs.promises.FileHandle | undefined;
+    let pos = start;
+    return {
+      async read(buf: Buffer): Promise<number> {
+        if (pos > end) return 0;
+        fh ??= await fs.promises.open(file, 'r');
+        const want = Math.min(buf.length, end - pos + 1);
+        const { bytesRead } = await fh.read(buf, 0, want, pos);
+        if (bytesRead === 0) throw new Error(`blob ${id} is shorter than its metadata says`);
+        pos += bytesRead;
+        return bytesRead;
+      },
+      async close(): Promise<void> {
+        await fh?.close();
+        fh = undefined;
+      },
+    };
   }
 
   async delete(id: string): Promise<void> {
@@ -94,24 +97,23 @@ export class FsBlobStore implements BlobStore {
   async sweepOrphans(isKnown: (id: string) => Promise<boolean>, minAgeMs: number, signal?: AbortSignal): Promise<number> {
     let removed = 0;
     const cutoff = Date.now() - minAgeMs;
-    const level1 = await fs.promises.readdir(this.blobDir).catch(() => [] as string[]);
-    for (const a of level1) {
-      const level2 = await fs.promises.readdir(path.join(this.blobDir, a)).catch(() => [] as string[]);
-      for (const b of level2) {
-        if (signal?.aborted) return removed;
-        const dir = path.join(this.blobDir, a, b);
-        const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
-        for (const f of files) {
-          if (!/^[0-9a-f]{32}$/.test(f)) continue;
-          const st = await fs.promises.stat(path.join(dir, f)).catch(() => undefined);
-          if (!st || st.mtimeMs > cutoff) continue;
-          if (!(await isKnown(f))) {
-            await this.delete(f);
-            removed++;
-          }
+    const dirs = await fs.promises.readdir(this.blobDir).catch(() => [] as string[]);
+    for (const d of dirs) {
+      if (signal?.aborted) return removed;
+      const dir = path.join(this.blobDir, d);
+      const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
+      for (const f of files) {
+        if (!/^[0-9a-f]{32}$/.test(f)) continue;
+        const st = await fs.promises.stat(path.join(dir, f)).catch(() => undefined);
+        if (!st || st.mtimeMs > cutoff) continue;
+        if (!(await isKnown(f))) {
+          await this.delete(f);
+          removed++;
         }
-        await new Promise((r) => setImmediate(r));
+        // Yield now and then: a sweep never starves request handling.
+        if (removed % 64 === 0) await new Promise((r) => setImmediate(r));
       }
+      await new Promise((r) => setImmediate(r));
     }
     return removed;
   }
@@ -182,7 +184,6 @@ class FsBlobWriter implements BlobWriter {
     this.done = true;
     const dest = this.store.pathOf(this.id);
     const dir = path.dirname(dest);
-    await this.store.ensureDir(dir);
     await fs.promises.rename(this.tmpPath, dest);
     if (this.fsync) await fsyncDir(dir);
   }

@@ -1,6 +1,6 @@
 // BlobStore: object bytes by opaque id. Ids are minted by the store and never derived from keys.
 
-import type { Readable } from 'node:stream';
+import type { PooledBody } from '../../http/pooled.js';
 
 export interface BlobWriter {
   readonly id: string;
@@ -16,8 +16,8 @@ export interface BlobWriter {
 
 export interface BlobStore {
   create(): Promise<BlobWriter>;
-  /** Streams bytes [start, end] (inclusive) of a blob; the whole blob by default. */
-  read(id: string, start?: number, end?: number): Readable;
+  /** Bytes [start, end] (inclusive) of a blob, read on demand into the caller's buffers. */
+  openRange(id: string, start: number, end: number): PooledBody;
   delete(id: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { S3Error } from '../../s3/errors.js';
 import type { ChecksumAlgorithm } from '../../auth/checksums.js';
-import { timeOrderedId } from '../ids.js';
+import { timeOrderedIdAfter } from '../ids.js';
 import { compareKeys, prefixSuccessor } from '../keys.js';
 import { WalBarrier, fsyncDir } from './durability.js';
 import type {
@@ -72,12 +72,16 @@ CREATE TABLE IF NOT EXISTS bucket_configs (
   value TEXT NOT NULL,
   PRIMARY KEY (bucket_id, kind)
 ) WITHOUT ROWID;
--- Every version of every object. The row id orders versions of a key (newest = highest).
+-- Every version of every object. \`vid\` is unique per key and time-ordered (newest = greatest);
+-- the S3 version id is the vid, or 'null' for the null version. One index serves lookups by
+-- version and the newest-first history; a partial index holds exactly the current, visible
+-- objects, for listing. A write maintains three B-trees.
 CREATE TABLE IF NOT EXISTS objects (
   id INTEGER PRIMARY KEY,
   bucket_id INTEGER NOT NULL,
   key TEXT NOT NULL,
-  version_id TEXT NOT NULL,
+  vid TEXT NOT NULL,
+  is_null INTEGER NOT NULL,
   is_latest INTEGER NOT NULL,
   delete_marker INTEGER NOT NULL,
   size INTEGER NOT NULL,
@@ -92,9 +96,7 @@ CREATE TABLE IF NOT EXISTS objects (
   blob_id TEXT,
   parts_count INTEGER
 );
-CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects (bucket_id, key, version_id);
-CREATE INDEX IF NOT EXISTS objects_history ON objects (bucket_id, key, id DESC);
--- The listing index: exactly the current, visible objects.
+CREATE UNIQUE INDEX IF NOT EXISTS objects_versions ON objects (bucket_id, key, vid DESC);
 CREATE INDEX IF NOT EXISTS objects_current ON objects (bucket_id, key) WHERE is_latest = 1 AND delete_marker = 0;
 CREATE TABLE IF NOT EXISTS object_parts (
   object_id INTEGER NOT NULL,
@@ -144,11 +146,20 @@ CREATE TABLE IF NOT EXISTS upload_parts (
 ) WITHOUT ROWID;
 `;
 
+interface PendingWrite {
+  fn: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 interface ObjectRow {
   id: number;
   bucket_id: number;
   key: string;
-  version_id: string;
+  vid: string;
+  is_null: number;
   is_latest: number;
   delete_marker: number;
   size: number;
@@ -189,7 +200,8 @@ interface UploadMetaJson {
 
 interface ListedRow {
   key: string;
-  version_id: string;
+  vid: string;
+  is_null: number;
   is_latest: number;
   delete_marker: number;
   size: number;
@@ -236,7 +248,12 @@ function keyRange(prefix: string, start: string | undefined, startInclusive: boo
   return { sql, args };
 }
 
-const LISTED_COLUMNS = 'key, version_id, is_latest, delete_marker, size, etag, last_modified, owner, storage_class, checksum_alg, checksum_type';
+/** The S3 version id of a row. */
+function versionIdOf(r: { vid: string; is_null: number }): string {
+  return r.is_null === 1 ? 'null' : r.vid;
+}
+
+const LISTED_COLUMNS = 'key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner, storage_class, checksum_alg, checksum_type';
 
 function toBucket(r: BucketRow): Bucket {
   return {
@@ -253,7 +270,7 @@ function toBucket(r: BucketRow): Bucket {
 function toListed(r: ListedRow): ListedObject {
   const o: ListedObject = {
     key: r.key,
-    versionId: r.version_id,
+    versionId: versionIdOf(r),
     isLatest: r.is_latest === 1,
     deleteMarker: r.delete_marker === 1,
     size: r.size,
@@ -273,7 +290,7 @@ function toVersion(r: ObjectRow): ObjectVersion {
     rowId: r.id,
     bucketId: r.bucket_id,
     key: r.key,
-    versionId: r.version_id,
+    versionId: versionIdOf(r),
     isLatest: r.is_latest === 1,
     deleteMarker: r.delete_marker === 1,
     size: r.size,
@@ -389,6 +406,12 @@ export class SqliteMetaStore implements MetaStore {
   private prepare() {
     const db = this.db;
     return {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT w'),
+      releaseSavepoint: db.prepare('RELEASE w'),
+      rollbackTo: db.prepare('ROLLBACK TO w'),
       getSetting: db.prepare('SELECT v FROM meta WHERE k = ?'),
       putSetting: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
       getAccessKey: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
@@ -407,12 +430,13 @@ export class SqliteMetaStore implements MetaStore {
       getConfig: db.prepare('SELECT value FROM bucket_configs WHERE bucket_id = ? AND kind = ?'),
       putConfig: db.prepare('INSERT INTO bucket_configs (bucket_id, kind, value) VALUES (?, ?, ?) ON CONFLICT(bucket_id, kind) DO UPDATE SET value = excluded.value'),
       deleteConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket_id = ? AND kind = ?'),
-      latest: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? AND is_latest = 1'),
-      version: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? AND version_id = ?'),
-      newestOther: db.prepare('SELECT id FROM objects WHERE bucket_id = ? AND key = ? ORDER BY id DESC LIMIT 1'),
+      // The newest version is the latest one.
+      latest: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? ORDER BY vid DESC LIMIT 1'),
+      versionById: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? AND vid = ? AND is_null = 0'),
+      nullVersion: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? AND is_null = 1 LIMIT 1'),
       setLatest: db.prepare('UPDATE objects SET is_latest = ? WHERE id = ?'),
-      insertObject: db.prepare(`INSERT INTO objects (bucket_id, key, version_id, is_latest, delete_marker, size, etag, last_modified, owner,
-        storage_class, checksum_alg, checksum_type, meta, inline, blob_id, parts_count) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertObject: db.prepare(`INSERT INTO objects (bucket_id, key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner,
+        storage_class, checksum_alg, checksum_type, meta, inline, blob_id, parts_count) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       deleteObjectRow: db.prepare('DELETE FROM objects WHERE id = ?'),
       updateMeta: db.prepare('UPDATE objects SET meta = ? WHERE id = ?'),
       insertPart: db.prepare('INSERT INTO object_parts (object_id, part_number, part_offset, size, etag, checksum, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -442,21 +466,86 @@ export class SqliteMetaStore implements MetaStore {
     };
   }
 
-  /** Runs a write transaction, then waits until it is durable. */
-  private async write<T>(fn: () => T): Promise<T> {
-    if (this.closed) throw new Error('metadata store is closed');
-    const result = this.db.transaction(fn).immediate();
-    if (this.barrier) await this.barrier.sync();
-    if (this.garbageReleased) {
-      this.garbageReleased = false;
-      this.opts.onGarbage?.();
+  /**
+   * Runs `fn` as one atomic write and resolves once it is durable.
+   *
+   * Group commit: writes queue up and are committed together in one SQLite transaction, each in
+   * its own savepoint (one failing rolls back only itself), and one WAL fdatasync then covers the
+   * whole batch. A batch is committed as soon as the previous batch's sync has finished, so batch
+   * size follows the load: one write when idle, everything that arrived during an fsync when
+   * busy. Each write still sees every earlier write (one connection, in order).
+   */
+  private write<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('metadata store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private queue: PendingWrite[] = [];
+  private draining = false;
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        let outcomes: Outcome[];
+        try {
+          outcomes = this.commitBatch(batch);
+          if (this.barrier) await this.barrier.sync();
+        } catch (e) {
+          for (const w of batch) w.reject(e);
+          continue;
+        }
+        for (const [i, w] of batch.entries()) {
+          const o = outcomes[i]!;
+          if (o.ok) w.resolve(o.value);
+          else w.reject(o.error);
+        }
+        if (this.garbageReleased) {
+          this.garbageReleased = false;
+          this.opts.onGarbage?.();
+        }
+      }
+    } finally {
+      this.draining = false;
     }
-    return result;
+  }
+
+  private commitBatch(batch: PendingWrite[]): Outcome[] {
+    const out: Outcome[] = [];
+    const tx = this.stmt;
+    tx.begin.run();
+    try {
+      for (const w of batch) {
+        tx.savepoint.run();
+        try {
+          const value = w.fn();
+          tx.releaseSavepoint.run();
+          out.push({ ok: true, value });
+        } catch (error) {
+          tx.rollbackTo.run();
+          tx.releaseSavepoint.run();
+          out.push({ ok: false, error });
+        }
+      }
+      tx.commit.run();
+    } catch (e) {
+      if (this.db.inTransaction) tx.rollback.run();
+      throw e;
+    }
+    return out;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    while (this.draining || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       this.checkpointer.once('message', done);
@@ -516,9 +605,25 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
+  /**
+   * Buckets are read on every request: they are cached, and every write that changes one drops it
+   * (this process is the only writer of an embedded store).
+   */
+  private readonly bucketCache = new Map<string, Bucket>();
+
   async getBucket(name: string): Promise<Bucket | undefined> {
+    const hit = this.bucketCache.get(name);
+    if (hit) return hit;
     const r = this.stmt.getBucket.get(name) as BucketRow | undefined;
-    return r && toBucket(r);
+    if (!r) return undefined;
+    const b = toBucket(r);
+    if (this.bucketCache.size > 10_000) this.bucketCache.clear();
+    this.bucketCache.set(name, b);
+    return b;
+  }
+
+  private forgetBucket(id: number): void {
+    for (const [name, b] of this.bucketCache) if (b.id === id) this.bucketCache.delete(name);
   }
 
   async listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]> {
@@ -549,6 +654,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteBucket(bucketId: number): Promise<void> {
     await this.write(() => {
+      this.forgetBucket(bucketId);
       const b = this.stmt.getBucketById.get(bucketId) as BucketRow | undefined;
       if (!b) throw new S3Error('NoSuchBucket');
       if (this.stmt.anyObject.get(bucketId)) throw new S3Error('BucketNotEmpty', undefined, { BucketName: b.name });
@@ -561,6 +667,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async setVersioning(bucketId: number, state: VersioningState): Promise<void> {
     await this.write(() => {
+      this.forgetBucket(bucketId);
       const b = this.bucketState(bucketId);
       if (b.object_lock === 1 && state !== 'Enabled') {
         throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
@@ -571,6 +678,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async enableObjectLock(bucketId: number): Promise<void> {
     await this.write(() => {
+      this.forgetBucket(bucketId);
       const b = this.bucketState(bucketId);
       if (b.versioning !== 'Enabled') throw new S3Error('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
       this.stmt.enableObjectLock.run(bucketId);
@@ -592,8 +700,13 @@ export class SqliteMetaStore implements MetaStore {
   // ---------------------------------------------------------------- objects
 
   async getObject(bucketId: number, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
-    const r = (versionId === undefined ? this.stmt.latest.get(bucketId, key) : this.stmt.version.get(bucketId, key, versionId)) as ObjectRow | undefined;
+    const r = versionId === undefined ? (this.stmt.latest.get(bucketId, key) as ObjectRow | undefined) : this.versionRow(bucketId, key, versionId);
     return r && toVersion(r);
+  }
+
+  /** The row of an S3 version id ('null' included). */
+  private versionRow(bucketId: number, key: string, versionId: string): ObjectRow | undefined {
+    return (versionId === 'null' ? this.stmt.nullVersion.get(bucketId, key) : this.stmt.versionById.get(bucketId, key, versionId)) as ObjectRow | undefined;
   }
 
   async getObjectParts(rowId: number, fromPart = 1, limit = 10000): Promise<ObjectPart[]> {
@@ -651,11 +764,12 @@ export class SqliteMetaStore implements MetaStore {
     this.stmt.deleteObjectRow.run(r.id);
   }
 
-  private insertRow(bucketId: number, key: string, versionId: string, deleteMarker: boolean, c: ObjectContent): number {
+  private insertRow(bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent): number {
     const info = this.stmt.insertObject.run(
       bucketId,
       key,
-      versionId,
+      vid,
+      isNull ? 1 : 0,
       deleteMarker ? 1 : 0,
       c.size,
       c.etag,
@@ -686,20 +800,20 @@ export class SqliteMetaStore implements MetaStore {
    * bucket's versioning state. Must run inside a transaction.
    */
   private placeVersion(bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): PutResult {
-    let versionId: string;
-    if (bucket.versioning === 'Enabled') {
-      versionId = timeOrderedId();
-    } else {
-      versionId = 'null';
-      // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it.
-      const existingNull = this.stmt.version.get(bucket.id, key, 'null') as ObjectRow | undefined;
+    const isNull = bucket.versioning !== 'Enabled';
+    if (isNull) {
+      // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces
+      // it (in an unversioned bucket it can only be the latest).
+      const existingNull =
+        latest?.is_null === 1 ? latest : bucket.versioning === 'Unversioned' ? undefined : (this.stmt.nullVersion.get(bucket.id, key) as ObjectRow | undefined);
       if (existingNull) this.removeRow(existingNull);
     }
     // (A no-op when the latest was the null version just removed.)
     if (latest) this.stmt.setLatest.run(0, latest.id);
-    this.insertRow(bucket.id, key, versionId, deleteMarker, content);
-    const res: PutResult = { versionId };
-    if (latest) res.previous = { versionId: latest.version_id, deleteMarker: latest.delete_marker === 1 };
+    const vid = timeOrderedIdAfter(latest?.vid);
+    this.insertRow(bucket.id, key, vid, isNull, deleteMarker, content);
+    const res: PutResult = { versionId: isNull ? 'null' : vid };
+    if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker === 1 };
     return res;
   }
 
@@ -729,15 +843,15 @@ export class SqliteMetaStore implements MetaStore {
       const latest = this.stmt.latest.get(bucketId, key) as ObjectRow | undefined;
       this.checkConditions(latest, opts.conditions, key);
       if (opts.versionId !== undefined) {
-        const row = this.stmt.version.get(bucketId, key, opts.versionId) as ObjectRow | undefined;
+        const row = this.versionRow(bucketId, key, opts.versionId);
         if (!row) return { versionId: opts.versionId, deleteMarker: false };
         this.checkRetention(row, opts);
         this.removeRow(row);
         if (row.is_latest === 1) {
-          const next = this.stmt.newestOther.get(bucketId, key) as { id: number } | undefined;
+          const next = this.stmt.latest.get(bucketId, key) as ObjectRow | undefined;
           if (next) this.stmt.setLatest.run(1, next.id);
         }
-        return { versionId: row.version_id, deleteMarker: row.delete_marker === 1 };
+        return { versionId: versionIdOf(row), deleteMarker: row.delete_marker === 1 };
       }
       if (bucket.versioning === 'Unversioned') {
         if (!latest) return { deleteMarker: false };
@@ -766,7 +880,7 @@ export class SqliteMetaStore implements MetaStore {
     check?: (current: ObjectVersion) => void,
   ): Promise<ObjectVersion> {
     return this.write(() => {
-      const row = (versionId === undefined ? this.stmt.latest.get(bucketId, key) : this.stmt.version.get(bucketId, key, versionId)) as ObjectRow | undefined;
+      const row = versionId === undefined ? (this.stmt.latest.get(bucketId, key) as ObjectRow | undefined) : this.versionRow(bucketId, key, versionId);
       if (!row || (versionId === undefined && row.delete_marker === 1)) {
         throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: key }) : new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
       }
@@ -803,17 +917,17 @@ export class SqliteMetaStore implements MetaStore {
     const startKey = q.startKey;
     // First the rest of the marker key: its versions older than the version-id marker.
     if (q.keyMarker !== undefined && q.versionIdMarker !== undefined && q.keyMarker.startsWith(q.prefix) && (startKey === undefined || compareKeys(startKey, q.keyMarker) <= 0)) {
-      const m = this.stmt.version.get(bucketId, q.keyMarker, q.versionIdMarker) as ObjectRow | undefined;
+      const m = this.versionRow(bucketId, q.keyMarker, q.versionIdMarker);
       if (m) {
-        const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ? AND id < ? ORDER BY id DESC LIMIT ?`;
-        for (const r of this.cached(sql).all(bucketId, q.keyMarker, m.id, q.limit) as ListedRow[]) out.push(toListed(r));
+        const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ? AND vid < ? ORDER BY vid DESC LIMIT ?`;
+        for (const r of this.cached(sql).all(bucketId, q.keyMarker, m.vid, q.limit) as ListedRow[]) out.push(toListed(r));
       }
     }
     if (out.length >= q.limit) return out;
     // Then whole keys after the marker key (or from startKey).
     let w = keyRange(q.prefix, startKey, true);
     if (q.keyMarker !== undefined && (startKey === undefined || compareKeys(q.keyMarker, startKey) >= 0)) w = keyRange(q.prefix, q.keyMarker, false);
-    const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ?${w.sql} ORDER BY key, id DESC LIMIT ?`;
+    const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ?${w.sql} ORDER BY key, vid DESC LIMIT ?`;
     for (const r of this.cached(sql).all(bucketId, ...w.args, q.limit - out.length) as ListedRow[]) out.push(toListed(r));
     return out;
   }

@@ -1,0 +1,591 @@
+// Trove's benchmark: each Trove figure beside a bare node:http server doing the same file I/O,
+// measured in the same run, servers pinned to one core and the load client to another.
+//
+//   npm run bench                                   # scenarios 1-4 (see bench/scenarios/index.ts)
+//   node dist/bench/run.js --only put4k,get4k       # some scenarios
+//   node dist/bench/run.js --big                    # also the 5 GiB memory scenario
+//   node dist/bench/run.js --help
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatSummary, summarizeProfile, type FrameShare } from './lib/profile.js';
+import { clockTicks, cpuTicks, foreignCpuPct, machineBusyTicks, waitIdle } from './lib/procfs.js';
+import { startBare, startTrove, troveAvailable, type ServerHandle } from './lib/servers.js';
+import { median } from './lib/stats.js';
+import { verifySigner } from './lib/verify-signer.js';
+import { SCENARIOS } from './scenarios/index.js';
+import type { BenchOptions, Measurement, RunContext, Scenario, Target } from './scenarios/types.js';
+
+const BENCH_DIST = fileURLToPath(new URL('.', import.meta.url));
+const CLIENT_MAIN = path.join(BENCH_DIST, 'lib', 'client-main.js');
+const REPO = path.resolve(BENCH_DIST, '..', '..');
+const RESULTS_DIR = path.join(REPO, 'bench', 'results');
+
+/** Other processes using more than this much CPU (% of one core) make a measurement noisy. */
+const QUIET_PCT = 15;
+let quietTimeoutMs = 600_000;
+/**
+ * A round during which other processes used more than this (% of one core, load client excluded)
+ * is repeated (up to NOISY_RETRIES times). The kernel's own work for the server's I/O (journal,
+ * writeback) counts as "other" and stays well below this.
+ */
+const NOISY_PCT = 40;
+const NOISY_RETRIES = 3;
+
+const HELP = `Usage: node dist/bench/run.js [options]
+
+  --only a,b            run only these scenarios (ids below); may name optional ones
+  --big                 also run the optional 5 GiB memory scenario (minutes, 5 GiB of disk)
+  --rounds N            measurements per server, alternated bare/trove (default 5)
+  --duration S          seconds measured per round of fixed-time loads (default 5)
+  --warmup S            seconds of load before measuring, per round (default 2)
+  --concurrency N       concurrent requests of the c16 loads (default 16)
+  --server-cpu C        taskset cpu list for the servers (default 0)
+  --client-cpu C        taskset cpu list for the load client (default 1)
+  --data-root DIR       where fresh data directories are made (default $TMPDIR)
+  --bare-only           measure only the bare baseline (while Trove does not build)
+  --cpu-prof            after setup, restart both servers under node --cpu-prof; print their top
+                        frames over the measurements (profiles in bench/results/profiles/)
+  --quiet-timeout S     wait at most this long for other processes to go quiet before each
+                        measurement (default 600); noisy rounds are repeated up to ${NOISY_RETRIES} times
+  --out FILE            JSON results file (default bench/results/latest.json)
+  --list                list scenarios and exit
+
+Scenarios: ${SCENARIOS.map((s) => s.id + (s.optionalFlag ? ` (--${s.optionalFlag})` : '')).join(', ')}
+`;
+
+interface CliOptions extends BenchOptions {
+  only: string[] | undefined;
+  flags: Set<string>;
+  bareOnly: boolean;
+  cpuProf: boolean;
+  out: string;
+}
+
+function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = {
+    durationSec: 5,
+    warmupSec: 2,
+    rounds: 5,
+    concurrency: 16,
+    serverCpu: '0',
+    clientCpu: '1',
+    dataRoot: os.tmpdir(),
+    only: undefined,
+    flags: new Set(),
+    bareOnly: false,
+    cpuProf: false,
+    out: path.join(RESULTS_DIR, 'latest.json'),
+  };
+  const num = (v: string | undefined, name: string): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') ? a.slice(2, eq > 0 ? eq : undefined) : a;
+    const value = () => (eq > 0 ? a.slice(eq + 1) : argv[++i]);
+    switch (name) {
+      case 'help':
+      case 'h':
+        process.stdout.write(HELP);
+        process.exit(0);
+      // falls through (unreachable)
+      case 'list':
+        for (const s of SCENARIOS) process.stdout.write(`${s.id.padEnd(12)} ${s.label}${s.optionalFlag ? `  (--${s.optionalFlag})` : ''}\n`);
+        process.exit(0);
+      // falls through (unreachable)
+      case 'only':
+        o.only = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        break;
+      case 'big':
+        o.flags.add('big');
+        break;
+      case 'rounds':
+        o.rounds = Math.round(num(value(), name));
+        break;
+      case 'duration':
+        o.durationSec = num(value(), name);
+        break;
+      case 'warmup':
+        o.warmupSec = Number(value() ?? NaN);
+        if (!(o.warmupSec >= 0)) throw new Error('--warmup needs a number ≥ 0');
+        break;
+      case 'concurrency':
+        o.concurrency = Math.round(num(value(), name));
+        break;
+      case 'server-cpu':
+        o.serverCpu = value() ?? '0';
+        break;
+      case 'client-cpu':
+        o.clientCpu = value() ?? '1';
+        break;
+      case 'data-root':
+        o.dataRoot = path.resolve(value() ?? os.tmpdir());
+        break;
+      case 'bare-only':
+        o.bareOnly = true;
+        break;
+      case 'cpu-prof':
+        o.cpuProf = true;
+        break;
+      case 'quiet-timeout':
+        quietTimeoutMs = num(value(), name) * 1000;
+        break;
+      case 'out':
+        o.out = path.resolve(value() ?? o.out);
+        break;
+      default:
+        throw new Error(`unknown argument ${a} (see --help)`);
+    }
+  }
+  return o;
+}
+
+function selectScenarios(o: CliOptions): Scenario[] {
+  if (o.only) {
+    const unknown = o.only.filter((id) => !SCENARIOS.some((s) => s.id === id));
+    if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+    return SCENARIOS.filter((s) => o.only!.includes(s.id));
+  }
+  return SCENARIOS.filter((s) => !s.optionalFlag || o.flags.has(s.optionalFlag));
+}
+
+// ---- the load client ------------------------------------------------------------------------------
+
+const CLK_TCK = clockTicks();
+
+const JOB_TIMEOUT_MS = 30 * 60_000;
+
+function runJob<T>(o: BenchOptions, module: string, fn: string, args: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', o.clientCpu, process.execPath, CLIENT_MAIN], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-8192)));
+    child.on('error', reject);
+    // A job that hangs (a server that stopped answering) must not hang the benchmark.
+    const timer = setTimeout(() => {
+      err += `\n(killed after ${JOB_TIMEOUT_MS / 60000} minutes)`;
+      child.kill('SIGKILL');
+    }, JOB_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`load client (${module} ${fn}) exited with ${code}: ${err.trim()}`));
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(last) as T);
+      } catch {
+        reject(new Error(`load client (${module} ${fn}) printed no result: ${out.slice(-500)} ${err}`));
+      }
+    });
+    child.stdin.end(JSON.stringify({ module, fn, args }));
+  });
+}
+
+// ---- servers: start, freeze the one not measured, stop ----------------------------------------------
+
+const live = new Set<ServerHandle>();
+const frozen = new Set<number>();
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+}
+
+process.on('exit', () => {
+  // Never leave a stopped or running server behind.
+  for (const s of live) {
+    signal(s.pid, 'SIGCONT');
+    signal(s.pid, 'SIGKILL');
+  }
+  for (const s of live) {
+    try {
+      fs.rmSync(s.dataDir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      /* best effort */
+    }
+  }
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+
+/**
+ * Gives the machine to one server: the others finish what they were doing and are frozen
+ * (SIGSTOP), so that their background work (WAL checkpoints, sweeps) cannot steal the server core
+ * from the measurement; then dirty pages are flushed and the chosen server is left to go idle.
+ */
+async function focus(target: ServerHandle, all: ServerHandle[], log: (s: string) => void): Promise<void> {
+  for (const s of all) {
+    if (s === target || frozen.has(s.pid)) continue;
+    await waitIdle([s.pid]);
+    signal(s.pid, 'SIGSTOP');
+    frozen.add(s.pid);
+  }
+  if (frozen.delete(target.pid)) signal(target.pid, 'SIGCONT');
+  spawnSync('sync');
+  const waited = await waitIdle([target.pid]);
+  if (waited > 3000) log(`  (${target.kind} took ${(waited / 1000).toFixed(1)} s to go idle)`);
+  await waitQuiet(all.map((s) => s.pid), log);
+}
+
+/** Waits (up to quietTimeoutMs) until the rest of the machine is quiet. */
+async function waitQuiet(pids: number[], log: (s: string) => void): Promise<void> {
+  const t0 = performance.now();
+  let said = false;
+  for (;;) {
+    const pct = await foreignCpuPct(pids, 500);
+    if (pct <= QUIET_PCT) {
+      if (said) log(`  (machine quiet again after ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      return;
+    }
+    if (!said) {
+      log(`  (other processes use ${pct.toFixed(0)}% cpu; waiting up to ${quietTimeoutMs / 1000} s for quiet)`);
+      said = true;
+    }
+    if (performance.now() - t0 > quietTimeoutMs) {
+      log(`  (still busy: measuring anyway; see foreignCpuPct in the results)`);
+      return;
+    }
+  }
+}
+
+async function stopAll(servers: ServerHandle[]): Promise<void> {
+  for (const s of servers) {
+    if (frozen.delete(s.pid)) signal(s.pid, 'SIGCONT');
+  }
+  await Promise.all(servers.map((s) => s.stop()));
+  for (const s of servers) {
+    live.delete(s);
+    await fs.promises.rm(s.dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---- results ---------------------------------------------------------------------------------------
+
+interface SideResult {
+  median: number;
+  rounds: number[];
+  p50Ms?: number;
+  p99Ms?: number;
+  display?: string;
+  /** Medians of the CPU use (% of one core) of the server and of the load client. */
+  serverCpuPct?: number;
+  clientCpuPct?: number;
+  /** Estimated CPU used by unrelated processes while measuring (noise). */
+  foreignCpuPct?: number;
+  details: Array<Record<string, unknown> | undefined>;
+}
+
+interface ScenarioResult {
+  id: string;
+  label: string;
+  unit: string;
+  target: string;
+  bare?: SideResult;
+  trove?: SideResult;
+  /** median(trove) / median(bare). */
+  ratio?: number;
+  /** trove / bare of each adjacent pair, for judging noise. */
+  pairRatios?: number[];
+  ok: boolean | null;
+  error?: string;
+  /** With --cpu-prof: the servers' main-thread profiles over the measurements. */
+  profiles?: Partial<Record<'bare' | 'trove', { file: string; busySamples: number; self: FrameShare[]; total: FrameShare[] }>>;
+}
+
+function side(ms: Measurement[]): SideResult {
+  const r: SideResult = { median: median(ms.map((m) => m.value)), rounds: ms.map((m) => m.value), details: ms.map((m) => m.detail) };
+  const p50 = ms.map((m) => m.p50Ms).filter((x): x is number => x !== undefined);
+  const p99 = ms.map((m) => m.p99Ms).filter((x): x is number => x !== undefined);
+  if (p50.length) r.p50Ms = median(p50);
+  if (p99.length) r.p99Ms = median(p99);
+  if (ms.length === 1 && ms[0]!.display) r.display = ms[0]!.display;
+  for (const k of ['serverCpuPct', 'clientCpuPct', 'foreignCpuPct'] as const) {
+    const xs = ms.map((m) => m.detail?.[k]).filter((x): x is number => typeof x === 'number');
+    if (xs.length) r[k] = median(xs);
+  }
+  return r;
+}
+
+function targetText(s: Scenario): string {
+  const g = s.goal;
+  return g.kind === 'ratio' ? `≥${g.min.toFixed(1)}` : g.text;
+}
+
+function judge(s: Scenario, r: ScenarioResult): boolean | null {
+  const g = s.goal;
+  if (g.kind === 'ratio') return r.ratio === undefined || Number.isNaN(r.ratio) ? null : r.ratio >= g.min;
+  if (!r.trove) return null;
+  return g.kind === 'atLeast' ? r.trove.median >= g.min : r.trove.median <= g.max;
+}
+
+function fmtValue(v: number, unit: string): string {
+  if (Number.isNaN(v)) return '-';
+  const n = unit === 'MB/s' ? v.toFixed(1) : String(Math.round(v));
+  return `${n} ${unit}`;
+}
+
+function fmtSide(r: SideResult | undefined, unit: string): string {
+  if (!r) return '-';
+  return r.display ?? fmtValue(r.median, unit);
+}
+
+function fmtMs(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return '-';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+/** A load client at or above this CPU use (% of its core) caps the figure it measured. */
+const CLIENT_BOUND_PCT = 90;
+
+function clientBound(r: ScenarioResult): boolean {
+  return [r.bare, r.trove].some((x) => x?.clientCpuPct !== undefined && x.clientCpuPct >= CLIENT_BOUND_PCT);
+}
+
+function table(results: ScenarioResult[]): string {
+  const rows: string[][] = [['scenario', 'bare', 'trove', 'ratio', 'target', 'ok']];
+  for (const r of results) {
+    rows.push([
+      r.label,
+      fmtSide(r.bare, r.unit),
+      r.error ? 'ERROR' : fmtSide(r.trove, r.unit),
+      r.ratio === undefined || Number.isNaN(r.ratio) ? '-' : r.ratio.toFixed(2),
+      r.target,
+      (r.error ? 'ERR' : r.ok === null ? '-' : r.ok ? 'yes' : 'NO') + (clientBound(r) ? '*' : ''),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)) + 2);
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('')).join('\n');
+}
+
+function latencyTable(results: ScenarioResult[]): string {
+  const rows: string[][] = [['scenario', 'bare p50/p99 ms', 'trove p50/p99 ms', 'cpu% srv/cli bare', 'trove', 'bare rounds', 'trove rounds']];
+  const cpu = (r: SideResult | undefined) => (r && r.serverCpuPct !== undefined ? `${r.serverCpuPct}/${r.clientCpuPct ?? '-'}` : '-');
+  const rounds = (r: SideResult | undefined, unit: string) => (r ? r.rounds.map((v) => (unit === 'MB/s' ? v.toFixed(0) : String(Math.round(v)))).join(' ') : '-');
+  for (const r of results) {
+    rows.push([
+      r.label,
+      r.bare ? `${fmtMs(r.bare.p50Ms)} / ${fmtMs(r.bare.p99Ms)}` : '-',
+      r.trove ? `${fmtMs(r.trove.p50Ms)} / ${fmtMs(r.trove.p99Ms)}` : '-',
+      cpu(r.bare),
+      cpu(r.trove),
+      rounds(r.bare, r.unit),
+      rounds(r.trove, r.unit),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)) + 2);
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('')).join('\n');
+}
+
+/**
+ * One measurement of one server: focus it, run the scenario's measure(), note CPU use (the
+ * server's, the client's and everyone else's), and repeat the round if other processes were busy.
+ */
+async function measureRound(sc: Scenario, s: ServerHandle, servers: ServerHandle[], ctx: RunContext, r: number, rounds: number): Promise<Measurement> {
+  const target: Target = { kind: s.kind, endpoint: s.endpoint, pid: s.pid, dataDir: s.dataDir };
+  for (let attempt = 0; ; attempt++) {
+    await focus(s, servers, ctx.log);
+    const ticks0 = cpuTicks(s.pid);
+    const busy0 = machineBusyTicks();
+    const w0 = performance.now();
+    const m = await sc.measure(target, ctx, r);
+    // CPU over the whole measure() call (warm-up and client start included), % of one core: the
+    // server's, and everything else's minus the load client's (an estimate of noise).
+    const secs = (performance.now() - w0) / 1000;
+    const serverTicks = cpuTicks(s.pid) - ticks0;
+    const serverCpuPct = Math.round((serverTicks / CLK_TCK / secs) * 100);
+    const clientCpu = m.detail?.['clientCpuPct'];
+    const othersPct = ((machineBusyTicks() - busy0 - serverTicks) / CLK_TCK / secs) * 100 - (typeof clientCpu === 'number' ? clientCpu : 0);
+    const foreignPct = Math.max(0, Math.round(othersPct));
+    m.detail = { ...(m.detail ?? {}), serverCpuPct, foreignCpuPct: foreignPct, repeats: attempt };
+    ctx.log(
+      `  ${sc.id} round ${r + 1}/${rounds} ${s.kind.padEnd(5)} ${m.display ?? fmtValue(m.value, sc.unit)}` +
+        `${m.p50Ms !== undefined ? `  p50 ${fmtMs(m.p50Ms)} ms p99 ${fmtMs(m.p99Ms)} ms` : ''}` +
+        `  cpu server ${serverCpuPct}%${clientCpu !== undefined ? ` client ${String(clientCpu)}%` : ''} others ~${foreignPct}%`,
+    );
+    if (foreignPct <= NOISY_PCT || attempt >= NOISY_RETRIES) return m;
+    ctx.log(`  (other processes used ~${foreignPct}% cpu during that round: repeating it)`);
+  }
+}
+
+// ---- main ----------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const scenarios = selectScenarios(o);
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const startedAt = new Date();
+
+  await verifySigner();
+  log('signer: agrees with @smithy/signature-v4');
+  if (!o.bareOnly) {
+    const t = troveAvailable();
+    if (!t.ok) throw new Error(`Trove is not runnable: ${t.why}\n(use --bare-only to measure the baseline alone)`);
+  }
+  for (const cpu of [o.serverCpu, o.clientCpu]) {
+    const r = spawnSync('taskset', ['-c', cpu, 'true']);
+    if (r.status !== 0) throw new Error(`taskset -c ${cpu} does not work: ${r.stderr?.toString() ?? r.error?.message}`);
+  }
+  log(
+    `node ${process.version}, ${os.cpus().length} cpus; servers on cpu ${o.serverCpu}, client on cpu ${o.clientCpu}; ` +
+      `${o.rounds} rounds × (${o.warmupSec} s warm-up + ${o.durationSec} s) per server, c${o.concurrency}`,
+  );
+
+  const ctx: RunContext = { opts: o, job: (m, f, a) => runJob(o, m, f, a), log };
+  const results: ScenarioResult[] = [];
+  const profDirRoot = path.join(RESULTS_DIR, 'profiles');
+
+  let i = 0;
+  while (i < scenarios.length) {
+    // A group: consecutive scenarios sharing a fixture (servers + setup), or one scenario alone.
+    const first = scenarios[i]!;
+    const group = [first];
+    while (first.fixture && scenarios[i + group.length]?.fixture === first.fixture) group.push(scenarios[i + group.length]!);
+    i += group.length;
+
+    const groupId = first.fixture ?? first.id;
+    const servers: ServerHandle[] = [];
+    const profDir = path.join(profDirRoot, groupId.replace(/[^a-zA-Z0-9_-]/g, '_'));
+    const groupResults: ScenarioResult[] = group.map((s) => ({ id: s.id, label: s.label, unit: s.unit, target: targetText(s), ok: null }));
+    results.push(...groupResults);
+    try {
+      log(`\n== ${group.map((s) => s.id).join(', ')}`);
+      const mkdir = (kind: string) => fs.promises.mkdtemp(path.join(o.dataRoot, `trove-bench-${groupId.replace(/[^a-zA-Z0-9]/g, '')}-${kind}-`));
+      const bareMode = first.bare;
+      if (bareMode) {
+        const s = await startBare({ cpu: o.serverCpu, dataDir: await mkdir('bare'), mode: bareMode });
+        servers.push(s);
+        live.add(s);
+      }
+      if (!o.bareOnly) {
+        const s = await startTrove({ cpu: o.serverCpu, dataDir: await mkdir('trove'), nodeFlags: first.troveNodeFlags ?? [] });
+        servers.push(s);
+        live.add(s);
+      }
+      if (servers.length === 0) {
+        log('  (nothing to measure: Trove-only scenario with --bare-only)');
+        continue;
+      }
+
+      if (first.setup) {
+        for (const s of servers) {
+          await focus(s, servers, log);
+          const t0 = performance.now();
+          await first.setup({ kind: s.kind, endpoint: s.endpoint, pid: s.pid, dataDir: s.dataDir }, ctx);
+          log(`  ${s.kind}: setup ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        }
+      }
+
+      if (o.cpuProf) {
+        // Profile the measurements only: restart each server on the same data under --cpu-prof.
+        for (let k = 0; k < servers.length; k++) {
+          const old = servers[k]!;
+          if (frozen.delete(old.pid)) signal(old.pid, 'SIGCONT');
+          await old.stop();
+          live.delete(old);
+          const dir = path.join(profDir, old.kind);
+          await fs.promises.rm(dir, { recursive: true, force: true });
+          const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+          const s =
+            old.kind === 'trove'
+              ? await startTrove({ cpu: o.serverCpu, dataDir: old.dataDir, nodeFlags: [...(first.troveNodeFlags ?? []), ...flags] })
+              : await startBare({ cpu: o.serverCpu, dataDir: old.dataDir, mode: first.bare!, nodeFlags: flags });
+          servers[k] = s;
+          live.add(s);
+          log(`  ${s.kind}: restarted under --cpu-prof (profiles in ${path.relative(process.cwd(), dir)})`);
+        }
+      }
+
+      for (let k = 0; k < group.length; k++) {
+        const sc = group[k]!;
+        const res = groupResults[k]!;
+        try {
+          const rounds = sc.rounds?.(o) ?? o.rounds;
+          const by = new Map<string, Measurement[]>();
+          for (let r = 0; r < rounds; r++) {
+            // bare, trove, trove, bare, bare, trove…: linear drift cancels.
+            const kinds: Array<'bare' | 'trove'> = r % 2 === 0 ? ['bare', 'trove'] : ['trove', 'bare'];
+            for (const kind of kinds) {
+              const s = servers.find((x) => x.kind === kind);
+              if (!s) continue;
+              by.set(kind, [...(by.get(kind) ?? []), await measureRound(sc, s, servers, ctx, r, rounds)]);
+            }
+          }
+          const bare = by.get('bare');
+          const trove = by.get('trove');
+          if (bare) res.bare = side(bare);
+          if (trove) res.trove = side(trove);
+          if (bare && trove && sc.bare) {
+            res.ratio = res.trove!.median / res.bare!.median;
+            res.pairRatios = trove.map((m, r) => m.value / bare[r]!.value);
+          }
+          res.ok = judge(sc, res);
+        } catch (e) {
+          res.error = (e as Error).message;
+          log(`  ${sc.id} FAILED: ${res.error}`);
+          for (const s of servers) if (s.output().trim()) log(`  ${s.kind} server output (tail):\n${s.output().trim().split('\n').slice(-15).join('\n')}`);
+        }
+      }
+    } catch (e) {
+      for (const r of groupResults) r.error ??= (e as Error).message;
+      log(`  ${groupId} FAILED: ${(e as Error).message}`);
+      for (const s of servers) if (s.output().trim()) log(`  ${s.kind} server output (tail):\n${s.output().trim().split('\n').slice(-15).join('\n')}`);
+    } finally {
+      const kinds = servers.map((s) => s.kind);
+      await stopAll(servers);
+      if (o.cpuProf) {
+        for (const kind of kinds) {
+          const dir = path.join(profDir, kind);
+          const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
+          for (const f of files) {
+            // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread.
+            const main = /\.\d+\.0\.\d+\.cpuprofile$/.test(f);
+            const file = path.join(dir, f);
+            log(`\n${kind} ${main ? 'main thread' : 'worker thread'}: ` + formatSummary(file, main ? 25 : 5));
+            if (!main) continue;
+            const s = summarizeProfile(file, 25);
+            const summary = { file: path.relative(REPO, file), busySamples: s.busySamples, self: s.self, total: s.total };
+            for (const r of groupResults) r.profiles = { ...(r.profiles ?? {}), [kind]: summary };
+          }
+        }
+      }
+    }
+  }
+
+  const finishedAt = new Date();
+  const out = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), loadavg: os.loadavg() },
+    options: { rounds: o.rounds, durationSec: o.durationSec, warmupSec: o.warmupSec, concurrency: o.concurrency, serverCpu: o.serverCpu, clientCpu: o.clientCpu, bareOnly: o.bareOnly, cpuProf: o.cpuProf },
+    notes: [
+      'ratio = median(trove) / median(bare) over alternated rounds (bare, trove, trove, bare, …) in one run; pairRatios are per adjacent pair',
+      'servers pinned to serverCpu, load client to clientCpu (taskset); the server not being measured is frozen with SIGSTOP',
+      'Trove runs with TROVE_LOG_LEVEL=warn: access logs off',
+      'requests signed with SigV4, x-amz-content-sha256: UNSIGNED-PAYLOAD; MB = 10^6 bytes',
+      'throughput counts operations completing inside the measuring window; p50/p99 are medians over rounds',
+    ],
+    scenarios: results,
+  };
+  await fs.promises.mkdir(path.dirname(o.out), { recursive: true });
+  await fs.promises.writeFile(o.out, JSON.stringify(out, null, 2) + '\n');
+
+  process.stdout.write('\n' + table(results) + '\n\n' + latencyTable(results) + '\n');
+  if (results.some(clientBound)) process.stdout.write(`\n* the load client used ≥${CLIENT_BOUND_PCT}% of its core in this row: the figure is (partly) the client's ceiling.\n`);
+  process.stdout.write(`\n(servers on cpu ${o.serverCpu}, client on cpu ${o.clientCpu}; ${o.rounds} alternated rounds, medians; Trove access logs off)\nresults: ${path.relative(process.cwd(), o.out) || o.out}\n`);
+  if (results.some((r) => r.error)) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(2);
+});

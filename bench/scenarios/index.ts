@@ -1,0 +1,14 @@
+// Every scenario, in the order they run. To add one: write a module next to this one exporting a
+// Scenario (see types.ts; common.ts has helpers), and list it here.
+
+import { get1m } from './get1m.js';
+import { get256m } from './get256m.js';
+import { get4k } from './get4k.js';
+import { list100k, list100kDelimiter } from './list100k.js';
+import { mem5g } from './mem5g.js';
+import { put1m } from './put1m.js';
+import { put256m } from './put256m.js';
+import { put4k } from './put4k.js';
+import type { Scenario } from './types.js';
+
+export const SCENARIOS: Scenario[] = [put4k, get4k, put1m, get1m, put256m, get256m, list100k, list100kDelimiter, mem5g];
