@@ -98,6 +98,7 @@ export async function openStores(config: Config, onGarbage?: () => void): Promis
 }
 
 export async function startTrove(config: Config, opts: StartOptions = {}): Promise<Trove> {
+  const startedAt = Date.now();
   const log = opts.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
   let gc: BlobGc | undefined;
   const { meta, blobs } = await openStores(config, () => gc?.kick());
@@ -135,15 +136,17 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const port = addr.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  // Garbage left by a previous run, then (later, slowly) blob files no metadata points at.
+  // Garbage left by a previous run, then, in the background, blob files no metadata points at:
+  // with the embedded store this node is the only writer, so any such file older than this
+  // start was orphaned by a crash.
   gc.kick();
   const sweepAbort = new AbortController();
-  const sweepDelay = opts.orphanSweepDelayMs ?? 60_000;
+  const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   const sweepTimer =
     sweepDelay >= 0
       ? setTimeout(() => {
           blobs
-            .sweepOrphans((id) => meta.hasBlob(id), 60 * 60 * 1000, sweepAbort.signal)
+            .sweepOrphans((id) => meta.hasBlob(id), startedAt, sweepAbort.signal)
             .then((n) => n > 0 && log.info({ removed: n }, 'removed orphaned blob files'))
             .catch((e: unknown) => log.error({ err: e }, 'orphan sweep failed'));
         }, sweepDelay).unref()

@@ -7,8 +7,8 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes, errorCode, raw, signer, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { ACCESS_KEY, bodyBytes, errorCode, raw, REGION, s3error, SECRET_KEY, signer, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 const sha256hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
@@ -106,16 +106,6 @@ async function send(srv: TestServer, method: string, path: string, headers: Reco
     };
     writeMore();
   });
-}
-
-async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  assert.fail('expected an S3 error');
 }
 
 describe('authentication', () => {

@@ -11,19 +11,8 @@ import {
   PutObjectCommand,
   DeleteObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { errorCode, raw, startServer, uniqueBucket, type TestServer } from './helpers.js';
-
-async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  assert.fail('expected an S3 error');
-}
+import { errorCode, raw, s3error, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 describe('buckets', () => {
   let srv: TestServer;

@@ -8,7 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import assert from 'node:assert/strict';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../src/config.js';
@@ -228,4 +229,15 @@ export function countBlobFiles(dataDir: string): number {
   const walk = (dir: string): number =>
     fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? walk(path.join(dir, e.name)) : 1), 0);
   return walk(path.join(dataDir, 'blobs'));
+}
+
+/** The S3 error a call fails with (fails the test if it succeeds or fails otherwise). */
+export async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof S3ServiceException) return e;
+    throw e;
+  }
+  assert.fail('expected an S3 error');
 }

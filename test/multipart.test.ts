@@ -19,7 +19,6 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
   type ChecksumAlgorithm,
@@ -27,20 +26,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createChecksum, combineCrc } from '../src/auth/checksums.js';
-import { bodyBytes, countBlobFiles, errorCode, raw, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { bodyBytes, countBlobFiles, errorCode, raw, s3error, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
-
-async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  assert.fail('expected an S3 error');
-}
 
 function expectedEtag(parts: Buffer[]): string {
   return `"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-${parts.length}"`;

@@ -13,17 +13,7 @@ import {
   PutObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { bodyBytes, countBlobFiles, errorCode, raw, rawSocket, signedHead, startServer, uniqueBucket, type TestServer } from './helpers.js';
-
-async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  assert.fail('expected an S3 error');
-}
+import { bodyBytes, countBlobFiles, errorCode, raw, rawSocket, s3error, signedHead, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 const md5hex = (b: Buffer) => createHash('md5').update(b).digest('hex');
 

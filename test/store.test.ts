@@ -244,7 +244,7 @@ describe('FsBlobStore', () => {
     fs.utimesSync(blobs.pathOf(keep.id), old, old);
     const reopened = await FsBlobStore.open({ root: dir, fsync: true });
     assert.equal(fs.existsSync(path.join(blobs.tmpDir, 'e'.repeat(32))), false);
-    const removed = await reopened.sweepOrphans(async (id) => id === keep.id, 3600 * 1000);
+    const removed = await reopened.sweepOrphans(async (id) => id === keep.id, Date.now() - 3600 * 1000);
     assert.equal(removed, 1);
     assert.equal(fs.existsSync(blobs.pathOf(w.id)), false);
     assert.equal(fs.existsSync(blobs.pathOf(keep.id)), true);

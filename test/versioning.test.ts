@@ -28,20 +28,9 @@ import {
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
   PutObjectTaggingCommand,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { bodyBytes, startServer, uniqueBucket, type TestServer } from './helpers.js';
-
-async function s3error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  assert.fail('expected an S3 error');
-}
+import { bodyBytes, s3error, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 describe('versioning', () => {
   let srv: TestServer;

@@ -90,13 +90,13 @@ export class FsBlobStore implements BlobStore {
 
   /**
    * Removes blob files that no metadata references (left by a crash between the blob's rename and
-   * the metadata commit). Only files older than `minAgeMs` are considered, so that uploads in
-   * flight on this or another node are never touched. Yields to the event loop between
-   * directories.
+   * the metadata commit). Only files last modified before `cutoffMs` are considered, so that
+   * uploads in flight are never touched: with one node, the time this node started; with nodes
+   * sharing the directory, an age well beyond any upload. Yields to the event loop as it goes.
    */
-  async sweepOrphans(isKnown: (id: string) => Promise<boolean>, minAgeMs: number, signal?: AbortSignal): Promise<number> {
+  async sweepOrphans(isKnown: (id: string) => Promise<boolean>, cutoffMs: number, signal?: AbortSignal): Promise<number> {
     let removed = 0;
-    const cutoff = Date.now() - minAgeMs;
+    const cutoff = cutoffMs;
     const dirs = await fs.promises.readdir(this.blobDir).catch(() => [] as string[]);
     for (const d of dirs) {
       if (signal?.aborted) return removed;
