@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -61,6 +62,56 @@ function parseBody(b: Buffer): { key: string; seq: number } | undefined {
   const seq = Number(m[2]);
   return bodyFor(key, seq).equals(b) ? { key, seq } : undefined;
 }
+
+describe('graceful shutdown', () => {
+  it('finishes an in-flight upload on SIGTERM, refuses new connections, and exits cleanly', async () => {
+    const dataDir = await tempDir();
+    const port = await freePort();
+    const child = await startProcess(dataDir, port);
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+      maxAttempts: 1,
+    });
+    await client.send(new CreateBucketCommand({ Bucket: 'graceful' }));
+    // An upload whose body trickles in over ~1.5 s; SIGTERM arrives in the middle of it.
+    const chunks = Array.from({ length: 15 }, (_, i) => Buffer.alloc(64 * 1024, i));
+    async function* slow() {
+      for (const c of chunks) {
+        yield c;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const upload = client.send(new PutObjectCommand({ Bucket: 'graceful', Key: 'slow', Body: Readable.from(slow()), ContentLength: 15 * 64 * 1024 }));
+    await new Promise((r) => setTimeout(r, 400));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.on('error', () => resolve(true));
+    });
+    assert.ok(refused, 'new connections are refused while shutting down');
+    const res = await upload;
+    assert.equal(res.$metadata.httpStatusCode, 200);
+    assert.equal(await exited, 0);
+    client.destroy();
+    // The acknowledged upload is there after a restart.
+    const again = await startProcess(dataDir, port);
+    const c2 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+    const got = await c2.send(new GetObjectCommand({ Bucket: 'graceful', Key: 'slow' }));
+    assert.ok((await bodyBytes(got.Body)).equals(Buffer.concat(chunks)));
+    c2.destroy();
+    again.kill('SIGTERM');
+    await new Promise((r) => again.once('exit', r));
+    await fs.promises.rm(dataDir, { recursive: true, force: true });
+  });
+});
 
 describe('crash safety', () => {
   const children: ChildProcess[] = [];
