@@ -38,6 +38,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Delay before the background orphan-blob sweep starts (ms); negative disables it. */
   orphanSweepDelayMs?: number;
+  /** What to do when metadata can no longer be made durable (default: log and exit). */
+  onFatal?: (e: Error) => void;
 }
 
 const ROOT_USER_SETTING = 'root_user_id';
@@ -90,9 +92,12 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
   return creds;
 }
 
-export async function openStores(config: Config, onGarbage?: () => void): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
+export async function openStores(
+  config: Config,
+  hooks: { onGarbage?: () => void; onFatal?: (e: Error) => void } = {},
+): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
   await fs.promises.mkdir(config.dataDir, { recursive: true });
-  const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...(onGarbage ? { onGarbage } : {}) });
+  const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
   const blobs = await FsBlobStore.open({ root: config.dataDir, fsync: config.fsync });
   return { meta, blobs };
 }
@@ -101,7 +106,16 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const startedAt = Date.now();
   const log = opts.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
   let gc: BlobGc | undefined;
-  const { meta, blobs } = await openStores(config, () => gc?.kick());
+  const { meta, blobs } = await openStores(config, {
+    onGarbage: () => gc?.kick(),
+    onFatal:
+      opts.onFatal ??
+      ((e) => {
+        log.fatal({ err: e }, 'cannot make metadata durable (fsync failed); stopping');
+        log.flush?.();
+        process.exit(70);
+      }),
+  });
   gc = new BlobGc(meta, blobs, log);
   const root = await ensureRoot(meta, config);
 

@@ -230,6 +230,16 @@ describe('authentication', () => {
     assert.equal(r.status, 200, r.text);
   });
 
+  it('refuses SigV2 for operations selected by a sub-resource SigV2 does not sign', async () => {
+    const date = new Date().toUTCString();
+    // A correctly signed SigV2 GetObject, with ?attributes appended (SigV2 does not sign it).
+    const sts = `GET\n\n\n${date}\nx-amz-object-attributes:ETag\n/${bucket}/k`;
+    const sig = createHmac('sha1', SECRET_KEY).update(sts).digest('base64');
+    const r = await send(srv, 'GET', `/${bucket}/k?attributes`, { date, authorization: `AWS ${ACCESS_KEY}:${sig}`, 'x-amz-object-attributes': 'ETag' });
+    assert.equal(r.status, 400);
+    assert.equal(errorCode(r.text), 'InvalidRequest');
+  });
+
   it('accepts SigV2 header authentication', async () => {
     const date = new Date().toUTCString();
     const path = `/${bucket}/k`;

@@ -334,6 +334,17 @@ describe('CopyObject', () => {
     assert.equal(missing.name, 'NoSuchKey');
   });
 
+  it('copies a blob-backed object onto itself with REPLACE (its shared blob never drops to zero references)', async () => {
+    const data = randomBytes(200 * 1024);
+    for (const b of [bucket, other]) {
+      await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'self-big', Body: data, Metadata: { v: '1' } }));
+      await srv.s3.send(new CopyObjectCommand({ Bucket: b, Key: 'self-big', CopySource: `${b}/self-big`, MetadataDirective: 'REPLACE', Metadata: { v: '2' } }));
+      const got = await srv.s3.send(new GetObjectCommand({ Bucket: b, Key: 'self-big' }));
+      assert.deepEqual(got.Metadata, { v: '2' });
+      assert.ok((await bodyBytes(got.Body)).equals(data));
+    }
+  });
+
   it('refuses to copy an object onto itself without a change', async () => {
     await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'self', Body: 'same', Metadata: { v: '1' } }));
     const e = await s3error(srv.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'self', CopySource: `${bucket}/self` })));

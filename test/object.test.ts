@@ -2,10 +2,15 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -200,6 +205,84 @@ describe('objects', () => {
     assert.equal(r.ContentType, 'application/json');
     assert.equal(r.ContentDisposition, 'inline');
     assert.equal(r.CacheControl, 'no-cache');
+  });
+
+  it('encodes override values that do not fit in a header, and refuses control characters', async () => {
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ovr2', Body: 'x' }));
+    const r = await raw(srv, { method: 'GET', path: `/${bucket}/ovr2`, query: { 'response-content-disposition': 'attachment; filename="日本.txt"' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-disposition'], `=?UTF-8?B?${Buffer.from('attachment; filename="日本.txt"').toString('base64')}?=`);
+    const bad = await raw(srv, { method: 'GET', path: `/${bucket}/ovr2`, query: { 'response-content-type': 'text/plain\r\nX-Injected: 1' } });
+    assert.equal(bad.status, 400);
+    assert.equal(errorCode(bad.text), 'InvalidArgument');
+  });
+
+  it('releases file handles of downloads the client abandons', async () => {
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'abandoned', Body: randomBytes(8 * 1024 * 1024) }));
+    const blobFds = () =>
+      fs.readdirSync('/proc/self/fd').filter((f) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${f}`).includes('/blobs/');
+        } catch {
+          return false;
+        }
+      }).length;
+    const head = await signedHead(srv, 'GET', `/${bucket}/abandoned`, { 'x-amz-content-sha256': createHash('sha256').update('').digest('hex') });
+    // Clients that vanish in the middle of the body, some while the server is reading the blob.
+    for (let i = 0; i < 60; i++) {
+      await new Promise<void>((resolve) => {
+        const sock = net.connect(srv.port, '127.0.0.1');
+        let got = 0;
+        const limit = 100_000 + ((i * 7919) % 30) * 100_000;
+        sock.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got > limit) {
+            sock.destroy();
+            setTimeout(resolve, 20);
+          }
+        });
+        sock.on('error', () => resolve());
+        sock.write(head);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(blobFds(), 0, 'blob files left open by abandoned downloads');
+  });
+
+  it('finishes a download that started before the object was overwritten and collected', async () => {
+    // Multipart: later parts are opened only when the download reaches them.
+    const parts = [randomBytes(5 * 1024 * 1024), randomBytes(5 * 1024 * 1024), randomBytes(5 * 1024 * 1024)];
+    const original = Buffer.concat(parts);
+    const up = await srv.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'racing-read' }));
+    const etags = [];
+    for (const [i, p] of parts.entries()) etags.push((await srv.s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'racing-read', UploadId: up.UploadId, PartNumber: i + 1, Body: p }))).ETag);
+    await srv.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'racing-read', UploadId: up.UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
+    const head = await signedHead(srv, 'GET', `/${bucket}/racing-read`, { 'x-amz-content-sha256': createHash('sha256').update('').digest('hex') });
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const s = net.connect(srv.port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      let paused = false;
+      s.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (!paused) {
+          // Stop reading after the first bytes; overwrite and collect the old blob meanwhile.
+          paused = true;
+          s.pause();
+          (async () => {
+            await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'racing-read', Body: 'replaced' }));
+            await srv.trove.app.gc.drain();
+            s.resume();
+          })().catch(reject);
+        }
+      });
+      s.on('end', () => resolve(Buffer.concat(chunks)));
+      s.on('error', reject);
+      s.write(head.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'));
+    });
+    const body = received.subarray(received.indexOf('\r\n\r\n') + 4);
+    assert.ok(body.equals(original), `got ${body.length} bytes of the original ${original.length}`);
+    const now = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'racing-read' }));
+    assert.equal((await bodyBytes(now.Body)).toString(), 'replaced');
   });
 
   it('takes keys of any UTF-8 up to 1024 bytes', async () => {

@@ -159,6 +159,14 @@ describe('SqliteMetaStore', () => {
     await rejectsWith(meta.putObject(bucket.id, 'ghost-copy', content('x3', { inline: undefined, blobId: 'c'.repeat(32), size: 10, sharedData: true })), 'NoSuchKey');
   });
 
+  it('never reuses a bucket id: a write for a deleted bucket cannot land in a new one', async () => {
+    const old = await meta.createBucket({ name: 'reuse-a', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+    await meta.deleteBucket(old.id);
+    const fresh = await meta.createBucket({ name: 'reuse-b', owner: 'u2', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+    assert.notEqual(fresh.id, old.id);
+    await rejectsWith(meta.putObject(old.id, 'late', content('x')), 'NoSuchBucket');
+  });
+
   it('refuses to delete a bucket with objects, and aborts its open uploads', async () => {
     const b = await meta.createBucket({ name: 'db', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
     await meta.putObject(b.id, 'k', content('e'));

@@ -148,6 +148,28 @@ describe('versioning', () => {
     assert.equal(folded.Versions?.length, 6);
   });
 
+  it('keeps listing correctly when the version-id marker was deleted (list, delete, list)', async () => {
+    const b = await newBucket('Enabled');
+    for (let i = 0; i < 5; i++) await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: `${i}` }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'z', Body: 'z' }));
+    let km: string | undefined;
+    let vm: string | undefined;
+    let deleted = 0;
+    for (;;) {
+      const r = await srv.s3.send(new ListObjectVersionsCommand({ Bucket: b, MaxKeys: 2, ...(km ? { KeyMarker: km, VersionIdMarker: vm } : {}) }));
+      const page = r.Versions ?? [];
+      if (page.length) {
+        await srv.s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: page.map((v) => ({ Key: v.Key!, VersionId: v.VersionId! })) } }));
+        deleted += page.length;
+      }
+      if (!r.IsTruncated) break;
+      km = r.NextKeyMarker;
+      vm = r.NextVersionIdMarker;
+    }
+    assert.equal(deleted, 6);
+    assert.equal((await srv.s3.send(new ListObjectVersionsCommand({ Bucket: b }))).Versions, undefined);
+  });
+
   it('deletes versions in batches, and multipart uploads and copies create versions', async () => {
     const b = await newBucket('Enabled');
     const v1 = await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'one' }));

@@ -25,7 +25,13 @@ function give(b: Buffer): void {
   if (pool.length < POOL_MAX) pool.push(b);
 }
 
+function gone(): Error {
+  return Object.assign(new Error('client went away'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
 function drained(res: ServerResponse): Promise<void> {
+  // The 'close' may already have happened (the client left while we were reading).
+  if (res.destroyed || res.closed) return Promise.reject(gone());
   return new Promise((resolve, reject) => {
     const onDrain = () => {
       res.off('close', onClose);
@@ -33,7 +39,7 @@ function drained(res: ServerResponse): Promise<void> {
     };
     const onClose = () => {
       res.off('drain', onDrain);
-      reject(Object.assign(new Error('client went away'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      reject(gone());
     };
     res.once('drain', onDrain);
     res.once('close', onClose);
@@ -43,7 +49,7 @@ function drained(res: ServerResponse): Promise<void> {
 export async function sendPooled(body: PooledBody, res: ServerResponse): Promise<void> {
   try {
     for (;;) {
-      if (res.destroyed) throw Object.assign(new Error('client went away'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+      if (res.destroyed || res.closed) throw gone();
       const buf = take();
       let n: number;
       try {

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { App } from '../app.js';
 import { authenticate } from '../auth/sigv4.js';
 import { openBody } from '../auth/chunked.js';
+import { SIGNED_SUBRESOURCES } from '../auth/sigv2.js';
 import type { AuthResult, DecodedBody } from '../auth/types.js';
 import { authorize } from '../authz/authorize.js';
 import { S3Error, isS3Error } from '../s3/errors.js';
@@ -121,6 +122,18 @@ class Context implements S3Context {
   }
 }
 
+/**
+ * SigV2 signs only a fixed list of sub-resources. An operation selected by any other parameter
+ * (?retention, ?legal-hold, ?attributes…) could be reached by appending it to a validly signed
+ * SigV2 request, so SigV2 is refused for those (list-type only picks an equivalent listing).
+ */
+function refuseUnsignedSubresource(auth: AuthResult, op: OperationSpec): void {
+  if (auth.method !== 'sigv2-header' && auth.method !== 'sigv2-query') return;
+  if (op.sub?.some((s) => s !== 'list-type' && !SIGNED_SUBRESOURCES.has(s))) {
+    throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported for this operation. Please use AWS4-HMAC-SHA256.');
+  }
+}
+
 function resourceOf(bucket: string, key: string): Resource {
   if (!bucket) return 'service';
   return key ? 'object' : 'bucket';
@@ -186,6 +199,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       },
       (id) => app.lookupCredential(id),
     );
+    refuseUnsignedSubresource(auth, op);
     ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue);
     if (op.resource !== 'service' && op.name !== 'CreateBucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);

@@ -38,7 +38,7 @@ export const uploadPart: Handler = async (ctx) => {
       blobId: data.blobId!,
     });
   } catch (e) {
-    await discardBlob(ctx.app, data.blobId);
+    await discardBlob(ctx.app, data.blobId, e);
     throw e;
   }
   const headers: Record<string, string> = { ETag: quoteEtag(data.md5) };

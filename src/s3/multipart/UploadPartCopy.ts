@@ -9,7 +9,7 @@ import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { loadCopySource } from '../object/copySource.js';
 import { discardBlob, storeBytes } from '../object/ingest.js';
-import { bodyChunks, objectBody } from '../object/read.js';
+import { bodyChunks, closeBody, objectBody } from '../object/read.js';
 import { MAX_PART_SIZE, loadUpload, partNumberParam } from './common.js';
 
 function parseCopyRange(v: string | undefined, size: number): { start: number; end: number } | undefined {
@@ -47,8 +47,13 @@ export const uploadPartCopy: Handler = async (ctx) => {
   if (whole && v.blobId && !v.partsCount && reusableChecksum) {
     part = { etag: v.etag, checksum: up.checksumAlgorithm ? v.checksum?.value : undefined, size: v.size, blobId: v.blobId, shared: true };
   } else {
-    const source = bodyChunks(await objectBody(ctx.app, v, start, end));
-    const data = await storeBytes(ctx.app, source, size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE });
+    const body = await objectBody(ctx.app, v, start, end);
+    let data;
+    try {
+      data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE });
+    } finally {
+      await closeBody(body);
+    }
     part = { etag: data.md5, checksum: data.checksum?.value, size: data.size, blobId: data.blobId!, shared: false };
   }
   const lastModified = Date.now();
@@ -63,7 +68,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
       shared: part.shared,
     });
   } catch (e) {
-    if (!part.shared) await discardBlob(ctx.app, part.blobId);
+    if (!part.shared) await discardBlob(ctx.app, part.blobId, e);
     throw e;
   }
   const result: Record<string, string | Date> = { ETag: quoteEtag(part.etag), LastModified: new Date(lastModified) };

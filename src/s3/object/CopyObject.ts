@@ -12,7 +12,7 @@ import { quoteEtag } from '../common.js';
 import { loadCopySource } from './copySource.js';
 import { STORAGE_CLASSES, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { MAX_PUT_SIZE, refuseUnsupported } from './PutObject.js';
-import { bodyChunks, objectBody } from './read.js';
+import { bodyChunks, closeBody, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 
@@ -76,7 +76,12 @@ export const copyObject: Handler = async (ctx) => {
   if (algorithm && (v.checksum?.algorithm !== algorithm || v.checksum.type !== 'FULL_OBJECT')) {
     // A new algorithm: read the bytes once to compute it (they are still not rewritten).
     const h = createChecksum(algorithm);
-    for await (const chunk of bodyChunks(await objectBody(ctx.app, v, 0, v.size - 1))) h.update(chunk);
+    const body = await objectBody(ctx.app, v, 0, v.size - 1);
+    try {
+      for await (const chunk of bodyChunks(body)) h.update(chunk);
+    } finally {
+      await closeBody(body);
+    }
     content.checksum = { algorithm, value: h.digest().toString('base64'), type: 'FULL_OBJECT' };
   } else if (v.checksum) {
     content.checksum = v.checksum;

@@ -119,8 +119,9 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
     const value = q.get(param);
     if (value !== undefined) {
+      if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw new S3Error('InvalidArgument', `Invalid value for ${param}`, { ArgumentName: param });
       delete headers[name.toLowerCase()];
-      headers[name] = value;
+      headers[name] = encodeHeaderText(value);
     }
   }
   const start = range?.start ?? 0;

@@ -79,7 +79,7 @@ export const putObject: Handler = async (ctx) => {
   try {
     result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions);
   } catch (e) {
-    await discardBlob(ctx.app, data.blobId);
+    await discardBlob(ctx.app, data.blobId, e);
     throw e;
   }
   const headers: Record<string, string> = { ETag: quoteEtag(content.etag) };

@@ -101,8 +101,12 @@ export async function storeBytes(
   }
 }
 
-/** Removes a blob written for a request that then failed to commit. */
-export async function discardBlob(app: App, blobId: string | undefined): Promise<void> {
-  if (blobId === undefined) return;
+/**
+ * Removes a blob written for a request whose metadata write was refused (an S3 error: the
+ * transaction rolled back). On any other failure the commit's outcome is unknown and the blob is
+ * left alone: the orphan sweep removes it if nothing references it.
+ */
+export async function discardBlob(app: App, blobId: string | undefined, cause: unknown): Promise<void> {
+  if (blobId === undefined || !(cause instanceof S3Error)) return;
   await app.blobs.delete(blobId).catch((e: unknown) => app.log.warn({ err: e, blobId }, 'could not remove an uncommitted blob'));
 }

@@ -3,7 +3,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { App } from '../../app.js';
-import type { ObjectPart, ObjectVersion } from '../../store/meta/types.js';
+import type { ObjectVersion } from '../../store/meta/types.js';
 import { pooledChunks, type PooledBody } from '../../http/pooled.js';
 import { S3Error } from '../errors.js';
 import { quoteEtag } from '../common.js';
@@ -78,65 +78,51 @@ export function parseRange(v: string | undefined, size: number): ByteRange | und
   return { start, end };
 }
 
-/** The bytes [start, end] of an object version: a buffer when inline, read on demand otherwise. */
+/**
+ * The bytes [start, end] of an object version: a buffer when inline, read on demand otherwise.
+ * Every blob involved is leased before this returns (multipart objects: the whole part list is
+ * read now), so a concurrent overwrite or delete cannot cut the body short or swap its parts.
+ */
 export async function objectBody(app: App, v: ObjectVersion, start: number, end: number): Promise<Buffer | PooledBody> {
   if (v.inline) return v.inline.subarray(start, end + 1);
   if (v.size === 0 || end < start) return Buffer.alloc(0);
   if (v.blobId) return app.blobs.openRange(v.blobId, start, end);
-  if (v.partsCount) return partsBody(app, v, start, end);
+  if (v.partsCount) {
+    const parts = await app.meta.getObjectParts(v.rowId, 1, v.partsCount);
+    const ranges: PooledBody[] = [];
+    for (const p of parts) {
+      const pEnd = p.offset + p.size - 1;
+      if (pEnd < start || p.size === 0) continue;
+      if (p.offset > end) break;
+      ranges.push(app.blobs.openRange(p.blobId, Math.max(start, p.offset) - p.offset, Math.min(end, pEnd) - p.offset));
+    }
+    return concat(ranges);
+  }
   // An object with no bytes recorded anywhere: only valid when it is empty.
   throw new Error(`object ${v.key} (${v.versionId}) has no data`);
 }
 
-/** A multipart object's bytes [start, end]: the overlapping ranges of its part blobs, in order. */
-function partsBody(app: App, v: ObjectVersion, start: number, end: number): PooledBody {
-  const PAGE = 100;
-  let parts: ObjectPart[] = [];
-  let index = 0;
-  let nextPart = 1;
-  let exhausted = false;
-  let current: PooledBody | undefined;
-
-  const nextRange = async (): Promise<PooledBody | undefined> => {
-    for (;;) {
-      if (index >= parts.length) {
-        if (exhausted) return undefined;
-        parts = await app.meta.getObjectParts(v.rowId, nextPart, PAGE);
-        index = 0;
-        if (parts.length === 0) {
-          exhausted = true;
-          return undefined;
-        }
-        nextPart = parts[parts.length - 1]!.partNumber + 1;
-      }
-      const p = parts[index++]!;
-      const pEnd = p.offset + p.size - 1;
-      if (pEnd < start || p.size === 0) continue;
-      if (p.offset > end) {
-        exhausted = true;
-        parts = [];
-        return undefined;
-      }
-      return app.blobs.openRange(p.blobId, Math.max(start, p.offset) - p.offset, Math.min(end, pEnd) - p.offset);
-    }
-  };
-
+/** Several bodies, one after the other. */
+function concat(bodies: PooledBody[]): PooledBody {
+  let i = 0;
   return {
     async read(buf: Buffer): Promise<number> {
-      for (;;) {
-        current ??= await nextRange();
-        if (!current) return 0;
-        const n = await current.read(buf);
+      while (i < bodies.length) {
+        const n = await bodies[i]!.read(buf);
         if (n > 0) return n;
-        await current.close();
-        current = undefined;
+        await bodies[i++]!.close();
       }
+      return 0;
     },
     async close(): Promise<void> {
-      await current?.close();
-      current = undefined;
+      for (; i < bodies.length; i++) await bodies[i]!.close();
     },
   };
+}
+
+/** Releases a body obtained from objectBody (idempotent). */
+export async function closeBody(body: Buffer | PooledBody): Promise<void> {
+  if (!Buffer.isBuffer(body)) await body.close();
 }
 
 /** An object's bytes as an async iterable (for server-side copies). */

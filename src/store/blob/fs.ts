@@ -59,8 +59,34 @@ export class FsBlobStore implements BlobStore {
     return new FsBlobWriter(this, id, tmp, fh, this.opts.fsync);
   }
 
+  /**
+   * Read leases: a blob being read is not unlinked until its last reader closes, even if the
+   * object was overwritten or deleted and collected meanwhile (a GET that started before a
+   * delete finishes with the bytes it started with).
+   */
+  private readonly leases = new Map<string, number>();
+  private readonly deferred = new Set<string>();
+
+  private lease(id: string): () => void {
+    this.leases.set(id, (this.leases.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.leases.get(id) ?? 1) - 1;
+      if (n > 0) {
+        this.leases.set(id, n);
+        return;
+      }
+      this.leases.delete(id);
+      if (this.deferred.delete(id)) void this.unlink(id).catch(() => undefined);
+    };
+  }
+
+  /** Bytes [start, end] of a blob, leased from now until close(); the file opens on first read. */
   openRange(id: string, start: number, end: number): PooledBody {
     const file = this.pathOf(id);
+    const release = this.lease(id);
     let fh: fs.promises.FileHandle | undefined;
     let pos = start;
     return {
@@ -74,13 +100,26 @@ export class FsBlobStore implements BlobStore {
         return bytesRead;
       },
       async close(): Promise<void> {
-        await fh?.close();
+        const h = fh;
         fh = undefined;
+        try {
+          await h?.close();
+        } finally {
+          release();
+        }
       },
     };
   }
 
   async delete(id: string): Promise<void> {
+    if (this.leases.has(id)) {
+      this.deferred.add(id);
+      return;
+    }
+    await this.unlink(id);
+  }
+
+  private async unlink(id: string): Promise<void> {
     try {
       await fs.promises.unlink(this.pathOf(id));
     } catch (e) {

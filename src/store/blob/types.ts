@@ -16,7 +16,10 @@ export interface BlobWriter {
 
 export interface BlobStore {
   create(): Promise<BlobWriter>;
-  /** Bytes [start, end] (inclusive) of a blob, read on demand into the caller's buffers. */
+  /**
+   * Bytes [start, end] (inclusive) of a blob, read on demand into the caller's buffers. The blob
+   * is leased from this call until close(): deleting it meanwhile only takes effect afterwards.
+   */
   openRange(id: string, start: number, end: number): PooledBody;
   delete(id: string): Promise<void>;
   close(): Promise<void>;

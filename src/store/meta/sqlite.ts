@@ -57,8 +57,10 @@ CREATE TABLE IF NOT EXISTS access_keys (
   user_id TEXT NOT NULL,
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- AUTOINCREMENT: a bucket id is never reused, so a write still in flight for a deleted bucket
+-- can never land in a bucket created later under the same id.
 CREATE TABLE IF NOT EXISTS buckets (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL UNIQUE,
   owner TEXT NOT NULL,
   created_at INTEGER NOT NULL,
@@ -354,6 +356,8 @@ export interface SqliteOptions {
   fsync: boolean;
   /** Called (after commit) when a transaction released blobs that are now garbage. */
   onGarbage?: () => void;
+  /** Called when the WAL cannot be synced: the process should stop. */
+  onFatal?: (e: Error) => void;
   /** Checkpoint interval of the background checkpointer (ms). */
   checkpointIntervalMs?: number;
 }
@@ -423,6 +427,7 @@ export class SqliteMetaStore implements MetaStore {
       insertBucket: db.prepare('INSERT INTO buckets (name, owner, created_at, region, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?)'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE id = ?'),
       deleteBucketConfigs: db.prepare('DELETE FROM bucket_configs WHERE bucket_id = ?'),
+      deleteBucketCompletions: db.prepare('DELETE FROM completed_uploads WHERE bucket_id = ?'),
       anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1'),
       uploadsOf: db.prepare('SELECT upload_id FROM uploads WHERE bucket_id = ?'),
       setVersioning: db.prepare('UPDATE buckets SET versioning = ? WHERE id = ?'),
@@ -477,6 +482,7 @@ export class SqliteMetaStore implements MetaStore {
    */
   private write<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('metadata store is closed'));
+    if (this.failed) return Promise.reject(new Error('metadata store failed to sync its log; restart required'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) {
@@ -488,6 +494,7 @@ export class SqliteMetaStore implements MetaStore {
 
   private queue: PendingWrite[] = [];
   private draining = false;
+  private failed: Error | undefined;
 
   private async drain(): Promise<void> {
     try {
@@ -497,10 +504,21 @@ export class SqliteMetaStore implements MetaStore {
         let outcomes: Outcome[];
         try {
           outcomes = this.commitBatch(batch);
-          if (this.barrier) await this.barrier.sync();
         } catch (e) {
           for (const w of batch) w.reject(e);
           continue;
+        }
+        if (this.barrier) {
+          try {
+            await this.barrier.sync();
+          } catch (e) {
+            // Committed but not known to be durable, and after a failed fsync the page cache
+            // cannot be trusted: refuse to go on (as PostgreSQL does). Nothing is acknowledged.
+            this.failed = e as Error;
+            for (const w of batch) w.reject(new Error('metadata store failed to sync its log; restart required'));
+            this.opts.onFatal?.(e as Error);
+            continue;
+          }
         }
         for (const [i, w] of batch.entries()) {
           const o = outcomes[i]!;
@@ -661,6 +679,7 @@ export class SqliteMetaStore implements MetaStore {
       // Incomplete multipart uploads do not keep a bucket alive (as in S3): they are aborted.
       for (const u of this.stmt.uploadsOf.all(bucketId) as { upload_id: string }[]) this.dropUpload(u.upload_id);
       this.stmt.deleteBucketConfigs.run(bucketId);
+      this.stmt.deleteBucketCompletions.run(bucketId);
       this.stmt.deleteBucket.run(bucketId);
     });
   }
@@ -801,17 +820,21 @@ export class SqliteMetaStore implements MetaStore {
    */
   private placeVersion(bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): PutResult {
     const isNull = bucket.versioning !== 'Enabled';
-    if (isNull) {
-      // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces
-      // it (in an unversioned bucket it can only be the latest).
-      const existingNull =
-        latest?.is_null === 1 ? latest : bucket.versioning === 'Unversioned' ? undefined : (this.stmt.nullVersion.get(bucket.id, key) as ObjectRow | undefined);
-      if (existingNull) this.removeRow(existingNull);
-    }
-    // (A no-op when the latest was the null version just removed.)
+    // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it
+    // (in an unversioned bucket it can only be the latest).
+    const existingNull = !isNull
+      ? undefined
+      : latest?.is_null === 1
+        ? latest
+        : bucket.versioning === 'Unversioned'
+          ? undefined
+          : (this.stmt.nullVersion.get(bucket.id, key) as ObjectRow | undefined);
     if (latest) this.stmt.setLatest.run(0, latest.id);
     const vid = timeOrderedIdAfter(latest?.vid);
+    // The new row takes its blob references before the old one drops its own: an object copied
+    // onto itself shares its blobs, which must never reach zero references in between.
     this.insertRow(bucket.id, key, vid, isNull, deleteMarker, content);
+    if (existingNull) this.removeRow(existingNull);
     const res: PutResult = { versionId: isNull ? 'null' : vid };
     if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker === 1 };
     return res;
@@ -915,13 +938,16 @@ export class SqliteMetaStore implements MetaStore {
   async listVersions(bucketId: number, q: ListVersionsQuery): Promise<ListedObject[]> {
     const out: ListedObject[] = [];
     const startKey = q.startKey;
-    // First the rest of the marker key: its versions older than the version-id marker.
+    // First the rest of the marker key: its versions older than the version-id marker. A minted
+    // version id is the row's vid, so this holds even if that version was deleted meanwhile (a
+    // list-delete-list loop must not skip versions); a vanished null marker lists the key again.
     if (q.keyMarker !== undefined && q.versionIdMarker !== undefined && q.keyMarker.startsWith(q.prefix) && (startKey === undefined || compareKeys(startKey, q.keyMarker) <= 0)) {
-      const m = this.versionRow(bucketId, q.keyMarker, q.versionIdMarker);
-      if (m) {
-        const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ? AND vid < ? ORDER BY vid DESC LIMIT ?`;
-        for (const r of this.cached(sql).all(bucketId, q.keyMarker, m.vid, q.limit) as ListedRow[]) out.push(toListed(r));
-      }
+      const bound = q.versionIdMarker === 'null' ? (this.stmt.nullVersion.get(bucketId, q.keyMarker) as ObjectRow | undefined)?.vid : q.versionIdMarker;
+      const sql = bound === undefined
+        ? `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ? ORDER BY vid DESC LIMIT ?`
+        : `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ? AND vid < ? ORDER BY vid DESC LIMIT ?`;
+      const args = bound === undefined ? [bucketId, q.keyMarker, q.limit] : [bucketId, q.keyMarker, bound, q.limit];
+      for (const r of this.cached(sql).all(...args) as ListedRow[]) out.push(toListed(r));
     }
     if (out.length >= q.limit) return out;
     // Then whole keys after the marker key (or from startKey).
@@ -1060,8 +1086,13 @@ export class SqliteMetaStore implements MetaStore {
 
   // ---------------------------------------------------------------- blob garbage
 
+  /**
+   * Goes through the write queue: it answers only after a WAL sync that covers every release it
+   * saw, so a blob is never deleted while the write that released it could still be rolled back
+   * by a crash.
+   */
   async takeGarbage(limit: number): Promise<string[]> {
-    return (this.stmt.garbage.all(limit) as { id: string }[]).map((r) => r.id);
+    return this.write(() => (this.stmt.garbage.all(limit) as { id: string }[]).map((r) => r.id));
   }
 
   async forgetBlobs(blobIds: string[]): Promise<void> {
