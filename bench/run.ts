@@ -12,12 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSummary, summarizeProfile, type FrameShare } from './lib/profile.js';
-import { clockTicks, cpuTicks, foreignCpuPct, machineBusyTicks, waitIdle } from './lib/procfs.js';
+import { clockTicks, cpuTicks, foreignCpuPct, machineBusyTicks, ownAndChildrenCpuTicks, waitIdle } from './lib/procfs.js';
 import { startBare, startTrove, troveAvailable, type ServerHandle } from './lib/servers.js';
 import { median } from './lib/stats.js';
 import { verifySigner } from './lib/verify-signer.js';
 import { SCENARIOS } from './scenarios/index.js';
-import type { BenchOptions, Measurement, RunContext, Scenario, Target } from './scenarios/types.js';
+import type { BenchOptions, Goal, Measurement, RunContext, Scenario, Target } from './scenarios/types.js';
 
 const BENCH_DIST = fileURLToPath(new URL('.', import.meta.url));
 const CLIENT_MAIN = path.join(BENCH_DIST, 'lib', 'client-main.js');
@@ -308,7 +308,11 @@ function side(ms: Measurement[]): SideResult {
   const p99 = ms.map((m) => m.p99Ms).filter((x): x is number => x !== undefined);
   if (p50.length) r.p50Ms = median(p50);
   if (p99.length) r.p99Ms = median(p99);
-  if (ms.length === 1 && ms[0]!.display) r.display = ms[0]!.display;
+  if (ms.every((m) => m.display !== undefined)) {
+    // Several rounds: the display of the round whose value is the (lower) median.
+    const order = ms.map((m, i) => i).sort((a, b) => ms[a]!.value - ms[b]!.value);
+    r.display = ms[order[(order.length - 1) >> 1]!]!.display!;
+  }
   for (const k of ['serverCpuPct', 'clientCpuPct', 'foreignCpuPct'] as const) {
     const xs = ms.map((m) => m.detail?.[k]).filter((x): x is number => typeof x === 'number');
     if (xs.length) r[k] = median(xs);
@@ -316,13 +320,12 @@ function side(ms: Measurement[]): SideResult {
   return r;
 }
 
-function targetText(s: Scenario): string {
-  const g = s.goal;
-  return g.kind === 'ratio' ? `≥${g.min.toFixed(1)}` : g.text;
+function targetText(g: Goal): string {
+  return g.kind === 'ratio' ? `≥${g.min.toFixed(1)}` : g.kind === 'none' ? '-' : g.text;
 }
 
-function judge(s: Scenario, r: ScenarioResult): boolean | null {
-  const g = s.goal;
+function judge(g: Goal, r: ScenarioResult): boolean | null {
+  if (g.kind === 'none') return null;
   if (g.kind === 'ratio') return r.ratio === undefined || Number.isNaN(r.ratio) ? null : r.ratio >= g.min;
   if (!r.trove) return null;
   return g.kind === 'atLeast' ? r.trove.median >= g.min : r.trove.median <= g.max;
@@ -330,7 +333,7 @@ function judge(s: Scenario, r: ScenarioResult): boolean | null {
 
 function fmtValue(v: number, unit: string): string {
   if (Number.isNaN(v)) return '-';
-  const n = unit === 'MB/s' ? v.toFixed(1) : String(Math.round(v));
+  const n = unit === 'MB/s' ? v.toFixed(1) : unit === '×' ? v.toFixed(2) : String(Math.round(v));
   return `${n} ${unit}`;
 }
 
@@ -370,7 +373,7 @@ function table(results: ScenarioResult[]): string {
 function latencyTable(results: ScenarioResult[]): string {
   const rows: string[][] = [['scenario', 'bare p50/p99 ms', 'trove p50/p99 ms', 'cpu% srv/cli bare', 'trove', 'bare rounds', 'trove rounds']];
   const cpu = (r: SideResult | undefined) => (r && r.serverCpuPct !== undefined ? `${r.serverCpuPct}/${r.clientCpuPct ?? '-'}` : '-');
-  const rounds = (r: SideResult | undefined, unit: string) => (r ? r.rounds.map((v) => (unit === 'MB/s' ? v.toFixed(0) : String(Math.round(v)))).join(' ') : '-');
+  const rounds = (r: SideResult | undefined, unit: string) => (r ? r.rounds.map((v) => (unit === 'MB/s' ? v.toFixed(0) : unit === '×' ? v.toFixed(2) : String(Math.round(v)))).join(' ') : '-');
   for (const r of results) {
     rows.push([
       r.label,
@@ -396,21 +399,31 @@ async function measureRound(sc: Scenario, s: ServerHandle, servers: ServerHandle
     await focus(s, servers, ctx.log);
     const ticks0 = cpuTicks(s.pid);
     const busy0 = machineBusyTicks();
+    const ours0 = ownAndChildrenCpuTicks();
     const w0 = performance.now();
     const m = await sc.measure(target, ctx, r);
     // CPU over the whole measure() call (warm-up and client start included), % of one core: the
-    // server's, and everything else's minus the load client's (an estimate of noise).
+    // server's, and everything else's minus ours (this process and the load clients and other
+    // helpers it ran, all reaped by now): an estimate of noise.
     const secs = (performance.now() - w0) / 1000;
     const serverTicks = cpuTicks(s.pid) - ticks0;
     const serverCpuPct = Math.round((serverTicks / CLK_TCK / secs) * 100);
     const clientCpu = m.detail?.['clientCpuPct'];
-    const othersPct = ((machineBusyTicks() - busy0 - serverTicks) / CLK_TCK / secs) * 100 - (typeof clientCpu === 'number' ? clientCpu : 0);
+    const othersPct = ((machineBusyTicks() - busy0 - serverTicks - (ownAndChildrenCpuTicks() - ours0)) / CLK_TCK / secs) * 100;
     const foreignPct = Math.max(0, Math.round(othersPct));
-    m.detail = { ...(m.detail ?? {}), serverCpuPct, foreignCpuPct: foreignPct, repeats: attempt };
+    // A scenario may have measured the server's CPU itself (per phase): its figure stays.
+    m.detail = { serverCpuPct, ...(m.detail ?? {}), foreignCpuPct: foreignPct, repeats: attempt };
+    const extra = Object.entries(m.rows ?? {})
+      .map(([key, x]) => {
+        const row = sc.rows?.find((w) => w.key === key);
+        return `  | ${row?.label ?? key}: ${x.display ?? fmtValue(x.value, row?.unit ?? '')}`;
+      })
+      .join('');
     ctx.log(
       `  ${sc.id} round ${r + 1}/${rounds} ${s.kind.padEnd(5)} ${m.display ?? fmtValue(m.value, sc.unit)}` +
         `${m.p50Ms !== undefined ? `  p50 ${fmtMs(m.p50Ms)} ms p99 ${fmtMs(m.p99Ms)} ms` : ''}` +
-        `  cpu server ${serverCpuPct}%${clientCpu !== undefined ? ` client ${String(clientCpu)}%` : ''} others ~${foreignPct}%`,
+        `  cpu server ${serverCpuPct}%${clientCpu !== undefined ? ` client ${String(clientCpu)}%` : ''} others ~${foreignPct}%` +
+        extra,
     );
     if (foreignPct <= NOISY_PCT || attempt >= NOISY_RETRIES) return m;
     ctx.log(`  (other processes used ~${foreignPct}% cpu during that round: repeating it)`);
@@ -455,7 +468,12 @@ async function main(): Promise<void> {
     const groupId = first.fixture ?? first.id;
     const servers: ServerHandle[] = [];
     const profDir = path.join(profDirRoot, groupId.replace(/[^a-zA-Z0-9_-]/g, '_'));
-    const groupResults: ScenarioResult[] = group.map((s) => ({ id: s.id, label: s.label, unit: s.unit, target: targetText(s), ok: null }));
+    // One result per table row: the scenario's own, then its further rows.
+    const rowResults = group.map((s) => [
+      { id: s.id, label: s.label, unit: s.unit, target: targetText(s.goal), ok: null } as ScenarioResult,
+      ...(s.rows ?? []).map((w): ScenarioResult => ({ id: `${s.id}.${w.key}`, label: w.label, unit: w.unit, target: targetText(w.goal), ok: null })),
+    ]);
+    const groupResults = rowResults.flat();
     results.push(...groupResults);
     try {
       log(`\n== ${group.map((s) => s.id).join(', ')}`);
@@ -507,7 +525,7 @@ async function main(): Promise<void> {
 
       for (let k = 0; k < group.length; k++) {
         const sc = group[k]!;
-        const res = groupResults[k]!;
+        const res = rowResults[k]![0]!;
         try {
           const rounds = sc.rounds?.(o) ?? o.rounds;
           const by = new Map<string, Measurement[]>();
@@ -520,17 +538,29 @@ async function main(): Promise<void> {
               by.set(kind, [...(by.get(kind) ?? []), await measureRound(sc, s, servers, ctx, r, rounds)]);
             }
           }
-          const bare = by.get('bare');
-          const trove = by.get('trove');
-          if (bare) res.bare = side(bare);
-          if (trove) res.trove = side(trove);
-          if (bare && trove && sc.bare) {
-            res.ratio = res.trove!.median / res.bare!.median;
-            res.pairRatios = trove.map((m, r) => m.value / bare[r]!.value);
+          const fill = (row: ScenarioResult, goal: Goal, bare: Measurement[] | undefined, trove: Measurement[] | undefined) => {
+            if (bare) row.bare = side(bare);
+            if (trove) row.trove = side(trove);
+            if (bare && trove && sc.bare) {
+              row.ratio = row.trove!.median / row.bare!.median;
+              row.pairRatios = trove.map((m, r) => m.value / bare[r]!.value);
+            }
+            row.ok = judge(goal, row);
+          };
+          fill(res, sc.goal, by.get('bare'), by.get('trove'));
+          // Further rows: their figures from each round's Measurement.rows; the runner's CPU
+          // figures of the round where the scenario gave none.
+          for (const [j, w] of (sc.rows ?? []).entries()) {
+            const pick = (ms: Measurement[] | undefined) =>
+              ms?.map((m, r) => {
+                const x = m.rows?.[w.key];
+                if (!x) throw new Error(`${sc.id} round ${r + 1} has no figure for its row ${w.key}`);
+                return { ...x, detail: { serverCpuPct: m.detail?.['serverCpuPct'], foreignCpuPct: m.detail?.['foreignCpuPct'], ...(x.detail ?? {}) } };
+              });
+            fill(rowResults[k]![j + 1]!, w.goal, pick(by.get('bare')), pick(by.get('trove')));
           }
-          res.ok = judge(sc, res);
         } catch (e) {
-          res.error = (e as Error).message;
+          for (const row of rowResults[k]!) row.error = (e as Error).message;
           log(`  ${sc.id} FAILED: ${res.error}`);
           for (const s of servers) if (s.output().trim()) log(`  ${s.kind} server output (tail):\n${s.output().trim().split('\n').slice(-15).join('\n')}`);
         }

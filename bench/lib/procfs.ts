@@ -26,6 +26,28 @@ export function cpuTicks(pid: number): number {
   }
 }
 
+/**
+ * CPU of this process plus that of its reaped children (utime + stime + cutime + cstime of
+ * /proc/self/stat), in clock ticks: the orchestrator's own work and that of the load clients and
+ * other helpers (sync) it ran and waited for.
+ */
+export function ownAndChildrenCpuTicks(): number {
+  const s = fs.readFileSync('/proc/self/stat', 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+}
+
+/** utime and stime of a process (all its threads) in clock ticks, or NaN when it is gone. */
+export function cpuTimes(pid: number): { user: number; system: number } {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(f[11]), system: Number(f[12]) };
+  } catch {
+    return { user: NaN, system: NaN };
+  }
+}
+
 /** Samples a process's RSS at a fixed interval; `mark()` starts a new named phase. */
 export class RssSampler {
   private timer: NodeJS.Timeout | undefined;

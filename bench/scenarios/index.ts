@@ -6,9 +6,11 @@ import { get256m } from './get256m.js';
 import { get4k } from './get4k.js';
 import { list100k, list100kDelimiter } from './list100k.js';
 import { mem5g } from './mem5g.js';
+import { mp1g } from './mp1g.js';
 import { put1m } from './put1m.js';
 import { put256m } from './put256m.js';
 import { put4k } from './put4k.js';
+import { versions10k } from './versions10k.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: Scenario[] = [put4k, get4k, put1m, get1m, put256m, get256m, list100k, list100kDelimiter, mem5g];
+export const SCENARIOS: Scenario[] = [put4k, get4k, put1m, get1m, put256m, get256m, list100k, list100kDelimiter, mp1g, versions10k, mem5g];

@@ -45,9 +45,28 @@ export interface Measurement {
   value: number;
   p50Ms?: number;
   p99Ms?: number;
-  /** Replaces the formatted value in the table (e.g. several memory figures). */
+  /**
+   * Replaces the formatted value in the table (e.g. several memory figures). Over several rounds
+   * the table shows the display of the median round (the round whose value is the median).
+   */
   display?: string;
+  /**
+   * Keys the runner reads: clientCpuPct (the load client's CPU over its measuring window, % of one
+   * core: ≥90 marks the row as client-bound), serverCpuPct (set by the runner over the whole
+   * measure() call unless the scenario measured it itself, e.g. per phase).
+   */
   detail?: Record<string, unknown>;
+  /** The figures of the scenario's further rows (Scenario.rows) from this same round, by row key. */
+  rows?: Record<string, Measurement>;
+}
+
+/** A further table row of a scenario, filled from Measurement.rows[key] of the same rounds. */
+export interface Row {
+  /** Row id is `<scenario id>.<key>`. */
+  key: string;
+  label: string;
+  unit: string;
+  goal: Goal;
 }
 
 export type Goal =
@@ -56,7 +75,9 @@ export type Goal =
   /** Trove's value must be at least `min` (in `unit`). */
   | { kind: 'atLeast'; min: number; text: string }
   /** Trove's value must be at most `max` (in `unit`). */
-  | { kind: 'atMost'; max: number; text: string };
+  | { kind: 'atMost'; max: number; text: string }
+  /** No target: the figure is shown for information. */
+  | { kind: 'none' };
 
 export interface Scenario {
   /** Name for --only. */
@@ -70,6 +91,11 @@ export interface Scenario {
   goal: Goal;
   /** Not run by default; needs its flag (e.g. --big) or --only. */
   optionalFlag?: string;
+  /**
+   * Further rows measured in the same rounds (e.g. the download of the object a round uploaded):
+   * each gets its own figures, ratio and goal. Their values come from Measurement.rows.
+   */
+  rows?: Row[];
   /** Rounds per server, when the default does not suit (e.g. one long 5 GiB transfer). */
   rounds?(opts: BenchOptions): number;
   /**
