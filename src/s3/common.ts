@@ -2,7 +2,7 @@
 
 import type { App } from '../app.js';
 import { S3Error } from './errors.js';
-import type { XmlNode } from './xml.js';
+import { escapeXml, type XmlNode } from './xml.js';
 
 /** <Owner><ID/><DisplayName/></Owner> */
 export async function ownerXml(app: App, userId: string): Promise<XmlNode> {
@@ -39,4 +39,17 @@ export function encoder(encodingType: string | undefined): (s: string) => string
     throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encodingType });
   }
   return urlEncode;
+}
+
+/** <Owner> fragments for a listing page, looked up once per distinct owner. */
+export function ownerFragments(app: App): (userId: string) => Promise<string> {
+  const memo = new Map<string, string>();
+  return async (userId) => {
+    let s = memo.get(userId);
+    if (s === undefined) {
+      s = `<Owner><ID>${escapeXml(userId)}</ID><DisplayName>${escapeXml(await app.displayName(userId))}</DisplayName></Owner>`;
+      memo.set(userId, s);
+    }
+    return s;
+  };
 }

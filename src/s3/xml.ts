@@ -6,8 +6,17 @@ import { S3Error } from './errors.js';
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
+/**
+ * Pre-rendered XML, written as is in place of the property holding it (the property's name is
+ * not used): for hot repeated elements, such as listing entries, built with templates instead of
+ * walked as objects.
+ */
+export class RawXml {
+  constructor(readonly xml: string) {}
+}
+
 /** A value renderable as XML: nested objects become elements, arrays repeat the element. */
-export type XmlValue = string | number | boolean | Date | null | undefined | XmlNode | XmlValue[];
+export type XmlValue = string | number | boolean | Date | null | undefined | RawXml | XmlNode | XmlValue[];
 export interface XmlNode {
   [name: string]: XmlValue;
 }
@@ -24,8 +33,6 @@ export function escapeXml(s: string): string {
 export const ATTRS = '@attrs';
 /** Text content of an element that also has attributes: { [TEXT]: 'us-west-2' }. */
 export const TEXT = '#text';
-/** Children of different names in a given order: { [SEQ]: [{ Version: … }, { DeleteMarker: … }] }. */
-export const SEQ = '#seq';
 
 function renderValue(name: string, v: XmlValue, out: string[]): void {
   if (v === undefined) return;
@@ -41,6 +48,10 @@ function renderValue(name: string, v: XmlValue, out: string[]): void {
     out.push(`<${name}>${isoTime(v)}</${name}>`);
     return;
   }
+  if (v instanceof RawXml) {
+    out.push(v.xml);
+    return;
+  }
   if (typeof v === 'object') {
     let attrs = '';
     const a = v[ATTRS] as Record<string, string> | undefined;
@@ -48,7 +59,6 @@ function renderValue(name: string, v: XmlValue, out: string[]): void {
     out.push(`<${name}${attrs}>`);
     for (const [k, child] of Object.entries(v)) {
       if (k === TEXT) out.push(escapeXml(String(child ?? '')));
-      else if (k === SEQ) for (const item of child as XmlNode[]) for (const [n, c] of Object.entries(item)) renderValue(n, c, out);
       else if (k !== ATTRS) renderValue(k, child, out);
     }
     out.push(`</${name}>`);

@@ -7,8 +7,8 @@ import { isMintedId } from '../../store/ids.js';
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { encoder, intParam, ownerXml, quoteEtag } from '../common.js';
-import { SEQ, type XmlNode } from '../xml.js';
+import { encoder, intParam, ownerFragments } from '../common.js';
+import { RawXml, escapeXml, isoTime, type XmlNode } from '../xml.js';
 import { listPage, type Cursor } from './listing.js';
 
 export const listObjectVersions: Handler = async (ctx) => {
@@ -39,20 +39,19 @@ export const listObjectVersions: Handler = async (ctx) => {
     { prefix, delimiter, maxKeys, start, startKey: keyMarker, keyOf: (v) => v.key },
   );
 
-  const entries: XmlNode[] = [];
+  // Versions and delete markers interleaved in listing order, rendered with templates.
+  const owner = ownerFragments(ctx.app);
+  let entries = '';
   for (const v of page.items) {
-    const owner = await ownerXml(ctx.app, v.owner);
+    const head = `<Key>${escapeXml(enc(v.key))}</Key><VersionId>${v.versionId}</VersionId><IsLatest>${v.isLatest}</IsLatest><LastModified>${isoTime(v.lastModified)}</LastModified>`;
     if (v.deleteMarker) {
-      entries.push({ DeleteMarker: { Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: new Date(v.lastModified), Owner: owner } });
+      entries += `<DeleteMarker>${head}${await owner(v.owner)}</DeleteMarker>`;
       continue;
     }
-    const node: XmlNode = { Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: new Date(v.lastModified), ETag: quoteEtag(v.etag) };
-    if (v.checksumAlgorithm) node.ChecksumAlgorithm = v.checksumAlgorithm;
-    if (v.checksumType) node.ChecksumType = v.checksumType;
-    node.Size = v.size;
-    node.Owner = owner;
-    node.StorageClass = v.storageClass;
-    entries.push({ Version: node });
+    entries += `<Version>${head}<ETag>&quot;${v.etag}&quot;</ETag>`;
+    if (v.checksumAlgorithm) entries += `<ChecksumAlgorithm>${v.checksumAlgorithm}</ChecksumAlgorithm>`;
+    if (v.checksumType) entries += `<ChecksumType>${v.checksumType}</ChecksumType>`;
+    entries += `<Size>${v.size}</Size>${await owner(v.owner)}<StorageClass>${v.storageClass}</StorageClass></Version>`;
   }
   const body: XmlNode = {
     Name: bucket.name,
@@ -71,7 +70,7 @@ export const listObjectVersions: Handler = async (ctx) => {
   body.MaxKeys = maxKeys;
   if (delimiter) body.Delimiter = enc(delimiter);
   body.IsTruncated = page.truncated;
-  body[SEQ] = entries;
+  body.Entries = new RawXml(entries);
   body.CommonPrefixes = page.prefixes.map((p) => ({ Prefix: enc(p) }));
   if (q.has('encoding-type')) body.EncodingType = 'url';
   return { xml: { root: 'ListVersionsResult', body } };

@@ -4,8 +4,8 @@
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { encoder, intParam, ownerXml, quoteEtag } from '../common.js';
-import type { XmlNode } from '../xml.js';
+import { encoder, intParam, ownerFragments } from '../common.js';
+import { RawXml, escapeXml, isoTime, type XmlNode } from '../xml.js';
 import type { ListedObject } from '../../store/meta/types.js';
 import { listPage, type Cursor, type Page } from './listing.js';
 
@@ -41,22 +41,19 @@ async function runListing(ctx: S3Context, c: Common, startAfter: string | undefi
   );
 }
 
-async function contents(ctx: S3Context, items: ListedObject[], c: Common, withOwner: boolean): Promise<XmlNode[]> {
-  const out: XmlNode[] = [];
+/** <Contents> entries, rendered with a template (a page holds up to 1000 of them). */
+async function contents(ctx: S3Context, items: ListedObject[], c: Common, withOwner: boolean): Promise<RawXml> {
+  const owner = ownerFragments(ctx.app);
+  let out = '';
   for (const o of items) {
-    const node: XmlNode = {
-      Key: c.enc(o.key),
-      LastModified: new Date(o.lastModified),
-      ETag: quoteEtag(o.etag),
-    };
-    if (o.checksumAlgorithm) node.ChecksumAlgorithm = o.checksumAlgorithm;
-    if (o.checksumType) node.ChecksumType = o.checksumType;
-    node.Size = o.size;
-    if (withOwner) node.Owner = await ownerXml(ctx.app, o.owner);
-    node.StorageClass = o.storageClass;
-    out.push(node);
+    out += `<Contents><Key>${escapeXml(c.enc(o.key))}</Key><LastModified>${isoTime(o.lastModified)}</LastModified><ETag>&quot;${o.etag}&quot;</ETag>`;
+    if (o.checksumAlgorithm) out += `<ChecksumAlgorithm>${o.checksumAlgorithm}</ChecksumAlgorithm>`;
+    if (o.checksumType) out += `<ChecksumType>${o.checksumType}</ChecksumType>`;
+    out += `<Size>${o.size}</Size>`;
+    if (withOwner) out += await owner(o.owner);
+    out += `<StorageClass>${o.storageClass}</StorageClass></Contents>`;
   }
-  return out;
+  return new RawXml(out);
 }
 
 function lastName(page: Page<ListedObject>): string | undefined {
