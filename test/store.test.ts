@@ -74,6 +74,20 @@ describe('SqliteMetaStore', () => {
     assert.equal(versions.length, 1);
   });
 
+  it('never serves a cached latest version that a write has replaced', async () => {
+    await meta.putObject(bucket.id, 'cached', content('c1'));
+    assert.equal((await meta.getObject(bucket.id, 'cached'))?.etag, 'c1');
+    assert.equal((await meta.getObject(bucket.id, 'cached'))?.etag, 'c1', 'second read (from the cache)');
+    await meta.putObject(bucket.id, 'cached', content('c2'));
+    assert.equal((await meta.getObject(bucket.id, 'cached'))?.etag, 'c2');
+    await meta.updateObject(bucket.id, 'cached', undefined, { tags: [['t', '1']] });
+    assert.deepEqual((await meta.getObject(bucket.id, 'cached'))?.tags, [['t', '1']]);
+    await assert.rejects(meta.putObject(bucket.id, 'cached', content('c3'), { ifMatch: 'nope' }));
+    assert.equal((await meta.getObject(bucket.id, 'cached'))?.etag, 'c2', 'a refused write changes nothing');
+    await meta.deleteObject(bucket.id, 'cached', { now: Date.now() });
+    assert.equal(await meta.getObject(bucket.id, 'cached'), undefined);
+  });
+
   it('checks write conditions inside the transaction', async () => {
     await rejectsWith(meta.putObject(bucket.id, 'k', content('e3'), { ifNoneMatch: '*' }), 'PreconditionFailed');
     await rejectsWith(meta.putObject(bucket.id, 'k', content('e3'), { ifMatch: 'nope' }), 'PreconditionFailed');

@@ -38,9 +38,15 @@ function parseAmzDateUncached(s: string): Date | undefined {
   return date;
 }
 
+let lastScopeDate = '';
+
 /** Parses an 8-digit credential scope date ("20130524"). */
 export function isValidScopeDate(s: string): boolean {
-  return /^\d{8}$/.test(s) && parseAmzDate(`${s}T000000Z`) !== undefined;
+  if (s === lastScopeDate) return true;
+  // Its own memo: going through parseAmzDate's would evict the request date remembered there.
+  const ok = /^\d{8}$/.test(s) && parseAmzDateUncached(`${s}T000000Z`) !== undefined;
+  if (ok) lastScopeDate = s;
+  return ok;
 }
 
 /**

@@ -41,6 +41,10 @@ import type {
 
 const SCHEMA_VERSION = 1;
 
+/** Group commit under load: event-loop turns to wait for more writes, and the batch size that ends the wait. */
+const HOLD_TURNS = 2;
+const HOLD_UNTIL = 16;
+
 /** How long a completed upload is remembered for idempotent re-completion. */
 const COMPLETION_MEMORY_MS = 24 * 3600 * 1000;
 
@@ -248,6 +252,15 @@ function keyRange(prefix: string, start: string | undefined, startInclusive: boo
     args.push(upper);
   }
   return { sql, args };
+}
+
+function cacheKey(bucketId: number, key: string): string {
+  return `${bucketId}/${key}`;
+}
+
+/** Rough memory held by a cached version: its inline bytes plus a fixed allowance. */
+function entrySize(v: ObjectVersion): number {
+  return (v.inline?.length ?? 0) + v.key.length * 2 + 512;
 }
 
 /** The S3 version id of a row. */
@@ -498,7 +511,13 @@ export class SqliteMetaStore implements MetaStore {
 
   private async drain(): Promise<void> {
     try {
+      let first = true;
       while (this.queue.length > 0) {
+        // Writes that arrived while the previous batch synced mean load: let a few more
+        // event-loop turns bring in writes before committing, so one fsync covers more of them.
+        // The first batch of a drain (an idle store) is committed at once.
+        if (!first && this.barrier) for (let i = 0; i < HOLD_TURNS && this.queue.length < HOLD_UNTIL; i++) await new Promise((r) => setImmediate(r));
+        first = false;
         const batch = this.queue;
         this.queue = [];
         let outcomes: Outcome[];
@@ -719,8 +738,54 @@ export class SqliteMetaStore implements MetaStore {
   // ---------------------------------------------------------------- objects
 
   async getObject(bucketId: number, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
-    const r = versionId === undefined ? (this.stmt.latest.get(bucketId, key) as ObjectRow | undefined) : this.versionRow(bucketId, key, versionId);
-    return r && toVersion(r);
+    if (versionId !== undefined) {
+      const r = this.versionRow(bucketId, key, versionId);
+      return r && toVersion(r);
+    }
+    const ck = cacheKey(bucketId, key);
+    const hit = this.latestCache.get(ck);
+    if (hit) {
+      // Refresh its place in the eviction order.
+      this.latestCache.delete(ck);
+      this.latestCache.set(ck, hit);
+      return hit;
+    }
+    const r = this.stmt.latest.get(bucketId, key) as ObjectRow | undefined;
+    if (!r) return undefined;
+    const v = Object.freeze(toVersion(r));
+    this.remember(ck, v);
+    return v;
+  }
+
+  /**
+   * The latest version of recently read keys (GET/HEAD of small objects reads the row with its
+   * inline bytes: ~3x a plain lookup). This process is the store's only writer, and every write
+   * that touches a key forgets it inside its transaction, so the cache never serves a version
+   * a read from SQLite would not. Bounded by bytes (inline data counted), oldest evicted first.
+   */
+  private readonly latestCache = new Map<string, ObjectVersion>();
+  private latestCacheBytes = 0;
+  private static readonly LATEST_CACHE_BYTES = 64 * 1024 * 1024;
+
+  private remember(ck: string, v: ObjectVersion): void {
+    const size = entrySize(v);
+    if (size > SqliteMetaStore.LATEST_CACHE_BYTES / 64) return;
+    this.latestCache.set(ck, v);
+    this.latestCacheBytes += size;
+    for (const [k, old] of this.latestCache) {
+      if (this.latestCacheBytes <= SqliteMetaStore.LATEST_CACHE_BYTES) break;
+      this.latestCache.delete(k);
+      this.latestCacheBytes -= entrySize(old);
+    }
+  }
+
+  private forgetLatest(bucketId: number, key: string): void {
+    const ck = cacheKey(bucketId, key);
+    const v = this.latestCache.get(ck);
+    if (v) {
+      this.latestCache.delete(ck);
+      this.latestCacheBytes -= entrySize(v);
+    }
   }
 
   /** The row of an S3 version id ('null' included). */
@@ -819,6 +884,7 @@ export class SqliteMetaStore implements MetaStore {
    * bucket's versioning state. Must run inside a transaction.
    */
   private placeVersion(bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): PutResult {
+    this.forgetLatest(bucket.id, key);
     const isNull = bucket.versioning !== 'Enabled';
     // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it
     // (in an unversioned bucket it can only be the latest).
@@ -863,6 +929,7 @@ export class SqliteMetaStore implements MetaStore {
   async deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
     return this.write((): DeleteResult => {
       const bucket = this.bucketState(bucketId);
+      this.forgetLatest(bucketId, key);
       const latest = this.stmt.latest.get(bucketId, key) as ObjectRow | undefined;
       this.checkConditions(latest, opts.conditions, key);
       if (opts.versionId !== undefined) {
@@ -908,6 +975,7 @@ export class SqliteMetaStore implements MetaStore {
         throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: key }) : new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
       }
       if (row.delete_marker === 1) throw new S3Error('MethodNotAllowed', undefined, {}, { 'x-amz-delete-marker': 'true', allow: 'DELETE' });
+      this.forgetLatest(bucketId, key);
       const v = toVersion(row);
       check?.(v);
       if ('tags' in patch) v.tags = patch.tags;
