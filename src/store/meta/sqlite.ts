@@ -31,6 +31,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  Retention,
   StoredChecksum,
   Upload,
   UploadPart,
@@ -181,43 +182,49 @@ interface ObjectRow {
   parts_count: number | null;
 }
 
-/** The JSON `meta` column of an object row. */
-interface ObjectMetaJson {
-  h?: Record<string, string>;
-  m?: Record<string, string>;
-  c?: string;
+/** Tags, retention, legal hold and ACL, as objects and uploads store them in their JSON. */
+interface GovernanceJson {
   t?: [string, string][];
-  r?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: number };
+  r?: Retention;
   l?: boolean;
   a?: string;
 }
 
-interface UploadMetaJson {
+type Governance = Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>;
+
+function governanceToJson(g: Governance, into: GovernanceJson): void {
+  if (g.tags && g.tags.length) into.t = g.tags;
+  if (g.retention) into.r = g.retention;
+  if (g.legalHold !== undefined) into.l = g.legalHold;
+  if (g.acl !== undefined) into.a = g.acl;
+}
+
+function governanceFromJson(j: GovernanceJson, into: Governance): void {
+  if (j.t) into.tags = j.t;
+  if (j.r) into.retention = j.r;
+  if (j.l !== undefined) into.legalHold = j.l;
+  if (j.a !== undefined) into.acl = j.a;
+}
+
+/** The JSON `meta` column of an object row. */
+interface ObjectMetaJson extends GovernanceJson {
+  h?: Record<string, string>;
+  m?: Record<string, string>;
+  c?: string;
+}
+
+interface UploadMetaJson extends GovernanceJson {
   sc: string;
   h: Record<string, string>;
   m: Record<string, string>;
   ca?: ChecksumAlgorithm;
   ct?: ChecksumType;
-  t?: [string, string][];
-  r?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: number };
-  l?: boolean;
-  a?: string;
 }
 
-interface ListedRow {
-  key: string;
-  vid: string;
-  is_null: number;
-  is_latest: number;
-  delete_marker: number;
-  size: number;
-  etag: string;
-  last_modified: number;
-  owner: string;
-  storage_class: string;
-  checksum_alg: string | null;
-  checksum_type: string | null;
-}
+type ListedRow = Pick<
+  ObjectRow,
+  'key' | 'vid' | 'is_null' | 'is_latest' | 'delete_marker' | 'size' | 'etag' | 'last_modified' | 'owner' | 'storage_class' | 'checksum_alg' | 'checksum_type'
+>;
 
 interface BucketRow {
   id: number;
@@ -319,10 +326,7 @@ function toVersion(r: ObjectRow): ObjectVersion {
   if (r.checksum_alg && m.c !== undefined) {
     v.checksum = { algorithm: r.checksum_alg as ChecksumAlgorithm, value: m.c, type: (r.checksum_type ?? 'FULL_OBJECT') as ChecksumType };
   }
-  if (m.t) v.tags = m.t;
-  if (m.r) v.retention = m.r;
-  if (m.l !== undefined) v.legalHold = m.l;
-  if (m.a !== undefined) v.acl = m.a;
+  governanceFromJson(m, v);
   if (r.inline) v.inline = r.inline;
   if (r.blob_id) v.blobId = r.blob_id;
   if (r.parts_count) v.partsCount = r.parts_count;
@@ -334,10 +338,7 @@ function metaJson(c: Pick<ObjectContent, 'headers' | 'userMeta' | 'checksum' | '
   if (Object.keys(c.headers).length) m.h = c.headers;
   if (Object.keys(c.userMeta).length) m.m = c.userMeta;
   if (c.checksum) m.c = c.checksum.value;
-  if (c.tags && c.tags.length) m.t = c.tags;
-  if (c.retention) m.r = c.retention;
-  if (c.legalHold !== undefined) m.l = c.legalHold;
-  if (c.acl !== undefined) m.a = c.acl;
+  governanceToJson(c, m);
   return Object.keys(m).length ? JSON.stringify(m) : null;
 }
 
@@ -355,10 +356,7 @@ function toUpload(r: { upload_id: string; bucket_id: number; key: string; initia
   };
   if (m.ca) u.checksumAlgorithm = m.ca;
   if (m.ct) u.checksumType = m.ct;
-  if (m.t) u.tags = m.t;
-  if (m.r) u.retention = m.r;
-  if (m.l !== undefined) u.legalHold = m.l;
-  if (m.a !== undefined) u.acl = m.a;
+  governanceFromJson(m, u);
   return u;
 }
 
@@ -1032,10 +1030,7 @@ export class SqliteMetaStore implements MetaStore {
     const m: UploadMetaJson = { sc: u.storageClass, h: u.headers, m: u.userMeta };
     if (u.checksumAlgorithm) m.ca = u.checksumAlgorithm;
     if (u.checksumType) m.ct = u.checksumType;
-    if (u.tags) m.t = u.tags;
-    if (u.retention) m.r = u.retention;
-    if (u.legalHold !== undefined) m.l = u.legalHold;
-    if (u.acl !== undefined) m.a = u.acl;
+    governanceToJson(u, m);
     await this.write(() => {
       this.bucketState(u.bucketId);
       this.stmt.insertUpload.run(u.uploadId, u.bucketId, u.key, u.initiated, u.owner, JSON.stringify(m));
