@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes, countBlobFiles, tempDir } from './helpers.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
@@ -46,6 +46,18 @@ async function startProcess(dataDir: string, port: number): Promise<ChildProcess
   throw new Error('server did not start');
 }
 
+/** A client for a server process on `port`, without retries (a retry would blur what was acknowledged). */
+function clientFor(port: number, extra: Partial<S3ClientConfig> = {}): S3Client {
+  return new S3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    maxAttempts: 1,
+    ...extra,
+  });
+}
+
 /** The body of write `seq` to `key`: self-describing, so a torn or mixed object is detectable. */
 function bodyFor(key: string, seq: number): Buffer {
   const size = seq % 3 === 0 ? 200 : 150_000 + (seq % 7) * 1000;
@@ -68,13 +80,7 @@ describe('graceful shutdown', () => {
     const dataDir = await tempDir();
     const port = await freePort();
     const child = await startProcess(dataDir, port);
-    const client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: REGION,
-      forcePathStyle: true,
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-      maxAttempts: 1,
-    });
+    const client = clientFor(port);
     await client.send(new CreateBucketCommand({ Bucket: 'graceful' }));
     // An upload whose body trickles in over ~1.5 s; SIGTERM arrives in the middle of it.
     const chunks = Array.from({ length: 15 }, (_, i) => Buffer.alloc(64 * 1024, i));
@@ -103,7 +109,7 @@ describe('graceful shutdown', () => {
     client.destroy();
     // The acknowledged upload is there after a restart.
     const again = await startProcess(dataDir, port);
-    const c2 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+    const c2 = clientFor(port);
     const got = await c2.send(new GetObjectCommand({ Bucket: 'graceful', Key: 'slow' }));
     assert.ok((await bodyBytes(got.Body)).equals(Buffer.concat(chunks)));
     c2.destroy();
@@ -122,15 +128,7 @@ describe('crash safety', () => {
   it('keeps acknowledged writes and never exposes a torn object after SIGKILL', async () => {
     const dataDir = await tempDir();
     const port = await freePort();
-    const client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: REGION,
-      forcePathStyle: true,
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-      maxAttempts: 1,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const client = clientFor(port, { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
     const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`);
     const acked = new Map<string, number>();
     const sent = new Map<string, Set<number>>(keys.map((k) => [k, new Set<number>()]));

@@ -49,6 +49,21 @@ export async function loadForRead(ctx: S3Context): Promise<ObjectVersion> {
   return v;
 }
 
+/**
+ * The addressed version for a sub-resource of an object (tagging, retention, legal hold):
+ * NoSuchKey / NoSuchVersion when absent or behind a delete marker, 405 on a delete marker
+ * addressed by version id.
+ */
+export async function loadVersion(ctx: S3Context): Promise<ObjectVersion> {
+  const versionId = versionParam(ctx);
+  const v = await ctx.app.meta.getObject(bucketOf(ctx).id, ctx.key, versionId);
+  if (!v || (versionId === undefined && v.deleteMarker)) {
+    throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: ctx.key }) : new S3Error('NoSuchVersion', undefined, { Key: ctx.key, VersionId: versionId });
+  }
+  if (v.deleteMarker) throw new S3Error('MethodNotAllowed', undefined, {}, { 'x-amz-delete-marker': 'true', Allow: 'DELETE' });
+  return v;
+}
+
 /** Headers describing a stored object version (GET and HEAD). */
 export function objectHeaders(v: ObjectVersion, versioned: boolean): Record<string, string | number | undefined> {
   const h: Record<string, string | number | undefined> = {

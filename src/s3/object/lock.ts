@@ -13,7 +13,7 @@ import { bucketOf } from '../handler.js';
 import { isoTime } from '../xml.js';
 import { childText, parseXmlBody } from '../xml.js';
 import { defaultRetainUntil, lockConfiguration } from '../bucket/objectLock.js';
-import { versionParam } from './GetObject.js';
+import { loadVersion, versionParam } from './GetObject.js';
 
 export interface LockState {
   retention?: Retention;
@@ -96,16 +96,6 @@ export const putObjectRetention: Handler = async (ctx) => {
   );
   return { headers: { 'x-amz-version-id': v.versionId !== 'null' ? v.versionId : undefined } };
 };
-
-async function loadVersion(ctx: S3Context): Promise<ObjectVersion> {
-  const versionId = versionParam(ctx);
-  const v = await ctx.app.meta.getObject(bucketOf(ctx).id, ctx.key, versionId);
-  if (!v || (versionId === undefined && v.deleteMarker)) {
-    throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: ctx.key }) : new S3Error('NoSuchVersion', undefined, { Key: ctx.key, VersionId: versionId });
-  }
-  if (v.deleteMarker) throw new S3Error('MethodNotAllowed', undefined, {}, { 'x-amz-delete-marker': 'true', Allow: 'DELETE' });
-  return v;
-}
 
 export const getObjectRetention: Handler = async (ctx) => {
   requireLock(bucketOf(ctx));

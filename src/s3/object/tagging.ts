@@ -7,7 +7,7 @@ import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { childText, children, parseXmlBody, type ParsedXml } from '../xml.js';
 import { compareKeys } from '../../store/keys.js';
-import { versionParam } from './GetObject.js';
+import { loadVersion, versionParam } from './GetObject.js';
 
 export type TagSet = [string, string][];
 
@@ -76,13 +76,7 @@ export const putObjectTagging: Handler = async (ctx) => {
 };
 
 export const getObjectTagging: Handler = async (ctx) => {
-  // A read through updateObject's lookup rules would write; read the version directly.
-  const versionId = versionParam(ctx);
-  const v = await ctx.app.meta.getObject(bucketOf(ctx).id, ctx.key, versionId);
-  if (!v || (versionId === undefined && v.deleteMarker)) {
-    throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: ctx.key }) : new S3Error('NoSuchVersion', undefined, { Key: ctx.key, VersionId: versionId });
-  }
-  if (v.deleteMarker) throw new S3Error('MethodNotAllowed', undefined, {}, { 'x-amz-delete-marker': 'true', Allow: 'DELETE' });
+  const v = await loadVersion(ctx);
   return { headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) }, xml: { root: 'Tagging', body: tagSetXml(v.tags) } };
 };
 

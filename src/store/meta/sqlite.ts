@@ -289,8 +289,9 @@ function toBucket(r: BucketRow): Bucket {
   };
 }
 
-function toListed(r: ListedRow): ListedObject {
-  const o: ListedObject = {
+/** The columns a listed entry and a full version have in common. */
+function rowBasics(r: ListedRow) {
+  return {
     key: r.key,
     versionId: versionIdOf(r),
     isLatest: r.is_latest === 1,
@@ -301,6 +302,10 @@ function toListed(r: ListedRow): ListedObject {
     owner: r.owner,
     storageClass: r.storage_class,
   };
+}
+
+function toListed(r: ListedRow): ListedObject {
+  const o: ListedObject = rowBasics(r);
   if (r.checksum_alg) o.checksumAlgorithm = r.checksum_alg as ChecksumAlgorithm;
   if (r.checksum_type) o.checksumType = r.checksum_type as ChecksumType;
   return o;
@@ -309,17 +314,9 @@ function toListed(r: ListedRow): ListedObject {
 function toVersion(r: ObjectRow): ObjectVersion {
   const m: ObjectMetaJson = r.meta ? (JSON.parse(r.meta) as ObjectMetaJson) : {};
   const v: ObjectVersion = {
+    ...rowBasics(r),
     rowId: r.id,
     bucketId: r.bucket_id,
-    key: r.key,
-    versionId: versionIdOf(r),
-    isLatest: r.is_latest === 1,
-    deleteMarker: r.delete_marker === 1,
-    size: r.size,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    owner: r.owner,
-    storageClass: r.storage_class,
     headers: m.h ?? {},
     userMeta: m.m ?? {},
   };
@@ -684,7 +681,7 @@ export class SqliteMetaStore implements MetaStore {
     }
     args.push(opts.limit);
     const sql = `SELECT * FROM buckets ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY name LIMIT ?`;
-    return (this.db.prepare(sql).all(...args) as BucketRow[]).map(toBucket);
+    return (this.cached(sql).all(...args) as BucketRow[]).map(toBucket);
   }
 
   async deleteBucket(bucketId: number): Promise<void> {
