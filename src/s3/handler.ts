@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { AuthResult, DecodedBody, Identity } from '../auth/types.js';
 import type { App } from '../app.js';
 import type { Bucket } from '../store/meta/types.js';
-import type { XmlNode } from './xml.js';
+import type { ParsedDoc, XmlLimits, XmlNode } from './xml.js';
 import type { OperationSpec } from './operations.js';
 
 /** Decoded query parameters. A parameter given without '=' (e.g. `?uploads`) has value ''. */
@@ -39,8 +39,12 @@ export interface S3Context {
   readonly contentLength: number | undefined;
   /** Opens the request body (once), decoded and verified as the auth mode demands. */
   body(): DecodedBody;
-  /** Reads a small body (XML documents) whole; fails with `tooLarge` beyond `limit` bytes. */
-  readBody(limit: number): Promise<Buffer>;
+  /**
+   * Reads the body as an XML document whose root is `root`, parsing it as it streams in, within
+   * the operation's `limits` (MaxMessageLengthExceeded / MalformedXML beyond). `observe` sees the
+   * raw bytes (to verify a body digest). With `optional`, an empty body reads as `{}`.
+   */
+  readXml(root: string, limits: XmlLimits & { optional?: boolean }, observe?: (chunk: Buffer) => void): Promise<ParsedDoc>;
 }
 
 export interface S3Response {

@@ -1,8 +1,8 @@
 // XML in and out. Responses are rendered by a small template-free writer (listing 1000 keys is on
-// a hot path); request bodies are parsed with fast-xml-parser and validated before use.
+// a hot path); request bodies are parsed as they stream in (XmlReader) and validated before use.
 
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { S3Error } from './errors.js';
+import { SaxesParser } from 'saxes';
+import { S3Error, isS3Error } from './errors.js';
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
@@ -86,39 +86,156 @@ export function httpDate(d: Date | number): string {
   return (typeof d === 'number' ? new Date(d) : d).toUTCString();
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: false,
-  processEntities: true,
-  ignoreDeclaration: true,
-  isArray: () => false,
-});
-
 /** A parsed element: text content, or child elements by name (repeated names become arrays). */
 export type ParsedXml = string | { [name: string]: ParsedXml | ParsedXml[] };
+export type ParsedDoc = Record<string, ParsedXml | ParsedXml[]>;
+
+/** What one operation accepts as its XML request body. */
+export interface XmlLimits {
+  /** Bytes of the whole document (MaxMessageLengthExceeded beyond). */
+  maxBytes: number;
+  /** Elements in the document, all levels (the error code beyond). */
+  maxElements?: number;
+  /** The most children of the root with this name (e.g. 1000 <Object> in <Delete>). */
+  repeated?: { name: string; max: number };
+  /** The error for a document that is not well formed or not of the expected shape. */
+  errorCode?: 'MalformedXML' | 'MalformedACLError';
+}
+
+const DEFAULT_MAX_ELEMENTS = 10_000;
+const MAX_DEPTH = 32;
+
+interface Frame {
+  name: string;
+  children: ParsedDoc | undefined;
+  text: string;
+}
+
+/** `s3:Key` → `Key`: S3 documents are matched by local name. */
+function localName(name: string): string {
+  const i = name.indexOf(':');
+  return i < 0 ? name : name.slice(i + 1);
+}
 
 /**
- * Parses a request body. Throws MalformedXML when the document is not well formed, is empty, or
- * its root element is not `expectedRoot`. Returns the root element's content.
+ * A streaming parser for S3 request documents: bytes go in as they arrive (a chunk parses in
+ * well under a millisecond, so a maximal document never holds the event loop), and the limits
+ * are enforced as elements open, so an oversized document is refused at the first element too
+ * many rather than after it was all buffered.
+ *
+ * Strict XML 1.0 (saxes): numeric character references and the five predefined entities are
+ * decoded (Go's encoding/xml writes `&#34;`, `&#39;`, `&#x9;`); a DOCTYPE (and so any declared
+ * entity) is refused; bytes that are not UTF-8 and characters XML forbids (NUL…) are malformed.
+ * Children may come in any order; the result groups them by local name.
  */
-export function parseXmlBody(body: Buffer | string, expectedRoot: string, errorCode: 'MalformedXML' | 'MalformedACLError' = 'MalformedXML'): Record<string, ParsedXml | ParsedXml[]> {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (!text.trim()) throw new S3Error(errorCode);
-  if (XMLValidator.validate(text) !== true) throw new S3Error(errorCode);
-  let doc: Record<string, unknown>;
-  try {
-    doc = parser.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new S3Error(errorCode);
+export class XmlReader {
+  private readonly parser = new SaxesParser({ position: false });
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly stack: Frame[] = [];
+  private readonly code: 'MalformedXML' | 'MalformedACLError';
+  private root: ParsedDoc | undefined;
+  private bytes = 0;
+  private elements = 0;
+  private repeated = 0;
+
+  constructor(
+    private readonly expectedRoot: string,
+    private readonly limits: XmlLimits,
+  ) {
+    this.code = limits.errorCode ?? 'MalformedXML';
+    const p = this.parser;
+    p.on('doctype', () => {
+      throw this.malformed();
+    });
+    p.on('opentag', (tag) => this.open(localName(tag.name)));
+    p.on('text', (t) => this.addText(t));
+    p.on('cdata', (t) => this.addText(t));
+    p.on('closetag', () => this.close());
   }
-  const roots = Object.keys(doc);
-  if (roots.length !== 1 || roots[0] !== expectedRoot) throw new S3Error(errorCode);
-  const content = doc[expectedRoot];
-  if (content === '' || content === undefined || content === null) return {};
-  if (typeof content !== 'object') return { '#text': String(content) };
-  return content as Record<string, ParsedXml | ParsedXml[]>;
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  private malformed(): S3Error {
+    return new S3Error(this.code);
+  }
+
+  private open(name: string): void {
+    const depth = this.stack.length;
+    if (depth === 0 && (name !== this.expectedRoot || this.root !== undefined)) throw this.malformed();
+    if (++this.elements > (this.limits.maxElements ?? DEFAULT_MAX_ELEMENTS) || depth >= MAX_DEPTH) throw this.malformed();
+    const r = this.limits.repeated;
+    if (r && depth === 1 && name === r.name && ++this.repeated > r.max) throw this.malformed();
+    this.stack.push({ name, children: undefined, text: '' });
+  }
+
+  private addText(t: string): void {
+    const top = this.stack[this.stack.length - 1];
+    if (top) top.text += t;
+  }
+
+  private close(): void {
+    const f = this.stack.pop()!;
+    let value: ParsedXml;
+    if (f.children) {
+      // S3's schemas have no mixed content: text beside child elements is only layout.
+      if (f.text.trim() !== '') throw this.malformed();
+      value = f.children;
+    } else {
+      value = f.text;
+    }
+    const parent = this.stack[this.stack.length - 1];
+    if (!parent) {
+      this.root = typeof value === 'string' ? (value === '' ? {} : { '#text': value }) : value;
+      return;
+    }
+    const c = (parent.children ??= {});
+    const prev = c[f.name];
+    if (prev === undefined) c[f.name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else c[f.name] = [prev, value];
+  }
+
+  /** Feeds the next bytes of the document. */
+  write(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limits.maxBytes) throw new S3Error('MaxMessageLengthExceeded');
+    this.feed(() => this.decoder.decode(chunk, { stream: true }));
+  }
+
+  /** Ends the document and returns the root element's content. */
+  end(): ParsedDoc {
+    this.feed(() => this.decoder.decode());
+    try {
+      this.parser.close();
+    } catch (e) {
+      throw isS3Error(e) ? e : this.malformed();
+    }
+    if (this.root === undefined) throw this.malformed();
+    return this.root;
+  }
+
+  private feed(text: () => string): void {
+    try {
+      const t = text();
+      if (t) this.parser.write(t);
+    } catch (e) {
+      // Invalid UTF-8 (TypeError from the decoder) and saxes' well-formedness errors alike.
+      throw isS3Error(e) ? e : this.malformed();
+    }
+  }
+}
+
+/**
+ * Parses a whole document held in memory (see XmlReader). Throws MalformedXML when it is not
+ * well formed, is empty, or its root element is not `expectedRoot`.
+ */
+export function parseXmlBody(body: Buffer | string, expectedRoot: string, errorCode: 'MalformedXML' | 'MalformedACLError' = 'MalformedXML'): ParsedDoc {
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const r = new XmlReader(expectedRoot, { maxBytes: Infinity, maxElements: Infinity, errorCode });
+  r.write(buf);
+  return r.end();
 }
 
 /** Children named `name` as an array (0, 1 or many). */

@@ -2,7 +2,7 @@
 
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
-import { childText, parseXmlBody } from '../xml.js';
+import { childText } from '../xml.js';
 import { validateBucketName } from './naming.js';
 
 const OWNERSHIP = new Set(['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter']);
@@ -13,9 +13,8 @@ export const createBucket: Handler = async (ctx) => {
   validateBucketName(name);
   const region = ctx.app.config.region;
 
-  const body = await ctx.readBody(64 * 1024);
-  if (body.length > 0) {
-    const conf = parseXmlBody(body, 'CreateBucketConfiguration');
+  {
+    const conf = await ctx.readXml('CreateBucketConfiguration', { maxBytes: 64 * 1024, optional: true });
     const location = childText(conf, 'LocationConstraint');
     if (location !== undefined && location !== '' && location !== region) {
       throw new S3Error(

@@ -10,7 +10,7 @@ import type { App } from '../../app.js';
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { childText, children, parseXmlBody, type ParsedXml, type XmlNode } from '../xml.js';
+import { childText, children, type ParsedXml, type XmlNode } from '../xml.js';
 
 export interface DefaultRetention {
   mode: 'GOVERNANCE' | 'COMPLIANCE';
@@ -47,7 +47,7 @@ function positiveInt(v: string): number {
 
 export const putObjectLockConfiguration: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
-  const doc = parseXmlBody(await ctx.readBody(64 * 1024), 'ObjectLockConfiguration');
+  const doc = await ctx.readXml('ObjectLockConfiguration', { maxBytes: 64 * 1024 });
   if (childText(doc, 'ObjectLockEnabled') !== 'Enabled') throw new S3Error('MalformedXML');
   const config: LockConfiguration = {};
   const rules = children(doc, 'Rule');

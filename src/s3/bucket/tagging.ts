@@ -3,12 +3,14 @@
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { parseTaggingXml, tagSetXml, type TagSet } from '../object/tagging.js';
+import { readTagging, tagSetXml, type TagSet } from '../object/tagging.js';
 
 export const putBucketTagging: Handler = async (ctx) => {
-  const tags = parseTaggingXml(await ctx.readBody(256 * 1024), 50);
+  const tags = await readTagging(ctx, 50);
   await ctx.app.meta.putBucketConfig(bucketOf(ctx).id, 'tagging', JSON.stringify(tags));
-  return { status: 204 };
+  // AWS answers 204 here, but minio-js accepts only 200 (as Ceph RGW and MinIO answer); every
+  // AWS SDK accepts any 2xx. Every configuration PUT answers 200.
+  return {};
 };
 
 export const getBucketTagging: Handler = async (ctx) => {

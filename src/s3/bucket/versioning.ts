@@ -4,11 +4,11 @@
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { childText, parseXmlBody, type XmlNode } from '../xml.js';
+import { childText, type XmlNode } from '../xml.js';
 
 export const putBucketVersioning: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
-  const doc = parseXmlBody(await ctx.readBody(64 * 1024), 'VersioningConfiguration');
+  const doc = await ctx.readXml('VersioningConfiguration', { maxBytes: 64 * 1024 });
   const status = childText(doc, 'Status');
   const mfa = childText(doc, 'MfaDelete');
   if (status !== undefined && status !== 'Enabled' && status !== 'Suspended') throw new S3Error('MalformedXML');

@@ -10,7 +10,7 @@ import { S3Error } from '../errors.js';
 import type { Handler, S3Context, S3Response } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { quoteEtag, urlEncode } from '../common.js';
-import { childText, children, parseXmlBody, type XmlNode } from '../xml.js';
+import { childText, children, type ParsedDoc, type XmlLimits, type XmlNode } from '../xml.js';
 import { parseWriteConditions, unquoteEtag } from '../object/headers.js';
 import { multipartChecksum, multipartEtag } from './checksums.js';
 import { MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE } from './common.js';
@@ -23,8 +23,10 @@ interface RequestedPart {
 
 const CHECKSUM_ELEMENTS = ['ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumCRC64NVME', 'ChecksumSHA1', 'ChecksumSHA256'];
 
-function parseParts(body: Buffer): RequestedPart[] {
-  const doc = parseXmlBody(body, 'CompleteMultipartUpload');
+/** 10,000 <Part>s, each a part number, an ETag and up to five checksums, with room for layout. */
+const LIMITS: XmlLimits = { maxBytes: 10 * 1024 * 1024, maxElements: 2 + MAX_PARTS * 8, repeated: { name: 'Part', max: MAX_PARTS } };
+
+function parseParts(doc: ParsedDoc): RequestedPart[] {
   const parts = children(doc, 'Part').map((p) => {
     const n = childText(p, 'PartNumber');
     const etag = childText(p, 'ETag');
@@ -76,7 +78,7 @@ function result(ctx: S3Context, bucket: string, etag: string, checksum: StoredCh
 export const completeMultipartUpload: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   const uploadId = ctx.query.get('uploadId') ?? '';
-  const requested = parseParts(await ctx.readBody(8 * 1024 * 1024));
+  const requested = parseParts(await ctx.readXml('CompleteMultipartUpload', LIMITS));
   const digest = partsDigest(requested);
   const up = uploadId ? await ctx.app.meta.getUpload(bucket.id, uploadId) : undefined;
   if (!up || up.key !== ctx.key) {

@@ -9,29 +9,52 @@ import { MAX_KEY_BYTES } from '../../http/request.js';
 import { S3Error, isS3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { childText, children, parseXmlBody, type XmlNode } from '../xml.js';
+import { childText, children, type XmlLimits, type XmlNode } from '../xml.js';
 import { parseContentMd5, unquoteEtag } from './headers.js';
 
 const MAX_KEYS = 1000;
 const CONCURRENCY = 64;
 
-/** DeleteObjects must carry Content-MD5 or a flexible checksum of its body, which must match. */
-function verifyBodyDigest(ctx: S3Context, body: Buffer): void {
+/**
+ * 1000 <Object>s, each with a key of up to 1024 bytes (written with character references at
+ * worst ~5 bytes a byte), a version id and a few conditions.
+ */
+const LIMITS: XmlLimits = { maxBytes: 8 * 1024 * 1024, maxElements: 2 + MAX_KEYS * 8, repeated: { name: 'Object', max: MAX_KEYS } };
+
+/**
+ * DeleteObjects must carry Content-MD5 or a flexible checksum of its body, which must match.
+ * Returns the hash to feed with the body as it streams, and the check to run at its end.
+ */
+function bodyDigest(ctx: S3Context): { update(chunk: Buffer): void; verify(): void } {
   const md5 = parseContentMd5(ctx.headers);
   if (md5) {
-    if (!createHash('md5').update(body).digest().equals(md5)) throw new S3Error('BadDigest');
-    return;
+    const h = createHash('md5');
+    return {
+      update: (c) => h.update(c),
+      verify: () => {
+        if (!h.digest().equals(md5)) throw new S3Error('BadDigest');
+      },
+    };
   }
   for (const alg of CHECKSUM_ALGORITHMS) {
     const expected = ctx.headers[checksumHeader(alg)];
     if (expected === undefined) continue;
     const h = createChecksum(alg);
-    h.update(body);
-    if (h.digest().toString('base64') !== expected) throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
-    return;
+    return {
+      update: (c) => h.update(c),
+      verify: () => {
+        if (h.digest().toString('base64') !== expected) throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
+      },
+    };
   }
-  if (ctx.auth.payload.kind === 'chunked' && ctx.auth.payload.trailerNames.some((n) => n.startsWith('x-amz-checksum-'))) return;
+  if (ctx.auth.payload.kind === 'chunked' && ctx.auth.payload.trailerNames.some((n) => n.startsWith('x-amz-checksum-'))) return { update: () => undefined, verify: () => undefined };
   throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+}
+
+/** A key as S3 stores it: 1..1024 bytes of UTF-8 (the parser already refused what XML forbids). */
+function checkKey(key: string): void {
+  if (key === '') throw new S3Error('InvalidArgument', 'An object key must not be empty.');
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
 }
 
 interface Target {
@@ -42,9 +65,9 @@ interface Target {
 
 export const deleteObjects: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
-  const body = await ctx.readBody(4 * 1024 * 1024);
-  const doc = parseXmlBody(body, 'Delete');
-  verifyBodyDigest(ctx, body);
+  const digest = bodyDigest(ctx);
+  const doc = await ctx.readXml('Delete', LIMITS, digest.update);
+  digest.verify();
   const quiet = (childText(doc, 'Quiet') ?? 'false').trim().toLowerCase() === 'true';
   const objects = children(doc, 'Object');
   if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');
@@ -59,7 +82,7 @@ export const deleteObjects: Handler = async (ctx) => {
   const results: XmlNode[] = new Array(targets.length);
   const deleteOne = async (t: Target, i: number): Promise<void> => {
     try {
-      if (t.key === '' || Buffer.byteLength(t.key) > MAX_KEY_BYTES) throw new S3Error(t.key === '' ? 'InvalidArgument' : 'KeyTooLongError');
+      checkKey(t.key);
       if (t.versionId !== undefined && t.versionId !== 'null' && !isMintedId(t.versionId)) throw new S3Error('NoSuchVersion');
       const r = await ctx.app.meta.deleteObject(bucket.id, t.key, {
         ...(t.versionId !== undefined ? { versionId: t.versionId } : {}),

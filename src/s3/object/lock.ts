@@ -11,7 +11,7 @@ import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { isoTime } from '../xml.js';
-import { childText, parseXmlBody } from '../xml.js';
+import { childText } from '../xml.js';
 import { defaultRetainUntil, lockConfiguration } from '../bucket/objectLock.js';
 import { loadVersion, versionParam } from './GetObject.js';
 
@@ -85,7 +85,7 @@ export const putObjectRetention: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   requireLock(bucket);
   const now = Date.now();
-  const doc = parseXmlBody(await ctx.readBody(64 * 1024), 'Retention');
+  const doc = await ctx.readXml('Retention', { maxBytes: 64 * 1024 });
   const mode = childText(doc, 'Mode');
   const until = childText(doc, 'RetainUntilDate');
   if ((mode === undefined) !== (until === undefined)) throw new S3Error('MalformedXML');
@@ -107,7 +107,7 @@ export const getObjectRetention: Handler = async (ctx) => {
 export const putObjectLegalHold: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   requireLock(bucket);
-  const doc = parseXmlBody(await ctx.readBody(64 * 1024), 'LegalHold');
+  const doc = await ctx.readXml('LegalHold', { maxBytes: 64 * 1024 });
   const status = childText(doc, 'Status');
   if (status !== 'ON' && status !== 'OFF') throw new S3Error('MalformedXML');
   const v = await ctx.app.meta.updateObject(bucket.id, ctx.key, versionParam(ctx), { legalHold: status === 'ON' });

@@ -3,9 +3,9 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
-import type { Handler } from '../handler.js';
+import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { childText, children, parseXmlBody, type ParsedXml } from '../xml.js';
+import { childText, children, type ParsedDoc, type ParsedXml } from '../xml.js';
 import { compareKeys } from '../../store/keys.js';
 import { loadVersion, versionParam } from './GetObject.js';
 
@@ -51,9 +51,12 @@ export function parseTaggingHeader(h: IncomingHttpHeaders): TagSet | undefined {
   return validateTags(tags, 10);
 }
 
-/** <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging> */
-export function parseTaggingXml(body: Buffer, max: number): TagSet {
-  const doc = parseXmlBody(body, 'Tagging');
+/** <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>, with at most `max` tags. */
+export async function readTagging(ctx: S3Context, max: number): Promise<TagSet> {
+  return parseTagging(await ctx.readXml('Tagging', { maxBytes: 64 * 1024 + max * 2048 }), max);
+}
+
+function parseTagging(doc: ParsedDoc, max: number): TagSet {
   const sets = children(doc, 'TagSet');
   if (sets.length !== 1) throw new S3Error('MalformedXML');
   const tags: TagSet = children(sets[0] as ParsedXml, 'Tag').map((t) => {
@@ -70,7 +73,7 @@ export function tagSetXml(tags: TagSet | undefined) {
 }
 
 export const putObjectTagging: Handler = async (ctx) => {
-  const tags = parseTaggingXml(await ctx.readBody(64 * 1024), 10);
+  const tags = await readTagging(ctx, 10);
   const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags });
   return { headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) } };
 };
