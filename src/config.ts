@@ -18,9 +18,17 @@ export interface Config {
   inlineThreshold: number;
   /** fsync data and metadata before acknowledging a write (never turn off in production). */
   fsync: boolean;
+  /** A request body (or header section) that sends nothing for this long fails with RequestTimeout. */
+  idleTimeoutMs: number;
+  /** Longest validity of a presigned URL, SigV2 and SigV4 (SigV4 never allows more than 7 days). */
+  presignMaxSeconds: number;
 }
 
 export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
+/** S3 times out a silent client after about 20 s. */
+export const DEFAULT_IDLE_TIMEOUT_S = 20;
+/** SigV4's own limit, applied to SigV2 presigned URLs too. */
+export const DEFAULT_PRESIGN_MAX_S = 7 * 24 * 3600;
 
 export interface OptionSpec {
   flag: string;
@@ -39,6 +47,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'log-level', env: 'TROVE_LOG_LEVEL', arg: 'level', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { flag: 'inline-threshold', env: 'TROVE_INLINE_THRESHOLD', arg: 'bytes', help: `objects up to this size are kept in the metadata store (default ${DEFAULT_INLINE_THRESHOLD})` },
   { flag: 'no-fsync', env: 'TROVE_NO_FSYNC', help: 'do not fsync before acknowledging writes (unsafe; for throwaway test servers only)' },
+  { flag: 'idle-timeout', env: 'TROVE_IDLE_TIMEOUT', arg: 'seconds', help: `answer RequestTimeout to a client that sends nothing for this long mid-request (default ${DEFAULT_IDLE_TIMEOUT_S})` },
+  { flag: 'presign-max-expiry', env: 'TROVE_PRESIGN_MAX_EXPIRY', arg: 'seconds', help: `longest validity of a presigned URL, SigV2 included (default and SigV4 maximum ${DEFAULT_PRESIGN_MAX_S})` },
 ];
 
 export class ConfigError extends Error {}
@@ -104,6 +114,12 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   if (secretKey !== undefined && secretKey.length < 8) {
     throw new ConfigError('root secret key must be at least 8 characters');
   }
+  const seconds = (flag: string, dflt: number, max = Infinity): number => {
+    const v = get(flag);
+    const n = v === undefined || v === '' ? dflt : Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) throw new ConfigError(`--${flag} must be a positive number of seconds${max < Infinity ? ` up to ${max}` : ''}, got "${v}"`);
+    return n;
+  };
   const domains = (get('domain') ?? '')
     .split(',')
     .map((d) => d.trim().toLowerCase().replace(/^\.+|\.+$/g, ''))
@@ -119,5 +135,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     logLevel: get('log-level') || 'info',
     inlineThreshold,
     fsync: !truthy(get('no-fsync')),
+    idleTimeoutMs: Math.round(seconds('idle-timeout', DEFAULT_IDLE_TIMEOUT_S) * 1000),
+    presignMaxSeconds: Math.floor(seconds('presign-max-expiry', DEFAULT_PRESIGN_MAX_S, DEFAULT_PRESIGN_MAX_S)),
   };
 }

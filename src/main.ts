@@ -43,6 +43,8 @@ async function runServer(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig(argv);
+  // Whatever the stores create is for this process alone (each also passes 0700/0600 itself).
+  process.umask(0o077);
   const trove = await startTrove(config);
   if (trove.root.generated) {
     const endpoint = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${trove.port}`;

@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { Credential } from './auth/types.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
+import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import type { MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';
@@ -95,8 +96,9 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
 export async function openStores(
   config: Config,
   hooks: { onGarbage?: () => void; onFatal?: (e: Error) => void } = {},
+  log?: Logger,
 ): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
-  await fs.promises.mkdir(config.dataDir, { recursive: true });
+  await secureDataDir(config.dataDir, log);
   const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
   const blobs = await FsBlobStore.open({ root: config.dataDir, fsync: config.fsync });
   return { meta, blobs };
@@ -115,7 +117,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
         log.flush?.();
         process.exit(70);
       }),
-  });
+  }, log);
   gc = new BlobGc(meta, blobs, log);
   const root = await ensureRoot(meta, config);
 

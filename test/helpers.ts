@@ -219,7 +219,9 @@ export function rawSocket(port: number, data: Buffer | string, ms = 1500, afterW
 
 /** Signs a request with @smithy/signature-v4 and renders its head as raw HTTP/1.1 text. */
 export async function signedHead(server: TestServer, method: string, path: string, headers: Record<string, string>): Promise<string> {
-  const req = await signer().sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path, query: {}, headers: { host: `127.0.0.1:${server.port}`, ...headers } });
+  const [p, qs] = path.split('?', 2) as [string, string | undefined];
+  const query = Object.fromEntries(new URLSearchParams(qs ?? ''));
+  const req = await signer().sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: p, query, headers: { host: `127.0.0.1:${server.port}`, ...headers } });
   const lines = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`);
   return `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }

@@ -26,8 +26,8 @@ function queryError(message: string): S3Error {
   return new S3Error('AuthorizationQueryParametersError', message);
 }
 
-/** X-Amz-Expires: whole seconds, 1..604800, with S3's messages. */
-function parseExpires(value: string): number {
+/** X-Amz-Expires: whole seconds, 1..max (604800 at most), with S3's messages. */
+function parseExpires(value: string, max: number): number {
   const v = value.trim();
   if (!/^-?\d+$/.test(v)) throw queryError('X-Amz-Expires should be a number');
   const seconds = Number(v);
@@ -38,6 +38,7 @@ function parseExpires(value: string): number {
       `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGN_EXPIRES_SECONDS} seconds`,
     );
   }
+  if (seconds > max) throw queryError(`X-Amz-Expires must be at most ${max} seconds on this server`);
   return seconds;
 }
 
@@ -83,7 +84,7 @@ export async function authenticatePresigned(parsed: ParsedAuthRequest, lookup: C
   const time = parseAmzDate(amzDate);
   if (!time) throw queryError(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`);
   checkScopeDate(scope, amzDate, 'query');
-  const expires = parseExpires(expiresParam);
+  const expires = parseExpires(expiresParam, req.presignMaxSeconds ?? MAX_PRESIGN_EXPIRES_SECONDS);
   const signedHeaders = parseSignedHeaders(signedHeadersParam, 'query');
 
   // Validity window: [X-Amz-Date, X-Amz-Date + X-Amz-Expires], tolerating clock skew at the start

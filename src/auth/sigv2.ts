@@ -9,6 +9,7 @@ import { checkSkew, formatIsoSeconds, missingDate, parseAmzDate, parseHttpDate }
 import { identityOf, type ParsedAuthRequest } from './context.js';
 import { parseContentSha256, payloadModeFor } from './payload.js';
 import { hexBytes, signaturesEqual } from './signing.js';
+import { MAX_PRESIGN_EXPIRES_SECONDS } from './presign.js';
 import { checkSecurityToken, lookupCredential } from './v4common.js';
 import type { AuthResult, CredentialLookup } from './types.js';
 
@@ -149,6 +150,15 @@ export async function authenticateV2Query(parsed: ParsedAuthRequest, lookup: Cre
   const expiresAt = new Date(Number(expires.trim()) * 1000);
   if (req.now.getTime() > expiresAt.getTime()) {
     throw new S3Error('AccessDenied', 'Request has expired', {
+      Expires: formatIsoSeconds(expiresAt),
+      ServerTime: formatIsoSeconds(req.now),
+    });
+  }
+  // SigV2 itself sets no limit: a leaked URL expiring in 2100 would be a permanent credential.
+  // Hold it to SigV4's week (or the server's setting).
+  const maxSeconds = req.presignMaxSeconds ?? MAX_PRESIGN_EXPIRES_SECONDS;
+  if (expiresAt.getTime() - req.now.getTime() > maxSeconds * 1000) {
+    throw new S3Error('AccessDenied', `Expires must be at most ${maxSeconds} seconds after the current time`, {
       Expires: formatIsoSeconds(expiresAt),
       ServerTime: formatIsoSeconds(req.now),
     });

@@ -21,12 +21,25 @@ import {
 } from './v4common.js';
 import type { AuthRequest, AuthResult, CredentialLookup } from './types.js';
 
+/** Query parameters that carry credentials or signatures (SigV4 presigned and SigV2 query). */
+const AUTH_PARAMS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires', 'X-Amz-Security-Token', 'AWSAccessKeyId', 'Signature', 'Expires'];
+
 export async function authenticate(req: AuthRequest, lookup: CredentialLookup): Promise<AuthResult> {
   const parsed = parseAuthRequest(req);
   const authorization = parsed.header('authorization');
   const hasParam = parsed.hasQueryParam;
   const v4Query = hasParam('X-Amz-Algorithm') || hasParam('X-Amz-Credential') || hasParam('X-Amz-Signature');
   const v2Query = hasParam('AWSAccessKeyId') || hasParam('Signature');
+  // A second Authorization header or signature parameter could make two parts of a stack (a
+  // proxy, a policy check, the verifier) read different credentials: refuse the request.
+  if ((parsed.headers.get('authorization')?.length ?? 0) > 1) {
+    throw new S3Error('InvalidArgument', 'Only one Authorization header is allowed', { ArgumentName: 'Authorization' });
+  }
+  for (const name of AUTH_PARAMS) {
+    if (parsed.query.filter((p) => p.name === name).length > 1) {
+      throw new S3Error('InvalidArgument', `The ${name} query parameter may be given only once`, { ArgumentName: name });
+    }
+  }
   const mechanisms = Number(authorization !== undefined) + Number(v4Query) + Number(v2Query);
   if (mechanisms > 1) {
     throw new S3Error(

@@ -38,6 +38,8 @@ export interface AuthRequest {
   region: string;
   /** Current time, injectable for tests. */
   now: Date;
+  /** Longest validity of a presigned URL in seconds (default, and SigV4's maximum: 7 days). */
+  presignMaxSeconds?: number;
 }
 
 export type AuthMethod = 'anonymous' | 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'post-policy';

@@ -89,6 +89,8 @@ export function parseRequest(req: IncomingMessage, domains: string[]): ParsedReq
     key = decode(rawPath.slice(1), false);
   } else {
     const path = rawPath.slice(1);
+    // "//bucket/key" names no bucket: never read it as the service (ListBuckets) or as a key.
+    if (path.startsWith('/')) throw new S3Error('InvalidURI');
     const slash = path.indexOf('/');
     bucket = decode(slash >= 0 ? path.slice(0, slash) : path, false);
     key = slash >= 0 ? decode(path.slice(slash + 1), false) : '';

@@ -13,18 +13,30 @@ import { authorize } from '../authz/authorize.js';
 import { S3Error, isS3Error } from '../s3/errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
 import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
+import { RequestBody } from './body.js';
 import { HOST_ID, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
+
+/** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
+const XML_SLICE = 16 * 1024;
+const XML_TURN_MS = 4;
 
 /** Bodies at most this large are drained after an early error so the connection can be reused. */
 const DRAIN_LIMIT = 1024 * 1024;
 
+/** The body of each request being served, so the connection layer can fail it. */
+const bodies = new WeakMap<IncomingMessage, RequestBody>();
+
 export function createHttpServer(app: App): http.Server {
+  const idleMs = app.config.idleTimeoutMs;
   const server = http.createServer({
-    // Uploads of many GiB can take long: no overall request timeout, but idle sockets and slow
-    // headers are bounded.
+    // Uploads of many GiB can take long: no overall request timeout. A body that stops arriving
+    // is timed out by RequestBody; headers must arrive within the same idle time (Node checks
+    // every quarter of it).
     requestTimeout: 0,
-    headersTimeout: 60_000,
+    headersTimeout: idleMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(idleMs / 4))),
     keepAliveTimeout: 65_000,
     maxHeaderSize: 64 * 1024,
   });
@@ -43,18 +55,27 @@ function onClientError(app: App, err: NodeJS.ErrnoException, socket: Socket): vo
     socket.destroy();
     return;
   }
-  // Bytes after a request that is still being answered (a body longer than its Content-Length):
-  // let that response go out first, then close, rather than answering the garbage before it.
+  // A request is still being answered. Either bytes came after it (a body longer than its
+  // Content-Length): let that response go out first, then close, rather than answering the
+  // garbage before it. Or the client closed its side before sending the whole body: Node will
+  // never end that request's stream, so fail the body (the handler discards what it wrote and
+  // answers IncompleteBody, which a half-closed client can still read), then close.
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (inFlight && !inFlight.writableFinished) {
     if (!inFlight.headersSent) inFlight.setHeader('Connection', 'close');
     inFlight.once('finish', () => socket.destroy());
     inFlight.once('close', () => socket.destroy());
+    const req = inFlight.req;
+    if (req && !req.complete) bodies.get(req)?.fail(new S3Error('IncompleteBody'));
     return;
   }
   const requestId = nextRequestId();
-  const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'RequestHeaderSectionTooLarge' : 'BadRequest';
-  const message = err.code === 'HPE_HEADER_OVERFLOW' ? 'Your request header section exceeds the maximum allowed size.' : 'An error occurred when parsing the HTTP request.';
+  const [code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period.']
+        : ['BadRequest', 'An error occurred when parsing the HTTP request.'];
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId><HostId>${HOST_ID}</HostId></Error>`;
   app.log.info({ req: requestId, status: 400, err: err.code }, 'malformed HTTP request');
   socket.end(
@@ -83,6 +104,7 @@ class Context implements S3Context {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly expectContinue: boolean,
+    private readonly raw: RequestBody,
   ) {
     this.log = app.log;
   }
@@ -100,7 +122,7 @@ class Context implements S3Context {
     this.bodyOpened = true;
     if (this.expectContinue) this.res.writeContinue();
     const raw = this.req.headers['content-length'];
-    this.decoded = openBody(this.req, this.auth.payload, raw === undefined ? undefined : Number(raw));
+    this.decoded = openBody(this.raw, this.auth.payload, raw === undefined ? undefined : Number(raw));
     return this.decoded;
   }
 
@@ -109,16 +131,25 @@ class Context implements S3Context {
     return this.decoded?.length ?? 0;
   }
 
-  async readBody(limit: number): Promise<Buffer> {
-    if (this.contentLength !== undefined && this.contentLength > limit) throw new S3Error('MaxMessageLengthExceeded');
-    const chunks: Buffer[] = [];
-    let n = 0;
+  async readXml(root: string, limits: XmlLimits & { optional?: boolean }, observe?: (chunk: Buffer) => void): Promise<ParsedDoc> {
+    if (this.contentLength !== undefined && this.contentLength > limits.maxBytes) throw new S3Error('MaxMessageLengthExceeded');
+    const reader = new XmlReader(root, limits);
+    // Parse in slices and let other requests run between them once a turn has taken a few
+    // milliseconds: several clients sending maximal documents at once (and a parser not yet
+    // optimised by the JIT) never hold the event loop for long.
+    let turn = performance.now();
     for await (const c of this.body()) {
-      n += c.length;
-      if (n > limit) throw new S3Error('MaxMessageLengthExceeded');
-      chunks.push(c);
+      observe?.(c);
+      for (let i = 0; i < c.length; i += XML_SLICE) {
+        reader.write(i === 0 && c.length <= XML_SLICE ? c : c.subarray(i, i + XML_SLICE));
+        if (performance.now() - turn > XML_TURN_MS) {
+          await new Promise((r) => setImmediate(r));
+          turn = performance.now();
+        }
+      }
     }
-    return Buffer.concat(chunks);
+    if (limits.optional && reader.size === 0) return {};
+    return reader.end();
   }
 }
 
@@ -151,6 +182,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   const requestId = nextRequestId();
   const method = req.method ?? 'GET';
   const state: ResponseState = { requestId, close: false, bytesOut: 0 };
+  const raw = new RequestBody(req, app.config.idleTimeoutMs);
+  bodies.set(req, raw);
 
   let ctx: Context | undefined;
   let opName = '-';
@@ -195,12 +228,13 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
         rawHeaders: req.rawHeaders,
         region: app.config.region,
         now: new Date(),
+        presignMaxSeconds: app.config.presignMaxSeconds,
         virtualHostBucket: parsed.virtualHost ? parsed.bucket : undefined,
       },
       (id) => app.lookupCredential(id),
     );
     refuseUnsignedSubresource(auth, op);
-    ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue);
+    ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
     if (op.resource !== 'service' && op.name !== 'CreateBucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {

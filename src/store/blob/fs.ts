@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { blobId } from '../ids.js';
 import { fsyncDir } from '../meta/durability.js';
+import { DIR_MODE, FILE_MODE } from '../datadir.js';
 import type { BlobStore, BlobWriter } from './types.js';
 import type { PooledBody } from '../../http/pooled.js';
 
@@ -36,10 +37,10 @@ export class FsBlobStore implements BlobStore {
   static async open(opts: FsBlobStoreOptions): Promise<FsBlobStore> {
     const s = new FsBlobStore(opts);
     await fs.promises.rm(s.tmpDir, { recursive: true, force: true });
-    await fs.promises.mkdir(s.tmpDir, { recursive: true });
-    await fs.promises.mkdir(s.blobDir, { recursive: true });
+    await fs.promises.mkdir(s.tmpDir, { recursive: true, mode: DIR_MODE });
+    await fs.promises.mkdir(s.blobDir, { recursive: true, mode: DIR_MODE });
     const fanout = Array.from({ length: 256 }, (_, i) => path.join(s.blobDir, i.toString(16).padStart(2, '0')));
-    await Promise.all(fanout.map((d) => fs.promises.mkdir(d, { recursive: true })));
+    await Promise.all(fanout.map((d) => fs.promises.mkdir(d, { recursive: true, mode: DIR_MODE })));
     if (opts.fsync) {
       await fsyncDir(opts.root);
       await fsyncDir(s.blobDir);
@@ -55,7 +56,7 @@ export class FsBlobStore implements BlobStore {
   async create(): Promise<BlobWriter> {
     const id = blobId();
     const tmp = path.join(this.tmpDir, id);
-    const fh = await fs.promises.open(tmp, 'wx', 0o600);
+    const fh = await fs.promises.open(tmp, 'wx', FILE_MODE);
     return new FsBlobWriter(this, id, tmp, fh, this.opts.fsync);
   }
 

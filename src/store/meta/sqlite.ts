@@ -14,6 +14,7 @@ import type { ChecksumAlgorithm } from '../../auth/checksums.js';
 import { timeOrderedIdAfter } from '../ids.js';
 import { compareKeys, prefixSuccessor } from '../keys.js';
 import { WalBarrier, fsyncDir } from './durability.js';
+import { DIR_MODE, FILE_MODE } from '../datadir.js';
 import type {
   AccessKey,
   Bucket,
@@ -379,7 +380,10 @@ export class SqliteMetaStore implements MetaStore {
   private readonly stmt: ReturnType<SqliteMetaStore['prepare']>;
 
   static async open(opts: SqliteOptions): Promise<SqliteMetaStore> {
-    await fs.promises.mkdir(opts.dir, { recursive: true });
+    await fs.promises.mkdir(opts.dir, { recursive: true, mode: DIR_MODE });
+    // SQLite creates its database 0644 (less the umask) and gives the WAL and shared-memory files
+    // the database's mode: create it 0600 first.
+    await (await fs.promises.open(path.join(opts.dir, 'meta.db'), 'a', FILE_MODE)).close();
     const store = new SqliteMetaStore(opts);
     // Make the database and WAL files' directory entries durable.
     if (opts.fsync) await fsyncDir(opts.dir);
