@@ -218,6 +218,42 @@ describe('SqliteMetaStore', () => {
   });
 });
 
+describe('SqliteMetaStore durability of reads', () => {
+  it('shows no write to a reader before its WAL sync has finished', async () => {
+    const dir = await tempDir();
+    const meta = await SqliteMetaStore.open({ dir, fsync: true });
+    try {
+      const bucket = await meta.createBucket({ name: 'sync-b', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+      await meta.putObject(bucket.id, 'k', content('old'));
+      // Make the WAL fdatasync slow, so that a batch stays committed-but-not-durable for a while.
+      const barrier = (meta as unknown as { barrier: { syncOnce(): Promise<void> } }).barrier;
+      const realSync = barrier.syncOnce.bind(barrier);
+      let syncing = false;
+      barrier.syncOnce = async () => {
+        syncing = true;
+        await new Promise((r) => setTimeout(r, 150));
+        await realSync();
+        syncing = false;
+      };
+      const put = meta.putObject(bucket.id, 'k', content('new'));
+      const bucket2 = meta.createBucket({ name: 'sync-b2', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+      while (!syncing) await new Promise((r) => setImmediate(r));
+      // The batch is committed in SQLite and its sync is running: reads must wait for it.
+      const seen = await Promise.all([
+        meta.getObject(bucket.id, 'k').then((v) => `${v?.etag} (sync running: ${syncing})`),
+        meta.listObjects(bucket.id, { prefix: '', limit: 10 }).then((l) => `${l.map((o) => o.etag).join()} (sync running: ${syncing})`),
+        meta.getBucket('sync-b2').then((b) => `${b?.name} (sync running: ${syncing})`),
+      ]);
+      await put;
+      await bucket2;
+      assert.deepEqual(seen, ['new (sync running: false)', 'new (sync running: false)', 'sync-b2 (sync running: false)']);
+    } finally {
+      await meta.close();
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('FsBlobStore', () => {
   let dir: string;
   let blobs: FsBlobStore;

@@ -508,6 +508,15 @@ export class SqliteMetaStore implements MetaStore {
   private draining = false;
   private failed: Error | undefined;
 
+  /**
+   * The sync of the batch committed last, while it runs. Reads share the connection, so between
+   * a batch's COMMIT and the end of its WAL fdatasync they would see writes that a crash can still
+   * take away, and a client could be shown (or act on) an object whose PUT then fails or is lost.
+   * Every read waits for that sync first: nothing is visible before it is durable, as with
+   * PostgreSQL's commit. A read waits at most one fdatasync, and only while one is running.
+   */
+  private unsynced: Promise<void> | undefined;
+
   private async drain(): Promise<void> {
     try {
       let first = true;
@@ -515,7 +524,9 @@ export class SqliteMetaStore implements MetaStore {
         // Writes that arrived while the previous batch synced mean load: let a few more
         // event-loop turns bring in writes before committing, so one fsync covers more of them.
         // The first batch of a drain (an idle store) is committed at once.
-        if (!first && this.barrier) for (let i = 0; i < HOLD_TURNS && this.queue.length < HOLD_UNTIL; i++) await new Promise((r) => setImmediate(r));
+        // At least one turn always passes between batches, so that reads which waited for the
+        // previous batch's sync run before the next batch commits (see `unsynced`).
+        if (!first && this.barrier) for (let i = 0; i < HOLD_TURNS && (i === 0 || this.queue.length < HOLD_UNTIL); i++) await new Promise((r) => setImmediate(r));
         first = false;
         const batch = this.queue;
         this.queue = [];
@@ -527,8 +538,11 @@ export class SqliteMetaStore implements MetaStore {
           continue;
         }
         if (this.barrier) {
+          const sync = this.barrier.sync();
+          this.unsynced = sync;
           try {
-            await this.barrier.sync();
+            await sync;
+            this.unsynced = undefined;
           } catch (e) {
             // Committed but not known to be durable, and after a failed fsync the page cache
             // cannot be trusted: refuse to go on (as PostgreSQL does). Nothing is acknowledged.
@@ -597,6 +611,7 @@ export class SqliteMetaStore implements MetaStore {
   // ---------------------------------------------------------------- settings, users and keys
 
   async getSetting(name: string): Promise<string | undefined> {
+    if (this.unsynced) await this.unsynced;
     const r = this.stmt.getSetting.get('setting:' + name) as { v: string } | undefined;
     return r?.v;
   }
@@ -606,11 +621,13 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
+    if (this.unsynced) await this.unsynced;
     const r = this.stmt.getAccessKey.get(accessKeyId) as { access_key_id: string; secret: string; user_id: string; created_at: number } | undefined;
     return r && { accessKeyId: r.access_key_id, secretAccessKey: r.secret, userId: r.user_id, createdAt: r.created_at };
   }
 
   async getUser(id: string): Promise<User | undefined> {
+    if (this.unsynced) await this.unsynced;
     const r = this.stmt.getUser.get(id) as { id: string; display_name: string; created_at: number } | undefined;
     return r && { id: r.id, displayName: r.display_name, createdAt: r.created_at };
   }
@@ -624,6 +641,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listUsers(): Promise<User[]> {
+    if (this.unsynced) await this.unsynced;
     const rows = this.db.prepare('SELECT * FROM users ORDER BY id').all() as { id: string; display_name: string; created_at: number }[];
     return rows.map((r) => ({ id: r.id, displayName: r.display_name, createdAt: r.created_at }));
   }
@@ -648,6 +666,7 @@ export class SqliteMetaStore implements MetaStore {
   private readonly bucketCache = new Map<string, Bucket>();
 
   async getBucket(name: string): Promise<Bucket | undefined> {
+    if (this.unsynced) await this.unsynced;
     const hit = this.bucketCache.get(name);
     if (hit) return hit;
     const r = this.stmt.getBucket.get(name) as BucketRow | undefined;
@@ -663,6 +682,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]> {
+    if (this.unsynced) await this.unsynced;
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (owner !== undefined) {
@@ -723,6 +743,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async getBucketConfig(bucketId: number, kind: BucketConfigKind): Promise<string | undefined> {
+    if (this.unsynced) await this.unsynced;
     const r = this.stmt.getConfig.get(bucketId, kind) as { value: string } | undefined;
     return r?.value;
   }
@@ -737,6 +758,7 @@ export class SqliteMetaStore implements MetaStore {
   // ---------------------------------------------------------------- objects
 
   async getObject(bucketId: number, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+    if (this.unsynced) await this.unsynced;
     if (versionId !== undefined) {
       const r = this.versionRow(bucketId, key, versionId);
       return r && toVersion(r);
@@ -793,6 +815,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async getObjectParts(rowId: number, fromPart = 1, limit = 10000): Promise<ObjectPart[]> {
+    if (this.unsynced) await this.unsynced;
     const rows = this.stmt.partsOf.all(rowId, fromPart, limit) as { part_number: number; part_offset: number; size: number; etag: string; checksum: string | null; blob_id: string }[];
     return rows.map((r) => {
       const p: ObjectPart = { partNumber: r.part_number, offset: r.part_offset, size: r.size, etag: r.etag, blobId: r.blob_id };
@@ -987,6 +1010,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
+    if (this.unsynced) await this.unsynced;
     const w = keyRange(q.prefix, q.start, q.startInclusive === true);
     const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND is_latest = 1 AND delete_marker = 0${w.sql} ORDER BY key LIMIT ?`;
     return (this.cached(sql).all(bucketId, ...w.args, q.limit) as ListedRow[]).map(toListed);
@@ -1003,6 +1027,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listVersions(bucketId: number, q: ListVersionsQuery): Promise<ListedObject[]> {
+    if (this.unsynced) await this.unsynced;
     const out: ListedObject[] = [];
     const startKey = q.startKey;
     // First the rest of the marker key: its versions older than the version-id marker. A minted
@@ -1039,6 +1064,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async getUpload(bucketId: number, uploadId: string): Promise<Upload | undefined> {
+    if (this.unsynced) await this.unsynced;
     const r = this.stmt.getUpload.get(uploadId, bucketId) as Parameters<typeof toUpload>[0] | undefined;
     return r && toUpload(r);
   }
@@ -1054,6 +1080,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listParts(uploadId: string, afterPart: number, limit: number): Promise<UploadPart[]> {
+    if (this.unsynced) await this.unsynced;
     const rows = this.stmt.listParts.all(uploadId, afterPart, limit) as { part_number: number; size: number; etag: string; checksum: string | null; last_modified: number; blob_id: string }[];
     return rows.map((r) => {
       const p: UploadPart = { partNumber: r.part_number, size: r.size, etag: r.etag, lastModified: r.last_modified, blobId: r.blob_id };
@@ -1063,6 +1090,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]> {
+    if (this.unsynced) await this.unsynced;
     let w = keyRange(q.prefix, q.startKey, true);
     let markerSql = '';
     const markerArgs: string[] = [];
@@ -1131,6 +1159,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
+    if (this.unsynced) await this.unsynced;
     const r = this.stmt.getCompleted.get(uploadId, bucketId) as
       | { upload_id: string; bucket_id: number; key: string; version_id: string; etag: string; checksum: string | null; parts_digest: string; completed_at: number }
       | undefined;
@@ -1167,6 +1196,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async hasBlob(blobId: string): Promise<boolean> {
+    if (this.unsynced) await this.unsynced;
     return this.stmt.hasBlob.get(blobId) !== undefined;
   }
 }
