@@ -18,9 +18,20 @@ export interface Config {
   inlineThreshold: number;
   /** fsync data and metadata before acknowledging a write (never turn off in production). */
   fsync: boolean;
+  /** Size of <data-dir>/reserve, given up when the disk fills so that deletes can still commit. */
+  spaceReserve: number;
+  /** Below this many free bytes on the data directory's filesystem, writes are refused (507). */
+  minFree: number;
 }
 
 export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
+/** Room for SQLite to commit deletes (a few pages each) and checkpoint after a disk filled up. */
+export const DEFAULT_SPACE_RESERVE = 64 * 1024 * 1024;
+/**
+ * Free space is read at most once a second, so writes accepted within that second must still
+ * fit: 256 MiB is about a second of writes at local-disk speed, and small next to today's disks.
+ */
+export const DEFAULT_MIN_FREE = 256 * 1024 * 1024;
 
 export interface OptionSpec {
   flag: string;
@@ -39,6 +50,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'log-level', env: 'TROVE_LOG_LEVEL', arg: 'level', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { flag: 'inline-threshold', env: 'TROVE_INLINE_THRESHOLD', arg: 'bytes', help: `objects up to this size are kept in the metadata store (default ${DEFAULT_INLINE_THRESHOLD})` },
   { flag: 'no-fsync', env: 'TROVE_NO_FSYNC', help: 'do not fsync before acknowledging writes (unsafe; for throwaway test servers only)' },
+  { flag: 'space-reserve', env: 'TROVE_SPACE_RESERVE', arg: 'bytes', help: `space held in <data-dir>/reserve and released when the disk fills, so deletes still work (default ${DEFAULT_SPACE_RESERVE})` },
+  { flag: 'min-free', env: 'TROVE_MIN_FREE', arg: 'bytes', help: `refuse writes (507 InsufficientStorage) below this much free space (default ${DEFAULT_MIN_FREE})` },
 ];
 
 export class ConfigError extends Error {}
@@ -88,11 +101,12 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     return flags.get(flag) ?? (spec.env ? env[spec.env] : undefined);
   };
   const { host, port } = parseAddress(get('address') ?? '127.0.0.1:9000');
-  const inline = get('inline-threshold');
-  const inlineThreshold = inline === undefined ? DEFAULT_INLINE_THRESHOLD : Number(inline);
-  if (!Number.isInteger(inlineThreshold) || inlineThreshold < 0) {
-    throw new ConfigError(`inline threshold must be a non-negative integer, got "${inline}"`);
-  }
+  const bytes = (flag: string, fallback: number): number => {
+    const raw = get(flag);
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`--${flag} must be a non-negative integer (bytes), got "${raw}"`);
+    return n;
+  };
   const accessKey = get('root-access-key') || undefined;
   const secretKey = get('root-secret-key') || undefined;
   if ((accessKey === undefined) !== (secretKey === undefined)) {
@@ -117,7 +131,9 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     region: get('region') || 'us-east-1',
     domains,
     logLevel: get('log-level') || 'info',
-    inlineThreshold,
+    inlineThreshold: bytes('inline-threshold', DEFAULT_INLINE_THRESHOLD),
     fsync: !truthy(get('no-fsync')),
+    spaceReserve: bytes('space-reserve', DEFAULT_SPACE_RESERVE),
+    minFree: bytes('min-free', DEFAULT_MIN_FREE),
   };
 }

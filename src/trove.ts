@@ -12,6 +12,7 @@ import type { Credential } from './auth/types.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
+import { SpaceGuard } from './store/space.js';
 import type { MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';
 
@@ -106,6 +107,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const startedAt = Date.now();
   const log = opts.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
   let gc: BlobGc | undefined;
+  let space: SpaceGuard | undefined;
   const { meta, blobs } = await openStores(config, {
     onGarbage: () => gc?.kick(),
     onFatal:
@@ -117,6 +119,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       }),
   });
   gc = new BlobGc(meta, blobs, log);
+  space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
 
   const credentials = new TtlCache<Credential | undefined>(5_000);
@@ -127,6 +130,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     blobs,
     log,
     gc,
+    space,
     lookupCredential: (id) =>
       credentials.get(id, async () => {
         const k = await meta.getAccessKey(id);
@@ -177,6 +181,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await closed;
       clearTimeout(timer);
       await gc!.stop();
+      await space!.close();
       await meta.close();
       await blobs.close();
     })();

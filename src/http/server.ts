@@ -211,6 +211,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     }
     authorize(ctx);
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
+    // Before the body is read: a client that sent Expect: 100-continue never sends it.
+    if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
     const result: S3Response = await op.handler(ctx);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
@@ -225,10 +227,12 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
 /**
  * The S3 error for a failure no handler turned into one. Running out of space, wherever it
  * happens (a blob write: ENOSPC/EDQUOT; a metadata commit: SQLITE_FULL, for one write or its
- * whole batch), is answered 507 InsufficientStorage, not 500 (see the error table for why).
+ * whole batch), is answered 507 InsufficientStorage, not 500 (see the error table for why), and
+ * tells the space guard, which refuses further writes until there is room again.
  */
 function unexpected(app: App, e: unknown, requestId: string, op: string): S3Error {
   if (isOutOfSpace(e)) {
+    app.space.noteOutOfSpace();
     app.log.warn({ err: e, req: requestId, op }, 'out of space');
     return new S3Error('InsufficientStorage');
   }
