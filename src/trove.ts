@@ -11,7 +11,7 @@ import type { Config } from './config.js';
 import type { Credential } from './auth/types.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
-import { SqliteMetaStore } from './store/meta/sqlite.js';
+import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
 import type { MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';
@@ -95,7 +95,7 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
 
 export async function openStores(
   config: Config,
-  hooks: { onGarbage?: () => void; onFatal?: (e: Error) => void } = {},
+  hooks: Pick<SqliteOptions, 'onGarbage' | 'onFatal' | 'onFull' | 'onCheckpoint'> = {},
 ): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
   await fs.promises.mkdir(config.dataDir, { recursive: true });
   const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
@@ -110,6 +110,10 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   let space: SpaceGuard | undefined;
   const { meta, blobs } = await openStores(config, {
     onGarbage: () => gc?.kick(),
+    // Synchronous: the store retries the deletes of a batch that ran out of space right after.
+    onFull: () => space?.releaseSlice(),
+    onCheckpoint: (e) =>
+      e ? log.warn({ err: e }, 'WAL checkpoints are failing; the WAL grows until they succeed') : log.info('WAL checkpoints succeed again'),
     onFatal:
       opts.onFatal ??
       ((e) => {

@@ -1,5 +1,5 @@
 // The full-disk logic without a full disk: which errors mean "out of space", which operations
-// consume space, and the space guard's states (free space injected).
+// consume space, the space guard's states (free space injected), and the blob GC's retry.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,7 +9,10 @@ import { pino } from 'pino';
 import { ConfigError, DEFAULT_MIN_FREE, DEFAULT_SPACE_RESERVE, loadConfig } from '../../src/config.js';
 import { ERRORS, S3Error } from '../../src/s3/errors.js';
 import { OPERATIONS } from '../../src/s3/operations.js';
+import type { BlobStore } from '../../src/store/blob/types.js';
+import type { MetaStore } from '../../src/store/meta/types.js';
 import { SpaceGuard, isOutOfSpace } from '../../src/store/space.js';
+import { BlobGc } from '../../src/workers/gc.js';
 import { tempDir } from '../helpers.js';
 
 const log = pino({ level: 'silent' });
@@ -253,5 +256,29 @@ describe('SpaceGuard', () => {
     await inFlight;
     assert.equal(g.isFull, true, 'the stale reading was read again, not applied');
     await g.close();
+  });
+});
+
+describe('BlobGc', () => {
+  it('retries a failed pass by itself, so garbage does not wait for the next delete', async () => {
+    let calls = 0;
+    const deleted: string[] = [];
+    const meta = {
+      async takeGarbage(): Promise<string[]> {
+        calls++;
+        if (calls === 1) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+        return calls === 2 ? ['a'.repeat(32)] : [];
+      },
+      async forgetBlobs(): Promise<void> {},
+    } as unknown as MetaStore;
+    const blobs = {
+      async delete(id: string): Promise<void> {
+        deleted.push(id);
+      },
+    } as unknown as BlobStore;
+    const gc = new BlobGc(meta, blobs, log, 20);
+    gc.kick();
+    await until(() => deleted.length === 1);
+    await gc.stop();
   });
 });
