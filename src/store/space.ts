@@ -116,17 +116,19 @@ export class SpaceGuard {
    * synchronously, so that the retry finds it free.
    */
   releaseSlice(): void {
-    this.noteOutOfSpace();
-    if (this.held === 0) return;
     const keep = Math.max(0, this.held - this.slice);
-    try {
-      if (keep === 0) fs.rmSync(this.reservePath, { force: true });
-      else fs.truncateSync(this.reservePath, keep);
-      this.o.log.warn({ released: this.held - keep, left: keep }, 'out of space: gave back part of the space reserve so that deletes can commit');
-      this.held = keep;
-    } catch (e) {
-      this.o.log.error({ err: e, file: this.reservePath }, 'cannot shrink the space reserve file');
+    if (keep < this.held) {
+      try {
+        if (keep === 0) fs.rmSync(this.reservePath, { force: true });
+        else fs.truncateSync(this.reservePath, keep);
+        this.o.log.warn({ released: this.held - keep, left: keep }, 'out of space: gave back part of the space reserve so that deletes can commit');
+        this.held = keep;
+      } catch (e) {
+        this.o.log.error({ err: e, file: this.reservePath }, 'cannot shrink the space reserve file');
+      }
     }
+    // After the release, so that the reading it starts sees the slice given back.
+    this.noteOutOfSpace();
   }
 
   /** Reads free space now and updates the state (concurrent calls share one reading). */
