@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { Credential } from './auth/types.js';
 import type { MetaStore } from './store/meta/types.js';
 import type { BlobStore } from './store/blob/types.js';
+import type { SpaceGuard } from './store/space.js';
 import type { BlobGc } from './workers/gc.js';
 
 export interface App {
@@ -13,6 +14,8 @@ export interface App {
   readonly blobs: BlobStore;
   readonly log: Logger;
   readonly gc: BlobGc;
+  /** Free space on the data directory: whether writes are admitted, and the reserve for deletes. */
+  readonly space: SpaceGuard;
   /** Looks up a secret by access key id (cached). */
   lookupCredential(accessKeyId: string): Promise<Credential | undefined>;
   /** Display name of a user id (cached); the id itself when unknown. */

@@ -22,6 +22,10 @@ export interface Config {
   idleTimeoutMs: number;
   /** Longest validity of a presigned URL, SigV2 and SigV4 (SigV4 never allows more than 7 days). */
   presignMaxSeconds: number;
+  /** Size of <data-dir>/reserve, given up when the disk fills so that deletes can still commit. */
+  spaceReserve: number;
+  /** Below this many free bytes on the data directory's filesystem, writes are refused (507). */
+  minFree: number;
 }
 
 export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
@@ -29,6 +33,13 @@ export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
 export const DEFAULT_IDLE_TIMEOUT_S = 20;
 /** SigV4's own limit, applied to SigV2 presigned URLs too. */
 export const DEFAULT_PRESIGN_MAX_S = 7 * 24 * 3600;
+/** Room for SQLite to commit deletes (a few pages each) and checkpoint after a disk filled up. */
+export const DEFAULT_SPACE_RESERVE = 64 * 1024 * 1024;
+/**
+ * Free space is read at most once a second, so writes accepted within that second must still
+ * fit: 256 MiB is about a second of writes at local-disk speed, and small next to today's disks.
+ */
+export const DEFAULT_MIN_FREE = 256 * 1024 * 1024;
 
 export interface OptionSpec {
   flag: string;
@@ -49,6 +60,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'no-fsync', env: 'TROVE_NO_FSYNC', help: 'do not fsync before acknowledging writes (unsafe; for throwaway test servers only)' },
   { flag: 'idle-timeout', env: 'TROVE_IDLE_TIMEOUT', arg: 'seconds', help: `answer RequestTimeout to a client that sends nothing for this long mid-request (default ${DEFAULT_IDLE_TIMEOUT_S})` },
   { flag: 'presign-max-expiry', env: 'TROVE_PRESIGN_MAX_EXPIRY', arg: 'seconds', help: `longest validity of a presigned URL, SigV2 included (default and SigV4 maximum ${DEFAULT_PRESIGN_MAX_S})` },
+  { flag: 'space-reserve', env: 'TROVE_SPACE_RESERVE', arg: 'bytes', help: `space held in <data-dir>/reserve and released when the disk fills, so deletes still work (default ${DEFAULT_SPACE_RESERVE})` },
+  { flag: 'min-free', env: 'TROVE_MIN_FREE', arg: 'bytes', help: `refuse writes (507 InsufficientStorage) below this much free space (default ${DEFAULT_MIN_FREE})` },
 ];
 
 export class ConfigError extends Error {}
@@ -98,11 +111,12 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     return flags.get(flag) ?? (spec.env ? env[spec.env] : undefined);
   };
   const { host, port } = parseAddress(get('address') ?? '127.0.0.1:9000');
-  const inline = get('inline-threshold');
-  const inlineThreshold = inline === undefined ? DEFAULT_INLINE_THRESHOLD : Number(inline);
-  if (!Number.isInteger(inlineThreshold) || inlineThreshold < 0) {
-    throw new ConfigError(`inline threshold must be a non-negative integer, got "${inline}"`);
-  }
+  const bytes = (flag: string, fallback: number): number => {
+    const raw = get(flag);
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`--${flag} must be a non-negative integer (bytes), got "${raw}"`);
+    return n;
+  };
   const accessKey = get('root-access-key') || undefined;
   const secretKey = get('root-secret-key') || undefined;
   if ((accessKey === undefined) !== (secretKey === undefined)) {
@@ -133,9 +147,11 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     region: get('region') || 'us-east-1',
     domains,
     logLevel: get('log-level') || 'info',
-    inlineThreshold,
+    inlineThreshold: bytes('inline-threshold', DEFAULT_INLINE_THRESHOLD),
     fsync: !truthy(get('no-fsync')),
     idleTimeoutMs: Math.round(seconds('idle-timeout', DEFAULT_IDLE_TIMEOUT_S) * 1000),
     presignMaxSeconds: Math.floor(seconds('presign-max-expiry', DEFAULT_PRESIGN_MAX_S, DEFAULT_PRESIGN_MAX_S)),
+    spaceReserve: bytes('space-reserve', DEFAULT_SPACE_RESERVE),
+    minFree: bytes('min-free', DEFAULT_MIN_FREE),
   };
 }

@@ -12,7 +12,8 @@ import type { Credential } from './auth/types.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { secureDataDir } from './store/datadir.js';
-import { SqliteMetaStore } from './store/meta/sqlite.js';
+import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
+import { SpaceGuard } from './store/space.js';
 import type { MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';
 
@@ -95,7 +96,7 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
 
 export async function openStores(
   config: Config,
-  hooks: { onGarbage?: () => void; onFatal?: (e: Error) => void } = {},
+  hooks: Pick<SqliteOptions, 'onGarbage' | 'onFatal' | 'onFull' | 'onCheckpoint'> = {},
   log?: Logger,
 ): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
   await secureDataDir(config.dataDir, log);
@@ -108,8 +109,13 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const startedAt = Date.now();
   const log = opts.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
   let gc: BlobGc | undefined;
+  let space: SpaceGuard | undefined;
   const { meta, blobs } = await openStores(config, {
     onGarbage: () => gc?.kick(),
+    // Synchronous: the store retries the deletes of a batch that ran out of space right after.
+    onFull: () => space?.releaseSlice(),
+    onCheckpoint: (e) =>
+      e ? log.warn({ err: e }, 'WAL checkpoints are failing; the WAL grows until they succeed') : log.info('WAL checkpoints succeed again'),
     onFatal:
       opts.onFatal ??
       ((e) => {
@@ -119,6 +125,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       }),
   }, log);
   gc = new BlobGc(meta, blobs, log);
+  space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
 
   const credentials = new TtlCache<Credential | undefined>(5_000);
@@ -129,6 +136,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     blobs,
     log,
     gc,
+    space,
     lookupCredential: (id) =>
       credentials.get(id, async () => {
         const k = await meta.getAccessKey(id);
@@ -179,6 +187,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await closed;
       clearTimeout(timer);
       await gc!.stop();
+      await space!.close();
       await meta.close();
       await blobs.close();
     })();

@@ -46,6 +46,8 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
     rootAccessKey: ACCESS_KEY,
     rootSecretKey: SECRET_KEY,
     logLevel: 'silent',
+    // A small reserve file: every test server writes one.
+    spaceReserve: 1024 * 1024,
     ...overrides,
   };
   const trove = await startTrove(config, { logger: pino({ level: process.env.TROVE_TEST_LOG ?? 'silent' }), orphanSweepDelayMs: -1 });

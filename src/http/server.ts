@@ -15,6 +15,7 @@ import type { S3Context, S3Response } from '../s3/handler.js';
 import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
+import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 
@@ -244,21 +245,33 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     }
     authorize(ctx);
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
+    // Before the body is read: a client that sent Expect: 100-continue never sends it.
+    if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
     const result: S3Response = await op.handler(ctx);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
-    let err: S3Error;
-    if (isS3Error(e)) {
-      err = e;
-    } else {
-      app.log.error({ err: e, req: requestId, op: opName }, 'internal error');
-      err = new S3Error('InternalError');
-    }
+    const err = isS3Error(e) ? e : unexpected(app, e, requestId, opName);
     errorCode = err.code;
     state.close = finishBody(req, res, ctx, expectContinue);
     sendError(res, method, err, state, resourcePath);
   }
+}
+
+/**
+ * The S3 error for a failure no handler turned into one. Running out of space, wherever it
+ * happens (a blob write: ENOSPC/EDQUOT; a metadata commit: SQLITE_FULL, for one write or its
+ * whole batch), is answered 507 InsufficientStorage, not 500 (see the error table for why), and
+ * tells the space guard, which refuses further writes until there is room again.
+ */
+function unexpected(app: App, e: unknown, requestId: string, op: string): S3Error {
+  if (isOutOfSpace(e)) {
+    app.space.noteOutOfSpace();
+    app.log.warn({ err: e, req: requestId, op }, 'out of space');
+    return new S3Error('InsufficientStorage');
+  }
+  app.log.error({ err: e, req: requestId, op }, 'internal error');
+  return new S3Error('InternalError');
 }
 
 /**

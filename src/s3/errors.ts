@@ -23,6 +23,11 @@ export const ERRORS = {
   IncorrectNumberOfFilesInPostRequest: [400, 'POST requires exactly one file upload per request.'],
   InlineDataTooLarge: [400, 'Inline data exceeds the maximum allowed size.'],
   InternalError: [500, 'We encountered an internal error. Please try again.'],
+  // 507, not 500 or 503: the AWS SDKs, boto3, rclone and minio-go retry 500/502/503/504 (and
+  // throttling codes) but not 507, so a client fails fast with a message saying what is wrong
+  // instead of hammering a full disk in backoff loops; 503 would read as throttling. MinIO answers
+  // 507 XMinioStorageFull for the same condition.
+  InsufficientStorage: [507, "The server's storage is full. Delete objects or add capacity, then retry."],
   InvalidAccessKeyId: [403, 'The AWS Access Key Id you provided does not exist in our records.'],
   InvalidArgument: [400, 'Invalid Argument'],
   InvalidBucketName: [400, 'The specified bucket is not valid.'],

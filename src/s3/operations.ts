@@ -45,6 +45,11 @@ export interface OperationSpec {
   when?: (q: Query, h: IncomingHttpHeaders) => boolean;
   /** IAM action checked by authorisation. */
   action: string;
+  /**
+   * Writes new data or metadata: refused up front (507 InsufficientStorage) while the disk is
+   * full. Deletes and reads never are, so space can always be freed through S3.
+   */
+  consumesSpace?: true;
   handler?: Handler;
 }
 
@@ -98,30 +103,30 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'HeadBucket', method: 'HEAD', resource: 'bucket', action: 's3:ListBucket', handler: headBucket },
 
   // ---- bucket: PUT
-  { name: 'PutBucketAcl', method: 'PUT', resource: 'bucket', sub: ['acl'], action: 's3:PutBucketAcl' },
-  { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS' },
-  { name: 'PutBucketEncryption', method: 'PUT', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration' },
-  { name: 'PutBucketIntelligentTieringConfiguration', method: 'PUT', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration' },
-  { name: 'PutBucketInventoryConfiguration', method: 'PUT', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration' },
-  { name: 'PutBucketAnalyticsConfiguration', method: 'PUT', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration' },
-  { name: 'PutBucketMetricsConfiguration', method: 'PUT', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration' },
-  { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration' },
-  { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging' },
-  { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification' },
-  { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls' },
-  { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy' },
-  { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
-  { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment' },
-  { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: putBucketTagging },
-  { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', handler: putBucketVersioning },
-  { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite' },
-  { name: 'PutObjectLockConfiguration', method: 'PUT', resource: 'bucket', sub: ['object-lock'], action: 's3:PutBucketObjectLockConfiguration', handler: putObjectLockConfiguration },
-  { name: 'PutPublicAccessBlock', method: 'PUT', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock' },
-  { name: 'PutBucketAccelerateConfiguration', method: 'PUT', resource: 'bucket', sub: ['accelerate'], action: 's3:PutAccelerateConfiguration' },
-  { name: 'PutBucketAbac', method: 'PUT', resource: 'bucket', sub: ['abac'], action: 's3:PutBucketAbac' },
-  { name: 'UpdateBucketMetadataInventoryTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataInventoryTable'], action: 's3:UpdateBucketMetadataInventoryTableConfiguration' },
-  { name: 'UpdateBucketMetadataJournalTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataJournalTable'], action: 's3:UpdateBucketMetadataJournalTableConfiguration' },
-  { name: 'CreateBucket', method: 'PUT', resource: 'bucket', action: 's3:CreateBucket', handler: createBucket },
+  { name: 'PutBucketAcl', method: 'PUT', resource: 'bucket', sub: ['acl'], action: 's3:PutBucketAcl', consumesSpace: true },
+  { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', consumesSpace: true },
+  { name: 'PutBucketEncryption', method: 'PUT', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration', consumesSpace: true },
+  { name: 'PutBucketIntelligentTieringConfiguration', method: 'PUT', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration', consumesSpace: true },
+  { name: 'PutBucketInventoryConfiguration', method: 'PUT', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration', consumesSpace: true },
+  { name: 'PutBucketAnalyticsConfiguration', method: 'PUT', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration', consumesSpace: true },
+  { name: 'PutBucketMetricsConfiguration', method: 'PUT', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration', consumesSpace: true },
+  { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', consumesSpace: true },
+  { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', consumesSpace: true },
+  { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true },
+  { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true },
+  { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy', consumesSpace: true },
+  { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', consumesSpace: true },
+  { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment', consumesSpace: true },
+  { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', consumesSpace: true, handler: putBucketTagging },
+  { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', consumesSpace: true, handler: putBucketVersioning },
+  { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite', consumesSpace: true },
+  { name: 'PutObjectLockConfiguration', method: 'PUT', resource: 'bucket', sub: ['object-lock'], action: 's3:PutBucketObjectLockConfiguration', consumesSpace: true, handler: putObjectLockConfiguration },
+  { name: 'PutPublicAccessBlock', method: 'PUT', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', consumesSpace: true },
+  { name: 'PutBucketAccelerateConfiguration', method: 'PUT', resource: 'bucket', sub: ['accelerate'], action: 's3:PutAccelerateConfiguration', consumesSpace: true },
+  { name: 'PutBucketAbac', method: 'PUT', resource: 'bucket', sub: ['abac'], action: 's3:PutBucketAbac', consumesSpace: true },
+  { name: 'UpdateBucketMetadataInventoryTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataInventoryTable'], action: 's3:UpdateBucketMetadataInventoryTableConfiguration', consumesSpace: true },
+  { name: 'UpdateBucketMetadataJournalTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataJournalTable'], action: 's3:UpdateBucketMetadataJournalTableConfiguration', consumesSpace: true },
+  { name: 'CreateBucket', method: 'PUT', resource: 'bucket', action: 's3:CreateBucket', consumesSpace: true, handler: createBucket },
 
   // ---- bucket: DELETE
   { name: 'DeleteBucketCors', method: 'DELETE', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS' },
@@ -143,9 +148,9 @@ export const OPERATIONS: readonly OperationSpec[] = [
 
   // ---- bucket: POST
   { name: 'DeleteObjects', method: 'POST', resource: 'bucket', sub: ['delete'], action: 's3:DeleteObject', handler: deleteObjects },
-  { name: 'CreateBucketMetadataTableConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataTable'], action: 's3:CreateBucketMetadataTableConfiguration' },
-  { name: 'CreateBucketMetadataConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:CreateBucketMetadataTableConfiguration' },
-  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject' },
+  { name: 'CreateBucketMetadataTableConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataTable'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
+  { name: 'CreateBucketMetadataConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
+  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject', consumesSpace: true },
 
   // ---- object: GET / HEAD
   { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts', handler: listParts },
@@ -159,20 +164,20 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'HeadObject', method: 'HEAD', resource: 'object', action: 's3:GetObject', handler: headObject },
 
   // ---- object: PUT
-  { name: 'UploadPartCopy', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: copySource, action: 's3:PutObject', handler: uploadPartCopy },
-  { name: 'UploadPart', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: notCopySource, action: 's3:PutObject', handler: uploadPart },
-  { name: 'PutObjectAcl', method: 'PUT', resource: 'object', sub: ['acl'], action: 's3:PutObjectAcl' },
-  { name: 'PutObjectTagging', method: 'PUT', resource: 'object', sub: ['tagging'], action: 's3:PutObjectTagging', handler: putObjectTagging },
-  { name: 'PutObjectRetention', method: 'PUT', resource: 'object', sub: ['retention'], action: 's3:PutObjectRetention', handler: putObjectRetention },
-  { name: 'PutObjectLegalHold', method: 'PUT', resource: 'object', sub: ['legal-hold'], action: 's3:PutObjectLegalHold', handler: putObjectLegalHold },
+  { name: 'UploadPartCopy', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: copySource, action: 's3:PutObject', consumesSpace: true, handler: uploadPartCopy },
+  { name: 'UploadPart', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: notCopySource, action: 's3:PutObject', consumesSpace: true, handler: uploadPart },
+  { name: 'PutObjectAcl', method: 'PUT', resource: 'object', sub: ['acl'], action: 's3:PutObjectAcl', consumesSpace: true },
+  { name: 'PutObjectTagging', method: 'PUT', resource: 'object', sub: ['tagging'], action: 's3:PutObjectTagging', consumesSpace: true, handler: putObjectTagging },
+  { name: 'PutObjectRetention', method: 'PUT', resource: 'object', sub: ['retention'], action: 's3:PutObjectRetention', consumesSpace: true, handler: putObjectRetention },
+  { name: 'PutObjectLegalHold', method: 'PUT', resource: 'object', sub: ['legal-hold'], action: 's3:PutObjectLegalHold', consumesSpace: true, handler: putObjectLegalHold },
   { name: 'RenameObject', method: 'PUT', resource: 'object', sub: ['renameObject'], action: 's3express:RenameObject' },
-  { name: 'CopyObject', method: 'PUT', resource: 'object', when: copySource, action: 's3:PutObject', handler: copyObject },
-  { name: 'PutObject', method: 'PUT', resource: 'object', action: 's3:PutObject', handler: putObject },
+  { name: 'CopyObject', method: 'PUT', resource: 'object', when: copySource, action: 's3:PutObject', consumesSpace: true, handler: copyObject },
+  { name: 'PutObject', method: 'PUT', resource: 'object', action: 's3:PutObject', consumesSpace: true, handler: putObject },
 
   // ---- object: POST
-  { name: 'CreateMultipartUpload', method: 'POST', resource: 'object', sub: ['uploads'], action: 's3:PutObject', handler: createMultipartUpload },
-  { name: 'CompleteMultipartUpload', method: 'POST', resource: 'object', sub: ['uploadId'], action: 's3:PutObject', handler: completeMultipartUpload },
-  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject' },
+  { name: 'CreateMultipartUpload', method: 'POST', resource: 'object', sub: ['uploads'], action: 's3:PutObject', consumesSpace: true, handler: createMultipartUpload },
+  { name: 'CompleteMultipartUpload', method: 'POST', resource: 'object', sub: ['uploadId'], action: 's3:PutObject', consumesSpace: true, handler: completeMultipartUpload },
+  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject', consumesSpace: true },
   { name: 'SelectObjectContent', method: 'POST', resource: 'object', sub: ['select'], action: 's3:GetObject' },
 
   // ---- object: DELETE

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { checksumHeader, createChecksum, type ChecksumAlgorithm } from '../../auth/checksums.js';
 import type { App } from '../../app.js';
 import type { BlobWriter } from '../../store/blob/types.js';
+import { isOutOfSpace } from '../../store/space.js';
 import { S3Error } from '../errors.js';
 import type { S3Context } from '../handler.js';
 import { isValidChecksumValue, type ChecksumSpec } from './headers.js';
@@ -102,11 +103,12 @@ export async function storeBytes(
 }
 
 /**
- * Removes a blob written for a request whose metadata write was refused (an S3 error: the
- * transaction rolled back). On any other failure the commit's outcome is unknown and the blob is
- * left alone: the orphan sweep removes it if nothing references it.
+ * Removes a blob written for a request whose metadata write was refused (an S3 error) or ran out
+ * of space (SQLITE_FULL): either way the transaction rolled back. On any other failure the
+ * commit's outcome is unknown and the blob is left alone: the orphan sweep at the next start
+ * removes it if nothing references it. (On a full disk that would hold its space until then.)
  */
 export async function discardBlob(app: App, blobId: string | undefined, cause: unknown): Promise<void> {
-  if (blobId === undefined || !(cause instanceof S3Error)) return;
+  if (blobId === undefined || !(cause instanceof S3Error || isOutOfSpace(cause))) return;
   await app.blobs.delete(blobId).catch((e: unknown) => app.log.warn({ err: e, blobId }, 'could not remove an uncommitted blob'));
 }

@@ -13,6 +13,8 @@ import { S3Error } from '../../s3/errors.js';
 import type { ChecksumAlgorithm } from '../../auth/checksums.js';
 import { timeOrderedIdAfter } from '../ids.js';
 import { compareKeys, prefixSuccessor } from '../keys.js';
+import { isOutOfSpace } from '../space.js';
+import type { CheckpointerMessage } from './checkpointer.js';
 import { WalBarrier, fsyncDir } from './durability.js';
 import { DIR_MODE, FILE_MODE } from '../datadir.js';
 import type {
@@ -367,6 +369,13 @@ export interface SqliteOptions {
   onGarbage?: () => void;
   /** Called when the WAL cannot be synced: the process should stop. */
   onFatal?: (e: Error) => void;
+  /**
+   * Called, synchronously, when a batch fails for lack of space (SQLITE_FULL), before its writes
+   * are retried one by one: the place to free some room (the space reserve).
+   */
+  onFull?: () => void;
+  /** Called when background checkpoints start failing (with the error) and when they work again. */
+  onCheckpoint?: (error: Error | undefined) => void;
   /** Checkpoint interval of the background checkpointer (ms). */
   checkpointIntervalMs?: number;
 }
@@ -407,6 +416,12 @@ export class SqliteMetaStore implements MetaStore {
       workerData: { path: file, fsync: opts.fsync, intervalMs: opts.checkpointIntervalMs ?? 1000 },
     });
     this.checkpointer.unref();
+    this.checkpointer.on('message', (m: CheckpointerMessage) => {
+      if (m.type === 'failing') this.opts.onCheckpoint?.(Object.assign(new Error(m.message), { code: m.code }));
+      if (m.type === 'recovered') this.opts.onCheckpoint?.(undefined);
+    });
+    // A worker that dies must not take the process with it (an unhandled 'error' event would).
+    this.checkpointer.on('error', (e) => this.opts.onCheckpoint?.(new Error(`the WAL checkpointer stopped: ${e.message}`)));
   }
 
   private migrate(): number {
@@ -534,8 +549,21 @@ export class SqliteMetaStore implements MetaStore {
         try {
           outcomes = this.commitBatch(batch);
         } catch (e) {
-          for (const w of batch) w.reject(e);
-          continue;
+          if (!isOutOfSpace(e)) {
+            for (const w of batch) w.reject(e);
+            continue;
+          }
+          // Out of space, and the whole batch rolled back. Let the owner free some room, then
+          // commit each write on its own: one that needs room (a new object) must not sink those
+          // that need none (deletes, which are how space comes back). Nothing is marked failed.
+          this.opts.onFull?.();
+          outcomes = batch.map((w) => {
+            try {
+              return this.commitBatch([w])[0]!;
+            } catch (error) {
+              return { ok: false, error };
+            }
+          });
         }
         if (this.barrier) {
           const sync = this.barrier.sync();
@@ -579,6 +607,9 @@ export class SqliteMetaStore implements MetaStore {
           tx.releaseSavepoint.run();
           out.push({ ok: true, value });
         } catch (error) {
+          // Out of space fails the batch as a whole (see drain), and SQLite may have rolled the
+          // transaction back already, savepoint included.
+          if (isOutOfSpace(error) || !this.db.inTransaction) throw error;
           tx.rollbackTo.run();
           tx.releaseSavepoint.run();
           out.push({ ok: false, error });
@@ -598,7 +629,7 @@ export class SqliteMetaStore implements MetaStore {
     while (this.draining || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise<void>((resolve) => {
       const done = () => resolve();
-      this.checkpointer.once('message', done);
+      this.checkpointer.on('message', (m: CheckpointerMessage) => m.type === 'stopped' && done());
       this.checkpointer.once('exit', done);
       this.checkpointer.postMessage({ type: 'stop' });
       setTimeout(done, 5000).unref();
