@@ -1,0 +1,252 @@
+// Statement and policy evaluation, and AWS's combined decision over every policy type.
+//
+// Sources (IAM User Guide): "Policy evaluation logic" (reference_policies_evaluation-logic),
+// "Cross-account policy evaluation logic" (reference_policies_evaluation-logic-cross-account),
+// "Principal" (reference_policies_elements_principal), "Session policies" (access_policies).
+// The rules `decide` implements:
+// 1. An explicit Deny in any policy — identity-based, resource-based, permissions boundary,
+//    session policy — wins.
+// 2. The account root user has full access to its own account's resources.
+// 3. Within one account an Allow in either the identity-based policies or the resource policy
+//    suffices, but how the resource policy names the caller matters:
+//    - the caller itself (its user ARN, its role-session ARN) or "*": "an implicit deny in an
+//      identity-based policy, a permissions boundary, or a session policy does not impact the
+//      final decision"; and "For IAM users and role principals within your account, no other
+//      permissions are required" for "*";
+//    - the role of a role session: "limited by an implicit deny in a permissions boundary or
+//      session policy" (but needs no identity-based allow);
+//    - the account (id, root ARN, canonical user): delegation to the account, whose identity
+//      policies must allow ("an administrator in that account must then grant access").
+// 4. Across accounts both sides must allow: the caller's account (identity-based policies,
+//    bounded by boundary and session policies; a root user is allowed by its own account) and the
+//    resource's account (the resource policy naming the caller, its role or its account, or the
+//    ACL).
+// 5. Identity-based policies are capped by the permissions boundary and, for sessions, by the
+//    session policies (the session's permissions are their intersection).
+// 6. Anonymous callers and service principals get only what the resource policy or ACL grants.
+// S3 adds one rule: the bucket owner's root user can always read, replace and delete the bucket
+// policy, so a policy that denies everyone cannot lock the owner out (`ownerRootOverride`, set by
+// the caller for Get/Put/DeleteBucketPolicy).
+
+import type { Policy, Statement } from './document.js';
+import type { RequestContext, RequestPrincipal } from './context.js';
+import { evaluateCondition } from './conditions.js';
+import { matchArn, matchTemplate, splitArn } from './match.js';
+import { PrincipalMatch, excludedByNotPrincipal, matchPrincipal } from './principal.js';
+
+/** A request prepared once for many statements: lower-cased action, split resource ARN. */
+interface Prepared {
+  readonly ctx: RequestContext;
+  readonly action: string;
+  readonly arn: string[] | undefined;
+  readonly star: boolean;
+}
+
+function prepare(ctx: RequestContext): Prepared {
+  return { ctx, action: ctx.action.toLowerCase(), arn: splitArn(ctx.resource), star: ctx.resource === '*' };
+}
+
+function actionMatches(s: Statement, action: string): boolean {
+  const a = s.actions;
+  let hit = a.any || a.exact.has(action);
+  if (!hit) {
+    for (const t of a.patterns) {
+      if (matchTemplate(t, action, undefined)) {
+        hit = true;
+        break;
+      }
+    }
+  }
+  return hit !== s.notAction;
+}
+
+function resourceMatches(s: Statement, req: Prepared): boolean {
+  const r = s.resources;
+  if (!r) return true;
+  let hit = r.any;
+  if (!hit) {
+    for (const p of r.patterns) {
+      // An action on no particular resource (the request resource "*", e.g. s3:ListAllMyBuckets)
+      // is matched by "*" and by ARNs whose resource part is "*" (arn:aws:s3:::*).
+      if (req.star ? p.parts !== undefined && p.parts[5]!.fast.kind === 'any' : matchArn(p, req.arn, req.ctx.keys)) {
+        hit = true;
+        break;
+      }
+    }
+  }
+  return hit !== s.notResource;
+}
+
+function principalMatch(s: Statement, p: RequestPrincipal): PrincipalMatch {
+  if (!s.principal) return PrincipalMatch.Direct;
+  if (s.notPrincipal) return excludedByNotPrincipal(s.principal, p) ? PrincipalMatch.None : PrincipalMatch.Direct;
+  return matchPrincipal(s.principal, p);
+}
+
+function conditionsHold(s: Statement, req: Prepared): boolean {
+  for (const c of s.conditions) if (!evaluateCondition(c, req.ctx.keys)) return false;
+  return true;
+}
+
+/** What one policy says about a request. */
+interface Scan {
+  /** The first Deny statement that applies. */
+  readonly deny: Statement | undefined;
+  /** The Allow statement that names the caller most directly. */
+  readonly allow: Statement | undefined;
+  readonly allowLevel: PrincipalMatch;
+}
+
+const NOTHING: Scan = { deny: undefined, allow: undefined, allowLevel: PrincipalMatch.None };
+
+function scan(policy: Policy, req: Prepared): Scan {
+  let allow: Statement | undefined;
+  let allowLevel: PrincipalMatch = PrincipalMatch.None;
+  for (const s of policy.statements) {
+    // Cheapest and most selective tests first.
+    if (!actionMatches(s, req.action)) continue;
+    if (s.effect === 'Allow' && allowLevel === PrincipalMatch.Direct) continue;
+    if (!resourceMatches(s, req)) continue;
+    const level = principalMatch(s, req.ctx.principal);
+    if (level === PrincipalMatch.None) continue;
+    if (s.effect === 'Allow' && level <= allowLevel) continue;
+    if (!conditionsHold(s, req)) continue;
+    if (s.effect === 'Deny') return { deny: s, allow: undefined, allowLevel: PrincipalMatch.None };
+    allow = s;
+    allowLevel = level;
+  }
+  return allow ? { deny: undefined, allow, allowLevel } : NOTHING;
+}
+
+/** Evaluates one policy alone: 'Deny' if a Deny applies, else 'Allow' if an Allow does. */
+export function evaluatePolicy(policy: Policy, ctx: RequestContext): 'Allow' | 'Deny' | undefined {
+  const r = scan(policy, prepare(ctx));
+  return r.deny ? 'Deny' : r.allow ? 'Allow' : undefined;
+}
+
+/** Does this statement apply to the request (effect aside)? For explanations and tooling. */
+export function statementApplies(s: Statement, ctx: RequestContext): boolean {
+  const req = prepare(ctx);
+  return actionMatches(s, req.action) && resourceMatches(s, req) && principalMatch(s, ctx.principal) !== PrincipalMatch.None && conditionsHold(s, req);
+}
+
+// ---- the combined decision
+
+export interface DecisionInput {
+  readonly request: RequestContext;
+  /** Every identity-based policy of the caller: user inline and managed, its groups', or the role's. */
+  readonly identityPolicies?: readonly Policy[];
+  /** The resource's policy (the bucket policy); its owner is `request.resourceAccount`. */
+  readonly resourcePolicy?: Policy;
+  /** Session policies of a role session (inline and managed together). */
+  readonly sessionPolicies?: readonly Policy[];
+  readonly permissionsBoundary?: Policy;
+  /**
+   * The ACL grants this permission to the caller's account or to a group it belongs to. An ACL
+   * grants to accounts, so like a resource policy naming an account it is a resource-side
+   * allow: it admits anonymous callers and other accounts, while an IAM user of the owning
+   * account still needs its identity-based allow.
+   */
+  readonly aclAllows?: boolean;
+  /**
+   * The action is s3:GetBucketPolicy, s3:PutBucketPolicy or s3:DeleteBucketPolicy: the bucket
+   * owner's root user is allowed even against the bucket policy's Deny (no lock-out).
+   */
+  readonly ownerRootOverride?: boolean;
+}
+
+export type DecisionSource = 'identity' | 'resource' | 'boundary' | 'session' | 'acl' | 'root' | 'owner-root';
+
+export interface Decision {
+  readonly decision: 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
+  /** One sentence for logs. */
+  readonly reason: string;
+  /** The policy type that decided. */
+  readonly source?: DecisionSource;
+  /** The statement that decided, when one did: its Sid and position. */
+  readonly sid?: string;
+  readonly statement?: number;
+}
+
+function describe(s: Statement): string {
+  return s.sid ? `statement "${s.sid}"` : `statement #${s.index}`;
+}
+
+function fromStatement(decision: Decision['decision'], source: DecisionSource, s: Statement, reason: string): Decision {
+  return s.sid === undefined ? { decision, reason, source, statement: s.index } : { decision, reason, source, sid: s.sid, statement: s.index };
+}
+
+/** AWS's decision over all the policies that apply to a request. */
+export function decide(input: DecisionInput): Decision {
+  const req = prepare(input.request);
+  const p = input.request.principal;
+  const action = input.request.action;
+  const resourceAccount = input.request.resourceAccount;
+  const sameAccount = p.kind !== 'anonymous' && p.kind !== 'service' && p.kind !== 'federated' && (resourceAccount === undefined || resourceAccount === p.accountId);
+
+  if (input.ownerRootOverride && p.kind === 'account-root' && sameAccount) {
+    return { decision: 'Allow', source: 'owner-root', reason: `the bucket owner's root user may always ${action} (no lock-out)` };
+  }
+
+  // 1. Explicit denies, everywhere.
+  const identity = (input.identityPolicies ?? []).map((pol) => scan(pol, req));
+  const resource = input.resourcePolicy ? scan(input.resourcePolicy, req) : NOTHING;
+  const boundary = input.permissionsBoundary ? scan(input.permissionsBoundary, req) : undefined;
+  const sessions = (input.sessionPolicies ?? []).map((pol) => scan(pol, req));
+  for (const r of identity) if (r.deny) return fromStatement('ExplicitDeny', 'identity', r.deny, `explicit Deny in an identity-based policy (${describe(r.deny)})`);
+  if (resource.deny) return fromStatement('ExplicitDeny', 'resource', resource.deny, `explicit Deny in the resource policy (${describe(resource.deny)})`);
+  if (boundary?.deny) return fromStatement('ExplicitDeny', 'boundary', boundary.deny, `explicit Deny in the permissions boundary (${describe(boundary.deny)})`);
+  for (const r of sessions) if (r.deny) return fromStatement('ExplicitDeny', 'session', r.deny, `explicit Deny in a session policy (${describe(r.deny)})`);
+
+  const rpAllow = resource.allow;
+  const resourceSide = (): Decision | undefined => {
+    if (rpAllow) return fromStatement('Allow', 'resource', rpAllow, `allowed by the resource policy (${describe(rpAllow)})`);
+    if (input.aclAllows) return { decision: 'Allow', source: 'acl', reason: 'allowed by the ACL' };
+    return undefined;
+  };
+
+  // 2. Callers without an identity side: only the resource's grants count.
+  if (p.kind === 'anonymous' || p.kind === 'service' || p.kind === 'federated') {
+    return resourceSide() ?? { decision: 'ImplicitDeny', reason: `neither the resource policy nor the ACL grants ${action} to ${p.kind === 'anonymous' ? 'anonymous callers' : `the ${p.kind} principal`}` };
+  }
+
+  // 3. The root user: full access at home; elsewhere, whatever the resource's account grants.
+  if (p.kind === 'account-root') {
+    if (sameAccount) return { decision: 'Allow', source: 'root', reason: "the account's root user has full access to its own resources" };
+    return resourceSide() ?? { decision: 'ImplicitDeny', reason: `cross-account: neither the resource policy nor the ACL grants ${action} to account ${p.accountId ?? '?'}` };
+  }
+
+  // 4. IAM users and role sessions.
+  const idAllow = identity.find((r) => r.allow)?.allow;
+  const boundaryOk = !boundary || boundary.allow !== undefined;
+  const sessionOk = sessions.length === 0 || sessions.some((r) => r.allow);
+  const capped = (): Decision | undefined => {
+    if (!boundaryOk) return { decision: 'ImplicitDeny', source: 'boundary', reason: `the permissions boundary does not allow ${action}` };
+    if (!sessionOk) return { decision: 'ImplicitDeny', source: 'session', reason: `no session policy allows ${action}` };
+    return undefined;
+  };
+
+  if (sameAccount) {
+    if (rpAllow && resource.allowLevel === PrincipalMatch.Direct) {
+      return fromStatement('Allow', 'resource', rpAllow, `allowed by the resource policy, which names the caller (${describe(rpAllow)})`);
+    }
+    if (rpAllow && resource.allowLevel === PrincipalMatch.Role) {
+      return capped() ?? fromStatement('Allow', 'resource', rpAllow, `allowed by the resource policy, which names the caller's role (${describe(rpAllow)})`);
+    }
+    if (idAllow) return capped() ?? fromStatement('Allow', 'identity', idAllow, `allowed by an identity-based policy (${describe(idAllow)})`);
+    return {
+      decision: 'ImplicitDeny',
+      reason: rpAllow
+        ? `the resource policy grants ${action} to the account only, and no identity-based policy allows it`
+        : `no identity-based policy or resource policy allows ${action}`,
+    };
+  }
+
+  // Cross-account: both the caller's account and the resource's account must allow.
+  if (!idAllow) return { decision: 'ImplicitDeny', source: 'identity', reason: `cross-account: no identity-based policy of the caller allows ${action}` };
+  const cap = capped();
+  if (cap) return cap;
+  const granted = resourceSide();
+  if (!granted) return { decision: 'ImplicitDeny', source: 'resource', reason: `cross-account: neither the resource policy nor the ACL grants ${action} to the caller or its account` };
+  return { ...granted, reason: `cross-account: ${granted.reason}, and an identity-based policy allows it (${describe(idAllow)})` };
+}
