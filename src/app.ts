@@ -7,6 +7,7 @@ import type { MetaStore } from './store/meta/types.js';
 import type { BlobStore } from './store/blob/types.js';
 import type { SpaceGuard } from './store/space.js';
 import type { BlobGc } from './workers/gc.js';
+import type { BucketPolicies } from './authz/bucketPolicies.js';
 
 export interface App {
   readonly config: Config;
@@ -20,6 +21,10 @@ export interface App {
   lookupCredential(accessKeyId: string): Promise<Credential | undefined>;
   /** Display name of a user id (cached); the id itself when unknown. */
   displayName(userId: string): Promise<string>;
+  /** The 12-digit account id of an account's canonical id (cached); undefined when unknown. */
+  accountIdOf(canonicalId: string): Promise<string | undefined>;
+  /** Bucket policies, parsed and cached. */
+  readonly bucketPolicies: BucketPolicies;
 }
 
 /** A small time-bounded cache, so that several nodes sharing one metadata store converge. */

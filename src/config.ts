@@ -2,6 +2,7 @@
 // The environment variable names are a public contract (scripts and deployments rely on them).
 
 import path from 'node:path';
+import { parseCidr, type Cidr } from './authz/policy/ip.js';
 
 export interface Config {
   /** host:port to listen on. */
@@ -22,6 +23,8 @@ export interface Config {
   idleTimeoutMs: number;
   /** Longest validity of a presigned URL, SigV2 and SigV4 (SigV4 never allows more than 7 days). */
   presignMaxSeconds: number;
+  /** Proxies whose X-Forwarded-For is believed (aws:SourceIp). */
+  trustedProxies: Cidr[];
   /** Size of <data-dir>/reserve, given up when the disk fills so that deletes can still commit. */
   spaceReserve: number;
   /** Below this many free bytes on the data directory's filesystem, writes are refused (507). */
@@ -58,6 +61,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'log-level', env: 'TROVE_LOG_LEVEL', arg: 'level', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { flag: 'inline-threshold', env: 'TROVE_INLINE_THRESHOLD', arg: 'bytes', help: `objects up to this size are kept in the metadata store (default ${DEFAULT_INLINE_THRESHOLD})` },
   { flag: 'no-fsync', env: 'TROVE_NO_FSYNC', help: 'do not fsync before acknowledging writes (unsafe; for throwaway test servers only)' },
+  { flag: 'trusted-proxies', env: 'TROVE_TRUSTED_PROXIES', arg: 'cidr,cidr', help: 'proxies (addresses or CIDR ranges) whose X-Forwarded-For gives the client address bucket policies see (default: none)' },
   { flag: 'idle-timeout', env: 'TROVE_IDLE_TIMEOUT', arg: 'seconds', help: `answer RequestTimeout to a client that sends nothing for this long mid-request (default ${DEFAULT_IDLE_TIMEOUT_S})` },
   { flag: 'presign-max-expiry', env: 'TROVE_PRESIGN_MAX_EXPIRY', arg: 'seconds', help: `longest validity of a presigned URL, SigV2 included (default and SigV4 maximum ${DEFAULT_PRESIGN_MAX_S})` },
   { flag: 'space-reserve', env: 'TROVE_SPACE_RESERVE', arg: 'bytes', help: `space held in <data-dir>/reserve and released when the disk fills, so deletes still work (default ${DEFAULT_SPACE_RESERVE})` },
@@ -134,6 +138,15 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     if (!Number.isFinite(n) || n <= 0 || n > max) throw new ConfigError(`--${flag} must be a positive number of seconds${max < Infinity ? ` up to ${max}` : ''}, got "${v}"`);
     return n;
   };
+  const trustedProxies = (get('trusted-proxies') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const c = parseCidr(s);
+      if (!c) throw new ConfigError(`--trusted-proxies: not an address or CIDR range: "${s}"`);
+      return c;
+    });
   const domains = (get('domain') ?? '')
     .split(',')
     .map((d) => d.trim().toLowerCase().replace(/^\.+|\.+$/g, ''))
@@ -149,6 +162,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     logLevel: get('log-level') || 'info',
     inlineThreshold: bytes('inline-threshold', DEFAULT_INLINE_THRESHOLD),
     fsync: !truthy(get('no-fsync')),
+    trustedProxies,
     idleTimeoutMs: Math.round(seconds('idle-timeout', DEFAULT_IDLE_TIMEOUT_S) * 1000),
     presignMaxSeconds: Math.floor(seconds('presign-max-expiry', DEFAULT_PRESIGN_MAX_S, DEFAULT_PRESIGN_MAX_S)),
     spaceReserve: bytes('space-reserve', DEFAULT_SPACE_RESERVE),

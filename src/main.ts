@@ -3,6 +3,7 @@
 
 import { ConfigError, OPTIONS, loadConfig } from './config.js';
 import { newUserId, openStores, startTrove } from './trove.js';
+import { newAccountId } from './store/ids.js';
 
 // Blob writes, fdatasyncs and reads all run on libuv's thread pool; 4 threads (the default)
 // serialise concurrent uploads behind each other's fsyncs. Must be set before the pool starts.
@@ -27,10 +28,13 @@ function serverHelp(): string {
 }
 
 const ADMIN_HELP = `Usage:
-  trove admin user add --name <display name> [--id <canonical id>] [--access-key <id>] [--secret-key <secret>] [--data-dir <dir>]
-  trove admin user list [--data-dir <dir>]
+  trove admin account add --name <name> [--email <address>] [--account-id <12 digits>] [--id <canonical id>]
+                          [--access-key <id>] [--secret-key <secret>] [--data-dir <dir>]
+  trove admin account list [--data-dir <dir>]
 
-Keys and ids are generated when not given. The data directory defaults to TROVE_DATA_DIR or ./data.
+An account owns buckets; the keys printed are its root user's. Ids and keys are generated when not
+given (give them to pre-provision test suites or migrations). "user" is accepted for "account".
+The data directory defaults to TROVE_DATA_DIR or ./data.
 `;
 
 function out(s: string): void {
@@ -99,17 +103,17 @@ function takeFlags(argv: string[], allowed: string[]): Map<string, string> {
 
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
-  if (!noun || noun === '--help' || noun === '-h' || noun !== 'user' || (verb !== 'add' && verb !== 'list')) {
+  if (!noun || noun === '--help' || noun === '-h' || (noun !== 'account' && noun !== 'user') || (verb !== 'add' && verb !== 'list')) {
     out(ADMIN_HELP);
     if (noun && noun !== '--help' && noun !== '-h') process.exitCode = 2;
     return;
   }
-  const flags = takeFlags(rest, verb === 'add' ? ['name', 'id', 'access-key', 'secret-key', 'data-dir'] : ['data-dir']);
+  const flags = takeFlags(rest, verb === 'add' ? ['name', 'email', 'account-id', 'id', 'access-key', 'secret-key', 'data-dir'] : ['data-dir']);
   const config = loadConfig(flags.has('data-dir') ? ['--data-dir', flags.get('data-dir')!] : []);
   const { meta, blobs } = await openStores(config);
   try {
     if (verb === 'list') {
-      for (const u of await meta.listUsers()) out(`${u.id}\t${u.displayName}\n`);
+      for (const a of await meta.listAccounts()) out(`${a.accountId}\t${a.id}\t${a.displayName}${a.email ? `\t${a.email}` : ''}\n`);
       return;
     }
     const name = flags.get('name');
@@ -118,10 +122,15 @@ async function runAdmin(argv: string[]): Promise<void> {
     const accessKeyId = flags.get('access-key') ?? 'TR' + newUserId().slice(0, 18).toUpperCase();
     const secretAccessKey = flags.get('secret-key') ?? newUserId().slice(0, 40);
     const existing = await meta.getAccessKey(accessKeyId);
-    if (existing && existing.userId !== id) throw new ConfigError(`access key ${accessKeyId} already belongs to user ${existing.userId}`);
-    await meta.putUser({ id, displayName: name, createdAt: Date.now() });
+    if (existing && existing.userId !== id) throw new ConfigError(`access key ${accessKeyId} already belongs to account ${existing.userId}`);
+    const current = await meta.getAccount(id);
+    const accountId = flags.get('account-id') ?? current?.accountId ?? newAccountId();
+    if (!/^\d{12}$/.test(accountId)) throw new ConfigError('--account-id must be 12 digits');
+    if (current && current.accountId !== accountId) throw new ConfigError(`account ${id} already has account id ${current.accountId}`);
+    const email = flags.get('email');
+    await meta.putAccount({ id, accountId, displayName: name, createdAt: current?.createdAt ?? Date.now(), ...(email ? { email } : {}) });
     await meta.putAccessKey({ accessKeyId, secretAccessKey, userId: id, createdAt: Date.now() });
-    out(`user ${id} (${name})\naccess key ${accessKeyId}\nsecret key ${secretAccessKey}\n`);
+    out(`account ${accountId} (${name})\ncanonical id ${id}\naccess key ${accessKeyId}\nsecret key ${secretAccessKey}\n`);
   } finally {
     await meta.close();
     await blobs.close();

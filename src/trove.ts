@@ -11,6 +11,8 @@ import type { Config } from './config.js';
 import type { Credential } from './auth/types.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
+import { newAccountId } from './store/ids.js';
+import { BucketPolicies } from './authz/bucketPolicies.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
@@ -63,7 +65,7 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
   let rootId = await meta.getSetting(ROOT_USER_SETTING);
   if (!rootId) {
     rootId = newUserId();
-    await meta.putUser({ id: rootId, displayName: 'root', createdAt: Date.now() });
+    await meta.putAccount({ id: rootId, accountId: newAccountId(), displayName: 'root', createdAt: Date.now() });
     await meta.putSetting(ROOT_USER_SETTING, rootId);
   }
   let creds: RootCredentials;
@@ -130,6 +132,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
 
   const credentials = new TtlCache<Credential | undefined>(5_000);
   const names = new TtlCache<string>(60_000);
+  const accountIds = new TtlCache<string | undefined>(60_000);
   const app: App = {
     config,
     meta,
@@ -141,10 +144,13 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       credentials.get(id, async () => {
         const k = await meta.getAccessKey(id);
         if (!k) return undefined;
-        const user = await meta.getUser(k.userId);
-        return { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, userId: k.userId, displayName: user?.displayName ?? k.userId };
+        const account = await meta.getAccount(k.userId);
+        if (!account) return undefined;
+        return { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, userId: k.userId, accountId: account.accountId, displayName: account.displayName };
       }),
-    displayName: (userId) => names.get(userId, async () => (await meta.getUser(userId))?.displayName ?? userId),
+    displayName: (userId) => names.get(userId, async () => (await meta.getAccount(userId))?.displayName ?? userId),
+    accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
+    bucketPolicies: new BucketPolicies(meta),
   };
 
   const server = createHttpServer(app);

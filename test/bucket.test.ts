@@ -53,7 +53,7 @@ describe('buckets', () => {
   it('refuses another user a taken name (BucketAlreadyExists) and hides buckets from non-owners', async () => {
     const name = uniqueBucket();
     await srv.s3.send(new CreateBucketCommand({ Bucket: name }));
-    await srv.trove.app.meta.putUser({ id: 'f'.repeat(64), displayName: 'other', createdAt: Date.now() });
+    await srv.trove.app.meta.putAccount({ id: 'f'.repeat(64), accountId: '999999999999', displayName: 'other', createdAt: Date.now() });
     await srv.trove.app.meta.putAccessKey({ accessKeyId: 'OTHERUSERKEY00000001', secretAccessKey: 'other-secret-0000000000', userId: 'f'.repeat(64), createdAt: Date.now() });
     const other = srv.client({ credentials: { accessKeyId: 'OTHERUSERKEY00000001', secretAccessKey: 'other-secret-0000000000' } });
     const e = await s3error(other.send(new CreateBucketCommand({ Bucket: name })));

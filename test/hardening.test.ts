@@ -248,7 +248,7 @@ describe('hardening: XML bodies', () => {
     // synchronous parser held the loop ~1 s per document).
     t.diagnostic(`probe GET latency: ${latencies.length} probes, p50 ${latencies[latencies.length >> 1]!.toFixed(1)} ms, max ${worst.toFixed(1)} ms`);
     assert.ok(latencies.length >= 5, `${latencies.length} probes`);
-    assert.ok(worst < 150, `worst probe latency ${worst.toFixed(1)} ms (p50 ${latencies[latencies.length >> 1]!.toFixed(1)} ms)`);
+    assert.ok(worst < 250, `worst probe latency ${worst.toFixed(1)} ms (p50 ${latencies[latencies.length >> 1]!.toFixed(1)} ms)`);
   });
 });
 

@@ -10,6 +10,7 @@ import { SqliteMetaStore } from '../src/store/meta/sqlite.js';
 import type { Bucket, ObjectContent } from '../src/store/meta/types.js';
 import { S3Error } from '../src/s3/errors.js';
 import { tempDir } from './helpers.js';
+import Database from 'better-sqlite3';
 
 function content(etag: string, extra: Partial<ObjectContent> = {}): ObjectContent {
   return { size: 1, etag, lastModified: Date.now(), owner: 'u1', storageClass: 'STANDARD', headers: {}, userMeta: {}, inline: Buffer.from('x'), ...extra };
@@ -214,6 +215,34 @@ describe('SqliteMetaStore', () => {
       assert.equal((await other.getObject(bucket.id, 'durable'))?.etag, 'd1');
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('SqliteMetaStore upgrades', () => {
+  it('makes every user of a data dir from before accounts an account with a 12-digit id, keys kept', async () => {
+    const dir = await tempDir();
+    try {
+      let meta = await SqliteMetaStore.open({ dir, fsync: false });
+      await meta.putAccount({ id: 'c'.repeat(64), accountId: '123412341234', displayName: 'old user', createdAt: 1 });
+      await meta.putAccessKey({ accessKeyId: 'OLDKEY', secretAccessKey: 'old-secret', userId: 'c'.repeat(64), createdAt: 1 });
+      await meta.close();
+      // Turn it back into a data dir written before accounts existed (schema 1).
+      const db = new Database(path.join(dir, 'meta.db'));
+      db.exec("DROP INDEX users_account_id; ALTER TABLE users DROP COLUMN account_id; ALTER TABLE users DROP COLUMN email; UPDATE meta SET v = '1' WHERE k = 'schema_version'");
+      db.close();
+      meta = await SqliteMetaStore.open({ dir, fsync: false });
+      try {
+        const account = await meta.getAccount('c'.repeat(64));
+        assert.match(account?.accountId ?? '', /^[1-9]\d{11}$/);
+        assert.equal(account?.displayName, 'old user');
+        assert.equal((await meta.getAccessKey('OLDKEY'))?.userId, 'c'.repeat(64));
+        assert.equal((await meta.getAccountById(account!.accountId))?.id, 'c'.repeat(64));
+      } finally {
+        await meta.close();
+      }
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
     }
   });
 });

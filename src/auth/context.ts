@@ -30,5 +30,5 @@ export function parseAuthRequest(req: AuthRequest): ParsedAuthRequest {
 }
 
 export function identityOf(c: Credential): Identity {
-  return { accessKeyId: c.accessKeyId, userId: c.userId, displayName: c.displayName };
+  return { accessKeyId: c.accessKeyId, userId: c.userId, accountId: c.accountId, displayName: c.displayName };
 }

@@ -14,6 +14,8 @@ export interface Credential {
   secretAccessKey: string;
   /** Canonical user id of the owner (64 hex chars). */
   userId: string;
+  /** The owner's 12-digit account id. */
+  accountId: string;
   displayName: string;
 }
 
@@ -46,7 +48,10 @@ export type AuthMethod = 'anonymous' | 'sigv4-header' | 'sigv4-query' | 'sigv2-h
 
 export interface Identity {
   accessKeyId: string;
+  /** Canonical user id of the caller's account. */
   userId: string;
+  /** The caller's 12-digit account id. */
+  accountId: string;
   displayName: string;
 }
 

@@ -1,17 +1,82 @@
-// Authorisation: may this identity perform this operation on this resource?
+// Authorisation: may this caller do what this request does? Decided here, once per request, from
+// what the operation table says the request does (authz/requests.ts) and the policies in force:
+// AWS's evaluation logic (authz/policy) over the bucket policy of every bucket involved and the
+// caller's identity. An account's root user has full access to its account's buckets unless a
+// bucket policy denies it; another account, or an anonymous caller, gets what a bucket policy
+// grants it. (IAM users and their policies, ACLs and the public access block plug in here.)
 //
-// Today: every request must be signed by a known key (anonymous requests get nothing, as no
-// bucket policy or ACL can grant them anything yet), and bucket and object operations are
-// allowed to the bucket's owner only. Bucket policies, IAM policies, ACLs and the public access
-// block plug in here.
+// Handlers never check permissions themselves, with two exceptions that need what only they
+// know: DeleteObjects checks each key it deletes (ctx.mayAccess), and optional actions such as
+// s3:BypassGovernanceRetention are read from ctx.granted.
 
+import type { App } from '../app.js';
+import type { Identity } from '../auth/types.js';
 import { S3Error } from '../s3/errors.js';
-import type { S3Context } from '../s3/handler.js';
+import type { Bucket } from '../store/meta/types.js';
+import { decide, rootArn, type RequestPrincipal } from './policy/index.js';
+import { resourceArn, type AccessRequest } from './requests.js';
 
-export function authorize(ctx: S3Context): void {
-  const who = ctx.identity;
-  if (!who) throw new S3Error('AccessDenied');
-  if (ctx.op.resource === 'service' || ctx.op.name === 'CreateBucket') return;
-  const bucket = ctx.bucket;
-  if (bucket && bucket.owner !== who.userId) throw new S3Error('AccessDenied');
+/** The bucket owner's root may always read, replace and delete its bucket policy (no lock-out). */
+const NO_LOCKOUT = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy']);
+
+/** The policy principal of an authenticated identity or of an anonymous caller. */
+export function principalOf(identity: Identity | null): RequestPrincipal {
+  if (!identity) return { kind: 'anonymous' };
+  return { kind: 'account-root', accountId: identity.accountId, arn: rootArn(identity.accountId), userId: identity.accountId, canonicalId: identity.userId };
+}
+
+export interface AuthzRequest {
+  principal: RequestPrincipal;
+  /** Condition keys of the whole request (authz/keys.ts). */
+  keys: Map<string, string[]>;
+  /** Buckets already loaded by the pipeline, by name. */
+  buckets: Map<string, Bucket | undefined>;
+}
+
+/**
+ * Decides one access request. Resolves true when allowed. A bucket that does not exist has no
+ * policy and is owned by nobody: only the caller's own-account rules apply (CreateBucket), and
+ * the handler reports the missing bucket.
+ */
+export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): Promise<boolean> {
+  let bucket: Bucket | undefined;
+  if (r.bucket && !r.newBucket) {
+    if (req.buckets.has(r.bucket)) bucket = req.buckets.get(r.bucket);
+    else {
+      bucket = await app.meta.getBucket(r.bucket);
+      req.buckets.set(r.bucket, bucket);
+    }
+  }
+  const resourceAccount = bucket ? await app.accountIdOf(bucket.owner) : req.principal.accountId;
+  const keys = new Map(req.keys);
+  if (resourceAccount !== undefined) keys.set('s3:resourceaccount', [resourceAccount]);
+  const action = r.action;
+  const input = {
+    request: {
+      principal: req.principal,
+      action,
+      resource: resourceArn(r),
+      ...(resourceAccount !== undefined ? { resourceAccount } : {}),
+      keys,
+    },
+    ownerRootOverride: NO_LOCKOUT.has(action.toLowerCase()),
+  };
+  const policy = bucket ? await app.bucketPolicies.get(bucket) : undefined;
+  const d = decide(policy ? { ...input, resourcePolicy: policy } : input);
+  if (d.decision !== 'Allow') app.log.debug({ action, resource: input.request.resource, decision: d.decision, reason: d.reason }, 'access denied');
+  return d.decision === 'Allow';
+}
+
+/**
+ * Checks every access request; throws AccessDenied at the first required one refused. Returns
+ * the optional actions that were granted.
+ */
+export async function authorize(app: App, req: AuthzRequest, requests: AccessRequest[]): Promise<Set<string>> {
+  const granted = new Set<string>();
+  for (const r of requests) {
+    const ok = await mayAccess(app, req, r);
+    if (ok) granted.add(r.action);
+    else if (!r.optional) throw new S3Error('AccessDenied');
+  }
+  return granted;
 }

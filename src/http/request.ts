@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { S3Error } from '../s3/errors.js';
+import { cidrContains, parseIp, type Cidr } from '../authz/policy/ip.js';
 
 export const MAX_KEY_BYTES = 1024;
 
@@ -100,4 +101,35 @@ export function parseRequest(req: IncomingMessage, domains: string[]): ParsedReq
     if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new S3Error('InvalidURI');
   }
   return { rawPath, rawQuery, bucket, key, query, virtualHost: vhostBucket !== undefined };
+}
+
+/**
+ * The client's address, as bucket policies see it (aws:SourceIp). The socket's peer, unless that
+ * peer is a configured proxy: then the right-most address of X-Forwarded-For that is not itself a
+ * trusted proxy (every address left of it could have been written by the client).
+ */
+export function clientAddress(req: IncomingMessage, trusted: readonly Cidr[]): string | undefined {
+  const peer = normaliseIp(req.socket.remoteAddress);
+  if (peer === undefined || trusted.length === 0 || !isTrusted(peer, trusted)) return peer;
+  const xff = req.headers['x-forwarded-for'];
+  if (xff === undefined) return peer;
+  const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((s) => s.trim()).filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = normaliseIp(hops[i]);
+    if (hop === undefined) return peer;
+    if (!isTrusted(hop, trusted)) return hop;
+  }
+  return peer;
+}
+
+function isTrusted(ip: string, trusted: readonly Cidr[]): boolean {
+  const a = parseIp(ip);
+  return a !== undefined && trusted.some((c) => cidrContains(c, a));
+}
+
+/** "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) → "127.0.0.1". */
+function normaliseIp(ip: string | undefined): string | undefined {
+  if (ip === undefined) return undefined;
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return m ? m[1] : ip;
 }

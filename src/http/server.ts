@@ -9,14 +9,16 @@ import { authenticate } from '../auth/sigv4.js';
 import { openBody } from '../auth/chunked.js';
 import { SIGNED_SUBRESOURCES } from '../auth/sigv2.js';
 import type { AuthResult, DecodedBody } from '../auth/types.js';
-import { authorize } from '../authz/authorize.js';
+import { authorize, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
+import { requestKeys } from '../authz/keys.js';
+import { accessRequests } from '../authz/requests.js';
 import { S3Error, isS3Error } from '../s3/errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
 import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
-import { HOST_ID, nextRequestId, parseRequest } from './request.js';
+import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
@@ -88,6 +90,10 @@ function onClientError(app: App, err: NodeJS.ErrnoException, socket: Socket): vo
 class Context implements S3Context {
   bucket: S3Context['bucket'] = undefined;
   bodyOpened = false;
+  /** Optional actions authorisation granted (e.g. s3:BypassGovernanceRetention). */
+  private grantedActions = new Set<string>();
+  /** What authorisation knows of the caller, for per-object checks. */
+  authz: AuthzRequest | undefined;
   private decoded: DecodedBody | undefined;
   readonly log;
 
@@ -116,6 +122,37 @@ class Context implements S3Context {
 
   get identity() {
     return this.auth.identity;
+  }
+
+  /** Checks every access the request makes (authz/requests.ts), before the handler runs. */
+  async authorize(sourceIp: string | undefined): Promise<void> {
+    this.authz = {
+      principal: principalOf(this.identity),
+      keys: requestKeys({ principal: principalOf(this.identity), method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: false, now: this.now }),
+      buckets: new Map([[this.bucketName, this.bucket]]),
+    };
+    this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
+  }
+
+  granted(action: string): boolean {
+    return this.grantedActions.has(action);
+  }
+
+  async mayAccess(action: string, key: string): Promise<boolean> {
+    if (!this.authz) throw new Error('authorize() first');
+    return mayAccess(this.app, this.authz, { action, bucket: this.bucketName, key });
+  }
+
+  async readBody(limit: number): Promise<Buffer> {
+    if (this.contentLength !== undefined && this.contentLength > limit) throw new S3Error('MaxMessageLengthExceeded');
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const c of this.body()) {
+      n += c.length;
+      if (n > limit) throw new S3Error('MaxMessageLengthExceeded');
+      chunks.push(c);
+    }
+    return Buffer.concat(chunks);
   }
 
   body(): DecodedBody {
@@ -236,14 +273,14 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     );
     refuseUnsignedSubresource(auth, op);
     ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
-    if (op.resource !== 'service' && op.name !== 'CreateBucket') {
+    if (op.resource !== 'service' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {
         // Anonymous callers learn nothing about which buckets exist.
         throw ctx.identity ? new S3Error('NoSuchBucket', undefined, { BucketName: parsed.bucket }) : new S3Error('AccessDenied');
       }
     }
-    authorize(ctx);
+    await ctx.authorize(clientAddress(req, app.config.trustedProxies));
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');

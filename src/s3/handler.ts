@@ -45,6 +45,12 @@ export interface S3Context {
    * raw bytes (to verify a body digest). With `optional`, an empty body reads as `{}`.
    */
   readXml(root: string, limits: XmlLimits & { optional?: boolean }, observe?: (chunk: Buffer) => void): Promise<ParsedDoc>;
+  /** Reads a small non-XML body (a JSON policy) whole; MaxMessageLengthExceeded beyond `limit` bytes. */
+  readBody(limit: number): Promise<Buffer>;
+  /** Whether authorisation granted an optional action (authz/requests.ts), e.g. s3:BypassGovernanceRetention. */
+  granted(action: string): boolean;
+  /** Whether the caller may perform `action` on object `key` of this bucket (per-object checks). */
+  mayAccess(action: string, key: string): Promise<boolean>;
 }
 
 export interface S3Response {
@@ -63,4 +69,13 @@ export type Handler = (ctx: S3Context) => Promise<S3Response>;
 export function bucketOf(ctx: S3Context): Bucket {
   if (!ctx.bucket) throw new Error(`operation ${ctx.op.name} needs a bucket`);
   return ctx.bucket;
+}
+
+/**
+ * The account that owns what this request writes: the caller's; for an anonymous writer (a
+ * bucket policy granting "*" s3:PutObject), the bucket owner, as S3 does when the bucket owner
+ * owns every object.
+ */
+export function writerOf(ctx: S3Context): string {
+  return ctx.identity?.userId ?? bucketOf(ctx).owner;
 }

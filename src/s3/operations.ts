@@ -29,6 +29,7 @@ import { getObjectAttributes } from './object/GetObjectAttributes.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object/tagging.js';
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket/tagging.js';
 import { getObjectLockConfiguration, putObjectLockConfiguration } from './bucket/objectLock.js';
+import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket/policy.js';
 import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRetention } from './object/lock.js';
 
 export type Resource = 'service' | 'bucket' | 'object';
@@ -45,6 +46,12 @@ export interface OperationSpec {
   when?: (q: Query, h: IncomingHttpHeaders) => boolean;
   /** IAM action checked by authorisation. */
   action: string;
+  /**
+   * How authorisation treats the operation beyond its action on its resource (authz/requests.ts):
+   * 'new-bucket': the bucket does not exist yet, only the caller's own account decides;
+   * 'per-object': the handler checks each object it touches (DeleteObjects).
+   */
+  authorizes?: 'new-bucket' | 'per-object';
   /**
    * Writes new data or metadata: refused up front (507 InsufficientStorage) while the disk is
    * full. Deletes and reads never are, so space can always be freed through S3.
@@ -83,8 +90,8 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging' },
   { name: 'GetBucketNotificationConfiguration', method: 'GET', resource: 'bucket', sub: ['notification'], action: 's3:GetBucketNotification' },
   { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls' },
-  { name: 'GetBucketPolicy', method: 'GET', resource: 'bucket', sub: ['policy'], action: 's3:GetBucketPolicy' },
-  { name: 'GetBucketPolicyStatus', method: 'GET', resource: 'bucket', sub: ['policyStatus'], action: 's3:GetBucketPolicyStatus' },
+  { name: 'GetBucketPolicy', method: 'GET', resource: 'bucket', sub: ['policy'], action: 's3:GetBucketPolicy', handler: getBucketPolicy },
+  { name: 'GetBucketPolicyStatus', method: 'GET', resource: 'bucket', sub: ['policyStatus'], action: 's3:GetBucketPolicyStatus', handler: getBucketPolicyStatus },
   { name: 'GetBucketReplication', method: 'GET', resource: 'bucket', sub: ['replication'], action: 's3:GetReplicationConfiguration' },
   { name: 'GetBucketRequestPayment', method: 'GET', resource: 'bucket', sub: ['requestPayment'], action: 's3:GetBucketRequestPayment' },
   { name: 'GetBucketTagging', method: 'GET', resource: 'bucket', sub: ['tagging'], action: 's3:GetBucketTagging', handler: getBucketTagging },
@@ -114,7 +121,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', consumesSpace: true },
   { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true },
   { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true },
-  { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy', consumesSpace: true },
+  { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy', consumesSpace: true, handler: putBucketPolicy },
   { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', consumesSpace: true },
   { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment', consumesSpace: true },
   { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', consumesSpace: true, handler: putBucketTagging },
@@ -126,7 +133,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketAbac', method: 'PUT', resource: 'bucket', sub: ['abac'], action: 's3:PutBucketAbac', consumesSpace: true },
   { name: 'UpdateBucketMetadataInventoryTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataInventoryTable'], action: 's3:UpdateBucketMetadataInventoryTableConfiguration', consumesSpace: true },
   { name: 'UpdateBucketMetadataJournalTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataJournalTable'], action: 's3:UpdateBucketMetadataJournalTableConfiguration', consumesSpace: true },
-  { name: 'CreateBucket', method: 'PUT', resource: 'bucket', action: 's3:CreateBucket', consumesSpace: true, handler: createBucket },
+  { name: 'CreateBucket', method: 'PUT', resource: 'bucket', action: 's3:CreateBucket', authorizes: 'new-bucket', consumesSpace: true, handler: createBucket },
 
   // ---- bucket: DELETE
   { name: 'DeleteBucketCors', method: 'DELETE', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS' },
@@ -137,7 +144,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucketMetricsConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration' },
   { name: 'DeleteBucketLifecycle', method: 'DELETE', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration' },
   { name: 'DeleteBucketOwnershipControls', method: 'DELETE', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls' },
-  { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy' },
+  { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy', handler: deleteBucketPolicy },
   { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
   { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: deleteBucketTagging },
   { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite' },
@@ -147,7 +154,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucket', method: 'DELETE', resource: 'bucket', action: 's3:DeleteBucket', handler: deleteBucket },
 
   // ---- bucket: POST
-  { name: 'DeleteObjects', method: 'POST', resource: 'bucket', sub: ['delete'], action: 's3:DeleteObject', handler: deleteObjects },
+  { name: 'DeleteObjects', method: 'POST', resource: 'bucket', sub: ['delete'], action: 's3:DeleteObject', authorizes: 'per-object', handler: deleteObjects },
   { name: 'CreateBucketMetadataTableConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataTable'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
   { name: 'CreateBucketMetadataConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
   { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject', consumesSpace: true },

@@ -1,6 +1,6 @@
 // Identifiers minted by the store. None is ever derived from an object key.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
@@ -37,6 +37,13 @@ export function timeOrderedIdAfter(prev: string | undefined): string {
 /** Random 128-bit id for a blob. */
 export function blobId(): string {
   return randomBytes(16).toString('hex');
+}
+
+/** A 12-digit AWS-style account id (the first digit never 0, so it never loses a digit as a number). */
+export function newAccountId(): string {
+  let s = String(1 + randomInt(9));
+  for (let i = 0; i < 11; i++) s += String(randomInt(10));
+  return s;
 }
 
 /** Version ids and upload ids we mint are 32 lower-case hex characters. */

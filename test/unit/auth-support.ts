@@ -11,6 +11,7 @@ export const EXAMPLE: Credential = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   userId: 'a'.repeat(64),
+  accountId: '111111111111',
   displayName: 'example',
 };
 
@@ -19,6 +20,7 @@ export const ODD: Credential = {
   accessKeyId: 'ODDKEY0000000000TEST',
   secretAccessKey: 'sécret/with+odd=chars%20 and spaces!',
   userId: 'b'.repeat(64),
+  accountId: '222222222222',
   displayName: 'odd',
 };
 

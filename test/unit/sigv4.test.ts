@@ -49,7 +49,7 @@ describe('AWS documentation examples', () => {
       lookup,
     );
     assert.equal(result.method, 'sigv4-header');
-    assert.deepEqual(result.identity, { accessKeyId: EXAMPLE.accessKeyId, userId: EXAMPLE.userId, displayName: EXAMPLE.displayName });
+    assert.deepEqual(result.identity, { accessKeyId: EXAMPLE.accessKeyId, userId: EXAMPLE.userId, accountId: EXAMPLE.accountId, displayName: EXAMPLE.displayName });
     assert.deepEqual(result.payload, { kind: 'sha256', expectedHex: EMPTY_SHA256 });
   });
 

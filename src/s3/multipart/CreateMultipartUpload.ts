@@ -5,7 +5,7 @@ import { timeOrderedId } from '../../store/ids.js';
 import type { Upload } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
-import { bucketOf } from '../handler.js';
+import { bucketOf, writerOf } from '../handler.js';
 import { parseChecksumType, parseWriteHeaders } from '../object/headers.js';
 import { refuseUnsupported } from '../object/PutObject.js';
 import { defaultChecksumType, validateChecksumType } from './checksums.js';
@@ -30,7 +30,7 @@ export const createMultipartUpload: Handler = async (ctx) => {
     bucketId: bucket.id,
     key: ctx.key,
     initiated: Date.now(),
-    owner: ctx.identity!.userId,
+    owner: writerOf(ctx),
     storageClass: write.storageClass,
     headers: write.headers,
     userMeta: write.userMeta,

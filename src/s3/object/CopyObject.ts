@@ -7,7 +7,7 @@ import { checksumHeader, createChecksum, parseChecksumAlgorithm } from '../../au
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
-import { bucketOf } from '../handler.js';
+import { bucketOf, writerOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { loadCopySource } from './copySource.js';
 import { STORAGE_CLASSES, parseWriteConditions, parseWriteHeaders } from './headers.js';
@@ -54,7 +54,7 @@ export const copyObject: Handler = async (ctx) => {
     size: v.size,
     etag: v.etag,
     lastModified: Date.now(),
-    owner: ctx.identity!.userId,
+    owner: writerOf(ctx),
     storageClass,
     headers: write.headers,
     userMeta: write.userMeta,

@@ -4,6 +4,7 @@ import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { unquoteEtag } from './headers.js';
 import { versionParam } from './GetObject.js';
+import { bypassGovernance } from './lock.js';
 
 export const deleteObject: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
@@ -11,7 +12,7 @@ export const deleteObject: Handler = async (ctx) => {
   const ifMatch = ctx.headers['if-match'];
   const r = await ctx.app.meta.deleteObject(bucket.id, ctx.key, {
     ...(versionId !== undefined ? { versionId } : {}),
-    bypassGovernance: String(ctx.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true',
+    bypassGovernance: bypassGovernance(ctx),
     now: Date.now(),
     ...(ifMatch !== undefined ? { conditions: { ifMatch: ifMatch.trim() === '*' ? '*' : unquoteEtag(ifMatch) } } : {}),
   });

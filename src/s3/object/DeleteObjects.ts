@@ -11,6 +11,7 @@ import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { childText, children, type XmlLimits, type XmlNode } from '../xml.js';
 import { parseContentMd5, unquoteEtag } from './headers.js';
+import { BYPASS_GOVERNANCE, versionedAction } from '../../authz/requests.js';
 
 const MAX_KEYS = 1000;
 const CONCURRENCY = 64;
@@ -77,16 +78,18 @@ export const deleteObjects: Handler = async (ctx) => {
     const etag = childText(o, 'ETag');
     return { key, versionId: childText(o, 'VersionId'), etag: etag === undefined ? undefined : unquoteEtag(etag) };
   });
-  const bypass = String(ctx.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true';
+  const askedBypass = String(ctx.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true';
 
   const results: XmlNode[] = new Array(targets.length);
   const deleteOne = async (t: Target, i: number): Promise<void> => {
     try {
       checkKey(t.key);
+      // Each key is authorised as the DeleteObject(Version) it is.
+      if (!(await ctx.mayAccess(versionedAction('s3:DeleteObject', t.versionId), t.key))) throw new S3Error('AccessDenied');
       if (t.versionId !== undefined && t.versionId !== 'null' && !isMintedId(t.versionId)) throw new S3Error('NoSuchVersion');
       const r = await ctx.app.meta.deleteObject(bucket.id, t.key, {
         ...(t.versionId !== undefined ? { versionId: t.versionId } : {}),
-        bypassGovernance: bypass,
+        bypassGovernance: askedBypass && (await ctx.mayAccess(BYPASS_GOVERNANCE, t.key)),
         now: Date.now(),
         ...(t.etag !== undefined ? { conditions: { ifMatch: t.etag } } : {}),
       });

@@ -7,7 +7,7 @@ import { checksumHeader } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
-import { bucketOf } from '../handler.js';
+import { bucketOf, writerOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { parseChecksumSpec, parseContentMd5, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { discardBlob, ingest } from './ingest.js';
@@ -63,7 +63,7 @@ export const putObject: Handler = async (ctx) => {
     size: data.size,
     etag: data.md5,
     lastModified: Date.now(),
-    owner: ctx.identity!.userId,
+    owner: writerOf(ctx),
     storageClass: write.storageClass,
     headers: write.headers,
     userMeta: write.userMeta,

@@ -79,8 +79,8 @@ export async function loadCopySource(ctx: S3Context): Promise<CopySource> {
   const header = ctx.headers['x-amz-copy-source'];
   const { bucket: bucketName, key, versionId } = parseCopySource(Array.isArray(header) ? header[0]! : header ?? '');
   const bucket = await ctx.app.meta.getBucket(bucketName);
+  // Reading the source was authorised with the request (authz/requests.ts).
   if (!bucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucketName });
-  if (bucket.owner !== ctx.identity?.userId) throw new S3Error('AccessDenied');
   const version = await ctx.app.meta.getObject(bucket.id, key, versionId);
   if (!version) {
     throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: key }) : new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });

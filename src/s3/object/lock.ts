@@ -5,6 +5,7 @@
 // shortened, removed or changed to another mode only with x-amz-bypass-governance-retention by a
 // caller allowed to bypass; a legal hold blocks deletion until released. Deletion itself is refused by the store.
 
+import { BYPASS_GOVERNANCE } from '../../authz/requests.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Bucket, ObjectVersion, Retention } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
@@ -66,8 +67,12 @@ export async function lockForWrite(ctx: S3Context, now: number): Promise<LockSta
   return state;
 }
 
-function bypass(ctx: S3Context): boolean {
-  return String(ctx.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true';
+/**
+ * x-amz-bypass-governance-retention: true, from a caller allowed s3:BypassGovernanceRetention
+ * (authorisation asked; without the permission the header is ignored and a governance lock holds).
+ */
+export function bypassGovernance(ctx: S3Context): boolean {
+  return String(ctx.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true' && ctx.granted(BYPASS_GOVERNANCE);
 }
 
 /** May `current` retention be replaced by `next` (undefined = removed)? */
@@ -92,7 +97,7 @@ export const putObjectRetention: Handler = async (ctx) => {
   const next: Retention | undefined =
     mode !== undefined && until !== undefined ? { mode: parseMode(mode, () => new S3Error('MalformedXML')), until: parseUntil(until, now) } : undefined;
   const v = await ctx.app.meta.updateObject(bucket.id, ctx.key, versionParam(ctx), { retention: next }, (cur: ObjectVersion) =>
-    checkRetentionChange(cur.retention, next, bypass(ctx), now),
+    checkRetentionChange(cur.retention, next, bypassGovernance(ctx), now),
   );
   return { headers: { 'x-amz-version-id': v.versionId !== 'null' ? v.versionId : undefined } };
 };

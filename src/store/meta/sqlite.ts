@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { S3Error } from '../../s3/errors.js';
 import type { ChecksumAlgorithm } from '../../auth/checksums.js';
-import { timeOrderedIdAfter } from '../ids.js';
+import { newAccountId, timeOrderedIdAfter } from '../ids.js';
 import { compareKeys, prefixSuccessor } from '../keys.js';
 import { isOutOfSpace } from '../space.js';
 import type { CheckpointerMessage } from './checkpointer.js';
@@ -38,12 +38,39 @@ import type {
   StoredChecksum,
   Upload,
   UploadPart,
-  User,
+  Account,
   VersioningState,
   WriteConditions,
 } from './types.js';
 
-const SCHEMA_VERSION = 1;
+/**
+ * 1: the first format.
+ * 2: accounts: every user row is an account with a 12-digit account id (and an email).
+ */
+const SCHEMA_VERSION = 2;
+
+/** Upgrades to each version from the one before (the schema above is already the newest). */
+const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
+  2: (db) => {
+    // Every user that exists becomes an account (its root keeps its keys and its buckets).
+    db.exec('ALTER TABLE users ADD COLUMN account_id TEXT');
+    db.exec('ALTER TABLE users ADD COLUMN email TEXT');
+    const set = db.prepare('UPDATE users SET account_id = ? WHERE id = ?');
+    const taken = new Set<string>();
+    for (const { id } of db.prepare('SELECT id FROM users').all() as { id: string }[]) {
+      let a: string;
+      do a = newAccountId();
+      while (taken.has(a));
+      taken.add(a);
+      set.run(a, id);
+    }
+  },
+};
+
+/** Indexes on columns that migrations add (created once every migration has run). */
+const INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS users_account_id ON users (account_id);
+`;
 
 /** Group commit under load: event-loop turns to wait for more writes, and the batch size that ends the wait. */
 const HOLD_TURNS = 2;
@@ -54,10 +81,14 @@ const COMPLETION_MEMORY_MS = 24 * 3600 * 1000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+-- One row per account (the tenant that owns buckets): its canonical user id, its 12-digit
+-- account id, its name. (The table's name predates accounts: every user was an account root.)
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
   display_name TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  account_id TEXT,
+  email TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS access_keys (
   access_key_id TEXT PRIMARY KEY,
@@ -228,6 +259,20 @@ type ListedRow = Pick<
   ObjectRow,
   'key' | 'vid' | 'is_null' | 'is_latest' | 'delete_marker' | 'size' | 'etag' | 'last_modified' | 'owner' | 'storage_class' | 'checksum_alg' | 'checksum_type'
 >;
+
+interface AccountRow {
+  id: string;
+  display_name: string;
+  created_at: number;
+  account_id: string;
+  email: string | null;
+}
+
+function toAccount(r: AccountRow): Account {
+  const a: Account = { id: r.id, accountId: r.account_id, displayName: r.display_name, createdAt: r.created_at };
+  if (r.email !== null) a.email = r.email;
+  return a;
+}
 
 interface BucketRow {
   id: number;
@@ -426,12 +471,20 @@ export class SqliteMetaStore implements MetaStore {
 
   private migrate(): number {
     this.db.exec(SCHEMA);
+    const setVersion = this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
     const row = this.db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
-    if (!row) {
-      this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-      return SCHEMA_VERSION;
+    let version = row ? Number(row.v) : SCHEMA_VERSION;
+    if (!row) setVersion.run('schema_version', String(SCHEMA_VERSION));
+    // Each step upgrades a data directory one version, in one transaction.
+    for (; version < SCHEMA_VERSION && MIGRATIONS[version + 1]; version++) {
+      const step = MIGRATIONS[version + 1]!;
+      this.db.transaction(() => {
+        step(this.db);
+        setVersion.run('schema_version', String(version + 1));
+      })();
     }
-    return Number(row.v);
+    this.db.exec(INDEXES);
+    return version;
   }
 
   private prepare() {
@@ -446,8 +499,11 @@ export class SqliteMetaStore implements MetaStore {
       getSetting: db.prepare('SELECT v FROM meta WHERE k = ?'),
       putSetting: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
       getAccessKey: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
-      getUser: db.prepare('SELECT * FROM users WHERE id = ?'),
-      putUser: db.prepare('INSERT INTO users (id, display_name, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name'),
+      getAccount: db.prepare('SELECT * FROM users WHERE id = ?'),
+      getAccountById: db.prepare('SELECT * FROM users WHERE account_id = ?'),
+      putAccount: db.prepare(
+        'INSERT INTO users (id, display_name, created_at, account_id, email) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, email = excluded.email',
+      ),
       putAccessKey: db.prepare('INSERT INTO access_keys (access_key_id, secret, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(access_key_id) DO UPDATE SET secret = excluded.secret, user_id = excluded.user_id'),
       getBucket: db.prepare('SELECT * FROM buckets WHERE name = ?'),
       getBucketById: db.prepare('SELECT * FROM buckets WHERE id = ?'),
@@ -657,24 +713,33 @@ export class SqliteMetaStore implements MetaStore {
     return r && { accessKeyId: r.access_key_id, secretAccessKey: r.secret, userId: r.user_id, createdAt: r.created_at };
   }
 
-  async getUser(id: string): Promise<User | undefined> {
+  async getAccount(canonicalId: string): Promise<Account | undefined> {
     if (this.unsynced) await this.unsynced;
-    const r = this.stmt.getUser.get(id) as { id: string; display_name: string; created_at: number } | undefined;
-    return r && { id: r.id, displayName: r.display_name, createdAt: r.created_at };
+    const r = this.stmt.getAccount.get(canonicalId) as AccountRow | undefined;
+    return r && toAccount(r);
   }
 
-  async putUser(u: User): Promise<void> {
-    await this.write(() => this.stmt.putUser.run(u.id, u.displayName, u.createdAt));
+  async getAccountById(accountId: string): Promise<Account | undefined> {
+    if (this.unsynced) await this.unsynced;
+    const r = this.stmt.getAccountById.get(accountId) as AccountRow | undefined;
+    return r && toAccount(r);
+  }
+
+  async putAccount(a: Account): Promise<void> {
+    await this.write(() => {
+      const other = this.stmt.getAccountById.get(a.accountId) as AccountRow | undefined;
+      if (other && other.id !== a.id) throw new Error(`account id ${a.accountId} belongs to another account`);
+      this.stmt.putAccount.run(a.id, a.displayName, a.createdAt, a.accountId, a.email ?? null);
+    });
   }
 
   async putAccessKey(k: AccessKey): Promise<void> {
     await this.write(() => this.stmt.putAccessKey.run(k.accessKeyId, k.secretAccessKey, k.userId, k.createdAt));
   }
 
-  async listUsers(): Promise<User[]> {
+  async listAccounts(): Promise<Account[]> {
     if (this.unsynced) await this.unsynced;
-    const rows = this.db.prepare('SELECT * FROM users ORDER BY id').all() as { id: string; display_name: string; created_at: number }[];
-    return rows.map((r) => ({ id: r.id, displayName: r.display_name, createdAt: r.created_at }));
+    return (this.db.prepare('SELECT * FROM users ORDER BY display_name, id').all() as AccountRow[]).map(toAccount);
   }
 
   // ---------------------------------------------------------------- buckets

@@ -176,15 +176,21 @@ export interface ListVersionsQuery {
   limit: number;
 }
 
-export interface User {
+/** An account: the tenant that owns buckets and objects, and whose root user holds keys. */
+export interface Account {
+  /** Canonical user id (64 hex), as S3 shows owners. */
   id: string;
+  /** The 12-digit account id, as IAM ARNs and policies name it. */
+  accountId: string;
   displayName: string;
+  email?: string;
   createdAt: number;
 }
 
 export interface AccessKey {
   accessKeyId: string;
   secretAccessKey: string;
+  /** Canonical id of the account whose root user holds the key. */
   userId: string;
   createdAt: number;
 }
@@ -250,10 +256,12 @@ export interface MetaStore {
 
   // users and keys
   getAccessKey(accessKeyId: string): Promise<AccessKey | undefined>;
-  getUser(id: string): Promise<User | undefined>;
-  putUser(user: User): Promise<void>;
+  getAccount(canonicalId: string): Promise<Account | undefined>;
+  getAccountById(accountId: string): Promise<Account | undefined>;
+  /** Creates or renames an account; its account id never changes (another account's id: error). */
+  putAccount(account: Account): Promise<void>;
   putAccessKey(key: AccessKey): Promise<void>;
-  listUsers(): Promise<User[]>;
+  listAccounts(): Promise<Account[]>;
 
   // buckets
   createBucket(b: Omit<Bucket, 'id'>): Promise<Bucket>;

@@ -1,0 +1,94 @@
+// What a request does, as IAM sees it: the (action, resource) pairs it must be allowed, derived
+// from the operation table and the request itself. CopyObject is s3:GetObject on its source and
+// s3:PutObject on its destination; a versionId turns s3:GetObject into s3:GetObjectVersion;
+// headers that set tags, ACLs or locks add the actions that set them. Some actions are asked
+// for but not required: the handler learns whether they were granted (a governance bypass is
+// honoured only for a caller allowed s3:BypassGovernanceRetention, as S3 does).
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Query } from '../s3/handler.js';
+import type { OperationSpec } from '../s3/operations.js';
+import { parseCopySource } from '../s3/object/copySource.js';
+
+export interface AccessRequest {
+  /** The IAM action, e.g. s3:GetObjectVersion. */
+  action: string;
+  /** The bucket the action applies to ('' for service-level actions such as ListAllMyBuckets). */
+  bucket: string;
+  /** The object key, for object actions. */
+  key?: string;
+  /** Asked for, not required: the request goes on either way and the handler reads the answer. */
+  optional?: boolean;
+  /** The bucket is being created: only the caller's own account decides (CreateBucket). */
+  newBucket?: boolean;
+}
+
+/** Object actions with a distinct name when a version is addressed (AWS's S3 action list). */
+const VERSIONED: Record<string, string> = {
+  's3:GetObject': 's3:GetObjectVersion',
+  's3:DeleteObject': 's3:DeleteObjectVersion',
+  's3:GetObjectTagging': 's3:GetObjectVersionTagging',
+  's3:PutObjectTagging': 's3:PutObjectVersionTagging',
+  's3:DeleteObjectTagging': 's3:DeleteObjectVersionTagging',
+  's3:GetObjectAcl': 's3:GetObjectVersionAcl',
+  's3:PutObjectAcl': 's3:PutObjectVersionAcl',
+  's3:GetObjectAttributes': 's3:GetObjectVersionAttributes',
+  's3:GetObjectTorrent': 's3:GetObjectVersionTorrent',
+};
+
+export function versionedAction(action: string, versionId: string | undefined): string {
+  return versionId === undefined ? action : (VERSIONED[action] ?? action);
+}
+
+export const BYPASS_GOVERNANCE = 's3:BypassGovernanceRetention';
+
+function has(h: IncomingHttpHeaders, name: string): boolean {
+  return h[name] !== undefined;
+}
+
+const GRANT_HEADERS = ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'];
+
+/** Writes of a new object version (PutObject, CopyObject, CreateMultipartUpload, PostObject). */
+function writeExtras(h: IncomingHttpHeaders, bucket: string, key: string, out: AccessRequest[]): void {
+  if (has(h, 'x-amz-tagging')) out.push({ action: 's3:PutObjectTagging', bucket, key });
+  if (has(h, 'x-amz-acl') || GRANT_HEADERS.some((g) => has(h, g))) out.push({ action: 's3:PutObjectAcl', bucket, key });
+  if (has(h, 'x-amz-object-lock-mode') || has(h, 'x-amz-object-lock-retain-until-date')) out.push({ action: 's3:PutObjectRetention', bucket, key });
+  if (has(h, 'x-amz-object-lock-legal-hold')) out.push({ action: 's3:PutObjectLegalHold', bucket, key });
+}
+
+/**
+ * Every check a request needs before its handler runs. Operations whose table entry says
+ * `authorizes: 'per-object'` (DeleteObjects) check each object in the handler instead.
+ */
+export function accessRequests(op: OperationSpec, bucket: string, key: string, query: Query, headers: IncomingHttpHeaders): AccessRequest[] {
+  if (op.authorizes === 'per-object') return [];
+  if (op.resource === 'service') return [{ action: op.action, bucket: '' }];
+  if (op.authorizes === 'new-bucket') return [{ action: op.action, bucket, newBucket: true }];
+  if (op.resource === 'bucket') return [{ action: op.action, bucket }];
+  const versionId = query.get('versionId');
+  const out: AccessRequest[] = [{ action: versionedAction(op.action, versionId), bucket, key }];
+  switch (op.name) {
+    case 'PutObject':
+    case 'CreateMultipartUpload':
+      writeExtras(headers, bucket, key, out);
+      break;
+    case 'CopyObject':
+    case 'UploadPartCopy': {
+      const raw = headers['x-amz-copy-source'];
+      const src = parseCopySource(Array.isArray(raw) ? raw[0]! : (raw ?? ''));
+      out.push({ action: versionedAction('s3:GetObject', src.versionId), bucket: src.bucket, key: src.key });
+      if (op.name === 'CopyObject') writeExtras(headers, bucket, key, out);
+      break;
+    }
+  }
+  if (String(headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true') {
+    out.push({ action: BYPASS_GOVERNANCE, bucket, key, optional: true });
+  }
+  return out;
+}
+
+/** The ARN of an access request's resource ('*' for actions on no resource). */
+export function resourceArn(r: Pick<AccessRequest, 'bucket' | 'key'>): string {
+  if (!r.bucket) return '*';
+  return r.key === undefined ? `arn:aws:s3:::${r.bucket}` : `arn:aws:s3:::${r.bucket}/${r.key}`;
+}

@@ -1,0 +1,47 @@
+// Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus: PUT|GET|DELETE /<bucket>?policy,
+// GET /<bucket>?policyStatus. The document is JSON (the IAM policy language, authz/policy),
+// validated against the bucket before it is stored; S3 answers MalformedPolicy with the reason.
+
+import { PolicyError, isPublicPolicy, parsePolicy, POLICY_SIZE_LIMITS } from '../../authz/policy/index.js';
+import { S3Error } from '../errors.js';
+import type { Handler } from '../handler.js';
+import { bucketOf } from '../handler.js';
+
+/** S3 bucket policies are limited to 20 KB. */
+const MAX_POLICY_BYTES = POLICY_SIZE_LIMITS.resource;
+
+export const putBucketPolicy: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  const body = await ctx.readBody(MAX_POLICY_BYTES + 1);
+  if (body.length === 0) throw new S3Error('MissingRequestBodyError', 'Request Body is empty');
+  if (body.length > MAX_POLICY_BYTES) throw new S3Error('MalformedPolicy', 'Policies must be less than 20 KB');
+  const json = new TextDecoder('utf-8', { fatal: false }).decode(body);
+  try {
+    parsePolicy(json, 'resource', { bucket: bucket.name });
+  } catch (e) {
+    if (e instanceof PolicyError) throw new S3Error('MalformedPolicy', e.message);
+    throw e;
+  }
+  await ctx.app.bucketPolicies.put(bucket, json);
+  // 204 as Amazon S3 and MinIO answer (the MinIO clients expect exactly that).
+  return { status: 204 };
+};
+
+export const getBucketPolicy: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  const json = await ctx.app.meta.getBucketConfig(bucket.id, 'policy');
+  if (json === undefined) throw new S3Error('NoSuchBucketPolicy', undefined, { BucketName: bucket.name });
+  return { headers: { 'Content-Type': 'application/json' }, body: json };
+};
+
+export const deleteBucketPolicy: Handler = async (ctx) => {
+  await ctx.app.bucketPolicies.put(bucketOf(ctx), undefined);
+  return { status: 204 };
+};
+
+export const getBucketPolicyStatus: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  const policy = await ctx.app.bucketPolicies.get(bucket);
+  if (!policy) throw new S3Error('NoSuchBucketPolicy', undefined, { BucketName: bucket.name });
+  return { xml: { root: 'PolicyStatus', body: { IsPublic: isPublicPolicy(policy) } } };
+};
