@@ -39,9 +39,9 @@ function granteeIncludes(g: Grantee, who: AclRequester): boolean {
 
 /**
  * Whether the ACL grants `permission` to `who`. FULL_CONTROL includes every permission. The
- * resource's owner may always read and write the ACL (READ_ACP, WRITE_ACP) whatever its
- * grants say, so that an owner who removed its own grant can restore it; S3 behaves so, as do
- * the implementations that copy it (Ceph's RGWAccessControlPolicy::get_perm).
+ * resource's owner may always read and write the ACL (READ_ACP, WRITE_ACP) whatever its grants
+ * say, so that an owner who removed its own grant can still restore it. S3's documentation does
+ * not spell this out; Ceph's RGWAccessControlPolicy::get_perm grants the same.
  */
 export function aclAllows(acl: Acl, who: AclRequester, permission: Permission, opts: AclCheckOptions = {}): boolean {
   if ((permission === 'READ_ACP' || permission === 'WRITE_ACP') && who !== 'anonymous' && who.canonicalId === acl.owner.id) return true;

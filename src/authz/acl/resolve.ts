@@ -10,7 +10,8 @@ export interface GranteeResolver {
   userById(id: string): Promise<AclOwner | undefined>;
   /**
    * The users registered with this email address (none, one, or several). Without it every
-   * email grantee is unresolvable, as it is on AWS in every region since October 2025.
+   * email grantee is unresolvable. (AWS stopped accepting email grantees on 1 October 2025 and
+   * now answers them 405; a server with email addresses may still resolve them.)
    */
   usersByEmail?(email: string): Promise<readonly AclOwner[]>;
 }
