@@ -70,7 +70,6 @@ export const ERRORS = {
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchLifecycleConfiguration: [404, 'The lifecycle configuration does not exist'],
   NoSuchObjectLockConfiguration: [404, 'Object Lock configuration does not exist for this bucket'],
-  NoSuchOwnershipControls: [404, 'The bucket ownership controls were not found'],
   NoSuchPublicAccessBlockConfiguration: [404, 'The public access block configuration was not found'],
   NoSuchTagSet: [404, 'The TagSet does not exist'],
   NoSuchUpload: [404, 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.'],
@@ -80,6 +79,8 @@ export const ERRORS = {
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
   NotModified: [304, 'Not Modified'],
   ObjectLockConfigurationNotFoundError: [404, 'Object Lock configuration does not exist for this bucket'],
+  // S3's code for GetBucketOwnershipControls on a bucket without them (not NoSuch…).
+  OwnershipControlsNotFoundError: [404, 'The bucket ownership controls were not found'],
   OperationAborted: [409, 'A conflicting conditional operation is currently in progress against this resource. Try again.'],
   PermanentRedirect: [301, 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],

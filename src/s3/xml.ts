@@ -86,7 +86,13 @@ export function httpDate(d: Date | number): string {
   return (typeof d === 'number' ? new Date(d) : d).toUTCString();
 }
 
-/** A parsed element: text content, or child elements by name (repeated names become arrays). */
+/**
+ * A parsed element: text content, or child elements by name (repeated names become arrays).
+ * When the reader keeps attributes (XmlLimits.attributes), an element that has any is an object
+ * with them under ATTRS (`{ '@attrs': { type: 'Group' }, URI: '…' }`) and its text, if it has no
+ * children, under TEXT. Neither key can clash with an element name: XML names cannot start with
+ * '@' or '#'.
+ */
 export type ParsedXml = string | { [name: string]: ParsedXml | ParsedXml[] };
 export type ParsedDoc = Record<string, ParsedXml | ParsedXml[]>;
 
@@ -100,6 +106,13 @@ export interface XmlLimits {
   repeated?: { name: string; max: number };
   /** The error for a document that is not well formed or not of the expected shape. */
   errorCode?: 'MalformedXML' | 'MalformedACLError';
+  /**
+   * Keep element attributes (see ParsedXml), by local name (`xsi:type` → `type`); namespace
+   * declarations are not attributes. Off by default: S3 request documents carry meaning in
+   * attributes only in ACLs (Grantee's xsi:type), and every other document is read as if its
+   * elements had none, so a client's stray `xmlns:xsi` never changes its shape.
+   */
+  attributes?: boolean;
 }
 
 const DEFAULT_MAX_ELEMENTS = 10_000;
@@ -109,6 +122,7 @@ interface Frame {
   name: string;
   children: ParsedDoc | undefined;
   text: string;
+  attrs: Record<string, string> | undefined;
 }
 
 /** `s3:Key` → `Key`: S3 documents are matched by local name. */
@@ -147,7 +161,7 @@ export class XmlReader {
     p.on('doctype', () => {
       throw this.malformed();
     });
-    p.on('opentag', (tag) => this.open(localName(tag.name)));
+    p.on('opentag', (tag) => this.open(localName(tag.name), limits.attributes ? this.attributesOf(tag.attributes as Record<string, string>) : undefined));
     p.on('text', (t) => this.addText(t));
     p.on('cdata', (t) => this.addText(t));
     p.on('closetag', () => this.close());
@@ -161,13 +175,27 @@ export class XmlReader {
     return new S3Error(this.code);
   }
 
-  private open(name: string): void {
+  /** Attributes by local name, without namespace declarations; undefined when none is left. */
+  private attributesOf(raw: Record<string, string>): Record<string, string> | undefined {
+    let out: Record<string, string> | undefined;
+    for (const [qname, value] of Object.entries(raw)) {
+      if (qname === 'xmlns' || qname.startsWith('xmlns:')) continue;
+      const name = localName(qname);
+      out ??= {};
+      // `a:type` beside `b:type` would be read as one or the other: refuse the ambiguity.
+      if (Object.hasOwn(out, name)) throw this.malformed();
+      out[name] = value;
+    }
+    return out;
+  }
+
+  private open(name: string, attrs?: Record<string, string>): void {
     const depth = this.stack.length;
     if (depth === 0 && (name !== this.expectedRoot || this.root !== undefined)) throw this.malformed();
     if (++this.elements > (this.limits.maxElements ?? DEFAULT_MAX_ELEMENTS) || depth >= MAX_DEPTH) throw this.malformed();
     const r = this.limits.repeated;
     if (r && depth === 1 && name === r.name && ++this.repeated > r.max) throw this.malformed();
-    this.stack.push({ name, children: undefined, text: '' });
+    this.stack.push({ name, children: undefined, text: '', attrs });
   }
 
   private addText(t: string): void {
@@ -185,9 +213,10 @@ export class XmlReader {
     } else {
       value = f.text;
     }
+    if (f.attrs) value = typeof value === 'string' ? { [ATTRS]: f.attrs, ...(value === '' ? {} : { [TEXT]: value }) } : { [ATTRS]: f.attrs, ...value };
     const parent = this.stack[this.stack.length - 1];
     if (!parent) {
-      this.root = typeof value === 'string' ? (value === '' ? {} : { '#text': value }) : value;
+      this.root = typeof value === 'string' ? (value === '' ? {} : { [TEXT]: value }) : value;
       return;
     }
     const c = (parent.children ??= {});
@@ -231,9 +260,14 @@ export class XmlReader {
  * Parses a whole document held in memory (see XmlReader). Throws MalformedXML when it is not
  * well formed, is empty, or its root element is not `expectedRoot`.
  */
-export function parseXmlBody(body: Buffer | string, expectedRoot: string, errorCode: 'MalformedXML' | 'MalformedACLError' = 'MalformedXML'): ParsedDoc {
+export function parseXmlBody(
+  body: Buffer | string,
+  expectedRoot: string,
+  errorCode: 'MalformedXML' | 'MalformedACLError' = 'MalformedXML',
+  opts: { attributes?: boolean } = {},
+): ParsedDoc {
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const r = new XmlReader(expectedRoot, { maxBytes: Infinity, maxElements: Infinity, errorCode });
+  const r = new XmlReader(expectedRoot, { maxBytes: Infinity, maxElements: Infinity, errorCode, attributes: opts.attributes });
   r.write(buf);
   return r.end();
 }
@@ -247,13 +281,30 @@ export function children(node: ParsedXml | ParsedXml[] | undefined, name: string
   return Array.isArray(v) ? v : [v];
 }
 
-/** Text of the single child `name`; undefined if absent; MalformedXML if it is not text. */
+/**
+ * Text of the single child `name`; undefined if absent; MalformedXML if it is not text. An
+ * element's attributes (kept only when asked for) do not make its text any less text.
+ */
 export function childText(node: ParsedXml | ParsedXml[] | undefined, name: string): string | undefined {
   const c = children(node, name);
   if (c.length === 0) return undefined;
   if (c.length > 1) throw new S3Error('MalformedXML');
   const v = c[0]!;
   if (typeof v === 'string') return v;
-  if (Object.keys(v).length === 0) return '';
+  const keys = Object.keys(v);
+  if (keys.every((k) => k === ATTRS || k === TEXT)) {
+    const t = v[TEXT];
+    return typeof t === 'string' ? t : '';
+  }
   throw new S3Error('MalformedXML');
+}
+
+/** Attributes of an element read with XmlLimits.attributes, by local name ({} when none). */
+export function attributesOf(node: ParsedXml | undefined): Readonly<Record<string, string>> {
+  if (node === undefined || typeof node === 'string') return {};
+  const a = node[ATTRS];
+  if (a === undefined || typeof a === 'string' || Array.isArray(a)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
