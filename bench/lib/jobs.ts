@@ -195,3 +195,14 @@ export async function createBucket(args: { endpoint: Endpoint; bucket: string })
     client.close();
   }
 }
+
+/** Puts a bucket policy (a JSON document). */
+export async function putBucketPolicy(args: { endpoint: Endpoint; bucket: string; policy: string }): Promise<{ ok: true }> {
+  const client = new S3BenchClient(args.endpoint, 1);
+  try {
+    await client.ok({ method: 'PUT', bucket: args.bucket, query: { policy: '' }, body: Buffer.from(args.policy) });
+    return { ok: true };
+  } finally {
+    client.close();
+  }
+}

@@ -1,6 +1,7 @@
 // Every scenario, in the order they run. To add one: write a module next to this one exporting a
 // Scenario (see types.ts; common.ts has helpers), and list it here.
 
+import { get4kPolicy, put4kPolicy } from './authz.js';
 import { get1m } from './get1m.js';
 import { get256m } from './get256m.js';
 import { get4k } from './get4k.js';
@@ -13,4 +14,4 @@ import { put4k } from './put4k.js';
 import { versions10k } from './versions10k.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: Scenario[] = [put4k, get4k, put1m, get1m, put256m, get256m, list100k, list100kDelimiter, mp1g, versions10k, mem5g];
+export const SCENARIOS: Scenario[] = [put4k, get4k, put4kPolicy, get4kPolicy, put1m, get1m, put256m, get256m, list100k, list100kDelimiter, mp1g, versions10k, mem5g];
