@@ -126,11 +126,14 @@ class Context implements S3Context {
 
   /** Checks every access the request makes (authz/requests.ts), before the handler runs. */
   async authorize(sourceIp: string | undefined): Promise<void> {
+    const principal = principalOf(this.identity);
     this.authz = {
-      principal: principalOf(this.identity),
-      keys: requestKeys({ principal: principalOf(this.identity), method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: false, now: this.now }),
+      principal,
+      keys: requestKeys({ principal, method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: false, now: this.now }),
       buckets: new Map([[this.bucketName, this.bucket]]),
     };
+    // An IAM user's own and its groups' policies (cached per user: no store read once warm).
+    if (this.identity?.user) this.authz.identityPolicies = await this.app.iam.identityPolicies(this.identity);
     this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
   }
 
@@ -272,6 +275,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       (id) => app.lookupCredential(id),
     );
     refuseUnsignedSubresource(auth, op);
+    if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
     ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
     if (op.resource !== 'service' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
