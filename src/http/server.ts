@@ -1,5 +1,6 @@
 // The request's path: parse → resolve operation → authenticate → load bucket → authorise →
-// handler → respond, with one access-log line per request.
+// handler → respond, with one access-log line per request. Requests signed for the IAM API take
+// their own road (http/iam.ts) right after parsing.
 
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,6 +21,7 @@ import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
+import { isIamRequest, serveIam, type IamNote } from './iam.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
@@ -232,20 +234,21 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   let key: string | undefined;
   let resourcePath = req.url?.split('?')[0] ?? '/';
   let errorCode: string | undefined;
+  let iam: IamNote | undefined;
 
   res.once('close', () => {
     app.log.info(
       {
         req: requestId,
-        op: opName,
+        op: iam?.op ?? opName,
         bucket: bucketName,
         key,
         status: res.statusCode,
-        err: errorCode,
-        in: ctx?.bodyBytes ?? 0,
+        err: iam?.err ?? errorCode,
+        in: iam?.bytesIn ?? ctx?.bodyBytes ?? 0,
         out: state.bytesOut,
         ms: Math.round((performance.now() - started) * 100) / 100,
-        user: ctx?.identity?.accessKeyId,
+        user: iam?.user ?? ctx?.identity?.accessKeyId,
         aborted: !res.writableFinished || undefined,
       },
       'request',
@@ -254,6 +257,11 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
 
   try {
     const parsed = parseRequest(req, app.config.domains);
+    if (isIamRequest(req, parsed)) {
+      iam = { op: 'iam', bytesIn: 0 };
+      await serveIam(app, req, res, { parsed, raw, state, expectContinue, note: iam, unexpected: (e, op) => unexpected(app, e, requestId, op) });
+      return;
+    }
     bucketName = parsed.bucket || undefined;
     key = parsed.key || undefined;
     resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');

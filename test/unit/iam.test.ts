@@ -3,7 +3,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { IAM_ACTIONS, findIamAction, isReadOnly } from '../../src/iam/api.js';
 import { AccountCache } from '../../src/iam/cache.js';
+import { IamError, iamErrorXml, toIamError } from '../../src/iam/errors.js';
+import { IamParams } from '../../src/iam/request.js';
+import { page } from '../../src/iam/shapes.js';
+import { S3Error } from '../../src/s3/errors.js';
+import { IamStoreError } from '../../src/store/meta/types.js';
 import { newAccessKeyId, newSecretKey, uniqueId } from '../../src/iam/ids.js';
 import { INT_RANGES, RULES, iamArn, intViolation, memberName, missingValue, parseIamArn, ruleViolation } from '../../src/iam/names.js';
 
@@ -109,5 +115,91 @@ describe('AccountCache', () => {
     await short.get('k', async () => ++n, () => 'A');
     await new Promise((r) => setTimeout(r, 5));
     assert.equal(await short.get('k', async () => ++n, () => 'A'), 2);
+  });
+});
+
+describe('the IAM action table', () => {
+  const IMPLEMENTED = [
+    'CreateUser', 'GetUser', 'UpdateUser', 'DeleteUser', 'ListUsers',
+    'CreateAccessKey', 'UpdateAccessKey', 'DeleteAccessKey', 'ListAccessKeys', 'GetAccessKeyLastUsed',
+    'CreateGroup', 'GetGroup', 'DeleteGroup', 'ListGroups', 'AddUserToGroup', 'RemoveUserFromGroup', 'ListGroupsForUser',
+    'PutUserPolicy', 'GetUserPolicy', 'DeleteUserPolicy', 'ListUserPolicies',
+    'PutGroupPolicy', 'GetGroupPolicy', 'DeleteGroupPolicy', 'ListGroupPolicies',
+    'PutRolePolicy', 'GetRolePolicy', 'DeleteRolePolicy', 'ListRolePolicies',
+    'CreatePolicy', 'GetPolicy', 'DeletePolicy', 'ListPolicies',
+    'CreatePolicyVersion', 'GetPolicyVersion', 'DeletePolicyVersion', 'ListPolicyVersions', 'SetDefaultPolicyVersion',
+    'AttachUserPolicy', 'DetachUserPolicy', 'ListAttachedUserPolicies',
+    'AttachGroupPolicy', 'DetachGroupPolicy', 'ListAttachedGroupPolicies',
+    'AttachRolePolicy', 'DetachRolePolicy', 'ListAttachedRolePolicies',
+    'CreateRole', 'GetRole', 'UpdateRole', 'DeleteRole', 'ListRoles', 'UpdateAssumeRolePolicy',
+  ];
+
+  it('lists every action once; implemented ones have targets and a handler, the rest neither', () => {
+    assert.equal(new Set(IAM_ACTIONS.map((a) => a.name)).size, IAM_ACTIONS.length);
+    for (const name of IMPLEMENTED) {
+      const a = findIamAction(name);
+      assert.ok(a?.handler && a.targets, `${name} is implemented`);
+    }
+    const implemented = IAM_ACTIONS.filter((a) => a.handler).map((a) => a.name);
+    assert.deepEqual(implemented.slice().sort(), IMPLEMENTED.slice().sort());
+    for (const name of ['CreateLoginProfile', 'TagUser', 'UpdateGroup', 'ListEntitiesForPolicy']) {
+      const a = findIamAction(name);
+      assert.ok(a && !a.handler && !a.targets, `${name} is known and not implemented`);
+    }
+    assert.equal(findIamAction('Frobnicate'), undefined);
+    for (const a of IAM_ACTIONS) assert.match(a.name, /^[A-Z][A-Za-z0-9]+$/);
+  });
+
+  it('treats Get* and List* as reading, everything else as changing the account', () => {
+    for (const name of ['GetUser', 'ListUsers', 'GetAccessKeyLastUsed', 'ListAttachedUserPolicies']) assert.equal(isReadOnly(name), true, name);
+    for (const name of ['CreateUser', 'UpdateAccessKey', 'SetDefaultPolicyVersion', 'AddUserToGroup', 'RemoveUserFromGroup', 'UpdateAssumeRolePolicy']) assert.equal(isReadOnly(name), false, name);
+  });
+});
+
+describe('IAM parameters, pages and errors', () => {
+  const params = (o: Record<string, string>) => new IamParams(new Map(Object.entries(o)));
+  const code = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      assert.ok(e instanceof IamError);
+      return `${e.code}: ${e.message}`;
+    }
+    assert.fail('expected an IamError');
+  };
+
+  it('reads parameters through their rules', () => {
+    const p = params({ UserName: 'alice', Path: 'bad', MaxItems: '5', OnlyAttached: 'true', Bad: 'maybe', Big: '9999' });
+    assert.equal(p.required('UserName'), 'alice');
+    assert.equal(p.optional('PathPrefix'), undefined);
+    assert.match(code(() => p.optional('Path')), /^ValidationError: 1 validation error detected: Value 'bad' at 'path'/);
+    assert.equal(code(() => p.required('GroupName')), "ValidationError: 1 validation error detected: Value null at 'groupName' failed to satisfy constraint: Member must not be null");
+    assert.deepEqual(p.page(), { after: undefined, maxItems: 5 });
+    assert.deepEqual(params({}).page(), { after: undefined, maxItems: 100 });
+    assert.equal(p.bool('OnlyAttached'), true);
+    assert.match(code(() => p.bool('Bad')), /^ValidationError: .*Member must be a boolean/);
+    assert.match(code(() => params({ MaxItems: 'ten' }).int('MaxItems')), /Member must be an integer/);
+    assert.match(code(() => params({ MaxItems: '1001' }).int('MaxItems')), /less than or equal to 1000/);
+  });
+
+  it('pages one item beyond the page to know whether the listing is truncated', () => {
+    assert.deepEqual(page(['a', 'b', 'c'], 2, (x) => x), { items: ['a', 'b'], IsTruncated: true, Marker: 'b' });
+    assert.deepEqual(page(['a', 'b'], 2, (x) => x), { items: ['a', 'b'], IsTruncated: false, Marker: undefined });
+  });
+
+  it('rewords authentication and store failures as IAM answers them, in IAM’s error XML', () => {
+    assert.deepEqual([toIamError(new S3Error('InvalidAccessKeyId')).code, toIamError(new S3Error('InvalidAccessKeyId')).status], ['InvalidClientTokenId', 403]);
+    assert.equal(toIamError(new S3Error('SignatureDoesNotMatch')).code, 'SignatureDoesNotMatch');
+    assert.equal(toIamError(new S3Error('AuthorizationHeaderMalformed', 'the region is wrong')).code, 'IncompleteSignature');
+    assert.equal(toIamError(new S3Error('InternalError')).code, 'ServiceFailure');
+    const conflict = toIamError(new IamStoreError('DeleteConflict', 'Cannot delete entity, must delete access keys first.'));
+    assert.deepEqual([conflict.code, conflict.status, conflict.type], ['DeleteConflict', 409, 'Sender']);
+    assert.equal(new IamError('LimitExceeded').status, 409);
+    assert.equal(new IamError('NoSuchEntity').status, 404);
+    assert.equal(new IamError('MalformedPolicyDocument').status, 400);
+    assert.equal(
+      iamErrorXml(new IamError('NoSuchEntity', 'The user with name <x> cannot be found.'), 'REQ1'),
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The user with name &lt;x&gt; cannot be found.</Message></Error><RequestId>REQ1</RequestId></ErrorResponse>',
+    );
   });
 });
