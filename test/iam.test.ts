@@ -4,7 +4,12 @@
 // other accounts, and the admin CLI.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import {
   AddUserToGroupCommand,
@@ -58,7 +63,9 @@ import {
   paginateListUsers,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, REGION, SECRET_KEY, s3error, signer, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, s3error, signer, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
+
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
 
 const doc = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 const TRUST = doc({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' });
@@ -502,6 +509,43 @@ describe('the IAM API on a server in another region', () => {
     } finally {
       for (const c of clients) c.destroy();
       await srv.stop();
+    }
+  });
+});
+
+describe('trove admin user', () => {
+  it('adds an IAM user with its first key to an account, and lists an account’s users', async () => {
+    const dataDir = await tempDir();
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, 'admin', ...args, '--data-dir', dataDir]);
+    try {
+      const account = await run('account', 'add', '--name', 'team', '--account-id', '123412341234');
+      assert.match(account.stdout, /^account 123412341234 \(team\)/);
+      const added = await run('user', 'add', '--account', '123412341234', '--name', 'ci', '--path', '/bots/');
+      const key = /access key (\S+)\nsecret key (\S+)/.exec(added.stdout);
+      assert.ok(key, added.stdout);
+      assert.match(added.stdout, /^user arn:aws:iam::123412341234:user\/bots\/ci \(AIDA[A-Z2-7]{17}\)/);
+      await run('user', 'add', '--account', '123412341234', '--name', 'backup');
+      const listed = await run('user', 'list', '--account', '123412341234');
+      assert.deepEqual(
+        listed.stdout.trim().split('\n').map((l) => l.split('\t')[0]),
+        ['backup', 'ci'],
+      );
+      await assert.rejects(run('user', 'add', '--account', '999999999999', '--name', 'x'), /no account 999999999999/);
+      await assert.rejects(run('user', 'add', '--account', '123412341234', '--name', 'ci'), /User with name ci already exists/);
+
+      // The key works against a server on that data directory: it authenticates as the user.
+      const srv = await startServer({ dataDir });
+      const iam = new IAMClient({ endpoint: srv.url, region: REGION, credentials: { accessKeyId: key[1]!, secretAccessKey: key[2]! }, maxAttempts: 1 });
+      try {
+        const refused = await iamError(iam.send(new GetUserCommand({})));
+        assert.equal(refused.code, 'AccessDenied');
+        assert.match(refused.message, /user\/bots\/ci is not authorized/);
+      } finally {
+        iam.destroy();
+        await srv.stop();
+      }
+    } finally {
+      await fs.promises.rm(dataDir, { recursive: true, force: true });
     }
   });
 });
