@@ -94,6 +94,31 @@ describe('IAM users in S3 authorisation', () => {
     ]);
   });
 
+  it('authorises a warm IAM user from memory: no metadata read for its key, its policies or the bucket policy', async () => {
+    const { user: u, s3 } = await user('hot');
+    await putInline({ kind: 'user', id: u.id }, 'read', doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/public/*` }));
+    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: doc({ Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${bucket}/*` }) }));
+    await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'public/a.txt' }));
+    const meta = srv.trove.app.meta;
+    const reads: string[] = [];
+    const spy = <A extends unknown[], R>(name: string, f: (...a: A) => Promise<R>) => (...a: A) => (reads.push(name), f(...a));
+    const saved = { getAccessKey: meta.getAccessKey, getAccount: meta.getAccount, getBucketConfig: meta.getBucketConfig, docs: meta.iam.identityPolicyDocuments, user: meta.iam.getUserById };
+    meta.getAccessKey = spy('getAccessKey', saved.getAccessKey.bind(meta));
+    meta.getAccount = spy('getAccount', saved.getAccount.bind(meta));
+    meta.getBucketConfig = spy('getBucketConfig', saved.getBucketConfig.bind(meta));
+    meta.iam.identityPolicyDocuments = spy('identityPolicyDocuments', saved.docs.bind(meta.iam));
+    meta.iam.getUserById = spy('getUserById', saved.user.bind(meta.iam));
+    try {
+      for (let i = 0; i < 20; i++) await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'public/a.txt' }));
+      assert.equal((await s3error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'private/b.txt' })))).name, 'AccessDenied');
+    } finally {
+      Object.assign(meta, { getAccessKey: saved.getAccessKey, getAccount: saved.getAccount, getBucketConfig: saved.getBucketConfig });
+      Object.assign(meta.iam, { identityPolicyDocuments: saved.docs, getUserById: saved.user });
+      await srv.s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+    }
+    assert.deepEqual(reads, []);
+  });
+
   it('refuses an inactive key as S3 does an unknown one, at once', async () => {
     const { user: u, s3, keyId } = await user('frank');
     await putInline({ kind: 'user', id: u.id }, 'read', doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }));
