@@ -7,7 +7,7 @@ import type { Identity, IdentityUser } from '../auth/types.js';
 import type { XmlNode } from '../s3/xml.js';
 import type { IamEntityKind, IamGroup, IamManagedPolicy, IamRole, IamUser } from '../store/meta/types.js';
 import { IamError } from './errors.js';
-import { INT_RANGES, RULES, intViolation, missingValue, parseIamArn, ruleViolation, type RuledParam } from './names.js';
+import { INT_RANGES, RULES, intViolation, memberName, missingValue, parseIamArn, ruleViolation, type RuledParam } from './names.js';
 import type { IamService } from './service.js';
 
 /** Who is calling: an account's root user or one of its IAM users. */
@@ -83,7 +83,7 @@ export class IamParams {
   int(name: keyof typeof INT_RANGES): number | undefined {
     const v = this.values.get(name);
     if (v === undefined) return undefined;
-    if (!/^-?\d{1,10}$/.test(v)) throw new IamError('ValidationError', `1 validation error detected: Value '${v}' at '${name.charAt(0).toLowerCase() + name.slice(1)}' failed to satisfy constraint: Member must be an integer`);
+    if (!/^-?\d{1,10}$/.test(v)) throw new IamError('ValidationError', `1 validation error detected: Value '${v}' at '${memberName(name)}' failed to satisfy constraint: Member must be an integer`);
     const n = Number(v);
     const bad = intViolation(name, n, INT_RANGES[name]);
     if (bad) throw new IamError('ValidationError', bad);
@@ -93,7 +93,7 @@ export class IamParams {
   bool(name: string): boolean | undefined {
     const v = this.values.get(name);
     if (v === undefined) return undefined;
-    if (v !== 'true' && v !== 'false') throw new IamError('ValidationError', `1 validation error detected: Value '${v}' at '${name.charAt(0).toLowerCase() + name.slice(1)}' failed to satisfy constraint: Member must be a boolean`);
+    if (v !== 'true' && v !== 'false') throw new IamError('ValidationError', `1 validation error detected: Value '${v}' at '${memberName(name)}' failed to satisfy constraint: Member must be a boolean`);
     return v === 'true';
   }
 

@@ -12,17 +12,10 @@ import { nameParam, type IamContext, type IamTarget, type TargetsOf } from './re
 /** Listings (ListUsers, ListGroups, ListRoles, ListPolicies) cannot be scoped to resources in AWS. */
 export const anyResource: TargetsOf = async () => [{ arn: '*' }];
 
-async function pathOf(ctx: IamContext, kind: IamEntityKind | 'policy', name: string): Promise<string> {
+async function pathOf(ctx: IamContext, kind: IamEntityKind, name: string): Promise<string> {
   const store = ctx.iam.store;
   const acct = ctx.caller.accountId;
-  const e =
-    kind === 'user'
-      ? await store.getUser(acct, name)
-      : kind === 'group'
-        ? await store.getGroup(acct, name)
-        : kind === 'role'
-          ? await store.getRole(acct, name)
-          : await store.getPolicy(acct, name);
+  const e = kind === 'user' ? await store.getUser(acct, name) : kind === 'group' ? await store.getGroup(acct, name) : await store.getRole(acct, name);
   // Authorisation comes before existence: a missing entity is authorised at the root path, and
   // the handler then answers NoSuchEntity to a caller allowed to know.
   return e?.path ?? '/';
