@@ -8,6 +8,7 @@ import type { BlobStore } from './store/blob/types.js';
 import type { SpaceGuard } from './store/space.js';
 import type { BlobGc } from './workers/gc.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
+import type { IamService } from './iam/service.js';
 
 export interface App {
   readonly config: Config;
@@ -17,8 +18,10 @@ export interface App {
   readonly gc: BlobGc;
   /** Free space on the data directory: whether writes are admitted, and the reserve for deletes. */
   readonly space: SpaceGuard;
-  /** Looks up a secret by access key id (cached). */
+  /** Looks up an active key's secret and owner by access key id (cached; IamService). */
   lookupCredential(accessKeyId: string): Promise<Credential | undefined>;
+  /** IAM inside accounts: credentials, identity policies (cached), the IAM API's persistence. */
+  readonly iam: IamService;
   /** Display name of a user id (cached); the id itself when unknown. */
   displayName(userId: string): Promise<string>;
   /** The 12-digit account id of an account's canonical id (cached); undefined when unknown. */

@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-// The `trove` command: `trove server …` runs a node; `trove admin …` manages users offline.
+// The `trove` command: `trove server …` runs a node; `trove admin …` manages accounts and their
+// IAM users offline, on the data directory.
 
+import { pino } from 'pino';
 import { ConfigError, OPTIONS, loadConfig } from './config.js';
 import { newUserId, openStores, startTrove } from './trove.js';
 import { newAccountId } from './store/ids.js';
+import { IamService, userArn } from './iam/service.js';
+import { newAccessKeyId, newSecretKey } from './iam/ids.js';
+import { RULES, ruleViolation } from './iam/names.js';
+import type { MetaStore } from './store/meta/types.js';
 
 // Blob writes, fdatasyncs and reads all run on libuv's thread pool; 4 threads (the default)
 // serialise concurrent uploads behind each other's fsyncs. Must be set before the pool starts.
@@ -12,9 +18,11 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 const USAGE = `Usage: trove <command> [options]
 
 Commands:
-  server              run the S3 server
-  admin user add      create a user with an access key (works on the data directory directly)
-  admin user list     list users
+  server              run the S3 server (and the IAM API, on the same address)
+  admin account add   create an account with a root access key (works on the data directory directly)
+  admin account list  list accounts
+  admin user add      create an IAM user of an account, with its first access key
+  admin user list     list an account's IAM users
 
 Run "trove server --help" or "trove admin --help" for options.
 `;
@@ -31,10 +39,15 @@ const ADMIN_HELP = `Usage:
   trove admin account add --name <name> [--email <address>] [--account-id <12 digits>] [--id <canonical id>]
                           [--access-key <id>] [--secret-key <secret>] [--data-dir <dir>]
   trove admin account list [--data-dir <dir>]
+  trove admin user add --account <12 digits> --name <user name> [--path </path/>] [--data-dir <dir>]
+  trove admin user list --account <12 digits> [--data-dir <dir>]
 
-An account owns buckets; the keys printed are its root user's. Ids and keys are generated when not
-given (give them to pre-provision test suites or migrations). "user" is accepted for "account".
-The data directory defaults to TROVE_DATA_DIR or ./data.
+An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
+generated when not given (give them to pre-provision test suites or migrations).
+An IAM user belongs to an account and can do nothing until a policy allows it (aws iam
+put-user-policy, as the account's root); "user add" prints its first access key.
+The data directory defaults to TROVE_DATA_DIR or ./data. A running server sees changes made here
+within 5 seconds.
 `;
 
 function out(s: string): void {
@@ -101,6 +114,11 @@ function takeFlags(argv: string[], allowed: string[]): Map<string, string> {
   return m;
 }
 
+const ADMIN_FLAGS = {
+  account: { add: ['name', 'email', 'account-id', 'id', 'access-key', 'secret-key', 'data-dir'], list: ['data-dir'] },
+  user: { add: ['account', 'name', 'path', 'data-dir'], list: ['account', 'data-dir'] },
+} as const;
+
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
   if (!noun || noun === '--help' || noun === '-h' || (noun !== 'account' && noun !== 'user') || (verb !== 'add' && verb !== 'list')) {
@@ -108,21 +126,25 @@ async function runAdmin(argv: string[]): Promise<void> {
     if (noun && noun !== '--help' && noun !== '-h') process.exitCode = 2;
     return;
   }
-  const flags = takeFlags(rest, verb === 'add' ? ['name', 'email', 'account-id', 'id', 'access-key', 'secret-key', 'data-dir'] : ['data-dir']);
+  const flags = takeFlags(rest, [...ADMIN_FLAGS[noun][verb]]);
+  // Refuse incomplete commands before a data directory is opened (or created).
+  if (noun === 'user' && !flags.get('account')) throw new ConfigError('--account <12-digit account id> is required');
+  if (verb === 'add' && !flags.get('name')) throw new ConfigError('--name is required');
   const config = loadConfig(flags.has('data-dir') ? ['--data-dir', flags.get('data-dir')!] : []);
   const { meta, blobs } = await openStores(config);
   try {
+    if (noun === 'user') return await adminUser(meta, verb, flags);
     if (verb === 'list') {
       for (const a of await meta.listAccounts()) out(`${a.accountId}\t${a.id}\t${a.displayName}${a.email ? `\t${a.email}` : ''}\n`);
       return;
     }
-    const name = flags.get('name');
-    if (!name) throw new ConfigError('--name is required');
+    const name = flags.get('name')!;
     const id = flags.get('id') ?? newUserId();
-    const accessKeyId = flags.get('access-key') ?? 'TR' + newUserId().slice(0, 18).toUpperCase();
-    const secretAccessKey = flags.get('secret-key') ?? newUserId().slice(0, 40);
+    const accessKeyId = flags.get('access-key') ?? newAccessKeyId();
+    const secretAccessKey = flags.get('secret-key') ?? newSecretKey();
     const existing = await meta.getAccessKey(accessKeyId);
     if (existing && existing.userId !== id) throw new ConfigError(`access key ${accessKeyId} already belongs to account ${existing.userId}`);
+    if (existing?.iamUserId !== undefined) throw new ConfigError(`access key ${accessKeyId} belongs to an IAM user of the account`);
     const current = await meta.getAccount(id);
     const accountId = flags.get('account-id') ?? current?.accountId ?? newAccountId();
     if (!/^\d{12}$/.test(accountId)) throw new ConfigError('--account-id must be 12 digits');
@@ -135,6 +157,30 @@ async function runAdmin(argv: string[]): Promise<void> {
     await meta.close();
     await blobs.close();
   }
+}
+
+/** trove admin user add|list: IAM users, through the IAM service the IAM API uses. */
+async function adminUser(meta: MetaStore, verb: 'add' | 'list', flags: Map<string, string>): Promise<void> {
+  const accountId = flags.get('account')!;
+  const account = await meta.getAccountById(accountId);
+  if (!account) throw new ConfigError(`no account ${accountId} (trove admin account list shows them)`);
+  const iam = new IamService(meta, pino({ level: 'silent' }));
+  if (verb === 'list') {
+    let after: string | undefined;
+    for (;;) {
+      const page = await iam.store.listUsers(accountId, { limit: 1000, ...(after !== undefined ? { after } : {}) });
+      for (const u of page) out(`${u.name}\t${u.id}\t${userArn(u)}\t${new Date(u.createdAt).toISOString()}\n`);
+      if (page.length < 1000) return;
+      after = page[page.length - 1]!.name;
+    }
+  }
+  const name = flags.get('name')!;
+  const path = flags.get('path') ?? '/';
+  const bad = ruleViolation('UserName', name, RULES.UserName) ?? ruleViolation('Path', path, RULES.Path);
+  if (bad) throw new ConfigError(bad);
+  const user = await iam.createUser(accountId, name, path);
+  const key = await iam.createAccessKey(account, user);
+  out(`user ${userArn(user)} (${user.id})\naccess key ${key.accessKeyId}\nsecret key ${key.secretAccessKey}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 // Starting and stopping a Trove node: open the stores, make sure a root user exists, serve HTTP.
 
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,11 +8,12 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { TtlCache, type App } from './app.js';
 import type { Config } from './config.js';
-import type { Credential } from './auth/types.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { newAccountId } from './store/ids.js';
 import { BucketPolicies } from './authz/bucketPolicies.js';
+import { IamService } from './iam/service.js';
+import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
@@ -48,14 +49,6 @@ export interface StartOptions {
 
 const ROOT_USER_SETTING = 'root_user_id';
 const CREDENTIALS_FILE = 'root-credentials.json';
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
-function randomAccessKey(): string {
-  let s = 'TR';
-  for (let i = 0; i < 18; i++) s += ALNUM[randomInt(ALNUM.length)];
-  return s;
-}
-
 export function newUserId(): string {
   return randomBytes(32).toString('hex');
 }
@@ -82,15 +75,15 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
     if (saved) {
       creds = { ...saved, generated: false, file };
     } else {
-      creds = { accessKeyId: randomAccessKey(), secretAccessKey: randomBytes(30).toString('base64'), generated: true, file };
+      creds = { accessKeyId: newAccessKeyId(), secretAccessKey: newSecretKey(), generated: true, file };
       const tmp = file + '.tmp';
       await fs.promises.writeFile(tmp, JSON.stringify({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }, null, 2) + '\n', { mode: 0o600 });
       await fs.promises.rename(tmp, file);
     }
   }
   const existing = await meta.getAccessKey(creds.accessKeyId);
-  if (!existing || existing.secretAccessKey !== creds.secretAccessKey || existing.userId !== rootId) {
-    if (existing && existing.userId !== rootId) throw new Error(`access key ${creds.accessKeyId} belongs to another user`);
+  if (!existing || existing.secretAccessKey !== creds.secretAccessKey || existing.userId !== rootId || existing.iamUserId !== undefined) {
+    if (existing && (existing.userId !== rootId || existing.iamUserId !== undefined)) throw new Error(`access key ${creds.accessKeyId} belongs to another user`);
     await meta.putAccessKey({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, userId: rootId, createdAt: Date.now() });
   }
   return creds;
@@ -130,7 +123,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
 
-  const credentials = new TtlCache<Credential | undefined>(5_000);
+  const iam = new IamService(meta, log);
   const names = new TtlCache<string>(60_000);
   const accountIds = new TtlCache<string | undefined>(60_000);
   const app: App = {
@@ -140,14 +133,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     log,
     gc,
     space,
-    lookupCredential: (id) =>
-      credentials.get(id, async () => {
-        const k = await meta.getAccessKey(id);
-        if (!k) return undefined;
-        const account = await meta.getAccount(k.userId);
-        if (!account) return undefined;
-        return { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, userId: k.userId, accountId: account.accountId, displayName: account.displayName };
-      }),
+    lookupCredential: (id) => iam.lookupCredential(id),
+    iam,
     displayName: (userId) => names.get(userId, async () => (await meta.getAccount(userId))?.displayName ?? userId),
     accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
     bucketPolicies: new BucketPolicies(meta),

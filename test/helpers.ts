@@ -108,8 +108,8 @@ class NodeSha256 {
   }
 }
 
-export function signer(accessKeyId = ACCESS_KEY, secretAccessKey = SECRET_KEY): SignatureV4 {
-  return new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region: REGION, service: 's3', sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
+export function signer(accessKeyId = ACCESS_KEY, secretAccessKey = SECRET_KEY, service = 's3'): SignatureV4 {
+  return new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region: REGION, service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
 }
 
 export interface RawResponse {

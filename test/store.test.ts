@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { FsBlobStore } from '../src/store/blob/fs.js';
 import { compareKeys, prefixSuccessor } from '../src/store/keys.js';
 import { SqliteMetaStore } from '../src/store/meta/sqlite.js';
-import type { Bucket, ObjectContent } from '../src/store/meta/types.js';
+import { IamStoreError, type Bucket, type ObjectContent } from '../src/store/meta/types.js';
 import { S3Error } from '../src/s3/errors.js';
 import { tempDir } from './helpers.js';
 import Database from 'better-sqlite3';
@@ -219,6 +219,18 @@ describe('SqliteMetaStore', () => {
   });
 });
 
+/** Turns a data dir of this version back into one written before IAM existed (schema 2). */
+function downgradeToSchema2(db: Database.Database): void {
+  db.exec(`
+    DROP INDEX access_keys_of_iam_user; DROP INDEX access_keys_of_root;
+    ALTER TABLE access_keys DROP COLUMN iam_user_id; ALTER TABLE access_keys DROP COLUMN status;
+    ALTER TABLE access_keys DROP COLUMN last_used_at; ALTER TABLE access_keys DROP COLUMN last_used_service;
+    ALTER TABLE access_keys DROP COLUMN last_used_region;
+    DROP TABLE iam_users; DROP TABLE iam_groups; DROP TABLE iam_group_members; DROP TABLE iam_roles;
+    DROP TABLE iam_policies; DROP TABLE iam_policy_versions; DROP TABLE iam_attachments; DROP TABLE iam_inline_policies;
+    UPDATE meta SET v = '2' WHERE k = 'schema_version'`);
+}
+
 describe('SqliteMetaStore upgrades', () => {
   it('makes every user of a data dir from before accounts an account with a 12-digit id, keys kept', async () => {
     const dir = await tempDir();
@@ -229,6 +241,7 @@ describe('SqliteMetaStore upgrades', () => {
       await meta.close();
       // Turn it back into a data dir written before accounts existed (schema 1).
       const db = new Database(path.join(dir, 'meta.db'));
+      downgradeToSchema2(db);
       db.exec("DROP INDEX users_account_id; ALTER TABLE users DROP COLUMN account_id; ALTER TABLE users DROP COLUMN email; UPDATE meta SET v = '1' WHERE k = 'schema_version'");
       db.close();
       meta = await SqliteMetaStore.open({ dir, fsync: false });
@@ -244,6 +257,101 @@ describe('SqliteMetaStore upgrades', () => {
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('upgrades a data dir from before IAM: tables created, root keys kept and active', async () => {
+    const dir = await tempDir();
+    try {
+      let meta = await SqliteMetaStore.open({ dir, fsync: false });
+      await meta.putAccount({ id: 'd'.repeat(64), accountId: '222211113333', displayName: 'acct', createdAt: 1 });
+      await meta.putAccessKey({ accessKeyId: 'ROOTKEY', secretAccessKey: 'root-secret', userId: 'd'.repeat(64), createdAt: 1 });
+      await meta.close();
+      const db = new Database(path.join(dir, 'meta.db'));
+      downgradeToSchema2(db);
+      assert.deepEqual(db.prepare('SELECT * FROM access_keys').all(), [{ access_key_id: 'ROOTKEY', secret: 'root-secret', user_id: 'd'.repeat(64), created_at: 1 }]);
+      db.close();
+      meta = await SqliteMetaStore.open({ dir, fsync: false });
+      try {
+        assert.deepEqual(await meta.getAccessKey('ROOTKEY'), { accessKeyId: 'ROOTKEY', secretAccessKey: 'root-secret', userId: 'd'.repeat(64), status: 'Active', createdAt: 1 });
+        await meta.iam.createUser({ accountId: '222211113333', id: 'AIDAUPGRADED000000001', name: 'alice', path: '/', createdAt: 2 });
+        await meta.iam.createAccessKey({ accessKeyId: 'ALICEKEY', secretAccessKey: 's', userId: 'd'.repeat(64), iamUserId: 'AIDAUPGRADED000000001', createdAt: 2 }, 2);
+        assert.deepEqual((await meta.iam.listAccessKeys({ root: 'd'.repeat(64) }, { limit: 10 })).map((k) => k.accessKeyId), ['ROOTKEY']);
+        assert.deepEqual((await meta.iam.listAccessKeys({ iamUserId: 'AIDAUPGRADED000000001' }, { limit: 10 })).map((k) => k.accessKeyId), ['ALICEKEY']);
+      } finally {
+        await meta.close();
+      }
+      const after = new Database(path.join(dir, 'meta.db'));
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '3');
+      after.close();
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqliteMetaStore IAM', () => {
+  const ACCT = '333344445555';
+  const CANON = 'e'.repeat(64);
+  let dir: string;
+  let meta: SqliteMetaStore;
+  before(async () => {
+    dir = await tempDir();
+    meta = await SqliteMetaStore.open({ dir, fsync: false });
+  });
+  after(async () => {
+    await meta.close();
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  });
+  const rejectsIam = (p: Promise<unknown>, code: string) => assert.rejects(p, (e: unknown) => e instanceof IamStoreError && e.code === code);
+  const user = (name: string, id: string) => ({ accountId: ACCT, id, name, path: '/', createdAt: 1 });
+
+  it('keeps names unique per account whatever their case, and renames atomically', async () => {
+    await meta.iam.createUser(user('Bob', 'AIDASTORE000000000001'));
+    await rejectsIam(meta.iam.createUser(user('bob', 'AIDASTORE000000000002')), 'EntityAlreadyExists');
+    await meta.iam.createUser({ ...user('bob', 'AIDASTORE000000000003'), accountId: '999988887777' });
+    assert.equal((await meta.iam.getUser(ACCT, 'BOB'))?.id, 'AIDASTORE000000000001');
+    await meta.iam.createUser(user('carol', 'AIDASTORE000000000004'));
+    await rejectsIam(meta.iam.updateUser('AIDASTORE000000000004', { name: 'BOB' }), 'EntityAlreadyExists');
+    await meta.iam.updateUser('AIDASTORE000000000004', { name: 'dave', path: '/eng/' });
+    assert.deepEqual(await meta.iam.getUserById('AIDASTORE000000000004'), { ...user('dave', 'AIDASTORE000000000004'), path: '/eng/' });
+    assert.deepEqual((await meta.iam.listUsers(ACCT, { limit: 10 })).map((u) => u.name), ['Bob', 'dave']);
+    assert.deepEqual((await meta.iam.listUsers(ACCT, { limit: 10, pathPrefix: '/eng' })).map((u) => u.name), ['dave']);
+    assert.deepEqual((await meta.iam.listUsers(ACCT, { limit: 10, after: 'bob' })).map((u) => u.name), ['dave']);
+  });
+
+  it('numbers policy versions as AWS does, never reusing one, and keeps at most the limit', async () => {
+    const p = await meta.iam.createPolicy({ accountId: ACCT, id: 'ANPASTORE000000000001', name: 'p', path: '/', createdAt: 1 }, '{"v":1}');
+    assert.equal(p.defaultVersionId, 'v1');
+    await meta.iam.createPolicyVersion(p.id, '{"v":2}', false, 2, 3);
+    await meta.iam.createPolicyVersion(p.id, '{"v":3}', true, 3, 3);
+    await rejectsIam(meta.iam.createPolicyVersion(p.id, '{"v":4}', false, 4, 3), 'LimitExceeded');
+    await rejectsIam(meta.iam.deletePolicyVersion(p.id, 'v3'), 'DeleteConflict');
+    await meta.iam.deletePolicyVersion(p.id, 'v2');
+    const v4 = await meta.iam.createPolicyVersion(p.id, '{"v":4}', false, 4, 3);
+    assert.equal(v4.versionId, 'v4');
+    assert.deepEqual((await meta.iam.listPolicyVersions(p.id)).map((v) => [v.versionId, v.isDefault]), [['v1', false], ['v3', true], ['v4', false]]);
+    await rejectsIam(meta.iam.deletePolicy(p.id), 'DeleteConflict');
+  });
+
+  it('gathers a user’s identity documents: inline, attached default versions, and its groups’', async () => {
+    const u = user('erin', 'AIDASTORE000000000010');
+    await meta.iam.createUser(u);
+    await meta.iam.createGroup({ accountId: ACCT, id: 'AGPASTORE000000000001', name: 'readers', path: '/', createdAt: 1 });
+    await meta.iam.addUserToGroup('AGPASTORE000000000001', u.id, 10);
+    await meta.iam.putInlinePolicy({ kind: 'user', id: u.id }, 'mine', 'user-inline');
+    await meta.iam.putInlinePolicy({ kind: 'group', id: 'AGPASTORE000000000001' }, 'theirs', 'group-inline');
+    const p = await meta.iam.createPolicy({ accountId: ACCT, id: 'ANPASTORE000000000002', name: 'managed', path: '/', createdAt: 1 }, 'managed-v1');
+    await meta.iam.createPolicyVersion(p.id, 'managed-v2', true, 2, 5);
+    await meta.iam.attachPolicy({ kind: 'group', id: 'AGPASTORE000000000001' }, p.id, 10);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id), ['user-inline', 'group-inline', 'managed-v2']);
+    assert.equal((await meta.iam.getPolicy(ACCT, 'MANAGED'))?.attachmentCount, 1);
+    await rejectsIam(meta.iam.deleteGroup('AGPASTORE000000000001'), 'DeleteConflict');
+    await rejectsIam(meta.iam.deleteUser(u.id), 'DeleteConflict');
+    await meta.iam.createAccessKey({ accessKeyId: 'ERINKEY1', secretAccessKey: 's', userId: CANON, iamUserId: u.id, createdAt: 1 }, 2);
+    await meta.iam.createAccessKey({ accessKeyId: 'ERINKEY2', secretAccessKey: 's', userId: CANON, iamUserId: u.id, createdAt: 1 }, 2);
+    await rejectsIam(meta.iam.createAccessKey({ accessKeyId: 'ERINKEY3', secretAccessKey: 's', userId: CANON, iamUserId: u.id, createdAt: 1 }, 2), 'LimitExceeded');
+    await meta.iam.setAccessKeyStatus('ERINKEY1', 'Inactive');
+    assert.equal((await meta.getAccessKey('ERINKEY1'))?.status, 'Inactive');
   });
 });
 

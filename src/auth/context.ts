@@ -30,5 +30,7 @@ export function parseAuthRequest(req: AuthRequest): ParsedAuthRequest {
 }
 
 export function identityOf(c: Credential): Identity {
-  return { accessKeyId: c.accessKeyId, userId: c.userId, accountId: c.accountId, displayName: c.displayName };
+  const id: Identity = { accessKeyId: c.accessKeyId, userId: c.userId, accountId: c.accountId, displayName: c.displayName };
+  if (c.user) id.user = c.user;
+  return id;
 }

@@ -80,7 +80,7 @@ export async function authenticatePresigned(parsed: ParsedAuthRequest, lookup: C
   }
   if (algorithm !== ALGORITHM) throw queryError(`X-Amz-Algorithm only supports "${ALGORITHM}"`);
 
-  const scope = parseCredentialScope(credentialParam, 'query', req.region);
+  const scope = parseCredentialScope(credentialParam, 'query', { regions: [req.region], service: 's3' });
   const time = parseAmzDate(amzDate);
   if (!time) throw queryError(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`);
   checkScopeDate(scope, amzDate, 'query');

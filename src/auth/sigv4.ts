@@ -49,6 +49,10 @@ export async function authenticate(req: AuthRequest, lookup: CredentialLookup): 
     );
   }
 
+  // The IAM API is served for SigV4 header signatures only (what the SDKs and the CLI send).
+  if ((req.service ?? 's3') !== 's3' && (authorization === undefined || !authorization.startsWith(`${ALGORITHM} `))) {
+    throw new S3Error('AccessDenied', 'IAM requests must be signed with AWS4-HMAC-SHA256 in the Authorization header.');
+  }
   if (authorization !== undefined) return authenticateHeader(parsed, authorization, lookup);
   if (v4Query) return authenticatePresigned(parsed, lookup);
   if (v2Query) return authenticateV2Query(parsed, lookup);
@@ -144,14 +148,22 @@ const CONTENT_SHA256_EXEMPT: ReadonlySet<string> = new Set(['x-amz-content-sha25
 async function authenticateV4Header(parsed: ParsedAuthRequest, rest: string, lookup: CredentialLookup): Promise<AuthResult> {
   const { req } = parsed;
   const auth = parseV4Authorization(rest);
-  const scope = parseCredentialScope(auth.credential, 'header', req.region);
+  const service = req.service ?? 's3';
+  const scope = parseCredentialScope(auth.credential, 'header', { regions: [req.region, ...(req.extraRegions ?? [])], service });
   const signedHeaders = parseSignedHeaders(auth.signedHeaders, 'header');
   const when = requestTime(parsed);
   checkScopeDate(scope, when.amzDate, 'header');
 
-  const payloadHash = parsed.header('x-amz-content-sha256');
-  if (payloadHash === undefined) {
-    throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  const declaredHash = parsed.header('x-amz-content-sha256');
+  let payloadHash: string;
+  if (service === 's3') {
+    if (declaredHash === undefined) throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+    payloadHash = declaredHash;
+  } else {
+    // The body was read and hashed before authentication; a declared hash must be that one.
+    if (req.payloadHash === undefined) throw new Error(`the payload hash of a ${service} request must be computed before authentication`);
+    if (declaredHash !== undefined && declaredHash !== req.payloadHash) throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: declaredHash, S3ComputedContentSHA256: req.payloadHash });
+    payloadHash = req.payloadHash;
   }
   const content = parseContentSha256(payloadHash);
   checkHeadersSigned(signedHeaders, parsed.headers.keys(), CONTENT_SHA256_EXEMPT);
@@ -160,7 +172,7 @@ async function authenticateV4Header(parsed: ParsedAuthRequest, rest: string, loo
   const credential = await lookupCredential(lookup, scope.accessKeyId);
   checkSkew(when.time, when.raw, req.now);
 
-  const key = signingKey(credential.secretAccessKey, scope.date, scope.region);
+  const key = signingKey(credential.secretAccessKey, scope.date, scope.region, service);
   const computed = computeV4Signature(
     {
       method: req.method,

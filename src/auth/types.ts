@@ -8,15 +8,28 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** A secret known to the server, looked up by access key id. */
+/** The IAM user holding a key (absent from identities of an account's root user). */
+export interface IdentityUser {
+  /** Unique id, AIDA… (aws:userid). */
+  id: string;
+  /** aws:username */
+  name: string;
+  path: string;
+  /** arn:aws:iam::<account>:user<path><name> */
+  arn: string;
+}
+
+/** A secret known to the server, looked up by access key id (only active keys are found). */
 export interface Credential {
   accessKeyId: string;
   secretAccessKey: string;
-  /** Canonical user id of the owner (64 hex chars). */
+  /** Canonical user id of the owning account (64 hex chars). */
   userId: string;
   /** The owner's 12-digit account id. */
   accountId: string;
   displayName: string;
+  /** The IAM user holding the key; absent for the account's root user. */
+  user?: IdentityUser;
 }
 
 export type CredentialLookup = (accessKeyId: string) => Credential | undefined | Promise<Credential | undefined>;
@@ -38,6 +51,18 @@ export interface AuthRequest {
   virtualHostBucket?: string;
   /** Server region (TROVE_REGION); a credential scope for another region is rejected. */
   region: string;
+  /**
+   * The service the request is signed for (the credential scope's): 's3' (default) or 'iam' (the
+   * IAM API on the same listener). Only SigV4 header signatures are accepted for 'iam'.
+   */
+  service?: SignedService;
+  /**
+   * Services other than S3 sign the payload without an x-amz-content-sha256 header: the pipeline
+   * reads such a body first and passes its SHA-256 (hex) here.
+   */
+  payloadHash?: string;
+  /** Regions a scope may name besides `region` (the SDKs sign IAM requests for us-east-1). */
+  extraRegions?: readonly string[];
   /** Current time, injectable for tests. */
   now: Date;
   /** Longest validity of a presigned URL in seconds (default, and SigV4's maximum: 7 days). */
@@ -46,13 +71,17 @@ export interface AuthRequest {
 
 export type AuthMethod = 'anonymous' | 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'post-policy';
 
+export type SignedService = 's3' | 'iam';
+
 export interface Identity {
   accessKeyId: string;
-  /** Canonical user id of the caller's account. */
+  /** Canonical user id of the caller's account: what the caller's writes are owned by. */
   userId: string;
   /** The caller's 12-digit account id. */
   accountId: string;
   displayName: string;
+  /** The IAM user making the request; absent for the account's root user. */
+  user?: IdentityUser;
 }
 
 /** How the request body must be decoded and verified. */

@@ -4,8 +4,8 @@
 import { S3Error } from '../s3/errors.js';
 import { canonicalHeaders, canonicalQuery, canonicalUri, type QueryParam } from './canonical.js';
 import { isValidScopeDate } from './clock.js';
-import { ALGORITHM, hexBytes, hmacHex, SERVICE, sha256Hex, signaturesEqual, stringToSign, TERMINAL } from './signing.js';
-import type { Credential, CredentialLookup } from './types.js';
+import { ALGORITHM, hexBytes, hmacHex, sha256Hex, signaturesEqual, stringToSign, TERMINAL } from './signing.js';
+import type { Credential, CredentialLookup, SignedService } from './types.js';
 
 /** Where the SigV4 parameters came from; S3 words its errors differently for each. */
 export type V4Style = 'header' | 'query';
@@ -14,8 +14,24 @@ export interface CredentialScope {
   accessKeyId: string;
   date: string;
   region: string;
+  service: SignedService;
   /** "date/region/s3/aws4_request" */
   scope: string;
+}
+
+/** Where a scope is checked: the regions it may name (the server's first) and its service. */
+export interface ScopeRules {
+  regions: readonly string[];
+  service: SignedService;
+}
+
+/**
+ * The service named by a request's SigV4 credential scope (Authorization header or X-Amz-Credential
+ * query parameter), before anything is verified: the pipeline routes IAM requests by it.
+ */
+export function scopeService(authorization: string | undefined, credentialParam: string | undefined): string | undefined {
+  const credential = authorization?.startsWith(`${ALGORITHM} `) ? /Credential=([^,\s]+)/.exec(authorization)?.[1] : credentialParam;
+  return credential?.split('/')[3];
 }
 
 /** The S3 error for a malformed SigV4 parameter, worded for the header or the query string. */
@@ -26,7 +42,9 @@ export function malformed(style: V4Style, detail: string, details: Record<string
 }
 
 /** Parses "AKID/20130524/us-east-1/s3/aws4_request" and checks it against this server. */
-export function parseCredentialScope(value: string, style: V4Style, serverRegion: string): CredentialScope {
+export function parseCredentialScope(value: string, style: V4Style, rules: ScopeRules): CredentialScope {
+  const serverRegion = rules.regions[0]!;
+  const SERVICE = rules.service;
   const parts = value.split('/');
   if (parts.length !== 5 || parts[0] === '') {
     throw malformed(style, 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
@@ -35,7 +53,7 @@ export function parseCredentialScope(value: string, style: V4Style, serverRegion
   if (!isValidScopeDate(date)) {
     throw malformed(style, `incorrect date format "${date}". This date in the credential must be in the format "yyyyMMdd".`);
   }
-  if (region !== serverRegion) {
+  if (!rules.regions.includes(region)) {
     throw malformed(style, `the region '${region}' is wrong; expecting '${serverRegion}'`, { Region: serverRegion });
   }
   if (service !== SERVICE) {
@@ -44,7 +62,7 @@ export function parseCredentialScope(value: string, style: V4Style, serverRegion
   if (terminal !== TERMINAL) {
     throw malformed(style, `incorrect terminal "${terminal}". This endpoint uses "${TERMINAL}".`);
   }
-  return { accessKeyId, date, region, scope: `${date}/${region}/${SERVICE}/${TERMINAL}` };
+  return { accessKeyId, date, region, service: SERVICE, scope: `${date}/${region}/${SERVICE}/${TERMINAL}` };
 }
 
 /** The scope date must be the day of the request timestamp. */

@@ -1,9 +1,11 @@
 // Authorisation: may this caller do what this request does? Decided here, once per request, from
 // what the operation table says the request does (authz/requests.ts) and the policies in force:
 // AWS's evaluation logic (authz/policy) over the bucket policy of every bucket involved and the
-// caller's identity. An account's root user has full access to its account's buckets unless a
-// bucket policy denies it; another account, or an anonymous caller, gets what a bucket policy
-// grants it. (IAM users and their policies, ACLs and the public access block plug in here.)
+// caller's identity-based policies. An account's root user has full access to its account's
+// buckets unless a bucket policy denies it; an IAM user needs an allow in its identity policies
+// (its own and its groups', inline and managed) or a bucket policy statement naming it; another
+// account, or an anonymous caller, gets what a bucket policy grants it — an IAM user of another
+// account needs both. (ACLs and the public access block plug in here.)
 //
 // Handlers never check permissions themselves, with two exceptions that need what only they
 // know: DeleteObjects checks each key it deletes (ctx.mayAccess), and optional actions such as
@@ -13,7 +15,7 @@ import type { App } from '../app.js';
 import type { Identity } from '../auth/types.js';
 import { S3Error } from '../s3/errors.js';
 import type { Bucket } from '../store/meta/types.js';
-import { decide, rootArn, type RequestPrincipal } from './policy/index.js';
+import { decide, rootArn, type Policy, type RequestPrincipal } from './policy/index.js';
 import { resourceArn, type AccessRequest } from './requests.js';
 
 /** The bucket owner's root may always read, replace and delete its bucket policy (no lock-out). */
@@ -22,6 +24,8 @@ const NO_LOCKOUT = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:dele
 /** The policy principal of an authenticated identity or of an anonymous caller. */
 export function principalOf(identity: Identity | null): RequestPrincipal {
   if (!identity) return { kind: 'anonymous' };
+  const u = identity.user;
+  if (u) return { kind: 'user', accountId: identity.accountId, arn: u.arn, userId: u.id, username: u.name, canonicalId: identity.userId };
   return { kind: 'account-root', accountId: identity.accountId, arn: rootArn(identity.accountId), userId: identity.accountId, canonicalId: identity.userId };
 }
 
@@ -31,6 +35,8 @@ export interface AuthzRequest {
   keys: Map<string, string[]>;
   /** Buckets already loaded by the pipeline, by name. */
   buckets: Map<string, Bucket | undefined>;
+  /** The caller's identity-based policies (IAM users; IamService.identityPolicies, cached). */
+  identityPolicies?: readonly Policy[];
 }
 
 /**
@@ -60,6 +66,7 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
       keys,
     },
     ownerRootOverride: NO_LOCKOUT.has(action.toLowerCase()),
+    ...(req.identityPolicies ? { identityPolicies: req.identityPolicies } : {}),
   };
   const policy = bucket ? await app.bucketPolicies.get(bucket) : undefined;
   const d = decide(policy ? { ...input, resourcePolicy: policy } : input);

@@ -47,8 +47,8 @@ function header(h: IncomingHttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-/** The condition keys shared by every access request of one HTTP request (lower-cased names). */
-export function requestKeys(f: RequestFacts): Map<string, string[]> {
+/** The global aws:* keys of a request, whatever the service (S3 or the IAM API). */
+export function globalKeys(f: Pick<RequestFacts, 'principal' | 'headers' | 'sourceIp' | 'secureTransport' | 'now'>): Map<string, string[]> {
   const keys = principalKeys(f.principal);
   const set = (k: string, v: string | undefined): void => {
     if (v !== undefined) keys.set(k, [v]);
@@ -59,6 +59,15 @@ export function requestKeys(f: RequestFacts): Map<string, string[]> {
   set('aws:epochtime', String(Math.floor(f.now / 1000)));
   set('aws:useragent', header(f.headers, 'user-agent'));
   set('aws:referer', header(f.headers, 'referer'));
+  return keys;
+}
+
+/** The condition keys shared by every access request of one HTTP request (lower-cased names). */
+export function requestKeys(f: RequestFacts): Map<string, string[]> {
+  const keys = globalKeys(f);
+  const set = (k: string, v: string | undefined): void => {
+    if (v !== undefined) keys.set(k, [v]);
+  };
   for (const name of S3_HEADER_KEYS) set(`s3:${name}`, header(f.headers, name));
   switch (f.method) {
     case 'sigv4-header':

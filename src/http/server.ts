@@ -1,5 +1,6 @@
 // The request's path: parse → resolve operation → authenticate → load bucket → authorise →
-// handler → respond, with one access-log line per request.
+// handler → respond, with one access-log line per request. Requests signed for the IAM API take
+// their own road (http/iam.ts) right after parsing.
 
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,6 +21,7 @@ import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
+import { isIamRequest, serveIam, type IamNote } from './iam.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
@@ -126,11 +128,14 @@ class Context implements S3Context {
 
   /** Checks every access the request makes (authz/requests.ts), before the handler runs. */
   async authorize(sourceIp: string | undefined): Promise<void> {
+    const principal = principalOf(this.identity);
     this.authz = {
-      principal: principalOf(this.identity),
-      keys: requestKeys({ principal: principalOf(this.identity), method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: false, now: this.now }),
+      principal,
+      keys: requestKeys({ principal, method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: false, now: this.now }),
       buckets: new Map([[this.bucketName, this.bucket]]),
     };
+    // An IAM user's own and its groups' policies (cached per user: no store read once warm).
+    if (this.identity?.user) this.authz.identityPolicies = await this.app.iam.identityPolicies(this.identity);
     this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
   }
 
@@ -229,20 +234,21 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   let key: string | undefined;
   let resourcePath = req.url?.split('?')[0] ?? '/';
   let errorCode: string | undefined;
+  let iam: IamNote | undefined;
 
   res.once('close', () => {
     app.log.info(
       {
         req: requestId,
-        op: opName,
+        op: iam?.op ?? opName,
         bucket: bucketName,
         key,
         status: res.statusCode,
-        err: errorCode,
-        in: ctx?.bodyBytes ?? 0,
+        err: iam?.err ?? errorCode,
+        in: iam?.bytesIn ?? ctx?.bodyBytes ?? 0,
         out: state.bytesOut,
         ms: Math.round((performance.now() - started) * 100) / 100,
-        user: ctx?.identity?.accessKeyId,
+        user: iam?.user ?? ctx?.identity?.accessKeyId,
         aborted: !res.writableFinished || undefined,
       },
       'request',
@@ -251,6 +257,11 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
 
   try {
     const parsed = parseRequest(req, app.config.domains);
+    if (isIamRequest(req, parsed)) {
+      iam = { op: 'iam', bytesIn: 0 };
+      await serveIam(app, req, res, { parsed, raw, state, expectContinue, note: iam, unexpected: (e, op) => unexpected(app, e, requestId, op) });
+      return;
+    }
     bucketName = parsed.bucket || undefined;
     key = parsed.key || undefined;
     resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
@@ -272,6 +283,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       (id) => app.lookupCredential(id),
     );
     refuseUnsignedSubresource(auth, op);
+    if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
     ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
     if (op.resource !== 'service' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);

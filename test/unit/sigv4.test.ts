@@ -8,6 +8,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { canonicalQuery, canonicalUri, parseQuery } from '../../src/auth/canonical.js';
 import { openBody } from '../../src/auth/chunked.js';
 import { authenticate } from '../../src/auth/sigv4.js';
+import { scopeService } from '../../src/auth/v4common.js';
 import type { AuthRequest, Credential } from '../../src/auth/types.js';
 import {
   asyncLookup,
@@ -823,5 +824,52 @@ describe('SigV2', () => {
     await rejectsWith(authenticate(makeRequest({ rawPath: '/b/k', rawQuery: query(sig).replace('text', 'tex') }), lookup), 'SignatureDoesNotMatch');
     const missing = await rejectsWith(authenticate(makeRequest({ rawPath: '/b/k', rawQuery: 'AWSAccessKeyId=x&Signature=y' }), lookup), 'AccessDenied');
     assert.equal(missing.message, 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The IAM API is served on the same listener: requests signed for service "iam", whose payload
+// hash the pipeline computes (IAM clients send no x-amz-content-sha256).
+
+describe('SigV4 for the IAM service', () => {
+  const form = 'Action=ListUsers&Version=2010-05-08';
+  const iamSigned = async (region: string, body = form, extra: Record<string, string> = {}): Promise<AuthRequest> => {
+    const s = new SignatureV4({ credentials: { accessKeyId: EXAMPLE.accessKeyId, secretAccessKey: EXAMPLE.secretAccessKey }, region, service: 'iam', sha256: NodeSha256, applyChecksum: false });
+    const signed = await s.sign(
+      { method: 'POST', protocol: 'http:', hostname: 'trove.test', port: 9000, path: '/', query: {}, headers: { host: 'trove.test:9000', 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...extra }, body },
+      { signingDate: NOW },
+    );
+    return makeRequest({ method: 'POST', headers: Object.entries(signed.headers), now: NOW });
+  };
+  const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+
+  it('names the service in the scope, read before anything is verified', () => {
+    assert.equal(scopeService(`AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00`, undefined), 'iam');
+    assert.equal(scopeService(undefined, 'AKID/20130524/us-east-1/s3/aws4_request'), 's3');
+    assert.equal(scopeService('AWS AKID:sig', undefined), undefined);
+    assert.equal(scopeService(undefined, undefined), undefined);
+  });
+
+  it('verifies an IAM request against the hash of its body, for the server region or us-east-1', async () => {
+    const req = await iamSigned('us-east-1');
+    const ok = await authenticate({ ...req, service: 'iam', payloadHash: hash(form) }, lookup);
+    assert.equal(ok.identity?.accessKeyId, EXAMPLE.accessKeyId);
+    const elsewhere = await iamSigned('us-east-1');
+    await authenticate({ ...elsewhere, region: 'eu-west-1', extraRegions: ['us-east-1'], service: 'iam', payloadHash: hash(form) }, lookup);
+    const euSigned = await iamSigned('eu-west-1');
+    await authenticate({ ...euSigned, region: 'eu-west-1', extraRegions: ['us-east-1'], service: 'iam', payloadHash: hash(form) }, lookup);
+    const apSigned = await iamSigned('ap-south-1');
+    await rejectsWith(authenticate({ ...apSigned, region: 'eu-west-1', extraRegions: ['us-east-1'], service: 'iam', payloadHash: hash(form) }, lookup), 'AuthorizationHeaderMalformed');
+  });
+
+  it('refuses a body other than the one signed, an IAM scope on the S3 road, and unsigned IAM requests', async () => {
+    const req = await iamSigned('us-east-1');
+    await rejectsWith(authenticate({ ...req, service: 'iam', payloadHash: hash(form + '&UserName=x') }, lookup), 'SignatureDoesNotMatch');
+    // The S3 pipeline checks the scope names s3 (and demands x-amz-content-sha256).
+    await rejectsWith(authenticate({ ...req, payloadHash: hash(form) }, lookup), 'AuthorizationHeaderMalformed');
+    // A declared payload hash must be the body's.
+    const declared = await iamSigned('us-east-1', form, { 'x-amz-content-sha256': hash('other') });
+    await rejectsWith(authenticate({ ...declared, service: 'iam', payloadHash: hash(form) }, lookup), 'XAmzContentSHA256Mismatch');
+    await rejectsWith(authenticate({ ...makeRequest({ method: 'POST', now: NOW }), service: 'iam', payloadHash: hash('') }, lookup), 'AccessDenied');
   });
 });

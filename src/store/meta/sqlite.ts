@@ -16,6 +16,7 @@ import { compareKeys, prefixSuccessor } from '../keys.js';
 import { isOutOfSpace } from '../space.js';
 import type { CheckpointerMessage } from './checkpointer.js';
 import { WalBarrier, fsyncDir } from './durability.js';
+import { SqliteIamStore, toAccessKey, type AccessKeyRow } from './sqlite-iam.js';
 import { DIR_MODE, FILE_MODE } from '../datadir.js';
 import type {
   AccessKey,
@@ -46,8 +47,10 @@ import type {
 /**
  * 1: the first format.
  * 2: accounts: every user row is an account with a 12-digit account id (and an email).
+ * 3: IAM inside accounts: users, groups, roles, managed and inline policies (iam_* tables);
+ *    access keys may belong to an IAM user, have a status and remember their last use.
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** Upgrades to each version from the one before (the schema above is already the newest). */
 const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
@@ -65,11 +68,22 @@ const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
       set.run(a, id);
     }
   },
+  3: (db) => {
+    // The iam_* tables are created by SCHEMA (CREATE TABLE IF NOT EXISTS). Existing keys are the
+    // root users' and stay active.
+    db.exec('ALTER TABLE access_keys ADD COLUMN iam_user_id TEXT');
+    db.exec("ALTER TABLE access_keys ADD COLUMN status TEXT NOT NULL DEFAULT 'Active'");
+    db.exec('ALTER TABLE access_keys ADD COLUMN last_used_at INTEGER');
+    db.exec('ALTER TABLE access_keys ADD COLUMN last_used_service TEXT');
+    db.exec('ALTER TABLE access_keys ADD COLUMN last_used_region TEXT');
+  },
 };
 
 /** Indexes on columns that migrations add (created once every migration has run). */
 const INDEXES = `
 CREATE UNIQUE INDEX IF NOT EXISTS users_account_id ON users (account_id);
+CREATE INDEX IF NOT EXISTS access_keys_of_iam_user ON access_keys (iam_user_id) WHERE iam_user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS access_keys_of_root ON access_keys (user_id, access_key_id) WHERE iam_user_id IS NULL;
 `;
 
 /** Group commit under load: event-loop turns to wait for more writes, and the batch size that ends the wait. */
@@ -90,11 +104,88 @@ CREATE TABLE IF NOT EXISTS users (
   account_id TEXT,
   email TEXT
 ) WITHOUT ROWID;
+-- user_id is the account (canonical id); iam_user_id the IAM user holding the key, NULL for the
+-- account's root user.
 CREATE TABLE IF NOT EXISTS access_keys (
   access_key_id TEXT PRIMARY KEY,
   secret TEXT NOT NULL,
   user_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  iam_user_id TEXT,
+  status TEXT NOT NULL DEFAULT 'Active',
+  last_used_at INTEGER,
+  last_used_service TEXT,
+  last_used_region TEXT
+) WITHOUT ROWID;
+-- IAM inside accounts (account_id: 12 digits). Names are unique per account whatever their case
+-- (NOCASE: IAM names are ASCII); memberships, attachments and inline policies refer to entities
+-- by their unique ids (AIDA…, AGPA…, AROA…, ANPA…), which never change.
+CREATE TABLE IF NOT EXISTS iam_users (
+  account_id TEXT NOT NULL,
+  name TEXT NOT NULL COLLATE NOCASE,
+  id TEXT NOT NULL UNIQUE,
+  path TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS iam_groups (
+  account_id TEXT NOT NULL,
+  name TEXT NOT NULL COLLATE NOCASE,
+  id TEXT NOT NULL UNIQUE,
+  path TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS iam_group_members (
+  group_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS iam_groups_of_user ON iam_group_members (user_id, group_id);
+CREATE TABLE IF NOT EXISTS iam_roles (
+  account_id TEXT NOT NULL,
+  name TEXT NOT NULL COLLATE NOCASE,
+  id TEXT NOT NULL UNIQUE,
+  path TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  trust_policy TEXT NOT NULL,
+  max_session_duration INTEGER NOT NULL,
+  description TEXT,
+  PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+-- Managed policies; next_version numbers versions as AWS does (v1, v2… never reused).
+CREATE TABLE IF NOT EXISTS iam_policies (
+  account_id TEXT NOT NULL,
+  name TEXT NOT NULL COLLATE NOCASE,
+  id TEXT NOT NULL UNIQUE,
+  path TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  description TEXT,
+  default_version TEXT NOT NULL,
+  next_version INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS iam_policy_versions (
+  policy_id TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  document TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (policy_id, version_id)
+) WITHOUT ROWID;
+-- Managed policies attached to users, groups and roles (entity_kind: user | group | role).
+CREATE TABLE IF NOT EXISTS iam_attachments (
+  entity_id TEXT NOT NULL,
+  policy_id TEXT NOT NULL,
+  entity_kind TEXT NOT NULL,
+  PRIMARY KEY (entity_id, policy_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS iam_attachments_of_policy ON iam_attachments (policy_id);
+CREATE TABLE IF NOT EXISTS iam_inline_policies (
+  entity_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  document TEXT NOT NULL,
+  PRIMARY KEY (entity_id, name)
 ) WITHOUT ROWID;
 -- AUTOINCREMENT: a bucket id is never reused, so a write still in flight for a deleted bucket
 -- can never land in a bucket created later under the same id.
@@ -432,6 +523,7 @@ export class SqliteMetaStore implements MetaStore {
   private garbageReleased = false;
   private closed = false;
   private readonly stmt: ReturnType<SqliteMetaStore['prepare']>;
+  readonly iam: SqliteIamStore;
 
   static async open(opts: SqliteOptions): Promise<SqliteMetaStore> {
     await fs.promises.mkdir(opts.dir, { recursive: true, mode: DIR_MODE });
@@ -456,6 +548,15 @@ export class SqliteMetaStore implements MetaStore {
     const version = this.migrate();
     if (version !== SCHEMA_VERSION) throw new Error(`metadata schema version ${version} is not supported by this Trove (expects ${SCHEMA_VERSION})`);
     this.stmt = this.prepare();
+    // IAM shares the connection and the group commit: its writes are batched and synced with
+    // every other, its reads wait for the sync in progress like every other.
+    this.iam = new SqliteIamStore(this.db, {
+      read: async <T>(fn: () => T): Promise<T> => {
+        if (this.unsynced) await this.unsynced;
+        return fn();
+      },
+      write: <T>(fn: () => T): Promise<T> => this.write(fn),
+    });
     this.barrier = opts.fsync ? new WalBarrier(file + '-wal') : undefined;
     this.checkpointer = new Worker(new URL('./checkpointer.js', import.meta.url), {
       workerData: { path: file, fsync: opts.fsync, intervalMs: opts.checkpointIntervalMs ?? 1000 },
@@ -504,7 +605,10 @@ export class SqliteMetaStore implements MetaStore {
       putAccount: db.prepare(
         'INSERT INTO users (id, display_name, created_at, account_id, email) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, email = excluded.email',
       ),
-      putAccessKey: db.prepare('INSERT INTO access_keys (access_key_id, secret, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(access_key_id) DO UPDATE SET secret = excluded.secret, user_id = excluded.user_id'),
+      putAccessKey: db.prepare(
+        `INSERT INTO access_keys (access_key_id, secret, user_id, created_at, iam_user_id, status) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(access_key_id) DO UPDATE SET secret = excluded.secret, user_id = excluded.user_id, iam_user_id = excluded.iam_user_id, status = excluded.status`,
+      ),
       getBucket: db.prepare('SELECT * FROM buckets WHERE name = ?'),
       getBucketById: db.prepare('SELECT * FROM buckets WHERE id = ?'),
       insertBucket: db.prepare('INSERT INTO buckets (name, owner, created_at, region, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -709,8 +813,8 @@ export class SqliteMetaStore implements MetaStore {
 
   async getAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
     if (this.unsynced) await this.unsynced;
-    const r = this.stmt.getAccessKey.get(accessKeyId) as { access_key_id: string; secret: string; user_id: string; created_at: number } | undefined;
-    return r && { accessKeyId: r.access_key_id, secretAccessKey: r.secret, userId: r.user_id, createdAt: r.created_at };
+    const r = this.stmt.getAccessKey.get(accessKeyId) as AccessKeyRow | undefined;
+    return r && toAccessKey(r);
   }
 
   async getAccount(canonicalId: string): Promise<Account | undefined> {
@@ -734,7 +838,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async putAccessKey(k: AccessKey): Promise<void> {
-    await this.write(() => this.stmt.putAccessKey.run(k.accessKeyId, k.secretAccessKey, k.userId, k.createdAt));
+    await this.write(() => this.stmt.putAccessKey.run(k.accessKeyId, k.secretAccessKey, k.userId, k.createdAt, k.iamUserId ?? null, k.status ?? 'Active'));
   }
 
   async listAccounts(): Promise<Account[]> {

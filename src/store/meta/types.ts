@@ -187,12 +187,29 @@ export interface Account {
   createdAt: number;
 }
 
+export type AccessKeyStatus = 'Active' | 'Inactive';
+
+/** When and where a key was last used (GetAccessKeyLastUsed). */
+export interface AccessKeyUse {
+  /** ms since epoch */
+  at: number;
+  /** 's3' or 'iam' */
+  service: string;
+  region: string;
+}
+
 export interface AccessKey {
   accessKeyId: string;
   secretAccessKey: string;
-  /** Canonical id of the account whose root user holds the key. */
+  /** Canonical id of the account the key belongs to (its root user's, or one of its IAM users'). */
   userId: string;
+  /** The IAM user (its unique id, AIDA…) holding the key; absent: the account's root user. */
+  iamUserId?: string;
+  /** Inactive keys are refused as if unknown; absent means Active. */
+  status?: AccessKeyStatus;
   createdAt: number;
+  /** Recorded at most once a minute per key (IamService.noteKeyUsed). */
+  lastUsed?: AccessKeyUse;
 }
 
 export interface Upload {
@@ -247,8 +264,185 @@ export interface ListUploadsQuery {
   limit: number;
 }
 
+// ---------------------------------------------------------------- IAM inside accounts
+//
+// Users, groups, roles and managed policies belong to an account (its 12-digit id). Names are
+// unique within an account whatever their case, as in AWS; each entity also has a unique id
+// (AIDA… users, AGPA… groups, AROA… roles, ANPA… policies) by which memberships, attachments, inline
+// policies and access keys refer to it, so a rename touches one record. Policy documents are
+// stored as given, validated by the IAM service before they are written.
+
+export type IamEntityKind = 'user' | 'group' | 'role';
+
+/** What users, groups, roles and managed policies have in common. */
+export interface IamEntity {
+  /** The 12-digit account id. */
+  accountId: string;
+  /** Unique id: AIDA… / AGPA… / AROA… / ANPA… (21 characters). */
+  id: string;
+  name: string;
+  /** "/" or "/a/b/": part of the ARN, arn:aws:iam::<account>:user<path><name>. */
+  path: string;
+  /** ms since epoch */
+  createdAt: number;
+}
+
+export type IamUser = IamEntity;
+export type IamGroup = IamEntity;
+
+export interface IamRole extends IamEntity {
+  /** The trust policy (AssumeRolePolicyDocument). */
+  assumeRolePolicy: string;
+  /** Seconds, 3600..43200. */
+  maxSessionDuration: number;
+  description?: string;
+}
+
+export interface IamManagedPolicy extends IamEntity {
+  description?: string;
+  /** "v1", "v2"…: the version in force. */
+  defaultVersionId: string;
+  updatedAt: number;
+  /** Users, groups and roles it is attached to. */
+  attachmentCount: number;
+}
+
+export interface IamPolicyVersion {
+  versionId: string;
+  document: string;
+  isDefault: boolean;
+  createdAt: number;
+}
+
+export interface IamInlinePolicy {
+  name: string;
+  document: string;
+}
+
+/** A user, group or role, as attachments and inline policies refer to it. */
+export interface IamEntityRef {
+  kind: IamEntityKind;
+  id: string;
+}
+
+/** One page of a listing by name: names strictly after `after`, in name order (case-insensitive). */
+export interface IamPage {
+  after?: string;
+  limit: number;
+}
+
+export interface IamListQuery extends IamPage {
+  /** Only entities whose path starts with this ("/" matches all). */
+  pathPrefix?: string;
+}
+
+/** Whose keys: an account's root user (its canonical id) or an IAM user (its unique id). */
+export type AccessKeyOwner = { root: string } | { iamUserId: string };
+
+/** The conflicts the store detects inside its transactions, with IAM's codes and messages. */
+export type IamStoreErrorCode = 'NoSuchEntity' | 'EntityAlreadyExists' | 'DeleteConflict' | 'LimitExceeded';
+
+export class IamStoreError extends Error {
+  constructor(
+    readonly code: IamStoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IamStoreError';
+  }
+}
+
+/**
+ * IAM persistence. Every check that must hold against concurrent writers (a name taken, a quota,
+ * an entity still referenced) runs inside the write's transaction and throws IamStoreError.
+ * Entities are looked up by (account, name) — case-insensitively — or by unique id; mutations
+ * take unique ids, so callers resolve names (and report NoSuchEntity in IAM's words) first.
+ */
+export interface IamStore {
+  // users
+  /** EntityAlreadyExists when the name is taken in the account. */
+  createUser(user: IamUser): Promise<void>;
+  getUser(accountId: string, name: string): Promise<IamUser | undefined>;
+  getUserById(id: string): Promise<IamUser | undefined>;
+  /** Renames and/or moves a user (EntityAlreadyExists when the new name is taken). */
+  updateUser(id: string, change: { name?: string; path?: string }): Promise<void>;
+  /** DeleteConflict while the user has access keys, policies or group memberships. */
+  deleteUser(id: string): Promise<void>;
+  listUsers(accountId: string, q: IamListQuery): Promise<IamUser[]>;
+
+  // groups
+  createGroup(group: IamGroup): Promise<void>;
+  getGroup(accountId: string, name: string): Promise<IamGroup | undefined>;
+  /** DeleteConflict while the group has members or policies. */
+  deleteGroup(id: string): Promise<void>;
+  listGroups(accountId: string, q: IamListQuery): Promise<IamGroup[]>;
+  /** Idempotent; LimitExceeded beyond `maxGroupsPerUser`. */
+  addUserToGroup(groupId: string, userId: string, maxGroupsPerUser: number): Promise<void>;
+  /** NoSuchEntity when the user is not a member. */
+  removeUserFromGroup(groupId: string, userId: string): Promise<void>;
+  listGroupMembers(groupId: string, q: IamPage): Promise<IamUser[]>;
+  listGroupsOfUser(userId: string, q: IamPage): Promise<IamGroup[]>;
+
+  // roles
+  createRole(role: IamRole): Promise<void>;
+  getRole(accountId: string, name: string): Promise<IamRole | undefined>;
+  updateRole(id: string, change: { description?: string; maxSessionDuration?: number; assumeRolePolicy?: string }): Promise<void>;
+  /** DeleteConflict while the role has policies. */
+  deleteRole(id: string): Promise<void>;
+  listRoles(accountId: string, q: IamListQuery): Promise<IamRole[]>;
+
+  // inline policies of users, groups and roles
+  /** Creates or replaces the entity's policy of that name. */
+  putInlinePolicy(owner: IamEntityRef, name: string, document: string): Promise<void>;
+  getInlinePolicy(ownerId: string, name: string): Promise<string | undefined>;
+  /** NoSuchEntity when there is none of that name. */
+  deleteInlinePolicy(ownerId: string, name: string): Promise<void>;
+  /** In name order (exact, case-sensitive names). */
+  listInlinePolicies(ownerId: string, q: IamPage): Promise<IamInlinePolicy[]>;
+
+  // managed policies
+  /** Creates the policy with `document` as v1, its default. EntityAlreadyExists when the name is taken. */
+  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string): Promise<IamManagedPolicy>;
+  getPolicy(accountId: string, name: string): Promise<IamManagedPolicy | undefined>;
+  /** DeleteConflict while attached or while it has versions besides the default; deletes the default. */
+  deletePolicy(id: string): Promise<void>;
+  listPolicies(accountId: string, q: IamListQuery & { onlyAttached?: boolean }): Promise<IamManagedPolicy[]>;
+  /** v<n+1>; LimitExceeded when the policy has `maxVersions` already. */
+  createPolicyVersion(policyId: string, document: string, setAsDefault: boolean, now: number, maxVersions: number): Promise<IamPolicyVersion>;
+  getPolicyVersion(policyId: string, versionId: string): Promise<IamPolicyVersion | undefined>;
+  /** DeleteConflict for the default version; NoSuchEntity for an unknown one. */
+  deletePolicyVersion(policyId: string, versionId: string): Promise<void>;
+  /** Oldest first. */
+  listPolicyVersions(policyId: string): Promise<IamPolicyVersion[]>;
+  /** NoSuchEntity for an unknown version. */
+  setDefaultPolicyVersion(policyId: string, versionId: string, now: number): Promise<void>;
+  /** Idempotent; LimitExceeded beyond `maxAttached` policies on the entity. */
+  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number): Promise<void>;
+  /** NoSuchEntity when not attached. */
+  detachPolicy(entityId: string, policyId: string): Promise<void>;
+  listAttachedPolicies(entityId: string, q: IamListQuery): Promise<IamManagedPolicy[]>;
+
+  // access keys (of root users and of IAM users)
+  /** LimitExceeded when the owner has `maxPerOwner` keys already. */
+  createAccessKey(key: AccessKey, maxPerOwner: number): Promise<void>;
+  /** In access key id order, after `after`. */
+  listAccessKeys(owner: AccessKeyOwner, q: { after?: string; limit: number }): Promise<AccessKey[]>;
+  setAccessKeyStatus(accessKeyId: string, status: AccessKeyStatus): Promise<void>;
+  deleteAccessKey(accessKeyId: string): Promise<void>;
+  recordAccessKeyUse(accessKeyId: string, use: AccessKeyUse): Promise<void>;
+
+  /**
+   * Every identity-based policy document in force for a user: its inline policies, the default
+   * versions of the managed policies attached to it, and the same for each of its groups.
+   */
+  identityPolicyDocuments(userId: string): Promise<string[]>;
+}
+
 export interface MetaStore {
   close(): Promise<void>;
+
+  /** IAM users, groups, roles, policies and key management inside accounts. */
+  readonly iam: IamStore;
 
   /** Small server-wide settings (e.g. the root user's id). */
   getSetting(name: string): Promise<string | undefined>;
