@@ -13,6 +13,7 @@ import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { newAccountId } from './store/ids.js';
 import { BucketPolicies } from './authz/bucketPolicies.js';
+import { BucketAccess } from './authz/bucketAccess.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
@@ -151,6 +152,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     displayName: (userId) => names.get(userId, async () => (await meta.getAccount(userId))?.displayName ?? userId),
     accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
     bucketPolicies: new BucketPolicies(meta),
+    bucketAccess: new BucketAccess(meta),
   };
 
   const server = createHttpServer(app);
