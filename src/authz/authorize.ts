@@ -2,8 +2,9 @@
 // what the operation table says the request does (authz/requests.ts) and the policies in force:
 // AWS's evaluation logic (authz/policy) over the bucket policy of every bucket involved and the
 // caller's identity. An account's root user has full access to its account's buckets unless a
-// bucket policy denies it; another account, or an anonymous caller, gets what a bucket policy
-// grants it. (IAM users and their policies, ACLs and the public access block plug in here.)
+// bucket policy denies it; another account, or an anonymous caller, gets what a bucket policy or
+// an ACL grants it, within the bucket's Block Public Access settings (bucketGrants.ts). (IAM
+// users and their policies plug in here.)
 //
 // Handlers never check permissions themselves, with two exceptions that need what only they
 // know: DeleteObjects checks each key it deletes (ctx.mayAccess), and optional actions such as
@@ -15,6 +16,7 @@ import { S3Error } from '../s3/errors.js';
 import type { Bucket } from '../store/meta/types.js';
 import { decide, rootArn, type RequestPrincipal } from './policy/index.js';
 import { resourceArn, type AccessRequest } from './requests.js';
+import { aclGrants, effectiveBucketPolicy } from './bucketGrants.js';
 
 /** The bucket owner's root may always read, replace and delete its bucket policy (no lock-out). */
 const NO_LOCKOUT = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy']);
@@ -61,8 +63,15 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
     },
     ownerRootOverride: NO_LOCKOUT.has(action.toLowerCase()),
   };
-  const policy = bucket ? await app.bucketPolicies.get(bucket) : undefined;
-  const d = decide(policy ? { ...input, resourcePolicy: policy } : input);
+  const stored = bucket ? await app.bucketPolicies.get(bucket) : undefined;
+  // ACLs and Block Public Access (bucketGrants.ts): RestrictPublicBuckets narrows the policy; an
+  // ACL grant is looked for only when the policies leave the request implicitly denied.
+  const settings = bucket ? await app.bucketAccess.get(bucket) : undefined;
+  const policy = stored && settings ? effectiveBucketPolicy(stored, settings, req.principal, resourceAccount) : stored;
+  let d = decide(policy ? { ...input, resourcePolicy: policy } : input);
+  if (d.decision === 'ImplicitDeny' && bucket && settings && (await aclGrants(app.meta, req.principal, r, bucket, settings))) {
+    d = decide(policy ? { ...input, resourcePolicy: policy, aclAllows: true } : { ...input, aclAllows: true });
+  }
   if (d.decision !== 'Allow') app.log.debug({ action, resource: input.request.resource, decision: d.decision, reason: d.reason }, 'access denied');
   return d.decision === 'Allow';
 }
