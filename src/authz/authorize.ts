@@ -64,12 +64,13 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
     ownerRootOverride: NO_LOCKOUT.has(action.toLowerCase()),
   };
   const stored = bucket ? await app.bucketPolicies.get(bucket) : undefined;
-  // ACLs and Block Public Access (bucketGrants.ts): RestrictPublicBuckets narrows the policy; an
-  // ACL grant is looked for only when the policies leave the request implicitly denied.
-  const settings = bucket ? await app.bucketAccess.get(bucket) : undefined;
+  // ACLs and Block Public Access (bucketGrants.ts), read only when they can matter:
+  // RestrictPublicBuckets narrows a policy; an ACL grant is looked for only when the policies
+  // leave the request implicitly denied.
+  const settings = bucket && stored ? await app.bucketAccess.get(bucket) : undefined;
   const policy = stored && settings ? effectiveBucketPolicy(stored, settings, req.principal, resourceAccount) : stored;
   let d = decide(policy ? { ...input, resourcePolicy: policy } : input);
-  if (d.decision === 'ImplicitDeny' && bucket && settings && (await aclGrants(app.meta, req.principal, r, bucket, settings))) {
+  if (d.decision === 'ImplicitDeny' && bucket && (await aclGrants(app.meta, req.principal, r, bucket, settings ?? (await app.bucketAccess.get(bucket))))) {
     d = decide(policy ? { ...input, resourcePolicy: policy, aclAllows: true } : { ...input, aclAllows: true });
   }
   if (d.decision !== 'Allow') app.log.debug({ action, resource: input.request.resource, decision: d.decision, reason: d.reason }, 'access denied');
