@@ -77,6 +77,8 @@ describe('ACLs, Object Ownership and Block Public Access', () => {
     assert.equal(anon.status, 200, anon.text);
     assert.equal(anon.text, 'for everyone');
     assert.equal((await anonGet(`/${b}/private`)).status, 403);
+    // Without the right to list, a missing key is as forbidden as a private one.
+    assert.equal((await anonGet(`/${b}/missing`)).status, 403);
     // READ on an object is not WRITE on it, nor READ_ACP.
     assert.equal((await raw(srv, { method: 'PUT', path: `/${b}/public`, sign: false, body: 'x' })).status, 403);
     assert.equal((await anonGet(`/${b}/public`, { acl: '' })).status, 403);
@@ -99,8 +101,13 @@ describe('ACLs, Object Ownership and Block Public Access', () => {
     assert.match(list.text, /<Key>k<\/Key>/);
     const theirs = await other.send(new ListObjectsV2Command({ Bucket: b }));
     assert.deepEqual(theirs.Contents?.map((c) => c.Key), ['k']);
-    // Listing is not reading the objects, nor writing.
+    // Listing is not reading the objects, nor writing; but whoever may list learns that a key is
+    // missing (404, as S3 answers callers with s3:ListBucket).
     assert.equal((await anonGet(`/${b}/k`)).status, 403);
+    const missing = await anonGet(`/${b}/missing`);
+    assert.equal(missing.status, 404);
+    assert.equal(errorCode(missing.text), 'NoSuchKey');
+    assert.equal((await s3error(other.send(new GetObjectCommand({ Bucket: b, Key: 'missing' })))).name, 'NoSuchKey');
     assert.equal((await raw(srv, { method: 'PUT', path: `/${b}/new`, sign: false, body: 'x' })).status, 403);
     assert.equal((await s3error(other.send(new PutObjectCommand({ Bucket: b, Key: 'new', Body: 'x' })))).name, 'AccessDenied');
     const acl = await other.send(new GetBucketAclCommand({ Bucket: b })).catch((e: Error) => e);
@@ -453,8 +460,11 @@ describe('ACLs, Object Ownership and Block Public Access', () => {
     assert.equal((await anonGet(`/${b}/acl/open`)).status, 200);
     assert.equal((await anonGet(`/${b}/acl/denied`)).status, 403);
     // A policy that is not public keeps granting.
-    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy({ Effect: 'Allow', Principal: { AWS: OTHER.accountId }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}` }) }));
-    await other.send(new ListObjectsV2Command({ Bucket: b }));
+    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy({ Effect: 'Allow', Principal: { AWS: OTHER.accountId }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { StringLike: { 's3:prefix': 'acl/*' } } }) }));
+    await other.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'acl/' }));
+    // Whoever may list a key learns it is missing; s3:prefix is the key then.
+    assert.equal((await s3error(other.send(new GetObjectCommand({ Bucket: b, Key: 'acl/missing' })))).name, 'NoSuchKey');
+    assert.equal((await s3error(other.send(new GetObjectCommand({ Bucket: b, Key: 'missing' })))).name, 'AccessDenied');
   });
 
   it('starts new buckets with AWS’s 2023 defaults under --bucket-defaults aws', async () => {

@@ -78,15 +78,31 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
 }
 
 /**
- * Checks every access request; throws AccessDenied at the first required one refused. Returns
- * the optional actions that were granted.
+ * Checks every access request; throws AccessDenied (or NoSuchKey, see refusal) at the first
+ * required one refused. Returns the optional actions that were granted.
  */
 export async function authorize(app: App, req: AuthzRequest, requests: AccessRequest[]): Promise<Set<string>> {
   const granted = new Set<string>();
   for (const r of requests) {
     const ok = await mayAccess(app, req, r);
     if (ok) granted.add(r.action);
-    else if (!r.optional) throw new S3Error('AccessDenied');
+    else if (!r.optional) throw await refusal(app, req, r);
   }
   return granted;
+}
+
+/**
+ * The error for a refused request. A read of an object that does not exist is NoSuchKey when the
+ * caller may list the bucket under the key, AccessDenied otherwise: "If you have the
+ * s3:ListBucket permission on the bucket, Amazon S3 returns an HTTP status code 404 Not Found
+ * error. If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status code
+ * 403" (GetObject, Permissions). Whoever may list learns nothing new from the 404.
+ */
+async function refusal(app: App, req: AuthzRequest, r: AccessRequest): Promise<S3Error> {
+  const bucket = req.buckets.get(r.bucket);
+  if (r.action !== 's3:GetObject' || r.key === undefined || !bucket) return new S3Error('AccessDenied');
+  const v = await app.meta.getObject(bucket.id, r.key);
+  if (v && !v.deleteMarker) return new S3Error('AccessDenied');
+  const listing = { ...req, keys: new Map(req.keys).set('s3:prefix', [r.key]) };
+  return (await mayAccess(app, listing, { action: 's3:ListBucket', bucket: r.bucket })) ? new S3Error('NoSuchKey', undefined, { Key: r.key }) : new S3Error('AccessDenied');
 }
