@@ -14,6 +14,7 @@ import {
   resolveAcl,
   type Acl,
   type AclOwner,
+  type Grant,
   type GranteeResolver,
   type HeaderAcl,
 } from '../authz/acl/index.js';
@@ -90,7 +91,7 @@ export async function aclResponse(app: App, acl: Acl): Promise<{ root: string; b
     return displayName === undefined ? { id: o.id } : { id: o.id, displayName };
   };
   const owner = await named(acl.owner);
-  const grants = [];
+  const grants: Grant[] = [];
   for (const g of acl.grants) {
     grants.push(g.grantee.type === 'CanonicalUser' ? { grantee: { type: 'CanonicalUser' as const, ...(await named(g.grantee)) }, permission: g.permission } : g);
   }
