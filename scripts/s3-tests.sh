@@ -15,11 +15,11 @@ DATA="$(mktemp -d /tmp/trove-s3t-XXXXXX)"
 TROVE="node $ROOT/dist/src/main.js"
 
 (cd "$ROOT" && npx tsc -p .)
-$TROVE admin account add --data-dir "$DATA" --id testid --name 'M. Tester' \
+$TROVE admin account add --data-dir "$DATA" --id testid --name 'M. Tester' --email tester@ceph.com \
   --access-key 0555b35654ad1656d804 --secret-key 'h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==' >/dev/null
-$TROVE admin account add --data-dir "$DATA" --id 56789abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234 --name john.doe \
+$TROVE admin account add --data-dir "$DATA" --id 56789abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234 --name john.doe --email john.doe@example.com \
   --access-key NOPQRSTUVWXYZABCDEFG --secret-key nopqrstuvwxyzabcdefghijklmnabcdefghijklm >/dev/null
-$TROVE admin account add --data-dir "$DATA" --id 'testx$9876543210abcdef0123456789abcdef0123456789abcdef0123456789abcdef' --name 'testx$tenanteduser' \
+$TROVE admin account add --data-dir "$DATA" --id 'testx$9876543210abcdef0123456789abcdef0123456789abcdef0123456789abcdef' --name 'testx$tenanteduser' --email tenanteduser@example.com \
   --access-key HIJKLMNOPQRSTUVWXYZA --secret-key opqrstuvwxyzabcdefghijklmnopqrstuvwxyzab >/dev/null
 
 # The IAM tests sign as two account roots ([iam root], [iam alt root]).

@@ -9,6 +9,7 @@ import type { SpaceGuard } from './store/space.js';
 import type { BlobGc } from './workers/gc.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
+import type { BucketAccess } from './authz/bucketAccess.js';
 
 export interface App {
   readonly config: Config;
@@ -28,6 +29,8 @@ export interface App {
   accountIdOf(canonicalId: string): Promise<string | undefined>;
   /** Bucket policies, parsed and cached. */
   readonly bucketPolicies: BucketPolicies;
+  /** Bucket ACLs, Object Ownership and Block Public Access settings, parsed and cached. */
+  readonly bucketAccess: BucketAccess;
 }
 
 /** A small time-bounded cache, so that several nodes sharing one metadata store converge. */

@@ -29,7 +29,17 @@ export interface Config {
   spaceReserve: number;
   /** Below this many free bytes on the data directory's filesystem, writes are refused (507). */
   minFree: number;
+  /**
+   * What a new bucket starts with. 'compatible': ACLs honoured, the writer owns its objects
+   * (ObjectWriter), no public access block — as MinIO, Ceph RGW and S3 before April 2023.
+   * 'aws': S3's defaults since April 2023 — BucketOwnerEnforced (ACLs disabled) and all four
+   * Block Public Access settings on.
+   */
+  bucketDefaults: BucketDefaults;
 }
+
+export const BUCKET_DEFAULTS = ['compatible', 'aws'] as const;
+export type BucketDefaults = (typeof BUCKET_DEFAULTS)[number];
 
 export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
 /** S3 times out a silent client after about 20 s. */
@@ -66,6 +76,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'presign-max-expiry', env: 'TROVE_PRESIGN_MAX_EXPIRY', arg: 'seconds', help: `longest validity of a presigned URL, SigV2 included (default and SigV4 maximum ${DEFAULT_PRESIGN_MAX_S})` },
   { flag: 'space-reserve', env: 'TROVE_SPACE_RESERVE', arg: 'bytes', help: `space held in <data-dir>/reserve and released when the disk fills, so deletes still work (default ${DEFAULT_SPACE_RESERVE})` },
   { flag: 'min-free', env: 'TROVE_MIN_FREE', arg: 'bytes', help: `refuse writes (507 InsufficientStorage) below this much free space (default ${DEFAULT_MIN_FREE})` },
+  { flag: 'bucket-defaults', env: 'TROVE_BUCKET_DEFAULTS', arg: 'compatible|aws', help: 'settings of new buckets: compatible (ACLs honoured, ObjectWriter, no public access block; default) or aws (BucketOwnerEnforced, all Block Public Access settings on)' },
 ];
 
 export class ConfigError extends Error {}
@@ -151,6 +162,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     .split(',')
     .map((d) => d.trim().toLowerCase().replace(/^\.+|\.+$/g, ''))
     .filter(Boolean);
+  const bucketDefaults = get('bucket-defaults') || 'compatible';
+  if (!(BUCKET_DEFAULTS as readonly string[]).includes(bucketDefaults)) throw new ConfigError(`--bucket-defaults must be compatible or aws, got "${bucketDefaults}"`);
   return {
     host,
     port,
@@ -167,5 +180,6 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     presignMaxSeconds: Math.floor(seconds('presign-max-expiry', DEFAULT_PRESIGN_MAX_S, DEFAULT_PRESIGN_MAX_S)),
     spaceReserve: bytes('space-reserve', DEFAULT_SPACE_RESERVE),
     minFree: bytes('min-free', DEFAULT_MIN_FREE),
+    bucketDefaults: bucketDefaults as BucketDefaults,
   };
 }

@@ -14,6 +14,7 @@ import { newAccountId } from './store/ids.js';
 import { BucketPolicies } from './authz/bucketPolicies.js';
 import { IamService } from './iam/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
+import { BucketAccess } from './authz/bucketAccess.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
@@ -138,6 +139,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     displayName: (userId) => names.get(userId, async () => (await meta.getAccount(userId))?.displayName ?? userId),
     accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
     bucketPolicies: new BucketPolicies(meta),
+    bucketAccess: new BucketAccess(meta),
   };
 
   const server = createHttpServer(app);

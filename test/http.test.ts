@@ -50,7 +50,8 @@ describe('http', () => {
     const r = await raw(srv, { method: 'PUT', path: `/${bucket}/h`, query: { restore: '' }, body: 'x' });
     assert.equal(r.status, 405);
     const acl = await raw(srv, { method: 'PUT', path: `/${bucket}/h`, query: { acl: '' }, body: '<AccessControlPolicy/>' });
-    assert.equal(acl.status, 501);
+    assert.equal(acl.status, 400);
+    assert.equal(errorCode(acl.text), 'MalformedACLError');
     const get = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'h' }));
     assert.equal((await bodyBytes(get.Body)).toString(), 'hello', 'the object was not overwritten');
   });

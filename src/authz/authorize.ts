@@ -4,8 +4,9 @@
 // caller's identity-based policies. An account's root user has full access to its account's
 // buckets unless a bucket policy denies it; an IAM user needs an allow in its identity policies
 // (its own and its groups', inline and managed) or a bucket policy statement naming it; another
-// account, or an anonymous caller, gets what a bucket policy grants it — an IAM user of another
-// account needs both. (ACLs and the public access block plug in here.)
+// account, or an anonymous caller, gets what a bucket policy or an ACL grants it, within the
+// bucket's Block Public Access settings (bucketGrants.ts) — an IAM user of another account needs
+// both sides.
 //
 // Handlers never check permissions themselves, with two exceptions that need what only they
 // know: DeleteObjects checks each key it deletes (ctx.mayAccess), and optional actions such as
@@ -17,6 +18,7 @@ import { S3Error } from '../s3/errors.js';
 import type { Bucket } from '../store/meta/types.js';
 import { decide, rootArn, type Policy, type RequestPrincipal } from './policy/index.js';
 import { resourceArn, type AccessRequest } from './requests.js';
+import { aclGrants, effectiveBucketPolicy } from './bucketGrants.js';
 
 /** The bucket owner's root may always read, replace and delete its bucket policy (no lock-out). */
 const NO_LOCKOUT = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy']);
@@ -68,22 +70,46 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
     ownerRootOverride: NO_LOCKOUT.has(action.toLowerCase()),
     ...(req.identityPolicies ? { identityPolicies: req.identityPolicies } : {}),
   };
-  const policy = bucket ? await app.bucketPolicies.get(bucket) : undefined;
-  const d = decide(policy ? { ...input, resourcePolicy: policy } : input);
+  const stored = bucket ? await app.bucketPolicies.get(bucket) : undefined;
+  // ACLs and Block Public Access (bucketGrants.ts), read only when they can matter:
+  // RestrictPublicBuckets narrows a policy; an ACL grant is looked for only when the policies
+  // leave the request implicitly denied.
+  const settings = bucket && stored ? await app.bucketAccess.get(bucket) : undefined;
+  const policy = stored && settings ? effectiveBucketPolicy(stored, settings, req.principal, resourceAccount) : stored;
+  let d = decide(policy ? { ...input, resourcePolicy: policy } : input);
+  if (d.decision === 'ImplicitDeny' && bucket && (await aclGrants(app.meta, req.principal, r, bucket, settings ?? (await app.bucketAccess.get(bucket))))) {
+    d = decide(policy ? { ...input, resourcePolicy: policy, aclAllows: true } : { ...input, aclAllows: true });
+  }
   if (d.decision !== 'Allow') app.log.debug({ action, resource: input.request.resource, decision: d.decision, reason: d.reason }, 'access denied');
   return d.decision === 'Allow';
 }
 
 /**
- * Checks every access request; throws AccessDenied at the first required one refused. Returns
- * the optional actions that were granted.
+ * Checks every access request; throws AccessDenied (or NoSuchKey, see refusal) at the first
+ * required one refused. Returns the optional actions that were granted.
  */
 export async function authorize(app: App, req: AuthzRequest, requests: AccessRequest[]): Promise<Set<string>> {
   const granted = new Set<string>();
   for (const r of requests) {
     const ok = await mayAccess(app, req, r);
     if (ok) granted.add(r.action);
-    else if (!r.optional) throw new S3Error('AccessDenied');
+    else if (!r.optional) throw await refusal(app, req, r);
   }
   return granted;
+}
+
+/**
+ * The error for a refused request. A read of an object that does not exist is NoSuchKey when the
+ * caller may list the bucket under the key, AccessDenied otherwise: "If you have the
+ * s3:ListBucket permission on the bucket, Amazon S3 returns an HTTP status code 404 Not Found
+ * error. If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status code
+ * 403" (GetObject, Permissions). Whoever may list learns nothing new from the 404.
+ */
+async function refusal(app: App, req: AuthzRequest, r: AccessRequest): Promise<S3Error> {
+  const bucket = req.buckets.get(r.bucket);
+  if (r.action !== 's3:GetObject' || r.key === undefined || !bucket) return new S3Error('AccessDenied');
+  const v = await app.meta.getObject(bucket.id, r.key);
+  if (v && !v.deleteMarker) return new S3Error('AccessDenied');
+  const listing = { ...req, keys: new Map(req.keys).set('s3:prefix', [r.key]) };
+  return (await mayAccess(app, listing, { action: 's3:ListBucket', bucket: r.bucket })) ? new S3Error('NoSuchKey', undefined, { Key: r.key }) : new S3Error('AccessDenied');
 }

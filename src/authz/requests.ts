@@ -1,7 +1,9 @@
 // What a request does, as IAM sees it: the (action, resource) pairs it must be allowed, derived
 // from the operation table and the request itself. CopyObject is s3:GetObject on its source and
 // s3:PutObject on its destination; a versionId turns s3:GetObject into s3:GetObjectVersion;
-// headers that set tags, ACLs or locks add the actions that set them. Some actions are asked
+// headers that set tags or locks add the actions that set them. ACL headers on a write add none:
+// AWS's own policies for cross-account uploads grant s3:PutObject alone, with conditions on
+// s3:x-amz-acl / s3:x-amz-grant-* (example-bucket-policies-condition-keys). Some actions are asked
 // for but not required: the handler learns whether they were granted (a governance bypass is
 // honoured only for a caller allowed s3:BypassGovernanceRetention, as S3 does).
 
@@ -17,6 +19,8 @@ export interface AccessRequest {
   bucket: string;
   /** The object key, for object actions. */
   key?: string;
+  /** The version addressed (versionId, or the copy source's), for object ACL checks. */
+  versionId?: string;
   /** Asked for, not required: the request goes on either way and the handler reads the answer. */
   optional?: boolean;
   /** The bucket is being created: only the caller's own account decides (CreateBucket). */
@@ -40,18 +44,22 @@ export function versionedAction(action: string, versionId: string | undefined): 
   return versionId === undefined ? action : (VERSIONED[action] ?? action);
 }
 
+const UNVERSIONED: Record<string, string> = Object.fromEntries(Object.entries(VERSIONED).map(([base, versioned]) => [versioned, base]));
+
+/** The base action of a version-specific one (s3:GetObjectVersionAcl → s3:GetObjectAcl). */
+export function unversionedAction(action: string): string {
+  return UNVERSIONED[action] ?? action;
+}
+
 export const BYPASS_GOVERNANCE = 's3:BypassGovernanceRetention';
 
 function has(h: IncomingHttpHeaders, name: string): boolean {
   return h[name] !== undefined;
 }
 
-const GRANT_HEADERS = ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'];
-
 /** Writes of a new object version (PutObject, CopyObject, CreateMultipartUpload, PostObject). */
 function writeExtras(h: IncomingHttpHeaders, bucket: string, key: string, out: AccessRequest[]): void {
   if (has(h, 'x-amz-tagging')) out.push({ action: 's3:PutObjectTagging', bucket, key });
-  if (has(h, 'x-amz-acl') || GRANT_HEADERS.some((g) => has(h, g))) out.push({ action: 's3:PutObjectAcl', bucket, key });
   if (has(h, 'x-amz-object-lock-mode') || has(h, 'x-amz-object-lock-retain-until-date')) out.push({ action: 's3:PutObjectRetention', bucket, key });
   if (has(h, 'x-amz-object-lock-legal-hold')) out.push({ action: 's3:PutObjectLegalHold', bucket, key });
 }
@@ -66,7 +74,7 @@ export function accessRequests(op: OperationSpec, bucket: string, key: string, q
   if (op.authorizes === 'new-bucket') return [{ action: op.action, bucket, newBucket: true }];
   if (op.resource === 'bucket') return [{ action: op.action, bucket }];
   const versionId = query.get('versionId');
-  const out: AccessRequest[] = [{ action: versionedAction(op.action, versionId), bucket, key }];
+  const out: AccessRequest[] = [{ action: versionedAction(op.action, versionId), bucket, key, ...(versionId !== undefined ? { versionId } : {}) }];
   switch (op.name) {
     case 'PutObject':
     case 'CreateMultipartUpload':
@@ -76,7 +84,7 @@ export function accessRequests(op: OperationSpec, bucket: string, key: string, q
     case 'UploadPartCopy': {
       const raw = headers['x-amz-copy-source'];
       const src = parseCopySource(Array.isArray(raw) ? raw[0]! : (raw ?? ''));
-      out.push({ action: versionedAction('s3:GetObject', src.versionId), bucket: src.bucket, key: src.key });
+      out.push({ action: versionedAction('s3:GetObject', src.versionId), bucket: src.bucket, key: src.key, ...(src.versionId !== undefined ? { versionId: src.versionId } : {}) });
       if (op.name === 'CopyObject') writeExtras(headers, bucket, key, out);
       break;
     }

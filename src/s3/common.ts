@@ -1,6 +1,7 @@
 // Small protocol helpers shared by handlers.
 
 import type { App } from '../app.js';
+import { bucketOf, type S3Context } from './handler.js';
 import { S3Error } from './errors.js';
 import { escapeXml, type XmlNode } from './xml.js';
 
@@ -52,4 +53,15 @@ export function ownerFragments(app: App): (userId: string) => Promise<string> {
     }
     return s;
   };
+}
+
+/**
+ * <Owner> fragments for the objects of a listing: each version's owner, except under
+ * BucketOwnerEnforced, where the bucket owner owns every object.
+ */
+export async function objectOwnerFragments(ctx: S3Context): Promise<(owner: string) => Promise<string>> {
+  const bucket = bucketOf(ctx);
+  const owner = ownerFragments(ctx.app);
+  if ((await ctx.app.bucketAccess.get(bucket)).aclsEnabled) return owner;
+  return () => owner(bucket.owner);
 }

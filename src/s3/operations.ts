@@ -31,6 +31,10 @@ import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucke
 import { getObjectLockConfiguration, putObjectLockConfiguration } from './bucket/objectLock.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket/policy.js';
 import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRetention } from './object/lock.js';
+import { getBucketAcl, putBucketAcl } from './bucket/acl.js';
+import { getObjectAcl, putObjectAcl } from './object/acl.js';
+import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './bucket/ownershipControls.js';
+import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
 
 export type Resource = 'service' | 'bucket' | 'object';
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
@@ -75,7 +79,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'ListObjectVersions', method: 'GET', resource: 'bucket', sub: ['versions'], action: 's3:ListBucketVersions', handler: listObjectVersions },
   { name: 'ListMultipartUploads', method: 'GET', resource: 'bucket', sub: ['uploads'], action: 's3:ListBucketMultipartUploads', handler: listMultipartUploads },
   { name: 'GetBucketLocation', method: 'GET', resource: 'bucket', sub: ['location'], action: 's3:GetBucketLocation', handler: getBucketLocation },
-  { name: 'GetBucketAcl', method: 'GET', resource: 'bucket', sub: ['acl'], action: 's3:GetBucketAcl' },
+  { name: 'GetBucketAcl', method: 'GET', resource: 'bucket', sub: ['acl'], action: 's3:GetBucketAcl', handler: getBucketAcl },
   { name: 'GetBucketCors', method: 'GET', resource: 'bucket', sub: ['cors'], action: 's3:GetBucketCORS' },
   { name: 'GetBucketEncryption', method: 'GET', resource: 'bucket', sub: ['encryption'], action: 's3:GetEncryptionConfiguration' },
   { name: 'GetBucketIntelligentTieringConfiguration', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: hasId, action: 's3:GetIntelligentTieringConfiguration' },
@@ -89,7 +93,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketLifecycleConfiguration', method: 'GET', resource: 'bucket', sub: ['lifecycle'], action: 's3:GetLifecycleConfiguration' },
   { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging' },
   { name: 'GetBucketNotificationConfiguration', method: 'GET', resource: 'bucket', sub: ['notification'], action: 's3:GetBucketNotification' },
-  { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls' },
+  { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls', handler: getBucketOwnershipControls },
   { name: 'GetBucketPolicy', method: 'GET', resource: 'bucket', sub: ['policy'], action: 's3:GetBucketPolicy', handler: getBucketPolicy },
   { name: 'GetBucketPolicyStatus', method: 'GET', resource: 'bucket', sub: ['policyStatus'], action: 's3:GetBucketPolicyStatus', handler: getBucketPolicyStatus },
   { name: 'GetBucketReplication', method: 'GET', resource: 'bucket', sub: ['replication'], action: 's3:GetReplicationConfiguration' },
@@ -98,7 +102,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketVersioning', method: 'GET', resource: 'bucket', sub: ['versioning'], action: 's3:GetBucketVersioning', handler: getBucketVersioning },
   { name: 'GetBucketWebsite', method: 'GET', resource: 'bucket', sub: ['website'], action: 's3:GetBucketWebsite' },
   { name: 'GetObjectLockConfiguration', method: 'GET', resource: 'bucket', sub: ['object-lock'], action: 's3:GetBucketObjectLockConfiguration', handler: getObjectLockConfiguration },
-  { name: 'GetPublicAccessBlock', method: 'GET', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:GetBucketPublicAccessBlock' },
+  { name: 'GetPublicAccessBlock', method: 'GET', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:GetBucketPublicAccessBlock', handler: getPublicAccessBlock },
   { name: 'GetBucketAccelerateConfiguration', method: 'GET', resource: 'bucket', sub: ['accelerate'], action: 's3:GetAccelerateConfiguration' },
   { name: 'GetBucketMetadataTableConfiguration', method: 'GET', resource: 'bucket', sub: ['metadataTable'], action: 's3:GetBucketMetadataTableConfiguration' },
   { name: 'GetBucketMetadataConfiguration', method: 'GET', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:GetBucketMetadataTableConfiguration' },
@@ -110,7 +114,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'HeadBucket', method: 'HEAD', resource: 'bucket', action: 's3:ListBucket', handler: headBucket },
 
   // ---- bucket: PUT
-  { name: 'PutBucketAcl', method: 'PUT', resource: 'bucket', sub: ['acl'], action: 's3:PutBucketAcl', consumesSpace: true },
+  { name: 'PutBucketAcl', method: 'PUT', resource: 'bucket', sub: ['acl'], action: 's3:PutBucketAcl', consumesSpace: true, handler: putBucketAcl },
   { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', consumesSpace: true },
   { name: 'PutBucketEncryption', method: 'PUT', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration', consumesSpace: true },
   { name: 'PutBucketIntelligentTieringConfiguration', method: 'PUT', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration', consumesSpace: true },
@@ -120,7 +124,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', consumesSpace: true },
   { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', consumesSpace: true },
   { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true },
-  { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true },
+  { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true, handler: putBucketOwnershipControls },
   { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy', consumesSpace: true, handler: putBucketPolicy },
   { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', consumesSpace: true },
   { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment', consumesSpace: true },
@@ -128,7 +132,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', consumesSpace: true, handler: putBucketVersioning },
   { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite', consumesSpace: true },
   { name: 'PutObjectLockConfiguration', method: 'PUT', resource: 'bucket', sub: ['object-lock'], action: 's3:PutBucketObjectLockConfiguration', consumesSpace: true, handler: putObjectLockConfiguration },
-  { name: 'PutPublicAccessBlock', method: 'PUT', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', consumesSpace: true },
+  { name: 'PutPublicAccessBlock', method: 'PUT', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', consumesSpace: true, handler: putPublicAccessBlock },
   { name: 'PutBucketAccelerateConfiguration', method: 'PUT', resource: 'bucket', sub: ['accelerate'], action: 's3:PutAccelerateConfiguration', consumesSpace: true },
   { name: 'PutBucketAbac', method: 'PUT', resource: 'bucket', sub: ['abac'], action: 's3:PutBucketAbac', consumesSpace: true },
   { name: 'UpdateBucketMetadataInventoryTableConfiguration', method: 'PUT', resource: 'bucket', sub: ['metadataInventoryTable'], action: 's3:UpdateBucketMetadataInventoryTableConfiguration', consumesSpace: true },
@@ -143,12 +147,12 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucketAnalyticsConfiguration', method: 'DELETE', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration' },
   { name: 'DeleteBucketMetricsConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration' },
   { name: 'DeleteBucketLifecycle', method: 'DELETE', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration' },
-  { name: 'DeleteBucketOwnershipControls', method: 'DELETE', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls' },
+  { name: 'DeleteBucketOwnershipControls', method: 'DELETE', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', handler: deleteBucketOwnershipControls },
   { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy', handler: deleteBucketPolicy },
   { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
   { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: deleteBucketTagging },
   { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite' },
-  { name: 'DeletePublicAccessBlock', method: 'DELETE', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock' },
+  { name: 'DeletePublicAccessBlock', method: 'DELETE', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', handler: deletePublicAccessBlock },
   { name: 'DeleteBucketMetadataTableConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataTable'], action: 's3:DeleteBucketMetadataTableConfiguration' },
   { name: 'DeleteBucketMetadataConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:DeleteBucketMetadataTableConfiguration' },
   { name: 'DeleteBucket', method: 'DELETE', resource: 'bucket', action: 's3:DeleteBucket', handler: deleteBucket },
@@ -161,7 +165,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
 
   // ---- object: GET / HEAD
   { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts', handler: listParts },
-  { name: 'GetObjectAcl', method: 'GET', resource: 'object', sub: ['acl'], action: 's3:GetObjectAcl' },
+  { name: 'GetObjectAcl', method: 'GET', resource: 'object', sub: ['acl'], action: 's3:GetObjectAcl', handler: getObjectAcl },
   { name: 'GetObjectTagging', method: 'GET', resource: 'object', sub: ['tagging'], action: 's3:GetObjectTagging', handler: getObjectTagging },
   { name: 'GetObjectRetention', method: 'GET', resource: 'object', sub: ['retention'], action: 's3:GetObjectRetention', handler: getObjectRetention },
   { name: 'GetObjectLegalHold', method: 'GET', resource: 'object', sub: ['legal-hold'], action: 's3:GetObjectLegalHold', handler: getObjectLegalHold },
@@ -173,7 +177,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   // ---- object: PUT
   { name: 'UploadPartCopy', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: copySource, action: 's3:PutObject', consumesSpace: true, handler: uploadPartCopy },
   { name: 'UploadPart', method: 'PUT', resource: 'object', sub: ['partNumber', 'uploadId'], when: notCopySource, action: 's3:PutObject', consumesSpace: true, handler: uploadPart },
-  { name: 'PutObjectAcl', method: 'PUT', resource: 'object', sub: ['acl'], action: 's3:PutObjectAcl', consumesSpace: true },
+  { name: 'PutObjectAcl', method: 'PUT', resource: 'object', sub: ['acl'], action: 's3:PutObjectAcl', consumesSpace: true, handler: putObjectAcl },
   { name: 'PutObjectTagging', method: 'PUT', resource: 'object', sub: ['tagging'], action: 's3:PutObjectTagging', consumesSpace: true, handler: putObjectTagging },
   { name: 'PutObjectRetention', method: 'PUT', resource: 'object', sub: ['retention'], action: 's3:PutObjectRetention', consumesSpace: true, handler: putObjectRetention },
   { name: 'PutObjectLegalHold', method: 'PUT', resource: 'object', sub: ['legal-hold'], action: 's3:PutObjectLegalHold', consumesSpace: true, handler: putObjectLegalHold },

@@ -1,12 +1,29 @@
 // CreateBucket: PUT /<bucket>  [CreateBucketConfiguration]
+//   x-amz-acl or x-amz-grant-* (the bucket's ACL), x-amz-object-ownership,
+//   x-amz-bucket-object-lock-enabled.
+// A new bucket starts with the settings --bucket-defaults names: 'compatible' stores none
+// (ObjectWriter, ACLs honoured, nothing blocked); 'aws' stores what S3 gives a bucket since
+// April 2023: BucketOwnerEnforced unless the request names another ownership, and every Block
+// Public Access setting on. As on S3 then, a bucket ACL that grants anyone but the owner is
+// refused under BucketOwnerEnforced (InvalidBucketAclWithObjectOwnership), and a public one
+// under BlockPublicAcls (InvalidBucketAclWithBlockPublicAccessError: create the bucket, then
+// lift the block and set the ACL).
 
+import { aclFromHeaders, type Acl } from '../../authz/acl/index.js';
+import { privateAcl } from '../../authz/bucketAccess.js';
+import type { Bucket } from '../../store/meta/types.js';
+import { checkAclChange, grantsOnlyTo, headerAcl } from '../acl.js';
 import { S3Error } from '../errors.js';
-import type { Handler } from '../handler.js';
+import type { Handler, S3Context } from '../handler.js';
 import { childText } from '../xml.js';
+import { DEFAULT_OBJECT_OWNERSHIP, parseObjectOwnershipHeader, type ObjectOwnership } from './config/ownership.js';
+import { ALL_PUBLIC_ACCESS_BLOCKED, isPublicAcl, type PublicAccessBlock } from './config/publicAccessBlock.js';
 import { validateBucketName } from './naming.js';
 
-const OWNERSHIP = new Set(['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter']);
-const CANNED_ACLS = new Set(['private', 'public-read', 'public-read-write', 'authenticated-read']);
+function header(ctx: S3Context, name: string): string | undefined {
+  const v = ctx.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
 
 export const createBucket: Handler = async (ctx) => {
   const name = ctx.bucketName;
@@ -25,12 +42,15 @@ export const createBucket: Handler = async (ctx) => {
     if (location === 'us-east-1' && region === 'us-east-1') throw new S3Error('InvalidLocationConstraint', undefined, { LocationConstraint: location });
   }
 
-  const acl = ctx.headers['x-amz-acl'];
-  if (acl !== undefined && !CANNED_ACLS.has(String(acl))) throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: String(acl) });
-  if (acl !== undefined && acl !== 'private') throw new S3Error('NotImplemented', 'Canned ACLs other than private are not implemented by this server.');
-  const ownership = ctx.headers['x-amz-object-ownership'];
-  if (ownership !== undefined && !OWNERSHIP.has(String(ownership))) {
-    throw new S3Error('InvalidArgument', 'Invalid x-amz-object-ownership header', { ArgumentName: 'x-amz-object-ownership', ArgumentValue: String(ownership) });
+  const owner = ctx.identity!.userId;
+  const aws = ctx.app.config.bucketDefaults === 'aws';
+  const ownership: ObjectOwnership | undefined = parseObjectOwnershipHeader(header(ctx, 'x-amz-object-ownership')) ?? (aws ? DEFAULT_OBJECT_OWNERSHIP : undefined);
+  const block: PublicAccessBlock | undefined = aws ? ALL_PUBLIC_ACCESS_BLOCKED : undefined;
+  const requested = aclFromHeaders(ctx.headers);
+  const acl = requested && (await headerAcl(ctx.app, requested, { owner: { id: owner }, bucketOwner: { id: owner }, forBucket: true }));
+  if (acl) {
+    if (ownership === 'BucketOwnerEnforced' && !grantsOnlyTo(acl, owner)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
+    if (block?.blockPublicAcls && isPublicAcl(acl)) throw new S3Error('InvalidBucketAclWithBlockPublicAccessError');
   }
   const lock = String(ctx.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
 
@@ -38,18 +58,37 @@ export const createBucket: Handler = async (ctx) => {
   try {
     bucket = await ctx.app.meta.createBucket({
       name,
-      owner: ctx.identity!.userId,
+      owner,
       createdAt: ctx.now,
       region,
       versioning: lock ? 'Enabled' : 'Unversioned',
       objectLock: lock,
     });
   } catch (e) {
-    // Amazon S3 in us-east-1 answers 200 to an owner re-creating its bucket (legacy behaviour);
-    // every other region answers 409 BucketAlreadyOwnedByYou.
-    if (e instanceof S3Error && e.code === 'BucketAlreadyOwnedByYou' && region === 'us-east-1') return { headers: { Location: '/' + name } };
+    // Amazon S3 in us-east-1 answers 200 to an owner re-creating its bucket and "resets the
+    // bucket access control lists"; every other region answers 409 BucketAlreadyOwnedByYou.
+    if (e instanceof S3Error && e.code === 'BucketAlreadyOwnedByYou' && region === 'us-east-1') {
+      await resetAcl(ctx, name, acl ?? privateAcl(owner));
+      return { headers: { Location: '/' + name } };
+    }
     throw e;
   }
-  if (ownership !== undefined) await ctx.app.meta.putBucketConfig(bucket.id, 'ownership', String(ownership));
+  // Restrictions before grants.
+  if (block) await ctx.app.bucketAccess.putPublicAccessBlock(bucket, block);
+  if (ownership !== undefined) await ctx.app.bucketAccess.putOwnership(bucket, ownership);
+  if (acl) await ctx.app.bucketAccess.putAcl(bucket, acl);
   return { headers: { Location: '/' + name } };
 };
+
+/** The re-created bucket's ACL, as its settings allow (a bucket without ACLs keeps none). */
+async function resetAcl(ctx: S3Context, name: string, acl: Acl): Promise<void> {
+  const bucket: Bucket | undefined = await ctx.app.meta.getBucket(name);
+  if (!bucket) return;
+  const settings = await ctx.app.bucketAccess.get(bucket);
+  if (!settings.aclsEnabled) {
+    if (!grantsOnlyTo(acl, bucket.owner)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
+    return;
+  }
+  checkAclChange(settings, acl);
+  await ctx.app.bucketAccess.putAcl(bucket, acl);
+}

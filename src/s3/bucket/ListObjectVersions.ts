@@ -7,7 +7,7 @@ import { isMintedId } from '../../store/ids.js';
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { encoder, intParam, ownerFragments } from '../common.js';
+import { encoder, intParam, objectOwnerFragments } from '../common.js';
 import { RawXml, escapeXml, isoTime, type XmlNode } from '../xml.js';
 import { listPage, type Cursor } from './listing.js';
 
@@ -40,7 +40,7 @@ export const listObjectVersions: Handler = async (ctx) => {
   );
 
   // Versions and delete markers interleaved in listing order, rendered with templates.
-  const owner = ownerFragments(ctx.app);
+  const owner = await objectOwnerFragments(ctx);
   let entries = '';
   for (const v of page.items) {
     const head = `<Key>${escapeXml(enc(v.key))}</Key><VersionId>${v.versionId}</VersionId><IsLatest>${v.isLatest}</IsLatest><LastModified>${isoTime(v.lastModified)}</LastModified>`;

@@ -4,7 +4,7 @@
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { encoder, intParam, ownerFragments } from '../common.js';
+import { encoder, intParam, objectOwnerFragments } from '../common.js';
 import { RawXml, escapeXml, isoTime, type XmlNode } from '../xml.js';
 import type { ListedObject } from '../../store/meta/types.js';
 import { listPage, type Cursor, type Page } from './listing.js';
@@ -43,7 +43,7 @@ async function runListing(ctx: S3Context, c: Common, startAfter: string | undefi
 
 /** <Contents> entries, rendered with a template (a page holds up to 1000 of them). */
 async function contents(ctx: S3Context, items: ListedObject[], c: Common, withOwner: boolean): Promise<RawXml> {
-  const owner = ownerFragments(ctx.app);
+  const owner = await objectOwnerFragments(ctx);
   let out = '';
   for (const o of items) {
     out += `<Contents><Key>${escapeXml(c.enc(o.key))}</Key><LastModified>${isoTime(o.lastModified)}</LastModified><ETag>&quot;${o.etag}&quot;</ETag>`;

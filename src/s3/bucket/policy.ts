@@ -16,12 +16,15 @@ export const putBucketPolicy: Handler = async (ctx) => {
   if (body.length === 0) throw new S3Error('MissingRequestBodyError', 'Request Body is empty');
   if (body.length > MAX_POLICY_BYTES) throw new S3Error('MalformedPolicy', 'Policies must be less than 20 KB');
   const json = new TextDecoder('utf-8', { fatal: false }).decode(body);
+  let policy;
   try {
-    parsePolicy(json, 'resource', { bucket: bucket.name });
+    policy = parsePolicy(json, 'resource', { bucket: bucket.name });
   } catch (e) {
     if (e instanceof PolicyError) throw new S3Error('MalformedPolicy', e.message);
     throw e;
   }
+  // Block Public Access: BlockPublicPolicy refuses a policy that grants public access.
+  if (isPublicPolicy(policy) && (await ctx.app.bucketAccess.get(bucket)).block.blockPublicPolicy) throw new S3Error('AccessDenied');
   await ctx.app.bucketPolicies.put(bucket, json);
   // 204 as Amazon S3 and MinIO answer (the MinIO clients expect exactly that).
   return { status: 204 };

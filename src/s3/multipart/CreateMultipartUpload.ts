@@ -5,12 +5,13 @@ import { timeOrderedId } from '../../store/ids.js';
 import type { Upload } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
-import { bucketOf, writerOf } from '../handler.js';
+import { bucketOf } from '../handler.js';
 import { parseChecksumType, parseWriteHeaders } from '../object/headers.js';
 import { refuseUnsupported } from '../object/PutObject.js';
 import { defaultChecksumType, validateChecksumType } from './checksums.js';
 import { lockForWrite } from '../object/lock.js';
 import { parseTaggingHeader } from '../object/tagging.js';
+import { newObjectAccess } from '../object/writeAcl.js';
 
 export const createMultipartUpload: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
@@ -24,17 +25,20 @@ export const createMultipartUpload: Handler = async (ctx) => {
   const type = parseChecksumType(ctx.headers);
   if (type && !algorithm) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
   const tags = parseTaggingHeader(ctx.headers);
+  // The upload's owner and ACL become the object's at Complete.
+  const access = await newObjectAccess(ctx);
   const lock = await lockForWrite(ctx, Date.now());
   const upload: Upload = {
     uploadId: timeOrderedId(),
     bucketId: bucket.id,
     key: ctx.key,
     initiated: Date.now(),
-    owner: writerOf(ctx),
+    owner: access.owner,
     storageClass: write.storageClass,
     headers: write.headers,
     userMeta: write.userMeta,
   };
+  if (access.acl !== undefined) upload.acl = access.acl;
   if (tags && tags.length) upload.tags = tags;
   if (lock.retention) upload.retention = lock.retention;
   if (lock.legalHold !== undefined) upload.legalHold = lock.legalHold;

@@ -7,7 +7,7 @@ import { checksumHeader, createChecksum, parseChecksumAlgorithm } from '../../au
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
-import { bucketOf, writerOf } from '../handler.js';
+import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { loadCopySource } from './copySource.js';
 import { STORAGE_CLASSES, parseWriteConditions, parseWriteHeaders } from './headers.js';
@@ -15,6 +15,7 @@ import { MAX_PUT_SIZE, refuseUnsupported } from './PutObject.js';
 import { bodyChunks, closeBody, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
+import { newObjectAccess } from './writeAcl.js';
 
 function directive(value: string | string[] | undefined, name: string): 'COPY' | 'REPLACE' {
   const v = (Array.isArray(value) ? value[0] : value) ?? 'COPY';
@@ -28,6 +29,8 @@ export const copyObject: Handler = async (ctx) => {
   const metadataDirective = directive(ctx.headers['x-amz-metadata-directive'], 'x-amz-metadata-directive');
   const taggingDirective = directive(ctx.headers['x-amz-tagging-directive'], 'x-amz-tagging-directive');
   const requestTags = parseTaggingHeader(ctx.headers);
+  // The copy's owner and ACL come from this request, never from the source.
+  const access = await newObjectAccess(ctx);
   const src = await loadCopySource(ctx);
   const v = src.version;
   if (v.size > MAX_PUT_SIZE) {
@@ -54,11 +57,12 @@ export const copyObject: Handler = async (ctx) => {
     size: v.size,
     etag: v.etag,
     lastModified: Date.now(),
-    owner: writerOf(ctx),
+    owner: access.owner,
     storageClass,
     headers: write.headers,
     userMeta: write.userMeta,
   };
+  if (access.acl !== undefined) content.acl = access.acl;
   const tags = taggingDirective === 'REPLACE' ? requestTags : v.tags;
   if (tags && tags.length) content.tags = tags;
   const lock = await lockForWrite(ctx, content.lastModified);

@@ -7,12 +7,13 @@ import { checksumHeader } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
-import { bucketOf, writerOf } from '../handler.js';
+import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { parseChecksumSpec, parseContentMd5, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { discardBlob, ingest } from './ingest.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
+import { newObjectAccess } from './writeAcl.js';
 
 const LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'];
 
@@ -24,19 +25,11 @@ const UNSUPPORTED_HEADERS = [
   'x-amz-server-side-encryption',
   'x-amz-server-side-encryption-customer-algorithm',
   'x-amz-server-side-encryption-aws-kms-key-id',
-  'x-amz-grant-read',
-  'x-amz-grant-read-acp',
-  'x-amz-grant-write-acp',
-  'x-amz-grant-full-control',
 ];
 
 export function refuseUnsupported(ctx: S3Context, names: readonly string[] = UNSUPPORTED_HEADERS): void {
   for (const name of names) {
     if (ctx.headers[name] !== undefined) throw new S3Error('NotImplemented', `The ${name} header is not implemented by this server.`, { Header: name });
-  }
-  const acl = ctx.headers['x-amz-acl'];
-  if (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control') {
-    throw new S3Error('NotImplemented', 'Canned ACLs other than private are not implemented by this server.', { Header: 'x-amz-acl' });
   }
 }
 
@@ -52,6 +45,7 @@ export const putObject: Handler = async (ctx) => {
   if (checksum && checksum.type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type applies to multipart uploads only.');
   const conditions = parseWriteConditions(ctx.headers);
   const tags = parseTaggingHeader(ctx.headers);
+  const access = await newObjectAccess(ctx);
   const now = Date.now();
   const lock = await lockForWrite(ctx, now);
   if (LOCK_HEADERS.some((h) => ctx.headers[h] !== undefined) && !contentMd5 && !checksum) {
@@ -63,11 +57,12 @@ export const putObject: Handler = async (ctx) => {
     size: data.size,
     etag: data.md5,
     lastModified: Date.now(),
-    owner: writerOf(ctx),
+    owner: access.owner,
     storageClass: write.storageClass,
     headers: write.headers,
     userMeta: write.userMeta,
   };
+  if (access.acl !== undefined) content.acl = access.acl;
   if (data.checksum) content.checksum = { ...data.checksum, type: 'FULL_OBJECT' };
   if (tags && tags.length) content.tags = tags;
   if (lock.retention) content.retention = lock.retention;

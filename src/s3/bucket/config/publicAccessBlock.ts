@@ -100,3 +100,29 @@ export function isPublicAcl(acl: Acl): boolean {
 export function refusePublicAcl(block: PublicAccessBlock, acl: Acl): void {
   if (block.blockPublicAcls && isPublicAcl(acl)) throw new S3Error('AccessDenied');
 }
+
+/** Every setting on: what S3 gives a new bucket since April 2023. */
+export const ALL_PUBLIC_ACCESS_BLOCKED: Readonly<PublicAccessBlock> = Object.freeze({
+  blockPublicAcls: true,
+  ignorePublicAcls: true,
+  blockPublicPolicy: true,
+  restrictPublicBuckets: true,
+});
+
+/** The stored form of a bucket's configuration (bucket configuration 'public-access-block'). */
+export function serializePublicAccessBlock(c: PublicAccessBlock): string {
+  return JSON.stringify({ v: 1, b: [c.blockPublicAcls, c.ignorePublicAcls, c.blockPublicPolicy, c.restrictPublicBuckets] });
+}
+
+/** Reads what serializePublicAccessBlock wrote. A damaged record blocks everything: it must not open a bucket its owner had closed. */
+export function deserializePublicAccessBlock(s: string): PublicAccessBlock {
+  let flags: unknown;
+  try {
+    flags = (JSON.parse(s) as { b?: unknown }).b;
+  } catch {
+    flags = undefined;
+  }
+  if (!Array.isArray(flags) || flags.length !== 4 || !flags.every((f): f is boolean => typeof f === 'boolean')) return { ...ALL_PUBLIC_ACCESS_BLOCKED };
+  const [blockPublicAcls, ignorePublicAcls, blockPublicPolicy, restrictPublicBuckets] = flags as [boolean, boolean, boolean, boolean];
+  return { blockPublicAcls, ignorePublicAcls, blockPublicPolicy, restrictPublicBuckets };
+}
