@@ -45,9 +45,10 @@ export interface CannedContext {
 }
 
 /**
- * The ACL a canned name stands for. Grants come in the order S3 lists them: the owner's
- * FULL_CONTROL first, then the group grants (AWS's GetBucketAcl after public-read-write lists
- * AllUsers READ before WRITE).
+ * The ACL a canned name stands for. Grants to groups come first and the owner's FULL_CONTROL
+ * after them, as Ceph RGW lists them (AllUsers READ before WRITE); grants to other accounts
+ * (bucket-owner-*) follow the owner's. Order carries no meaning in S3 (AWS lists the owner
+ * first), but clients written against RGW, the Ceph suite among them, index the list.
  *
  * - bucket-owner-read and bucket-owner-full-control concern objects; "if you specify this canned
  *   ACL when creating a bucket, Amazon S3 ignores it": a bucket gets `private`. On an object
@@ -57,8 +58,9 @@ export interface CannedContext {
  */
 export function cannedAcl(name: CannedAcl | string, ctx: CannedContext): Acl {
   const canned = parseCannedAcl(name);
-  const grants: Grant[] = [{ grantee: canonicalUser(ctx.owner), permission: 'FULL_CONTROL' }];
-  const add = (g: Grant) => grants.push(g);
+  const groups: Grant[] = [];
+  const others: Grant[] = [];
+  const add = (g: Grant) => (g.grantee.type === 'Group' ? groups : others).push(g);
   switch (canned) {
     case 'private':
       break;
@@ -86,5 +88,5 @@ export function cannedAcl(name: CannedAcl | string, ctx: CannedContext): Acl {
       add({ grantee: group(LOG_DELIVERY), permission: 'READ_ACP' });
       break;
   }
-  return { owner: { ...ctx.owner }, grants };
+  return { owner: { ...ctx.owner }, grants: [...groups, { grantee: canonicalUser(ctx.owner), permission: 'FULL_CONTROL' }, ...others] };
 }
