@@ -134,8 +134,9 @@ class Context implements S3Context {
       keys: requestKeys({ principal, method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: false, now: this.now }),
       buckets: new Map([[this.bucketName, this.bucket]]),
     };
-    // An IAM user's own and its groups' policies (cached per user: no store read once warm).
-    if (this.identity?.user) this.authz.identityPolicies = await this.app.iam.identityPolicies(this.identity);
+    // An IAM user's own and its groups' policies, a role session's role's and session policies
+    // (cached per user or role: no store read once warm).
+    if (this.identity) Object.assign(this.authz, await this.app.iam.callerPolicies(this.identity));
     this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
   }
 

@@ -199,10 +199,9 @@ async function authorizeOn(ctx: IamContext, base: ReadonlyMap<string, string[]>,
   const resourceAccount = accountOf(target.arn) ?? caller.accountId;
   const keys = new Map(base);
   for (const [k, v] of Object.entries(target.keys ?? {})) keys.set(k, [v]);
-  const identityPolicies = caller.user ? await ctx.iam.identityPolicies(caller.identity) : undefined;
   const d = decide({
     request: { principal: principalOf(caller.identity), action, resource: target.arn, resourceAccount, keys },
-    ...(identityPolicies ? { identityPolicies } : {}),
+    ...(await ctx.iam.callerPolicies(caller.identity)),
   });
   if (d.decision === 'Allow') return;
   ctx.app.log.debug({ action, resource: target.arn, decision: d.decision, reason: d.reason }, 'IAM access denied');
