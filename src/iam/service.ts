@@ -13,7 +13,7 @@ import type { Credential, Identity, SignedService } from '../auth/types.js';
 import { parsePolicy, type Policy } from '../authz/policy/index.js';
 import type { AccessKey, Account, IamRole, IamStore, IamUser, MetaStore } from '../store/meta/types.js';
 import { AccountCache } from './cache.js';
-import { newAccessKeyId, newSecretKey, uniqueId } from './ids.js';
+import { isTemporaryAccessKeyId, newAccessKeyId, newSecretKey, uniqueId } from './ids.js';
 import { iamArn } from './names.js';
 
 /** How long another node's (or the CLI's) IAM change can take to be seen here. */
@@ -172,6 +172,8 @@ export class IamService {
    * not awaited: the request never waits for it, and a failure (a full disk) costs only precision.
    */
   noteKeyUsed(accessKeyId: string, service: SignedService, region: string, now = Date.now()): void {
+    // Temporary keys are not stored: their use is not recorded (nor is it, in AWS, on the long-term key).
+    if (isTemporaryAccessKeyId(accessKeyId)) return;
     const last = this.lastUseWritten.get(accessKeyId);
     if (last !== undefined && now - last < LAST_USED_INTERVAL_MS) return;
     if (this.lastUseWritten.size >= 100_000) this.lastUseWritten.clear();
