@@ -278,6 +278,33 @@ describe('STS', () => {
     await get(s3As(await assume(gina, { RoleArn: roleArn('partner-account'), RoleSessionName: 'gina' })), 'reports/q1.csv');
   });
 
+  it('authorises a warm role session from memory: its token, role, role policies and session policies cost no store read', async () => {
+    const lee = await newUser('lee');
+    await newRole('warm', trusting(userArn('lee')), readReports);
+    const managed = (await rootIam.send(new CreatePolicyCommand({ PolicyName: 'warm-session', PolicyDocument: doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }) }))).Policy!.Arn!;
+    const session = s3As(await assume(lee, { RoleArn: roleArn('warm'), RoleSessionName: 'warm', Policy: doc({ Effect: 'Allow', Action: 's3:*', Resource: '*' }), PolicyArns: [{ arn: managed }] }));
+    await get(session, 'reports/q1.csv');
+    const meta = srv.trove.app.meta;
+    const iam = meta.iam;
+    const reads: string[] = [];
+    const saved = { getAccessKey: meta.getAccessKey, getAccount: meta.getAccount, getSetting: meta.getSetting, docs: iam.identityPolicyDocuments, role: iam.getRoleById, policy: iam.defaultPolicyDocument };
+    const spy = <A extends unknown[], R>(name: string, f: (...a: A) => Promise<R>) => (...a: A) => (reads.push(name), f(...a));
+    meta.getAccessKey = spy('getAccessKey', saved.getAccessKey.bind(meta));
+    meta.getAccount = spy('getAccount', saved.getAccount.bind(meta));
+    meta.getSetting = spy('getSetting', saved.getSetting.bind(meta));
+    iam.identityPolicyDocuments = spy('identityPolicyDocuments', saved.docs.bind(iam));
+    iam.getRoleById = spy('getRoleById', saved.role.bind(iam));
+    iam.defaultPolicyDocument = spy('defaultPolicyDocument', saved.policy.bind(iam));
+    try {
+      for (let i = 0; i < 10; i++) await get(session, 'reports/q1.csv');
+      await denied(get(session, 'private/salaries.csv'));
+    } finally {
+      Object.assign(meta, { getAccessKey: saved.getAccessKey, getAccount: saved.getAccount, getSetting: saved.getSetting });
+      Object.assign(iam, { identityPolicyDocuments: saved.docs, getRoleById: saved.role, defaultPolicyDocument: saved.policy });
+    }
+    assert.deepEqual(reads, []);
+  });
+
   it('a trust policy condition on sts:ExternalId', async () => {
     const dave = await newUser('dave');
     await newRole('vendor', trusting(userArn('dave'), { Condition: { StringEquals: { 'sts:ExternalId': 'ext-7f3a' } } }), readReports);
