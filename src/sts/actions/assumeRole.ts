@@ -68,10 +68,10 @@ export const assumeRole: StsHandler = async (ctx) => {
   // role exists is no business of a caller who may not assume it.
   const parsed = parseIamArn(roleArnParam);
   if (!parsed || parsed.kind !== 'role') throw new StsError('ValidationError', `${roleArnParam} is not a valid role ARN.`);
-  const found: IamRole | undefined = parsed.accountId === 'aws' ? undefined : await ctx.app.iam.store.getRole(parsed.accountId, parsed.name);
-  const roleArn = found && iamArn(found.accountId, 'role', found.path, found.name);
-  if (!found || roleArn === undefined || roleArn !== roleArnParam) throw notAuthorized(callerArn, 'sts:AssumeRole', roleArnParam);
-  const role = found;
+  const role: IamRole | undefined = parsed.accountId === 'aws' ? undefined : await ctx.app.iam.store.getRole(parsed.accountId, parsed.name);
+  // Names compare case-insensitively in the store; the ARN, path included, must be the role's own.
+  if (!role || iamArn(role.accountId, 'role', role.path, role.name) !== roleArnParam) throw notAuthorized(callerArn, 'sts:AssumeRole', roleArnParam);
+  const roleArn = roleArnParam;
   // Stored trust policies were validated; one that no longer parses fails the call (500) rather than being half-read.
   const trust = parsePolicy(role.assumeRolePolicy, 'trust');
   await authorizeAssumeRole(ctx, role, trust, { roleArn, sessionName, externalId, sourceIdentity });
