@@ -10,6 +10,7 @@ import type { BlobGc } from './workers/gc.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
+import type { StsService } from './sts/service.js';
 
 export interface App {
   readonly config: Config;
@@ -19,10 +20,15 @@ export interface App {
   readonly gc: BlobGc;
   /** Free space on the data directory: whether writes are admitted, and the reserve for deletes. */
   readonly space: SpaceGuard;
-  /** Looks up an active key's secret and owner by access key id (cached; IamService). */
-  lookupCredential(accessKeyId: string): Promise<Credential | undefined>;
+  /**
+   * Looks up an active key's secret and owner by access key id (cached; IamService), or, with a
+   * session token, the temporary credentials it carries (StsService).
+   */
+  lookupCredential(accessKeyId: string, sessionToken?: string): Promise<Credential | undefined>;
   /** IAM inside accounts: credentials, identity policies (cached), the IAM API's persistence. */
   readonly iam: IamService;
+  /** Temporary credentials: issuing sessions and resolving their tokens. */
+  readonly sts: StsService;
   /** Display name of a user id (cached); the id itself when unknown. */
   displayName(userId: string): Promise<string>;
   /** The 12-digit account id of an account's canonical id (cached); undefined when unknown. */

@@ -13,6 +13,7 @@ import { FsBlobStore } from './store/blob/fs.js';
 import { newAccountId } from './store/ids.js';
 import { BucketPolicies } from './authz/bucketPolicies.js';
 import { IamService } from './iam/service.js';
+import { StsService } from './sts/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
 import { secureDataDir } from './store/datadir.js';
@@ -127,6 +128,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const iam = new IamService(meta, log);
   const names = new TtlCache<string>(60_000);
   const accountIds = new TtlCache<string | undefined>(60_000);
+  const displayName = (userId: string) => names.get(userId, async () => (await meta.getAccount(userId))?.displayName ?? userId);
+  const sts = new StsService(meta, iam, log, displayName);
   const app: App = {
     config,
     meta,
@@ -134,9 +137,10 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     log,
     gc,
     space,
-    lookupCredential: (id) => iam.lookupCredential(id),
+    lookupCredential: (id, token) => (token === undefined ? iam.lookupCredential(id) : sts.resolve(id, token)),
     iam,
-    displayName: (userId) => names.get(userId, async () => (await meta.getAccount(userId))?.displayName ?? userId),
+    sts,
+    displayName,
     accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
     bucketPolicies: new BucketPolicies(meta),
     bucketAccess: new BucketAccess(meta),

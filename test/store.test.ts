@@ -353,6 +353,29 @@ describe('SqliteMetaStore IAM', () => {
     await meta.iam.setAccessKeyStatus('ERINKEY1', 'Inactive');
     assert.equal((await meta.getAccessKey('ERINKEY1'))?.status, 'Inactive');
   });
+
+  it('finds roles and managed policies by unique id, and gathers a role’s identity documents', async () => {
+    const role = { accountId: ACCT, id: 'AROASTORE000000000001', name: 'reader', path: '/svc/', createdAt: 1, assumeRolePolicy: 'trust', maxSessionDuration: 3600 };
+    await meta.iam.createRole(role);
+    assert.deepEqual(await meta.iam.getRoleById(role.id), role);
+    assert.equal(await meta.iam.getRoleById('AROASTORE000000000999'), undefined);
+    const p = await meta.iam.createPolicy({ accountId: ACCT, id: 'ANPASTORE000000000003', name: 'session', path: '/', createdAt: 1 }, 'session-v1');
+    assert.equal(await meta.iam.defaultPolicyDocument(p.id), 'session-v1');
+    await meta.iam.createPolicyVersion(p.id, 'session-v2', true, 2, 5);
+    assert.equal(await meta.iam.defaultPolicyDocument(p.id), 'session-v2');
+    assert.equal(await meta.iam.defaultPolicyDocument('ANPASTORE000000000999'), undefined);
+    await meta.iam.putInlinePolicy({ kind: 'role', id: role.id }, 'inline', 'role-inline');
+    await meta.iam.attachPolicy({ kind: 'role', id: role.id }, p.id, 10);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(role.id), ['role-inline', 'session-v2']);
+  });
+
+  it('initialises a setting once: the first value stays', async () => {
+    assert.equal(await meta.initSetting('once', 'first'), 'first');
+    const [a, b] = await Promise.all([meta.initSetting('race', 'a'), meta.initSetting('race', 'b')]);
+    assert.equal(a, b);
+    assert.equal(await meta.initSetting('once', 'second'), 'first');
+    assert.equal(await meta.getSetting('once'), 'first');
+  });
 });
 
 describe('SqliteMetaStore durability of reads', () => {

@@ -32,5 +32,6 @@ export function parseAuthRequest(req: AuthRequest): ParsedAuthRequest {
 export function identityOf(c: Credential): Identity {
   const id: Identity = { accessKeyId: c.accessKeyId, userId: c.userId, accountId: c.accountId, displayName: c.displayName };
   if (c.user) id.user = c.user;
+  if (c.session) id.session = c.session;
   return id;
 }

@@ -10,12 +10,12 @@ import { ALGORITHM, signingKey } from './signing.js';
 import {
   checkHeadersSigned,
   checkScopeDate,
-  checkSecurityToken,
   checkV4Signature,
   computeV4Signature,
   lookupCredential,
   parseCredentialScope,
   parseSignedHeaders,
+  sessionTokenOf,
 } from './v4common.js';
 import type { AuthResult, CredentialLookup } from './types.js';
 
@@ -103,9 +103,10 @@ export async function authenticatePresigned(parsed: ParsedAuthRequest, lookup: C
   const payloadHash = presignedPayloadHash(parsed);
   const content = parseContentSha256(payloadHash);
   checkHeadersSigned(signedHeaders, parsed.headers.keys(), CONTENT_SHA256_EXEMPT);
-  checkSecurityToken(q('X-Amz-Security-Token') ?? parsed.header('x-amz-security-token'));
+  // In the query string the token is part of the canonical query; as a header it must be signed.
+  const sessionToken = sessionTokenOf(parsed, 'header-or-query');
 
-  const credential = await lookupCredential(lookup, scope.accessKeyId);
+  const credential = await lookupCredential(lookup, scope.accessKeyId, sessionToken, req.now);
   const key = signingKey(credential.secretAccessKey, scope.date, scope.region);
   const computed = computeV4Signature(
     {

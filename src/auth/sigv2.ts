@@ -10,7 +10,7 @@ import { identityOf, type ParsedAuthRequest } from './context.js';
 import { parseContentSha256, payloadModeFor } from './payload.js';
 import { hexBytes, signaturesEqual } from './signing.js';
 import { MAX_PRESIGN_EXPIRES_SECONDS } from './presign.js';
-import { checkSecurityToken, lookupCredential } from './v4common.js';
+import { lookupCredential, sessionTokenOf } from './v4common.js';
 import type { AuthResult, CredentialLookup } from './types.js';
 
 /**
@@ -60,14 +60,17 @@ export function canonicalizedAmzHeaders(headers: Map<string, string[]>): string 
   return out;
 }
 
-/** The SigV2 string to sign; `dateOrExpires` is the Date header (or '') or the Expires parameter. */
-export function stringToSignV2(parsed: ParsedAuthRequest, dateOrExpires: string, bucketSlash = false): string {
+/**
+ * The SigV2 string to sign; `dateOrExpires` is the Date header (or '') or the Expires parameter.
+ * `amzHeaders` are the headers whose x-amz-* ones are signed (the request's, by default).
+ */
+export function stringToSignV2(parsed: ParsedAuthRequest, dateOrExpires: string, bucketSlash = false, amzHeaders: Map<string, string[]> = parsed.headers): string {
   return [
     parsed.req.method,
     parsed.header('content-md5') ?? '',
     parsed.header('content-type') ?? '',
     dateOrExpires,
-    canonicalizedAmzHeaders(parsed.headers) + canonicalizedResource(parsed, bucketSlash),
+    canonicalizedAmzHeaders(amzHeaders) + canonicalizedResource(parsed, bucketSlash),
   ].join('\n');
 }
 
@@ -76,12 +79,12 @@ export function stringToSignV2(parsed: ParsedAuthRequest, dateOrExpires: string,
  * path-style bucket request ("/bucket") as "/bucket/", and keeps the Date header in its string to
  * sign even when x-amz-date is present (the docs leave that line empty).
  */
-function v2Candidates(parsed: ParsedAuthRequest, dateLines: string[]): string[] {
+function v2Candidates(parsed: ParsedAuthRequest, dateLines: string[], amzHeaders: Map<string, string[]> = parsed.headers): string[] {
   const out: string[] = [];
   const bucketOnly = !parsed.req.virtualHostBucket && /^\/[^/]+$/.test(parsed.req.rawPath);
   for (const d of dateLines) {
-    out.push(stringToSignV2(parsed, d));
-    if (bucketOnly) out.push(stringToSignV2(parsed, d, true));
+    out.push(stringToSignV2(parsed, d, false, amzHeaders));
+    if (bucketOnly) out.push(stringToSignV2(parsed, d, true, amzHeaders));
   }
   return out;
 }
@@ -126,9 +129,10 @@ export async function authenticateV2Header(parsed: ParsedAuthRequest, rest: stri
   const rawTime = amzDate ?? dateHeader;
   const time = rawTime === undefined ? undefined : (parseHttpDate(rawTime) ?? parseAmzDate(rawTime.trim()));
   if (!time || rawTime === undefined) throw missingDate();
-  checkSecurityToken(parsed.header('x-amz-security-token'));
+  // A signed x-amz-* header; SigV2 does not sign a query parameter of that name, so none is taken.
+  const sessionToken = sessionTokenOf(parsed, 'header');
 
-  const credential = await lookupCredential(lookup, accessKeyId);
+  const credential = await lookupCredential(lookup, accessKeyId, sessionToken, req.now);
   checkSkew(time, rawTime, req.now);
   const dateLines = amzDate !== undefined ? ['', ...(dateHeader !== undefined ? [dateHeader] : [])] : [dateHeader ?? ''];
   checkV2Signature(credential.secretAccessKey, v2Candidates(parsed, dateLines), signature, accessKeyId);
@@ -163,9 +167,13 @@ export async function authenticateV2Query(parsed: ParsedAuthRequest, lookup: Cre
       ServerTime: formatIsoSeconds(req.now),
     });
   }
-  checkSecurityToken(parsed.queryParam('x-amz-security-token') ?? parsed.header('x-amz-security-token'));
+  const sessionToken = sessionTokenOf(parsed, 'header-or-query');
 
-  const credential = await lookupCredential(lookup, accessKeyId);
-  checkV2Signature(credential.secretAccessKey, v2Candidates(parsed, [expires]), signature, accessKeyId);
+  const credential = await lookupCredential(lookup, accessKeyId, sessionToken, req.now);
+  // botocore and boto sign the token as an x-amz-security-token header, then move it to the query
+  // string: sign it that way, so that a token added to a signed URL fails the signature.
+  const tokenParam = parsed.query.find((p) => p.name.toLowerCase() === 'x-amz-security-token');
+  const amzHeaders = tokenParam ? new Map(parsed.headers).set('x-amz-security-token', [tokenParam.value]) : parsed.headers;
+  checkV2Signature(credential.secretAccessKey, v2Candidates(parsed, [expires], amzHeaders), signature, accessKeyId);
   return { method: 'sigv2-query', identity: identityOf(credential), payload: payloadOf(parsed) };
 }

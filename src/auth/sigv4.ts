@@ -12,12 +12,12 @@ import { ALGORITHM, signingKey } from './signing.js';
 import {
   checkHeadersSigned,
   checkScopeDate,
-  checkSecurityToken,
   checkV4Signature,
   computeV4Signature,
   lookupCredential,
   parseCredentialScope,
   parseSignedHeaders,
+  sessionTokenOf,
 } from './v4common.js';
 import type { AuthRequest, AuthResult, CredentialLookup } from './types.js';
 
@@ -49,9 +49,9 @@ export async function authenticate(req: AuthRequest, lookup: CredentialLookup): 
     );
   }
 
-  // The IAM API is served for SigV4 header signatures only (what the SDKs and the CLI send).
+  // The IAM and STS APIs are served for SigV4 header signatures only (what the SDKs and the CLI send).
   if ((req.service ?? 's3') !== 's3' && (authorization === undefined || !authorization.startsWith(`${ALGORITHM} `))) {
-    throw new S3Error('AccessDenied', 'IAM requests must be signed with AWS4-HMAC-SHA256 in the Authorization header.');
+    throw new S3Error('AccessDenied', `${req.service === 'sts' ? 'STS' : 'IAM'} requests must be signed with AWS4-HMAC-SHA256 in the Authorization header.`);
   }
   if (authorization !== undefined) return authenticateHeader(parsed, authorization, lookup);
   if (v4Query) return authenticatePresigned(parsed, lookup);
@@ -167,9 +167,9 @@ async function authenticateV4Header(parsed: ParsedAuthRequest, rest: string, loo
   }
   const content = parseContentSha256(payloadHash);
   checkHeadersSigned(signedHeaders, parsed.headers.keys(), CONTENT_SHA256_EXEMPT);
-  checkSecurityToken(parsed.header('x-amz-security-token'));
+  const sessionToken = sessionTokenOf(parsed, 'header');
 
-  const credential = await lookupCredential(lookup, scope.accessKeyId);
+  const credential = await lookupCredential(lookup, scope.accessKeyId, sessionToken, req.now);
   checkSkew(when.time, when.raw, req.now);
 
   const key = signingKey(credential.secretAccessKey, scope.date, scope.region, service);

@@ -19,7 +19,42 @@ export interface IdentityUser {
   arn: string;
 }
 
-/** A secret known to the server, looked up by access key id (only active keys are found). */
+/** The role a role session acts as (AssumeRole). */
+export interface IdentityRole {
+  /** Unique id, AROA… */
+  id: string;
+  name: string;
+  path: string;
+  /** arn:aws:iam::<account>:role<path><name> */
+  arn: string;
+  /** RoleSessionName */
+  sessionName: string;
+  /** arn:aws:sts::<account>:assumed-role/<name>/<session> (no path, as AWS writes it) */
+  sessionArn: string;
+}
+
+/** What temporary credentials (STS) add to an identity: their session, as its token carries it. */
+export interface IdentitySession {
+  /** AssumeRole: the session acts as `role`; GetSessionToken: as the IAM user or root that asked. */
+  kind: 'assumed-role' | 'session-token';
+  /** ms since epoch (aws:TokenIssueTime) */
+  issuedAt: number;
+  /** ms since epoch: from then on the credentials are refused (ExpiredToken). */
+  expiresAt: number;
+  /** aws:SourceIdentity, once set. */
+  sourceIdentity?: string;
+  /** Role sessions. */
+  role?: IdentityRole;
+  /** The inline session policy (role sessions). */
+  policy?: string;
+  /** Unique ids of the managed session policies (role sessions). */
+  policyIds?: readonly string[];
+}
+
+/**
+ * A secret known to the server, looked up by access key id (only active keys are found), or the
+ * temporary credentials a session token carries.
+ */
 export interface Credential {
   accessKeyId: string;
   secretAccessKey: string;
@@ -30,9 +65,17 @@ export interface Credential {
   displayName: string;
   /** The IAM user holding the key; absent for the account's root user. */
   user?: IdentityUser;
+  /** Temporary credentials: the session token they are valid with, and their session. */
+  sessionToken?: string;
+  session?: IdentitySession;
 }
 
-export type CredentialLookup = (accessKeyId: string) => Credential | undefined | Promise<Credential | undefined>;
+/**
+ * Finds the credential of an access key id. With a session token (never empty), only the
+ * temporary credentials that token carries may be answered; authentication checks that they are
+ * the token's (v4common.ts lookupCredential), so a lookup that knows nothing of tokens is safe.
+ */
+export type CredentialLookup = (accessKeyId: string, sessionToken?: string) => Credential | undefined | Promise<Credential | undefined>;
 
 export interface AuthRequest {
   method: string;
@@ -52,8 +95,9 @@ export interface AuthRequest {
   /** Server region (TROVE_REGION); a credential scope for another region is rejected. */
   region: string;
   /**
-   * The service the request is signed for (the credential scope's): 's3' (default) or 'iam' (the
-   * IAM API on the same listener). Only SigV4 header signatures are accepted for 'iam'.
+   * The service the request is signed for (the credential scope's): 's3' (default), 'iam' or
+   * 'sts' (the IAM and STS APIs on the same listener). Only SigV4 header signatures are accepted
+   * for 'iam' and 'sts'.
    */
   service?: SignedService;
   /**
@@ -61,7 +105,7 @@ export interface AuthRequest {
    * reads such a body first and passes its SHA-256 (hex) here.
    */
   payloadHash?: string;
-  /** Regions a scope may name besides `region` (the SDKs sign IAM requests for us-east-1). */
+  /** Regions a scope may name besides `region` (the SDKs sign IAM and STS requests for us-east-1). */
   extraRegions?: readonly string[];
   /** Current time, injectable for tests. */
   now: Date;
@@ -71,7 +115,7 @@ export interface AuthRequest {
 
 export type AuthMethod = 'anonymous' | 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'post-policy';
 
-export type SignedService = 's3' | 'iam';
+export type SignedService = 's3' | 'iam' | 'sts';
 
 export interface Identity {
   accessKeyId: string;
@@ -80,8 +124,10 @@ export interface Identity {
   /** The caller's 12-digit account id. */
   accountId: string;
   displayName: string;
-  /** The IAM user making the request; absent for the account's root user. */
+  /** The IAM user making the request (itself, or through a GetSessionToken session); absent for the account's root user and for role sessions. */
   user?: IdentityUser;
+  /** Temporary credentials' session: a role session, or a GetSessionToken session of `user` or the root user. */
+  session?: IdentitySession;
 }
 
 /** How the request body must be decoded and verified. */

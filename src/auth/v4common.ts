@@ -5,6 +5,7 @@ import { S3Error } from '../s3/errors.js';
 import { canonicalHeaders, canonicalQuery, canonicalUri, type QueryParam } from './canonical.js';
 import { isValidScopeDate } from './clock.js';
 import { ALGORITHM, hexBytes, hmacHex, sha256Hex, signaturesEqual, stringToSign, TERMINAL } from './signing.js';
+import type { ParsedAuthRequest } from './context.js';
 import type { Credential, CredentialLookup, SignedService } from './types.js';
 
 /** Where the SigV4 parameters came from; S3 words its errors differently for each. */
@@ -109,17 +110,45 @@ export function checkHeadersSigned(signed: readonly string[], present: Iterable<
   }
 }
 
+/** Where a mechanism reads the session token of temporary credentials. */
+export type TokenPlace = 'header' | 'header-or-query';
+
 /**
- * Temporary credentials are not issued by this server, so a session token can never be valid.
- * (An empty one is what some tools send when none is configured; it is ignored.)
+ * The session token of a request: the x-amz-security-token header, or, for the query-string
+ * mechanisms, the X-Amz-Security-Token (SigV4) / x-amz-security-token (SigV2) query parameter.
+ * Both places are covered by the signature (the header as a signed x-amz-* header; the parameter
+ * in SigV4's canonical query, and in SigV2's string to sign as botocore signs it). A token given
+ * twice, or where the mechanism does not read it (a query parameter beside an Authorization
+ * header, which SigV2 does not sign), is refused rather than ignored. An empty token is what some
+ * tools send when none is configured: it means none.
  */
-export function checkSecurityToken(token: string | undefined): void {
-  if (token !== undefined && token !== '') throw new S3Error('InvalidToken', undefined, { Token: token });
+export function sessionTokenOf(parsed: ParsedAuthRequest, place: TokenPlace): string | undefined {
+  const headers = parsed.headers.get('x-amz-security-token') ?? [];
+  const params = parsed.query.filter((p) => p.name.toLowerCase() === 'x-amz-security-token');
+  if (headers.length + params.length > 1) {
+    throw new S3Error('InvalidArgument', 'The security token may be given only once', { ArgumentName: 'x-amz-security-token' });
+  }
+  if (params.length > 0 && place === 'header') {
+    throw new S3Error('InvalidArgument', 'With an Authorization header, the security token goes in the x-amz-security-token header', { ArgumentName: params[0]!.name });
+  }
+  const token = headers[0] ?? params[0]?.value;
+  return token === '' ? undefined : token;
 }
 
-export async function lookupCredential(lookup: CredentialLookup, accessKeyId: string): Promise<Credential> {
-  const credential = await lookup(accessKeyId);
-  if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
+/**
+ * The credential of an access key id, given the request's session token. Temporary credentials
+ * are valid only with their own token and until they expire: a temporary key without its token is
+ * unknown (InvalidAccessKeyId); a token with another key, a long-term key or no valid session is
+ * InvalidToken; an expired session is ExpiredToken — whatever the lookup answered.
+ */
+export async function lookupCredential(lookup: CredentialLookup, accessKeyId: string, sessionToken: string | undefined, now: Date): Promise<Credential> {
+  const credential = await lookup(accessKeyId, sessionToken);
+  if (sessionToken === undefined) {
+    if (!credential || credential.sessionToken !== undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
+    return credential;
+  }
+  if (!credential || credential.sessionToken !== sessionToken || credential.accessKeyId !== accessKeyId || !credential.session) throw new S3Error('InvalidToken');
+  if (now.getTime() >= credential.session.expiresAt) throw new S3Error('ExpiredToken');
   return credential;
 }
 

@@ -23,12 +23,19 @@ import { aclGrants, effectiveBucketPolicy } from './bucketGrants.js';
 /** The bucket owner's root may always read, replace and delete its bucket policy (no lock-out). */
 const NO_LOCKOUT = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy']);
 
-/** The policy principal of an authenticated identity or of an anonymous caller. */
+/**
+ * The policy principal of an authenticated identity or of an anonymous caller. A role session is
+ * the 'assumed-role' principal; a GetSessionToken session is the user or root that asked for it.
+ */
 export function principalOf(identity: Identity | null): RequestPrincipal {
   if (!identity) return { kind: 'anonymous' };
+  const s = identity.session;
+  const session = s ? { session: s.sourceIdentity === undefined ? { issuedAt: s.issuedAt } : { issuedAt: s.issuedAt, sourceIdentity: s.sourceIdentity } } : {};
+  const r = s?.role;
+  if (r) return { kind: 'assumed-role', accountId: identity.accountId, arn: r.sessionArn, roleArn: r.arn, userId: `${r.id}:${r.sessionName}`, canonicalId: identity.userId, ...session };
   const u = identity.user;
-  if (u) return { kind: 'user', accountId: identity.accountId, arn: u.arn, userId: u.id, username: u.name, canonicalId: identity.userId };
-  return { kind: 'account-root', accountId: identity.accountId, arn: rootArn(identity.accountId), userId: identity.accountId, canonicalId: identity.userId };
+  if (u) return { kind: 'user', accountId: identity.accountId, arn: u.arn, userId: u.id, username: u.name, canonicalId: identity.userId, ...session };
+  return { kind: 'account-root', accountId: identity.accountId, arn: rootArn(identity.accountId), userId: identity.accountId, canonicalId: identity.userId, ...session };
 }
 
 export interface AuthzRequest {
@@ -37,8 +44,10 @@ export interface AuthzRequest {
   keys: Map<string, string[]>;
   /** Buckets already loaded by the pipeline, by name. */
   buckets: Map<string, Bucket | undefined>;
-  /** The caller's identity-based policies (IAM users; IamService.identityPolicies, cached). */
+  /** The caller's identity-based policies (IAM users, role sessions; IamService.callerPolicies, cached). */
   identityPolicies?: readonly Policy[];
+  /** A role session's session policies, which cap its identity-based policies. */
+  sessionPolicies?: readonly Policy[];
 }
 
 /**
@@ -69,6 +78,7 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
     },
     ownerRootOverride: NO_LOCKOUT.has(action.toLowerCase()),
     ...(req.identityPolicies ? { identityPolicies: req.identityPolicies } : {}),
+    ...(req.sessionPolicies ? { sessionPolicies: req.sessionPolicies } : {}),
   };
   const stored = bucket ? await app.bucketPolicies.get(bucket) : undefined;
   // ACLs and Block Public Access (bucketGrants.ts), read only when they can matter:

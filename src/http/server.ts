@@ -1,6 +1,6 @@
 // The request's path: parse → resolve operation → authenticate → load bucket → authorise →
-// handler → respond, with one access-log line per request. Requests signed for the IAM API take
-// their own road (http/iam.ts) right after parsing.
+// handler → respond, with one access-log line per request. Requests signed for the IAM or STS API
+// take their own road (http/query.ts) right after parsing.
 
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +21,7 @@ import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
-import { isIamRequest, serveIam, type IamNote } from './iam.js';
+import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
@@ -134,8 +134,9 @@ class Context implements S3Context {
       keys: requestKeys({ principal, method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: false, now: this.now }),
       buckets: new Map([[this.bucketName, this.bucket]]),
     };
-    // An IAM user's own and its groups' policies (cached per user: no store read once warm).
-    if (this.identity?.user) this.authz.identityPolicies = await this.app.iam.identityPolicies(this.identity);
+    // An IAM user's own and its groups' policies, a role session's role's and session policies
+    // (cached per user or role: no store read once warm).
+    if (this.identity) Object.assign(this.authz, await this.app.iam.callerPolicies(this.identity));
     this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
   }
 
@@ -234,21 +235,21 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   let key: string | undefined;
   let resourcePath = req.url?.split('?')[0] ?? '/';
   let errorCode: string | undefined;
-  let iam: IamNote | undefined;
+  let query: QueryNote | undefined;
 
   res.once('close', () => {
     app.log.info(
       {
         req: requestId,
-        op: iam?.op ?? opName,
+        op: query?.op ?? opName,
         bucket: bucketName,
         key,
         status: res.statusCode,
-        err: iam?.err ?? errorCode,
-        in: iam?.bytesIn ?? ctx?.bodyBytes ?? 0,
+        err: query?.err ?? errorCode,
+        in: query?.bytesIn ?? ctx?.bodyBytes ?? 0,
         out: state.bytesOut,
         ms: Math.round((performance.now() - started) * 100) / 100,
-        user: iam?.user ?? ctx?.identity?.accessKeyId,
+        user: query?.user ?? ctx?.identity?.accessKeyId,
         aborted: !res.writableFinished || undefined,
       },
       'request',
@@ -257,9 +258,10 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
 
   try {
     const parsed = parseRequest(req, app.config.domains);
-    if (isIamRequest(req, parsed)) {
-      iam = { op: 'iam', bytesIn: 0 };
-      await serveIam(app, req, res, { parsed, raw, state, expectContinue, note: iam, unexpected: (e, op) => unexpected(app, e, requestId, op) });
+    const queryService = queryServiceOf(req, parsed);
+    if (queryService) {
+      query = { op: queryService, bytesIn: 0 };
+      await serveQuery(app, queryService, req, res, { parsed, raw, state, expectContinue, note: query, unexpected: (e, op) => unexpected(app, e, requestId, op) });
       return;
     }
     bucketName = parsed.bucket || undefined;
@@ -280,7 +282,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
         presignMaxSeconds: app.config.presignMaxSeconds,
         virtualHostBucket: parsed.virtualHost ? parsed.bucket : undefined,
       },
-      (id) => app.lookupCredential(id),
+      (id, token) => app.lookupCredential(id, token),
     );
     refuseUnsignedSubresource(auth, op);
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);

@@ -5,8 +5,11 @@
 // answer NotImplemented; names IAM does not have answer InvalidAction, as AWS does.
 //
 // Authorisation uses the policy engine S3 uses: an account's root user may do anything in its
-// account; an IAM user needs an identity-based policy allowing iam:<Action> on the target's ARN;
-// anything in another account is refused (no resource policies exist for IAM entities).
+// account; an IAM user, or a role session, needs an identity-based policy allowing iam:<Action> on
+// the target's ARN (a role session's capped by its session policies); anything in another account
+// is refused (no resource policies exist for IAM entities). Temporary credentials from
+// GetSessionToken cannot call IAM without MFA, which this server does not have: AWS answers those
+// InvalidClientTokenId, and so does this server.
 
 import type { App } from '../app.js';
 import type { Identity } from '../auth/types.js';
@@ -167,6 +170,7 @@ export async function dispatchIam(app: App, call: IamCall): Promise<{ action: st
   refuseUnsupported(params);
 
   const identity = call.identity;
+  if (identity.session?.kind === 'session-token') throw new IamError('InvalidClientTokenId');
   const ctx: IamContext = {
     action,
     params,
@@ -199,14 +203,13 @@ async function authorizeOn(ctx: IamContext, base: ReadonlyMap<string, string[]>,
   const resourceAccount = accountOf(target.arn) ?? caller.accountId;
   const keys = new Map(base);
   for (const [k, v] of Object.entries(target.keys ?? {})) keys.set(k, [v]);
-  const identityPolicies = caller.user ? await ctx.iam.identityPolicies(caller.identity) : undefined;
   const d = decide({
     request: { principal: principalOf(caller.identity), action, resource: target.arn, resourceAccount, keys },
-    ...(identityPolicies ? { identityPolicies } : {}),
+    ...(await ctx.iam.callerPolicies(caller.identity)),
   });
   if (d.decision === 'Allow') return;
   ctx.app.log.debug({ action, resource: target.arn, decision: d.decision, reason: d.reason }, 'IAM access denied');
-  const who = caller.user?.arn ?? rootArn(caller.accountId);
+  const who = principalOf(caller.identity).arn ?? rootArn(caller.accountId);
   const why =
     d.decision === 'ExplicitDeny'
       ? ' with an explicit deny in an identity-based policy'

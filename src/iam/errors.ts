@@ -3,7 +3,8 @@
 //   <ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>
 //   <Code>NoSuchEntity</Code><Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>
 // Failures of the shared pipeline (authentication, the body) arrive as S3Errors and are reworded
-// here as IAM answers them (an unknown key is InvalidClientTokenId, not InvalidAccessKeyId).
+// here as IAM answers them (an unknown key or an invalid session token is InvalidClientTokenId, not
+// InvalidAccessKeyId; an expired session is ExpiredToken, 403, where S3 answers 400).
 
 import { S3Error } from '../s3/errors.js';
 import { IamStoreError } from '../store/meta/types.js';
@@ -15,6 +16,7 @@ type Fault = 'Sender' | 'Receiver';
 export const IAM_ERRORS = {
   AccessDenied: [403, 'Sender', 'Access denied'],
   DeleteConflict: [409, 'Sender', 'The request was rejected because it attempted to delete a resource that has attached subordinate entities.'],
+  ExpiredToken: [403, 'Sender', 'The security token included in the request is expired'],
   EntityAlreadyExists: [409, 'Sender', 'The request was rejected because it attempted to create a resource that already exists.'],
   IncompleteBody: [400, 'Sender', 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
   IncompleteSignature: [400, 'Sender', 'The request signature does not conform to AWS standards.'],
@@ -65,6 +67,8 @@ export function toIamError(e: S3Error | IamStoreError): IamError {
     case 'InvalidAccessKeyId':
     case 'InvalidToken':
       return new IamError('InvalidClientTokenId');
+    case 'ExpiredToken':
+      return new IamError('ExpiredToken');
     case 'SignatureDoesNotMatch':
       return new IamError('SignatureDoesNotMatch');
     case 'RequestTimeTooSkewed':

@@ -27,6 +27,18 @@ export function newAccessKeyId(): string {
   return 'TR' + randomChars(ALNUM, 18);
 }
 
+/** Temporary access key ids (STS sessions) start with ASIA, as AWS's do; the long-term ones minted here never do. */
+export const TEMPORARY_KEY_PREFIX = 'ASIA';
+
+/** A 20-character temporary access key id: ASIA + 16 characters. */
+export function newTemporaryAccessKeyId(): string {
+  return TEMPORARY_KEY_PREFIX + randomChars(ALNUM, 16);
+}
+
+export function isTemporaryAccessKeyId(id: string): boolean {
+  return id.startsWith(TEMPORARY_KEY_PREFIX);
+}
+
 /** A 40-character secret access key (240 random bits), like AWS's. */
 export function newSecretKey(): string {
   return randomBytes(30).toString('base64');

@@ -10,8 +10,9 @@ import { IamError } from './errors.js';
 import { INT_RANGES, RULES, intViolation, memberName, missingValue, parseIamArn, ruleViolation, type RuledParam } from './names.js';
 import type { IamService } from './service.js';
 
-/** Who is calling: an account's root user or one of its IAM users. */
+/** Who is calling: an account's root user, one of its IAM users, or a role session. */
 export interface IamCaller {
+  /** A role session's carries it (identity.session.role); `user` is then absent. */
   readonly identity: Identity;
   /** 12 digits: every IAM action acts in this account. */
   readonly accountId: string;
@@ -144,6 +145,8 @@ export function namedEntity(ctx: IamContext, kind: IamEntityKind): Promise<IamUs
 export async function userOrCaller(ctx: IamContext): Promise<IamUser | undefined> {
   const name = ctx.params.optional('UserName');
   if (name !== undefined) return findUser(ctx, name);
+  // Never the root user for a role session (userOrSelf refused it already; this is the backstop).
+  if (ctx.caller.identity.session?.role) throw new IamError('ValidationError', 'Must specify userName when calling with non-User credentials');
   const self = ctx.caller.user;
   if (!self) return undefined;
   const u = await ctx.iam.store.getUserById(self.id);

@@ -39,12 +39,20 @@ export function entity(kind: IamEntityKind): TargetsOf {
   return async (ctx) => [await entityTarget(ctx, kind, ctx.params.required(nameParam(kind)))];
 }
 
-/** The user named by UserName, or the caller itself (its user ARN, or the account's root). */
+/**
+ * The user named by UserName, or the caller itself (its user ARN, or the account's root). A role
+ * session is neither: it must name the user (AWS's ValidationError), never act on the root's keys.
+ */
 export const userOrSelf: TargetsOf = async (ctx) => {
   const name = ctx.params.optional('UserName');
   if (name !== undefined) return [await entityTarget(ctx, 'user', name)];
+  refuseRoleSession(ctx);
   return [{ arn: ctx.caller.user?.arn ?? rootArn(ctx.caller.accountId) }];
 };
+
+export function refuseRoleSession(ctx: IamContext): void {
+  if (ctx.caller.identity.session?.role) throw new IamError('ValidationError', 'Must specify userName when calling with non-User credentials');
+}
 
 /** UpdateUser acts on the user as it is and as it will be (a rename needs both allowed). */
 export const userBeforeAndAfter: TargetsOf = async (ctx) => {

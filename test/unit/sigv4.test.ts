@@ -507,7 +507,7 @@ describe('SigV4 header errors', () => {
     await rejectsWith(authenticate(await smithySigned({}), () => rotated), 'SignatureDoesNotMatch');
   });
 
-  it('session tokens are not issued here → InvalidToken', async () => {
+  it('a session token with a long-term key → InvalidToken', async () => {
     const req = await smithySigned({ headers: { 'x-amz-security-token': 'FQoGZXIvYXdzE' } });
     await rejectsWith(authenticate(req, lookup), 'InvalidToken');
   });

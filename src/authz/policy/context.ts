@@ -31,6 +31,16 @@ export interface RequestPrincipal {
   readonly canonicalId?: string;
   readonly service?: string;
   readonly provider?: string;
+  /** Temporary credentials (STS): the session the caller acts through. */
+  readonly session?: PrincipalSession;
+}
+
+/** What a caller using temporary credentials adds to the condition context. */
+export interface PrincipalSession {
+  /** ms since epoch: aws:TokenIssueTime */
+  readonly issuedAt: number;
+  /** aws:SourceIdentity */
+  readonly sourceIdentity?: string;
 }
 
 export interface RequestContext {
@@ -61,7 +71,9 @@ export function roleArnOf(p: RequestPrincipal): string | undefined {
  * The global condition keys that describe the principal, as AWS fills them (IAM User Guide,
  * "AWS global condition context keys" and the principal table of "Variables and tags"):
  * aws:PrincipalType, aws:PrincipalAccount, aws:PrincipalArn (the role's ARN, not the session's,
- * for role sessions), aws:userid, aws:username (IAM users only), aws:PrincipalServiceName.
+ * for role sessions), aws:userid, aws:username (IAM users only), aws:PrincipalServiceName; and for
+ * temporary credentials aws:TokenIssueTime, aws:MultiFactorAuthPresent (false: no MFA here; the
+ * key is absent for long-term credentials, as in AWS) and aws:SourceIdentity when set.
  * Merge them with the request's own keys when building a RequestContext.
  */
 export function principalKeys(p: RequestPrincipal): Map<string, string[]> {
@@ -97,5 +109,10 @@ export function principalKeys(p: RequestPrincipal): Map<string, string[]> {
       break;
   }
   if (p.kind !== 'anonymous') set('aws:principalaccount', p.accountId);
+  if (p.session) {
+    set('aws:tokenissuetime', new Date(p.session.issuedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    set('aws:multifactorauthpresent', 'false');
+    set('aws:sourceidentity', p.session.sourceIdentity);
+  }
   return keys;
 }

@@ -15,6 +15,6 @@ export {
   type ActionCatalog,
   type CatalogAction,
 } from './document.js';
-export { principalKeys, rootArn, type RequestContext, type RequestPrincipal, type PrincipalKind, type ContextKeys } from './context.js';
+export { principalKeys, rootArn, type RequestContext, type RequestPrincipal, type PrincipalKind, type PrincipalSession, type ContextKeys } from './context.js';
 export { evaluatePolicy, statementApplies, decide, type DecisionInput, type Decision, type DecisionSource } from './evaluate.js';
 export { isPublicPolicy, isPublicStatement } from './public.js';

@@ -1,5 +1,6 @@
 // CreateRole, GetRole, UpdateRole, DeleteRole, ListRoles, UpdateAssumeRolePolicy. Roles are stored
-// with their trust, inline and attached policies; nothing assumes them yet (no STS on this server).
+// with their trust, inline and attached policies; STS's AssumeRole (src/sts) assumes them. Deleting
+// a role ends its sessions; a change to its policies applies to them.
 
 import { POLICY_SIZE_LIMITS } from '../../authz/policy/index.js';
 import type { IamRole } from '../../store/meta/types.js';
@@ -25,7 +26,7 @@ export const createRole: IamHandler = async (ctx) => {
 
 export const getRole: IamHandler = async (ctx) => {
   const role = await findEntity(ctx, 'role', ctx.params.required('RoleName'));
-  // Nothing assumes roles here: RoleLastUsed is always empty.
+  // When a role was last assumed is not recorded (no store write per AssumeRole): RoleLastUsed is empty.
   return { Role: { ...roleXml(role), RoleLastUsed: {} } };
 };
 

@@ -3,6 +3,7 @@
 import { rootArn } from '../../authz/policy/index.js';
 import { IamError } from '../errors.js';
 import { findUser, type IamHandler } from '../request.js';
+import { refuseRoleSession } from '../targets.js';
 import { iamDate, members, page, userXml } from '../shapes.js';
 
 export const createUser: IamHandler = async (ctx) => {
@@ -15,6 +16,7 @@ export const createUser: IamHandler = async (ctx) => {
 export const getUser: IamHandler = async (ctx) => {
   const name = ctx.params.optional('UserName');
   if (name !== undefined) return { User: userXml(await findUser(ctx, name)) };
+  refuseRoleSession(ctx);
   const self = ctx.caller.user;
   if (self) return { User: userXml(await findUser(ctx, self.name)) };
   // The account's root user, as AWS describes it: the account id as its id, no name or path.

@@ -298,6 +298,13 @@ export class SqliteIamStore implements IamStore {
     });
   }
 
+  getRoleById(id: string): Promise<IamRole | undefined> {
+    return this.tx.read(() => {
+      const r = this.q('SELECT * FROM iam_roles WHERE id = ?').get(id) as RoleRow | undefined;
+      return r && toRole(r);
+    });
+  }
+
   updateRole(id: string, change: { description?: string; maxSessionDuration?: number; assumeRolePolicy?: string }): Promise<void> {
     return this.tx.write(() => {
       const r = this.q('SELECT * FROM iam_roles WHERE id = ?').get(id) as RoleRow | undefined;
@@ -378,6 +385,15 @@ export class SqliteIamStore implements IamStore {
     return this.tx.read(() => {
       const r = this.byName<PolicyRow>('iam_policies', accountId, name);
       return r && toPolicy(r);
+    });
+  }
+
+  defaultPolicyDocument(policyId: string): Promise<string | undefined> {
+    return this.tx.read(() => {
+      const r = this.q('SELECT v.document FROM iam_policies p JOIN iam_policy_versions v ON v.policy_id = p.id AND v.version_id = p.default_version WHERE p.id = ?').get(policyId) as
+        | { document: string }
+        | undefined;
+      return r?.document;
     });
   }
 
@@ -544,10 +560,11 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- evaluation
 
-  identityPolicyDocuments(userId: string): Promise<string[]> {
+  identityPolicyDocuments(entityId: string): Promise<string[]> {
     return this.tx.read(() => {
-      // The user and its groups; for each, inline documents and attached policies' default versions.
-      const owners = [userId, ...(this.q('SELECT group_id FROM iam_group_members WHERE user_id = ?').all(userId) as { group_id: string }[]).map((g) => g.group_id)];
+      // The user (or role) and its groups (a role has none); for each, inline documents and
+      // attached policies' default versions.
+      const owners = [entityId, ...(this.q('SELECT group_id FROM iam_group_members WHERE user_id = ?').all(entityId) as { group_id: string }[]).map((g) => g.group_id)];
       const out: string[] = [];
       for (const id of owners) {
         for (const r of this.q('SELECT document FROM iam_inline_policies WHERE entity_id = ? ORDER BY name').all(id) as { document: string }[]) out.push(r.document);

@@ -599,6 +599,7 @@ export class SqliteMetaStore implements MetaStore {
       rollbackTo: db.prepare('ROLLBACK TO w'),
       getSetting: db.prepare('SELECT v FROM meta WHERE k = ?'),
       putSetting: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
+      initSetting: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO NOTHING'),
       getAccessKey: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
       getAccount: db.prepare('SELECT * FROM users WHERE id = ?'),
       getAccountById: db.prepare('SELECT * FROM users WHERE account_id = ?'),
@@ -809,6 +810,13 @@ export class SqliteMetaStore implements MetaStore {
 
   async putSetting(name: string, value: string): Promise<void> {
     await this.write(() => this.stmt.putSetting.run('setting:' + name, value));
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    return this.write(() => {
+      this.stmt.initSetting.run('setting:' + name, value);
+      return (this.stmt.getSetting.get('setting:' + name) as { v: string }).v;
+    });
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {

@@ -386,6 +386,7 @@ export interface IamStore {
   // roles
   createRole(role: IamRole): Promise<void>;
   getRole(accountId: string, name: string): Promise<IamRole | undefined>;
+  getRoleById(id: string): Promise<IamRole | undefined>;
   updateRole(id: string, change: { description?: string; maxSessionDuration?: number; assumeRolePolicy?: string }): Promise<void>;
   /** DeleteConflict while the role has policies. */
   deleteRole(id: string): Promise<void>;
@@ -404,6 +405,8 @@ export interface IamStore {
   /** Creates the policy with `document` as v1, its default. EntityAlreadyExists when the name is taken. */
   createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string): Promise<IamManagedPolicy>;
   getPolicy(accountId: string, name: string): Promise<IamManagedPolicy | undefined>;
+  /** The document of a managed policy's default version, by the policy's unique id (undefined: no such policy). */
+  defaultPolicyDocument(policyId: string): Promise<string | undefined>;
   /** DeleteConflict while attached or while it has versions besides the default; deletes the default. */
   deletePolicy(id: string): Promise<void>;
   listPolicies(accountId: string, q: IamListQuery & { onlyAttached?: boolean }): Promise<IamManagedPolicy[]>;
@@ -432,10 +435,11 @@ export interface IamStore {
   recordAccessKeyUse(accessKeyId: string, use: AccessKeyUse): Promise<void>;
 
   /**
-   * Every identity-based policy document in force for a user: its inline policies, the default
-   * versions of the managed policies attached to it, and the same for each of its groups.
+   * Every identity-based policy document in force for a user or a role (by unique id): its inline
+   * policies, the default versions of the managed policies attached to it, and, for a user, the
+   * same for each of its groups.
    */
-  identityPolicyDocuments(userId: string): Promise<string[]>;
+  identityPolicyDocuments(entityId: string): Promise<string[]>;
 }
 
 export interface MetaStore {
@@ -447,6 +451,11 @@ export interface MetaStore {
   /** Small server-wide settings (e.g. the root user's id). */
   getSetting(name: string): Promise<string | undefined>;
   putSetting(name: string, value: string): Promise<void>;
+  /**
+   * Stores `value` unless the setting exists, in one transaction, and answers the value in force:
+   * of several nodes initialising the same setting at once (a generated key), one value wins.
+   */
+  initSetting(name: string, value: string): Promise<string>;
 
   // users and keys
   getAccessKey(accessKeyId: string): Promise<AccessKey | undefined>;
