@@ -156,6 +156,22 @@ describe('bucket policies', () => {
     await srv.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'keep/d.txt' }));
   });
 
+  it('tests s3:ExistingObjectTag against the tags of the object addressed', async () => {
+    const tagged = uniqueBucket('tags');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: tagged }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: tagged, Key: 'open', Body: 'o', Tagging: 'security=public' }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: tagged, Key: 'closed', Body: 'c', Tagging: 'security=private' }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: tagged, Key: 'untagged', Body: 'u' }));
+    await srv.s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: tagged,
+        Policy: policy({ Effect: 'Allow', Principal: { AWS: OTHER.accountId }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${tagged}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } } }),
+      }),
+    );
+    assert.equal(await (await other.send(new GetObjectCommand({ Bucket: tagged, Key: 'open' }))).Body!.transformToString(), 'o');
+    for (const k of ['closed', 'untagged']) assert.equal((await s3error(other.send(new GetObjectCommand({ Bucket: tagged, Key: k })))).name, 'AccessDenied', k);
+  });
+
   it('tests aws:SourceIp against the client address, X-Forwarded-For only from a trusted proxy', async () => {
     const doc = policy({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/public/*`, Condition: { IpAddress: { 'aws:SourceIp': '10.1.0.0/16' } } });
     await srv.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: doc }));

@@ -20,6 +20,19 @@ import { decide, rootArn, type Policy, type RequestPrincipal } from './policy/in
 import { resourceArn, type AccessRequest } from './requests.js';
 import { aclGrants, effectiveBucketPolicy } from './bucketGrants.js';
 
+const EXISTING_TAG = 's3:existingobjecttag/';
+const existingTagUse = new WeakMap<Policy, boolean>();
+
+/** Whether a policy has a condition on s3:ExistingObjectTag/<key> (computed once per policy). */
+function usesExistingObjectTag(p: Policy): boolean {
+  let v = existingTagUse.get(p);
+  if (v === undefined) {
+    v = p.statements.some((st) => st.conditions.some((c) => c.key.startsWith(EXISTING_TAG)));
+    existingTagUse.set(p, v);
+  }
+  return v;
+}
+
 /** The bucket owner's root may always read, replace and delete its bucket policy (no lock-out). */
 const NO_LOCKOUT = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:deletebucketpolicy']);
 
@@ -81,6 +94,11 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
     ...(req.sessionPolicies ? { sessionPolicies: req.sessionPolicies } : {}),
   };
   const stored = bucket ? await app.bucketPolicies.get(bucket) : undefined;
+  // s3:ExistingObjectTag/<key> is the addressed object's tags: read it only when a policy asks.
+  if (bucket && r.key !== undefined && [stored, ...(req.identityPolicies ?? [])].some((p) => p !== undefined && usesExistingObjectTag(p))) {
+    const v = await app.meta.getObject(bucket.id, r.key, r.versionId);
+    for (const [k, value] of v && !v.deleteMarker ? (v.tags ?? []) : []) keys.set(`s3:existingobjecttag/${k.toLowerCase()}`, [value]);
+  }
   // ACLs and Block Public Access (bucketGrants.ts), read only when they can matter:
   // RestrictPublicBuckets narrows a policy; an ACL grant is looked for only when the policies
   // leave the request implicitly denied.
