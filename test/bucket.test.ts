@@ -104,9 +104,12 @@ describe('buckets', () => {
     assert.equal(errorCode(bad.text), 'InvalidArgument');
   });
 
-  it('answers NoSuchBucket for a missing bucket and AccessDenied to anonymous callers', async () => {
+  it('answers NoSuchBucket for a missing bucket (anonymous callers included) and AccessDenied to an anonymous ListBuckets', async () => {
     const e = await s3error(srv.s3.send(new PutObjectCommand({ Bucket: uniqueBucket('missing'), Key: 'k', Body: 'x' })));
     assert.equal(e.name, 'NoSuchBucket');
+    const gone = await raw(srv, { method: 'GET', path: `/${uniqueBucket('missing')}/k`, sign: false });
+    assert.equal(gone.status, 404);
+    assert.equal(errorCode(gone.text), 'NoSuchBucket');
     const anon = await raw(srv, { method: 'GET', path: '/', sign: false });
     assert.equal(anon.status, 403);
     assert.equal(errorCode(anon.text), 'AccessDenied');

@@ -290,8 +290,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     if (op.resource !== 'service' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {
-        // Anonymous callers learn nothing about which buckets exist.
-        throw ctx.identity ? new S3Error('NoSuchBucket', undefined, { BucketName: parsed.bucket }) : new S3Error('AccessDenied');
+        // To anonymous callers too, as S3 answers: bucket names are global and public anyway.
+        throw new S3Error('NoSuchBucket', undefined, { BucketName: parsed.bucket });
       }
     }
     await ctx.authorize(clientAddress(req, app.config.trustedProxies));
