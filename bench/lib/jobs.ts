@@ -2,7 +2,9 @@
 // core). A job is named by module and export (see client-main.ts), takes JSON arguments and
 // resolves to a JSON result. Scenarios may define their own jobs in their own modules.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { SigV4Signer } from './sigv4.js';
 import { runLoad, type LoadResult } from './load.js';
 import { S3BenchClient, HttpError, type Endpoint } from './s3client.js';
 import { keyAt, type KeySpec } from './keys.js';
@@ -205,4 +207,52 @@ export async function putBucketPolicy(args: { endpoint: Endpoint; bucket: string
   } finally {
     client.close();
   }
+}
+
+/**
+ * Creates an IAM user with five inline policies (the last allows s3:* on `bucket`; the others
+ * allow and deny elsewhere, so every request is matched against all of them) and returns its key.
+ * Uses the IAM API (GET query, SigV4 for service iam).
+ */
+export async function iamUserWithPolicies(args: { endpoint: Endpoint; user: string; bucket: string }): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const signer = new SigV4Signer({ accessKeyId: args.endpoint.accessKeyId, secretAccessKey: args.endpoint.secretAccessKey, region: args.endpoint.region ?? 'us-east-1', service: 'iam' });
+  const call = async (query: Record<string, string>): Promise<string> => {
+    const q = { ...query, Version: '2010-05-08' };
+    const headers: Record<string, string> = { host: `${args.endpoint.host}:${args.endpoint.port}` };
+    // IAM, like AWS's, takes no UNSIGNED-PAYLOAD: sign the (empty) body's hash.
+    signer.sign({ method: 'GET', path: '/', query: q, headers, payloadHash: createHash('sha256').update('').digest('hex') });
+    const qs = Object.entries(q)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: args.endpoint.host, port: args.endpoint.port, method: 'GET', path: `/?${qs}`, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 0) >= 300) reject(new Error(`IAM ${query.Action}: ${res.statusCode} ${body}`));
+          else resolve(body);
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  };
+  await call({ Action: 'CreateUser', UserName: args.user });
+  const b = `arn:aws:s3:::${args.bucket}`;
+  const policies = [
+    { Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' },
+    { Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: ['arn:aws:s3:::archive-*', 'arn:aws:s3:::archive-*/*'] },
+    { Effect: 'Deny', Action: 's3:*', Resource: `${b}/secret/*` },
+    { Effect: 'Allow', Action: 'iam:GetUser', Resource: 'arn:aws:iam::*:user/${aws:username}' },
+    { Effect: 'Allow', Action: 's3:*', Resource: [b, `${b}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+  ];
+  for (const [i, st] of policies.entries()) {
+    await call({ Action: 'PutUserPolicy', UserName: args.user, PolicyName: `p${i}`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [st] }) });
+  }
+  const key = await call({ Action: 'CreateAccessKey', UserName: args.user });
+  const accessKeyId = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(key)?.[1];
+  const secretAccessKey = /<SecretAccessKey>([^<]+)<\/SecretAccessKey>/.exec(key)?.[1];
+  if (!accessKeyId || !secretAccessKey) throw new Error(`CreateAccessKey: unexpected answer ${key}`);
+  return { accessKeyId, secretAccessKey };
 }
