@@ -165,6 +165,7 @@ export async function dispatchIam(app: App, call: IamCall): Promise<{ action: st
   if (!spec || version !== IAM_API_VERSION) throw new IamError('InvalidAction', `Could not find operation ${action} for version ${version}`);
   if (!spec.handler) throw new IamError('NotImplemented', `${action} is not implemented by this server.`);
   refuseUnsupported(params);
+  params.validateAll();
 
   const identity = call.identity;
   const ctx: IamContext = {

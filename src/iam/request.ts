@@ -97,6 +97,18 @@ export class IamParams {
     return v === 'true';
   }
 
+  /**
+   * Checks every parameter given against its constraint, as AWS does before an action runs: a
+   * value out of bounds is a ValidationError whatever else is wrong with the request (a PolicyName
+   * too long for a user that does not exist is a ValidationError, not NoSuchEntity).
+   */
+  validateAll(): void {
+    for (const name of this.values.keys()) {
+      if (Object.hasOwn(RULES, name)) this.optional(name as RuledParam);
+      else if (Object.hasOwn(INT_RANGES, name)) this.int(name as keyof typeof INT_RANGES);
+    }
+  }
+
   /** Marker and MaxItems of a listing (100 items by default, as AWS). */
   page(): { after: string | undefined; maxItems: number } {
     return { after: this.optional('Marker'), maxItems: this.int('MaxItems') ?? 100 };
