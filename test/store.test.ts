@@ -228,6 +228,7 @@ function downgradeToSchema2(db: Database.Database): void {
     ALTER TABLE access_keys DROP COLUMN last_used_region;
     DROP TABLE iam_users; DROP TABLE iam_groups; DROP TABLE iam_group_members; DROP TABLE iam_roles;
     DROP TABLE iam_policies; DROP TABLE iam_policy_versions; DROP TABLE iam_attachments; DROP TABLE iam_inline_policies;
+    DROP TABLE iam_oidc_providers;
     UPDATE meta SET v = '2' WHERE k = 'schema_version'`);
 }
 
@@ -281,7 +282,34 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '3');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '4');
+      after.close();
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('upgrades a data dir from before OpenID Connect providers: IAM kept, providers storable', async () => {
+    const dir = await tempDir();
+    try {
+      let meta = await SqliteMetaStore.open({ dir, fsync: false });
+      await meta.iam.createUser({ accountId: '444455556666', id: 'AIDAKEPT0000000000001', name: 'kept', path: '/', createdAt: 1 });
+      await meta.close();
+      // Turn it back into a data dir of schema 3.
+      const db = new Database(path.join(dir, 'meta.db'));
+      db.exec("DROP TABLE iam_oidc_providers; UPDATE meta SET v = '3' WHERE k = 'schema_version'");
+      db.close();
+      meta = await SqliteMetaStore.open({ dir, fsync: false });
+      try {
+        assert.equal((await meta.iam.getUser('444455556666', 'kept'))?.id, 'AIDAKEPT0000000000001');
+        const p = { accountId: '444455556666', url: 'idp.example.com', clientIds: ['a'], thumbprints: [], createdAt: 2 };
+        await meta.iam.createOidcProvider(p, 100);
+        assert.deepEqual(await meta.iam.listOidcProviders('444455556666'), [p]);
+      } finally {
+        await meta.close();
+      }
+      const after = new Database(path.join(dir, 'meta.db'));
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '4');
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });

@@ -20,10 +20,19 @@ import { inlinePolicyHandlers } from './actions/inline.js';
 import { createAccessKey, deleteAccessKey, getAccessKeyLastUsed, listAccessKeys, updateAccessKey } from './actions/keys.js';
 import { createRole, deleteRole, getRole, listRoles, updateAssumeRolePolicy, updateRole } from './actions/roles.js';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from './actions/users.js';
+import {
+  addClientIdToOidcProvider,
+  createOidcProvider,
+  deleteOidcProvider,
+  getOidcProvider,
+  listOidcProviders,
+  removeClientIdFromOidcProvider,
+  updateOidcProviderThumbprint,
+} from './actions/oidc.js';
 import { IamError, toIamError } from './errors.js';
 import { IAM_API_VERSION, IAM_NAMESPACE } from './names.js';
 import { IamParams, type IamContext, type IamHandler, type IamTarget, type TargetsOf } from './request.js';
-import { anyResource, entity, entityWithPolicy, keyOwner, newEntity, policy, userBeforeAndAfter, userOrSelf } from './targets.js';
+import { anyResource, entity, entityWithPolicy, keyOwner, newEntity, newOidcProvider, oidcProvider, policy, userBeforeAndAfter, userOrSelf } from './targets.js';
 
 export type IamActionSpec =
   /** Implemented: iam:<name> is authorised on every target, then the handler runs. */
@@ -39,20 +48,18 @@ const groupAttach = attachmentHandlers('group');
 const roleAttach = attachmentHandlers('role');
 
 const NOT_IMPLEMENTED = [
-  'AddClientIDToOpenIDConnectProvider', 'AddRoleToInstanceProfile', 'ChangePassword', 'CreateAccountAlias', 'CreateInstanceProfile',
-  'CreateLoginProfile', 'CreateOpenIDConnectProvider', 'CreateSAMLProvider', 'CreateServiceLinkedRole', 'CreateServiceSpecificCredential',
-  'CreateVirtualMFADevice', 'DeactivateMFADevice', 'DeleteAccountAlias', 'DeleteAccountPasswordPolicy', 'DeleteInstanceProfile',
-  'DeleteLoginProfile', 'DeleteOpenIDConnectProvider', 'DeleteRolePermissionsBoundary', 'DeleteSAMLProvider', 'DeleteServerCertificate',
-  'DeleteServiceLinkedRole', 'DeleteServiceSpecificCredential', 'DeleteSigningCertificate', 'DeleteSSHPublicKey',
-  'DeleteUserPermissionsBoundary', 'DeleteVirtualMFADevice', 'EnableMFADevice', 'GenerateCredentialReport',
+  'AddRoleToInstanceProfile', 'ChangePassword', 'CreateAccountAlias', 'CreateInstanceProfile', 'CreateLoginProfile', 'CreateSAMLProvider',
+  'CreateServiceLinkedRole', 'CreateServiceSpecificCredential', 'CreateVirtualMFADevice', 'DeactivateMFADevice', 'DeleteAccountAlias',
+  'DeleteAccountPasswordPolicy', 'DeleteInstanceProfile', 'DeleteLoginProfile', 'DeleteRolePermissionsBoundary', 'DeleteSAMLProvider',
+  'DeleteServerCertificate', 'DeleteServiceLinkedRole', 'DeleteServiceSpecificCredential', 'DeleteSigningCertificate',
+  'DeleteSSHPublicKey', 'DeleteUserPermissionsBoundary', 'DeleteVirtualMFADevice', 'EnableMFADevice', 'GenerateCredentialReport',
   'GenerateOrganizationsAccessReport', 'GenerateServiceLastAccessedDetails', 'GetAccountAuthorizationDetails', 'GetAccountPasswordPolicy',
   'GetAccountSummary', 'GetContextKeysForCustomPolicy', 'GetContextKeysForPrincipalPolicy', 'GetCredentialReport', 'GetInstanceProfile',
-  'GetLoginProfile', 'GetOpenIDConnectProvider', 'GetSAMLProvider', 'GetServerCertificate', 'GetServiceLastAccessedDetails',
-  'GetServiceLinkedRoleDeletionStatus', 'GetSSHPublicKey', 'ListAccountAliases', 'ListEntitiesForPolicy', 'ListInstanceProfiles',
-  'ListInstanceProfilesForRole', 'ListInstanceProfileTags', 'ListMFADevices', 'ListMFADeviceTags', 'ListOpenIDConnectProviders',
-  'ListPoliciesGrantingServiceAccess', 'ListPolicyTags', 'ListRoleTags', 'ListSAMLProviders', 'ListServerCertificates',
-  'ListServiceSpecificCredentials', 'ListSigningCertificates', 'ListSSHPublicKeys', 'ListUserTags', 'ListVirtualMFADevices',
-  'PutRolePermissionsBoundary', 'PutUserPermissionsBoundary', 'RemoveClientIDFromOpenIDConnectProvider', 'RemoveRoleFromInstanceProfile',
+  'GetLoginProfile', 'GetSAMLProvider', 'GetServerCertificate', 'GetServiceLastAccessedDetails', 'GetServiceLinkedRoleDeletionStatus',
+  'GetSSHPublicKey', 'ListAccountAliases', 'ListEntitiesForPolicy', 'ListInstanceProfiles', 'ListInstanceProfilesForRole',
+  'ListInstanceProfileTags', 'ListMFADevices', 'ListMFADeviceTags', 'ListPoliciesGrantingServiceAccess', 'ListPolicyTags', 'ListRoleTags',
+  'ListSAMLProviders', 'ListServerCertificates', 'ListServiceSpecificCredentials', 'ListSigningCertificates', 'ListSSHPublicKeys',
+  'ListUserTags', 'ListVirtualMFADevices', 'PutRolePermissionsBoundary', 'PutUserPermissionsBoundary', 'RemoveRoleFromInstanceProfile',
   'ResetServiceSpecificCredential', 'ResyncMFADevice', 'SetSecurityTokenServicePreferences', 'SimulateCustomPolicy',
   'SimulatePrincipalPolicy', 'TagInstanceProfile', 'TagMFADevice', 'TagPolicy', 'TagRole', 'TagUser', 'UntagInstanceProfile',
   'UntagMFADevice', 'UntagPolicy', 'UntagRole', 'UntagUser', 'UpdateAccountPasswordPolicy', 'UpdateGroup', 'UpdateLoginProfile',
@@ -120,6 +127,14 @@ export const IAM_ACTIONS: readonly IamActionSpec[] = [
   { name: 'DeleteRole', targets: entity('role'), handler: deleteRole },
   { name: 'ListRoles', targets: anyResource, handler: listRoles },
   { name: 'UpdateAssumeRolePolicy', targets: entity('role'), handler: updateAssumeRolePolicy },
+  // OpenID Connect providers
+  { name: 'CreateOpenIDConnectProvider', targets: newOidcProvider, handler: createOidcProvider },
+  { name: 'GetOpenIDConnectProvider', targets: oidcProvider, handler: getOidcProvider },
+  { name: 'ListOpenIDConnectProviders', targets: anyResource, handler: listOidcProviders },
+  { name: 'DeleteOpenIDConnectProvider', targets: oidcProvider, handler: deleteOidcProvider },
+  { name: 'AddClientIDToOpenIDConnectProvider', targets: oidcProvider, handler: addClientIdToOidcProvider },
+  { name: 'RemoveClientIDFromOpenIDConnectProvider', targets: oidcProvider, handler: removeClientIdFromOidcProvider },
+  { name: 'UpdateOpenIDConnectProviderThumbprint', targets: oidcProvider, handler: updateOidcProviderThumbprint },
   // the rest of IAM
   ...NOT_IMPLEMENTED.map((name) => ({ name })),
 ];

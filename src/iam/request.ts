@@ -7,7 +7,7 @@ import type { Identity, IdentityUser } from '../auth/types.js';
 import type { XmlNode } from '../s3/xml.js';
 import type { IamEntityKind, IamGroup, IamManagedPolicy, IamRole, IamUser } from '../store/meta/types.js';
 import { IamError } from './errors.js';
-import { INT_RANGES, RULES, intViolation, memberName, missingValue, parseIamArn, ruleViolation, type RuledParam } from './names.js';
+import { INT_RANGES, LIST_MEMBER_RULES, RULES, intViolation, memberName, missingValue, parseIamArn, ruleViolation, type RuledParam } from './names.js';
 import type { IamService } from './service.js';
 
 /** Who is calling: an account's root user or one of its IAM users. */
@@ -106,6 +106,22 @@ export class IamParams {
     for (const name of this.values.keys()) {
       if (Object.hasOwn(RULES, name)) this.optional(name as RuledParam);
       else if (Object.hasOwn(INT_RANGES, name)) this.int(name as keyof typeof INT_RANGES);
+    }
+    for (const list of Object.keys(LIST_MEMBER_RULES) as (keyof typeof LIST_MEMBER_RULES)[]) this.list(list, LIST_MEMBER_RULES[list]);
+  }
+
+  /**
+   * A list parameter as the query protocol sends it (Name.member.1, Name.member.2, …; an empty list
+   * may come as a bare `Name=`), each member checked against `memberRule`.
+   */
+  list(name: string, memberRule?: RuledParam): string[] {
+    const out: string[] = [];
+    for (let i = 1; ; i++) {
+      const v = this.values.get(`${name}.member.${i}`);
+      if (v === undefined) return out;
+      const bad = memberRule && ruleViolation(`${name}.${i}.member`, v, RULES[memberRule]);
+      if (bad) throw new IamError('ValidationError', bad);
+      out.push(v);
     }
   }
 

@@ -27,6 +27,10 @@ export const QUOTAS = {
   groupsPerUser: 10,
   managedPoliciesPerEntity: 10,
   versionsPerPolicy: 5,
+  oidcProvidersPerAccount: 100,
+  clientIdsPerOidcProvider: 100,
+  /** AWS's message says "fewer than 5", but five are accepted. */
+  thumbprintsPerOidcProvider: 5,
 } as const;
 
 export function userArn(u: Pick<IamUser, 'accountId' | 'path' | 'name'>): string {

@@ -6,7 +6,8 @@
 import { rootArn } from '../authz/policy/index.js';
 import type { IamEntityKind } from '../store/meta/types.js';
 import { IamError } from './errors.js';
-import { iamArn, parseIamArn } from './names.js';
+import { oidcUrl } from './actions/oidc.js';
+import { iamArn, oidcProviderArn, parseIamArn, parseOidcProviderArn } from './names.js';
 import { nameParam, type IamContext, type IamTarget, type TargetsOf } from './request.js';
 
 /** Listings (ListUsers, ListGroups, ListRoles, ListPolicies) cannot be scoped to resources in AWS. */
@@ -86,3 +87,13 @@ export const keyOwner: TargetsOf = async (ctx) => {
   if (!account) throw new IamError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
   return [{ arn: rootArn(account.accountId) }];
 };
+
+/** An OpenID Connect provider named by OpenIDConnectProviderArn (another account's is denied as cross-account). */
+export const oidcProvider: TargetsOf = async (ctx) => {
+  const arn = ctx.params.required('OpenIDConnectProviderArn');
+  if (!parseOidcProviderArn(arn)) throw new IamError('InvalidInput', `ARN ${arn} is not valid.`);
+  return [{ arn }];
+};
+
+/** CreateOpenIDConnectProvider acts on the provider it creates, named by its Url. */
+export const newOidcProvider: TargetsOf = async (ctx) => [{ arn: oidcProviderArn(ctx.caller.accountId, oidcUrl(ctx.params.required('Url'))) }];

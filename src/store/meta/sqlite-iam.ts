@@ -16,6 +16,7 @@ import {
   type IamInlinePolicy,
   type IamListQuery,
   type IamManagedPolicy,
+  type IamOidcProvider,
   type IamPage,
   type IamPolicyVersion,
   type IamRole,
@@ -81,6 +82,18 @@ interface VersionRow {
   document: string;
   created_at: number;
   is_default: number;
+}
+
+interface OidcRow {
+  account_id: string;
+  url: string;
+  client_ids: string;
+  thumbprints: string;
+  created_at: number;
+}
+
+function toOidc(r: OidcRow): IamOidcProvider {
+  return { accountId: r.account_id, url: r.url, clientIds: JSON.parse(r.client_ids) as string[], thumbprints: JSON.parse(r.thumbprints) as string[], createdAt: r.created_at };
 }
 
 function toEntity(r: EntityRow): IamEntity {
@@ -488,6 +501,55 @@ export class SqliteIamStore implements IamStore {
         ).all(entityId, prefix.length, prefix, q.after ?? '', q.limit) as PolicyRow[]
       ).map(toPolicy),
     );
+  }
+
+  // ---------------------------------------------------------------- OpenID Connect providers
+
+  createOidcProvider(p: IamOidcProvider, maxPerAccount: number): Promise<void> {
+    return this.tx.write(() => {
+      if (this.q('SELECT 1 FROM iam_oidc_providers WHERE account_id = ? AND url = ?').get(p.accountId, p.url)) {
+        throw new IamStoreError('EntityAlreadyExists', `Provider with url https://${p.url} already exists.`);
+      }
+      const { n } = this.q('SELECT COUNT(*) AS n FROM iam_oidc_providers WHERE account_id = ?').get(p.accountId) as { n: number };
+      if (n >= maxPerAccount) throw new IamStoreError('LimitExceeded', `Cannot exceed quota for OpenIdConnectProvidersPerAccount: ${maxPerAccount}`);
+      this.q('INSERT INTO iam_oidc_providers (account_id, url, client_ids, thumbprints, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        p.accountId,
+        p.url,
+        JSON.stringify(p.clientIds),
+        JSON.stringify(p.thumbprints),
+        p.createdAt,
+      );
+    });
+  }
+
+  getOidcProvider(accountId: string, url: string): Promise<IamOidcProvider | undefined> {
+    return this.tx.read(() => {
+      const r = this.q('SELECT * FROM iam_oidc_providers WHERE account_id = ? AND url = ?').get(accountId, url) as OidcRow | undefined;
+      return r && toOidc(r);
+    });
+  }
+
+  listOidcProviders(accountId: string): Promise<IamOidcProvider[]> {
+    return this.tx.read(() => (this.q('SELECT * FROM iam_oidc_providers WHERE account_id = ? ORDER BY url').all(accountId) as OidcRow[]).map(toOidc));
+  }
+
+  updateOidcProvider(accountId: string, url: string, update: (p: IamOidcProvider) => { clientIds?: string[]; thumbprints?: string[] }): Promise<void> {
+    return this.tx.write(() => {
+      const r = this.q('SELECT * FROM iam_oidc_providers WHERE account_id = ? AND url = ?').get(accountId, url) as OidcRow | undefined;
+      if (!r) throw new IamStoreError('NoSuchEntity', 'The OpenID Connect provider cannot be found.');
+      const current = toOidc(r);
+      const change = update(current);
+      this.q('UPDATE iam_oidc_providers SET client_ids = ?, thumbprints = ? WHERE account_id = ? AND url = ?').run(
+        JSON.stringify(change.clientIds ?? current.clientIds),
+        JSON.stringify(change.thumbprints ?? current.thumbprints),
+        accountId,
+        url,
+      );
+    });
+  }
+
+  deleteOidcProvider(accountId: string, url: string): Promise<boolean> {
+    return this.tx.write(() => this.q('DELETE FROM iam_oidc_providers WHERE account_id = ? AND url = ?').run(accountId, url).changes > 0);
   }
 
   // ---------------------------------------------------------------- access keys

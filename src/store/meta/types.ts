@@ -319,6 +319,22 @@ export interface IamInlinePolicy {
   document: string;
 }
 
+/**
+ * An OpenID Connect identity provider registered in an account. Its URL, without the https://
+ * scheme (host and optional path, as given), identifies it within the account and ends its ARN:
+ * arn:aws:iam::<account>:oidc-provider/<url>.
+ */
+export interface IamOidcProvider {
+  accountId: string;
+  url: string;
+  /** Audiences, in the order they were added. */
+  clientIds: string[];
+  /** SHA-1 thumbprints (40 hex characters, lower case) of the IdP's certificates. */
+  thumbprints: string[];
+  /** ms since epoch */
+  createdAt: number;
+}
+
 /** A user, group or role, as attachments and inline policies refer to it. */
 export interface IamEntityRef {
   kind: IamEntityKind;
@@ -421,6 +437,20 @@ export interface IamStore {
   /** NoSuchEntity when not attached. */
   detachPolicy(entityId: string, policyId: string): Promise<void>;
   listAttachedPolicies(entityId: string, q: IamListQuery): Promise<IamManagedPolicy[]>;
+
+  // OpenID Connect providers
+  /** EntityAlreadyExists when the account has one with that URL; LimitExceeded beyond `maxPerAccount`. */
+  createOidcProvider(provider: IamOidcProvider, maxPerAccount: number): Promise<void>;
+  getOidcProvider(accountId: string, url: string): Promise<IamOidcProvider | undefined>;
+  /** Every provider of the account, by URL. */
+  listOidcProviders(accountId: string): Promise<IamOidcProvider[]>;
+  /**
+   * Changes a provider's client ids and/or thumbprints to what `update` returns for the current
+   * ones, atomically (`update` may throw to refuse). NoSuchEntity when there is none.
+   */
+  updateOidcProvider(accountId: string, url: string, update: (p: IamOidcProvider) => { clientIds?: string[]; thumbprints?: string[] }): Promise<void>;
+  /** False when there was none. */
+  deleteOidcProvider(accountId: string, url: string): Promise<boolean>;
 
   // access keys (of root users and of IAM users)
   /** LimitExceeded when the owner has `maxPerOwner` keys already. */
