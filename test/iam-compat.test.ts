@@ -18,7 +18,7 @@ import {
   RemoveClientIDFromOpenIDConnectProviderCommand,
   UpdateOpenIDConnectProviderThumbprintCommand,
 } from '@aws-sdk/client-iam';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type TestServer } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, signer, startServer, type TestServer } from './helpers.js';
 
 const doc = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
@@ -36,6 +36,15 @@ async function iamError(p: Promise<unknown>): Promise<{ code: string; status: nu
     return { code: e.name.replace(/Exception$/, ''), status: e.$metadata.httpStatusCode, message: e.message };
   }
   assert.fail('expected an IAM error');
+}
+
+/** A signed form POST to the IAM API, as the account root: its status and body. */
+async function iamPost(srv: TestServer, params: Record<string, string>): Promise<{ status: number; text: string }> {
+  const body = new URLSearchParams(params).toString();
+  const headers: Record<string, string> = { host: `127.0.0.1:${srv.port}`, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+  const signed = await signer(ACCESS_KEY, SECRET_KEY, 'iam').sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: srv.port, path: '/', query: {}, headers, body });
+  const res = await fetch(`${srv.url}/`, { method: 'POST', headers: signed.headers, body });
+  return { status: res.status, text: await res.text() };
 }
 
 describe('IAM compatibility', () => {
@@ -78,6 +87,13 @@ describe('IAM compatibility', () => {
   after(async () => {
     for (const c of clients) c.destroy();
     await srv.stop();
+  });
+
+  it('knows every IAM action: those not implemented answer NotImplemented, not InvalidAction', async () => {
+    for (const Action of ['TagOpenIDConnectProvider', 'ListSAMLProviderTags', 'TagServerCertificate', 'GetMFADevice', 'GetServiceLastAccessedDetailsWithEntities', 'GetOrganizationsAccessReport']) {
+      const res = await iamPost(srv, { Action, Version: '2010-05-08' });
+      assert.deepEqual([res.status, /<Code>(\w+)<\/Code>/.exec(res.text)?.[1]], [501, 'NotImplemented'], Action);
+    }
   });
 
   it('validates every parameter before looking anything up, as AWS does', async () => {
