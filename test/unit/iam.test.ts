@@ -132,6 +132,8 @@ describe('the IAM action table', () => {
     'AttachGroupPolicy', 'DetachGroupPolicy', 'ListAttachedGroupPolicies',
     'AttachRolePolicy', 'DetachRolePolicy', 'ListAttachedRolePolicies',
     'CreateRole', 'GetRole', 'UpdateRole', 'DeleteRole', 'ListRoles', 'UpdateAssumeRolePolicy',
+    'CreateOpenIDConnectProvider', 'GetOpenIDConnectProvider', 'ListOpenIDConnectProviders', 'DeleteOpenIDConnectProvider',
+    'AddClientIDToOpenIDConnectProvider', 'RemoveClientIDFromOpenIDConnectProvider', 'UpdateOpenIDConnectProviderThumbprint',
   ];
 
   it('lists every action once; implemented ones have targets and a handler, the rest neither', () => {
