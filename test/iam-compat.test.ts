@@ -6,19 +6,44 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
+  AddUserToGroupCommand,
+  AttachGroupPolicyCommand,
+  AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
   CreateAccessKeyCommand,
+  CreateGroupCommand,
   CreateOpenIDConnectProviderCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
   CreateUserCommand,
   DeleteOpenIDConnectProviderCommand,
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  DeleteRoleCommand,
+  DeleteUserCommand,
+  DetachGroupPolicyCommand,
+  DetachRolePolicyCommand,
+  DetachUserPolicyCommand,
   GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   IAMClient,
   IAMServiceException,
+  ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
   ListOpenIDConnectProvidersCommand,
+  ListPoliciesCommand,
+  ListPolicyVersionsCommand,
+  ListRolesCommand,
   PutUserPolicyCommand,
   RemoveClientIDFromOpenIDConnectProviderCommand,
+  SetDefaultPolicyVersionCommand,
   UpdateOpenIDConnectProviderThumbprintCommand,
+  paginateListPolicies,
 } from '@aws-sdk/client-iam';
-import { ACCESS_KEY, REGION, SECRET_KEY, signer, startServer, type TestServer } from './helpers.js';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ACCESS_KEY, REGION, SECRET_KEY, s3error, signer, startServer, uniqueBucket, type TestServer } from './helpers.js';
 
 const doc = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
@@ -163,5 +188,107 @@ describe('IAM compatibility', () => {
     assert.equal((await iamError(root.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn, ClientID: 'x' })))).code, 'NoSuchEntity');
     assert.deepEqual((await root.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList, []);
     assert.equal((await iamError(root.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: 'arn:aws:iam::123456789012:user/not-a-provider' })))).code, 'InvalidInput');
+  });
+
+  it('serves AWS managed policies: attachable, listed, readable, and not changeable', async () => {
+    const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+    const S3_FULL = 'arn:aws:iam::aws:policy/AmazonS3FullAccess';
+    const bucket = uniqueBucket('awsmanaged');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'v' }));
+
+    // Attached to a user, AmazonS3ReadOnlyAccess lets it read and not write; detached, nothing.
+    const reader = srv.client({ credentials: await newUser('reader') });
+    assert.equal((await s3error(reader.send(new ListObjectsV2Command({ Bucket: bucket })))).name, 'AccessDenied');
+    await root.send(new AttachUserPolicyCommand({ UserName: 'reader', PolicyArn: S3_READ }));
+    await root.send(new AttachUserPolicyCommand({ UserName: 'reader', PolicyArn: S3_READ }));
+    assert.deepEqual((await reader.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((o) => o.Key), ['k']);
+    assert.equal((await s3error(reader.send(new PutObjectCommand({ Bucket: bucket, Key: 'w', Body: 'x' })))).name, 'AccessDenied');
+    assert.deepEqual((await root.send(new ListAttachedUserPoliciesCommand({ UserName: 'reader' }))).AttachedPolicies, [{ PolicyName: 'AmazonS3ReadOnlyAccess', PolicyArn: S3_READ }]);
+    const deleteAttached = await iamError(root.send(new DeleteUserCommand({ UserName: 'reader' })));
+    assert.equal(deleteAttached.code, 'DeleteConflict');
+    await root.send(new DetachUserPolicyCommand({ UserName: 'reader', PolicyArn: S3_READ }));
+    assert.equal((await iamError(root.send(new DetachUserPolicyCommand({ UserName: 'reader', PolicyArn: S3_READ })))).code, 'NoSuchEntity');
+    assert.equal((await s3error(reader.send(new ListObjectsV2Command({ Bucket: bucket })))).name, 'AccessDenied');
+
+    // Through a group, AmazonS3FullAccess lets its members write.
+    await root.send(new CreateGroupCommand({ GroupName: 'writers' }));
+    await root.send(new AddUserToGroupCommand({ GroupName: 'writers', UserName: 'reader' }));
+    await root.send(new AttachGroupPolicyCommand({ GroupName: 'writers', PolicyArn: S3_FULL }));
+    await reader.send(new PutObjectCommand({ Bucket: bucket, Key: 'w', Body: 'x' }));
+
+    // GetPolicy answers AWS's metadata, with the attachments in this account; the one version.
+    const got = (await root.send(new GetPolicyCommand({ PolicyArn: S3_FULL }))).Policy!;
+    assert.deepEqual(
+      [got.PolicyName, got.PolicyId, got.Path, got.DefaultVersionId, got.AttachmentCount, got.IsAttachable, got.Description],
+      ['AmazonS3FullAccess', 'ANPAIFIR6V6BVTRAHWINE', '/', 'v2', 1, true, 'Provides full access to all buckets via the AWS Management Console.'],
+    );
+    const version = (await root.send(new GetPolicyVersionCommand({ PolicyArn: S3_FULL, VersionId: 'v2' }))).PolicyVersion!;
+    assert.deepEqual(JSON.parse(decodeURIComponent(version.Document!)), { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 's3-object-lambda:*'], Resource: '*' }] });
+    assert.equal(version.IsDefaultVersion, true);
+    assert.equal((await iamError(root.send(new GetPolicyVersionCommand({ PolicyArn: S3_FULL, VersionId: 'v1' })))).code, 'NoSuchEntity');
+    assert.deepEqual((await root.send(new ListPolicyVersionsCommand({ PolicyArn: S3_FULL }))).Versions?.map((v) => v.VersionId), ['v2']);
+    assert.equal((await iamError(root.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::aws:policy/NoSuchPolicy' })))).code, 'NoSuchEntity');
+    // Counted per account: another account's attachments are not ours.
+    const other = await otherAccount(8);
+    await other.client.send(new CreateUserCommand({ UserName: 'elsewhere' }));
+    await other.client.send(new AttachUserPolicyCommand({ UserName: 'elsewhere', PolicyArn: S3_FULL }));
+    assert.equal((await other.client.send(new GetPolicyCommand({ PolicyArn: S3_FULL }))).Policy!.AttachmentCount, 1);
+    assert.equal((await root.send(new GetPolicyCommand({ PolicyArn: S3_FULL }))).Policy!.AttachmentCount, 1);
+
+    // Nobody changes or deletes them, not even an account's root.
+    for (const change of [
+      new DeletePolicyCommand({ PolicyArn: S3_FULL }),
+      new CreatePolicyVersionCommand({ PolicyArn: S3_FULL, PolicyDocument: doc({ Effect: 'Allow', Action: '*', Resource: '*' }) }),
+      new SetDefaultPolicyVersionCommand({ PolicyArn: S3_FULL, VersionId: 'v2' }),
+      new DeletePolicyVersionCommand({ PolicyArn: S3_FULL, VersionId: 'v2' }),
+    ]) {
+      const e = await iamError(root.send(change as never));
+      assert.deepEqual([e.code, e.status], ['AccessDenied', 403], change.constructor.name);
+    }
+    await root.send(new DetachGroupPolicyCommand({ GroupName: 'writers', PolicyArn: S3_FULL }));
+
+    // Roles take them too.
+    const trust = doc({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' });
+    await root.send(new CreateRoleCommand({ RoleName: 'managed-role', AssumeRolePolicyDocument: trust }));
+    await root.send(new AttachRolePolicyCommand({ RoleName: 'managed-role', PolicyArn: S3_FULL }));
+    await root.send(new AttachRolePolicyCommand({ RoleName: 'managed-role', PolicyArn: S3_READ }));
+    assert.deepEqual((await root.send(new ListAttachedRolePoliciesCommand({ RoleName: 'managed-role' }))).AttachedPolicies?.map((p) => p.PolicyName), ['AmazonS3FullAccess', 'AmazonS3ReadOnlyAccess']);
+    const paged = await root.send(new ListAttachedRolePoliciesCommand({ RoleName: 'managed-role', MaxItems: 1 }));
+    assert.equal(paged.IsTruncated, true);
+    const rest = await root.send(new ListAttachedRolePoliciesCommand({ RoleName: 'managed-role', Marker: paged.Marker! }));
+    assert.deepEqual(rest.AttachedPolicies?.map((p) => p.PolicyName), ['AmazonS3ReadOnlyAccess']);
+    assert.equal((await iamError(root.send(new DeleteRoleCommand({ RoleName: 'managed-role' })))).code, 'DeleteConflict');
+    await root.send(new DetachRolePolicyCommand({ RoleName: 'managed-role', PolicyArn: S3_FULL }));
+    await root.send(new DetachRolePolicyCommand({ RoleName: 'managed-role', PolicyArn: S3_READ }));
+    await root.send(new DeleteRoleCommand({ RoleName: 'managed-role' }));
+  });
+
+  it('lists AWS managed policies with Scope AWS or All, in name order with the account’s own', async () => {
+    const aws = (await root.send(new ListPoliciesCommand({ Scope: 'AWS' }))).Policies!.map((p) => p.PolicyName);
+    assert.deepEqual(aws, ['AdministratorAccess', 'AmazonS3FullAccess', 'AmazonS3ReadOnlyAccess', 'IAMFullAccess', 'IAMReadOnlyAccess', 'ReadOnlyAccess']);
+    // The account may have a policy of the same name as one of AWS's: both are listed, its own first.
+    const own = (await root.send(new CreatePolicyCommand({ PolicyName: 'AdministratorAccess', PolicyDocument: doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }) }))).Policy!;
+    await root.send(new CreatePolicyCommand({ PolicyName: 'Zeta', PolicyDocument: doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }) }));
+    assert.deepEqual((await root.send(new ListPoliciesCommand({ Scope: 'Local' }))).Policies!.map((p) => p.PolicyName), ['AdministratorAccess', 'Zeta']);
+    const all = (await root.send(new ListPoliciesCommand({}))).Policies!.map((p) => p.Arn);
+    const expected = [own.Arn, ...aws.map((n) => `arn:aws:iam::aws:policy/${n}`), `arn:aws:iam::${accountId}:policy/Zeta`];
+    assert.deepEqual(all, expected);
+    const paged: string[] = [];
+    for await (const page of paginateListPolicies({ client: root, pageSize: 1 }, {})) paged.push(...page.Policies!.map((p) => p.Arn!));
+    assert.deepEqual(paged, expected);
+    // OnlyAttached: those attached somewhere in this account.
+    await root.send(new CreateUserCommand({ UserName: 'admin' }));
+    await root.send(new AttachUserPolicyCommand({ UserName: 'admin', PolicyArn: 'arn:aws:iam::aws:policy/IAMReadOnlyAccess' }));
+    assert.deepEqual((await root.send(new ListPoliciesCommand({ Scope: 'AWS', OnlyAttached: true }))).Policies!.map((p) => [p.PolicyName, p.AttachmentCount]), [['IAMReadOnlyAccess', 1]]);
+  });
+
+  it('lets IAMReadOnlyAccess read IAM, AWS managed policies included, and change nothing', async () => {
+    const auditor = iamAs(await newUser('auditor'));
+    assert.equal((await iamError(auditor.send(new ListRolesCommand({})))).code, 'AccessDenied');
+    await root.send(new AttachUserPolicyCommand({ UserName: 'auditor', PolicyArn: 'arn:aws:iam::aws:policy/IAMReadOnlyAccess' }));
+    await auditor.send(new ListRolesCommand({}));
+    assert.equal((await auditor.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }))).Policy!.DefaultVersionId, 'v1');
+    assert.equal((await iamError(auditor.send(new CreateUserCommand({ UserName: 'sneaky' })))).code, 'AccessDenied');
   });
 });

@@ -31,7 +31,7 @@ import {
 } from './actions/oidc.js';
 import { IamError, toIamError } from './errors.js';
 import { IAM_API_VERSION, IAM_NAMESPACE } from './names.js';
-import { IamParams, type IamContext, type IamHandler, type IamTarget, type TargetsOf } from './request.js';
+import { IamParams, isReadOnly, type IamContext, type IamHandler, type IamTarget, type TargetsOf } from './request.js';
 import { anyResource, entity, entityWithPolicy, keyOwner, newEntity, newOidcProvider, oidcProvider, policy, userBeforeAndAfter, userOrSelf } from './targets.js';
 
 export type IamActionSpec =
@@ -148,10 +148,7 @@ export function findIamAction(name: string): IamActionSpec | undefined {
   return BY_NAME.get(name);
 }
 
-/** Get* and List* change nothing; every other action may, and drops the account's cached IAM state. */
-export function isReadOnly(action: string): boolean {
-  return /^(Get|List)[A-Z]/.test(action);
-}
+export { isReadOnly };
 
 /** Parameters this server does not honour: refused rather than silently ignored. */
 function refuseUnsupported(params: IamParams): void {
@@ -215,7 +212,7 @@ function accountOf(arn: string): string | undefined {
 
 async function authorizeOn(ctx: IamContext, base: ReadonlyMap<string, string[]>, action: string, target: IamTarget): Promise<void> {
   const caller = ctx.caller;
-  const resourceAccount = accountOf(target.arn) ?? caller.accountId;
+  const resourceAccount = target.account ?? accountOf(target.arn) ?? caller.accountId;
   const keys = new Map(base);
   for (const [k, v] of Object.entries(target.keys ?? {})) keys.set(k, [v]);
   const identityPolicies = caller.user ? await ctx.iam.identityPolicies(caller.identity) : undefined;

@@ -6,6 +6,7 @@ import type { App } from '../app.js';
 import type { Identity, IdentityUser } from '../auth/types.js';
 import type { XmlNode } from '../s3/xml.js';
 import type { IamEntityKind, IamGroup, IamManagedPolicy, IamRole, IamUser } from '../store/meta/types.js';
+import { awsManagedPolicy } from './aws-managed.js';
 import { IamError } from './errors.js';
 import { INT_RANGES, LIST_MEMBER_RULES, RULES, intViolation, memberName, missingValue, parseIamArn, ruleViolation, type RuledParam } from './names.js';
 import type { IamService } from './service.js';
@@ -36,9 +37,16 @@ export interface IamContext {
 export type IamResult = XmlNode | undefined;
 export type IamHandler = (ctx: IamContext) => Promise<IamResult>;
 
+/** Get* and List* change nothing; every other action may, and drops the account's cached IAM state. */
+export function isReadOnly(action: string): boolean {
+  return /^(Get|List)[A-Z]/.test(action);
+}
+
 /** Something an action acts on, as authorisation sees it: `iam:<Action>` on `arn`. */
 export interface IamTarget {
   readonly arn: string;
+  /** The account it is authorised as belonging to, when not the one its ARN names. */
+  readonly account?: string;
   /** Action-specific condition keys (lower-cased), e.g. iam:policyarn for Attach*Policy. */
   readonly keys?: Readonly<Record<string, string>>;
 }
@@ -179,14 +187,27 @@ export async function userOrCaller(ctx: IamContext): Promise<IamUser | undefined
   return u;
 }
 
-/** The managed policy a PolicyArn names, in the caller's account. */
+/**
+ * The managed policy a PolicyArn names: one of the caller's account, or an AWS managed policy
+ * (accountId "aws", its attachment count the caller's account's). Another account's policy is not
+ * attachable.
+ */
 export async function namedPolicy(ctx: IamContext): Promise<IamManagedPolicy> {
   const arn = ctx.params.required('PolicyArn');
   const parsed = parseIamArn(arn);
   if (!parsed || parsed.kind !== 'policy') throw new IamError('InvalidInput', `ARN ${arn} is not valid.`);
-  // AWS managed policies (arn:aws:iam::aws:policy/…) do not exist on this server, nor is a policy
-  // of another account attachable.
+  const missing = () => new IamError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  if (parsed.accountId === 'aws') {
+    const aws = awsManagedPolicy(parsed.name, parsed.path);
+    if (!aws) throw missing();
+    return { ...aws.policy, attachmentCount: await ctx.iam.store.countPolicyAttachments(aws.policy.id, ctx.caller.accountId) };
+  }
   const p = parsed.accountId === ctx.caller.accountId ? await ctx.iam.store.getPolicy(parsed.accountId, parsed.name) : undefined;
-  if (!p || p.path !== parsed.path) throw new IamError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  if (!p || p.path !== parsed.path) throw missing();
   return p;
+}
+
+/** Whether a managed policy is one of AWS's (read-only, not a row of the store). */
+export function isAwsManaged(p: IamManagedPolicy): boolean {
+  return p.accountId === 'aws';
 }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Credential, Identity, SignedService } from '../auth/types.js';
 import { parsePolicy, type Policy } from '../authz/policy/index.js';
 import type { AccessKey, Account, IamStore, IamUser, MetaStore } from '../store/meta/types.js';
+import { awsManagedDocument } from './aws-managed.js';
 import { AccountCache } from './cache.js';
 import { newAccessKeyId, newSecretKey, uniqueId } from './ids.js';
 import { iamArn } from './names.js';
@@ -85,7 +86,7 @@ export class IamService {
         // Documents were validated when they were stored. One that no longer parses (a stricter
         // parser) throws: the request fails rather than being decided without one of its policies,
         // which might have been a Deny.
-        (await this.meta.iam.identityPolicyDocuments(user.id)).map((doc) => parsePolicy(doc, 'identity')),
+        (await this.meta.iam.identityPolicyDocuments(user.id, awsManagedDocument)).map((doc) => parsePolicy(doc, 'identity')),
       () => identity.accountId,
     );
   }

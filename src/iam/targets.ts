@@ -8,7 +8,7 @@ import type { IamEntityKind } from '../store/meta/types.js';
 import { IamError } from './errors.js';
 import { oidcUrl } from './actions/oidc.js';
 import { iamArn, oidcProviderArn, parseIamArn, parseOidcProviderArn } from './names.js';
-import { nameParam, type IamContext, type IamTarget, type TargetsOf } from './request.js';
+import { isReadOnly, nameParam, type IamContext, type IamTarget, type TargetsOf } from './request.js';
 
 /** Listings (ListUsers, ListGroups, ListRoles, ListPolicies) cannot be scoped to resources in AWS. */
 export const anyResource: TargetsOf = async () => [{ arn: '*' }];
@@ -57,12 +57,16 @@ export const userBeforeAndAfter: TargetsOf = async (ctx) => {
   return afterArn === before.arn ? [before] : [before, { arn: afterArn }];
 };
 
-/** A managed policy named by PolicyArn, as given (another account's is denied as cross-account). */
+/**
+ * A managed policy named by PolicyArn, as given (another account's is denied as cross-account).
+ * AWS managed policies are readable by any account, as its own resources are (an identity-based
+ * policy of the caller suffices), and changed by none: they are AWS's account's.
+ */
 export const policy: TargetsOf = async (ctx) => {
   const arn = ctx.params.required('PolicyArn');
   const parsed = parseIamArn(arn);
   if (!parsed || parsed.kind !== 'policy') throw new IamError('InvalidInput', `ARN ${arn} is not valid.`);
-  if (parsed.accountId === 'aws') throw new IamError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  if (parsed.accountId === 'aws' && isReadOnly(ctx.action)) return [{ arn, account: ctx.caller.accountId }];
   return [{ arn }];
 };
 

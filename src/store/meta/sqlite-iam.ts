@@ -470,10 +470,10 @@ export class SqliteIamStore implements IamStore {
     });
   }
 
-  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number): Promise<void> {
+  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number, awsManaged = false): Promise<void> {
     return this.tx.write(() => {
       this.mustExist(this.entityTable(entity.kind), entity.id);
-      this.policyRow(policyId);
+      if (!awsManaged) this.policyRow(policyId);
       if (this.q('SELECT 1 FROM iam_attachments WHERE entity_id = ? AND policy_id = ?').get(entity.id, policyId)) return;
       const { n } = this.q('SELECT COUNT(*) AS n FROM iam_attachments WHERE entity_id = ?').get(entity.id) as { n: number };
       if (n >= maxAttached) {
@@ -501,6 +501,22 @@ export class SqliteIamStore implements IamStore {
         ).all(entityId, prefix.length, prefix, q.after ?? '', q.limit) as PolicyRow[]
       ).map(toPolicy),
     );
+  }
+
+  attachedPolicyIds(entityId: string): Promise<string[]> {
+    return this.tx.read(() => (this.q('SELECT policy_id FROM iam_attachments WHERE entity_id = ? ORDER BY policy_id').all(entityId) as { policy_id: string }[]).map((r) => r.policy_id));
+  }
+
+  countPolicyAttachments(policyId: string, accountId: string): Promise<number> {
+    return this.tx.read(() => {
+      const { n } = this.q(
+        `SELECT COUNT(*) AS n FROM iam_attachments a WHERE a.policy_id = ? AND (
+           EXISTS (SELECT 1 FROM iam_users u WHERE u.id = a.entity_id AND u.account_id = ?) OR
+           EXISTS (SELECT 1 FROM iam_groups g WHERE g.id = a.entity_id AND g.account_id = ?) OR
+           EXISTS (SELECT 1 FROM iam_roles r WHERE r.id = a.entity_id AND r.account_id = ?))`,
+      ).get(policyId, accountId, accountId, accountId) as { n: number };
+      return n;
+    });
   }
 
   // ---------------------------------------------------------------- OpenID Connect providers
@@ -606,18 +622,22 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- evaluation
 
-  identityPolicyDocuments(userId: string): Promise<string[]> {
+  identityPolicyDocuments(userId: string, otherDocument?: (policyId: string) => string | undefined): Promise<string[]> {
     return this.tx.read(() => {
       // The user and its groups; for each, inline documents and attached policies' default versions.
       const owners = [userId, ...(this.q('SELECT group_id FROM iam_group_members WHERE user_id = ?').all(userId) as { group_id: string }[]).map((g) => g.group_id)];
       const out: string[] = [];
       for (const id of owners) {
         for (const r of this.q('SELECT document FROM iam_inline_policies WHERE entity_id = ? ORDER BY name').all(id) as { document: string }[]) out.push(r.document);
+        // An attachment without a policy row is of an AWS managed policy, resolved by the caller.
         const attached = this.q(
-          `SELECT v.document FROM iam_attachments a JOIN iam_policies p ON p.id = a.policy_id
-           JOIN iam_policy_versions v ON v.policy_id = p.id AND v.version_id = p.default_version WHERE a.entity_id = ? ORDER BY p.name`,
-        ).all(id) as { document: string }[];
-        for (const r of attached) out.push(r.document);
+          `SELECT a.policy_id, v.document FROM iam_attachments a LEFT JOIN iam_policies p ON p.id = a.policy_id
+           LEFT JOIN iam_policy_versions v ON v.policy_id = p.id AND v.version_id = p.default_version WHERE a.entity_id = ? ORDER BY a.policy_id`,
+        ).all(id) as { policy_id: string; document: string | null }[];
+        for (const r of attached) {
+          const document = r.document ?? otherDocument?.(r.policy_id);
+          if (document !== undefined) out.push(document);
+        }
       }
       return out;
     });

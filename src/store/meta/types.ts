@@ -432,11 +432,19 @@ export interface IamStore {
   listPolicyVersions(policyId: string): Promise<IamPolicyVersion[]>;
   /** NoSuchEntity for an unknown version. */
   setDefaultPolicyVersion(policyId: string, versionId: string, now: number): Promise<void>;
-  /** Idempotent; LimitExceeded beyond `maxAttached` policies on the entity. */
-  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number): Promise<void>;
+  /**
+   * Idempotent; LimitExceeded beyond `maxAttached` policies on the entity. An AWS managed policy
+   * (`awsManaged`) is no row of this store: it is attached by its id, unchecked.
+   */
+  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number, awsManaged?: boolean): Promise<void>;
   /** NoSuchEntity when not attached. */
   detachPolicy(entityId: string, policyId: string): Promise<void>;
+  /** The account's own managed policies attached to the entity (AWS managed ones are not rows). */
   listAttachedPolicies(entityId: string, q: IamListQuery): Promise<IamManagedPolicy[]>;
+  /** The ids of every policy attached to the entity, AWS managed ones included. */
+  attachedPolicyIds(entityId: string): Promise<string[]>;
+  /** Attachments of the policy to users, groups and roles of the account. */
+  countPolicyAttachments(policyId: string, accountId: string): Promise<number>;
 
   // OpenID Connect providers
   /** EntityAlreadyExists when the account has one with that URL; LimitExceeded beyond `maxPerAccount`. */
@@ -463,9 +471,11 @@ export interface IamStore {
 
   /**
    * Every identity-based policy document in force for a user: its inline policies, the default
-   * versions of the managed policies attached to it, and the same for each of its groups.
+   * versions of the managed policies attached to it, and the same for each of its groups. An
+   * attached policy that is no row of this store (an AWS managed one) is given by `otherDocument`
+   * (none: left out).
    */
-  identityPolicyDocuments(userId: string): Promise<string[]>;
+  identityPolicyDocuments(userId: string, otherDocument?: (policyId: string) => string | undefined): Promise<string[]>;
 }
 
 export interface MetaStore {
