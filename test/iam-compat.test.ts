@@ -25,6 +25,7 @@ import {
   DetachGroupPolicyCommand,
   DetachRolePolicyCommand,
   DetachUserPolicyCommand,
+  GetAccountSummaryCommand,
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -290,5 +291,51 @@ describe('IAM compatibility', () => {
     await auditor.send(new ListRolesCommand({}));
     assert.equal((await auditor.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }))).Policy!.DefaultVersionId, 'v1');
     assert.equal((await iamError(auditor.send(new CreateUserCommand({ UserName: 'sneaky' })))).code, 'AccessDenied');
+  });
+});
+
+describe('GetAccountSummary', () => {
+  let srv: TestServer;
+  let root: IAMClient;
+  const clients: IAMClient[] = [];
+
+  before(async () => {
+    srv = await startServer();
+    root = new IAMClient({ endpoint: srv.url, region: REGION, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
+    clients.push(root);
+  });
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await srv.stop();
+  });
+
+  it('counts what the account has, with the quotas this server enforces', async () => {
+    const empty = (await root.send(new GetAccountSummaryCommand({}))).SummaryMap!;
+    assert.deepEqual(
+      [empty.Users, empty.Groups, empty.Roles, empty.Policies, empty.PolicyVersionsInUse, empty.Providers, empty.AccountAccessKeysPresent, empty.AccountMFAEnabled],
+      [0, 0, 0, 0, 0, 0, 1, 0],
+    );
+    assert.deepEqual(
+      [empty.UsersQuota, empty.GroupsQuota, empty.RolesQuota, empty.PoliciesQuota, empty.AccessKeysPerUserQuota, empty.GroupsPerUserQuota, empty.AttachedPoliciesPerUserQuota, empty.VersionsPerPolicyQuota, empty.UserPolicySizeQuota],
+      [5000, 300, 1000, 1500, 2, 10, 10, 5, 2048],
+    );
+
+    await root.send(new CreateUserCommand({ UserName: 'u1' }));
+    const k = (await root.send(new CreateAccessKeyCommand({ UserName: 'u1' }))).AccessKey!;
+    await root.send(new CreateUserCommand({ UserName: 'u2' }));
+    await root.send(new CreateGroupCommand({ GroupName: 'g' }));
+    await root.send(new CreateRoleCommand({ RoleName: 'r', AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }) }));
+    const p = (await root.send(new CreatePolicyCommand({ PolicyName: 'p', PolicyDocument: doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }) }))).Policy!;
+    await root.send(new CreatePolicyVersionCommand({ PolicyArn: p.Arn!, PolicyDocument: doc({ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }) }));
+    await root.send(new CreateOpenIDConnectProviderCommand({ Url: 'https://idp.example.com' }));
+    const after = (await root.send(new GetAccountSummaryCommand({}))).SummaryMap!;
+    assert.deepEqual([after.Users, after.Groups, after.Roles, after.Policies, after.PolicyVersionsInUse, after.Providers], [2, 1, 1, 1, 2, 1]);
+
+    // An IAM user needs iam:GetAccountSummary.
+    const u1 = new IAMClient({ endpoint: srv.url, region: REGION, credentials: { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, maxAttempts: 1 });
+    clients.push(u1);
+    assert.equal((await iamError(u1.send(new GetAccountSummaryCommand({})))).code, 'AccessDenied');
+    await root.send(new PutUserPolicyCommand({ UserName: 'u1', PolicyName: 'summary', PolicyDocument: doc({ Effect: 'Allow', Action: 'iam:GetAccountSummary', Resource: '*' }) }));
+    assert.equal((await u1.send(new GetAccountSummaryCommand({}))).SummaryMap!.Users, 2);
   });
 });

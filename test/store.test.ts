@@ -381,6 +381,41 @@ describe('SqliteMetaStore IAM', () => {
     await meta.iam.setAccessKeyStatus('ERINKEY1', 'Inactive');
     assert.equal((await meta.getAccessKey('ERINKEY1'))?.status, 'Inactive');
   });
+
+  it('keeps AWS managed policies attached by id, resolving their documents through the caller', async () => {
+    const u = user('frank', 'AIDASTORE000000000020');
+    await meta.iam.createUser(u);
+    await rejectsIam(meta.iam.attachPolicy({ kind: 'user', id: u.id }, 'ANPAAWSMANAGED0000001', 10), 'NoSuchEntity');
+    await meta.iam.attachPolicy({ kind: 'user', id: u.id }, 'ANPAAWSMANAGED0000001', 10, true);
+    assert.deepEqual(await meta.iam.attachedPolicyIds(u.id), ['ANPAAWSMANAGED0000001']);
+    assert.deepEqual(await meta.iam.listAttachedPolicies(u.id, { limit: 10 }), []);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id, (id) => (id === 'ANPAAWSMANAGED0000001' ? 'aws-doc' : undefined)), ['aws-doc']);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id), []);
+    assert.equal(await meta.iam.countPolicyAttachments('ANPAAWSMANAGED0000001', ACCT), 1);
+    assert.equal(await meta.iam.countPolicyAttachments('ANPAAWSMANAGED0000001', '999988887777'), 0);
+    await rejectsIam(meta.iam.deleteUser(u.id), 'DeleteConflict');
+    await meta.iam.detachPolicy(u.id, 'ANPAAWSMANAGED0000001');
+    await meta.iam.deleteUser(u.id);
+  });
+
+  it('enforces the per-account quotas it is given, and counts an account for its summary', async () => {
+    const acct = '121212121212';
+    const entity = (name: string, id: string) => ({ accountId: acct, id, name, path: '/', createdAt: 1 });
+    await meta.iam.createUser(entity('u1', 'AIDAQUOTA000000000001'), 2);
+    await meta.iam.createUser(entity('u2', 'AIDAQUOTA000000000002'), 2);
+    await assert.rejects(meta.iam.createUser(entity('u3', 'AIDAQUOTA000000000003'), 2), (e: unknown) => e instanceof IamStoreError && e.code === 'LimitExceeded' && e.message === 'Cannot exceed quota for UsersPerAccount: 2');
+    await meta.iam.createGroup(entity('g1', 'AGPAQUOTA000000000001'), 1);
+    await assert.rejects(meta.iam.createGroup(entity('g2', 'AGPAQUOTA000000000002'), 1), /GroupsPerAccount: 1/);
+    await meta.iam.createRole({ ...entity('r1', 'AROAQUOTA000000000001'), assumeRolePolicy: '{}', maxSessionDuration: 3600 }, 1);
+    await assert.rejects(meta.iam.createRole({ ...entity('r2', 'AROAQUOTA000000000002'), assumeRolePolicy: '{}', maxSessionDuration: 3600 }, 1), /RolesPerAccount: 1/);
+    const p = await meta.iam.createPolicy(entity('p1', 'ANPAQUOTA000000000001'), 'v1-doc', 1);
+    await meta.iam.createPolicyVersion(p.id, 'v2-doc', false, 2, 5);
+    await assert.rejects(meta.iam.createPolicy(entity('p2', 'ANPAQUOTA000000000002'), 'doc', 1), /PoliciesPerAccount: 1/);
+    await meta.iam.createOidcProvider({ accountId: acct, url: 'idp.example.com', clientIds: [], thumbprints: [], createdAt: 1 }, 100);
+    await meta.iam.createAccessKey({ accessKeyId: 'QUOTAROOTKEY', secretAccessKey: 's', userId: 'q'.repeat(64), createdAt: 1 }, 2);
+    assert.deepEqual(await meta.iam.accountSummary(acct, 'q'.repeat(64)), { users: 2, groups: 1, roles: 1, policies: 1, policyVersions: 2, oidcProviders: 1, rootAccessKeys: 1 });
+    assert.deepEqual(await meta.iam.accountSummary('343434343434', 'z'.repeat(64)), { users: 0, groups: 0, roles: 0, policies: 0, policyVersions: 0, oidcProviders: 0, rootAccessKeys: 0 });
+  });
 });
 
 describe('SqliteMetaStore durability of reads', () => {

@@ -14,6 +14,7 @@ import { principalOf } from '../authz/authorize.js';
 import { decide, rootArn } from '../authz/policy/index.js';
 import { renderXml } from '../s3/xml.js';
 import { IamStoreError } from '../store/meta/types.js';
+import { getAccountSummary } from './actions/account.js';
 import { attachmentHandlers, createPolicy, createPolicyVersion, deletePolicy, deletePolicyVersion, getPolicy, getPolicyVersion, listPolicies, listPolicyVersions, setDefaultPolicyVersion } from './actions/policies.js';
 import { addUserToGroup, createGroup, deleteGroup, getGroup, listGroups, listGroupsForUser, removeUserFromGroup } from './actions/groups.js';
 import { inlinePolicyHandlers } from './actions/inline.js';
@@ -54,19 +55,19 @@ const NOT_IMPLEMENTED = [
   'DeleteServerCertificate', 'DeleteServiceLinkedRole', 'DeleteServiceSpecificCredential', 'DeleteSigningCertificate',
   'DeleteSSHPublicKey', 'DeleteUserPermissionsBoundary', 'DeleteVirtualMFADevice', 'EnableMFADevice', 'GenerateCredentialReport',
   'GenerateOrganizationsAccessReport', 'GenerateServiceLastAccessedDetails', 'GetAccountAuthorizationDetails', 'GetAccountPasswordPolicy',
-  'GetAccountSummary', 'GetContextKeysForCustomPolicy', 'GetContextKeysForPrincipalPolicy', 'GetCredentialReport', 'GetInstanceProfile',
-  'GetLoginProfile', 'GetMFADevice', 'GetOrganizationsAccessReport', 'GetSAMLProvider', 'GetServerCertificate',
-  'GetServiceLastAccessedDetails', 'GetServiceLastAccessedDetailsWithEntities', 'GetServiceLinkedRoleDeletionStatus', 'GetSSHPublicKey',
-  'ListAccountAliases', 'ListEntitiesForPolicy', 'ListInstanceProfiles', 'ListInstanceProfilesForRole', 'ListInstanceProfileTags',
-  'ListMFADevices', 'ListMFADeviceTags', 'ListOpenIDConnectProviderTags', 'ListPoliciesGrantingServiceAccess', 'ListPolicyTags',
-  'ListRoleTags', 'ListSAMLProviders', 'ListSAMLProviderTags', 'ListServerCertificates', 'ListServerCertificateTags',
-  'ListServiceSpecificCredentials', 'ListSigningCertificates', 'ListSSHPublicKeys', 'ListUserTags', 'ListVirtualMFADevices',
-  'PutRolePermissionsBoundary', 'PutUserPermissionsBoundary', 'RemoveRoleFromInstanceProfile', 'ResetServiceSpecificCredential',
-  'ResyncMFADevice', 'SetSecurityTokenServicePreferences', 'SimulateCustomPolicy', 'SimulatePrincipalPolicy', 'TagInstanceProfile',
-  'TagMFADevice', 'TagOpenIDConnectProvider', 'TagPolicy', 'TagRole', 'TagSAMLProvider', 'TagServerCertificate', 'TagUser',
-  'UntagInstanceProfile', 'UntagMFADevice', 'UntagOpenIDConnectProvider', 'UntagPolicy', 'UntagRole', 'UntagSAMLProvider',
-  'UntagServerCertificate', 'UntagUser', 'UpdateAccountPasswordPolicy', 'UpdateGroup', 'UpdateLoginProfile', 'UpdateRoleDescription',
-  'UpdateSAMLProvider', 'UpdateServerCertificate', 'UpdateServiceSpecificCredential', 'UpdateSigningCertificate', 'UpdateSSHPublicKey',
+  'GetContextKeysForCustomPolicy', 'GetContextKeysForPrincipalPolicy', 'GetCredentialReport', 'GetInstanceProfile', 'GetLoginProfile',
+  'GetMFADevice', 'GetOrganizationsAccessReport', 'GetSAMLProvider', 'GetServerCertificate', 'GetServiceLastAccessedDetails',
+  'GetServiceLastAccessedDetailsWithEntities', 'GetServiceLinkedRoleDeletionStatus', 'GetSSHPublicKey', 'ListAccountAliases',
+  'ListEntitiesForPolicy', 'ListInstanceProfiles', 'ListInstanceProfilesForRole', 'ListInstanceProfileTags', 'ListMFADevices',
+  'ListMFADeviceTags', 'ListOpenIDConnectProviderTags', 'ListPoliciesGrantingServiceAccess', 'ListPolicyTags', 'ListRoleTags',
+  'ListSAMLProviders', 'ListSAMLProviderTags', 'ListServerCertificates', 'ListServerCertificateTags', 'ListServiceSpecificCredentials',
+  'ListSigningCertificates', 'ListSSHPublicKeys', 'ListUserTags', 'ListVirtualMFADevices', 'PutRolePermissionsBoundary',
+  'PutUserPermissionsBoundary', 'RemoveRoleFromInstanceProfile', 'ResetServiceSpecificCredential', 'ResyncMFADevice',
+  'SetSecurityTokenServicePreferences', 'SimulateCustomPolicy', 'SimulatePrincipalPolicy', 'TagInstanceProfile', 'TagMFADevice',
+  'TagOpenIDConnectProvider', 'TagPolicy', 'TagRole', 'TagSAMLProvider', 'TagServerCertificate', 'TagUser', 'UntagInstanceProfile',
+  'UntagMFADevice', 'UntagOpenIDConnectProvider', 'UntagPolicy', 'UntagRole', 'UntagSAMLProvider', 'UntagServerCertificate', 'UntagUser',
+  'UpdateAccountPasswordPolicy', 'UpdateGroup', 'UpdateLoginProfile', 'UpdateRoleDescription', 'UpdateSAMLProvider',
+  'UpdateServerCertificate', 'UpdateServiceSpecificCredential', 'UpdateSigningCertificate', 'UpdateSSHPublicKey',
   'UploadServerCertificate', 'UploadSigningCertificate', 'UploadSSHPublicKey',
 ] as const;
 
@@ -130,6 +131,8 @@ export const IAM_ACTIONS: readonly IamActionSpec[] = [
   { name: 'DeleteRole', targets: entity('role'), handler: deleteRole },
   { name: 'ListRoles', targets: anyResource, handler: listRoles },
   { name: 'UpdateAssumeRolePolicy', targets: entity('role'), handler: updateAssumeRolePolicy },
+  // the account
+  { name: 'GetAccountSummary', targets: anyResource, handler: getAccountSummary },
   // OpenID Connect providers
   { name: 'CreateOpenIDConnectProvider', targets: newOidcProvider, handler: createOidcProvider },
   { name: 'GetOpenIDConnectProvider', targets: oidcProvider, handler: getOidcProvider },

@@ -24,6 +24,10 @@ export const LAST_USED_INTERVAL_MS = 60_000;
 
 /** AWS's default quotas. */
 export const QUOTAS = {
+  usersPerAccount: 5000,
+  groupsPerAccount: 300,
+  rolesPerAccount: 1000,
+  policiesPerAccount: 1500,
   accessKeysPerUser: 2,
   groupsPerUser: 10,
   managedPoliciesPerEntity: 10,
@@ -116,7 +120,7 @@ export class IamService {
   /** Creates an IAM user (EntityAlreadyExists when the name is taken in the account). */
   async createUser(accountId: string, name: string, path: string, now = Date.now()): Promise<IamUser> {
     const user: IamUser = { accountId, id: uniqueId('AIDA'), name, path, createdAt: now };
-    await this.meta.iam.createUser(user);
+    await this.meta.iam.createUser(user, QUOTAS.usersPerAccount);
     this.changed(accountId);
     return user;
   }

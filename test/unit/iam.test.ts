@@ -134,6 +134,7 @@ describe('the IAM action table', () => {
     'CreateRole', 'GetRole', 'UpdateRole', 'DeleteRole', 'ListRoles', 'UpdateAssumeRolePolicy',
     'CreateOpenIDConnectProvider', 'GetOpenIDConnectProvider', 'ListOpenIDConnectProviders', 'DeleteOpenIDConnectProvider',
     'AddClientIDToOpenIDConnectProvider', 'RemoveClientIDFromOpenIDConnectProvider', 'UpdateOpenIDConnectProviderThumbprint',
+    'GetAccountSummary',
   ];
 
   it('lists every action once; implemented ones have targets and a handler, the rest neither', () => {

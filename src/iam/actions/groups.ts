@@ -12,7 +12,7 @@ export const createGroup: IamHandler = async (ctx) => {
   const name = ctx.params.required('GroupName');
   const path = ctx.params.optional('Path') ?? '/';
   const group = { accountId: ctx.caller.accountId, id: uniqueId('AGPA'), name, path, createdAt: ctx.now };
-  await ctx.iam.store.createGroup(group);
+  await ctx.iam.store.createGroup(group, QUOTAS.groupsPerAccount);
   return { Group: groupXml(group) };
 };
 

@@ -21,6 +21,7 @@ export const createPolicy: IamHandler = async (ctx) => {
   const policy = await ctx.iam.store.createPolicy(
     { accountId: ctx.caller.accountId, id: uniqueId('ANPA'), name, path, createdAt: ctx.now, ...(description !== undefined ? { description } : {}) },
     doc,
+    QUOTAS.policiesPerAccount,
   );
   return { Policy: policyXml(policy) };
 };

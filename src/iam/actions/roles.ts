@@ -6,6 +6,7 @@ import type { IamRole } from '../../store/meta/types.js';
 import { checkDocument } from '../documents.js';
 import { uniqueId } from '../ids.js';
 import { findEntity, type IamHandler } from '../request.js';
+import { QUOTAS } from '../service.js';
 import { members, page, roleXml } from '../shapes.js';
 
 const TRUST_TOO_LARGE = `Cannot exceed quota for ACLSizePerRole: ${POLICY_SIZE_LIMITS.trust}`;
@@ -19,7 +20,7 @@ export const createRole: IamHandler = async (ctx) => {
   checkDocument(trust, 'trust', undefined, TRUST_TOO_LARGE);
   const role: IamRole = { accountId: ctx.caller.accountId, id: uniqueId('AROA'), name, path, createdAt: ctx.now, assumeRolePolicy: trust, maxSessionDuration };
   if (description !== undefined) role.description = description;
-  await ctx.iam.store.createRole(role);
+  await ctx.iam.store.createRole(role, QUOTAS.rolesPerAccount);
   return { Role: roleXml(role) };
 };
 

@@ -10,6 +10,7 @@ import {
   type AccessKeyOwner,
   type AccessKeyStatus,
   type AccessKeyUse,
+  type IamAccountSummary,
   type IamEntity,
   type IamEntityRef,
   type IamGroup,
@@ -143,12 +144,19 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- shared by every entity table
 
-  private insertEntity(table: Table, e: IamEntity, extra: Record<string, string | number | null> = {}): void {
+  private insertEntity(table: Table, e: IamEntity, extra: Record<string, string | number | null> = {}, maxPerAccount = Infinity): void {
     if (this.q(`SELECT 1 FROM ${table} WHERE account_id = ? AND name = ?`).get(e.accountId, e.name)) {
       throw new IamStoreError('EntityAlreadyExists', table === 'iam_policies' ? `A policy called ${e.name} already exists. Duplicate names are not allowed.` : `${WHAT[table]} with name ${e.name} already exists.`);
     }
+    if (maxPerAccount !== Infinity && this.countOf(table, e.accountId) >= maxPerAccount) {
+      throw new IamStoreError('LimitExceeded', `Cannot exceed quota for ${table === 'iam_policies' ? 'Policies' : `${WHAT[table]}s`}PerAccount: ${maxPerAccount}`);
+    }
     const cols = ['account_id', 'name', 'id', 'path', 'created_at', ...Object.keys(extra)];
     this.q(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(e.accountId, e.name, e.id, e.path, e.createdAt, ...Object.values(extra));
+  }
+
+  private countOf(table: Table, accountId: string): number {
+    return (this.q(`SELECT COUNT(*) AS n FROM ${table} WHERE account_id = ?`).get(accountId) as { n: number }).n;
   }
 
   private byName<R>(table: Table, accountId: string, name: string): R | undefined {
@@ -185,8 +193,8 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- users
 
-  createUser(user: IamUser): Promise<void> {
-    return this.tx.write(() => this.insertEntity('iam_users', user));
+  createUser(user: IamUser, maxPerAccount?: number): Promise<void> {
+    return this.tx.write(() => this.insertEntity('iam_users', user, {}, maxPerAccount));
   }
 
   getUser(accountId: string, name: string): Promise<IamUser | undefined> {
@@ -230,8 +238,8 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- groups
 
-  createGroup(group: IamGroup): Promise<void> {
-    return this.tx.write(() => this.insertEntity('iam_groups', group));
+  createGroup(group: IamGroup, maxPerAccount?: number): Promise<void> {
+    return this.tx.write(() => this.insertEntity('iam_groups', group, {}, maxPerAccount));
   }
 
   getGroup(accountId: string, name: string): Promise<IamGroup | undefined> {
@@ -298,9 +306,9 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- roles
 
-  createRole(role: IamRole): Promise<void> {
+  createRole(role: IamRole, maxPerAccount?: number): Promise<void> {
     return this.tx.write(() =>
-      this.insertEntity('iam_roles', role, { trust_policy: role.assumeRolePolicy, max_session_duration: role.maxSessionDuration, description: role.description ?? null }),
+      this.insertEntity('iam_roles', role, { trust_policy: role.assumeRolePolicy, max_session_duration: role.maxSessionDuration, description: role.description ?? null }, maxPerAccount),
     );
   }
 
@@ -379,9 +387,9 @@ export class SqliteIamStore implements IamStore {
     return r;
   }
 
-  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string): Promise<IamManagedPolicy> {
+  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string, maxPerAccount?: number): Promise<IamManagedPolicy> {
     return this.tx.write(() => {
-      this.insertEntity('iam_policies', policy, { updated_at: policy.createdAt, description: policy.description ?? null, default_version: 'v1', next_version: 2 });
+      this.insertEntity('iam_policies', policy, { updated_at: policy.createdAt, description: policy.description ?? null, default_version: 'v1', next_version: 2 }, maxPerAccount);
       this.q('INSERT INTO iam_policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)').run(policy.id, 'v1', document, policy.createdAt);
       return toPolicy(this.policyRow(policy.id));
     });
@@ -617,6 +625,23 @@ export class SqliteIamStore implements IamStore {
   recordAccessKeyUse(accessKeyId: string, use: AccessKeyUse): Promise<void> {
     return this.tx.write(() => {
       this.q('UPDATE access_keys SET last_used_at = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?').run(use.at, use.service, use.region, accessKeyId);
+    });
+  }
+
+  // ---------------------------------------------------------------- the account as a whole
+
+  accountSummary(accountId: string, rootId: string): Promise<IamAccountSummary> {
+    return this.tx.read(() => {
+      const count = (sql: string, ...args: string[]) => (this.q(sql).get(...args) as { n: number }).n;
+      return {
+        users: this.countOf('iam_users', accountId),
+        groups: this.countOf('iam_groups', accountId),
+        roles: this.countOf('iam_roles', accountId),
+        policies: this.countOf('iam_policies', accountId),
+        policyVersions: count('SELECT COUNT(*) AS n FROM iam_policies p JOIN iam_policy_versions v ON v.policy_id = p.id WHERE p.account_id = ?', accountId),
+        oidcProviders: count('SELECT COUNT(*) AS n FROM iam_oidc_providers WHERE account_id = ?', accountId),
+        rootAccessKeys: count('SELECT COUNT(*) AS n FROM access_keys WHERE user_id = ? AND iam_user_id IS NULL', rootId),
+      };
     });
   }
 

@@ -355,6 +355,20 @@ export interface IamListQuery extends IamPage {
 /** Whose keys: an account's root user (its canonical id) or an IAM user (its unique id). */
 export type AccessKeyOwner = { root: string } | { iamUserId: string };
 
+/** Counts of what an account has in IAM. */
+export interface IamAccountSummary {
+  users: number;
+  groups: number;
+  roles: number;
+  /** The account's own managed policies. */
+  policies: number;
+  /** Versions of the account's own managed policies. */
+  policyVersions: number;
+  oidcProviders: number;
+  /** Access keys of the account's root user. */
+  rootAccessKeys: number;
+}
+
 /** The conflicts the store detects inside its transactions, with IAM's codes and messages. */
 export type IamStoreErrorCode = 'NoSuchEntity' | 'EntityAlreadyExists' | 'DeleteConflict' | 'LimitExceeded';
 
@@ -376,8 +390,8 @@ export class IamStoreError extends Error {
  */
 export interface IamStore {
   // users
-  /** EntityAlreadyExists when the name is taken in the account. */
-  createUser(user: IamUser): Promise<void>;
+  /** EntityAlreadyExists when the name is taken in the account; LimitExceeded beyond `maxPerAccount` users. */
+  createUser(user: IamUser, maxPerAccount?: number): Promise<void>;
   getUser(accountId: string, name: string): Promise<IamUser | undefined>;
   getUserById(id: string): Promise<IamUser | undefined>;
   /** Renames and/or moves a user (EntityAlreadyExists when the new name is taken). */
@@ -387,7 +401,8 @@ export interface IamStore {
   listUsers(accountId: string, q: IamListQuery): Promise<IamUser[]>;
 
   // groups
-  createGroup(group: IamGroup): Promise<void>;
+  /** LimitExceeded beyond `maxPerAccount` groups. */
+  createGroup(group: IamGroup, maxPerAccount?: number): Promise<void>;
   getGroup(accountId: string, name: string): Promise<IamGroup | undefined>;
   /** DeleteConflict while the group has members or policies. */
   deleteGroup(id: string): Promise<void>;
@@ -400,7 +415,8 @@ export interface IamStore {
   listGroupsOfUser(userId: string, q: IamPage): Promise<IamGroup[]>;
 
   // roles
-  createRole(role: IamRole): Promise<void>;
+  /** LimitExceeded beyond `maxPerAccount` roles. */
+  createRole(role: IamRole, maxPerAccount?: number): Promise<void>;
   getRole(accountId: string, name: string): Promise<IamRole | undefined>;
   updateRole(id: string, change: { description?: string; maxSessionDuration?: number; assumeRolePolicy?: string }): Promise<void>;
   /** DeleteConflict while the role has policies. */
@@ -417,8 +433,11 @@ export interface IamStore {
   listInlinePolicies(ownerId: string, q: IamPage): Promise<IamInlinePolicy[]>;
 
   // managed policies
-  /** Creates the policy with `document` as v1, its default. EntityAlreadyExists when the name is taken. */
-  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string): Promise<IamManagedPolicy>;
+  /**
+   * Creates the policy with `document` as v1, its default. EntityAlreadyExists when the name is
+   * taken; LimitExceeded beyond `maxPerAccount` policies.
+   */
+  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string, maxPerAccount?: number): Promise<IamManagedPolicy>;
   getPolicy(accountId: string, name: string): Promise<IamManagedPolicy | undefined>;
   /** DeleteConflict while attached or while it has versions besides the default; deletes the default. */
   deletePolicy(id: string): Promise<void>;
@@ -468,6 +487,9 @@ export interface IamStore {
   setAccessKeyStatus(accessKeyId: string, status: AccessKeyStatus): Promise<void>;
   deleteAccessKey(accessKeyId: string): Promise<void>;
   recordAccessKeyUse(accessKeyId: string, use: AccessKeyUse): Promise<void>;
+
+  /** What an account has, for GetAccountSummary. `rootId` is the account's canonical id. */
+  accountSummary(accountId: string, rootId: string): Promise<IamAccountSummary>;
 
   /**
    * Every identity-based policy document in force for a user: its inline policies, the default
