@@ -26,12 +26,15 @@ import {
   DetachRolePolicyCommand,
   DetachUserPolicyCommand,
   GetAccountSummaryCommand,
+  GetGroupCommand,
+  GetRoleCommand,
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   IAMClient,
   IAMServiceException,
   ListAttachedRolePoliciesCommand,
+  ListGroupsForUserCommand,
   ListAttachedUserPoliciesCommand,
   ListOpenIDConnectProvidersCommand,
   ListPoliciesCommand,
@@ -40,7 +43,9 @@ import {
   PutUserPolicyCommand,
   RemoveClientIDFromOpenIDConnectProviderCommand,
   SetDefaultPolicyVersionCommand,
+  UpdateGroupCommand,
   UpdateOpenIDConnectProviderThumbprintCommand,
+  UpdateRoleDescriptionCommand,
   paginateListPolicies,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -282,6 +287,38 @@ describe('IAM compatibility', () => {
     await root.send(new CreateUserCommand({ UserName: 'admin' }));
     await root.send(new AttachUserPolicyCommand({ UserName: 'admin', PolicyArn: 'arn:aws:iam::aws:policy/IAMReadOnlyAccess' }));
     assert.deepEqual((await root.send(new ListPoliciesCommand({ Scope: 'AWS', OnlyAttached: true }))).Policies!.map((p) => [p.PolicyName, p.AttachmentCount]), [['IAMReadOnlyAccess', 1]]);
+  });
+
+  it('renames and moves a group with UpdateGroup: its members and policies stay', async () => {
+    const g = (await root.send(new CreateGroupCommand({ GroupName: 'ops', Path: '/a/' }))).Group!;
+    await root.send(new CreateUserCommand({ UserName: 'member' }));
+    await root.send(new AddUserToGroupCommand({ GroupName: 'ops', UserName: 'member' }));
+    await root.send(new AttachGroupPolicyCommand({ GroupName: 'ops', PolicyArn: 'arn:aws:iam::aws:policy/IAMReadOnlyAccess' }));
+    await root.send(new CreateGroupCommand({ GroupName: 'taken' }));
+    const clash = await iamError(root.send(new UpdateGroupCommand({ GroupName: 'ops', NewGroupName: 'TAKEN' })));
+    assert.deepEqual([clash.code, clash.status, clash.message], ['EntityAlreadyExists', 409, 'Group with name TAKEN already exists.']);
+    assert.equal((await iamError(root.send(new UpdateGroupCommand({ GroupName: 'nope', NewGroupName: 'x' })))).code, 'NoSuchEntity');
+
+    // A user allowed UpdateGroup on the group as it is, but not as it would be, cannot move it.
+    const mover = iamAs(await newUser('mover'));
+    await root.send(new PutUserPolicyCommand({ UserName: 'mover', PolicyName: 'p', PolicyDocument: doc({ Effect: 'Allow', Action: 'iam:UpdateGroup', Resource: `arn:aws:iam::${accountId}:group/a/*` }) }));
+    assert.equal((await iamError(mover.send(new UpdateGroupCommand({ GroupName: 'ops', NewPath: '/b/' })))).code, 'AccessDenied');
+    await mover.send(new UpdateGroupCommand({ GroupName: 'ops', NewGroupName: 'platform' }));
+
+    await root.send(new UpdateGroupCommand({ GroupName: 'platform', NewPath: '/b/' }));
+    const got = await root.send(new GetGroupCommand({ GroupName: 'platform' }));
+    assert.deepEqual([got.Group!.GroupId, got.Group!.Path, got.Group!.Arn], [g.GroupId, '/b/', `arn:aws:iam::${accountId}:group/b/platform`]);
+    assert.deepEqual(got.Users?.map((u) => u.UserName), ['member']);
+    assert.deepEqual((await root.send(new ListGroupsForUserCommand({ UserName: 'member' }))).Groups?.map((x) => [x.GroupName, x.Path]), [['platform', '/b/']]);
+    assert.equal((await iamError(root.send(new GetGroupCommand({ GroupName: 'ops' })))).code, 'NoSuchEntity');
+  });
+
+  it('sets a role’s description with UpdateRoleDescription, answering the role', async () => {
+    await root.send(new CreateRoleCommand({ RoleName: 'described', Description: 'old', AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }) }));
+    const updated = (await root.send(new UpdateRoleDescriptionCommand({ RoleName: 'described', Description: 'new description' }))).Role!;
+    assert.deepEqual([updated.RoleName, updated.Description, updated.MaxSessionDuration], ['described', 'new description', 3600]);
+    assert.equal((await root.send(new GetRoleCommand({ RoleName: 'described' }))).Role!.Description, 'new description');
+    assert.equal((await iamError(root.send(new UpdateRoleDescriptionCommand({ RoleName: 'nope', Description: 'x' })))).code, 'NoSuchEntity');
   });
 
   it('lets IAMReadOnlyAccess read IAM, AWS managed policies included, and change nothing', async () => {

@@ -16,10 +16,10 @@ import { renderXml } from '../s3/xml.js';
 import { IamStoreError } from '../store/meta/types.js';
 import { getAccountSummary } from './actions/account.js';
 import { attachmentHandlers, createPolicy, createPolicyVersion, deletePolicy, deletePolicyVersion, getPolicy, getPolicyVersion, listPolicies, listPolicyVersions, setDefaultPolicyVersion } from './actions/policies.js';
-import { addUserToGroup, createGroup, deleteGroup, getGroup, listGroups, listGroupsForUser, removeUserFromGroup } from './actions/groups.js';
+import { addUserToGroup, createGroup, deleteGroup, getGroup, listGroups, listGroupsForUser, removeUserFromGroup, updateGroup } from './actions/groups.js';
 import { inlinePolicyHandlers } from './actions/inline.js';
 import { createAccessKey, deleteAccessKey, getAccessKeyLastUsed, listAccessKeys, updateAccessKey } from './actions/keys.js';
-import { createRole, deleteRole, getRole, listRoles, updateAssumeRolePolicy, updateRole } from './actions/roles.js';
+import { createRole, deleteRole, getRole, listRoles, updateAssumeRolePolicy, updateRole, updateRoleDescription } from './actions/roles.js';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from './actions/users.js';
 import {
   addClientIdToOidcProvider,
@@ -33,7 +33,7 @@ import {
 import { IamError, toIamError } from './errors.js';
 import { IAM_API_VERSION, IAM_NAMESPACE } from './names.js';
 import { IamParams, isReadOnly, type IamContext, type IamHandler, type IamTarget, type TargetsOf } from './request.js';
-import { anyResource, entity, entityWithPolicy, keyOwner, newEntity, newOidcProvider, oidcProvider, policy, userBeforeAndAfter, userOrSelf } from './targets.js';
+import { anyResource, beforeAndAfter, entity, entityWithPolicy, keyOwner, newEntity, newOidcProvider, oidcProvider, policy, userBeforeAndAfter, userOrSelf } from './targets.js';
 
 export type IamActionSpec =
   /** Implemented: iam:<name> is authorised on every target, then the handler runs. */
@@ -66,9 +66,8 @@ const NOT_IMPLEMENTED = [
   'SetSecurityTokenServicePreferences', 'SimulateCustomPolicy', 'SimulatePrincipalPolicy', 'TagInstanceProfile', 'TagMFADevice',
   'TagOpenIDConnectProvider', 'TagPolicy', 'TagRole', 'TagSAMLProvider', 'TagServerCertificate', 'TagUser', 'UntagInstanceProfile',
   'UntagMFADevice', 'UntagOpenIDConnectProvider', 'UntagPolicy', 'UntagRole', 'UntagSAMLProvider', 'UntagServerCertificate', 'UntagUser',
-  'UpdateAccountPasswordPolicy', 'UpdateGroup', 'UpdateLoginProfile', 'UpdateRoleDescription', 'UpdateSAMLProvider',
-  'UpdateServerCertificate', 'UpdateServiceSpecificCredential', 'UpdateSigningCertificate', 'UpdateSSHPublicKey',
-  'UploadServerCertificate', 'UploadSigningCertificate', 'UploadSSHPublicKey',
+  'UpdateAccountPasswordPolicy', 'UpdateLoginProfile', 'UpdateSAMLProvider', 'UpdateServerCertificate', 'UpdateServiceSpecificCredential',
+  'UpdateSigningCertificate', 'UpdateSSHPublicKey', 'UploadServerCertificate', 'UploadSigningCertificate', 'UploadSSHPublicKey',
 ] as const;
 
 export const IAM_ACTIONS: readonly IamActionSpec[] = [
@@ -87,6 +86,7 @@ export const IAM_ACTIONS: readonly IamActionSpec[] = [
   // groups
   { name: 'CreateGroup', targets: newEntity('group'), handler: createGroup },
   { name: 'GetGroup', targets: entity('group'), handler: getGroup },
+  { name: 'UpdateGroup', targets: beforeAndAfter('group'), handler: updateGroup },
   { name: 'DeleteGroup', targets: entity('group'), handler: deleteGroup },
   { name: 'ListGroups', targets: anyResource, handler: listGroups },
   { name: 'AddUserToGroup', targets: entity('group'), handler: addUserToGroup },
@@ -128,6 +128,7 @@ export const IAM_ACTIONS: readonly IamActionSpec[] = [
   { name: 'CreateRole', targets: newEntity('role'), handler: createRole },
   { name: 'GetRole', targets: entity('role'), handler: getRole },
   { name: 'UpdateRole', targets: entity('role'), handler: updateRole },
+  { name: 'UpdateRoleDescription', targets: entity('role'), handler: updateRoleDescription },
   { name: 'DeleteRole', targets: entity('role'), handler: deleteRole },
   { name: 'ListRoles', targets: anyResource, handler: listRoles },
   { name: 'UpdateAssumeRolePolicy', targets: entity('role'), handler: updateAssumeRolePolicy },

@@ -25,6 +25,7 @@ export const RULES = {
   UserName: { ...NAME, min: 1, max: 64 },
   NewUserName: { ...NAME, min: 1, max: 64 },
   GroupName: { ...NAME, min: 1, max: 128 },
+  NewGroupName: { ...NAME, min: 1, max: 128 },
   RoleName: { ...NAME, min: 1, max: 64 },
   PolicyName: { ...NAME, min: 1, max: 128 },
   Path: { min: 1, max: 512, pattern: /^(\/|\/[\u0021-\u007E]+\/)$/, patternText: '(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)' },

@@ -47,15 +47,19 @@ export const userOrSelf: TargetsOf = async (ctx) => {
   return [{ arn: ctx.caller.user?.arn ?? rootArn(ctx.caller.accountId) }];
 };
 
-/** UpdateUser acts on the user as it is and as it will be (a rename needs both allowed). */
-export const userBeforeAndAfter: TargetsOf = async (ctx) => {
-  const name = ctx.params.required('UserName');
-  const before = await entityTarget(ctx, 'user', name);
-  const newName = ctx.params.optional('NewUserName') ?? name;
-  const newPath = ctx.params.optional('NewPath') ?? parseIamArn(before.arn)?.path ?? '/';
-  const afterArn = iamArn(ctx.caller.accountId, 'user', newPath, newName);
-  return afterArn === before.arn ? [before] : [before, { arn: afterArn }];
-};
+/** UpdateUser and UpdateGroup act on the entity as it is and as it will be (a rename needs both allowed). */
+export function beforeAndAfter(kind: 'user' | 'group'): TargetsOf {
+  return async (ctx) => {
+    const name = ctx.params.required(nameParam(kind));
+    const before = await entityTarget(ctx, kind, name);
+    const newName = ctx.params.optional(kind === 'user' ? 'NewUserName' : 'NewGroupName') ?? name;
+    const newPath = ctx.params.optional('NewPath') ?? parseIamArn(before.arn)?.path ?? '/';
+    const afterArn = iamArn(ctx.caller.accountId, kind, newPath, newName);
+    return afterArn === before.arn ? [before] : [before, { arn: afterArn }];
+  };
+}
+
+export const userBeforeAndAfter = beforeAndAfter('user');
 
 /**
  * A managed policy named by PolicyArn, as given (another account's is denied as cross-account).

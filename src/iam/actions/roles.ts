@@ -1,4 +1,4 @@
-// CreateRole, GetRole, UpdateRole, DeleteRole, ListRoles, UpdateAssumeRolePolicy. Roles are stored
+// CreateRole, GetRole, UpdateRole, UpdateRoleDescription, DeleteRole, ListRoles, UpdateAssumeRolePolicy. Roles are stored
 // with their trust, inline and attached policies; nothing assumes them yet (no STS on this server).
 
 import { POLICY_SIZE_LIMITS } from '../../authz/policy/index.js';
@@ -37,6 +37,14 @@ export const updateRole: IamHandler = async (ctx) => {
   await ctx.iam.store.updateRole(role.id, { ...(description !== undefined ? { description } : {}), ...(maxSessionDuration !== undefined ? { maxSessionDuration } : {}) });
   // UpdateRole answers an empty UpdateRoleResult element.
   return {};
+};
+
+/** UpdateRoleDescription answers the role as it now is. */
+export const updateRoleDescription: IamHandler = async (ctx) => {
+  const role = await findEntity(ctx, 'role', ctx.params.required('RoleName'));
+  const description = ctx.params.required('Description');
+  await ctx.iam.store.updateRole(role.id, { description });
+  return { Role: { ...roleXml({ ...role, description }), RoleLastUsed: {} } };
 };
 
 export const updateAssumeRolePolicy: IamHandler = async (ctx) => {

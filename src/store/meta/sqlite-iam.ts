@@ -211,15 +211,18 @@ export class SqliteIamStore implements IamStore {
     });
   }
 
+  /** Renames and/or moves a user or group, which everything else refers to by id. */
+  private rename(table: 'iam_users' | 'iam_groups', id: string, change: { name?: string; path?: string }): void {
+    const r = this.q(`SELECT * FROM ${table} WHERE id = ?`).get(id) as EntityRow | undefined;
+    if (!r) throw new IamStoreError('NoSuchEntity', `The ${WHAT[table].toLowerCase()} cannot be found.`);
+    const name = change.name ?? r.name;
+    const other = this.byName<EntityRow>(table, r.account_id, name);
+    if (other && other.id !== id) throw new IamStoreError('EntityAlreadyExists', `${WHAT[table]} with name ${name} already exists.`);
+    this.q(`UPDATE ${table} SET name = ?, path = ? WHERE id = ?`).run(name, change.path ?? r.path, id);
+  }
+
   updateUser(id: string, change: { name?: string; path?: string }): Promise<void> {
-    return this.tx.write(() => {
-      const r = this.q('SELECT * FROM iam_users WHERE id = ?').get(id) as EntityRow | undefined;
-      if (!r) throw new IamStoreError('NoSuchEntity', 'The user cannot be found.');
-      const name = change.name ?? r.name;
-      const other = this.byName<EntityRow>('iam_users', r.account_id, name);
-      if (other && other.id !== id) throw new IamStoreError('EntityAlreadyExists', `User with name ${name} already exists.`);
-      this.q('UPDATE iam_users SET name = ?, path = ? WHERE id = ?').run(name, change.path ?? r.path, id);
-    });
+    return this.tx.write(() => this.rename('iam_users', id, change));
   }
 
   deleteUser(id: string): Promise<void> {
@@ -247,6 +250,10 @@ export class SqliteIamStore implements IamStore {
       const r = this.byName<EntityRow>('iam_groups', accountId, name);
       return r && toEntity(r);
     });
+  }
+
+  updateGroup(id: string, change: { name?: string; path?: string }): Promise<void> {
+    return this.tx.write(() => this.rename('iam_groups', id, change));
   }
 
   deleteGroup(id: string): Promise<void> {

@@ -404,6 +404,8 @@ export interface IamStore {
   /** LimitExceeded beyond `maxPerAccount` groups. */
   createGroup(group: IamGroup, maxPerAccount?: number): Promise<void>;
   getGroup(accountId: string, name: string): Promise<IamGroup | undefined>;
+  /** Renames and/or moves a group (EntityAlreadyExists when the new name is taken); its members and policies stay. */
+  updateGroup(id: string, change: { name?: string; path?: string }): Promise<void>;
   /** DeleteConflict while the group has members or policies. */
   deleteGroup(id: string): Promise<void>;
   listGroups(accountId: string, q: IamListQuery): Promise<IamGroup[]>;
