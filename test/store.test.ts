@@ -371,7 +371,7 @@ describe('SqliteMetaStore IAM', () => {
     const p = await meta.iam.createPolicy({ accountId: ACCT, id: 'ANPASTORE000000000002', name: 'managed', path: '/', createdAt: 1 }, 'managed-v1');
     await meta.iam.createPolicyVersion(p.id, 'managed-v2', true, 2, 5);
     await meta.iam.attachPolicy({ kind: 'group', id: 'AGPASTORE000000000001' }, p.id, 10);
-    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id), ['user-inline', 'group-inline', 'managed-v2']);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id, () => undefined), ['user-inline', 'group-inline', 'managed-v2']);
     assert.equal((await meta.iam.getPolicy(ACCT, 'MANAGED'))?.attachmentCount, 1);
     await rejectsIam(meta.iam.deleteGroup('AGPASTORE000000000001'), 'DeleteConflict');
     await rejectsIam(meta.iam.deleteUser(u.id), 'DeleteConflict');
@@ -390,7 +390,7 @@ describe('SqliteMetaStore IAM', () => {
     assert.deepEqual(await meta.iam.attachedPolicyIds(u.id), ['ANPAAWSMANAGED0000001']);
     assert.deepEqual(await meta.iam.listAttachedPolicies(u.id, { limit: 10 }), []);
     assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id, (id) => (id === 'ANPAAWSMANAGED0000001' ? 'aws-doc' : undefined)), ['aws-doc']);
-    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id), []);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id, () => undefined), []);
     assert.equal(await meta.iam.countPolicyAttachments('ANPAAWSMANAGED0000001', ACCT), 1);
     assert.equal(await meta.iam.countPolicyAttachments('ANPAAWSMANAGED0000001', '999988887777'), 0);
     await rejectsIam(meta.iam.deleteUser(u.id), 'DeleteConflict');

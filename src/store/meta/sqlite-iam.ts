@@ -654,7 +654,7 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- evaluation
 
-  identityPolicyDocuments(userId: string, otherDocument?: (policyId: string) => string | undefined): Promise<string[]> {
+  identityPolicyDocuments(userId: string, otherDocument: (policyId: string) => string | undefined): Promise<string[]> {
     return this.tx.read(() => {
       // The user and its groups; for each, inline documents and attached policies' default versions.
       const owners = [userId, ...(this.q('SELECT group_id FROM iam_group_members WHERE user_id = ?').all(userId) as { group_id: string }[]).map((g) => g.group_id)];
@@ -667,7 +667,7 @@ export class SqliteIamStore implements IamStore {
            LEFT JOIN iam_policy_versions v ON v.policy_id = p.id AND v.version_id = p.default_version WHERE a.entity_id = ? ORDER BY a.policy_id`,
         ).all(id) as { policy_id: string; document: string | null }[];
         for (const r of attached) {
-          const document = r.document ?? otherDocument?.(r.policy_id);
+          const document = r.document ?? otherDocument(r.policy_id);
           if (document !== undefined) out.push(document);
         }
       }

@@ -497,9 +497,9 @@ export interface IamStore {
    * Every identity-based policy document in force for a user: its inline policies, the default
    * versions of the managed policies attached to it, and the same for each of its groups. An
    * attached policy that is no row of this store (an AWS managed one) is given by `otherDocument`
-   * (none: left out).
+   * (none: left out). Required, so that no caller forgets the AWS managed policies attached.
    */
-  identityPolicyDocuments(userId: string, otherDocument?: (policyId: string) => string | undefined): Promise<string[]>;
+  identityPolicyDocuments(userId: string, otherDocument: (policyId: string) => string | undefined): Promise<string[]>;
 }
 
 export interface MetaStore {
