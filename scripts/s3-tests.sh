@@ -28,6 +28,12 @@ $TROVE admin account add --data-dir "$DATA" --name iam-root \
 $TROVE admin account add --data-dir "$DATA" --name iam-alt-root \
   --access-key BBBBBBBBBBBBBBBBBBbb --secret-key bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb >/dev/null
 
+# The [iam] user of RGW's user-policy tests (marker iam_tenant): in Trove's model, the root of an
+# account of its own (RGW's IAM-capable admin user). Those tests put policies on the alt user by its
+# canonical id, which in Trove is another account's root, not an IAM user: they answer NoSuchEntity.
+$TROVE admin account add --data-dir "$DATA" --id 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef --name youruseridhere \
+  --email s3@example.com --access-key ABCDEFGHIJKLMNOPQRST --secret-key abcdefghijklmnopqrstuvwxyzabcdefghijklmn >/dev/null
+
 TROVE_LOG_LEVEL="${TROVE_LOG_LEVEL:-warn}" $TROVE server --address "127.0.0.1:$PORT" --data-dir "$DATA" > "$DATA/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT

@@ -228,6 +228,7 @@ function downgradeToSchema2(db: Database.Database): void {
     ALTER TABLE access_keys DROP COLUMN last_used_region;
     DROP TABLE iam_users; DROP TABLE iam_groups; DROP TABLE iam_group_members; DROP TABLE iam_roles;
     DROP TABLE iam_policies; DROP TABLE iam_policy_versions; DROP TABLE iam_attachments; DROP TABLE iam_inline_policies;
+    DROP TABLE iam_oidc_providers;
     UPDATE meta SET v = '2' WHERE k = 'schema_version'`);
 }
 
@@ -281,7 +282,34 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '3');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '4');
+      after.close();
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('upgrades a data dir from before OpenID Connect providers: IAM kept, providers storable', async () => {
+    const dir = await tempDir();
+    try {
+      let meta = await SqliteMetaStore.open({ dir, fsync: false });
+      await meta.iam.createUser({ accountId: '444455556666', id: 'AIDAKEPT0000000000001', name: 'kept', path: '/', createdAt: 1 });
+      await meta.close();
+      // Turn it back into a data dir of schema 3.
+      const db = new Database(path.join(dir, 'meta.db'));
+      db.exec("DROP TABLE iam_oidc_providers; UPDATE meta SET v = '3' WHERE k = 'schema_version'");
+      db.close();
+      meta = await SqliteMetaStore.open({ dir, fsync: false });
+      try {
+        assert.equal((await meta.iam.getUser('444455556666', 'kept'))?.id, 'AIDAKEPT0000000000001');
+        const p = { accountId: '444455556666', url: 'idp.example.com', clientIds: ['a'], thumbprints: [], createdAt: 2 };
+        await meta.iam.createOidcProvider(p, 100);
+        assert.deepEqual(await meta.iam.listOidcProviders('444455556666'), [p]);
+      } finally {
+        await meta.close();
+      }
+      const after = new Database(path.join(dir, 'meta.db'));
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '4');
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
@@ -343,7 +371,7 @@ describe('SqliteMetaStore IAM', () => {
     const p = await meta.iam.createPolicy({ accountId: ACCT, id: 'ANPASTORE000000000002', name: 'managed', path: '/', createdAt: 1 }, 'managed-v1');
     await meta.iam.createPolicyVersion(p.id, 'managed-v2', true, 2, 5);
     await meta.iam.attachPolicy({ kind: 'group', id: 'AGPASTORE000000000001' }, p.id, 10);
-    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id), ['user-inline', 'group-inline', 'managed-v2']);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id, () => undefined), ['user-inline', 'group-inline', 'managed-v2']);
     assert.equal((await meta.iam.getPolicy(ACCT, 'MANAGED'))?.attachmentCount, 1);
     await rejectsIam(meta.iam.deleteGroup('AGPASTORE000000000001'), 'DeleteConflict');
     await rejectsIam(meta.iam.deleteUser(u.id), 'DeleteConflict');
@@ -366,7 +394,7 @@ describe('SqliteMetaStore IAM', () => {
     assert.equal(await meta.iam.defaultPolicyDocument('ANPASTORE000000000999'), undefined);
     await meta.iam.putInlinePolicy({ kind: 'role', id: role.id }, 'inline', 'role-inline');
     await meta.iam.attachPolicy({ kind: 'role', id: role.id }, p.id, 10);
-    assert.deepEqual(await meta.iam.identityPolicyDocuments(role.id), ['role-inline', 'session-v2']);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(role.id, () => undefined), ['role-inline', 'session-v2']);
   });
 
   it('initialises a setting once: the first value stays', async () => {
@@ -375,6 +403,41 @@ describe('SqliteMetaStore IAM', () => {
     assert.equal(a, b);
     assert.equal(await meta.initSetting('once', 'second'), 'first');
     assert.equal(await meta.getSetting('once'), 'first');
+  });
+
+  it('keeps AWS managed policies attached by id, resolving their documents through the caller', async () => {
+    const u = user('frank', 'AIDASTORE000000000020');
+    await meta.iam.createUser(u);
+    await rejectsIam(meta.iam.attachPolicy({ kind: 'user', id: u.id }, 'ANPAAWSMANAGED0000001', 10), 'NoSuchEntity');
+    await meta.iam.attachPolicy({ kind: 'user', id: u.id }, 'ANPAAWSMANAGED0000001', 10, true);
+    assert.deepEqual(await meta.iam.attachedPolicyIds(u.id), ['ANPAAWSMANAGED0000001']);
+    assert.deepEqual(await meta.iam.listAttachedPolicies(u.id, { limit: 10 }), []);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id, (id) => (id === 'ANPAAWSMANAGED0000001' ? 'aws-doc' : undefined)), ['aws-doc']);
+    assert.deepEqual(await meta.iam.identityPolicyDocuments(u.id, () => undefined), []);
+    assert.equal(await meta.iam.countPolicyAttachments('ANPAAWSMANAGED0000001', ACCT), 1);
+    assert.equal(await meta.iam.countPolicyAttachments('ANPAAWSMANAGED0000001', '999988887777'), 0);
+    await rejectsIam(meta.iam.deleteUser(u.id), 'DeleteConflict');
+    await meta.iam.detachPolicy(u.id, 'ANPAAWSMANAGED0000001');
+    await meta.iam.deleteUser(u.id);
+  });
+
+  it('enforces the per-account quotas it is given, and counts an account for its summary', async () => {
+    const acct = '121212121212';
+    const entity = (name: string, id: string) => ({ accountId: acct, id, name, path: '/', createdAt: 1 });
+    await meta.iam.createUser(entity('u1', 'AIDAQUOTA000000000001'), 2);
+    await meta.iam.createUser(entity('u2', 'AIDAQUOTA000000000002'), 2);
+    await assert.rejects(meta.iam.createUser(entity('u3', 'AIDAQUOTA000000000003'), 2), (e: unknown) => e instanceof IamStoreError && e.code === 'LimitExceeded' && e.message === 'Cannot exceed quota for UsersPerAccount: 2');
+    await meta.iam.createGroup(entity('g1', 'AGPAQUOTA000000000001'), 1);
+    await assert.rejects(meta.iam.createGroup(entity('g2', 'AGPAQUOTA000000000002'), 1), /GroupsPerAccount: 1/);
+    await meta.iam.createRole({ ...entity('r1', 'AROAQUOTA000000000001'), assumeRolePolicy: '{}', maxSessionDuration: 3600 }, 1);
+    await assert.rejects(meta.iam.createRole({ ...entity('r2', 'AROAQUOTA000000000002'), assumeRolePolicy: '{}', maxSessionDuration: 3600 }, 1), /RolesPerAccount: 1/);
+    const p = await meta.iam.createPolicy(entity('p1', 'ANPAQUOTA000000000001'), 'v1-doc', 1);
+    await meta.iam.createPolicyVersion(p.id, 'v2-doc', false, 2, 5);
+    await assert.rejects(meta.iam.createPolicy(entity('p2', 'ANPAQUOTA000000000002'), 'doc', 1), /PoliciesPerAccount: 1/);
+    await meta.iam.createOidcProvider({ accountId: acct, url: 'idp.example.com', clientIds: [], thumbprints: [], createdAt: 1 }, 100);
+    await meta.iam.createAccessKey({ accessKeyId: 'QUOTAROOTKEY', secretAccessKey: 's', userId: 'q'.repeat(64), createdAt: 1 }, 2);
+    assert.deepEqual(await meta.iam.accountSummary(acct, 'q'.repeat(64)), { users: 2, groups: 1, roles: 1, policies: 1, policyVersions: 2, oidcProviders: 1, rootAccessKeys: 1 });
+    assert.deepEqual(await meta.iam.accountSummary('343434343434', 'z'.repeat(64)), { users: 0, groups: 0, roles: 0, policies: 0, policyVersions: 0, oidcProviders: 0, rootAccessKeys: 0 });
   });
 });
 

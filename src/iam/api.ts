@@ -17,16 +17,26 @@ import { principalOf } from '../authz/authorize.js';
 import { decide, rootArn } from '../authz/policy/index.js';
 import { renderXml } from '../s3/xml.js';
 import { IamStoreError } from '../store/meta/types.js';
+import { getAccountSummary } from './actions/account.js';
 import { attachmentHandlers, createPolicy, createPolicyVersion, deletePolicy, deletePolicyVersion, getPolicy, getPolicyVersion, listPolicies, listPolicyVersions, setDefaultPolicyVersion } from './actions/policies.js';
-import { addUserToGroup, createGroup, deleteGroup, getGroup, listGroups, listGroupsForUser, removeUserFromGroup } from './actions/groups.js';
+import { addUserToGroup, createGroup, deleteGroup, getGroup, listGroups, listGroupsForUser, removeUserFromGroup, updateGroup } from './actions/groups.js';
 import { inlinePolicyHandlers } from './actions/inline.js';
 import { createAccessKey, deleteAccessKey, getAccessKeyLastUsed, listAccessKeys, updateAccessKey } from './actions/keys.js';
-import { createRole, deleteRole, getRole, listRoles, updateAssumeRolePolicy, updateRole } from './actions/roles.js';
+import { createRole, deleteRole, getRole, listRoles, updateAssumeRolePolicy, updateRole, updateRoleDescription } from './actions/roles.js';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from './actions/users.js';
+import {
+  addClientIdToOidcProvider,
+  createOidcProvider,
+  deleteOidcProvider,
+  getOidcProvider,
+  listOidcProviders,
+  removeClientIdFromOidcProvider,
+  updateOidcProviderThumbprint,
+} from './actions/oidc.js';
 import { IamError, toIamError } from './errors.js';
 import { IAM_API_VERSION, IAM_NAMESPACE } from './names.js';
-import { IamParams, type IamContext, type IamHandler, type IamTarget, type TargetsOf } from './request.js';
-import { anyResource, entity, entityWithPolicy, keyOwner, newEntity, policy, userBeforeAndAfter, userOrSelf } from './targets.js';
+import { IamParams, isReadOnly, type IamContext, type IamHandler, type IamTarget, type TargetsOf } from './request.js';
+import { anyResource, beforeAndAfter, entity, entityWithPolicy, keyOwner, newEntity, newOidcProvider, oidcProvider, policy, userBeforeAndAfter, userOrSelf } from './targets.js';
 
 export type IamActionSpec =
   /** Implemented: iam:<name> is authorised on every target, then the handler runs. */
@@ -42,25 +52,25 @@ const groupAttach = attachmentHandlers('group');
 const roleAttach = attachmentHandlers('role');
 
 const NOT_IMPLEMENTED = [
-  'AddClientIDToOpenIDConnectProvider', 'AddRoleToInstanceProfile', 'ChangePassword', 'CreateAccountAlias', 'CreateInstanceProfile',
-  'CreateLoginProfile', 'CreateOpenIDConnectProvider', 'CreateSAMLProvider', 'CreateServiceLinkedRole', 'CreateServiceSpecificCredential',
-  'CreateVirtualMFADevice', 'DeactivateMFADevice', 'DeleteAccountAlias', 'DeleteAccountPasswordPolicy', 'DeleteInstanceProfile',
-  'DeleteLoginProfile', 'DeleteOpenIDConnectProvider', 'DeleteRolePermissionsBoundary', 'DeleteSAMLProvider', 'DeleteServerCertificate',
-  'DeleteServiceLinkedRole', 'DeleteServiceSpecificCredential', 'DeleteSigningCertificate', 'DeleteSSHPublicKey',
-  'DeleteUserPermissionsBoundary', 'DeleteVirtualMFADevice', 'EnableMFADevice', 'GenerateCredentialReport',
+  'AddRoleToInstanceProfile', 'ChangePassword', 'CreateAccountAlias', 'CreateInstanceProfile', 'CreateLoginProfile', 'CreateSAMLProvider',
+  'CreateServiceLinkedRole', 'CreateServiceSpecificCredential', 'CreateVirtualMFADevice', 'DeactivateMFADevice', 'DeleteAccountAlias',
+  'DeleteAccountPasswordPolicy', 'DeleteInstanceProfile', 'DeleteLoginProfile', 'DeleteRolePermissionsBoundary', 'DeleteSAMLProvider',
+  'DeleteServerCertificate', 'DeleteServiceLinkedRole', 'DeleteServiceSpecificCredential', 'DeleteSigningCertificate',
+  'DeleteSSHPublicKey', 'DeleteUserPermissionsBoundary', 'DeleteVirtualMFADevice', 'EnableMFADevice', 'GenerateCredentialReport',
   'GenerateOrganizationsAccessReport', 'GenerateServiceLastAccessedDetails', 'GetAccountAuthorizationDetails', 'GetAccountPasswordPolicy',
-  'GetAccountSummary', 'GetContextKeysForCustomPolicy', 'GetContextKeysForPrincipalPolicy', 'GetCredentialReport', 'GetInstanceProfile',
-  'GetLoginProfile', 'GetOpenIDConnectProvider', 'GetSAMLProvider', 'GetServerCertificate', 'GetServiceLastAccessedDetails',
-  'GetServiceLinkedRoleDeletionStatus', 'GetSSHPublicKey', 'ListAccountAliases', 'ListEntitiesForPolicy', 'ListInstanceProfiles',
-  'ListInstanceProfilesForRole', 'ListInstanceProfileTags', 'ListMFADevices', 'ListMFADeviceTags', 'ListOpenIDConnectProviders',
-  'ListPoliciesGrantingServiceAccess', 'ListPolicyTags', 'ListRoleTags', 'ListSAMLProviders', 'ListServerCertificates',
-  'ListServiceSpecificCredentials', 'ListSigningCertificates', 'ListSSHPublicKeys', 'ListUserTags', 'ListVirtualMFADevices',
-  'PutRolePermissionsBoundary', 'PutUserPermissionsBoundary', 'RemoveClientIDFromOpenIDConnectProvider', 'RemoveRoleFromInstanceProfile',
-  'ResetServiceSpecificCredential', 'ResyncMFADevice', 'SetSecurityTokenServicePreferences', 'SimulateCustomPolicy',
-  'SimulatePrincipalPolicy', 'TagInstanceProfile', 'TagMFADevice', 'TagPolicy', 'TagRole', 'TagUser', 'UntagInstanceProfile',
-  'UntagMFADevice', 'UntagPolicy', 'UntagRole', 'UntagUser', 'UpdateAccountPasswordPolicy', 'UpdateGroup', 'UpdateLoginProfile',
-  'UpdateRoleDescription', 'UpdateSAMLProvider', 'UpdateServerCertificate', 'UpdateServiceSpecificCredential', 'UpdateSigningCertificate',
-  'UpdateSSHPublicKey', 'UploadServerCertificate', 'UploadSigningCertificate', 'UploadSSHPublicKey',
+  'GetContextKeysForCustomPolicy', 'GetContextKeysForPrincipalPolicy', 'GetCredentialReport', 'GetInstanceProfile', 'GetLoginProfile',
+  'GetMFADevice', 'GetOrganizationsAccessReport', 'GetSAMLProvider', 'GetServerCertificate', 'GetServiceLastAccessedDetails',
+  'GetServiceLastAccessedDetailsWithEntities', 'GetServiceLinkedRoleDeletionStatus', 'GetSSHPublicKey', 'ListAccountAliases',
+  'ListEntitiesForPolicy', 'ListInstanceProfiles', 'ListInstanceProfilesForRole', 'ListInstanceProfileTags', 'ListMFADevices',
+  'ListMFADeviceTags', 'ListOpenIDConnectProviderTags', 'ListPoliciesGrantingServiceAccess', 'ListPolicyTags', 'ListRoleTags',
+  'ListSAMLProviders', 'ListSAMLProviderTags', 'ListServerCertificates', 'ListServerCertificateTags', 'ListServiceSpecificCredentials',
+  'ListSigningCertificates', 'ListSSHPublicKeys', 'ListUserTags', 'ListVirtualMFADevices', 'PutRolePermissionsBoundary',
+  'PutUserPermissionsBoundary', 'RemoveRoleFromInstanceProfile', 'ResetServiceSpecificCredential', 'ResyncMFADevice',
+  'SetSecurityTokenServicePreferences', 'SimulateCustomPolicy', 'SimulatePrincipalPolicy', 'TagInstanceProfile', 'TagMFADevice',
+  'TagOpenIDConnectProvider', 'TagPolicy', 'TagRole', 'TagSAMLProvider', 'TagServerCertificate', 'TagUser', 'UntagInstanceProfile',
+  'UntagMFADevice', 'UntagOpenIDConnectProvider', 'UntagPolicy', 'UntagRole', 'UntagSAMLProvider', 'UntagServerCertificate', 'UntagUser',
+  'UpdateAccountPasswordPolicy', 'UpdateLoginProfile', 'UpdateSAMLProvider', 'UpdateServerCertificate', 'UpdateServiceSpecificCredential',
+  'UpdateSigningCertificate', 'UpdateSSHPublicKey', 'UploadServerCertificate', 'UploadSigningCertificate', 'UploadSSHPublicKey',
 ] as const;
 
 export const IAM_ACTIONS: readonly IamActionSpec[] = [
@@ -79,6 +89,7 @@ export const IAM_ACTIONS: readonly IamActionSpec[] = [
   // groups
   { name: 'CreateGroup', targets: newEntity('group'), handler: createGroup },
   { name: 'GetGroup', targets: entity('group'), handler: getGroup },
+  { name: 'UpdateGroup', targets: beforeAndAfter('group'), handler: updateGroup },
   { name: 'DeleteGroup', targets: entity('group'), handler: deleteGroup },
   { name: 'ListGroups', targets: anyResource, handler: listGroups },
   { name: 'AddUserToGroup', targets: entity('group'), handler: addUserToGroup },
@@ -120,9 +131,20 @@ export const IAM_ACTIONS: readonly IamActionSpec[] = [
   { name: 'CreateRole', targets: newEntity('role'), handler: createRole },
   { name: 'GetRole', targets: entity('role'), handler: getRole },
   { name: 'UpdateRole', targets: entity('role'), handler: updateRole },
+  { name: 'UpdateRoleDescription', targets: entity('role'), handler: updateRoleDescription },
   { name: 'DeleteRole', targets: entity('role'), handler: deleteRole },
   { name: 'ListRoles', targets: anyResource, handler: listRoles },
   { name: 'UpdateAssumeRolePolicy', targets: entity('role'), handler: updateAssumeRolePolicy },
+  // the account
+  { name: 'GetAccountSummary', targets: anyResource, handler: getAccountSummary },
+  // OpenID Connect providers
+  { name: 'CreateOpenIDConnectProvider', targets: newOidcProvider, handler: createOidcProvider },
+  { name: 'GetOpenIDConnectProvider', targets: oidcProvider, handler: getOidcProvider },
+  { name: 'ListOpenIDConnectProviders', targets: anyResource, handler: listOidcProviders },
+  { name: 'DeleteOpenIDConnectProvider', targets: oidcProvider, handler: deleteOidcProvider },
+  { name: 'AddClientIDToOpenIDConnectProvider', targets: oidcProvider, handler: addClientIdToOidcProvider },
+  { name: 'RemoveClientIDFromOpenIDConnectProvider', targets: oidcProvider, handler: removeClientIdFromOidcProvider },
+  { name: 'UpdateOpenIDConnectProviderThumbprint', targets: oidcProvider, handler: updateOidcProviderThumbprint },
   // the rest of IAM
   ...NOT_IMPLEMENTED.map((name) => ({ name })),
 ];
@@ -133,10 +155,7 @@ export function findIamAction(name: string): IamActionSpec | undefined {
   return BY_NAME.get(name);
 }
 
-/** Get* and List* change nothing; every other action may, and drops the account's cached IAM state. */
-export function isReadOnly(action: string): boolean {
-  return /^(Get|List)[A-Z]/.test(action);
-}
+export { isReadOnly };
 
 /** Parameters this server does not honour: refused rather than silently ignored. */
 function refuseUnsupported(params: IamParams): void {
@@ -168,6 +187,7 @@ export async function dispatchIam(app: App, call: IamCall): Promise<{ action: st
   if (!spec || version !== IAM_API_VERSION) throw new IamError('InvalidAction', `Could not find operation ${action} for version ${version}`);
   if (!spec.handler) throw new IamError('NotImplemented', `${action} is not implemented by this server.`);
   refuseUnsupported(params);
+  params.validateAll();
 
   const identity = call.identity;
   if (identity.session?.kind === 'session-token') throw new IamError('InvalidClientTokenId');
@@ -200,7 +220,7 @@ function accountOf(arn: string): string | undefined {
 
 async function authorizeOn(ctx: IamContext, base: ReadonlyMap<string, string[]>, action: string, target: IamTarget): Promise<void> {
   const caller = ctx.caller;
-  const resourceAccount = accountOf(target.arn) ?? caller.accountId;
+  const resourceAccount = target.account ?? accountOf(target.arn) ?? caller.accountId;
   const keys = new Map(base);
   for (const [k, v] of Object.entries(target.keys ?? {})) keys.set(k, [v]);
   const d = decide({

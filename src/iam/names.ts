@@ -25,6 +25,7 @@ export const RULES = {
   UserName: { ...NAME, min: 1, max: 64 },
   NewUserName: { ...NAME, min: 1, max: 64 },
   GroupName: { ...NAME, min: 1, max: 128 },
+  NewGroupName: { ...NAME, min: 1, max: 128 },
   RoleName: { ...NAME, min: 1, max: 64 },
   PolicyName: { ...NAME, min: 1, max: 128 },
   Path: { min: 1, max: 512, pattern: /^(\/|\/[\u0021-\u007E]+\/)$/, patternText: '(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)' },
@@ -39,10 +40,18 @@ export const RULES = {
   Description: { min: 0, max: 1000, pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/, patternText: '[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*' },
   Marker: { min: 1, max: 320, pattern: /^[\u0020-\u00FF]+$/, patternText: '[\\u0020-\\u00FF]+' },
   Scope: { oneOf: ['All', 'AWS', 'Local'] },
+  Url: { min: 1, max: 255 },
+  ClientID: { min: 1, max: 255 },
+  OpenIDConnectProviderArn: { min: 20, max: 2048 },
   PolicyUsageFilter: { oneOf: ['PermissionsPolicy', 'PermissionsBoundary'] },
 } as const satisfies Record<string, Rule>;
 
 export type RuledParam = keyof typeof RULES;
+
+/** List parameters (Name.member.N) whose members have a rule of their own, and that rule. */
+export const LIST_MEMBER_RULES = {
+  ClientIDList: 'ClientID',
+} as const satisfies Record<string, RuledParam>;
 
 /** Integer parameters and their ranges. */
 export const INT_RANGES = {
@@ -86,6 +95,17 @@ export type ArnKind = 'user' | 'group' | 'role' | 'policy';
 /** arn:aws:iam::<account>:<kind><path><name>, e.g. arn:aws:iam::123456789012:user/eng/alice. */
 export function iamArn(accountId: string, kind: ArnKind, path: string, name: string): string {
   return `arn:aws:iam::${accountId}:${kind}${path}${name}`;
+}
+
+/** arn:aws:iam::<account>:oidc-provider/<url without https://>. */
+export function oidcProviderArn(accountId: string, url: string): string {
+  return `arn:aws:iam::${accountId}:oidc-provider/${url}`;
+}
+
+/** The account and URL (without scheme) an OpenID Connect provider's ARN names; undefined when it is not one. */
+export function parseOidcProviderArn(arn: string): { accountId: string; url: string } | undefined {
+  const m = /^arn:aws:iam::(\d{12}):oidc-provider\/([\u0021-\u007E]+)$/.exec(arn);
+  return m ? { accountId: m[1]!, url: m[2]! } : undefined;
 }
 
 export interface ParsedIamArn {

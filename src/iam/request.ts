@@ -6,8 +6,9 @@ import type { App } from '../app.js';
 import type { Identity, IdentityUser } from '../auth/types.js';
 import type { XmlNode } from '../s3/xml.js';
 import type { IamEntityKind, IamGroup, IamManagedPolicy, IamRole, IamUser } from '../store/meta/types.js';
+import { awsManagedPolicy } from './aws-managed.js';
 import { IamError } from './errors.js';
-import { INT_RANGES, RULES, intViolation, memberName, missingValue, parseIamArn, ruleViolation, type RuledParam } from './names.js';
+import { INT_RANGES, LIST_MEMBER_RULES, RULES, intViolation, memberName, missingValue, parseIamArn, ruleViolation, type RuledParam } from './names.js';
 import type { IamService } from './service.js';
 
 /** Who is calling: an account's root user, one of its IAM users, or a role session. */
@@ -37,9 +38,16 @@ export interface IamContext {
 export type IamResult = XmlNode | undefined;
 export type IamHandler = (ctx: IamContext) => Promise<IamResult>;
 
+/** Get* and List* change nothing; every other action may, and drops the account's cached IAM state. */
+export function isReadOnly(action: string): boolean {
+  return /^(Get|List)[A-Z]/.test(action);
+}
+
 /** Something an action acts on, as authorisation sees it: `iam:<Action>` on `arn`. */
 export interface IamTarget {
   readonly arn: string;
+  /** The account it is authorised as belonging to, when not the one its ARN names. */
+  readonly account?: string;
   /** Action-specific condition keys (lower-cased), e.g. iam:policyarn for Attach*Policy. */
   readonly keys?: Readonly<Record<string, string>>;
 }
@@ -98,6 +106,34 @@ export class IamParams {
     return v === 'true';
   }
 
+  /**
+   * Checks every parameter given against its constraint, as AWS does before an action runs: a
+   * value out of bounds is a ValidationError whatever else is wrong with the request (a PolicyName
+   * too long for a user that does not exist is a ValidationError, not NoSuchEntity).
+   */
+  validateAll(): void {
+    for (const name of this.values.keys()) {
+      if (Object.hasOwn(RULES, name)) this.optional(name as RuledParam);
+      else if (Object.hasOwn(INT_RANGES, name)) this.int(name as keyof typeof INT_RANGES);
+    }
+    for (const list of Object.keys(LIST_MEMBER_RULES) as (keyof typeof LIST_MEMBER_RULES)[]) this.list(list, LIST_MEMBER_RULES[list]);
+  }
+
+  /**
+   * A list parameter as the query protocol sends it (Name.member.1, Name.member.2, …; an empty list
+   * may come as a bare `Name=`), each member checked against `memberRule`.
+   */
+  list(name: string, memberRule?: RuledParam): string[] {
+    const out: string[] = [];
+    for (let i = 1; ; i++) {
+      const v = this.values.get(`${name}.member.${i}`);
+      if (v === undefined) return out;
+      const bad = memberRule && ruleViolation(`${name}.${i}.member`, v, RULES[memberRule]);
+      if (bad) throw new IamError('ValidationError', bad);
+      out.push(v);
+    }
+  }
+
   /** Marker and MaxItems of a listing (100 items by default, as AWS). */
   page(): { after: string | undefined; maxItems: number } {
     return { after: this.optional('Marker'), maxItems: this.int('MaxItems') ?? 100 };
@@ -154,14 +190,27 @@ export async function userOrCaller(ctx: IamContext): Promise<IamUser | undefined
   return u;
 }
 
-/** The managed policy a PolicyArn names, in the caller's account. */
+/**
+ * The managed policy a PolicyArn names: one of the caller's account, or an AWS managed policy
+ * (accountId "aws", its attachment count the caller's account's). Another account's policy is not
+ * attachable.
+ */
 export async function namedPolicy(ctx: IamContext): Promise<IamManagedPolicy> {
   const arn = ctx.params.required('PolicyArn');
   const parsed = parseIamArn(arn);
   if (!parsed || parsed.kind !== 'policy') throw new IamError('InvalidInput', `ARN ${arn} is not valid.`);
-  // AWS managed policies (arn:aws:iam::aws:policy/…) do not exist on this server, nor is a policy
-  // of another account attachable.
+  const missing = () => new IamError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  if (parsed.accountId === 'aws') {
+    const aws = awsManagedPolicy(parsed.name, parsed.path);
+    if (!aws) throw missing();
+    return { ...aws.policy, attachmentCount: await ctx.iam.store.countPolicyAttachments(aws.policy.id, ctx.caller.accountId) };
+  }
   const p = parsed.accountId === ctx.caller.accountId ? await ctx.iam.store.getPolicy(parsed.accountId, parsed.name) : undefined;
-  if (!p || p.path !== parsed.path) throw new IamError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  if (!p || p.path !== parsed.path) throw missing();
   return p;
+}
+
+/** Whether a managed policy is one of AWS's (read-only, not a row of the store). */
+export function isAwsManaged(p: IamManagedPolicy): boolean {
+  return p.accountId === 'aws';
 }

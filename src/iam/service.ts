@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Credential, Identity, SignedService } from '../auth/types.js';
 import { parsePolicy, type Policy } from '../authz/policy/index.js';
 import type { AccessKey, Account, IamRole, IamStore, IamUser, MetaStore } from '../store/meta/types.js';
+import { awsManagedDocument } from './aws-managed.js';
 import { AccountCache } from './cache.js';
 import { isTemporaryAccessKeyId, newAccessKeyId, newSecretKey, uniqueId } from './ids.js';
 import { iamArn } from './names.js';
@@ -24,10 +25,18 @@ export const LAST_USED_INTERVAL_MS = 60_000;
 
 /** AWS's default quotas. */
 export const QUOTAS = {
+  usersPerAccount: 5000,
+  groupsPerAccount: 300,
+  rolesPerAccount: 1000,
+  policiesPerAccount: 1500,
   accessKeysPerUser: 2,
   groupsPerUser: 10,
   managedPoliciesPerEntity: 10,
   versionsPerPolicy: 5,
+  oidcProvidersPerAccount: 100,
+  clientIdsPerOidcProvider: 100,
+  /** AWS's message says "fewer than 5", but five are accepted. */
+  thumbprintsPerOidcProvider: 5,
 } as const;
 
 export function userArn(u: Pick<IamUser, 'accountId' | 'path' | 'name'>): string {
@@ -100,7 +109,7 @@ export class IamService {
         // Documents were validated when they were stored. One that no longer parses (a stricter
         // parser) throws: the request fails rather than being decided without one of its policies,
         // which might have been a Deny.
-        (await this.meta.iam.identityPolicyDocuments(owner)).map((doc) => parsePolicy(doc, 'identity')),
+        (await this.meta.iam.identityPolicyDocuments(owner, awsManagedDocument)).map((doc) => parsePolicy(doc, 'identity')),
       () => identity.accountId,
     );
   }
@@ -188,7 +197,7 @@ export class IamService {
   /** Creates an IAM user (EntityAlreadyExists when the name is taken in the account). */
   async createUser(accountId: string, name: string, path: string, now = Date.now()): Promise<IamUser> {
     const user: IamUser = { accountId, id: uniqueId('AIDA'), name, path, createdAt: now };
-    await this.meta.iam.createUser(user);
+    await this.meta.iam.createUser(user, QUOTAS.usersPerAccount);
     this.changed(accountId);
     return user;
   }

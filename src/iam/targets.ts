@@ -6,8 +6,9 @@
 import { rootArn } from '../authz/policy/index.js';
 import type { IamEntityKind } from '../store/meta/types.js';
 import { IamError } from './errors.js';
-import { iamArn, parseIamArn } from './names.js';
-import { nameParam, type IamContext, type IamTarget, type TargetsOf } from './request.js';
+import { oidcUrl } from './actions/oidc.js';
+import { iamArn, oidcProviderArn, parseIamArn, parseOidcProviderArn } from './names.js';
+import { isReadOnly, nameParam, type IamContext, type IamTarget, type TargetsOf } from './request.js';
 
 /** Listings (ListUsers, ListGroups, ListRoles, ListPolicies) cannot be scoped to resources in AWS. */
 export const anyResource: TargetsOf = async () => [{ arn: '*' }];
@@ -54,22 +55,30 @@ export function refuseRoleSession(ctx: IamContext): void {
   if (ctx.caller.identity.session?.role) throw new IamError('ValidationError', 'Must specify userName when calling with non-User credentials');
 }
 
-/** UpdateUser acts on the user as it is and as it will be (a rename needs both allowed). */
-export const userBeforeAndAfter: TargetsOf = async (ctx) => {
-  const name = ctx.params.required('UserName');
-  const before = await entityTarget(ctx, 'user', name);
-  const newName = ctx.params.optional('NewUserName') ?? name;
-  const newPath = ctx.params.optional('NewPath') ?? parseIamArn(before.arn)?.path ?? '/';
-  const afterArn = iamArn(ctx.caller.accountId, 'user', newPath, newName);
-  return afterArn === before.arn ? [before] : [before, { arn: afterArn }];
-};
+/** UpdateUser and UpdateGroup act on the entity as it is and as it will be (a rename needs both allowed). */
+export function beforeAndAfter(kind: 'user' | 'group'): TargetsOf {
+  return async (ctx) => {
+    const name = ctx.params.required(nameParam(kind));
+    const before = await entityTarget(ctx, kind, name);
+    const newName = ctx.params.optional(kind === 'user' ? 'NewUserName' : 'NewGroupName') ?? name;
+    const newPath = ctx.params.optional('NewPath') ?? parseIamArn(before.arn)?.path ?? '/';
+    const afterArn = iamArn(ctx.caller.accountId, kind, newPath, newName);
+    return afterArn === before.arn ? [before] : [before, { arn: afterArn }];
+  };
+}
 
-/** A managed policy named by PolicyArn, as given (another account's is denied as cross-account). */
+export const userBeforeAndAfter = beforeAndAfter('user');
+
+/**
+ * A managed policy named by PolicyArn, as given (another account's is denied as cross-account).
+ * AWS managed policies are readable by any account, as its own resources are (an identity-based
+ * policy of the caller suffices), and changed by none: they are AWS's account's.
+ */
 export const policy: TargetsOf = async (ctx) => {
   const arn = ctx.params.required('PolicyArn');
   const parsed = parseIamArn(arn);
   if (!parsed || parsed.kind !== 'policy') throw new IamError('InvalidInput', `ARN ${arn} is not valid.`);
-  if (parsed.accountId === 'aws') throw new IamError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  if (parsed.accountId === 'aws' && isReadOnly(ctx.action)) return [{ arn, account: ctx.caller.accountId }];
   return [{ arn }];
 };
 
@@ -94,3 +103,13 @@ export const keyOwner: TargetsOf = async (ctx) => {
   if (!account) throw new IamError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
   return [{ arn: rootArn(account.accountId) }];
 };
+
+/** An OpenID Connect provider named by OpenIDConnectProviderArn (another account's is denied as cross-account). */
+export const oidcProvider: TargetsOf = async (ctx) => {
+  const arn = ctx.params.required('OpenIDConnectProviderArn');
+  if (!parseOidcProviderArn(arn)) throw new IamError('InvalidInput', `ARN ${arn} is not valid.`);
+  return [{ arn }];
+};
+
+/** CreateOpenIDConnectProvider acts on the provider it creates, named by its Url. */
+export const newOidcProvider: TargetsOf = async (ctx) => [{ arn: oidcProviderArn(ctx.caller.accountId, oidcUrl(ctx.params.required('Url'))) }];

@@ -1,4 +1,4 @@
-// CreateGroup, GetGroup (with its users), DeleteGroup, ListGroups, AddUserToGroup,
+// CreateGroup, GetGroup (with its users), UpdateGroup, DeleteGroup, ListGroups, AddUserToGroup,
 // RemoveUserFromGroup, ListGroupsForUser.
 
 import { IamStoreError } from '../../store/meta/types.js';
@@ -12,7 +12,7 @@ export const createGroup: IamHandler = async (ctx) => {
   const name = ctx.params.required('GroupName');
   const path = ctx.params.optional('Path') ?? '/';
   const group = { accountId: ctx.caller.accountId, id: uniqueId('AGPA'), name, path, createdAt: ctx.now };
-  await ctx.iam.store.createGroup(group);
+  await ctx.iam.store.createGroup(group, QUOTAS.groupsPerAccount);
   return { Group: groupXml(group) };
 };
 
@@ -22,6 +22,15 @@ export const getGroup: IamHandler = async (ctx) => {
   const rows = await ctx.iam.store.listGroupMembers(group.id, { after, limit: maxItems + 1 });
   const p = page(rows, maxItems, (u) => u.name);
   return { Group: groupXml(group), Users: members(p.items.map(userXml)), IsTruncated: p.IsTruncated, Marker: p.Marker };
+};
+
+/** Renames and/or moves a group; its members and policies stay with it. */
+export const updateGroup: IamHandler = async (ctx) => {
+  const group = await findEntity(ctx, 'group', ctx.params.required('GroupName'));
+  const name = ctx.params.optional('NewGroupName');
+  const path = ctx.params.optional('NewPath');
+  await ctx.iam.store.updateGroup(group.id, { ...(name !== undefined ? { name } : {}), ...(path !== undefined ? { path } : {}) });
+  return undefined;
 };
 
 export const deleteGroup: IamHandler = async (ctx) => {

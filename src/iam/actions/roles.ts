@@ -1,12 +1,14 @@
-// CreateRole, GetRole, UpdateRole, DeleteRole, ListRoles, UpdateAssumeRolePolicy. Roles are stored
-// with their trust, inline and attached policies; STS's AssumeRole (src/sts) assumes them. Deleting
-// a role ends its sessions; a change to its policies applies to them.
+// CreateRole, GetRole, UpdateRole, UpdateRoleDescription, DeleteRole, ListRoles,
+// UpdateAssumeRolePolicy. Roles are stored with their trust, inline and attached policies; STS's
+// AssumeRole (src/sts) assumes them. Deleting a role ends its sessions; a change to its policies
+// applies to them.
 
 import { POLICY_SIZE_LIMITS } from '../../authz/policy/index.js';
 import type { IamRole } from '../../store/meta/types.js';
 import { checkDocument } from '../documents.js';
 import { uniqueId } from '../ids.js';
 import { findEntity, type IamHandler } from '../request.js';
+import { QUOTAS } from '../service.js';
 import { members, page, roleXml } from '../shapes.js';
 
 const TRUST_TOO_LARGE = `Cannot exceed quota for ACLSizePerRole: ${POLICY_SIZE_LIMITS.trust}`;
@@ -20,7 +22,7 @@ export const createRole: IamHandler = async (ctx) => {
   checkDocument(trust, 'trust', undefined, TRUST_TOO_LARGE);
   const role: IamRole = { accountId: ctx.caller.accountId, id: uniqueId('AROA'), name, path, createdAt: ctx.now, assumeRolePolicy: trust, maxSessionDuration };
   if (description !== undefined) role.description = description;
-  await ctx.iam.store.createRole(role);
+  await ctx.iam.store.createRole(role, QUOTAS.rolesPerAccount);
   return { Role: roleXml(role) };
 };
 
@@ -37,6 +39,14 @@ export const updateRole: IamHandler = async (ctx) => {
   await ctx.iam.store.updateRole(role.id, { ...(description !== undefined ? { description } : {}), ...(maxSessionDuration !== undefined ? { maxSessionDuration } : {}) });
   // UpdateRole answers an empty UpdateRoleResult element.
   return {};
+};
+
+/** UpdateRoleDescription answers the role as it now is. */
+export const updateRoleDescription: IamHandler = async (ctx) => {
+  const role = await findEntity(ctx, 'role', ctx.params.required('RoleName'));
+  const description = ctx.params.required('Description');
+  await ctx.iam.store.updateRole(role.id, { description });
+  return { Role: { ...roleXml({ ...role, description }), RoleLastUsed: {} } };
 };
 
 export const updateAssumeRolePolicy: IamHandler = async (ctx) => {

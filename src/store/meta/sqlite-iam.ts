@@ -10,12 +10,14 @@ import {
   type AccessKeyOwner,
   type AccessKeyStatus,
   type AccessKeyUse,
+  type IamAccountSummary,
   type IamEntity,
   type IamEntityRef,
   type IamGroup,
   type IamInlinePolicy,
   type IamListQuery,
   type IamManagedPolicy,
+  type IamOidcProvider,
   type IamPage,
   type IamPolicyVersion,
   type IamRole,
@@ -83,6 +85,18 @@ interface VersionRow {
   is_default: number;
 }
 
+interface OidcRow {
+  account_id: string;
+  url: string;
+  client_ids: string;
+  thumbprints: string;
+  created_at: number;
+}
+
+function toOidc(r: OidcRow): IamOidcProvider {
+  return { accountId: r.account_id, url: r.url, clientIds: JSON.parse(r.client_ids) as string[], thumbprints: JSON.parse(r.thumbprints) as string[], createdAt: r.created_at };
+}
+
 function toEntity(r: EntityRow): IamEntity {
   return { accountId: r.account_id, id: r.id, name: r.name, path: r.path, createdAt: r.created_at };
 }
@@ -130,12 +144,19 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- shared by every entity table
 
-  private insertEntity(table: Table, e: IamEntity, extra: Record<string, string | number | null> = {}): void {
+  private insertEntity(table: Table, e: IamEntity, extra: Record<string, string | number | null> = {}, maxPerAccount = Infinity): void {
     if (this.q(`SELECT 1 FROM ${table} WHERE account_id = ? AND name = ?`).get(e.accountId, e.name)) {
       throw new IamStoreError('EntityAlreadyExists', table === 'iam_policies' ? `A policy called ${e.name} already exists. Duplicate names are not allowed.` : `${WHAT[table]} with name ${e.name} already exists.`);
     }
+    if (maxPerAccount !== Infinity && this.countOf(table, e.accountId) >= maxPerAccount) {
+      throw new IamStoreError('LimitExceeded', `Cannot exceed quota for ${table === 'iam_policies' ? 'Policies' : `${WHAT[table]}s`}PerAccount: ${maxPerAccount}`);
+    }
     const cols = ['account_id', 'name', 'id', 'path', 'created_at', ...Object.keys(extra)];
     this.q(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(e.accountId, e.name, e.id, e.path, e.createdAt, ...Object.values(extra));
+  }
+
+  private countOf(table: Table, accountId: string): number {
+    return (this.q(`SELECT COUNT(*) AS n FROM ${table} WHERE account_id = ?`).get(accountId) as { n: number }).n;
   }
 
   private byName<R>(table: Table, accountId: string, name: string): R | undefined {
@@ -172,8 +193,8 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- users
 
-  createUser(user: IamUser): Promise<void> {
-    return this.tx.write(() => this.insertEntity('iam_users', user));
+  createUser(user: IamUser, maxPerAccount?: number): Promise<void> {
+    return this.tx.write(() => this.insertEntity('iam_users', user, {}, maxPerAccount));
   }
 
   getUser(accountId: string, name: string): Promise<IamUser | undefined> {
@@ -190,15 +211,18 @@ export class SqliteIamStore implements IamStore {
     });
   }
 
+  /** Renames and/or moves a user or group, which everything else refers to by id. */
+  private rename(table: 'iam_users' | 'iam_groups', id: string, change: { name?: string; path?: string }): void {
+    const r = this.q(`SELECT * FROM ${table} WHERE id = ?`).get(id) as EntityRow | undefined;
+    if (!r) throw new IamStoreError('NoSuchEntity', `The ${WHAT[table].toLowerCase()} cannot be found.`);
+    const name = change.name ?? r.name;
+    const other = this.byName<EntityRow>(table, r.account_id, name);
+    if (other && other.id !== id) throw new IamStoreError('EntityAlreadyExists', `${WHAT[table]} with name ${name} already exists.`);
+    this.q(`UPDATE ${table} SET name = ?, path = ? WHERE id = ?`).run(name, change.path ?? r.path, id);
+  }
+
   updateUser(id: string, change: { name?: string; path?: string }): Promise<void> {
-    return this.tx.write(() => {
-      const r = this.q('SELECT * FROM iam_users WHERE id = ?').get(id) as EntityRow | undefined;
-      if (!r) throw new IamStoreError('NoSuchEntity', 'The user cannot be found.');
-      const name = change.name ?? r.name;
-      const other = this.byName<EntityRow>('iam_users', r.account_id, name);
-      if (other && other.id !== id) throw new IamStoreError('EntityAlreadyExists', `User with name ${name} already exists.`);
-      this.q('UPDATE iam_users SET name = ?, path = ? WHERE id = ?').run(name, change.path ?? r.path, id);
-    });
+    return this.tx.write(() => this.rename('iam_users', id, change));
   }
 
   deleteUser(id: string): Promise<void> {
@@ -217,8 +241,8 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- groups
 
-  createGroup(group: IamGroup): Promise<void> {
-    return this.tx.write(() => this.insertEntity('iam_groups', group));
+  createGroup(group: IamGroup, maxPerAccount?: number): Promise<void> {
+    return this.tx.write(() => this.insertEntity('iam_groups', group, {}, maxPerAccount));
   }
 
   getGroup(accountId: string, name: string): Promise<IamGroup | undefined> {
@@ -226,6 +250,10 @@ export class SqliteIamStore implements IamStore {
       const r = this.byName<EntityRow>('iam_groups', accountId, name);
       return r && toEntity(r);
     });
+  }
+
+  updateGroup(id: string, change: { name?: string; path?: string }): Promise<void> {
+    return this.tx.write(() => this.rename('iam_groups', id, change));
   }
 
   deleteGroup(id: string): Promise<void> {
@@ -285,9 +313,9 @@ export class SqliteIamStore implements IamStore {
 
   // ---------------------------------------------------------------- roles
 
-  createRole(role: IamRole): Promise<void> {
+  createRole(role: IamRole, maxPerAccount?: number): Promise<void> {
     return this.tx.write(() =>
-      this.insertEntity('iam_roles', role, { trust_policy: role.assumeRolePolicy, max_session_duration: role.maxSessionDuration, description: role.description ?? null }),
+      this.insertEntity('iam_roles', role, { trust_policy: role.assumeRolePolicy, max_session_duration: role.maxSessionDuration, description: role.description ?? null }, maxPerAccount),
     );
   }
 
@@ -373,9 +401,9 @@ export class SqliteIamStore implements IamStore {
     return r;
   }
 
-  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string): Promise<IamManagedPolicy> {
+  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string, maxPerAccount?: number): Promise<IamManagedPolicy> {
     return this.tx.write(() => {
-      this.insertEntity('iam_policies', policy, { updated_at: policy.createdAt, description: policy.description ?? null, default_version: 'v1', next_version: 2 });
+      this.insertEntity('iam_policies', policy, { updated_at: policy.createdAt, description: policy.description ?? null, default_version: 'v1', next_version: 2 }, maxPerAccount);
       this.q('INSERT INTO iam_policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)').run(policy.id, 'v1', document, policy.createdAt);
       return toPolicy(this.policyRow(policy.id));
     });
@@ -473,10 +501,10 @@ export class SqliteIamStore implements IamStore {
     });
   }
 
-  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number): Promise<void> {
+  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number, awsManaged = false): Promise<void> {
     return this.tx.write(() => {
       this.mustExist(this.entityTable(entity.kind), entity.id);
-      this.policyRow(policyId);
+      if (!awsManaged) this.policyRow(policyId);
       if (this.q('SELECT 1 FROM iam_attachments WHERE entity_id = ? AND policy_id = ?').get(entity.id, policyId)) return;
       const { n } = this.q('SELECT COUNT(*) AS n FROM iam_attachments WHERE entity_id = ?').get(entity.id) as { n: number };
       if (n >= maxAttached) {
@@ -504,6 +532,71 @@ export class SqliteIamStore implements IamStore {
         ).all(entityId, prefix.length, prefix, q.after ?? '', q.limit) as PolicyRow[]
       ).map(toPolicy),
     );
+  }
+
+  attachedPolicyIds(entityId: string): Promise<string[]> {
+    return this.tx.read(() => (this.q('SELECT policy_id FROM iam_attachments WHERE entity_id = ? ORDER BY policy_id').all(entityId) as { policy_id: string }[]).map((r) => r.policy_id));
+  }
+
+  countPolicyAttachments(policyId: string, accountId: string): Promise<number> {
+    return this.tx.read(() => {
+      const { n } = this.q(
+        `SELECT COUNT(*) AS n FROM iam_attachments a WHERE a.policy_id = ? AND (
+           EXISTS (SELECT 1 FROM iam_users u WHERE u.id = a.entity_id AND u.account_id = ?) OR
+           EXISTS (SELECT 1 FROM iam_groups g WHERE g.id = a.entity_id AND g.account_id = ?) OR
+           EXISTS (SELECT 1 FROM iam_roles r WHERE r.id = a.entity_id AND r.account_id = ?))`,
+      ).get(policyId, accountId, accountId, accountId) as { n: number };
+      return n;
+    });
+  }
+
+  // ---------------------------------------------------------------- OpenID Connect providers
+
+  createOidcProvider(p: IamOidcProvider, maxPerAccount: number): Promise<void> {
+    return this.tx.write(() => {
+      if (this.q('SELECT 1 FROM iam_oidc_providers WHERE account_id = ? AND url = ?').get(p.accountId, p.url)) {
+        throw new IamStoreError('EntityAlreadyExists', `Provider with url https://${p.url} already exists.`);
+      }
+      const { n } = this.q('SELECT COUNT(*) AS n FROM iam_oidc_providers WHERE account_id = ?').get(p.accountId) as { n: number };
+      if (n >= maxPerAccount) throw new IamStoreError('LimitExceeded', `Cannot exceed quota for OpenIdConnectProvidersPerAccount: ${maxPerAccount}`);
+      this.q('INSERT INTO iam_oidc_providers (account_id, url, client_ids, thumbprints, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        p.accountId,
+        p.url,
+        JSON.stringify(p.clientIds),
+        JSON.stringify(p.thumbprints),
+        p.createdAt,
+      );
+    });
+  }
+
+  getOidcProvider(accountId: string, url: string): Promise<IamOidcProvider | undefined> {
+    return this.tx.read(() => {
+      const r = this.q('SELECT * FROM iam_oidc_providers WHERE account_id = ? AND url = ?').get(accountId, url) as OidcRow | undefined;
+      return r && toOidc(r);
+    });
+  }
+
+  listOidcProviders(accountId: string): Promise<IamOidcProvider[]> {
+    return this.tx.read(() => (this.q('SELECT * FROM iam_oidc_providers WHERE account_id = ? ORDER BY url').all(accountId) as OidcRow[]).map(toOidc));
+  }
+
+  updateOidcProvider(accountId: string, url: string, update: (p: IamOidcProvider) => { clientIds?: string[]; thumbprints?: string[] }): Promise<void> {
+    return this.tx.write(() => {
+      const r = this.q('SELECT * FROM iam_oidc_providers WHERE account_id = ? AND url = ?').get(accountId, url) as OidcRow | undefined;
+      if (!r) throw new IamStoreError('NoSuchEntity', 'The OpenID Connect provider cannot be found.');
+      const current = toOidc(r);
+      const change = update(current);
+      this.q('UPDATE iam_oidc_providers SET client_ids = ?, thumbprints = ? WHERE account_id = ? AND url = ?').run(
+        JSON.stringify(change.clientIds ?? current.clientIds),
+        JSON.stringify(change.thumbprints ?? current.thumbprints),
+        accountId,
+        url,
+      );
+    });
+  }
+
+  deleteOidcProvider(accountId: string, url: string): Promise<boolean> {
+    return this.tx.write(() => this.q('DELETE FROM iam_oidc_providers WHERE account_id = ? AND url = ?').run(accountId, url).changes > 0);
   }
 
   // ---------------------------------------------------------------- access keys
@@ -558,9 +651,26 @@ export class SqliteIamStore implements IamStore {
     });
   }
 
+  // ---------------------------------------------------------------- the account as a whole
+
+  accountSummary(accountId: string, rootId: string): Promise<IamAccountSummary> {
+    return this.tx.read(() => {
+      const count = (sql: string, ...args: string[]) => (this.q(sql).get(...args) as { n: number }).n;
+      return {
+        users: this.countOf('iam_users', accountId),
+        groups: this.countOf('iam_groups', accountId),
+        roles: this.countOf('iam_roles', accountId),
+        policies: this.countOf('iam_policies', accountId),
+        policyVersions: count('SELECT COUNT(*) AS n FROM iam_policies p JOIN iam_policy_versions v ON v.policy_id = p.id WHERE p.account_id = ?', accountId),
+        oidcProviders: count('SELECT COUNT(*) AS n FROM iam_oidc_providers WHERE account_id = ?', accountId),
+        rootAccessKeys: count('SELECT COUNT(*) AS n FROM access_keys WHERE user_id = ? AND iam_user_id IS NULL', rootId),
+      };
+    });
+  }
+
   // ---------------------------------------------------------------- evaluation
 
-  identityPolicyDocuments(entityId: string): Promise<string[]> {
+  identityPolicyDocuments(entityId: string, otherDocument: (policyId: string) => string | undefined): Promise<string[]> {
     return this.tx.read(() => {
       // The user (or role) and its groups (a role has none); for each, inline documents and
       // attached policies' default versions.
@@ -568,11 +678,15 @@ export class SqliteIamStore implements IamStore {
       const out: string[] = [];
       for (const id of owners) {
         for (const r of this.q('SELECT document FROM iam_inline_policies WHERE entity_id = ? ORDER BY name').all(id) as { document: string }[]) out.push(r.document);
+        // An attachment without a policy row is of an AWS managed policy, resolved by the caller.
         const attached = this.q(
-          `SELECT v.document FROM iam_attachments a JOIN iam_policies p ON p.id = a.policy_id
-           JOIN iam_policy_versions v ON v.policy_id = p.id AND v.version_id = p.default_version WHERE a.entity_id = ? ORDER BY p.name`,
-        ).all(id) as { document: string }[];
-        for (const r of attached) out.push(r.document);
+          `SELECT a.policy_id, v.document FROM iam_attachments a LEFT JOIN iam_policies p ON p.id = a.policy_id
+           LEFT JOIN iam_policy_versions v ON v.policy_id = p.id AND v.version_id = p.default_version WHERE a.entity_id = ? ORDER BY a.policy_id`,
+        ).all(id) as { policy_id: string; document: string | null }[];
+        for (const r of attached) {
+          const document = r.document ?? otherDocument(r.policy_id);
+          if (document !== undefined) out.push(document);
+        }
       }
       return out;
     });

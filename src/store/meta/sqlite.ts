@@ -49,8 +49,9 @@ import type {
  * 2: accounts: every user row is an account with a 12-digit account id (and an email).
  * 3: IAM inside accounts: users, groups, roles, managed and inline policies (iam_* tables);
  *    access keys may belong to an IAM user, have a status and remember their last use.
+ * 4: OpenID Connect providers of accounts (iam_oidc_providers).
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** Upgrades to each version from the one before (the schema above is already the newest). */
 const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
@@ -76,6 +77,10 @@ const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
     db.exec('ALTER TABLE access_keys ADD COLUMN last_used_at INTEGER');
     db.exec('ALTER TABLE access_keys ADD COLUMN last_used_service TEXT');
     db.exec('ALTER TABLE access_keys ADD COLUMN last_used_region TEXT');
+  },
+  4: () => {
+    // iam_oidc_providers is created by SCHEMA; nothing existing changes. The version still moves
+    // on, so that an older Trove refuses a data directory whose providers it would not see.
   },
 };
 
@@ -186,6 +191,16 @@ CREATE TABLE IF NOT EXISTS iam_inline_policies (
   name TEXT NOT NULL,
   document TEXT NOT NULL,
   PRIMARY KEY (entity_id, name)
+) WITHOUT ROWID;
+-- OpenID Connect providers of an account, by URL without its https:// scheme (what the ARN ends
+-- with); client ids and thumbprints as JSON arrays of strings.
+CREATE TABLE IF NOT EXISTS iam_oidc_providers (
+  account_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  client_ids TEXT NOT NULL,
+  thumbprints TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, url)
 ) WITHOUT ROWID;
 -- AUTOINCREMENT: a bucket id is never reused, so a write still in flight for a deleted bucket
 -- can never land in a bucket created later under the same id.

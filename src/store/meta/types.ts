@@ -319,6 +319,22 @@ export interface IamInlinePolicy {
   document: string;
 }
 
+/**
+ * An OpenID Connect identity provider registered in an account. Its URL, without the https://
+ * scheme (host and optional path, as given), identifies it within the account and ends its ARN:
+ * arn:aws:iam::<account>:oidc-provider/<url>.
+ */
+export interface IamOidcProvider {
+  accountId: string;
+  url: string;
+  /** Audiences, in the order they were added. */
+  clientIds: string[];
+  /** SHA-1 thumbprints (40 hex characters, lower case) of the IdP's certificates. */
+  thumbprints: string[];
+  /** ms since epoch */
+  createdAt: number;
+}
+
 /** A user, group or role, as attachments and inline policies refer to it. */
 export interface IamEntityRef {
   kind: IamEntityKind;
@@ -338,6 +354,20 @@ export interface IamListQuery extends IamPage {
 
 /** Whose keys: an account's root user (its canonical id) or an IAM user (its unique id). */
 export type AccessKeyOwner = { root: string } | { iamUserId: string };
+
+/** Counts of what an account has in IAM. */
+export interface IamAccountSummary {
+  users: number;
+  groups: number;
+  roles: number;
+  /** The account's own managed policies. */
+  policies: number;
+  /** Versions of the account's own managed policies. */
+  policyVersions: number;
+  oidcProviders: number;
+  /** Access keys of the account's root user. */
+  rootAccessKeys: number;
+}
 
 /** The conflicts the store detects inside its transactions, with IAM's codes and messages. */
 export type IamStoreErrorCode = 'NoSuchEntity' | 'EntityAlreadyExists' | 'DeleteConflict' | 'LimitExceeded';
@@ -360,8 +390,8 @@ export class IamStoreError extends Error {
  */
 export interface IamStore {
   // users
-  /** EntityAlreadyExists when the name is taken in the account. */
-  createUser(user: IamUser): Promise<void>;
+  /** EntityAlreadyExists when the name is taken in the account; LimitExceeded beyond `maxPerAccount` users. */
+  createUser(user: IamUser, maxPerAccount?: number): Promise<void>;
   getUser(accountId: string, name: string): Promise<IamUser | undefined>;
   getUserById(id: string): Promise<IamUser | undefined>;
   /** Renames and/or moves a user (EntityAlreadyExists when the new name is taken). */
@@ -371,8 +401,11 @@ export interface IamStore {
   listUsers(accountId: string, q: IamListQuery): Promise<IamUser[]>;
 
   // groups
-  createGroup(group: IamGroup): Promise<void>;
+  /** LimitExceeded beyond `maxPerAccount` groups. */
+  createGroup(group: IamGroup, maxPerAccount?: number): Promise<void>;
   getGroup(accountId: string, name: string): Promise<IamGroup | undefined>;
+  /** Renames and/or moves a group (EntityAlreadyExists when the new name is taken); its members and policies stay. */
+  updateGroup(id: string, change: { name?: string; path?: string }): Promise<void>;
   /** DeleteConflict while the group has members or policies. */
   deleteGroup(id: string): Promise<void>;
   listGroups(accountId: string, q: IamListQuery): Promise<IamGroup[]>;
@@ -384,7 +417,8 @@ export interface IamStore {
   listGroupsOfUser(userId: string, q: IamPage): Promise<IamGroup[]>;
 
   // roles
-  createRole(role: IamRole): Promise<void>;
+  /** LimitExceeded beyond `maxPerAccount` roles. */
+  createRole(role: IamRole, maxPerAccount?: number): Promise<void>;
   getRole(accountId: string, name: string): Promise<IamRole | undefined>;
   getRoleById(id: string): Promise<IamRole | undefined>;
   updateRole(id: string, change: { description?: string; maxSessionDuration?: number; assumeRolePolicy?: string }): Promise<void>;
@@ -402,8 +436,11 @@ export interface IamStore {
   listInlinePolicies(ownerId: string, q: IamPage): Promise<IamInlinePolicy[]>;
 
   // managed policies
-  /** Creates the policy with `document` as v1, its default. EntityAlreadyExists when the name is taken. */
-  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string): Promise<IamManagedPolicy>;
+  /**
+   * Creates the policy with `document` as v1, its default. EntityAlreadyExists when the name is
+   * taken; LimitExceeded beyond `maxPerAccount` policies.
+   */
+  createPolicy(policy: Omit<IamManagedPolicy, 'defaultVersionId' | 'attachmentCount' | 'updatedAt'>, document: string, maxPerAccount?: number): Promise<IamManagedPolicy>;
   getPolicy(accountId: string, name: string): Promise<IamManagedPolicy | undefined>;
   /** The document of a managed policy's default version, by the policy's unique id (undefined: no such policy). */
   defaultPolicyDocument(policyId: string): Promise<string | undefined>;
@@ -419,11 +456,33 @@ export interface IamStore {
   listPolicyVersions(policyId: string): Promise<IamPolicyVersion[]>;
   /** NoSuchEntity for an unknown version. */
   setDefaultPolicyVersion(policyId: string, versionId: string, now: number): Promise<void>;
-  /** Idempotent; LimitExceeded beyond `maxAttached` policies on the entity. */
-  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number): Promise<void>;
+  /**
+   * Idempotent; LimitExceeded beyond `maxAttached` policies on the entity. An AWS managed policy
+   * (`awsManaged`) is no row of this store: it is attached by its id, unchecked.
+   */
+  attachPolicy(entity: IamEntityRef, policyId: string, maxAttached: number, awsManaged?: boolean): Promise<void>;
   /** NoSuchEntity when not attached. */
   detachPolicy(entityId: string, policyId: string): Promise<void>;
+  /** The account's own managed policies attached to the entity (AWS managed ones are not rows). */
   listAttachedPolicies(entityId: string, q: IamListQuery): Promise<IamManagedPolicy[]>;
+  /** The ids of every policy attached to the entity, AWS managed ones included. */
+  attachedPolicyIds(entityId: string): Promise<string[]>;
+  /** Attachments of the policy to users, groups and roles of the account. */
+  countPolicyAttachments(policyId: string, accountId: string): Promise<number>;
+
+  // OpenID Connect providers
+  /** EntityAlreadyExists when the account has one with that URL; LimitExceeded beyond `maxPerAccount`. */
+  createOidcProvider(provider: IamOidcProvider, maxPerAccount: number): Promise<void>;
+  getOidcProvider(accountId: string, url: string): Promise<IamOidcProvider | undefined>;
+  /** Every provider of the account, by URL. */
+  listOidcProviders(accountId: string): Promise<IamOidcProvider[]>;
+  /**
+   * Changes a provider's client ids and/or thumbprints to what `update` returns for the current
+   * ones, atomically (`update` may throw to refuse). NoSuchEntity when there is none.
+   */
+  updateOidcProvider(accountId: string, url: string, update: (p: IamOidcProvider) => { clientIds?: string[]; thumbprints?: string[] }): Promise<void>;
+  /** False when there was none. */
+  deleteOidcProvider(accountId: string, url: string): Promise<boolean>;
 
   // access keys (of root users and of IAM users)
   /** LimitExceeded when the owner has `maxPerOwner` keys already. */
@@ -434,12 +493,17 @@ export interface IamStore {
   deleteAccessKey(accessKeyId: string): Promise<void>;
   recordAccessKeyUse(accessKeyId: string, use: AccessKeyUse): Promise<void>;
 
+  /** What an account has, for GetAccountSummary. `rootId` is the account's canonical id. */
+  accountSummary(accountId: string, rootId: string): Promise<IamAccountSummary>;
+
   /**
    * Every identity-based policy document in force for a user or a role (by unique id): its inline
    * policies, the default versions of the managed policies attached to it, and, for a user, the
-   * same for each of its groups.
+   * same for each of its groups. An attached policy that is no row of this store (an AWS managed
+   * one) is given by `otherDocument` (none: left out). Required, so that no caller forgets the AWS
+   * managed policies attached.
    */
-  identityPolicyDocuments(entityId: string): Promise<string[]>;
+  identityPolicyDocuments(entityId: string, otherDocument: (policyId: string) => string | undefined): Promise<string[]>;
 }
 
 export interface MetaStore {
