@@ -78,8 +78,18 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
     }
   }
   const resourceAccount = bucket ? await app.accountIdOf(bucket.owner) : req.principal.accountId;
-  const keys = new Map(req.keys);
+  // The request's keys, plus those of this resource. Per-object keys (existing tags) go into a
+  // copy: DeleteObjects checks its keys concurrently.
+  let keys = req.keys;
   if (resourceAccount !== undefined) keys.set('s3:resourceaccount', [resourceAccount]);
+  else keys.delete('s3:resourceaccount');
+  const stored = bucket ? await app.bucketPolicies.get(bucket) : undefined;
+  // s3:ExistingObjectTag/<key> is the addressed object's tags: read it only when a policy asks.
+  if (bucket && r.key !== undefined && [stored, ...(req.identityPolicies ?? [])].some((p) => p !== undefined && usesExistingObjectTag(p))) {
+    const v = await app.meta.getObject(bucket.id, r.key, r.versionId);
+    keys = new Map(keys);
+    for (const [k, value] of v && !v.deleteMarker ? (v.tags ?? []) : []) keys.set(`s3:existingobjecttag/${k.toLowerCase()}`, [value]);
+  }
   const action = r.action;
   const input = {
     request: {
@@ -93,12 +103,6 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
     ...(req.identityPolicies ? { identityPolicies: req.identityPolicies } : {}),
     ...(req.sessionPolicies ? { sessionPolicies: req.sessionPolicies } : {}),
   };
-  const stored = bucket ? await app.bucketPolicies.get(bucket) : undefined;
-  // s3:ExistingObjectTag/<key> is the addressed object's tags: read it only when a policy asks.
-  if (bucket && r.key !== undefined && [stored, ...(req.identityPolicies ?? [])].some((p) => p !== undefined && usesExistingObjectTag(p))) {
-    const v = await app.meta.getObject(bucket.id, r.key, r.versionId);
-    for (const [k, value] of v && !v.deleteMarker ? (v.tags ?? []) : []) keys.set(`s3:existingobjecttag/${k.toLowerCase()}`, [value]);
-  }
   // ACLs and Block Public Access (bucketGrants.ts), read only when they can matter:
   // RestrictPublicBuckets narrows a policy; an ACL grant is looked for only when the policies
   // leave the request implicitly denied.

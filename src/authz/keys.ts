@@ -47,6 +47,16 @@ function header(h: IncomingHttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+/** aws:CurrentTime and aws:EpochTime change once a second: formatted once a second. */
+let clock = { second: -1, currentTime: [''], epochTime: [''] };
+function clockKeys(now: number): { currentTime: string[]; epochTime: string[] } {
+  const second = Math.floor(now / 1000);
+  if (second !== clock.second) {
+    clock = { second, currentTime: [new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')], epochTime: [String(second)] };
+  }
+  return clock;
+}
+
 /** The global aws:* keys of a request, whatever the service (S3 or the IAM API). */
 export function globalKeys(f: Pick<RequestFacts, 'principal' | 'headers' | 'sourceIp' | 'secureTransport' | 'now'>): Map<string, string[]> {
   const keys = principalKeys(f.principal);
@@ -55,8 +65,9 @@ export function globalKeys(f: Pick<RequestFacts, 'principal' | 'headers' | 'sour
   };
   set('aws:sourceip', f.sourceIp);
   set('aws:securetransport', String(f.secureTransport));
-  set('aws:currenttime', new Date(f.now).toISOString().replace(/\.\d{3}Z$/, 'Z'));
-  set('aws:epochtime', String(Math.floor(f.now / 1000)));
+  const t = clockKeys(f.now);
+  keys.set('aws:currenttime', t.currentTime);
+  keys.set('aws:epochtime', t.epochTime);
   set('aws:useragent', header(f.headers, 'user-agent'));
   set('aws:referer', header(f.headers, 'referer'));
   return keys;
