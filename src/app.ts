@@ -7,12 +7,19 @@ import type { MetaStore } from './store/meta/types.js';
 import type { BlobStore } from './store/blob/types.js';
 import type { BlobGc } from './workers/gc.js';
 
+/** Counts kept for metrics. */
+export interface Counters {
+  /** Reads refused because stored bytes did not verify (missing or damaged blobs, inline data). */
+  integrityFailures: number;
+}
+
 export interface App {
   readonly config: Config;
   readonly meta: MetaStore;
   readonly blobs: BlobStore;
   readonly log: Logger;
   readonly gc: BlobGc;
+  readonly counters: Counters;
   /** Looks up a secret by access key id (cached). */
   lookupCredential(accessKeyId: string): Promise<Credential | undefined>;
   /** Display name of a user id (cached); the id itself when unknown. */

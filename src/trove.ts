@@ -127,6 +127,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     blobs,
     log,
     gc,
+    counters: { integrityFailures: 0 },
     lookupCredential: (id) =>
       credentials.get(id, async () => {
         const k = await meta.getAccessKey(id);

@@ -47,7 +47,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
   if (whole && v.blobId && !v.partsCount && reusableChecksum) {
     part = { etag: v.etag, checksum: up.checksumAlgorithm ? v.checksum?.value : undefined, size: v.size, blobId: v.blobId, shared: true };
   } else {
-    const body = await objectBody(ctx.app, v, start, end);
+    const body = await objectBody(ctx.app, src.bucket.name, v, start, end);
     let data;
     try {
       data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE });

@@ -2,6 +2,7 @@
 // whether they live inline, in one blob, or across the blobs of a multipart object's parts.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import { crc32 } from 'node:zlib';
 import type { App } from '../../app.js';
 import type { ObjectVersion } from '../../store/meta/types.js';
 import { pooledChunks, type PooledBody } from '../../http/pooled.js';
@@ -78,13 +79,16 @@ export function parseRange(v: string | undefined, size: number): ByteRange | und
   return { start, end };
 }
 
+const DAMAGED = "The object's stored data is missing or damaged.";
+
 /**
  * The bytes [start, end] of an object version: a buffer when inline, read on demand otherwise.
- * Every blob involved is leased before this returns (multipart objects: the whole part list is
- * read now), so a concurrent overwrite or delete cannot cut the body short or swap its parts.
+ * Inline bytes are checked against their CRC first. Every blob involved is leased before this
+ * returns (multipart objects: the whole part list is read now), so a concurrent overwrite or
+ * delete cannot cut the body short or swap its parts. `bucket` is the bucket's name, for the log.
  */
-export async function objectBody(app: App, v: ObjectVersion, start: number, end: number): Promise<Buffer | PooledBody> {
-  if (v.inline) return v.inline.subarray(start, end + 1);
+export async function objectBody(app: App, bucket: string, v: ObjectVersion, start: number, end: number): Promise<Buffer | PooledBody> {
+  if (v.inline) return verifiedInline(app, bucket, v).subarray(start, end + 1);
   if (v.size === 0 || end < start) return Buffer.alloc(0);
   if (v.blobId) return app.blobs.openRange(v.blobId, start, end);
   if (v.partsCount) {
@@ -100,6 +104,26 @@ export async function objectBody(app: App, v: ObjectVersion, start: number, end:
   }
   // An object with no bytes recorded anywhere: only valid when it is empty.
   throw new Error(`object ${v.key} (${v.versionId}) has no data`);
+}
+
+/** Checks an object's stored data before it is shared or copied: inline bytes against their CRC (InternalError otherwise). */
+export async function checkStoredData(app: App, bucket: string, v: ObjectVersion): Promise<void> {
+  if (v.inline) verifiedInline(app, bucket, v);
+}
+
+function verifiedInline(app: App, bucket: string, v: ObjectVersion): Buffer {
+  const bytes = v.inline!;
+  if (v.inlineCrc !== undefined && crc32(bytes) !== v.inlineCrc) {
+    report(app, bucket, v, { reason: 'inline data does not match its CRC' });
+    throw new S3Error('InternalError', DAMAGED);
+  }
+  return bytes;
+}
+
+/** Logs and counts damaged data found while serving an object. */
+function report(app: App, bucket: string, v: ObjectVersion, what: { blobId?: string; offset?: number; reason: string }): void {
+  app.counters.integrityFailures++;
+  app.log.error({ bucket, key: v.key, versionId: v.versionId, ...what }, 'stored object data is damaged; not served');
 }
 
 /** Several bodies, one after the other. */

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { S3Error } from '../../s3/errors.js';
 import type { ChecksumAlgorithm } from '../../auth/checksums.js';
@@ -39,8 +40,13 @@ import type {
   VersioningState,
   WriteConditions,
 } from './types.js';
+import { LEGACY_BLOBS_SETTING } from './types.js';
 
-const SCHEMA_VERSION = 1;
+/**
+ * 1: the first format.
+ * 2: inline bytes carry a CRC32 (objects.inline_crc) and blob files a checksum table and trailer.
+ */
+const SCHEMA_VERSION = 2;
 
 /** Group commit under load: event-loop turns to wait for more writes, and the batch size that ends the wait. */
 const HOLD_TURNS = 2;
@@ -100,6 +106,8 @@ CREATE TABLE IF NOT EXISTS objects (
   checksum_type TEXT,
   meta TEXT,
   inline BLOB,
+  -- CRC32 of inline, verified before the bytes are served (NULL in rows written by schema 1).
+  inline_crc INTEGER,
   blob_id TEXT,
   parts_count INTEGER
 );
@@ -178,6 +186,7 @@ interface ObjectRow {
   checksum_type: string | null;
   meta: string | null;
   inline: Buffer | null;
+  inline_crc: number | null;
   blob_id: string | null;
   parts_count: number | null;
 }
@@ -325,6 +334,7 @@ function toVersion(r: ObjectRow): ObjectVersion {
   }
   governanceFromJson(m, v);
   if (r.inline) v.inline = r.inline;
+  if (r.inline_crc !== null) v.inlineCrc = r.inline_crc;
   if (r.blob_id) v.blobId = r.blob_id;
   if (r.parts_count) v.partsCount = r.parts_count;
   return v;
@@ -407,10 +417,22 @@ export class SqliteMetaStore implements MetaStore {
 
   private migrate(): number {
     this.db.exec(SCHEMA);
+    const setVersion = this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
     const row = this.db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
     if (!row) {
-      this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+      setVersion.run('schema_version', String(SCHEMA_VERSION));
       return SCHEMA_VERSION;
+    }
+    if (row.v === '1') {
+      // 1 → 2: rows written so far have no inline CRC (they are served unverified), and blob files
+      // written so far have no checksums: if there are any, the data directory says so, and such
+      // files keep being served (unverified) as long as their length is exactly their data's.
+      this.db.transaction(() => {
+        this.db.exec('ALTER TABLE objects ADD COLUMN inline_crc INTEGER');
+        if (this.db.prepare('SELECT 1 FROM blobs LIMIT 1').get()) setVersion.run('setting:' + LEGACY_BLOBS_SETTING, '1');
+        setVersion.run('schema_version', '2');
+      })();
+      return 2;
     }
     return Number(row.v);
   }
@@ -449,7 +471,7 @@ export class SqliteMetaStore implements MetaStore {
       nullVersion: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? AND is_null = 1 LIMIT 1'),
       setLatest: db.prepare('UPDATE objects SET is_latest = ? WHERE id = ?'),
       insertObject: db.prepare(`INSERT INTO objects (bucket_id, key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner,
-        storage_class, checksum_alg, checksum_type, meta, inline, blob_id, parts_count) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        storage_class, checksum_alg, checksum_type, meta, inline, inline_crc, blob_id, parts_count) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       deleteObjectRow: db.prepare('DELETE FROM objects WHERE id = ?'),
       updateMeta: db.prepare('UPDATE objects SET meta = ? WHERE id = ?'),
       insertPart: db.prepare('INSERT INTO object_parts (object_id, part_number, part_offset, size, etag, checksum, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -859,6 +881,7 @@ export class SqliteMetaStore implements MetaStore {
       c.checksum?.type ?? null,
       metaJson(c),
       c.inline ?? null,
+      c.inline ? crc32(c.inline) : null,
       c.blobId ?? null,
       c.parts?.length ?? null,
     );
