@@ -12,7 +12,7 @@ import type { Credential } from './auth/types.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
-import type { MetaStore } from './store/meta/types.js';
+import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';
 
 export interface RootCredentials {
@@ -94,11 +94,13 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
 
 export async function openStores(
   config: Config,
-  hooks: { onGarbage?: () => void; onFatal?: (e: Error) => void } = {},
+  hooks: { onGarbage?: () => void; onFatal?: (e: Error) => void; log?: Logger } = {},
 ): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
   await fs.promises.mkdir(config.dataDir, { recursive: true });
-  const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
-  const blobs = await FsBlobStore.open({ root: config.dataDir, fsync: config.fsync });
+  const { log, ...metaHooks } = hooks;
+  const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...metaHooks });
+  const legacy = (await meta.getSetting(LEGACY_BLOBS_SETTING)) === '1';
+  const blobs = await FsBlobStore.open({ root: config.dataDir, fsync: config.fsync, legacy, log });
   return { meta, blobs };
 }
 
@@ -107,6 +109,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const log = opts.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
   let gc: BlobGc | undefined;
   const { meta, blobs } = await openStores(config, {
+    log,
     onGarbage: () => gc?.kick(),
     onFatal:
       opts.onFatal ??

@@ -46,7 +46,14 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+/**
+ * Streams a body to the response. If reading fails part-way, the bytes already written are let
+ * out to the socket (for a second at most) before the error is rethrown: the caller then cuts the
+ * connection, and the client has every byte that was read without error and nothing after.
+ */
 export async function sendPooled(body: PooledBody, res: ServerResponse): Promise<void> {
+  let unflushed = 0;
+  let onFlushed: (() => void) | undefined;
   try {
     for (;;) {
       if (res.destroyed || res.closed) throw gone();
@@ -56,19 +63,38 @@ export async function sendPooled(body: PooledBody, res: ServerResponse): Promise
         n = await body.read(buf);
       } catch (e) {
         give(buf);
+        if (unflushed > 0) await flushed(res, (f) => (onFlushed = f));
         throw e;
       }
       if (n === 0) {
         give(buf);
         break;
       }
-      const ok = res.write(n === buf.length ? buf : buf.subarray(0, n), () => give(buf));
+      unflushed++;
+      const ok = res.write(n === buf.length ? buf : buf.subarray(0, n), () => {
+        give(buf);
+        if (--unflushed === 0) onFlushed?.();
+      });
       if (!ok) await drained(res);
     }
     res.end();
   } finally {
     await body.close();
   }
+}
+
+/** Waits until every write has been handed to the socket (bounded: a stuck client is not waited for). */
+function flushed(res: ServerResponse, register: (f: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    register(done);
+    res.once('close', done);
+  });
 }
 
 /** The same bytes as an async iterable of fresh buffers (for server-side copies). */

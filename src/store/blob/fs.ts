@@ -7,12 +7,17 @@
 // A blob is written to tmp, fdatasynced, renamed into place and its directory fsynced; only then
 // does the caller commit metadata that points at it. A crash leaves at worst an unreferenced file,
 // which the orphan sweep removes.
+//
+// A blob file is its data followed by a CRC32 per 64 KiB block and a trailer (layout.ts). Reads
+// are of whole blocks, each verified before any of its bytes is handed out.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { blobId } from '../ids.js';
 import { fsyncDir } from '../meta/durability.js';
-import type { BlobStore, BlobWriter } from './types.js';
+import { BLOCK_SIZE, crc, decodeTail, encodeTail, fileSize, planRead, tailSize, verifiedPrefix } from './layout.js';
+import { BlobDamagedError, type BlobStore, type BlobWriter, type OpenOptions } from './types.js';
 import type { PooledBody } from '../../http/pooled.js';
 
 /** Pending bytes gathered before one writev; and the most we queue before the writer waits. */
@@ -22,6 +27,12 @@ const MAX_QUEUED = 4 * 1024 * 1024;
 export interface FsBlobStoreOptions {
   root: string;
   fsync: boolean;
+  /**
+   * The directory holds blobs written before blob files had checksums (bare data): a file exactly
+   * as long as its data is then served unverified. Otherwise a file without a trailer is damaged.
+   */
+  legacy?: boolean;
+  log?: Logger;
 }
 
 export class FsBlobStore implements BlobStore {
@@ -83,32 +94,55 @@ export class FsBlobStore implements BlobStore {
     };
   }
 
-  /** Bytes [start, end] of a blob, leased from now until close(); the file opens on first read. */
-  openRange(id: string, start: number, end: number): PooledBody {
-    const file = this.pathOf(id);
+  async openRange(id: string, size: number, start: number, end: number, opts: OpenOptions = {}): Promise<PooledBody> {
     const release = this.lease(id);
-    let fh: fs.promises.FileHandle | undefined;
-    let pos = start;
-    return {
-      async read(buf: Buffer): Promise<number> {
-        if (pos > end) return 0;
-        fh ??= await fs.promises.open(file, 'r');
-        const want = Math.min(buf.length, end - pos + 1);
-        const { bytesRead } = await fh.read(buf, 0, want, pos);
-        if (bytesRead === 0) throw new Error(`blob ${id} is shorter than its metadata says`);
-        pos += bytesRead;
-        return bytesRead;
-      },
-      async close(): Promise<void> {
-        const h = fh;
-        fh = undefined;
-        try {
-          await h?.close();
-        } finally {
-          release();
-        }
-      },
-    };
+    const reader = new BlobReader(this, id, size, start, end, release);
+    try {
+      if (opts.lazy) this.checkLength(id, size, (await statOf(this.pathOf(id), id)).size);
+      else await reader.open();
+    } catch (e) {
+      release();
+      throw e;
+    }
+    return reader;
+  }
+
+  async check(id: string, size: number, opts: OpenOptions = {}): Promise<void> {
+    await (await this.openRange(id, size, 0, -1, opts)).close();
+  }
+
+  /** A file of `length` bytes for `size` bytes of data: true if it has checksums, false if a legacy file (served unverified). */
+  private checkLength(id: string, size: number, length: number): boolean {
+    if (length === fileSize(size)) return true;
+    if (this.opts.legacy && length === size) return false;
+    throw new BlobDamagedError(id, 0, `file is ${length} bytes, expected ${fileSize(size)}`);
+  }
+
+  /**
+   * Opens a blob file and checks its length and trailer: returns the handle and the CRC table
+   * (undefined for a legacy file, which is served unverified). Used by readers.
+   */
+  async openFile(id: string, size: number): Promise<{ fh: fs.promises.FileHandle; table: Buffer | undefined }> {
+    let fh: fs.promises.FileHandle;
+    try {
+      fh = await fs.promises.open(this.pathOf(id), 'r');
+    } catch (e) {
+      throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobDamagedError(id, 0, 'file is missing', true) : e;
+    }
+    try {
+      if (!this.checkLength(id, size, (await fh.stat()).size)) {
+        this.opts.log?.debug({ blobId: id }, 'legacy blob without checksums served unverified');
+        return { fh, table: undefined };
+      }
+      const tail = Buffer.allocUnsafe(tailSize(size));
+      await readFully(fh, tail, tail.length, size, id);
+      const t = decodeTail(tail, size);
+      if ('invalid' in t) throw new BlobDamagedError(id, 0, t.invalid);
+      return { fh, table: t.table };
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
   }
 
   async delete(id: string): Promise<void> {
@@ -160,8 +194,88 @@ export class FsBlobStore implements BlobStore {
   async close(): Promise<void> {}
 }
 
+/**
+ * Bytes [start, end] of one blob. Each read covers whole blocks (the first from its block's start,
+ * the last to its block's end) and verifies them before handing out the wanted bytes.
+ */
+class BlobReader implements PooledBody {
+  private fh: fs.promises.FileHandle | undefined;
+  /** CRC table; undefined for a legacy blob, read unverified. */
+  private table: Buffer | undefined;
+  /** For callers whose buffers are smaller than a block. */
+  private scratch: Buffer | undefined;
+  private pos: number;
+  private closed = false;
+
+  constructor(
+    private readonly store: FsBlobStore,
+    private readonly id: string,
+    private readonly size: number,
+    start: number,
+    private readonly end: number,
+    private readonly release: () => void,
+  ) {
+    this.pos = start;
+  }
+
+  async open(): Promise<void> {
+    const f = await this.store.openFile(this.id, this.size);
+    if (this.closed) {
+      await f.fh.close();
+      return;
+    }
+    this.fh = f.fh;
+    this.table = f.table;
+  }
+
+  async read(buf: Buffer): Promise<number> {
+    if (this.pos > this.end || this.closed) return 0;
+    if (!this.fh) await this.open();
+    const fh = this.fh!;
+    const table = this.table;
+    if (!table) {
+      // Legacy blob: plain reads.
+      const want = Math.min(buf.length, this.end - this.pos + 1);
+      await readFully(fh, buf, want, this.pos, this.id);
+      this.pos += want;
+      return want;
+    }
+    const target = buf.length >= BLOCK_SIZE ? buf : (this.scratch ??= Buffer.allocUnsafe(BLOCK_SIZE));
+    const r = planRead(this.pos, this.end, this.size, target.length);
+    await readFully(fh, target, r.length, r.from, this.id);
+    const good = verifiedPrefix(target, r.length, r.from / BLOCK_SIZE, table);
+    let take = Math.min(r.take, buf.length);
+    if (good < r.length) {
+      // Hand out what verified; the next read starts at the damaged block and fails.
+      const damaged = r.from + good;
+      if (damaged <= this.pos) throw new BlobDamagedError(this.id, damaged, 'block checksum mismatch');
+      take = Math.min(take, damaged - this.pos);
+    }
+    if (target !== buf) target.copy(buf, 0, r.skip, r.skip + take);
+    else if (r.skip > 0) buf.copyWithin(0, r.skip, r.skip + take);
+    this.pos += take;
+    return take;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const fh = this.fh;
+    this.fh = undefined;
+    try {
+      await fh?.close();
+    } finally {
+      this.release();
+    }
+  }
+}
+
 class FsBlobWriter implements BlobWriter {
   size = 0;
+  /** CRC32 of each full block written so far, and of the block being filled. */
+  private readonly crcs: number[] = [];
+  private blockCrc = 0;
+  private blockFill = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private inflight: Promise<void> | undefined;
@@ -181,6 +295,7 @@ class FsBlobWriter implements BlobWriter {
   async write(chunk: Buffer): Promise<void> {
     if (this.failed) throw this.failed;
     if (chunk.length === 0) return;
+    this.checksum(chunk);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.size += chunk.length;
@@ -190,6 +305,21 @@ class FsBlobWriter implements BlobWriter {
       await this.inflight;
       if (this.failed) throw this.failed;
       if (this.pendingBytes >= WRITE_BATCH && !this.inflight) this.flush();
+    }
+  }
+
+  /** Feeds the block CRCs (chunks do not align with blocks). */
+  private checksum(chunk: Buffer): void {
+    for (let off = 0; off < chunk.length; ) {
+      const n = Math.min(BLOCK_SIZE - this.blockFill, chunk.length - off);
+      this.blockCrc = crc(n === chunk.length ? chunk : chunk.subarray(off, off + n), this.blockCrc);
+      this.blockFill += n;
+      off += n;
+      if (this.blockFill === BLOCK_SIZE) {
+        this.crcs.push(this.blockCrc);
+        this.blockCrc = 0;
+        this.blockFill = 0;
+      }
     }
   }
 
@@ -213,10 +343,14 @@ class FsBlobWriter implements BlobWriter {
 
   async commit(): Promise<void> {
     if (this.inflight) await this.inflight;
-    if (this.pendingBytes > 0) {
-      this.flush();
-      await this.inflight;
-    }
+    if (this.failed) throw this.failed;
+    // The CRC table and trailer go after the data, in the same final write.
+    if (this.blockFill > 0) this.crcs.push(this.blockCrc);
+    const tail = encodeTail(this.crcs, this.size);
+    this.pending.push(tail);
+    this.pendingBytes += tail.length;
+    this.flush();
+    await this.inflight;
     if (this.failed) throw this.failed;
     if (this.fsync) await this.fh.datasync();
     await this.fh.close();
@@ -234,6 +368,23 @@ class FsBlobWriter implements BlobWriter {
       await this.fh.close().catch(() => undefined);
     }
     await fs.promises.unlink(this.tmpPath).catch(() => undefined);
+  }
+}
+
+/** Reads exactly `length` bytes at `position`; a file that ends sooner is damaged. */
+async function readFully(fh: fs.promises.FileHandle, buf: Buffer, length: number, position: number, id: string): Promise<void> {
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) throw new BlobDamagedError(id, position + done, 'file is shorter than expected');
+    done += bytesRead;
+  }
+}
+
+async function statOf(file: string, id: string): Promise<fs.Stats> {
+  try {
+    return await fs.promises.stat(file);
+  } catch (e) {
+    throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobDamagedError(id, 0, 'file is missing', true) : e;
   }
 }
 
