@@ -166,6 +166,20 @@ describe('data integrity: blobs', () => {
     await copyFails(s3, bucket, 'deleted');
   });
 
+  it('notices a blob deleted or truncated after it was read (its file may still be open)', async () => {
+    const data = randomBytes(3 * BS);
+    for (const damage of ['deleted', 'truncated'] as const) {
+      const key = `read-then-${damage}`;
+      await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data }));
+      assert.deepEqual((await get(srv, bucket, key)).body, data);
+      const [file] = await blobFiles(srv, bucket, key);
+      if (damage === 'deleted') fs.unlinkSync(file!);
+      else fs.truncateSync(file!, data.length);
+      assertRefused(await head(srv, bucket, key), `HEAD after ${damage}`, true);
+      assertRefused(await get(srv, bucket, key), `GET after ${damage}`);
+    }
+  });
+
   it('refuses a multipart object with a part blob missing before headers (GET, HEAD, copy)', async () => {
     const parts = [randomBytes(5 * MiB + 1), randomBytes(5 * MiB), randomBytes(1000)];
     const up = await srv.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp' }));
