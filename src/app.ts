@@ -12,6 +12,12 @@ import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
 import type { StsService } from './sts/service.js';
 
+/** Counts kept for metrics. */
+export interface Counters {
+  /** Reads refused because stored bytes did not verify (missing or damaged blobs, inline data). */
+  integrityFailures: number;
+}
+
 export interface App {
   readonly config: Config;
   readonly meta: MetaStore;
@@ -20,6 +26,8 @@ export interface App {
   readonly gc: BlobGc;
   /** Free space on the data directory: whether writes are admitted, and the reserve for deletes. */
   readonly space: SpaceGuard;
+  /** Counts of events metrics will report (integrity failures…). */
+  readonly counters: Counters;
   /**
    * Looks up an active key's secret and owner by access key id (cached; IamService), or, with a
    * session token, the temporary credentials it carries (StsService).

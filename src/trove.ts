@@ -19,7 +19,7 @@ import { BucketAccess } from './authz/bucketAccess.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
-import type { MetaStore } from './store/meta/types.js';
+import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';
 
 export interface RootCredentials {
@@ -98,7 +98,8 @@ export async function openStores(
 ): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
   await secureDataDir(config.dataDir, log);
   const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
-  const blobs = await FsBlobStore.open({ root: config.dataDir, fsync: config.fsync });
+  const legacy = (await meta.getSetting(LEGACY_BLOBS_SETTING)) === '1';
+  const blobs = await FsBlobStore.open({ root: config.dataDir, fsync: config.fsync, legacy, ...(log ? { log } : {}) });
   return { meta, blobs };
 }
 
@@ -137,6 +138,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     log,
     gc,
     space,
+    counters: { integrityFailures: 0 },
     lookupCredential: (id, token) => (token === undefined ? iam.lookupCredential(id) : sts.resolve(id, token)),
     iam,
     sts,

@@ -117,6 +117,8 @@ export interface RawResponse {
   headers: http.IncomingHttpHeaders;
   body: Buffer;
   text: string;
+  /** With `partial`: how the connection failed (status 0 when no response came at all). */
+  error?: NodeJS.ErrnoException;
 }
 
 export interface RawRequest {
@@ -134,6 +136,8 @@ export interface RawRequest {
   afterSign?: (r: { method: string; path: string; headers: Record<string, string>; query: Record<string, string> }) => void;
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** Resolve with what arrived (and `error`) when the connection fails, instead of rejecting. */
+  partial?: boolean;
 }
 
 function encodeQuery(q: Record<string, string>): string {
@@ -173,19 +177,26 @@ export async function raw(server: TestServer, r: RawRequest): Promise<RawRespons
   p = mutable.path;
   const qs = encodeQuery(mutable.query);
   return new Promise((resolve, reject) => {
+    let response: http.IncomingMessage | undefined;
+    const chunks: Buffer[] = [];
+    const failed = (error: NodeJS.ErrnoException) => {
+      if (!r.partial) return reject(error);
+      const b = Buffer.concat(chunks);
+      resolve({ status: response?.statusCode ?? 0, headers: response?.headers ?? {}, body: b, text: b.toString('utf8'), error });
+    };
     const req = http.request(
       { host: '127.0.0.1', port: server.port, method, path: p + (qs ? '?' + qs : ''), headers: mutable.headers, agent: false },
       (res) => {
-        const chunks: Buffer[] = [];
+        response = res;
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const b = Buffer.concat(chunks);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, text: b.toString('utf8') });
         });
-        res.on('error', reject);
+        res.on('error', failed);
       },
     );
-    req.on('error', reject);
+    req.on('error', failed);
     req.end(body);
   });
 }

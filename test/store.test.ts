@@ -1,10 +1,13 @@
 // The SQLite MetaStore and the filesystem BlobStore, on a real database and a real directory.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FsBlobStore } from '../src/store/blob/fs.js';
+import { BLOCK_SIZE, fileSize } from '../src/store/blob/layout.js';
+import { BlobDamagedError } from '../src/store/blob/types.js';
 import { compareKeys, prefixSuccessor } from '../src/store/keys.js';
 import { SqliteMetaStore } from '../src/store/meta/sqlite.js';
 import { IamStoreError, type Bucket, type ObjectContent } from '../src/store/meta/types.js';
@@ -14,6 +17,18 @@ import Database from 'better-sqlite3';
 
 function content(etag: string, extra: Partial<ObjectContent> = {}): ObjectContent {
   return { size: 1, etag, lastModified: Date.now(), owner: 'u1', storageClass: 'STANDARD', headers: {}, userMeta: {}, inline: Buffer.from('x'), ...extra };
+}
+
+function flipByte(file: string, offset: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, offset);
+    b[0]! ^= 0xff;
+    fs.writeSync(fd, b, 0, 1, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
@@ -282,7 +297,7 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '4');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '5');
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
@@ -309,7 +324,7 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '4');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '5');
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
@@ -496,12 +511,119 @@ describe('FsBlobStore', () => {
     await w.commit();
     assert.equal(fs.existsSync(blobs.pathOf(w.id)), true);
     assert.deepEqual(await fs.promises.readdir(blobs.tmpDir), []);
-    const range = blobs.openRange(w.id, 10, 20);
+    const range = await blobs.openRange(w.id, data.length, 10, 20);
     const buf = Buffer.alloc(100);
     const n = await range.read(buf);
     assert.equal(await range.read(buf.subarray(n)), 0);
     await range.close();
     assert.deepEqual(buf.subarray(0, n), data.subarray(10, 21));
+  });
+
+  /** Reads bytes [start, end] through openRange into buffers of `bufSize`. */
+  async function readRange(id: string, size: number, start: number, end: number, bufSize = 256 * 1024): Promise<Buffer> {
+    const body = await blobs.openRange(id, size, start, end);
+    const out: Buffer[] = [];
+    try {
+      for (;;) {
+        const buf = Buffer.alloc(bufSize);
+        const n = await body.read(buf);
+        if (n === 0) break;
+        out.push(buf.subarray(0, n));
+      }
+    } finally {
+      await body.close();
+    }
+    return Buffer.concat(out);
+  }
+
+  it('checksums blocks whatever the write chunking, and reads back verified ranges', async () => {
+    const BS = BLOCK_SIZE;
+    for (const size of [0, 1, BS - 1, BS, BS + 1, 5 * BS + 3]) {
+      const data = randomBytes(size);
+      const w = await blobs.create();
+      // Chunks of awkward sizes that straddle block boundaries.
+      for (let i = 0, k = 0; i < size; k++) {
+        const n = [1, 1000, BS - 1, 3 * BS + 2, 7][k % 5]!;
+        await w.write(data.subarray(i, i + n));
+        i += n;
+      }
+      await w.commit();
+      assert.equal(w.size, size);
+      assert.equal(fs.statSync(blobs.pathOf(w.id)).size, fileSize(size));
+      await blobs.check(w.id, size);
+      if (size === 0) continue;
+      for (const [start, end] of [
+        [0, size - 1],
+        [Math.min(BS - 1, size - 1), size - 1],
+        [Math.floor(size / 2), Math.floor(size / 2)],
+        [Math.min(BS + 1, size - 1), Math.min(3 * BS, size - 1)],
+      ] as const) {
+        assert.deepEqual(await readRange(w.id, size, start, end), data.subarray(start, end + 1), `size ${size} range ${start}-${end}`);
+        // Buffers smaller than a block work too.
+        assert.deepEqual(await readRange(w.id, size, start, end, 1000), data.subarray(start, end + 1), `size ${size} range ${start}-${end}, small buffers`);
+      }
+      // The metadata's size must be the blob's.
+      await assert.rejects(blobs.check(w.id, size + 1), BlobDamagedError);
+    }
+  });
+
+  it('refuses a missing, short or damaged blob before reading, and a damaged block when reading it', async () => {
+    const BS = BLOCK_SIZE;
+    const size = 4 * BS + 10;
+    const data = randomBytes(size);
+    const put = async () => {
+      const w = await blobs.create();
+      await w.write(data);
+      await w.commit();
+      return w.id;
+    };
+    const missing = await put();
+    fs.unlinkSync(blobs.pathOf(missing));
+    await assert.rejects(blobs.openRange(missing, size, 0, size - 1), (e) => e instanceof BlobDamagedError && e.missing);
+    await assert.rejects(blobs.openRange(missing, size, 0, size - 1, { lazy: true }), (e) => e instanceof BlobDamagedError && e.missing);
+    const short = await put();
+    fs.truncateSync(blobs.pathOf(short), size);
+    await assert.rejects(blobs.openRange(short, size, 0, 0), (e) => e instanceof BlobDamagedError && !e.missing);
+    await assert.rejects(blobs.check(short, size, { lazy: true }), BlobDamagedError);
+    const trailer = await put();
+    flipByte(blobs.pathOf(trailer), fileSize(size) - 3);
+    await assert.rejects(blobs.openRange(trailer, size, 0, 0), /trailer checksum/);
+    await blobs.check(trailer, size, { lazy: true }); // a stat cannot tell
+    // A lazily opened body checks the trailer on its first read.
+    const lazy = await blobs.openRange(trailer, size, 0, 10, { lazy: true });
+    await assert.rejects(lazy.read(Buffer.alloc(BS)), /trailer checksum/);
+    await lazy.close();
+
+    const block = await put();
+    flipByte(blobs.pathOf(block), 2 * BS + 100);
+    await blobs.check(block, size);
+    assert.deepEqual(await readRange(block, size, 0, 2 * BS - 1), data.subarray(0, 2 * BS));
+    assert.deepEqual(await readRange(block, size, 3 * BS, size - 1), data.subarray(3 * BS));
+    // Reading across the damaged block hands out what precedes it, then fails.
+    const body = await blobs.openRange(block, size, 10, size - 1);
+    const buf = Buffer.alloc(4 * BS);
+    assert.equal(await body.read(buf), 2 * BS - 10);
+    assert.deepEqual(buf.subarray(0, 2 * BS - 10), data.subarray(10, 2 * BS));
+    await assert.rejects(body.read(buf), (e) => e instanceof BlobDamagedError && e.offset === 2 * BS);
+    await body.close();
+  });
+
+  it('serves a legacy blob (no checksums, exactly its data) unverified only in a legacy store', async () => {
+    const legacy = await FsBlobStore.open({ root: dir, fsync: false, legacy: true });
+    const data = randomBytes(BLOCK_SIZE + 5);
+    const w = await blobs.create();
+    await w.write(data);
+    await w.commit();
+    fs.truncateSync(blobs.pathOf(w.id), data.length);
+    await assert.rejects(blobs.check(w.id, data.length), BlobDamagedError);
+    const body = await legacy.openRange(w.id, data.length, 3, data.length - 1);
+    const buf = Buffer.alloc(256 * 1024);
+    const n = await body.read(buf);
+    await body.close();
+    assert.deepEqual(buf.subarray(0, n), data.subarray(3));
+    // Any other length is still damage.
+    fs.truncateSync(blobs.pathOf(w.id), data.length - 1);
+    await assert.rejects(legacy.check(w.id, data.length), BlobDamagedError);
   });
 
   it('leaves nothing behind on abort', async () => {

@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { S3Error } from '../s3/errors.js';
+import { S3Error, isS3Error } from '../s3/errors.js';
 import type { S3Response } from '../s3/handler.js';
 import { escapeXml, renderXml } from '../s3/xml.js';
 import { HOST_ID } from './request.js';
@@ -78,10 +78,20 @@ export async function sendResponse(res: ServerResponse, method: string, r: S3Res
     if (isPooled(body)) await sendPooled(body, res);
     else await pipeline(body, res);
   } catch (e) {
-    // Headers are gone: all we can do is cut the connection so the client sees a short body.
-    if (!res.destroyed) res.destroy();
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log.error({ err: e }, 'error while streaming a response body');
+    cut(res);
+    // S3 errors (damaged data) were logged where they were found, with what was being read.
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE' && !isS3Error(e)) log.error({ err: e }, 'error while streaming a response body');
   }
+}
+
+/**
+ * Headers are gone and the body cannot be completed: reset the connection (RST), so the client
+ * sees an error and fewer bytes than Content-Length, never what could pass for a clean end.
+ */
+function cut(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket && !socket.destroyed && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else if (!res.destroyed) res.destroy();
 }
 
 /** Renders an S3 error document (no body for HEAD requests, as S3 does). */

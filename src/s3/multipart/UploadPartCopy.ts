@@ -9,7 +9,7 @@ import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { loadCopySource } from '../object/copySource.js';
 import { discardBlob, storeBytes } from '../object/ingest.js';
-import { bodyChunks, closeBody, objectBody } from '../object/read.js';
+import { bodyChunks, checkStoredData, closeBody, objectBody } from '../object/read.js';
 import { MAX_PART_SIZE, loadUpload, partNumberParam } from './common.js';
 
 function parseCopyRange(v: string | undefined, size: number): { start: number; end: number } | undefined {
@@ -45,9 +45,11 @@ export const uploadPartCopy: Handler = async (ctx) => {
   const reusableChecksum = !up.checksumAlgorithm || (v.checksum?.algorithm === up.checksumAlgorithm && v.checksum.type === 'FULL_OBJECT');
   let part: { etag: string; checksum?: string | undefined; size: number; blobId: string; shared: boolean };
   if (whole && v.blobId && !v.partsCount && reusableChecksum) {
+    await checkStoredData(ctx.app, src.bucket.name, v);
     part = { etag: v.etag, checksum: up.checksumAlgorithm ? v.checksum?.value : undefined, size: v.size, blobId: v.blobId, shared: true };
   } else {
-    const body = await objectBody(ctx.app, v, start, end);
+    // Read through the verifying path: a damaged block fails the copy.
+    const body = await objectBody(ctx.app, src.bucket.name, v, start, end);
     let data;
     try {
       data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE });

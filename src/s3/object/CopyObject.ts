@@ -12,7 +12,7 @@ import { quoteEtag } from '../common.js';
 import { loadCopySource } from './copySource.js';
 import { STORAGE_CLASSES, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { MAX_PUT_SIZE, refuseUnsupported } from './PutObject.js';
-import { bodyChunks, closeBody, objectBody } from './read.js';
+import { bodyChunks, checkStoredData, closeBody, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
@@ -52,6 +52,9 @@ export const copyObject: Handler = async (ctx) => {
     );
   }
 
+  // The copy shares or duplicates the source's data: it must be intact.
+  await checkStoredData(ctx.app, src.bucket.name, v);
+
   const write = metadataDirective === 'REPLACE' ? parseWriteHeaders(ctx.headers) : { headers: v.headers, userMeta: v.userMeta };
   const content: ObjectContent = {
     size: v.size,
@@ -80,7 +83,7 @@ export const copyObject: Handler = async (ctx) => {
   if (algorithm && (v.checksum?.algorithm !== algorithm || v.checksum.type !== 'FULL_OBJECT')) {
     // A new algorithm: read the bytes once to compute it (they are still not rewritten).
     const h = createChecksum(algorithm);
-    const body = await objectBody(ctx.app, v, 0, v.size - 1);
+    const body = await objectBody(ctx.app, src.bucket.name, v, 0, v.size - 1);
     try {
       for await (const chunk of bodyChunks(body)) h.update(chunk);
     } finally {

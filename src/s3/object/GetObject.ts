@@ -9,7 +9,7 @@ import type { Handler, S3Context, S3Response } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { intParam, quoteEtag } from '../common.js';
 import { httpDate } from '../xml.js';
-import { checkReadConditions, objectBody, parseRange, type ByteRange } from './read.js';
+import { checkReadConditions, closeBody, objectBody, parseRange, type ByteRange } from './read.js';
 import { encodeHeaderText } from './headers.js';
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -142,8 +142,11 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
   headers['Content-Length'] = Math.max(0, end - start + 1);
-  if (!withBody) return { status, headers };
-  return { status, headers, body: await objectBody(ctx.app, v, start, end) };
+  // HEAD checks the data too (the same checks, no data read): a 200 means a GET can be served.
+  const body = await objectBody(ctx.app, bucket.name, v, start, end);
+  if (withBody) return { status, headers, body };
+  await closeBody(body);
+  return { status, headers };
 }
 
 export const getObject: Handler = (ctx) => read(ctx, true);

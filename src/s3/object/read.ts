@@ -1,9 +1,12 @@
 // Reading objects: conditional request rules, byte ranges, and the stream of an object's bytes
-// whether they live inline, in one blob, or across the blobs of a multipart object's parts.
+// whether they live inline, in one blob, or across the blobs of a multipart object's parts,
+// verified before they are handed out.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import { crc32 } from 'node:zlib';
 import type { App } from '../../app.js';
 import type { ObjectVersion } from '../../store/meta/types.js';
+import { BlobDamagedError } from '../../store/blob/types.js';
 import { pooledChunks, type PooledBody } from '../../http/pooled.js';
 import { S3Error } from '../errors.js';
 import { quoteEtag } from '../common.js';
@@ -78,28 +81,126 @@ export function parseRange(v: string | undefined, size: number): ByteRange | und
   return { start, end };
 }
 
+/** How many part blobs are checked at once before a multipart object is served. */
+const CHECK_CONCURRENCY = 16;
+
+const DAMAGED = "The object's stored data is missing or damaged.";
+
 /**
  * The bytes [start, end] of an object version: a buffer when inline, read on demand otherwise.
- * Every blob involved is leased before this returns (multipart objects: the whole part list is
- * read now), so a concurrent overwrite or delete cannot cut the body short or swap its parts.
+ * Nothing is handed out unverified: inline bytes are checked against their CRC now; a blob is
+ * checked (present, right length, valid checksum trailer) now and each block as it is read; the
+ * part blobs of a multipart object in the range are checked for presence and length now (a stat
+ * each, no file descriptor held) and opened and checked as the stream reaches them. Damage found
+ * now is an InternalError; found while reading, read() fails with one. Every blob involved is
+ * leased before this returns, so a concurrent overwrite or delete cannot cut the body short or
+ * swap its parts. `bucket` is the bucket's name, for the log.
  */
-export async function objectBody(app: App, v: ObjectVersion, start: number, end: number): Promise<Buffer | PooledBody> {
-  if (v.inline) return v.inline.subarray(start, end + 1);
+export async function objectBody(app: App, bucket: string, v: ObjectVersion, start: number, end: number): Promise<Buffer | PooledBody> {
+  if (v.inline) return verifiedInline(app, bucket, v).subarray(start, end + 1);
   if (v.size === 0 || end < start) return Buffer.alloc(0);
-  if (v.blobId) return app.blobs.openRange(v.blobId, start, end);
-  if (v.partsCount) {
-    const parts = await app.meta.getObjectParts(v.rowId, 1, v.partsCount);
-    const ranges: PooledBody[] = [];
-    for (const p of parts) {
-      const pEnd = p.offset + p.size - 1;
-      if (pEnd < start || p.size === 0) continue;
-      if (p.offset > end) break;
-      ranges.push(app.blobs.openRange(p.blobId, Math.max(start, p.offset) - p.offset, Math.min(end, pEnd) - p.offset));
+  try {
+    if (v.blobId) return reporting(app, bucket, v, await app.blobs.openRange(v.blobId, v.size, start, end));
+    if (v.partsCount) {
+      const parts = (await app.meta.getObjectParts(v.rowId, 1, v.partsCount)).filter((p) => p.size > 0 && p.offset <= end && p.offset + p.size - 1 >= start);
+      const bodies: PooledBody[] = [];
+      try {
+        await forEachBounded(parts.length, async (i) => {
+          const p = parts[i]!;
+          bodies[i] = await app.blobs.openRange(p.blobId, p.size, Math.max(start, p.offset) - p.offset, Math.min(end, p.offset + p.size - 1) - p.offset, { lazy: true });
+        });
+      } catch (e) {
+        await Promise.all(bodies.map((b) => b?.close()));
+        throw e;
+      }
+      return reporting(app, bucket, v, concat(bodies));
     }
-    return concat(ranges);
+  } catch (e) {
+    throw await damaged(app, bucket, v, e);
   }
   // An object with no bytes recorded anywhere: only valid when it is empty.
   throw new Error(`object ${v.key} (${v.versionId}) has no data`);
+}
+
+/**
+ * Checks an object's stored data before it is shared or copied: inline bytes against their CRC,
+ * every blob for presence, length and checksum trailer (InternalError otherwise).
+ */
+export async function checkStoredData(app: App, bucket: string, v: ObjectVersion): Promise<void> {
+  if (v.inline) {
+    verifiedInline(app, bucket, v);
+    return;
+  }
+  try {
+    if (v.blobId) await app.blobs.check(v.blobId, v.size);
+    else if (v.partsCount) {
+      const parts = await app.meta.getObjectParts(v.rowId, 1, v.partsCount);
+      await forEachBounded(parts.length, (i) => app.blobs.check(parts[i]!.blobId, parts[i]!.size));
+    }
+  } catch (e) {
+    throw await damaged(app, bucket, v, e);
+  }
+}
+
+function verifiedInline(app: App, bucket: string, v: ObjectVersion): Buffer {
+  const bytes = v.inline!;
+  if (v.inlineCrc !== undefined && crc32(bytes) !== v.inlineCrc) {
+    report(app, bucket, v, { reason: 'inline data does not match its CRC' });
+    throw new S3Error('InternalError', DAMAGED);
+  }
+  return bytes;
+}
+
+/** Logs and counts damaged data found while serving an object. */
+function report(app: App, bucket: string, v: ObjectVersion, what: { blobId?: string; offset?: number; reason: string }): void {
+  app.counters.integrityFailures++;
+  app.log.error({ bucket, key: v.key, versionId: v.versionId, ...what }, 'stored object data is damaged; not served');
+}
+
+/**
+ * The error to answer for a failure to open an object's data: InternalError for a damaged blob
+ * (logged and counted), NoSuchKey when the blob is missing because the object was deleted since it
+ * was looked up; any other error unchanged.
+ */
+async function damaged(app: App, bucket: string, v: ObjectVersion, e: unknown): Promise<unknown> {
+  if (!(e instanceof BlobDamagedError)) return e;
+  if (e.missing && !(await app.meta.getObject(v.bucketId, v.key, v.versionId))) return new S3Error('NoSuchKey', undefined, { Key: v.key });
+  report(app, bucket, v, { blobId: e.blobId, offset: e.offset, reason: e.reason });
+  return new S3Error('InternalError', DAMAGED);
+}
+
+/** A body whose damaged blocks are logged and counted, and fail the read with InternalError. */
+function reporting(app: App, bucket: string, v: ObjectVersion, body: PooledBody): PooledBody {
+  return {
+    read: async (buf) => {
+      try {
+        return await body.read(buf);
+      } catch (e) {
+        if (!(e instanceof BlobDamagedError)) throw e;
+        report(app, bucket, v, { blobId: e.blobId, offset: e.offset, reason: e.reason });
+        throw new S3Error('InternalError', DAMAGED);
+      }
+    },
+    close: () => body.close(),
+  };
+}
+
+/** Runs fn(0 … n-1), CHECK_CONCURRENCY at a time; stops starting new ones after a failure and rethrows it. */
+async function forEachBounded(n: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < n) {
+      const i = next++;
+      try {
+        await fn(i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, n) }, worker));
+  if (failure) throw failure.error;
 }
 
 /** Several bodies, one after the other. */

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { S3Error } from '../../s3/errors.js';
 import type { ChecksumAlgorithm } from '../../auth/checksums.js';
@@ -43,6 +44,7 @@ import type {
   VersioningState,
   WriteConditions,
 } from './types.js';
+import { LEGACY_BLOBS_SETTING } from './types.js';
 
 /**
  * 1: the first format.
@@ -50,15 +52,26 @@ import type {
  * 3: IAM inside accounts: users, groups, roles, managed and inline policies (iam_* tables);
  *    access keys may belong to an IAM user, have a status and remember their last use.
  * 4: OpenID Connect providers of accounts (iam_oidc_providers).
+ * 5: inline bytes carry a CRC32 (objects.inline_crc) and blob files a checksum table and trailer.
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
+
+/**
+ * Adds a column unless the table has it. Branches of this code added their migrations in
+ * different orders, so a step must not fail on a column a later-numbered step already added.
+ */
+function addColumn(db: Database.Database, table: string, definition: string): void {
+  const name = definition.split(' ')[0]!;
+  const has = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === name);
+  if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${definition}`);
+}
 
 /** Upgrades to each version from the one before (the schema above is already the newest). */
 const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   2: (db) => {
     // Every user that exists becomes an account (its root keeps its keys and its buckets).
-    db.exec('ALTER TABLE users ADD COLUMN account_id TEXT');
-    db.exec('ALTER TABLE users ADD COLUMN email TEXT');
+    addColumn(db, 'users', 'account_id TEXT');
+    addColumn(db, 'users', 'email TEXT');
     const set = db.prepare('UPDATE users SET account_id = ? WHERE id = ?');
     const taken = new Set<string>();
     for (const { id } of db.prepare('SELECT id FROM users').all() as { id: string }[]) {
@@ -72,15 +85,24 @@ const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   3: (db) => {
     // The iam_* tables are created by SCHEMA (CREATE TABLE IF NOT EXISTS). Existing keys are the
     // root users' and stay active.
-    db.exec('ALTER TABLE access_keys ADD COLUMN iam_user_id TEXT');
-    db.exec("ALTER TABLE access_keys ADD COLUMN status TEXT NOT NULL DEFAULT 'Active'");
-    db.exec('ALTER TABLE access_keys ADD COLUMN last_used_at INTEGER');
-    db.exec('ALTER TABLE access_keys ADD COLUMN last_used_service TEXT');
-    db.exec('ALTER TABLE access_keys ADD COLUMN last_used_region TEXT');
+    addColumn(db, 'access_keys', 'iam_user_id TEXT');
+    addColumn(db, 'access_keys', "status TEXT NOT NULL DEFAULT 'Active'");
+    addColumn(db, 'access_keys', 'last_used_at INTEGER');
+    addColumn(db, 'access_keys', 'last_used_service TEXT');
+    addColumn(db, 'access_keys', 'last_used_region TEXT');
   },
   4: () => {
     // iam_oidc_providers is created by SCHEMA; nothing existing changes. The version still moves
     // on, so that an older Trove refuses a data directory whose providers it would not see.
+  },
+  5: (db) => {
+    // Rows written so far have no inline CRC (they are served unverified), and blob files written
+    // so far have no checksums: if there are any, the data directory says so, and such files keep
+    // being served (unverified) as long as their length is exactly their data's.
+    addColumn(db, 'objects', 'inline_crc INTEGER');
+    if (db.prepare('SELECT 1 FROM blobs LIMIT 1').get()) {
+      db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v').run('setting:' + LEGACY_BLOBS_SETTING, '1');
+    }
   },
 };
 
@@ -240,6 +262,8 @@ CREATE TABLE IF NOT EXISTS objects (
   checksum_type TEXT,
   meta TEXT,
   inline BLOB,
+  -- CRC32 of inline, verified before the bytes are served (NULL in rows written by schema 1).
+  inline_crc INTEGER,
   blob_id TEXT,
   parts_count INTEGER
 );
@@ -318,6 +342,7 @@ interface ObjectRow {
   checksum_type: string | null;
   meta: string | null;
   inline: Buffer | null;
+  inline_crc: number | null;
   blob_id: string | null;
   parts_count: number | null;
 }
@@ -479,6 +504,7 @@ function toVersion(r: ObjectRow): ObjectVersion {
   }
   governanceFromJson(m, v);
   if (r.inline) v.inline = r.inline;
+  if (r.inline_crc !== null) v.inlineCrc = r.inline_crc;
   if (r.blob_id) v.blobId = r.blob_id;
   if (r.parts_count) v.partsCount = r.parts_count;
   return v;
@@ -644,7 +670,7 @@ export class SqliteMetaStore implements MetaStore {
       nullVersion: db.prepare('SELECT * FROM objects WHERE bucket_id = ? AND key = ? AND is_null = 1 LIMIT 1'),
       setLatest: db.prepare('UPDATE objects SET is_latest = ? WHERE id = ?'),
       insertObject: db.prepare(`INSERT INTO objects (bucket_id, key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner,
-        storage_class, checksum_alg, checksum_type, meta, inline, blob_id, parts_count) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        storage_class, checksum_alg, checksum_type, meta, inline, inline_crc, blob_id, parts_count) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       deleteObjectRow: db.prepare('DELETE FROM objects WHERE id = ?'),
       updateMeta: db.prepare('UPDATE objects SET meta = ? WHERE id = ?'),
       insertPart: db.prepare('INSERT INTO object_parts (object_id, part_number, part_offset, size, etag, checksum, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -1109,6 +1135,7 @@ export class SqliteMetaStore implements MetaStore {
       c.checksum?.type ?? null,
       metaJson(c),
       c.inline ?? null,
+      c.inline ? crc32(c.inline) : null,
       c.blobId ?? null,
       c.parts?.length ?? null,
     );

@@ -107,6 +107,8 @@ export interface ObjectVersion extends Omit<ObjectContent, 'parts'> {
   deleteMarker: boolean;
   /** Number of parts for multipart objects (fetch them with getObjectParts). */
   partsCount?: number;
+  /** CRC32 of `inline`, recorded when it was written (absent in rows older than the checksums). */
+  inlineCrc?: number;
   /** Store-internal identity of this version row (used to fetch parts). */
   rowId: number;
 }
@@ -505,6 +507,11 @@ export interface IamStore {
    */
   identityPolicyDocuments(entityId: string, otherDocument: (policyId: string) => string | undefined): Promise<string[]>;
 }
+/**
+ * Setting present ('1') when the data directory holds blob files written before blob files had
+ * checksums (recorded when its metadata was upgraded): such files are served unverified.
+ */
+export const LEGACY_BLOBS_SETTING = 'legacy-blobs';
 
 export interface MetaStore {
   close(): Promise<void>;
