@@ -29,8 +29,11 @@ function gone(): Error {
   return Object.assign(new Error('client went away'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
-/** Chunks queued on the socket before the next read waits for the oldest to be written. */
-const AHEAD = 2;
+/**
+ * Chunks queued on the socket before the next read waits for the oldest to be written. With the
+ * one being read, 16 concurrent GETs hold POOL_MAX buffers.
+ */
+const AHEAD = 3;
 /** How long the kernel is given to send what was written before a connection is reset. */
 const LINGER_MS = 50;
 
