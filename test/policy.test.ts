@@ -7,6 +7,9 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
+  DeletePublicAccessBlockCommand,
+  PutBucketAclCommand,
+  PutPublicAccessBlockCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketPolicyCommand,
@@ -67,6 +70,41 @@ describe('bucket policies', () => {
     assert.equal(notJson.name, 'MalformedPolicy');
     const noPolicy = await s3error(srv.s3.send(new GetBucketPolicyCommand({ Bucket: bucket })));
     assert.equal(noPolicy.name, 'NoSuchBucketPolicy');
+  });
+
+  it('answers GetBucketPolicyStatus without a policy, from the ACL, as Ceph RGW does', async () => {
+    const b = uniqueBucket('polst');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+    const isPublic = async () => (await srv.s3.send(new GetBucketPolicyStatusCommand({ Bucket: b }))).PolicyStatus?.IsPublic;
+    assert.equal(await isPublic(), false);
+    await srv.s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'authenticated-read' }));
+    assert.equal(await isPublic(), true);
+    await srv.s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { IgnorePublicAcls: true } }));
+    assert.equal(await isPublic(), false, 'IgnorePublicAcls: the ACL does not make the bucket public');
+    await srv.s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    await srv.s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'private' }));
+    const restricted = policy({ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/32' } } });
+    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: restricted }));
+    assert.equal(await isPublic(), false);
+    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}` }) }));
+    assert.equal(await isPublic(), true);
+  });
+
+  it('accepts resources whose wildcards name the bucket, and applies them to that bucket only', async () => {
+    const b = uniqueBucket('polwild');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'v' }));
+    const wide = policy({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:ListBucket', Resource: ['arn:aws:s3:::*', 'arn:aws:s3:::*/*'] });
+    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: wide }));
+    const listed = await other.send(new ListObjectsV2Command({ Bucket: b }));
+    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['k']);
+    // The policy of bucket b says nothing about the first bucket.
+    assert.equal((await s3error(other.send(new ListObjectsV2Command({ Bucket: bucket })))).name, 'AccessDenied');
+    for (const r of ['*', 'arn:aws:s3:::other-*', `arn:aws:s3:::${b}x/*`]) {
+      const e = await s3error(srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: r }) })));
+      assert.equal(e.name, 'MalformedPolicy', r);
+      assert.equal(e.message, 'Policy has invalid resource');
+    }
   });
 
   it('lets anonymous callers read what a public policy grants, and nothing else', async () => {
