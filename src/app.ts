@@ -10,6 +10,7 @@ import type { BlobGc } from './workers/gc.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
+import type { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import type { StsService } from './sts/service.js';
 
 /** Counts kept for metrics. */
@@ -45,6 +46,8 @@ export interface App {
   readonly bucketPolicies: BucketPolicies;
   /** Bucket ACLs, Object Ownership and Block Public Access settings, parsed and cached. */
   readonly bucketAccess: BucketAccess;
+  /** Accounts' Block Public Access configurations (S3 Control), cached. */
+  readonly accountPublicAccessBlocks: AccountPublicAccessBlocks;
 }
 
 /** A small time-bounded cache, so that several nodes sharing one metadata store converge. */

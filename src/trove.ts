@@ -16,6 +16,7 @@ import { IamService } from './iam/service.js';
 import { StsService } from './sts/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
+import { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
@@ -131,6 +132,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const accountIds = new TtlCache<string | undefined>(60_000);
   const displayName = (userId: string) => names.get(userId, async () => (await meta.getAccount(userId))?.displayName ?? userId);
   const sts = new StsService(meta, iam, log, displayName);
+  const accountIdOf = (canonicalId: string) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId);
+  const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
   const app: App = {
     config,
     meta,
@@ -143,9 +146,10 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     iam,
     sts,
     displayName,
-    accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
+    accountIdOf,
     bucketPolicies: new BucketPolicies(meta),
-    bucketAccess: new BucketAccess(meta),
+    bucketAccess: new BucketAccess(meta, { blocks: accountPublicAccessBlocks, accountIdOf }),
+    accountPublicAccessBlocks,
   };
 
   const server = createHttpServer(app);

@@ -77,7 +77,9 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
       req.buckets.set(r.bucket, bucket);
     }
   }
-  const resourceAccount = bucket ? await app.accountIdOf(bucket.owner) : req.principal.accountId;
+  // A bucket's account is its owner's; an S3 Control request names its account; anything else
+  // (ListBuckets, CreateBucket) is the caller's own.
+  const resourceAccount = bucket ? await app.accountIdOf(bucket.owner) : (r.account ?? req.principal.accountId);
   // The request's keys, plus those of this resource. Per-object keys (existing tags) go into a
   // copy: DeleteObjects checks its keys concurrently.
   let keys = req.keys;

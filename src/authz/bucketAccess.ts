@@ -15,6 +15,7 @@ import {
   type PublicAccessBlock,
 } from '../s3/bucket/config/publicAccessBlock.js';
 import { deserializeAcl, serializeAcl, type Acl } from './acl/index.js';
+import type { AccountPublicAccessBlocks } from './accountAccess.js';
 
 const TTL_MS = 5_000;
 
@@ -33,8 +34,8 @@ export interface BucketAccessSettings {
   /** The bucket's stored Block Public Access configuration; undefined when it has none. */
   readonly publicAccessBlock: PublicAccessBlock | undefined;
   /**
-   * The Block Public Access settings in force. Only the bucket level exists here (no account
-   * level, no access points), so it is the bucket's configuration, or nothing blocked.
+   * The Block Public Access settings in force: each switch on if the bucket's configuration or
+   * its owner's account configuration turns it on (there are no access points).
    */
   readonly block: PublicAccessBlock;
 }
@@ -65,9 +66,28 @@ export class BucketAccess {
   /** Bumped by every put: a read that overlapped a put does not cache what it read. */
   private generation = 0;
 
-  constructor(private readonly meta: MetaStore) {}
+  /** Settings combined with an account-level configuration, per bucket-level settings object. */
+  private readonly combined = new WeakMap<BucketAccessSettings, { account: PublicAccessBlock; settings: BucketAccessSettings }>();
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly accounts?: { blocks: AccountPublicAccessBlocks; accountIdOf: (canonicalId: string) => Promise<string | undefined> },
+  ) {}
 
   async get(bucket: Bucket): Promise<BucketAccessSettings> {
+    const own = await this.bucketLevel(bucket);
+    const accountId = this.accounts && (await this.accounts.accountIdOf(bucket.owner));
+    const account = accountId === undefined ? undefined : await this.accounts!.blocks.get(accountId);
+    if (!account) return own;
+    const memo = this.combined.get(own);
+    if (memo && memo.account === account) return memo.settings;
+    const settings = { ...own, block: effectivePublicAccessBlock(own.publicAccessBlock, account) };
+    this.combined.set(own, { account, settings });
+    return settings;
+  }
+
+  /** The bucket's own settings, its Block Public Access configuration alone in `block`. */
+  private async bucketLevel(bucket: Bucket): Promise<BucketAccessSettings> {
     const now = Date.now();
     const hit = this.cache.get(bucket.id);
     if (hit && hit.expires > now) return hit.settings;

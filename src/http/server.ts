@@ -16,6 +16,7 @@ import { accessRequests } from '../authz/requests.js';
 import { S3Error, isS3Error } from '../s3/errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
 import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import { s3ControlPath } from './control.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
@@ -264,11 +265,17 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       await serveQuery(app, queryService, req, res, { parsed, raw, state, expectContinue, note: query, unexpected: (e, op) => unexpected(app, e, requestId, op) });
       return;
     }
-    bucketName = parsed.bucket || undefined;
-    key = parsed.key || undefined;
-    resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
-    const op = resolveOperation(method, resourceOf(parsed.bucket, parsed.key), parsed.query, req.headers);
-    if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceOf(parsed.bucket, parsed.key).toUpperCase() });
+    const controlPath = s3ControlPath(parsed, req.headers);
+    const resource = controlPath === undefined ? resourceOf(parsed.bucket, parsed.key) : 'account';
+    // An S3 Control request addresses an account: no bucket, no key.
+    const bucketPart = controlPath === undefined ? parsed.bucket : '';
+    const keyPart = controlPath === undefined ? parsed.key : '';
+    bucketName = bucketPart || undefined;
+    key = keyPart || undefined;
+    resourcePath = controlPath === undefined ? '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '') : parsed.rawPath;
+    const op = resolveOperation(method, resource, parsed.query, req.headers, controlPath);
+    if (!op && controlPath !== undefined) throw new S3Error('NotImplemented', 'This S3 Control operation is not implemented by this server.');
+    if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resource.toUpperCase() });
     opName = op.name;
     const auth = await authenticate(
       {
@@ -286,8 +293,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     );
     refuseUnsignedSubresource(auth, op);
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
-    ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
-    if (op.resource !== 'service' && op.authorizes !== 'new-bucket') {
+    ctx = new Context(requestId, method, op, bucketPart, keyPart, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
+    if (op.resource !== 'service' && op.resource !== 'account' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {
         // To anonymous callers too, as S3 answers: bucket names are global and public anyway.

@@ -57,8 +57,8 @@ export interface S3Response {
   /** Default 200 (204 when there is neither xml nor body, for DELETE). */
   status?: number;
   headers?: Record<string, string | number | undefined>;
-  /** An XML document to render. */
-  xml?: { root: string; body: XmlNode };
+  /** An XML document to render, in S3's namespace unless `namespace` says otherwise (null: none). */
+  xml?: { root: string; body: XmlNode; namespace?: string | null };
   /** Raw body: a string, a buffer or a stream of bytes. */
   body?: string | Buffer | Readable | PooledBody;
 }
