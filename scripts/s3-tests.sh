@@ -33,10 +33,12 @@ fi
 $TROVE admin account add --data-dir "$DATA" --id 'testx$9876543210abcdef0123456789abcdef0123456789abcdef0123456789abcdef' --name 'testx$tenanteduser' --email tenanteduser@example.com \
   --access-key HIJKLMNOPQRSTUVWXYZA --secret-key opqrstuvwxyzabcdefghijklmnopqrstuvwxyzab >/dev/null
 
-# The IAM tests sign as two account roots ([iam root], [iam alt root]).
-$TROVE admin account add --data-dir "$DATA" --name iam-root \
+# The IAM tests sign as two account roots ([iam root], [iam alt root]). Their user_id and email
+# (run.sh's defaults, RGW account ids) are the accounts' canonical ids and addresses: the
+# cross-account ACL tests grant to them by id= and emailAddress=.
+$TROVE admin account add --data-dir "$DATA" --name iam-root --id RGW11111111111111111 --email account1@ceph.com \
   --access-key AAAAAAAAAAAAAAAAAAaa --secret-key aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa >/dev/null
-$TROVE admin account add --data-dir "$DATA" --name iam-alt-root \
+$TROVE admin account add --data-dir "$DATA" --name iam-alt-root --id RGW22222222222222222 --email account2@ceph.com \
   --access-key BBBBBBBBBBBBBBBBBBbb --secret-key bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb >/dev/null
 
 # The [iam] user of RGW's user-policy tests (marker iam_tenant): in Trove's model, the root of an
