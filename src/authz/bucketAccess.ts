@@ -66,36 +66,22 @@ export class BucketAccess {
   /** Bumped by every put: a read that overlapped a put does not cache what it read. */
   private generation = 0;
 
-  /** Settings combined with an account-level configuration, per bucket-level settings object. */
-  private readonly combined = new WeakMap<BucketAccessSettings, { account: PublicAccessBlock; settings: BucketAccessSettings }>();
-
   constructor(
     private readonly meta: MetaStore,
     private readonly accounts?: { blocks: AccountPublicAccessBlocks; accountIdOf: (canonicalId: string) => Promise<string | undefined> },
   ) {}
 
+  /** The bucket's settings, with its owner account's Block Public Access switches folded into `block`. */
   async get(bucket: Bucket): Promise<BucketAccessSettings> {
-    const own = await this.bucketLevel(bucket);
-    const accountId = this.accounts && (await this.accounts.accountIdOf(bucket.owner));
-    const account = accountId === undefined ? undefined : await this.accounts!.blocks.get(accountId);
-    if (!account) return own;
-    const memo = this.combined.get(own);
-    if (memo && memo.account === account) return memo.settings;
-    const settings = { ...own, block: effectivePublicAccessBlock(own.publicAccessBlock, account) };
-    this.combined.set(own, { account, settings });
-    return settings;
-  }
-
-  /** The bucket's own settings, its Block Public Access configuration alone in `block`. */
-  private async bucketLevel(bucket: Bucket): Promise<BucketAccessSettings> {
     const now = Date.now();
     const hit = this.cache.get(bucket.id);
     if (hit && hit.expires > now) return hit.settings;
     const generation = this.generation;
-    const [acl, ownership, pab] = await Promise.all([
+    const [acl, ownership, pab, account] = await Promise.all([
       this.meta.getBucketConfig(bucket.id, 'acl'),
       this.meta.getBucketConfig(bucket.id, 'ownership'),
       this.meta.getBucketConfig(bucket.id, 'public-access-block'),
+      this.accountBlock(bucket),
     ]);
     // Stored values were validated when they were put; an unknown ownership value (written by a
     // newer version) is read as the most restrictive setting.
@@ -108,13 +94,31 @@ export class BucketAccess {
       ownership: effective,
       aclsEnabled: aclsEnabled(effective),
       publicAccessBlock,
-      block: publicAccessBlock ? effectivePublicAccessBlock(publicAccessBlock) : NO_PUBLIC_ACCESS_BLOCK,
+      block: publicAccessBlock || account ? effectivePublicAccessBlock(publicAccessBlock, account) : NO_PUBLIC_ACCESS_BLOCK,
     };
     if (generation === this.generation) {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(bucket.id, { settings, expires: now + TTL_MS });
     }
     return settings;
+  }
+
+  /** The Block Public Access configuration of the bucket owner's account, if any. */
+  private async accountBlock(bucket: Bucket): Promise<PublicAccessBlock | undefined> {
+    if (!this.accounts) return undefined;
+    const accountId = await this.accounts.accountIdOf(bucket.owner);
+    return accountId === undefined ? undefined : this.accounts.blocks.get(accountId);
+  }
+
+  /**
+   * Stores an account's Block Public Access configuration (undefined deletes it). Every bucket's
+   * settings are read again: account-level changes are rare, and the account's buckets unknown here.
+   */
+  async putAccountPublicAccessBlock(accountId: string, c: PublicAccessBlock | undefined): Promise<void> {
+    if (!this.accounts) throw new Error('BucketAccess without account-level settings');
+    await this.accounts.blocks.put(accountId, c);
+    this.generation++;
+    this.cache.clear();
   }
 
   /** Stores the bucket ACL (the default private ACL is stored as no ACL). */

@@ -22,7 +22,7 @@ function accountOf(ctx: S3Context): string {
 export const putAccountPublicAccessBlock: Handler = async (ctx) => {
   const account = accountOf(ctx);
   const block = parsePublicAccessBlock(await ctx.readXml(PUBLIC_ACCESS_BLOCK_ROOT, PUBLIC_ACCESS_BLOCK_XML_LIMITS));
-  await ctx.app.accountPublicAccessBlocks.put(account, block);
+  await ctx.app.bucketAccess.putAccountPublicAccessBlock(account, block);
   return {};
 };
 
@@ -33,6 +33,6 @@ export const getAccountPublicAccessBlock: Handler = async (ctx) => {
 };
 
 export const deleteAccountPublicAccessBlock: Handler = async (ctx) => {
-  await ctx.app.accountPublicAccessBlocks.put(accountOf(ctx), undefined);
+  await ctx.app.bucketAccess.putAccountPublicAccessBlock(accountOf(ctx), undefined);
   return { status: 204 };
 };
