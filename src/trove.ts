@@ -18,7 +18,7 @@ import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
 import { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import { secureDataDir } from './store/datadir.js';
-import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
+import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite/index.js';
 import { SpaceGuard } from './store/space.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';
