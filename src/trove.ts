@@ -16,6 +16,9 @@ import { IamService } from './iam/service.js';
 import { StsService } from './sts/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
+import { BucketConfigCache } from './s3/bucket/config/cache.js';
+import { deserializeCors, serializeCors } from './s3/bucket/config/cors.js';
+import { serverCorsRules } from './http/cors.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
@@ -146,6 +149,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
     bucketPolicies: new BucketPolicies(meta),
     bucketAccess: new BucketAccess(meta),
+    bucketCors: new BucketConfigCache(meta, 'cors', deserializeCors, serializeCors),
+    serverCors: serverCorsRules(config.corsOrigins),
   };
 
   const server = createHttpServer(app);

@@ -22,6 +22,7 @@ import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
+import { actualCorsHeaders, preflight } from './cors.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
@@ -258,13 +259,24 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
 
   try {
     const parsed = parseRequest(req, app.config.domains);
+    bucketName = parsed.bucket || undefined;
+    if (method === 'OPTIONS') {
+      // A CORS preflight: anonymous by nature, answered from the bucket's rules alone.
+      opName = 'PreflightCORS';
+      key = parsed.key || undefined;
+      resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
+      const result = await preflight(app, req, parsed.bucket, parsed.key);
+      state.close = finishBody(req, res, undefined, expectContinue);
+      await sendResponse(res, method, result, state, app.log);
+      return;
+    }
     const queryService = queryServiceOf(req, parsed);
     if (queryService) {
+      if (req.headers.origin !== undefined) state.cors = await actualCorsHeaders(app, req, '');
       query = { op: queryService, bytesIn: 0 };
       await serveQuery(app, queryService, req, res, { parsed, raw, state, expectContinue, note: query, unexpected: (e, op) => unexpected(app, e, requestId, op) });
       return;
     }
-    bucketName = parsed.bucket || undefined;
     key = parsed.key || undefined;
     resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
     const op = resolveOperation(method, resourceOf(parsed.bucket, parsed.key), parsed.query, req.headers);
@@ -299,13 +311,24 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
     const result: S3Response = await op.handler(ctx);
+    if (req.headers.origin !== undefined) state.cors = await actualCorsHeaders(app, req, parsed.bucket);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
     const err = isS3Error(e) ? e : unexpected(app, e, requestId, opName);
     errorCode = err.code;
+    if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await errorCors(app, req, bucketName);
     state.close = finishBody(req, res, ctx, expectContinue);
     sendError(res, method, err, state, resourcePath);
+  }
+}
+
+/** CORS headers for an error response; a failure to find them leaves them out. */
+async function errorCors(app: App, req: IncomingMessage, bucketName: string | undefined): Promise<Record<string, string> | undefined> {
+  try {
+    return await actualCorsHeaders(app, req, bucketName ?? '');
+  } catch {
+    return undefined;
   }
 }
 
