@@ -15,7 +15,8 @@ import { requestKeys } from '../authz/keys.js';
 import { accessRequests } from '../authz/requests.js';
 import { S3Error, isS3Error } from '../s3/errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
-import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import { OPERATIONS, resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import type { Bucket } from '../store/meta/types.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
@@ -23,6 +24,7 @@ import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.j
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
 import { actualCorsHeaders, preflight } from './cors.js';
+import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
@@ -198,6 +200,23 @@ class Context implements S3Context {
   }
 }
 
+const GET_OBJECT = OPERATIONS.find((o) => o.name === 'GetObject')!;
+const HEAD_OBJECT = OPERATIONS.find((o) => o.name === 'HeadObject')!;
+
+/**
+ * GetObject / HeadObject of `key` as an anonymous caller, through the same authorisation pass and
+ * handler as the S3 API (website endpoints: content must be readable anonymously). The request's
+ * own headers (Range, If-*) apply; its query and credentials do not.
+ */
+export async function readAnonymously(app: App, req: IncomingMessage, res: ServerResponse, raw: RequestBody, requestId: string, method: 'GET' | 'HEAD', bucket: Bucket, key: string): Promise<S3Response> {
+  const op = method === 'HEAD' ? HEAD_OBJECT : GET_OBJECT;
+  const auth: AuthResult = { method: 'anonymous', identity: null, payload: { kind: 'unsigned' } };
+  const ctx = new Context(requestId, method, op, bucket.name, key, new Map(), auth, app, Date.now(), undefined, req, res, false, raw);
+  ctx.bucket = bucket;
+  await ctx.authorize(clientAddress(req, app.config.trustedProxies));
+  return op.handler!(ctx);
+}
+
 /**
  * SigV2 signs only a fixed list of sub-resources. An operation selected by any other parameter
  * (?retention, ?legal-hold, ?attributes…) could be reached by appending it to a validly signed
@@ -258,6 +277,14 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   });
 
   try {
+    if (app.config.websiteDomains.length > 0 && isWebsiteHost(req.headers.host, app.config.websiteDomains)) {
+      const note: WebsiteNote = { op: 'Website' };
+      state.close = finishBody(req, res, undefined, expectContinue);
+      await serveWebsite(app, req, res, state, raw, false, note);
+      opName = note.op;
+      errorCode = note.err;
+      return;
+    }
     const parsed = parseRequest(req, app.config.domains);
     bucketName = parsed.bucket || undefined;
     if (method === 'OPTIONS') {
