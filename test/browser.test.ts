@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CreateBucketCommand, GetObjectCommand, PutBucketCorsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutBucketCorsCommand, PutBucketPolicyCommand, PutBucketWebsiteCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { bodyBytes, startServer, uniqueBucket, type TestServer } from './helpers.js';
 import { launchBrowser, servePages, type BrowserHarness, type PageServer } from './support/browser.js';
@@ -79,5 +79,72 @@ describe('a browser on another origin', () => {
     assert.ok(p.corsErrors().length >= 1, JSON.stringify(p.log));
     // The preflight refused the PUT: nothing was written.
     await assert.rejects(server.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'intruder' })), { name: 'NoSuchKey' });
+  });
+});
+
+describe('a browser on a website bucket', () => {
+  let server: TestServer;
+  let browser: BrowserHarness;
+  const bucket = uniqueBucket('www');
+  const DOMAIN = 'site.test';
+
+  before(async () => {
+    [server, browser] = await Promise.all([startServer({ websiteDomains: [DOMAIN] }), launchBrowser({ loopbackHosts: [`*.${DOMAIN}`] })]);
+    const s3 = server.s3;
+    const site = `http://${bucket}.${DOMAIN}:${server.port}`;
+    const api = `${server.url}/${bucket}/data.json`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const put = (Key: string, Body: string, ContentType = 'text/html') => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ContentType }));
+    await put(
+      'index.html',
+      `<!doctype html><title>home</title><h1 id="h">home</h1><a id="docs" href="docs">docs</a><p id="data"></p>
+       <script>fetch(${JSON.stringify(api)}).then((r) => r.json()).then((j) => { document.getElementById('data').textContent = j.greeting; });</script>`,
+    );
+    await put('docs/index.html', '<!doctype html><title>docs</title><h1 id="h">docs</h1>');
+    await put('new/page.html', '<!doctype html><title>new</title><h1 id="h">new page</h1>');
+    await put('error.html', '<!doctype html><title>oops</title><h1 id="h">custom error</h1>');
+    await put('data.json', JSON.stringify({ greeting: 'hello from the S3 API' }), 'application/json');
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }] }),
+      }),
+    );
+    await s3.send(
+      new PutBucketWebsiteCommand({
+        Bucket: bucket,
+        WebsiteConfiguration: {
+          IndexDocument: { Suffix: 'index.html' },
+          ErrorDocument: { Key: 'error.html' },
+          RoutingRules: [{ Condition: { KeyPrefixEquals: 'old/' }, Redirect: { ReplaceKeyPrefixWith: 'new/' } }],
+        },
+      }),
+    );
+    // The site's own script reads from the S3 API on another origin.
+    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [site], AllowedMethods: ['GET'] }] } }));
+  });
+  after(async () => {
+    await Promise.all([browser?.close(), server?.stop()]);
+  });
+
+  it('navigates the index, a directory link, a routing rule and the error document', async () => {
+    const site = `http://${bucket}.${DOMAIN}:${server.port}`;
+    const p = await browser.newPage();
+    const home = await p.page.goto(site + '/');
+    assert.equal(home?.status(), 200);
+    assert.equal(await p.page.textContent('#h'), 'home');
+    await p.page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('data').textContent !== '');
+    assert.equal(await p.page.textContent('#data'), 'hello from the S3 API');
+    // "docs" (no slash) is redirected to "docs/", whose index is served.
+    await Promise.all([p.page.waitForURL(`${site}/docs/`), p.page.click('#docs')]);
+    assert.equal(await p.page.textContent('#h'), 'docs');
+    const moved = await p.page.goto(`${site}/old/page.html`);
+    assert.equal(p.page.url(), `${site}/new/page.html`);
+    assert.equal(moved?.status(), 200);
+    assert.equal(await p.page.textContent('#h'), 'new page');
+    const missing = await p.page.goto(`${site}/no/such/page.html`);
+    assert.equal(missing?.status(), 404);
+    assert.equal(await p.page.textContent('#h'), 'custom error');
+    assert.deepEqual(p.corsErrors(), []);
   });
 });

@@ -33,12 +33,19 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<BrowserHarness> {
+export interface LaunchOptions {
+  /** Host names the browser resolves to 127.0.0.1 (wildcards allowed: `*.site.test`). */
+  loopbackHosts?: string[];
+}
+
+export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserHarness> {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set TROVE_CHROMIUM`);
   }
   // --no-sandbox: tests may run as root (CI containers), where Chromium's sandbox cannot start.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'];
+  if (opts.loopbackHosts?.length) args.push(`--host-resolver-rules=${opts.loopbackHosts.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   return {
     browser,
     async newPage() {
