@@ -22,7 +22,7 @@ import { serverCorsRules } from './http/cors.js';
 import { createWebsiteServer } from './http/website.js';
 import { deserializeWebsite, serializeWebsite } from './s3/bucket/config/website.js';
 import { secureDataDir } from './store/datadir.js';
-import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
+import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite/index.js';
 import { SpaceGuard } from './store/space.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';

@@ -13,7 +13,8 @@ import type { AuthResult, DecodedBody } from '../auth/types.js';
 import { authorize, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
 import { requestKeys } from '../authz/keys.js';
 import { accessRequests } from '../authz/requests.js';
-import { S3Error, isS3Error } from '../s3/errors.js';
+import { S3Error } from '../s3/errors.js';
+import { asS3Error } from '../s3/store-errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
 import { OPERATIONS, resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
 import type { Bucket } from '../store/meta/types.js';
@@ -342,7 +343,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
-    const err = isS3Error(e) ? e : unexpected(app, e, requestId, opName);
+    const err = asS3Error(e) ?? unexpected(app, e, requestId, opName);
     errorCode = err.code;
     if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await errorCors(app, req, bucketName);
     state.close = finishBody(req, res, ctx, expectContinue);
