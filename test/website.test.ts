@@ -14,6 +14,7 @@ import {
   DeleteBucketWebsiteCommand,
   GetBucketWebsiteCommand,
   HeadObjectCommand,
+  PutBucketCorsCommand,
   PutBucketPolicyCommand,
   PutBucketWebsiteCommand,
   PutObjectCommand,
@@ -204,6 +205,27 @@ describe('static website hosting', () => {
     // The S3 API itself is untouched on the same listener.
     const api = await raw(server, { method: 'GET', path: `/${bucket}/index.html` });
     assert.equal(api.text, '<h1>home</h1>');
+  });
+
+  it('names the key looked up in a 404 page; answers CORS preflights and Origin by the bucket rules', async () => {
+    const b = `${bucket}-bare`;
+    await server.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await server.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) }));
+    await server.s3.send(new PutBucketWebsiteCommand({ Bucket: b, WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } }));
+    const missing = await get(site, `/${b}/dir/`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.text, /<title>404 Not Found<\/title>/);
+    assert.match(missing.text, /<li>Code: NoSuchKey<\/li>\n<li>Message: The specified key does not exist.<\/li>\n<li>Key: dir\/index.html<\/li>/);
+    const origin = 'https://app.example.com';
+    const pre = () => get(site, `/${b}/x`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } });
+    assert.equal((await pre()).status, 403);
+    await server.s3.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['GET'] }] } }));
+    const ok = await pre();
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers['access-control-allow-origin'], origin);
+    const actual = await get(site, `/${b}/dir/`, { headers: { origin } });
+    assert.equal(actual.status, 404);
+    assert.equal(actual.headers['access-control-allow-origin'], origin);
   });
 
   it('serves path-style on the website listener', async () => {

@@ -61,10 +61,10 @@ export async function serveWebsite(app: App, req: IncomingMessage, res: ServerRe
       return;
     }
     const outcome = await resolve(app, req, res, raw, state, target);
-    await write(app, req, res, state, target, outcome, note);
+    await write(app, req, res, state, outcome, note);
   } catch (e) {
     const err = isS3Error(e) ? e : internal(app, e, state.requestId);
-    await write(app, req, res, state, target, { kind: 'error', err }, note);
+    await write(app, req, res, state, { kind: 'error', err }, note);
   }
 }
 
@@ -156,7 +156,7 @@ function closeBody(r: S3Response): void {
   }
 }
 
-async function write(app: App, req: IncomingMessage, res: ServerResponse, state: ResponseState, t: Target, o: Outcome, note: WebsiteNote): Promise<void> {
+async function write(app: App, req: IncomingMessage, res: ServerResponse, state: ResponseState, o: Outcome, note: WebsiteNote): Promise<void> {
   const method = req.method ?? 'GET';
   if (o.kind === 'object') {
     const r = o.response;
@@ -175,25 +175,24 @@ async function write(app: App, req: IncomingMessage, res: ServerResponse, state:
     await sendResponse(res, method, { status: 304, headers: e.headers }, state, app.log);
     return;
   }
-  await sendResponse(res, method, { status: e.status, headers: { ...e.headers, 'Content-Type': 'text/html; charset=utf-8' }, body: errorPage(e, t, state.requestId, o.errorDocumentErr) }, state, app.log);
+  await sendResponse(res, method, { status: e.status, headers: { ...e.headers, 'Content-Type': 'text/html; charset=utf-8' }, body: errorPage(e, state.requestId, o.errorDocumentErr) }, state, app.log);
 }
 
 /** S3's HTML error page: the status, then the error's fields as a list. */
-export function errorPage(e: S3Error, t: { key: string; bucket: string }, requestId: string, errorDocumentErr?: S3Error): string {
+export function errorPage(e: S3Error, requestId: string, errorDocumentErr?: S3Error): string {
   const title = `${e.status} ${STATUS_CODES[e.status] ?? ''}`.trim();
   const items = (err: S3Error, extra: Record<string, string | number | undefined>) => {
     const lines = [`<li>Code: ${escapeXml(err.code)}</li>`, `<li>Message: ${escapeXml(err.message)}</li>`];
     for (const [k, v] of Object.entries({ ...err.details, ...extra })) if (v !== undefined) lines.push(`<li>${escapeXml(k)}: ${escapeXml(String(v))}</li>`);
     return lines.join('\n');
   };
-  const key = e.code === 'NoSuchKey' ? { Key: t.key } : {};
   const parts = [
     '<html>',
     `<head><title>${title}</title></head>`,
     '<body>',
     `<h1>${title}</h1>`,
     '<ul>',
-    items(e, { ...key, RequestId: requestId, HostId: HOST_ID }),
+    items(e, { RequestId: requestId, HostId: HOST_ID }),
     '</ul>',
   ];
   if (errorDocumentErr) {
