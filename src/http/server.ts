@@ -300,7 +300,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     }
     const queryService = queryServiceOf(req, parsed);
     if (queryService) {
-      if (req.headers.origin !== undefined) state.cors = await actualCorsHeaders(app, req, '');
+      if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, '');
       query = { op: queryService, bytesIn: 0 };
       await serveQuery(app, queryService, req, res, { parsed, raw, state, expectContinue, note: query, unexpected: (e, op) => unexpected(app, e, requestId, op) });
       return;
@@ -339,20 +339,23 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
     const result: S3Response = await op.handler(ctx);
-    if (req.headers.origin !== undefined) state.cors = await actualCorsHeaders(app, req, parsed.bucket);
+    if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, parsed.bucket);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
     const err = asS3Error(e) ?? unexpected(app, e, requestId, opName);
     errorCode = err.code;
-    if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await errorCors(app, req, bucketName);
+    if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await corsFor(app, req, bucketName);
     state.close = finishBody(req, res, ctx, expectContinue);
     sendError(res, method, err, state, resourcePath);
   }
 }
 
-/** CORS headers for an error response; a failure to find them leaves them out. */
-async function errorCors(app: App, req: IncomingMessage, bucketName: string | undefined): Promise<Record<string, string> | undefined> {
+/**
+ * CORS headers for a response to a request with Origin (http/cors.ts). A failure to find them
+ * leaves them out rather than failing a response whose body may already be open.
+ */
+async function corsFor(app: App, req: IncomingMessage, bucketName: string | undefined): Promise<Record<string, string> | undefined> {
   try {
     return await actualCorsHeaders(app, req, bucketName ?? '');
   } catch {
