@@ -34,7 +34,9 @@ function header(req: IncomingMessage, name: string): string | undefined {
 /**
  * The CORS headers for an actual request with Origin to `bucketName` ('' for the service), or
  * undefined when no rule allows it. S3 matches the rule's methods against
- * Access-Control-Request-Method when the request has it, else against the request's method.
+ * Access-Control-Request-Method when the request has it, else against the request's method, and
+ * the rule's allowed headers against Access-Control-Request-Headers if present (never against
+ * the request's actual headers).
  */
 export async function actualCorsHeaders(app: App, req: IncomingMessage, bucketName: string | undefined): Promise<Record<string, string> | undefined> {
   const origin = header(req, 'origin');
@@ -42,7 +44,7 @@ export async function actualCorsHeaders(app: App, req: IncomingMessage, bucketNa
   const rules = await rulesOf(app, bucketName ?? '');
   if (!rules || rules.length === 0) return undefined;
   const method = header(req, 'access-control-request-method') ?? req.method ?? 'GET';
-  const rule = matchRule(rules, origin, method);
+  const rule = matchRule(rules, origin, method, requestedHeaders(header(req, 'access-control-request-headers')));
   return rule && corsHeaders(rule, origin);
 }
 
