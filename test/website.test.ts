@@ -151,6 +151,8 @@ describe('static website hosting', () => {
     const missing = await g('/nope.html');
     assert.equal(missing.status, 404);
     assert.equal(missing.text, '<h1>custom error</h1>');
+    assert.equal(missing.headers['x-amz-error-code'], 'NoSuchKey');
+    assert.equal(missing.headers['x-amz-error-detail-key'], 'nope.html');
     const head = await g('/nope.html', 'HEAD');
     assert.equal(head.status, 404);
     assert.equal(head.text, '');
@@ -179,6 +181,37 @@ describe('static website hosting', () => {
     const moved = await g('/moved.html');
     assert.equal(moved.status, 301);
     assert.equal(moved.headers.location, '/new/page.html');
+    // The examples of S3's documentation (as the Ceph suite's website tests use them).
+    const b = `${bucket}-rules`;
+    await server.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await server.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) }));
+    await server.s3.send(new PutObjectCommand({ Bucket: b, Key: 'index.html', Body: 'home' }));
+    await server.s3.send(
+      new PutBucketWebsiteCommand({
+        Bucket: b,
+        WebsiteConfiguration: {
+          IndexDocument: { Suffix: 'index.html' },
+          RoutingRules: [
+            { Condition: { KeyPrefixEquals: 'images/' }, Redirect: { ReplaceKeyWith: 'folderdeleted.html', HttpRedirectCode: '307' } },
+            { Condition: { HttpErrorCodeReturnedEquals: '404' }, Redirect: { HostName: 'ec2-11-22-333-44.compute-1.amazonaws.com', ReplaceKeyPrefixWith: 'report-404/' } },
+          ],
+        },
+      }),
+    );
+    const h = `${b}.${DOMAIN}`;
+    const cases: [string, number, string | undefined][] = [
+      ['/', 200, undefined],
+      ['/images/', 307, `http://${h}/folderdeleted.html`],
+      ['/images/x', 307, `http://${h}/folderdeleted.html`],
+      ['/x', 301, 'http://ec2-11-22-333-44.compute-1.amazonaws.com/report-404/x'],
+      ['/docs/a b.html', 301, 'http://ec2-11-22-333-44.compute-1.amazonaws.com/report-404/docs/a%20b.html'],
+    ];
+    for (const [path, status, location] of cases) {
+      const r = await get(server.url, encodeURI(path), { host: h });
+      assert.equal(r.status, status, path);
+      assert.equal(r.headers.location, location, path);
+      if (status !== 200) assert.equal(r.text, '', path);
+    }
   });
 
   it('answers HTML error pages, GET and HEAD only', async () => {
@@ -204,6 +237,8 @@ describe('static website hosting', () => {
     assert.match(closed.text, /<title>403 Forbidden<\/title>/);
     assert.match(closed.text, /<li>Code: AccessDenied<\/li>/);
     assert.match(closed.text, /An Error Occurred While Attempting to Retrieve a Custom Error Document/);
+    assert.equal(closed.headers['x-amz-error-code'], 'AccessDenied');
+    assert.equal(closed.headers['x-amz-error-message'], 'Access Denied');
     // The S3 API itself is untouched on the same listener.
     const api = await raw(server, { method: 'GET', path: `/${bucket}/index.html` });
     assert.equal(api.text, '<h1>home</h1>');
