@@ -24,6 +24,8 @@ export interface TestPage {
   readonly log: LogEntry[];
   /** The entries that report a request refused by CORS. */
   corsErrors(): LogEntry[];
+  /** The CORS errors once there is at least one (the browser logs them a little after the refusal), or [] after `ms`. */
+  waitForCorsErrors(ms?: number): Promise<LogEntry[]>;
 }
 
 export interface BrowserHarness {
@@ -58,7 +60,12 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserHa
       const cdp = await context.newCDPSession(page);
       cdp.on('Log.entryAdded', (e: { entry: { level: string; text: string; source: string } }) => log.push({ source: 'browser', level: e.entry.level, text: e.entry.text }));
       await cdp.send('Log.enable');
-      return { page, log, corsErrors: () => log.filter((e) => /CORS policy|Cross-Origin Request Blocked|CORS request/i.test(e.text)) };
+      const corsErrors = () => log.filter((e) => /CORS policy|Cross-Origin Request Blocked|CORS request/i.test(e.text));
+      const waitForCorsErrors = async (ms = 5000) => {
+        for (const until = Date.now() + ms; corsErrors().length === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+        return corsErrors();
+      };
+      return { page, log, corsErrors, waitForCorsErrors };
     },
     close: () => browser.close(),
   };
