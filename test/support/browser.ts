@@ -74,23 +74,33 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserHa
 export interface PageServer {
   /** http://127.0.0.1:<port> */
   origin: string;
+  /** "METHOD /path?query" of every request served so far. */
+  requests: string[];
   close(): Promise<void>;
 }
 
-/** Serves `pages` (path → HTML) from an origin of its own; other paths are 404. */
-export async function servePages(pages: Record<string, string>): Promise<PageServer> {
+/**
+ * Serves `pages` (path → HTML, or a function of the request URL, e.g. for a redirect target that
+ * shows its query) from an origin of its own; other paths are 404. `requests` records every
+ * request the server saw (method and URL).
+ */
+export async function servePages(pages: Record<string, string | ((url: URL) => string)>): Promise<PageServer> {
+  const requests: string[] = [];
   const server = http.createServer((req, res) => {
-    const page = pages[(req.url ?? '/').split('?')[0]!];
+    requests.push(`${req.method} ${req.url}`);
+    const url = new URL(req.url ?? '/', 'http://page.invalid');
+    const page = pages[url.pathname];
     if (page === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(page);
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(typeof page === 'string' ? page : page(url));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
