@@ -61,7 +61,7 @@ export interface S3Response {
   status?: number;
   headers?: Record<string, string | number | undefined>;
   /** An XML document to render. */
-  xml?: { root: string; body: XmlNode };
+  xml?: { root: string; body: XmlNode; /** null: no xmlns (PostResponse, as S3 sends it). */ namespace?: string | null };
   /** Raw body: a string, a buffer or a stream of bytes. */
   body?: string | Buffer | Readable | PooledBody;
 }

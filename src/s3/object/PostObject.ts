@@ -164,7 +164,7 @@ export const postObject: Handler = async (ctx) => {
       return {
         status: 201,
         headers,
-        xml: { root: 'PostResponse', body: { Location: location, Bucket: ctx.bucketName, Key: form.key, ETag: `"${written.etag}"` } },
+        xml: { root: 'PostResponse', body: { Location: location, Bucket: ctx.bucketName, Key: form.key, ETag: `"${written.etag}"` }, namespace: null },
       };
     }
     return { status: status !== undefined && SUCCESS_STATUSES.has(status) ? Number(status) : 204, headers };
