@@ -3,11 +3,14 @@
 
 export const ERRORS = {
   AccessDenied: [403, 'Access Denied'],
+  // A CORS preflight no rule allows (always with a CORSResponse message).
+  AccessForbidden: [403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'],
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
   AccountProblem: [403, 'There is a problem with your AWS account that prevents the operation from completing successfully.'],
   AmbiguousGrantByEmailAddress: [400, 'The email address you provided is associated with more than one account.'],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
+  BadRequest: [400, 'Bad Request'],
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.'],
   BucketAlreadyOwnedByYou: [409, 'Your previous request to create the named bucket succeeded and you already own it.'],
