@@ -1,7 +1,8 @@
 // POST object (browser-based uploads) end to end: forms signed by the JS SDK's createPresignedPost
 // and by hand (SigV4, SigV2, temporary credentials), sent as real multipart/form-data by fetch or
 // streamed raw, against a real server; every condition kind and every error, anonymous posts, the
-// bucket-field confusion of CVE-2023-43970/-28433, and a 200 MiB upload with the RSS watched.
+// bucket-field confusion of CVE-2023-43040 (Ceph) and CVE-2023-28434 (MinIO), and a 200 MiB
+// upload with the RSS watched.
 
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
@@ -344,7 +345,7 @@ describe('POST object', () => {
       assert.equal(unsigned.status, 400);
     });
 
-    it('the bucket field never redirects the write (CVE-2023-43970 / CVE-2023-28433 class)', async () => {
+    it('the bucket field never redirects the write (CVE-2023-43040 / CVE-2023-28434 class)', async () => {
       // A form signed for `bucket`, posted to `other`: the policy's bucket condition fails.
       const forBucket = [['key', 'cve/1'], ...signV4([{ bucket }, { key: 'cve/1' }]), ['bucket', bucket], file('x')] as Field[];
       const r1 = await post(url(other), forBucket);

@@ -231,7 +231,8 @@ export function checkPolicy(policy: PostPolicy, fields: FormFields, now: Date): 
 }
 
 function matches(c: Extract<Condition, { kind: 'eq' | 'starts-with' }>, value: string | undefined): boolean {
-  if (c.kind === 'eq') return value === c.value;
+  // An absent field is the empty string ("eq" to "" allows it to be left out).
+  if (c.kind === 'eq') return (value ?? '') === c.value;
   // An empty prefix allows anything, the field's absence included.
   if (c.value === '') return true;
   if (value === undefined) return false;

@@ -32,7 +32,6 @@ const HEADER_FIELDS: ReadonlySet<string> = new Set([
   'x-amz-object-lock-mode',
   'x-amz-object-lock-retain-until-date',
   'x-amz-object-lock-legal-hold',
-  'x-amz-checksum-algorithm',
   // Refused by writeObject as not implemented, rather than ignored.
   'x-amz-server-side-encryption',
   'x-amz-server-side-encryption-aws-kms-key-id',
@@ -86,8 +85,8 @@ export async function openPostForm(input: PostFormInput): Promise<PostForm> {
       if (!fields.has(name)) fields.set(name, f.value);
     }
     // A bucket field may only repeat the URL's bucket: the write goes there whatever the form
-    // says, and a policy is checked against that bucket (CVE-2023-43970, CVE-2023-28433-like
-    // confusions came from trusting the field).
+    // says, and a policy is checked against that bucket (CVE-2023-43040 in Ceph RGW and
+    // CVE-2023-28434 in MinIO came from trusting the field).
     const named = fields.get('bucket');
     if (named !== undefined && named !== input.bucket) {
       throw new S3Error('AccessDenied', 'The bucket field of the form does not name the bucket the request was sent to.');
@@ -118,6 +117,12 @@ function headersOf(fields: ReadonlyMap<string, string>, request: IncomingHttpHea
   for (const name of REQUEST_HEADERS) if (request[name] !== undefined) h[name] = request[name] as string;
   for (const [name, value] of fields) {
     if (HEADER_FIELDS.has(name) || name.startsWith('x-amz-meta-') || name.startsWith('x-amz-checksum-')) h[name] = asHeaderValue(value);
+  }
+  // The algorithm of a checksum field, as PutObject's SDK header names it.
+  const algorithm = fields.get('x-amz-checksum-algorithm');
+  if (algorithm !== undefined) {
+    delete h['x-amz-checksum-algorithm'];
+    h['x-amz-sdk-checksum-algorithm'] = algorithm;
   }
   const acl = fields.get('acl');
   if (acl !== undefined) h['x-amz-acl'] = acl;
