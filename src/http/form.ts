@@ -18,6 +18,8 @@ import { S3Error } from '../s3/errors.js';
 export const MAX_PRE_FILE_BYTES = 20 * 1024;
 /** What may follow the file (ignored fields, the closing boundary) before the form is refused. */
 export const MAX_POST_FILE_BYTES = 20 * 1024;
+/** Fields before the file, at most (empty ones cost no bytes but still cost work). */
+export const MAX_PRE_FILE_FIELDS = 1000;
 
 export interface FormField {
   /** As sent. */
@@ -143,6 +145,8 @@ export class FormReader {
     this.failure = e instanceof S3Error ? e : malformed();
     // A reader of the file sees the failure instead of an early end.
     if (this.file && !this.file.readableEnded) this.file.destroy(this.failure as Error);
+    // The pump may be waiting for the parser to drain: stop it ('close' releases that wait).
+    this.parser.destroy();
     this.wake();
   }
 
@@ -167,7 +171,7 @@ export class FormReader {
       if (p.kind === 'end') throw new S3Error('IncorrectNumberOfFilesInPostRequest');
       if (p.kind === 'field') {
         size += p.size;
-        if (size > MAX_PRE_FILE_BYTES) throw new S3Error('MaxPostPreDataLengthExceededError');
+        if (size > MAX_PRE_FILE_BYTES || fields.length >= MAX_PRE_FILE_FIELDS) throw new S3Error('MaxPostPreDataLengthExceededError');
         fields.push(p.field);
         continue;
       }
@@ -208,9 +212,11 @@ export class FormReader {
     }
   }
 
-  /** Stops parsing (an error answered early): the pipeline discards the rest of the body. */
+  /**
+   * Stops parsing (an error answered early, whatever failed): the pipeline discards the rest of
+   * the body. Without it the parser would wait forever for its file to be read.
+   */
   abandon(): void {
-    if (this.file && !this.file.readableEnded) this.file.resume();
     this.fail(malformed());
   }
 }

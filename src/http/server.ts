@@ -388,6 +388,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
+    // A POST form refused after its fields were read (authorisation, a full disk…).
+    ctx?.form?.reader.abandon();
     const err = asS3Error(e) ?? unexpected(app, e, requestId, opName);
     errorCode = err.code;
     if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await corsFor(app, req, bucketName);
