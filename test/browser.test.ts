@@ -76,7 +76,7 @@ describe('a browser on another origin', () => {
     assert.match(String(r.error), /Failed to fetch/);
     const g = (await p.page.evaluate((u) => (globalThis as unknown as { tryGet(u: string): Promise<unknown> }).tryGet(u), getUrl)) as { error?: string };
     assert.match(String(g.error), /Failed to fetch/);
-    assert.ok(p.corsErrors().length >= 1, JSON.stringify(p.log));
+    assert.ok((await p.waitForCorsErrors()).length >= 1, JSON.stringify(p.log));
     // The preflight refused the PUT: nothing was written.
     await assert.rejects(server.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'intruder' })), { name: 'NoSuchKey' });
   });

@@ -123,8 +123,12 @@ describe('CORS', () => {
       [`/${bucket}`, { origin: 'https://example.org', 'access-control-request-method': 'GET' }, forbidden(/not allowed/, 'GET', 'BUCKET')],
       [key, { origin: 'https://app.example.com.evil.org', 'access-control-request-method': 'GET' }, forbidden(/not allowed/, 'GET', 'OBJECT')],
       [key, { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' }, forbidden(/not allowed/, 'GET', 'OBJECT')],
-      [`/${plain}/key`, { origin: ORIGIN, 'access-control-request-method': 'GET' }, forbidden(/CORS is not enabled for this bucket/, 'GET', 'OBJECT')],
-      [`/${plain}-missing/key`, { origin: ORIGIN, 'access-control-request-method': 'GET' }, forbidden(/Bucket not found/, 'GET', 'OBJECT')],
+      // Without rules, or without a bucket, S3 answers for the bucket, before looking at the method.
+      [`/${plain}/key`, { origin: ORIGIN, 'access-control-request-method': 'GET' }, forbidden(/CORS is not enabled for this bucket/, 'GET', 'BUCKET')],
+      [`/${plain}/key`, { origin: ORIGIN }, forbidden(/CORS is not enabled for this bucket/, 'OPTIONS', 'BUCKET')],
+      [`/${plain}-missing/key`, { origin: ORIGIN, 'access-control-request-method': 'GET' }, forbidden(/Bucket not found/, 'GET', 'BUCKET')],
+      [`/${plain}-missing`, { origin: ORIGIN }, forbidden(/Bucket not found/, 'OPTIONS', 'BUCKET')],
+      [`/${plain}/key`, {}, { status: 400, code: 'BadRequest', message: /Origin request header needed/ }],
       [key, { 'access-control-request-method': 'GET' }, { status: 400, code: 'BadRequest', message: /Insufficient information. Origin request header needed./ }],
       [key, { origin: ORIGIN }, { status: 400, code: 'BadRequest', message: /Invalid Access-Control-Request-Method: null/ }],
       [key, { origin: ORIGIN, 'access-control-request-method': 'PATCH' }, { status: 400, code: 'BadRequest', message: /Invalid Access-Control-Request-Method: PATCH/ }],
@@ -163,6 +167,10 @@ describe('CORS', () => {
       ['a method no rule allows', anon('DELETE', key, { origin: ORIGIN }), 403, {}, 'AccessDenied'],
       // S3 takes the method from Access-Control-Request-Method when a request has it.
       ['Access-Control-Request-Method on an actual request', anon('DELETE', key, { origin: ORIGIN, 'access-control-request-method': 'GET' }), 403, SITE, 'AccessDenied'],
+      // Likewise Access-Control-Request-Headers; the request's real headers are not checked.
+      ['Access-Control-Request-Headers no rule allows', anon('GET', key, { origin: ORIGIN, 'access-control-request-headers': 'x-other' }), 200, {}],
+      ['Access-Control-Request-Headers a rule allows', anon('GET', key, { origin: ORIGIN, 'access-control-request-headers': 'x-amz-meta-a' }), 200, SITE],
+      ['a real header no rule names', anon('GET', key, { origin: ORIGIN, 'x-other': '1' }), 200, SITE],
       ['signed GET of a missing key: NoSuchKey', signed('GET', `/${bucket}/missing`, { origin: ORIGIN }), 404, SITE, 'NoSuchKey'],
       ['signed GET with If-None-Match: 304', signed('GET', key, { origin: ORIGIN, 'if-none-match': '"8d777f385d3dfec8815d20f7496026dc"' }), 304, SITE],
       ['signed GET with If-Match: 412', signed('GET', key, { origin: ORIGIN, 'if-match': '"nope"' }), 412, SITE, 'PreconditionFailed'],

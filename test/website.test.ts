@@ -114,19 +114,21 @@ describe('static website hosting', () => {
     const idx = '<IndexDocument><Suffix>index.html</Suffix></IndexDocument>';
     const rule = (inner: string) => `${idx}<RoutingRules><RoutingRule>${inner}</RoutingRule></RoutingRules>`;
     const cases: [string, string, RegExp][] = [
-      ['', 'InvalidArgument', /IndexDocument Suffix must be provided/],
+      ['', 'InvalidArgument', /IndexDocument Suffix must be provided.*<ArgumentName>IndexDocument<\/ArgumentName><ArgumentValue>null<\/ArgumentValue>/],
       ['<IndexDocument><Suffix></Suffix></IndexDocument>', 'InvalidArgument', /Suffix is not well formed/],
-      ['<IndexDocument><Suffix>a/index.html</Suffix></IndexDocument>', 'InvalidArgument', /Suffix is not well formed/],
+      ['<IndexDocument><Suffix>a/index.html</Suffix></IndexDocument>', 'InvalidArgument', /Suffix is not well formed.*<ArgumentValue>a\/index.html<\/ArgumentValue>/],
       ['<ErrorDocument><Key>e.html</Key></ErrorDocument>', 'InvalidArgument', /IndexDocument Suffix must be provided/],
-      [`<RedirectAllRequestsTo><HostName>x</HostName></RedirectAllRequestsTo>${idx}`, 'InvalidArgument', /in conjunction/],
-      ['<RedirectAllRequestsTo><HostName>x</HostName><Protocol>ftp</Protocol></RedirectAllRequestsTo>', 'InvalidArgument', /Invalid protocol/],
-      ['<RedirectAllRequestsTo><Protocol>https</Protocol></RedirectAllRequestsTo>', 'InvalidArgument', /HostName/],
-      [rule('<Redirect><ReplaceKeyWith>a</ReplaceKeyWith><ReplaceKeyPrefixWith>b</ReplaceKeyPrefixWith></Redirect>'), 'InvalidArgument', /not both/],
-      [rule('<Redirect><HttpRedirectCode>200</HttpRedirectCode></Redirect>'), 'InvalidArgument', /redirect code \(200\) is not valid/],
-      [rule('<Condition><HttpErrorCodeReturnedEquals>200</HttpErrorCodeReturnedEquals></Condition><Redirect><HostName>x</HostName></Redirect>'), 'InvalidArgument', /error code \(200\) is not valid/],
-      [rule('<Condition></Condition><Redirect><HostName>x</HostName></Redirect>'), 'InvalidArgument', /Condition cannot be empty/],
+      [`${idx}<ErrorDocument><Key></Key></ErrorDocument>`, 'MalformedXML', /./],
+      [`<RedirectAllRequestsTo><HostName>x</HostName></RedirectAllRequestsTo>${idx}`, 'InvalidArgument', /in conjunction.*<ArgumentName>RedirectAllRequestsTo<\/ArgumentName>/],
+      ['<RedirectAllRequestsTo><HostName>x</HostName><Protocol>ftp</Protocol></RedirectAllRequestsTo>', 'InvalidRequest', /Invalid protocol, protocol can be http or https/],
+      ['<RedirectAllRequestsTo><Protocol>https</Protocol></RedirectAllRequestsTo>', 'MalformedXML', /./],
+      [rule('<Redirect><ReplaceKeyWith>a</ReplaceKeyWith><ReplaceKeyPrefixWith>b</ReplaceKeyPrefixWith></Redirect>'), 'InvalidRequest', /You can only define ReplaceKeyPrefix or ReplaceKey but not both./],
+      [rule('<Redirect><HttpRedirectCode>300</HttpRedirectCode></Redirect>'), 'InvalidRequest', /The provided HTTP redirect code \(300\) is not valid. Valid codes are 3XX except 300./],
+      [rule('<Redirect><Protocol>ftp</Protocol></Redirect>'), 'InvalidRequest', /Invalid protocol/],
+      [rule('<Condition><HttpErrorCodeReturnedEquals>302</HttpErrorCodeReturnedEquals></Condition><Redirect><HostName>x</HostName></Redirect>'), 'InvalidRequest', /The provided HTTP error code \(302\) is not valid. Valid codes are 4XX or 5XX./],
+      [rule('<Condition></Condition><Redirect><HostName>x</HostName></Redirect>'), 'InvalidRequest', /Condition cannot be empty/],
       [rule('<Condition><KeyPrefixEquals>a</KeyPrefixEquals></Condition>'), 'MalformedXML', /./],
-      [`${idx}<RoutingRules>${'<RoutingRule><Redirect><HostName>x</HostName></Redirect></RoutingRule>'.repeat(51)}</RoutingRules>`, 'InvalidArgument', /50/],
+      [`${idx}<RoutingRules>${'<RoutingRule><Redirect><HostName>x</HostName></Redirect></RoutingRule>'.repeat(51)}</RoutingRules>`, 'InvalidRequest', /51 routing rules provided, the number of routing rules in a website configuration is limited to 50./],
     ];
     for (const [body, code, message] of cases) {
       const r = await put(body);
@@ -149,6 +151,8 @@ describe('static website hosting', () => {
     const missing = await g('/nope.html');
     assert.equal(missing.status, 404);
     assert.equal(missing.text, '<h1>custom error</h1>');
+    assert.equal(missing.headers['x-amz-error-code'], 'NoSuchKey');
+    assert.equal(missing.headers['x-amz-error-detail-key'], 'nope.html');
     const head = await g('/nope.html', 'HEAD');
     assert.equal(head.status, 404);
     assert.equal(head.text, '');
@@ -177,6 +181,37 @@ describe('static website hosting', () => {
     const moved = await g('/moved.html');
     assert.equal(moved.status, 301);
     assert.equal(moved.headers.location, '/new/page.html');
+    // The examples of S3's documentation (as the Ceph suite's website tests use them).
+    const b = `${bucket}-rules`;
+    await server.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await server.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) }));
+    await server.s3.send(new PutObjectCommand({ Bucket: b, Key: 'index.html', Body: 'home' }));
+    await server.s3.send(
+      new PutBucketWebsiteCommand({
+        Bucket: b,
+        WebsiteConfiguration: {
+          IndexDocument: { Suffix: 'index.html' },
+          RoutingRules: [
+            { Condition: { KeyPrefixEquals: 'images/' }, Redirect: { ReplaceKeyWith: 'folderdeleted.html', HttpRedirectCode: '307' } },
+            { Condition: { HttpErrorCodeReturnedEquals: '404' }, Redirect: { HostName: 'ec2-11-22-333-44.compute-1.amazonaws.com', ReplaceKeyPrefixWith: 'report-404/' } },
+          ],
+        },
+      }),
+    );
+    const h = `${b}.${DOMAIN}`;
+    const cases: [string, number, string | undefined][] = [
+      ['/', 200, undefined],
+      ['/images/', 307, `http://${h}/folderdeleted.html`],
+      ['/images/x', 307, `http://${h}/folderdeleted.html`],
+      ['/x', 301, 'http://ec2-11-22-333-44.compute-1.amazonaws.com/report-404/x'],
+      ['/docs/a b.html', 301, 'http://ec2-11-22-333-44.compute-1.amazonaws.com/report-404/docs/a%20b.html'],
+    ];
+    for (const [path, status, location] of cases) {
+      const r = await get(server.url, encodeURI(path), { host: h });
+      assert.equal(r.status, status, path);
+      assert.equal(r.headers.location, location, path);
+      if (status !== 200) assert.equal(r.text, '', path);
+    }
   });
 
   it('answers HTML error pages, GET and HEAD only', async () => {
@@ -202,6 +237,8 @@ describe('static website hosting', () => {
     assert.match(closed.text, /<title>403 Forbidden<\/title>/);
     assert.match(closed.text, /<li>Code: AccessDenied<\/li>/);
     assert.match(closed.text, /An Error Occurred While Attempting to Retrieve a Custom Error Document/);
+    assert.equal(closed.headers['x-amz-error-code'], 'AccessDenied');
+    assert.equal(closed.headers['x-amz-error-message'], 'Access Denied');
     // The S3 API itself is untouched on the same listener.
     const api = await raw(server, { method: 'GET', path: `/${bucket}/index.html` });
     assert.equal(api.text, '<h1>home</h1>');
@@ -260,6 +297,17 @@ describe('static website hosting', () => {
     const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mpu.html', UploadId: mpu.UploadId, PartNumber: 1, Body: 'x' }));
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mpu.html', UploadId: mpu.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
     assert.equal(await head('mpu.html'), 'https://example.com/');
+    // A COPY keeps the source's metadata but not its redirect location, which is the request's.
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'moved-copy.html', CopySource: `${bucket}/moved.html` }));
+    assert.equal(await head('moved-copy.html'), undefined);
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'moved-copy.html', CopySource: `${bucket}/moved.html`, WebsiteRedirectLocation: '/docs/' }));
+    assert.equal(await head('moved-copy.html'), '/docs/');
+    // A location must be a path or an http(s) URL.
+    for (const bad of ['docs/', 'ftp://example.com/', '/' + 'x'.repeat(2048)]) {
+      const e = await s3error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'bad.html', Body: 'x', WebsiteRedirectLocation: bad })));
+      assert.equal(e.name, 'InvalidRedirectLocation', bad.slice(0, 20));
+    }
+    assert.equal((await s3error(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'bad.html', WebsiteRedirectLocation: 'nope' })))).name, 'InvalidRedirectLocation');
     const r = await get(server.url, '/mpu.html', { host });
     assert.equal(r.status, 301);
     assert.equal(r.headers.location, 'https://example.com/');

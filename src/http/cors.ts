@@ -34,7 +34,9 @@ function header(req: IncomingMessage, name: string): string | undefined {
 /**
  * The CORS headers for an actual request with Origin to `bucketName` ('' for the service), or
  * undefined when no rule allows it. S3 matches the rule's methods against
- * Access-Control-Request-Method when the request has it, else against the request's method.
+ * Access-Control-Request-Method when the request has it, else against the request's method, and
+ * the rule's allowed headers against Access-Control-Request-Headers if present (never against
+ * the request's actual headers).
  */
 export async function actualCorsHeaders(app: App, req: IncomingMessage, bucketName: string | undefined): Promise<Record<string, string> | undefined> {
   const origin = header(req, 'origin');
@@ -42,7 +44,7 @@ export async function actualCorsHeaders(app: App, req: IncomingMessage, bucketNa
   const rules = await rulesOf(app, bucketName ?? '');
   if (!rules || rules.length === 0) return undefined;
   const method = header(req, 'access-control-request-method') ?? req.method ?? 'GET';
-  const rule = matchRule(rules, origin, method);
+  const rule = matchRule(rules, origin, method, requestedHeaders(header(req, 'access-control-request-headers')));
   return rule && corsHeaders(rule, origin);
 }
 
@@ -54,18 +56,25 @@ async function rulesOf(app: App, bucketName: string): Promise<readonly CorsRule[
   return (await app.bucketCors.get(bucket)) ?? [];
 }
 
-/** Answers a preflight request: OPTIONS /<bucket>[/<key>] (or / for the service). */
+/**
+ * Answers a preflight request: OPTIONS /<bucket>[/<key>] (or / for the service). The checks come
+ * in S3's order: Origin (400), the bucket (403 "Bucket not found"), its configuration (403 "CORS
+ * is not enabled"; ResourceType BUCKET, Method OPTIONS when none was asked for), the requested
+ * method (400), then the rules (403 with ResourceType OBJECT for a key).
+ */
 export async function preflight(app: App, req: IncomingMessage, bucketName: string, key: string): Promise<S3Response> {
   const origin = header(req, 'origin');
   if (origin === undefined) throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
   const method = header(req, 'access-control-request-method');
-  if (method === undefined || !METHODS.has(method)) throw new S3Error('BadRequest', `Invalid Access-Control-Request-Method: ${method ?? 'null'}`);
-  const details = { Method: method, ResourceType: !bucketName ? 'SERVICE' : key ? 'OBJECT' : 'BUCKET' };
+  const type = !bucketName ? 'SERVICE' : 'BUCKET';
   const rules = await rulesOf(app, bucketName);
-  if (rules === undefined) throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found', details);
-  if (rules.length === 0) throw new S3Error('AccessForbidden', `CORSResponse: CORS is not enabled for this ${bucketName ? 'bucket' : 'server'}.`, details);
+  if (rules === undefined) throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found', { Method: method ?? 'OPTIONS', ResourceType: type });
+  if (rules.length === 0) {
+    throw new S3Error('AccessForbidden', `CORSResponse: CORS is not enabled for this ${bucketName ? 'bucket' : 'server'}.`, { Method: method ?? 'OPTIONS', ResourceType: type });
+  }
+  if (method === undefined || !METHODS.has(method)) throw new S3Error('BadRequest', `Invalid Access-Control-Request-Method: ${method ?? 'null'}`);
   const headers = requestedHeaders(header(req, 'access-control-request-headers'));
   const rule = matchRule(rules, origin, method, headers);
-  if (!rule) throw new S3Error('AccessForbidden', undefined, details);
+  if (!rule) throw new S3Error('AccessForbidden', undefined, { Method: method, ResourceType: key ? 'OBJECT' : type });
   return { status: 200, headers: corsHeaders(rule, origin, headers) };
 }

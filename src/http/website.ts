@@ -33,7 +33,7 @@ export function isWebsiteHost(host: string | undefined, domains: readonly string
 }
 
 /** What the website endpoint does with one request. */
-type Outcome = { kind: 'object'; response: S3Response; status?: number } | { kind: 'redirect'; status: number; location: string } | { kind: 'error'; err: S3Error; errorDocumentErr?: S3Error };
+type Outcome = { kind: 'object'; response: S3Response; status?: number; error?: S3Error } | { kind: 'redirect'; status: number; location: string } | { kind: 'error'; err: S3Error; errorDocumentErr?: S3Error };
 
 interface Target {
   bucket: string;
@@ -125,7 +125,7 @@ async function exists(app: App, bucket: Bucket, key: string): Promise<boolean> {
 async function errorDocument(config: WebsiteConfig, e: S3Error, read: (key: string, m?: 'GET' | 'HEAD') => Promise<S3Response>): Promise<Outcome> {
   if (config.errorKey === undefined || e.status < 400 || e.status >= 500) return { kind: 'error', err: e };
   try {
-    return { kind: 'object', response: await read(config.errorKey), status: e.status };
+    return { kind: 'object', response: await read(config.errorKey), status: e.status, error: e };
   } catch (e2) {
     if (!isS3Error(e2)) throw e2;
     return { kind: 'error', err: e, errorDocumentErr: e2 };
@@ -160,8 +160,9 @@ async function write(app: App, req: IncomingMessage, res: ServerResponse, state:
   const method = req.method ?? 'GET';
   if (o.kind === 'object') {
     const r = o.response;
-    const headers = { ...r.headers };
+    const headers = { ...r.headers, ...(o.error && errorHeaders(o.error)) };
     delete headers['x-amz-website-redirect-location'];
+    if (o.error) note.err = o.error.code;
     await sendResponse(res, method, { ...r, status: o.status ?? r.status, headers }, state, app.log);
     return;
   }
@@ -175,7 +176,17 @@ async function write(app: App, req: IncomingMessage, res: ServerResponse, state:
     await sendResponse(res, method, { status: 304, headers: e.headers }, state, app.log);
     return;
   }
-  await sendResponse(res, method, { status: e.status, headers: { ...e.headers, 'Content-Type': 'text/html; charset=utf-8' }, body: errorPage(e, state.requestId, o.errorDocumentErr) }, state, app.log);
+  await sendResponse(res, method, { status: e.status, headers: { ...e.headers, ...errorHeaders(e), 'Content-Type': 'text/html; charset=utf-8' }, body: errorPage(e, state.requestId, o.errorDocumentErr) }, state, app.log);
+}
+
+/** What website endpoints tell programs about an error, beside the page: x-amz-error-code, -message, -detail-*. */
+function errorHeaders(e: S3Error): Record<string, string> {
+  const h: Record<string, string> = { 'x-amz-error-code': e.code, 'x-amz-error-message': e.message };
+  for (const [k, v] of Object.entries(e.details)) {
+    // Header values must be plain ASCII; a detail that is not (a UTF-8 key) stays in the page only.
+    if (v !== undefined && /^[\x20-\x7e]*$/.test(String(v))) h[`x-amz-error-detail-${k}`] = String(v);
+  }
+  return h;
 }
 
 /** S3's HTML error page: the status, then the error's fields as a list. */

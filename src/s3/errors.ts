@@ -47,6 +47,7 @@ export const ERRORS = {
   InvalidPayer: [403, 'All access to this object has been disabled.'],
   InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
+  InvalidRedirectLocation: [400, "The website redirect location must have a prefix of 'http://' or 'https://' or '/'."],
   InvalidRequest: [400, 'Invalid Request'],
   InvalidRetentionPeriod: [400, 'The retention period specified is not valid.'],
   InvalidSecurity: [403, 'The provided security credentials are not valid.'],

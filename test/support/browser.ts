@@ -24,6 +24,8 @@ export interface TestPage {
   readonly log: LogEntry[];
   /** The entries that report a request refused by CORS. */
   corsErrors(): LogEntry[];
+  /** The CORS errors once there is at least one (the browser logs them a little after the refusal), or [] after `ms`. */
+  waitForCorsErrors(ms?: number): Promise<LogEntry[]>;
 }
 
 export interface BrowserHarness {
@@ -58,7 +60,12 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserHa
       const cdp = await context.newCDPSession(page);
       cdp.on('Log.entryAdded', (e: { entry: { level: string; text: string; source: string } }) => log.push({ source: 'browser', level: e.entry.level, text: e.entry.text }));
       await cdp.send('Log.enable');
-      return { page, log, corsErrors: () => log.filter((e) => /CORS policy|Cross-Origin Request Blocked|CORS request/i.test(e.text)) };
+      const corsErrors = () => log.filter((e) => /CORS policy|Cross-Origin Request Blocked|CORS request/i.test(e.text));
+      const waitForCorsErrors = async (ms = 5000) => {
+        for (const until = Date.now() + ms; corsErrors().length === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+        return corsErrors();
+      };
+      return { page, log, corsErrors, waitForCorsErrors };
     },
     close: () => browser.close(),
   };
@@ -67,23 +74,33 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserHa
 export interface PageServer {
   /** http://127.0.0.1:<port> */
   origin: string;
+  /** "METHOD /path?query" of every request served so far. */
+  requests: string[];
   close(): Promise<void>;
 }
 
-/** Serves `pages` (path → HTML) from an origin of its own; other paths are 404. */
-export async function servePages(pages: Record<string, string>): Promise<PageServer> {
+/**
+ * Serves `pages` (path → HTML, or a function of the request URL, e.g. for a redirect target that
+ * shows its query) from an origin of its own; other paths are 404. `requests` records every
+ * request the server saw (method and URL).
+ */
+export async function servePages(pages: Record<string, string | ((url: URL) => string)>): Promise<PageServer> {
+  const requests: string[] = [];
   const server = http.createServer((req, res) => {
-    const page = pages[(req.url ?? '/').split('?')[0]!];
+    requests.push(`${req.method} ${req.url}`);
+    const url = new URL(req.url ?? '/', 'http://page.invalid');
+    const page = pages[url.pathname];
     if (page === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(page);
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(typeof page === 'string' ? page : page(url));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

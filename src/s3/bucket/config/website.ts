@@ -35,7 +35,10 @@ export const WEBSITE_ROOT = 'WebsiteConfiguration';
 export const MAX_ROUTING_RULES = 50;
 export const WEBSITE_XML_LIMITS: XmlLimits = { maxBytes: 128 * 1024 };
 
-const invalid = (message: string) => new S3Error('InvalidArgument', message);
+// S3 answers InvalidArgument (naming the element) for the document's shape, InvalidRequest for a
+// routing rule's content (as LocalStack's AWS-validated snapshots and peers record).
+const invalid = (message: string, name: string, value: string) => new S3Error('InvalidArgument', message, { ArgumentName: name, ArgumentValue: value });
+const request = (message: string) => new S3Error('InvalidRequest', message);
 
 function one(node: ParsedXml | ParsedXml[] | undefined, name: string): ParsedXml | undefined {
   const c = children(node, name);
@@ -46,7 +49,7 @@ function one(node: ParsedXml | ParsedXml[] | undefined, name: string): ParsedXml
 function protocolOf(node: ParsedXml): 'http' | 'https' | undefined {
   const p = childText(node, 'Protocol');
   if (p === undefined) return undefined;
-  if (p !== 'http' && p !== 'https') throw invalid('Invalid protocol, protocol can be http or https. If not defined the protocol will be selected automatically.');
+  if (p !== 'http' && p !== 'https') throw request('Invalid protocol, protocol can be http or https. If not defined the protocol will be selected automatically.');
   return p;
 }
 
@@ -58,28 +61,29 @@ export function parseWebsite(doc: ParsedDoc): WebsiteConfig {
   const rules = one(doc, 'RoutingRules');
   if (all !== undefined) {
     if (index !== undefined || error !== undefined || rules !== undefined) {
-      throw invalid('RedirectAllRequestsTo cannot be provided in conjunction with other Routing Rules.');
+      throw invalid('RedirectAllRequestsTo cannot be provided in conjunction with other Routing Rules.', 'RedirectAllRequestsTo', 'not null');
     }
     const hostName = childText(all, 'HostName');
-    if (!hostName) throw invalid('A value for RedirectAllRequestsTo HostName must be provided.');
+    if (!hostName) throw new S3Error('MalformedXML');
     const protocol = protocolOf(all);
     return { redirectAll: protocol ? { hostName, protocol } : { hostName }, rules: [] };
   }
-  if (index === undefined) throw invalid('A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty');
+  if (index === undefined) throw invalid('A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty', 'IndexDocument', 'null');
   const suffix = childText(index, 'Suffix');
   if (suffix === undefined) throw new S3Error('MalformedXML');
-  if (suffix === '' || suffix.includes('/')) throw invalid('The IndexDocument Suffix is not well formed');
+  if (suffix === '' || suffix.includes('/')) throw invalid('The IndexDocument Suffix is not well formed', 'IndexDocument', suffix || 'null');
   const out: WebsiteConfig = { indexSuffix: suffix, rules: [] };
   if (error !== undefined) {
     const key = childText(error, 'Key');
-    if (key === undefined) throw new S3Error('MalformedXML');
-    if (key === '') throw invalid('The ErrorDocument Key is not well formed');
+    if (!key) throw new S3Error('MalformedXML');
     out.errorKey = key;
   }
   if (rules !== undefined) {
     const list = children(rules, 'RoutingRule');
     if (list.length === 0) throw new S3Error('MalformedXML');
-    if (list.length > MAX_ROUTING_RULES) throw invalid(`The number of routing rules must not exceed the allowed limit of ${MAX_ROUTING_RULES}.`);
+    if (list.length > MAX_ROUTING_RULES) {
+      throw request(`${list.length} routing rules provided, the number of routing rules in a website configuration is limited to ${MAX_ROUTING_RULES}.`);
+    }
     out.rules = list.map(parseRule);
   }
   return out;
@@ -93,13 +97,13 @@ function parseRule(r: ParsedXml): RoutingRule {
     const prefix = childText(c, 'KeyPrefixEquals');
     const code = childText(c, 'HttpErrorCodeReturnedEquals');
     if (prefix === undefined && code === undefined) {
-      throw invalid("Condition cannot be empty. To redirect all requests without a condition, the condition element shouldn't be present.");
+      throw request("Condition cannot be empty. To redirect all requests without a condition, the condition element shouldn't be present.");
     }
     rule.condition = {};
     if (prefix !== undefined) rule.condition.keyPrefixEquals = prefix;
     if (code !== undefined) {
       const n = /^\d{3}$/.test(code.trim()) ? Number(code.trim()) : NaN;
-      if (!(n >= 400 && n <= 599)) throw invalid(`The provided HTTP error code (${code}) is not valid. Valid codes are 4XX or 5XX.`);
+      if (!(n >= 400 && n <= 599)) throw request(`The provided HTTP error code (${code}) is not valid. Valid codes are 4XX or 5XX.`);
       rule.condition.httpErrorCodeReturnedEquals = n;
     }
   }
@@ -112,17 +116,14 @@ function parseRule(r: ParsedXml): RoutingRule {
   if (protocol) redirect.protocol = protocol;
   const withKey = childText(d, 'ReplaceKeyWith');
   const withPrefix = childText(d, 'ReplaceKeyPrefixWith');
-  if (withKey !== undefined && withPrefix !== undefined) throw invalid('You can only define ReplaceKeyPrefix or ReplaceKey but not both.');
+  if (withKey !== undefined && withPrefix !== undefined) throw request('You can only define ReplaceKeyPrefix or ReplaceKey but not both.');
   if (withKey !== undefined) redirect.replaceKeyWith = withKey;
   if (withPrefix !== undefined) redirect.replaceKeyPrefixWith = withPrefix;
   const code = childText(d, 'HttpRedirectCode');
   if (code !== undefined) {
     const n = /^\d{3}$/.test(code.trim()) ? Number(code.trim()) : NaN;
-    if (!(n >= 301 && n <= 399)) throw invalid(`The provided HTTP redirect code (${code}) is not valid. Valid codes are 3XX except 300.`);
+    if (!(n >= 301 && n <= 399)) throw request(`The provided HTTP redirect code (${code}) is not valid. Valid codes are 3XX except 300.`);
     redirect.httpRedirectCode = n;
-  }
-  if (Object.keys(redirect).length === 0) {
-    throw invalid('The Redirect element must contain at least one of HostName, Protocol, ReplaceKeyPrefixWith, ReplaceKeyWith or HttpRedirectCode.');
   }
   return rule;
 }
