@@ -479,3 +479,35 @@ print(r.status_code, 'EntityTooLarge' in r.text)
     assert.equal(errorCode(e.text), 'NoSuchBucket');
   });
 });
+
+describe('POST object: a form that stops arriving', () => {
+  let srv: TestServer;
+  const bucket = uniqueBucket('post-slow');
+  before(async () => {
+    srv = await startServer({ idleTimeoutMs: 400 });
+    await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+  after(() => srv.stop());
+
+  it('times out (RequestTimeout) mid-file; nothing is stored, no temporary file is left', async () => {
+    const blobs = countBlobFiles(srv.dataDir);
+    const fields = [['key', 'slow'], ...signV4([{ bucket }, { key: 'slow' }])] as [string, string][];
+    const head = fields.map(([n, v]) => `--S\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${v}\r\n`).join('') + '--S\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n';
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: srv.port, method: 'POST', path: `/${bucket}`, headers: { 'content-type': 'multipart/form-data; boundary=S', 'content-length': head.length + 1024 * 1024 } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: new Headers(res.headers as Record<string, string>), text: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      // The fields and 200 KiB of the file, then silence.
+      req.write(head);
+      req.write(Buffer.alloc(200 * 1024, 1));
+    });
+    assert.equal(reply.status, 400);
+    assert.equal(errorCode(reply.text), 'RequestTimeout');
+    const listed = await srv.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    assert.equal(listed.KeyCount, 0);
+    assert.equal(countBlobFiles(srv.dataDir), blobs);
+  });
+});
