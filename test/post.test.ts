@@ -343,6 +343,10 @@ describe('POST object', () => {
       // A policy nobody signed is not taken as a signed one.
       const unsigned = await post(url(open), [['key', 'uploads/p.txt'], ['policy', Buffer.from('{}').toString('base64')], file('x')]);
       assert.equal(unsigned.status, 400);
+      const tokenOnly = await post(url(open), [['key', 'uploads/t.txt'], ['x-amz-security-token', 'token'], file('x')]);
+      assert.equal(tokenOnly.status, 400);
+      assert.equal(errorCode(tokenOnly.text), 'InvalidArgument');
+      assert.equal(await exists(open, 'uploads/p.txt'), false);
     });
 
     it('the bucket field never redirects the write (CVE-2023-43040 / CVE-2023-28434 class)', async () => {

@@ -82,8 +82,9 @@ export async function authenticatePost(req: PostAuthRequest, lookup: CredentialL
     throw new S3Error('InvalidArgument', 'Only one auth mechanism allowed; only the x-amz-signature or the signature field of the form should be specified', { ArgumentName: 'signature' });
   }
   if (!v4 && !v2) {
-    // A policy nobody signed says nothing: refuse it rather than pretend it was checked.
-    if (f.has('policy')) throw missingField('AWSAccessKeyId');
+    // A policy nobody signed says nothing, a token without a signature proves nothing: refuse
+    // them rather than pretend they were checked.
+    if (f.has('policy') || f.has('x-amz-security-token')) throw missingField('AWSAccessKeyId');
     return { auth: ANONYMOUS };
   }
   const policyB64 = f.get('policy');
