@@ -25,12 +25,16 @@ import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
+import { fileBody, openPostForm, type PostForm } from '../s3/object/PostObject.js';
 import { actualCorsHeaders, preflight } from './cors.js';
 import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
 const XML_TURN_MS = 4;
+
+/** Who asks a POST form, until its fields are read. */
+const FORM_PENDING: AuthResult = { method: 'anonymous', identity: null, payload: { kind: 'unsigned' } };
 
 /** Bodies at most this large are drained after an early error so the connection can be reused. */
 const DRAIN_LIMIT = 1024 * 1024;
@@ -109,9 +113,9 @@ class Context implements S3Context {
     readonly method: string,
     readonly op: OperationSpec,
     readonly bucketName: string,
-    readonly key: string,
+    public key: string,
     readonly query: Map<string, string>,
-    readonly auth: AuthResult,
+    public auth: AuthResult,
     readonly app: App,
     readonly now: number,
     readonly contentLength: number | undefined,
@@ -123,8 +127,32 @@ class Context implements S3Context {
     this.log = app.log;
   }
 
+  /** POST object: the form, read up to its file (readForm). */
+  form: PostForm | undefined;
+  private fileOpened = false;
+
+  /** The request's headers; for POST object, the form's fields as PutObject's headers. */
   get headers() {
-    return this.req.headers;
+    return this.form?.headers ?? this.req.headers;
+  }
+
+  /**
+   * POST object: reads the form's fields up to the file and authenticates them; from then on the
+   * request is the PutObject the form describes (its key, its fields as headers, its file as body).
+   */
+  async readForm(virtualHost: boolean): Promise<void> {
+    const form = await openPostForm({
+      headers: this.req.headers,
+      body: this.openRaw(),
+      bucket: this.bucketName,
+      region: this.app.config.region,
+      now: new Date(this.now),
+      lookup: (id, token) => this.app.lookupCredential(id, token),
+      virtualHost,
+    });
+    this.form = form;
+    this.auth = form.auth;
+    this.key = form.key;
   }
 
   get identity() {
@@ -167,6 +195,15 @@ class Context implements S3Context {
   }
 
   body(): DecodedBody {
+    if (this.form) {
+      if (this.fileOpened) throw new Error('request body opened twice');
+      this.fileOpened = true;
+      return fileBody(this.form.file);
+    }
+    return this.openRaw();
+  }
+
+  private openRaw(): DecodedBody {
     if (this.bodyOpened) throw new Error('request body opened twice');
     this.bodyOpened = true;
     if (this.expectContinue) this.res.writeContinue();
@@ -318,7 +355,9 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     if (!op && controlPath !== undefined) throw new S3Error('NotImplemented', 'This S3 Control operation is not implemented by this server.');
     if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resource.toUpperCase() });
     opName = op.name;
-    const auth = await authenticate(
+    // A POST form says who asks in its fields: read once the bucket is known (ctx.readForm).
+    const form = op.authorizes === 'form';
+    const auth = form ? FORM_PENDING : await authenticate(
       {
         method,
         rawPath: parsed.rawPath,
@@ -334,13 +373,19 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     );
     refuseUnsignedSubresource(auth, op);
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
-    ctx = new Context(requestId, method, op, bucketPart, keyPart, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
+    ctx = new Context(requestId, method, op, bucketPart, keyPart, parsed.query, auth, app, Date.now(), form ? undefined : declaredLength(req, auth), req, res, expectContinue, raw);
     if (op.resource !== 'service' && op.resource !== 'account' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {
         // To anonymous callers too, as S3 answers: bucket names are global and public anyway.
         throw new S3Error('NoSuchBucket', undefined, { BucketName: parsed.bucket });
       }
+    }
+    if (form) {
+      if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
+      await ctx.readForm(parsed.virtualHost);
+      key = ctx.key;
+      if (ctx.identity) app.iam.noteKeyUsed(ctx.identity.accessKeyId, 's3', app.config.region);
     }
     await ctx.authorize(clientAddress(req, app.config.trustedProxies));
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
@@ -351,6 +396,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
+    // A POST form refused after its fields were read (authorisation, a full disk…).
+    ctx?.form?.reader.abandon();
     const err = asS3Error(e) ?? unexpected(app, e, requestId, opName);
     errorCode = err.code;
     if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await corsFor(app, req, bucketName);

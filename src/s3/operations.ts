@@ -12,6 +12,7 @@ import { deleteBucket } from './bucket/DeleteBucket.js';
 import { getBucketLocation } from './bucket/GetBucketLocation.js';
 import { listObjectsV1, listObjectsV2 } from './bucket/ListObjects.js';
 import { putObject } from './object/PutObject.js';
+import { postObject } from './object/PostObject.js';
 import { getObject, headObject } from './object/GetObject.js';
 import { deleteObject } from './object/DeleteObject.js';
 import { deleteObjects } from './object/DeleteObjects.js';
@@ -62,9 +63,11 @@ export interface OperationSpec {
   /**
    * How authorisation treats the operation beyond its action on its resource (authz/requests.ts):
    * 'new-bucket': the bucket does not exist yet, only the caller's own account decides;
-   * 'per-object': the handler checks each object it touches (DeleteObjects).
+   * 'per-object': the handler checks each object it touches (DeleteObjects);
+   * 'form': a POST form says who asks (auth/post.ts) and what is written: the pipeline reads the
+   * fields before the file, then authorises the write of the object the form names (PostObject).
    */
-  authorizes?: 'new-bucket' | 'per-object';
+  authorizes?: 'new-bucket' | 'per-object' | 'form';
   /**
    * Writes new data or metadata: refused up front (507 InsufficientStorage) while the disk is
    * full. Deletes and reads never are, so space can always be freed through S3.
@@ -170,7 +173,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteObjects', method: 'POST', resource: 'bucket', sub: ['delete'], action: 's3:DeleteObject', authorizes: 'per-object', handler: deleteObjects },
   { name: 'CreateBucketMetadataTableConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataTable'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
   { name: 'CreateBucketMetadataConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
-  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject', consumesSpace: true },
+  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject', authorizes: 'form', consumesSpace: true, handler: postObject },
 
   // ---- object: GET / HEAD
   { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts', handler: listParts },
