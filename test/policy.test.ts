@@ -128,6 +128,28 @@ describe('bucket policies', () => {
     assert.equal(await o.Body!.transformToString(), 'body of public/a.txt');
   });
 
+  it('answers a missing key 403 to a reader allowed s3:GetObject but not s3:ListBucket, 404 once it may list', async () => {
+    const b = uniqueBucket('conceal');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'there.txt', Body: 'here' }));
+    const read = { Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` };
+    assert.equal((await raw(srv, { method: 'PUT', path: `/${b}`, query: { policy: '' }, body: policy(read) })).status, 204);
+    const get = (key: string, method = 'GET') => raw(srv, { method, path: `/${b}/${key}`, sign: false });
+    assert.equal((await get('there.txt')).status, 200);
+    const missing = await get('missing.txt');
+    assert.equal(missing.status, 403, missing.text);
+    assert.equal(errorCode(missing.text), 'AccessDenied');
+    assert.equal((await get('missing.txt', 'HEAD')).status, 403);
+    // The owner may list: it learns nothing new from a 404.
+    assert.equal((await s3error(srv.s3.send(new GetObjectCommand({ Bucket: b, Key: 'missing.txt' })))).name, 'NoSuchKey');
+
+    const list = { Sid: 'PublicList', Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}` };
+    assert.equal((await raw(srv, { method: 'PUT', path: `/${b}`, query: { policy: '' }, body: policy(read, list) })).status, 204);
+    const now = await get('missing.txt');
+    assert.equal(now.status, 404, now.text);
+    assert.equal(errorCode(now.text), 'NoSuchKey');
+  });
+
   it('lets an anonymous writer upload where a policy allows it; the bucket owner owns the object', async () => {
     await srv.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/dropbox/*` }) }));
     const put = await raw(srv, { method: 'PUT', path: `/${bucket}/dropbox/anon.txt`, sign: false, body: 'anonymous upload' });

@@ -173,6 +173,25 @@ async function refusal(app: App, req: AuthzRequest, r: AccessRequest): Promise<S
   if (r.action !== 's3:GetObject' || r.key === undefined || !bucket) return new S3Error('AccessDenied');
   const v = await app.meta.getObject(bucket.id, r.key);
   if (v && !v.deleteMarker) return new S3Error('AccessDenied');
-  const listing = { ...req, keys: new Map(req.keys).set('s3:prefix', [r.key]) };
-  return (await mayAccess(app, listing, { action: 's3:ListBucket', bucket: r.bucket })) ? new S3Error('NoSuchKey', undefined, { Key: r.key }) : new S3Error('AccessDenied');
+  return (await mayList(app, req, r.bucket, r.key)) ? new S3Error('NoSuchKey', undefined, { Key: r.key }) : new S3Error('AccessDenied');
+}
+
+/** Whether the caller may list `bucket` under `key` (s3:ListBucket with s3:prefix = key). */
+function mayList(app: App, req: AuthzRequest, bucket: string, key: string): Promise<boolean> {
+  const listing = { ...req, keys: new Map(req.keys).set('s3:prefix', [key]) };
+  return mayAccess(app, listing, { action: 's3:ListBucket', bucket });
+}
+
+/** Reads whose missing key is concealed from a caller who may not list the bucket. */
+const CONCEALING_READS = new Set(['GetObject', 'HeadObject', 'GetObjectAttributes']);
+
+/**
+ * The same rule when the read itself was allowed (say, s3:GetObject on bucket/* to everyone) but
+ * the key is not there: S3 answers 403 AccessDenied rather than 404 NoSuchKey to a caller without
+ * s3:ListBucket, so that a public read grant does not reveal which keys exist. Called with the
+ * error the operation's handler threw; returns the error to send. Costs nothing on success.
+ */
+export async function concealAbsence(app: App, req: AuthzRequest | undefined, operation: string, bucket: string, key: string, e: unknown): Promise<unknown> {
+  if (!req || !(e instanceof S3Error) || e.code !== 'NoSuchKey' || !key || !CONCEALING_READS.has(operation)) return e;
+  return (await mayList(app, req, bucket, key)) ? e : new S3Error('AccessDenied');
 }

@@ -10,7 +10,7 @@ import { authenticate } from '../auth/sigv4.js';
 import { openBody } from '../auth/chunked.js';
 import { SIGNED_SUBRESOURCES } from '../auth/sigv2.js';
 import type { AuthResult, DecodedBody } from '../auth/types.js';
-import { authorize, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
+import { authorize, concealAbsence, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
 import { requestKeys } from '../authz/keys.js';
 import { accessRequests } from '../authz/requests.js';
 import { S3Error } from '../s3/errors.js';
@@ -173,6 +173,18 @@ class Context implements S3Context {
     this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
   }
 
+  /**
+   * Runs the operation's handler (after authorize()). A read of a missing key becomes AccessDenied
+   * for a caller who may not list the bucket (authz/authorize.ts concealAbsence).
+   */
+  async run(): Promise<S3Response> {
+    try {
+      return await this.op.handler!(this);
+    } catch (e) {
+      throw await concealAbsence(this.app, this.authz, this.op.name, this.bucketName, this.key, e);
+    }
+  }
+
   granted(action: string): boolean {
     return this.grantedActions.has(action);
   }
@@ -253,7 +265,7 @@ export async function readAnonymously(app: App, req: IncomingMessage, res: Serve
   const ctx = new Context(requestId, method, op, bucket.name, key, new Map(), auth, app, Date.now(), undefined, req, res, false, raw);
   ctx.bucket = bucket;
   await ctx.authorize(clientAddress(req, app.config.trustedProxies));
-  return op.handler!(ctx);
+  return ctx.run();
 }
 
 /**
@@ -391,7 +403,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
-    const result: S3Response = await op.handler(ctx);
+    const result: S3Response = await ctx.run();
     if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, bucketPart);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
