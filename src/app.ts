@@ -15,6 +15,7 @@ import type { StsService } from './sts/service.js';
 import type { BucketConfigCache } from './s3/bucket/config/cache.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
+import type { BuiltinKeyService } from './sse/keys.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -57,6 +58,8 @@ export interface App {
   readonly bucketWebsite: BucketConfigCache<WebsiteConfig>;
   /** The server-wide CORS rules for requests to the service (--cors-origins); [] when unset. */
   readonly serverCors: readonly CorsRule[];
+  /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */
+  readonly kms: BuiltinKeyService;
 }
 
 /** A small time-bounded cache, so that several nodes sharing one metadata store converge. */

@@ -42,6 +42,10 @@ export interface Config {
   websiteDomains: string[];
   /** A separate listener serving buckets as websites, path-style (/<bucket>/<key>); undefined for none. */
   websiteAddress: { host: string; port: number } | undefined;
+  /** File holding the master key of server-side encryption (mode 0600); see sse/keys.ts. */
+  masterKeyFile: string | undefined;
+  /** The master key itself, from TROVE_MASTER_KEY (no flag: a key on a command line leaks). */
+  masterKeyEnv: string | undefined;
 }
 
 export const BUCKET_DEFAULTS = ['compatible', 'aws'] as const;
@@ -85,6 +89,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'cors-origins', env: 'TROVE_CORS_ORIGINS', arg: 'o1,o2', help: 'origins a browser may call the service endpoints (ListBuckets, IAM, STS) from, comma-separated; * for any (buckets have their own CORS configuration)' },
   { flag: 'website-domain', env: 'TROVE_WEBSITE_DOMAIN', arg: 'd1,d2', help: 'domains of website endpoints: <bucket>.<domain> on this address serves the bucket as a static website' },
   { flag: 'website-address', env: 'TROVE_WEBSITE_ADDRESS', arg: 'host:port', help: 'also listen here for website requests, path-style (/<bucket>/<key>) (default: no such listener)' },
+  { flag: 'master-key-file', env: 'TROVE_MASTER_KEY_FILE', arg: 'file', help: 'the 32-byte master key of server-side encryption (64 hex digits or base64), in a file of mode 0600; or set TROVE_MASTER_KEY' },
   { flag: 'bucket-defaults', env: 'TROVE_BUCKET_DEFAULTS', arg: 'compatible|aws', help: 'settings of new buckets: compatible (ACLs honoured, ObjectWriter, no public access block; default) or aws (BucketOwnerEnforced, all Block Public Access settings on)' },
 ];
 
@@ -200,5 +205,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     corsOrigins: list(get('cors-origins')),
     websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,
+    masterKeyFile: get('master-key-file') ? path.resolve(get('master-key-file')!) : undefined,
+    masterKeyEnv: env['TROVE_MASTER_KEY'] || undefined,
   };
 }

@@ -25,6 +25,7 @@ import { deserializeWebsite, serializeWebsite } from './s3/bucket/config/website
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite/index.js';
 import { SpaceGuard } from './store/space.js';
+import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc } from './workers/gc.js';
 
@@ -147,6 +148,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   gc = new BlobGc(meta, blobs, log);
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
+  const kms = new BuiltinKeyService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), config.region);
+  // Once anything is encrypted, refuse to start without the master key (or with a wrong one).
+  await kms.verifyMaster();
 
   const iam = new IamService(meta, log);
   const names = new TtlCache<string>(60_000);
@@ -173,6 +177,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     accountPublicAccessBlocks,
     bucketCors: new BucketConfigCache(meta, 'cors', deserializeCors, serializeCors),
     serverCors: serverCorsRules(config.corsOrigins),
+    kms,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
   };
 

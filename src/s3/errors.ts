@@ -105,6 +105,8 @@ export const ERRORS = {
   InvalidChunkSizeError: [403, 'Only the last chunk is allowed to have a size less than 8192 bytes'],
   TooManyParts: [400, 'You have attempted to upload more parts than allowed.'],
   InvalidTagError: [400, 'The tag provided was not a valid tag.'],
+  'KMS.NotFoundException': [400, 'Invalid keyId'],
+  'KMS.DisabledException': [400, 'The KMS key is disabled.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type S3ErrorCode = keyof typeof ERRORS;

@@ -29,6 +29,7 @@ import { copyObject } from './object/CopyObject.js';
 import { getObjectAttributes } from './object/GetObjectAttributes.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object/tagging.js';
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket/tagging.js';
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './bucket/encryption.js';
 import { getObjectLockConfiguration, putObjectLockConfiguration } from './bucket/objectLock.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket/policy.js';
 import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRetention } from './object/lock.js';
@@ -93,7 +94,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketLocation', method: 'GET', resource: 'bucket', sub: ['location'], action: 's3:GetBucketLocation', handler: getBucketLocation },
   { name: 'GetBucketAcl', method: 'GET', resource: 'bucket', sub: ['acl'], action: 's3:GetBucketAcl', handler: getBucketAcl },
   { name: 'GetBucketCors', method: 'GET', resource: 'bucket', sub: ['cors'], action: 's3:GetBucketCORS', handler: getBucketCors },
-  { name: 'GetBucketEncryption', method: 'GET', resource: 'bucket', sub: ['encryption'], action: 's3:GetEncryptionConfiguration' },
+  { name: 'GetBucketEncryption', method: 'GET', resource: 'bucket', sub: ['encryption'], action: 's3:GetEncryptionConfiguration', handler: getBucketEncryption },
   { name: 'GetBucketIntelligentTieringConfiguration', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: hasId, action: 's3:GetIntelligentTieringConfiguration' },
   { name: 'ListBucketIntelligentTieringConfigurations', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: noId, action: 's3:GetIntelligentTieringConfiguration' },
   { name: 'GetBucketInventoryConfiguration', method: 'GET', resource: 'bucket', sub: ['inventory'], when: hasId, action: 's3:GetInventoryConfiguration' },
@@ -128,7 +129,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   // ---- bucket: PUT
   { name: 'PutBucketAcl', method: 'PUT', resource: 'bucket', sub: ['acl'], action: 's3:PutBucketAcl', consumesSpace: true, handler: putBucketAcl },
   { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', consumesSpace: true, handler: putBucketCors },
-  { name: 'PutBucketEncryption', method: 'PUT', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration', consumesSpace: true },
+  { name: 'PutBucketEncryption', method: 'PUT', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration', consumesSpace: true, handler: putBucketEncryption },
   { name: 'PutBucketIntelligentTieringConfiguration', method: 'PUT', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration', consumesSpace: true },
   { name: 'PutBucketInventoryConfiguration', method: 'PUT', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration', consumesSpace: true },
   { name: 'PutBucketAnalyticsConfiguration', method: 'PUT', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration', consumesSpace: true },
@@ -153,7 +154,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
 
   // ---- bucket: DELETE
   { name: 'DeleteBucketCors', method: 'DELETE', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', handler: deleteBucketCors },
-  { name: 'DeleteBucketEncryption', method: 'DELETE', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration' },
+  { name: 'DeleteBucketEncryption', method: 'DELETE', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration', handler: deleteBucketEncryption },
   { name: 'DeleteBucketIntelligentTieringConfiguration', method: 'DELETE', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration' },
   { name: 'DeleteBucketInventoryConfiguration', method: 'DELETE', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration' },
   { name: 'DeleteBucketAnalyticsConfiguration', method: 'DELETE', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration' },

@@ -12,6 +12,7 @@ import { defaultChecksumType, validateChecksumType } from './checksums.js';
 import { lockForWrite } from '../object/lock.js';
 import { parseTaggingHeader } from '../object/tagging.js';
 import { newObjectAccess } from '../object/writeAcl.js';
+import { encryptionForWrite, encryptionHeaders } from '../object/encryption.js';
 
 export const createMultipartUpload: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
@@ -28,6 +29,7 @@ export const createMultipartUpload: Handler = async (ctx) => {
   // The upload's owner and ACL become the object's at Complete.
   const access = await newObjectAccess(ctx);
   const lock = await lockForWrite(ctx, Date.now());
+  const sse = await encryptionForWrite(ctx);
   const upload: Upload = {
     uploadId: timeOrderedId(),
     bucketId: bucket.id,
@@ -39,6 +41,7 @@ export const createMultipartUpload: Handler = async (ctx) => {
     userMeta: write.userMeta,
   };
   if (access.acl !== undefined) upload.acl = access.acl;
+  if (sse) upload.sse = sse.desc;
   if (tags && tags.length) upload.tags = tags;
   if (lock.retention) upload.retention = lock.retention;
   if (lock.legalHold !== undefined) upload.legalHold = lock.legalHold;
@@ -49,6 +52,7 @@ export const createMultipartUpload: Handler = async (ctx) => {
   }
   await ctx.app.meta.createUpload(upload);
   const headers: Record<string, string | undefined> = {
+    ...encryptionHeaders(ctx, upload.sse),
     'x-amz-checksum-algorithm': upload.checksumAlgorithm,
     'x-amz-checksum-type': upload.checksumType,
   };

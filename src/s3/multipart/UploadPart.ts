@@ -9,6 +9,7 @@ import { quoteEtag } from '../common.js';
 import { parseChecksumSpec, parseContentMd5 } from '../object/headers.js';
 import { discardBlob, ingest } from '../object/ingest.js';
 import { MAX_PART_SIZE, loadUpload, partNumberParam } from './common.js';
+import { dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
 
 export const uploadPart: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
@@ -26,8 +27,10 @@ export const uploadPart: Handler = async (ctx) => {
       `Checksum Type mismatch occurred, expected checksum Type: ${up.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${checksum.algorithm.toLowerCase()}`,
     );
   }
+  // SSE-C uploads need the upload's customer key on every part (400 without, 403 with another).
+  const dataKey = await dataKeyForUpload(ctx, up);
   // Parts are always blobs (an object is the ordered list of its parts' blobs).
-  const data = await ingest(ctx, { contentMd5, checksum, computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE });
+  const data = await ingest(ctx, { contentMd5, checksum, computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, dataKey });
   try {
     await ctx.app.meta.putPart(bucket.id, up.uploadId, {
       partNumber,
@@ -41,7 +44,7 @@ export const uploadPart: Handler = async (ctx) => {
     await discardBlob(ctx.app, data.blobId, e);
     throw e;
   }
-  const headers: Record<string, string> = { ETag: quoteEtag(data.md5) };
+  const headers: Record<string, string> = { ETag: quoteEtag(data.md5), ...encryptionHeaders(ctx, up.sse) };
   if (data.checksum) headers[checksumHeader(data.checksum.algorithm)] = data.checksum.value;
   return { headers };
 };

@@ -11,6 +11,7 @@ import { loadCopySource } from '../object/copySource.js';
 import { discardBlob, storeBytes } from '../object/ingest.js';
 import { bodyChunks, checkStoredData, closeBody, objectBody } from '../object/read.js';
 import { MAX_PART_SIZE, loadUpload, partNumberParam } from './common.js';
+import { dataKeyForRead, dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
 
 function parseCopyRange(v: string | undefined, size: number): { start: number; end: number } | undefined {
   if (v === undefined) return undefined;
@@ -34,6 +35,9 @@ export const uploadPartCopy: Handler = async (ctx) => {
   const up = await loadUpload(ctx);
   const src = await loadCopySource(ctx);
   const v = src.version;
+  // Source and destination keys are independent (x-amz-copy-source-server-side-encryption-customer-*).
+  const srcKey = await dataKeyForRead(ctx, v, 'x-amz-copy-source-server-side-encryption');
+  const partKey = await dataKeyForUpload(ctx, up);
   const rangeHeader = ctx.headers['x-amz-copy-source-range'];
   const range = parseCopyRange(Array.isArray(rangeHeader) ? rangeHeader[0] : rangeHeader, v.size);
   const start = range?.start ?? 0;
@@ -44,15 +48,16 @@ export const uploadPartCopy: Handler = async (ctx) => {
   const whole = start === 0 && end === v.size - 1;
   const reusableChecksum = !up.checksumAlgorithm || (v.checksum?.algorithm === up.checksumAlgorithm && v.checksum.type === 'FULL_OBJECT');
   let part: { etag: string; checksum?: string | undefined; size: number; blobId: string; shared: boolean };
-  if (whole && v.blobId && !v.partsCount && reusableChecksum) {
+  // Encrypted bytes are sealed under their object's keys: they are copied (re-sealed), never shared.
+  if (whole && v.blobId && !v.partsCount && reusableChecksum && !srcKey && !partKey) {
     await checkStoredData(ctx.app, src.bucket.name, v);
     part = { etag: v.etag, checksum: up.checksumAlgorithm ? v.checksum?.value : undefined, size: v.size, blobId: v.blobId, shared: true };
   } else {
     // Read through the verifying path: a damaged block fails the copy.
-    const body = await objectBody(ctx.app, src.bucket.name, v, start, end);
+    const body = await objectBody(ctx.app, src.bucket.name, v, start, end, srcKey);
     let data;
     try {
-      data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE });
+      data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, dataKey: partKey });
     } finally {
       await closeBody(body);
     }
@@ -75,7 +80,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
   }
   const result: Record<string, string | Date> = { ETag: quoteEtag(part.etag), LastModified: new Date(lastModified) };
   if (part.checksum && up.checksumAlgorithm) result[`Checksum${up.checksumAlgorithm}`] = part.checksum;
-  const headers: Record<string, string | undefined> = {};
+  const headers: Record<string, string | undefined> = { ...encryptionHeaders(ctx, up.sse) };
   if (v.versionId !== 'null') headers['x-amz-copy-source-version-id'] = v.versionId;
   if (part.checksum && up.checksumAlgorithm) headers[checksumHeader(up.checksumAlgorithm)] = part.checksum;
   return { headers, xml: { root: 'CopyPartResult', body: result } };

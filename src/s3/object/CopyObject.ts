@@ -16,6 +16,9 @@ import { bodyChunks, checkStoredData, closeBody, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
+import { dataKeyForRead, encryptionForWrite, encryptionHeaders } from './encryption.js';
+import { discardBlob, storeBytes } from './ingest.js';
+import { encryptedEtag, parseSseRequest } from '../../sse/object.js';
 
 function directive(value: string | string[] | undefined, name: string): 'COPY' | 'REPLACE' {
   const v = (Array.isArray(value) ? value[0] : value) ?? 'COPY';
@@ -43,8 +46,13 @@ export const copyObject: Handler = async (ctx) => {
   const algorithm = algHeader === undefined ? undefined : parseChecksumAlgorithm(String(algHeader));
   if (algHeader !== undefined && !algorithm) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
 
+  // Source and destination encryption are independent: the source's key (SSE-C: the
+  // x-amz-copy-source-server-side-encryption-customer-* headers) opens it; the copy is encrypted
+  // as this request (or the bucket's default) says, whatever the source was.
+  const srcKey = await dataKeyForRead(ctx, v, 'x-amz-copy-source-server-side-encryption');
+  const requested = parseSseRequest(ctx.headers);
   const selfCopy = src.bucket.id === bucket.id && src.key === ctx.key && (src.versionId === undefined || v.isLatest);
-  const changes = metadataDirective === 'REPLACE' || taggingDirective === 'REPLACE' || storageClassHeader !== undefined || ctx.headers['x-amz-website-redirect-location'] !== undefined || algorithm !== undefined;
+  const changes = metadataDirective === 'REPLACE' || taggingDirective === 'REPLACE' || storageClassHeader !== undefined || ctx.headers['x-amz-website-redirect-location'] !== undefined || algorithm !== undefined || requested !== undefined;
   if (selfCopy && !changes) {
     throw new S3Error(
       'InvalidRequest',
@@ -71,7 +79,25 @@ export const copyObject: Handler = async (ctx) => {
   const lock = await lockForWrite(ctx, content.lastModified);
   if (lock.retention) content.retention = lock.retention;
   if (lock.legalHold !== undefined) content.legalHold = lock.legalHold;
-  if (v.inline) {
+  const sse = await encryptionForWrite(ctx);
+  let written: string | undefined;
+  const rewrite = srcKey !== undefined || sse !== undefined;
+  if (rewrite) {
+    // Encrypted bytes are sealed under their object's keys: decrypt and re-seal (a rewrite).
+    const body = await objectBody(ctx.app, src.bucket.name, v, 0, v.size - 1, srcKey);
+    let data;
+    try {
+      const computeAlgorithm = algorithm ?? (v.checksum?.type === 'FULL_OBJECT' ? v.checksum.algorithm : undefined);
+      data = await storeBytes(ctx.app, bodyChunks(body), v.size, () => ({}), { computeAlgorithm, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE, dataKey: sse?.dataKey });
+    } finally {
+      await closeBody(body);
+    }
+    content.etag = sse ? encryptedEtag(sse.desc, data.md5, sse.dataKey) : data.md5;
+    if (data.inline) content.inline = data.inline;
+    if (data.blobId) content.blobId = written = data.blobId;
+    if (sse) content.sse = data.inlineId ? { ...sse.desc, n: data.inlineId } : sse.desc;
+    if (data.checksum) content.checksum = { ...data.checksum, type: 'FULL_OBJECT' };
+  } else if (v.inline) {
     content.inline = Buffer.from(v.inline);
   } else if (v.blobId) {
     content.blobId = v.blobId;
@@ -80,7 +106,9 @@ export const copyObject: Handler = async (ctx) => {
     content.parts = await ctx.app.meta.getObjectParts(v.rowId, 1, v.partsCount);
     content.sharedData = true;
   }
-  if (algorithm && (v.checksum?.algorithm !== algorithm || v.checksum.type !== 'FULL_OBJECT')) {
+  if (rewrite) {
+    // Rewritten above, with its checksum.
+  } else if (algorithm && (v.checksum?.algorithm !== algorithm || v.checksum.type !== 'FULL_OBJECT')) {
     // A new algorithm: read the bytes once to compute it (they are still not rewritten).
     const h = createChecksum(algorithm);
     const body = await objectBody(ctx.app, src.bucket.name, v, 0, v.size - 1);
@@ -94,9 +122,15 @@ export const copyObject: Handler = async (ctx) => {
     content.checksum = v.checksum;
   }
 
-  const res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers));
+  let res;
+  try {
+    res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers));
+  } catch (e) {
+    await discardBlob(ctx.app, written, e);
+    throw e;
+  }
   const result: Record<string, string | Date> = { ETag: quoteEtag(content.etag), LastModified: new Date(content.lastModified) };
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...encryptionHeaders(ctx, content.sse) };
   if (content.checksum) {
     result[`Checksum${content.checksum.algorithm}`] = content.checksum.value;
     result.ChecksumType = content.checksum.type;

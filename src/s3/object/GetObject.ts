@@ -11,6 +11,7 @@ import { intParam, quoteEtag } from '../common.js';
 import { httpDate } from '../xml.js';
 import { checkReadConditions, closeBody, objectBody, parseRange, type ByteRange } from './read.js';
 import { encodeHeaderText } from './headers.js';
+import { dataKeyForRead, encryptionHeaders } from './encryption.js';
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'Content-Type',
@@ -97,8 +98,9 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   }
   const v = await loadForRead(ctx);
   checkReadConditions(ctx.headers, v.etag, v.lastModified);
+  const dataKey = await dataKeyForRead(ctx, v);
 
-  const headers = objectHeaders(v, bucket.versioning !== 'Unversioned');
+  const headers = { ...objectHeaders(v, bucket.versioning !== 'Unversioned'), ...encryptionHeaders(ctx, v.sse) };
   let range: ByteRange | undefined;
   let status = 200;
 
@@ -143,7 +145,7 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   const end = range?.end ?? v.size - 1;
   headers['Content-Length'] = Math.max(0, end - start + 1);
   // HEAD checks the data too (the same checks, no data read): a 200 means a GET can be served.
-  const body = await objectBody(ctx.app, bucket.name, v, start, end);
+  const body = await objectBody(ctx.app, bucket.name, v, start, end, dataKey);
   if (withBody) return { status, headers, body };
   await closeBody(body);
   return { status, headers };

@@ -11,6 +11,8 @@ import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { parseChecksumSpec, parseContentMd5, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { discardBlob, ingest } from './ingest.js';
+import { encryptionForWrite, encryptionHeaders } from './encryption.js';
+import { encryptedEtag } from '../../sse/object.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
@@ -21,11 +23,7 @@ const LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 
 /** Headers for features this server does not implement yet: refusing beats silently ignoring. */
-const UNSUPPORTED_HEADERS = [
-  'x-amz-server-side-encryption',
-  'x-amz-server-side-encryption-customer-algorithm',
-  'x-amz-server-side-encryption-aws-kms-key-id',
-];
+const UNSUPPORTED_HEADERS: string[] = [];
 
 export function refuseUnsupported(ctx: S3Context, names: readonly string[] = UNSUPPORTED_HEADERS): void {
   for (const name of names) {
@@ -77,10 +75,11 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
     throw new S3Error('InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
   }
 
-  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize });
+  const sse = await encryptionForWrite(ctx);
+  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize, dataKey: sse?.dataKey });
   const content: ObjectContent = {
     size: data.size,
-    etag: data.md5,
+    etag: sse ? encryptedEtag(sse.desc, data.md5, sse.dataKey) : data.md5,
     lastModified: Date.now(),
     owner: access.owner,
     storageClass: write.storageClass,
@@ -94,6 +93,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
   if (lock.legalHold !== undefined) content.legalHold = lock.legalHold;
   if (data.inline) content.inline = data.inline;
   if (data.blobId) content.blobId = data.blobId;
+  if (sse) content.sse = data.inlineId ? { ...sse.desc, n: data.inlineId } : sse.desc;
 
   let result;
   try {
@@ -103,7 +103,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
     await discardBlob(ctx.app, data.blobId, e);
     throw e;
   }
-  const headers: Record<string, string> = { ETag: quoteEtag(content.etag) };
+  const headers: Record<string, string> = { ETag: quoteEtag(content.etag), ...encryptionHeaders(ctx, content.sse) };
   // Null versions (unversioned and suspended buckets) are not announced.
   if (result.versionId !== 'null') headers['x-amz-version-id'] = result.versionId;
   if (content.checksum) {

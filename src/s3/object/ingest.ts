@@ -3,7 +3,8 @@
 // requested flexible checksum on the way, and verifying Content-MD5 and the checksum before the
 // caller may commit anything.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { blobKey, sealAll, Sealer } from '../../sse/packages.js';
 import { checksumHeader, createChecksum, type ChecksumAlgorithm } from '../../auth/checksums.js';
 import type { App } from '../../app.js';
 import type { BlobWriter } from '../../store/blob/types.js';
@@ -23,6 +24,8 @@ export interface Ingested {
   inline?: Buffer;
   /** The committed blob holding the bytes, otherwise. Delete it if the metadata commit fails. */
   blobId?: string;
+  /** Sealed inline bytes: the id their key was derived from (the descriptor's `n`). */
+  inlineId?: string;
 }
 
 export interface IngestOptions {
@@ -36,6 +39,8 @@ export interface IngestOptions {
   maxSize: number;
   /** Refuse (EntityTooSmall) a body shorter than this, before anything is committed. */
   minSize?: number | undefined;
+  /** Server-side encryption: seal the bytes under keys derived from this data key (sse/). */
+  dataKey?: Buffer | undefined;
 }
 
 /** Reads the request body into storage (see storeBytes). */
@@ -65,7 +70,14 @@ export async function storeBytes(
   const sum = algorithm ? createChecksum(algorithm) : undefined;
   const chunks: Buffer[] = [];
   let writer: BlobWriter | undefined;
+  let sealer: Sealer | undefined;
   let size = 0;
+  // With encryption, what the blob receives is sealed packages (sse/packages.ts).
+  const toBlob = async (w: BlobWriter, chunk: Buffer): Promise<void> => {
+    if (!o.dataKey) return w.write(chunk);
+    sealer ??= new Sealer(blobKey(o.dataKey, w.id));
+    for (const p of sealer.push(chunk)) await w.write(p);
+  };
   try {
     if (!inline) writer = await app.blobs.create();
     for await (const chunk of source) {
@@ -73,16 +85,17 @@ export async function storeBytes(
       if (size > o.maxSize) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: o.maxSize });
       md5.update(chunk);
       sum?.update(chunk);
-      if (writer) await writer.write(chunk);
+      if (writer) await toBlob(writer, chunk);
       else {
         chunks.push(chunk);
         if (size > o.inlineThreshold) {
           writer = await app.blobs.create();
-          for (const c of chunks) await writer.write(c);
+          for (const c of chunks) await toBlob(writer, c);
           chunks.length = 0;
         }
       }
     }
+    if (writer && sealer) for (const p of sealer.end()) await writer.write(p);
     if (o.minSize !== undefined && size < o.minSize) throw new S3Error('EntityTooSmall', undefined, { ProposedSize: size, MinSizeAllowed: o.minSize });
     const md5Bytes = md5.digest();
     if (o.contentMd5 && !md5Bytes.equals(o.contentMd5)) {
@@ -108,6 +121,10 @@ export async function storeBytes(
       result.blobId = writer.id;
     } else {
       result.inline = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      if (o.dataKey) {
+        result.inlineId = randomBytes(16).toString('hex');
+        result.inline = sealAll(blobKey(o.dataKey, result.inlineId), result.inline);
+      }
     }
     return result;
   } catch (e) {

@@ -6,7 +6,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { crc32 } from 'node:zlib';
 import type { App } from '../../app.js';
 import type { ObjectVersion } from '../../store/meta/types.js';
-import { BlobDamagedError } from '../../store/blob/types.js';
+import { BlobDamagedError, type OpenOptions } from '../../store/blob/types.js';
+import { blobKey, openAll, openingBody, sealedRange, sealedSize } from '../../sse/packages.js';
 import { pooledChunks, type PooledBody } from '../../http/pooled.js';
 import { S3Error } from '../errors.js';
 import { quoteEtag } from '../common.js';
@@ -96,18 +97,28 @@ const DAMAGED = "The object's stored data is missing or damaged.";
  * leased before this returns, so a concurrent overwrite or delete cannot cut the body short or
  * swap its parts. `bucket` is the bucket's name, for the log.
  */
-export async function objectBody(app: App, bucket: string, v: ObjectVersion, start: number, end: number): Promise<Buffer | PooledBody> {
-  if (v.inline) return verifiedInline(app, bucket, v).subarray(start, end + 1);
+export async function objectBody(app: App, bucket: string, v: ObjectVersion, start: number, end: number, dataKey?: Buffer): Promise<Buffer | PooledBody> {
+  if (v.sse && !dataKey) throw new Error(`object ${v.key} is encrypted: its data key is needed`);
+  if (v.inline) {
+    const stored = verifiedInline(app, bucket, v);
+    if (!dataKey) return stored.subarray(start, end + 1);
+    try {
+      return openAll(blobKey(dataKey, v.sse!.n!), stored).subarray(start, end + 1);
+    } catch {
+      report(app, bucket, v, { reason: 'inline data does not authenticate' });
+      throw new S3Error('InternalError', DAMAGED);
+    }
+  }
   if (v.size === 0 || end < start) return Buffer.alloc(0);
   try {
-    if (v.blobId) return reporting(app, bucket, v, await app.blobs.openRange(v.blobId, v.size, start, end));
+    if (v.blobId) return reporting(app, bucket, v, await openBlob(app, v.blobId, v.size, start, end, dataKey));
     if (v.partsCount) {
       const parts = (await app.meta.getObjectParts(v.rowId, 1, v.partsCount)).filter((p) => p.size > 0 && p.offset <= end && p.offset + p.size - 1 >= start);
       const bodies: PooledBody[] = [];
       try {
         await forEachBounded(parts.length, async (i) => {
           const p = parts[i]!;
-          bodies[i] = await app.blobs.openRange(p.blobId, p.size, Math.max(start, p.offset) - p.offset, Math.min(end, p.offset + p.size - 1) - p.offset, { lazy: true });
+          bodies[i] = await openBlob(app, p.blobId, p.size, Math.max(start, p.offset) - p.offset, Math.min(end, p.offset + p.size - 1) - p.offset, dataKey, { lazy: true });
         });
       } catch (e) {
         await Promise.all(bodies.map((b) => b?.close()));
@@ -123,6 +134,17 @@ export async function objectBody(app: App, bucket: string, v: ObjectVersion, sta
 }
 
 /**
+ * Plaintext bytes [start, end] of a blob holding `size` bytes: read as they are, or, with a data
+ * key, the sealed packages covering them, each authenticated before a byte of it is handed out.
+ */
+async function openBlob(app: App, blobId: string, size: number, start: number, end: number, dataKey: Buffer | undefined, opts?: OpenOptions): Promise<PooledBody> {
+  if (!dataKey) return app.blobs.openRange(blobId, size, start, end, opts);
+  const r = sealedRange(start, end, size);
+  const sealed = await app.blobs.openRange(blobId, sealedSize(size), r.from, r.to, opts);
+  return openingBody(blobKey(dataKey, blobId), sealed, start, end, size, blobId);
+}
+
+/**
  * Checks an object's stored data before it is shared or copied: inline bytes against their CRC,
  * every blob for presence, length and checksum trailer (InternalError otherwise).
  */
@@ -132,10 +154,11 @@ export async function checkStoredData(app: App, bucket: string, v: ObjectVersion
     return;
   }
   try {
-    if (v.blobId) await app.blobs.check(v.blobId, v.size);
+    const stored = (n: number) => (v.sse ? sealedSize(n) : n);
+    if (v.blobId) await app.blobs.check(v.blobId, stored(v.size));
     else if (v.partsCount) {
       const parts = await app.meta.getObjectParts(v.rowId, 1, v.partsCount);
-      await forEachBounded(parts.length, (i) => app.blobs.check(parts[i]!.blobId, parts[i]!.size));
+      await forEachBounded(parts.length, (i) => app.blobs.check(parts[i]!.blobId, stored(parts[i]!.size)));
     }
   } catch (e) {
     throw await damaged(app, bucket, v, e);

@@ -7,6 +7,7 @@
 // only once its transaction is durable.
 
 import type { ChecksumAlgorithm } from '../../common/checksums.js';
+import type { SseDescriptor } from '../../sse/object.js';
 
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -75,6 +76,8 @@ export interface ObjectContent {
   legalHold?: boolean;
   /** Serialised ACL (owned by authz/). */
   acl?: string;
+  /** Server-side encryption: how the stored bytes are sealed (sse/). `size` stays the plaintext's. */
+  sse?: SseDescriptor;
   /** Exactly one of inline / blobId / parts describes where the bytes are. */
   inline?: Buffer;
   blobId?: string;
@@ -230,6 +233,8 @@ export interface Upload {
   retention?: Retention;
   legalHold?: boolean;
   acl?: string;
+  /** Server-side encryption of the object to be: its parts are sealed under this data key. */
+  sse?: SseDescriptor;
 }
 
 export interface UploadPart {

@@ -4,6 +4,7 @@
 
 import type { ChecksumAlgorithm } from '../../../common/checksums.js';
 import type { ChecksumType, ObjectContent, ObjectVersion, Retention, Upload } from '../types.js';
+import type { SseDescriptor } from '../../../sse/object.js';
 
 /** Tags, retention, legal hold and ACL, as objects and uploads store them in their JSON. */
 export interface GovernanceJson {
@@ -34,14 +35,17 @@ export interface ObjectMetaJson extends GovernanceJson {
   h?: Record<string, string>;
   m?: Record<string, string>;
   c?: string;
+  /** Server-side encryption descriptor (sse/object.ts). */
+  e?: SseDescriptor;
 }
 
 /** The `meta` column of a version: null when there is nothing to say. */
-export function objectMetaJson(c: Pick<ObjectContent, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl'>): string | null {
+export function objectMetaJson(c: Pick<ObjectContent, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl' | 'sse'>): string | null {
   const m: ObjectMetaJson = {};
   if (Object.keys(c.headers).length) m.h = c.headers;
   if (Object.keys(c.userMeta).length) m.m = c.userMeta;
   if (c.checksum) m.c = c.checksum.value;
+  if (c.sse) m.e = c.sse;
   governanceToJson(c, m);
   return Object.keys(m).length ? JSON.stringify(m) : null;
 }
@@ -55,7 +59,7 @@ export function parseObjectMeta(meta: string | null): ObjectMetaJson {
  * its checksum columns.
  */
 export function objectMetaInto(
-  v: Pick<ObjectVersion, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl'>,
+  v: Pick<ObjectVersion, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl' | 'sse'>,
   meta: string | null,
   checksumAlg: string | null,
   checksumType: string | null,
@@ -66,6 +70,7 @@ export function objectMetaInto(
   if (checksumAlg && m.c !== undefined) {
     v.checksum = { algorithm: checksumAlg as ChecksumAlgorithm, value: m.c, type: (checksumType ?? 'FULL_OBJECT') as ChecksumType };
   }
+  if (m.e) v.sse = m.e;
   governanceFromJson(m, v);
 }
 
@@ -76,12 +81,14 @@ export interface UploadMetaJson extends GovernanceJson {
   m: Record<string, string>;
   ca?: ChecksumAlgorithm;
   ct?: ChecksumType;
+  e?: SseDescriptor;
 }
 
 export function uploadMetaJson(u: Upload): string {
   const m: UploadMetaJson = { sc: u.storageClass, h: u.headers, m: u.userMeta };
   if (u.checksumAlgorithm) m.ca = u.checksumAlgorithm;
   if (u.checksumType) m.ct = u.checksumType;
+  if (u.sse) m.e = u.sse;
   governanceToJson(u, m);
   return JSON.stringify(m);
 }
@@ -92,6 +99,7 @@ export function uploadFromJson(columns: Pick<Upload, 'uploadId' | 'bucketId' | '
   const u: Upload = { ...columns, storageClass: m.sc, headers: m.h, userMeta: m.m };
   if (m.ca) u.checksumAlgorithm = m.ca;
   if (m.ct) u.checksumType = m.ct;
+  if (m.e) u.sse = m.e;
   governanceFromJson(m, u);
   return u;
 }

@@ -1,0 +1,29 @@
+// Server-side encryption in the S3 handlers: what a write asks for (its headers, else the
+// bucket's default encryption), and the data key a read or a copy's source needs.
+
+import type { ObjectVersion, Upload } from '../../store/meta/types.js';
+import { newDataKey, openDataKey, parseCustomerKey, parseSseRequest, sseHeaders, type SseDescriptor, type SseRequest } from '../../sse/object.js';
+import type { S3Context } from '../handler.js';
+import { bucketOf } from '../handler.js';
+import { defaultEncryption } from '../bucket/encryption.js';
+
+/** The encryption of a new object or upload: the request's headers, else the bucket's default; undefined for none. */
+export async function encryptionForWrite(ctx: S3Context): Promise<{ dataKey: Buffer; desc: SseDescriptor } | undefined> {
+  const req: SseRequest | undefined = parseSseRequest(ctx.headers) ?? (await defaultEncryption(ctx.app, bucketOf(ctx).id));
+  if (!req) return undefined;
+  return newDataKey(ctx.app.kms, req);
+}
+
+/** The data key of a stored object for this request (SSE-C key headers: `prefix`). */
+export async function dataKeyForRead(ctx: S3Context, v: Pick<ObjectVersion, 'sse'>, prefix?: string): Promise<Buffer | undefined> {
+  return openDataKey(ctx.app.kms, v.sse, parseCustomerKey(ctx.headers, prefix));
+}
+
+/** The data key of an upload's parts: SSE-C uploads need the same customer key on every part request. */
+export async function dataKeyForUpload(ctx: S3Context, up: Upload): Promise<Buffer | undefined> {
+  return openDataKey(ctx.app.kms, up.sse, parseCustomerKey(ctx.headers));
+}
+
+export function encryptionHeaders(ctx: S3Context, desc: SseDescriptor | undefined): Record<string, string> {
+  return sseHeaders(desc, ctx.app.kms);
+}

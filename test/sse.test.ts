@@ -1,0 +1,303 @@
+// Server-side encryption: SSE-S3, SSE-C and SSE-KMS with real SDK clients; ranges across package
+// boundaries; multipart with parts of different sizes; copies between every mode; bucket default
+// encryption; tampering with a package on disk; wrong and missing keys; the master key at start-up.
+
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketEncryptionCommand,
+  GetBucketEncryptionCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketEncryptionCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { crc, encodeTail, BLOCK_SIZE, tailSize } from '../src/store/blob/layout.js';
+import { PACKAGE, TAG } from '../src/sse/packages.js';
+import { bodyBytes, errorCode, raw, s3error, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
+
+const MASTER = randomBytes(32).toString('hex');
+const MiB = 1024 * 1024;
+
+function customerKey() {
+  const key = randomBytes(32);
+  return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(key).digest('base64') };
+}
+type Ck = ReturnType<typeof customerKey>;
+const copySourceKey = (k: Ck) => ({ CopySourceSSECustomerAlgorithm: k.SSECustomerAlgorithm, CopySourceSSECustomerKey: k.SSECustomerKey, CopySourceSSECustomerKeyMD5: k.SSECustomerKeyMD5 });
+const md5hex = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+async function getBytes(s3: S3Client, input: ConstructorParameters<typeof GetObjectCommand>[0]) {
+  const r = await s3.send(new GetObjectCommand(input));
+  return { r, body: await bodyBytes(r.Body) };
+}
+
+async function blobFiles(srv: TestServer, bucket: string, key: string): Promise<string[]> {
+  const { meta } = srv.trove.app;
+  const b = await meta.getBucket(bucket);
+  const v = await meta.getObject(b!.id, key);
+  assert.ok(v && !v.inline, `${key} is stored in blobs`);
+  const ids = v.blobId ? [v.blobId] : (await meta.getObjectParts(v.rowId)).map((p) => p.blobId);
+  return ids.map((id) => path.join(srv.dataDir, 'blobs', id.slice(0, 2), id));
+}
+
+describe('server-side encryption', () => {
+  let srv: TestServer;
+  let s3: S3Client;
+  let bucket: string;
+  before(async () => {
+    srv = await startServer({ masterKeyEnv: MASTER });
+    s3 = srv.client({ maxAttempts: 1 });
+    bucket = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+  after(async () => srv.stop());
+
+  it('SSE-S3: stored sealed, served plain, ETag the MD5, ranges across packages', async () => {
+    const data = randomBytes(3 * PACKAGE + 1234);
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 's3', Body: data, ServerSideEncryption: 'AES256' }));
+    assert.equal(put.ServerSideEncryption, 'AES256');
+    assert.equal(put.ETag, `"${md5hex(data)}"`);
+    const [file] = await blobFiles(srv, bucket, 's3');
+    const stored = fs.readFileSync(file!);
+    assert.equal(stored.length, data.length + 4 * TAG + tailSize(data.length + 4 * TAG));
+    assert.equal(stored.indexOf(data.subarray(0, 64)), -1, 'no plaintext on disk');
+
+    const { r, body } = await getBytes(s3, { Bucket: bucket, Key: 's3' });
+    assert.equal(r.ServerSideEncryption, 'AES256');
+    assert.deepEqual(body, data);
+    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 's3' }));
+    assert.equal(h.ServerSideEncryption, 'AES256');
+    assert.equal(h.ContentLength, data.length);
+    for (const [a, b] of [
+      [0, 0],
+      [PACKAGE - 1, PACKAGE],
+      [PACKAGE - 10, 2 * PACKAGE + 10],
+      [3 * PACKAGE, data.length - 1],
+      [5, data.length - 1],
+    ] as const) {
+      const g = await getBytes(s3, { Bucket: bucket, Key: 's3', Range: `bytes=${a}-${b}` });
+      assert.deepEqual(g.body, data.subarray(a, b + 1), `${a}-${b}`);
+    }
+  });
+
+  it('SSE-S3: small (inline) objects are sealed too', async () => {
+    const data = Buffer.from('inline secret '.repeat(10));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'small', Body: data, ServerSideEncryption: 'AES256' }));
+    const b = await srv.trove.app.meta.getBucket(bucket);
+    const v = await srv.trove.app.meta.getObject(b!.id, 'small');
+    assert.ok(v?.inline && v.sse?.n);
+    assert.equal(v.inline.length, data.length + TAG);
+    assert.equal(v.inline.indexOf('inline secret'), -1);
+    const { body } = await getBytes(s3, { Bucket: bucket, Key: 'small', Range: 'bytes=7-20' });
+    assert.deepEqual(body, data.subarray(7, 21));
+  });
+
+  it('SSE-C: the key is needed to read; missing is 400, another is 403; the ETag is not the MD5', async () => {
+    const k = customerKey();
+    const data = randomBytes(2 * PACKAGE + 17);
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c', Body: data, ...k }));
+    assert.equal(put.SSECustomerAlgorithm, 'AES256');
+    assert.equal(put.SSECustomerKeyMD5, k.SSECustomerKeyMD5);
+    assert.notEqual(put.ETag, `"${md5hex(data)}"`);
+
+    const missing = await s3error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'c' })));
+    assert.equal(missing.$metadata.httpStatusCode, 400);
+    assert.equal(missing.name, 'InvalidRequest');
+    const wrong = await s3error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'c', ...customerKey() })));
+    assert.equal(wrong.$metadata.httpStatusCode, 403);
+    const headMissing = await s3error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'c' })));
+    assert.equal(headMissing.$metadata.httpStatusCode, 400);
+
+    const { r, body } = await getBytes(s3, { Bucket: bucket, Key: 'c', ...k });
+    assert.deepEqual(body, data);
+    assert.equal(r.SSECustomerKeyMD5, k.SSECustomerKeyMD5);
+    const g = await getBytes(s3, { Bucket: bucket, Key: 'c', Range: `bytes=${PACKAGE - 3}-${PACKAGE + 3}`, ...k });
+    assert.deepEqual(g.body, data.subarray(PACKAGE - 3, PACKAGE + 4));
+    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'c', ...k }));
+    assert.equal(h.ContentLength, data.length);
+
+    // A key for an object that has none is refused.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain', Body: 'x' }));
+    const notApplicable = await s3error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'plain', ...k })));
+    assert.equal(notApplicable.$metadata.httpStatusCode, 400);
+  });
+
+  it('SSE-C: malformed key headers are refused as S3 does', async () => {
+    const k = customerKey();
+    const cases: [Record<string, string>, number][] = [
+      [{ 'x-amz-server-side-encryption-customer-algorithm': 'AES256' }, 400],
+      [{ 'x-amz-server-side-encryption-customer-key': k.SSECustomerKey, 'x-amz-server-side-encryption-customer-key-md5': k.SSECustomerKeyMD5 }, 400],
+      [{ 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key': k.SSECustomerKey }, 400],
+      [{ 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key': k.SSECustomerKey, 'x-amz-server-side-encryption-customer-key-md5': 'AAAAAAAAAAAAAAAAAAAAAA==' }, 400],
+      [{ 'x-amz-server-side-encryption-customer-algorithm': 'AES128', 'x-amz-server-side-encryption-customer-key': k.SSECustomerKey, 'x-amz-server-side-encryption-customer-key-md5': k.SSECustomerKeyMD5 }, 400],
+      [{ 'x-amz-server-side-encryption': 'bogus' }, 400],
+      [{ 'x-amz-server-side-encryption': 'aws:kms:dsse' }, 501],
+    ];
+    for (const [headers, status] of cases) {
+      const r = await raw(srv, { method: 'PUT', path: `/${bucket}/bad`, headers, body: Buffer.from('data') });
+      assert.equal(r.status, status, JSON.stringify(headers) + ' ' + r.text);
+    }
+    const r = await raw(srv, { method: 'GET', path: `/${bucket}/bad` });
+    assert.equal(errorCode(r.text), 'NoSuchKey', 'nothing was stored');
+  });
+
+  it('multipart with SSE-C: the key on every part, parts of different sizes, ranges across parts', async () => {
+    const k = customerKey();
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ...k }));
+    assert.equal(up.SSECustomerKeyMD5, k.SSECustomerKeyMD5);
+    const p1 = randomBytes(5 * MiB + 3);
+    const p2 = randomBytes(PACKAGE * 2 + 99);
+    const noKey = await s3error(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: p1 })));
+    assert.equal(noKey.$metadata.httpStatusCode, 400);
+    const otherKey = await s3error(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: p1, ...customerKey() })));
+    assert.equal(otherKey.$metadata.httpStatusCode, 403);
+    // Part 1 uploaded twice: each upload is sealed under its own blob key.
+    await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: randomBytes(5 * MiB + 3), ...k }));
+    const r1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: p1, ...k }));
+    const r2 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, PartNumber: 2, Body: p2, ...k }));
+    assert.equal(r2.SSECustomerKeyMD5, k.SSECustomerKeyMD5);
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r1.ETag }, { PartNumber: 2, ETag: r2.ETag }] } }));
+    const all = Buffer.concat([p1, p2]);
+    const { body } = await getBytes(s3, { Bucket: bucket, Key: 'mp', ...k });
+    assert.deepEqual(body, all);
+    const a = p1.length - PACKAGE - 5;
+    const b = p1.length + PACKAGE + 5;
+    const g = await getBytes(s3, { Bucket: bucket, Key: 'mp', Range: `bytes=${a}-${b}`, ...k });
+    assert.deepEqual(g.body, all.subarray(a, b + 1));
+    const none = await s3error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp' })));
+    assert.equal(none.$metadata.httpStatusCode, 400);
+  });
+
+  it('copies between modes, with independent source and destination keys', async () => {
+    const k1 = customerKey();
+    const k2 = customerKey();
+    const data = randomBytes(PACKAGE + 500);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src-plain', Body: data }));
+    // plain → SSE-C
+    const c1 = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'cp-c', CopySource: `${bucket}/src-plain`, ...k1 }));
+    assert.equal(c1.SSECustomerKeyMD5, k1.SSECustomerKeyMD5);
+    assert.deepEqual((await getBytes(s3, { Bucket: bucket, Key: 'cp-c', ...k1 })).body, data);
+    // SSE-C → SSE-C with another key
+    const noSrcKey = await s3error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'cp-c2', CopySource: `${bucket}/cp-c`, ...k2 })));
+    assert.equal(noSrcKey.$metadata.httpStatusCode, 400);
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'cp-c2', CopySource: `${bucket}/cp-c`, ...copySourceKey(k1), ...k2 }));
+    assert.deepEqual((await getBytes(s3, { Bucket: bucket, Key: 'cp-c2', ...k2 })).body, data);
+    assert.equal((await s3error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cp-c2', ...k1 })))).$metadata.httpStatusCode, 403);
+    // SSE-C → SSE-S3
+    const c3 = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'cp-s3', CopySource: `${bucket}/cp-c2`, ...copySourceKey(k2), ServerSideEncryption: 'AES256' }));
+    assert.equal(c3.ServerSideEncryption, 'AES256');
+    const s = await getBytes(s3, { Bucket: bucket, Key: 'cp-s3' });
+    assert.deepEqual(s.body, data);
+    assert.equal(s.r.ETag, `"${md5hex(data)}"`);
+    // SSE-S3 → plain
+    const c4 = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'cp-plain', CopySource: `${bucket}/cp-s3` }));
+    assert.equal(c4.ServerSideEncryption, undefined);
+    assert.deepEqual((await getBytes(s3, { Bucket: bucket, Key: 'cp-plain' })).body, data);
+    // SSE-C → part of an SSE-S3 upload (UploadPartCopy)
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'upc', ServerSideEncryption: 'AES256' }));
+    const pc = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'upc', UploadId: up.UploadId, PartNumber: 1, CopySource: `${bucket}/cp-c`, CopySourceRange: 'bytes=10-66000', ...copySourceKey(k1) }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'upc', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: pc.CopyPartResult!.ETag }] } }));
+    const u = await getBytes(s3, { Bucket: bucket, Key: 'upc' });
+    assert.equal(u.r.ServerSideEncryption, 'AES256');
+    assert.deepEqual(u.body, data.subarray(10, 66001));
+  });
+
+  it('bucket default encryption applies to new objects; Get/Delete', async () => {
+    const b2 = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b2 }));
+    const none = await s3error(s3.send(new GetBucketEncryptionCommand({ Bucket: b2 })));
+    assert.equal(none.name, 'ServerSideEncryptionConfigurationNotFoundError');
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: b2, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false }] } }));
+    const got = await s3.send(new GetBucketEncryptionCommand({ Bucket: b2 }));
+    assert.equal(got.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm, 'AES256');
+    const put = await s3.send(new PutObjectCommand({ Bucket: b2, Key: 'k', Body: 'hello' }));
+    assert.equal(put.ServerSideEncryption, 'AES256');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b2, Key: 'k' }))).ServerSideEncryption, 'AES256');
+    await s3.send(new DeleteBucketEncryptionCommand({ Bucket: b2 }));
+    const plain = await s3.send(new PutObjectCommand({ Bucket: b2, Key: 'k2', Body: 'hello' }));
+    assert.equal(plain.ServerSideEncryption, undefined);
+  });
+
+  it('a tampered package is detected and never served, even with its CRCs recomputed', async () => {
+    const data = randomBytes(4 * PACKAGE);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tamper', Body: data, ServerSideEncryption: 'AES256' }));
+    const [file] = await blobFiles(srv, bucket, 'tamper');
+    const stored = fs.readFileSync(file!);
+    const sealedLen = data.length + 4 * TAG;
+    const pkg = 2;
+    stored[pkg * (PACKAGE + TAG) + 100]! ^= 0x01;
+    // Rewrite the block CRC table and trailer so that only the GCM tag can tell.
+    const crcs: number[] = [];
+    for (let off = 0; off < sealedLen; off += BLOCK_SIZE) crcs.push(crc(stored.subarray(off, Math.min(off + BLOCK_SIZE, sealedLen))));
+    const tail = encodeTail(crcs, sealedLen);
+    fs.writeFileSync(file!, Buffer.concat([stored.subarray(0, sealedLen), tail]));
+    await srv.trove.app.blobs.close(); // forget the validated open file
+
+    const r = await raw(srv, { method: 'GET', path: `/${bucket}/tamper`, partial: true });
+    assert.ok(r.error || r.status === 500, 'the read fails');
+    assert.ok(r.body.length <= pkg * PACKAGE, 'nothing of the tampered package is sent');
+    assert.deepEqual(r.body, data.subarray(0, r.body.length));
+    const inRange = await raw(srv, { method: 'GET', path: `/${bucket}/tamper`, headers: { range: `bytes=${pkg * PACKAGE + 5}-${pkg * PACKAGE + 10}` }, partial: true });
+    assert.ok(inRange.error || inRange.status === 500);
+    assert.equal(inRange.body.length, 0);
+    const other = await getBytes(s3, { Bucket: bucket, Key: 'tamper', Range: `bytes=0-${PACKAGE * 2 - 1}` });
+    assert.deepEqual(other.body, data.subarray(0, PACKAGE * 2), 'untouched packages are served');
+  });
+});
+
+describe('server-side encryption: the master key', () => {
+  it('is required at start-up once anything is encrypted, and must be the right one', async () => {
+    const dataDir = await tempDir();
+    const srv = await startServer({ dataDir, masterKeyEnv: MASTER });
+    const b = uniqueBucket();
+    await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'secret', ServerSideEncryption: 'AES256' }));
+    await srv.stop();
+    await assert.rejects(startServer({ dataDir }), /master/i);
+    await assert.rejects(startServer({ dataDir, masterKeyEnv: randomBytes(32).toString('hex') }), /wrong master key/);
+    const again = await startServer({ dataDir, masterKeyEnv: MASTER });
+    try {
+      const { body } = await getBytes(again.s3, { Bucket: b, Key: 'k' });
+      assert.equal(body.toString(), 'secret');
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('a key file must be readable by its owner only', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'master.key');
+    fs.writeFileSync(file, MASTER, { mode: 0o644 });
+    fs.chmodSync(file, 0o644);
+    await assert.rejects(startServer({ masterKeyFile: file }), /chmod 600/);
+    fs.chmodSync(file, 0o600);
+    const srv = await startServer({ masterKeyFile: file });
+    await srv.stop();
+  });
+
+  it('without a master key, SSE-S3 answers NotImplemented and SSE-C still works', async () => {
+    const srv = await startServer();
+    try {
+      const b = uniqueBucket();
+      await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+      const e = await s3error(srv.client({ maxAttempts: 1 }).send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' })));
+      assert.equal(e.$metadata.httpStatusCode, 501);
+      const k = customerKey();
+      await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'x', ...k }));
+      assert.equal((await getBytes(srv.s3, { Bucket: b, Key: 'c', ...k })).body.toString(), 'x');
+    } finally {
+      await srv.stop();
+    }
+  });
+});
