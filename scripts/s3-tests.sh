@@ -56,9 +56,18 @@ echo "s3-tests.sh: alt user provisioned as: $ALT_MODE"
 export PYTHONPATH="$ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}"
 export PYTEST_ADDOPTS="${PYTEST_ADDOPTS:+$PYTEST_ADDOPTS }-p s3t_trove"
 
-TROVE_LOG_LEVEL="${TROVE_LOG_LEVEL:-warn}" $TROVE server --address "127.0.0.1:$PORT" --data-dir "$DATA" > "$DATA/server.log" 2>&1 &
+# Server-side encryption: a throwaway master key (outside the data directory, mode 0600) and the
+# suite's KMS key ids (S3_KMS_KEYID / S3_KMS_KEYID2).
+MASTER_KEY_FILE="$(mktemp /tmp/trove-s3t-master-XXXXXX)"
+chmod 600 "$MASTER_KEY_FILE"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$MASTER_KEY_FILE"
+for k in "${S3_KMS_KEYID:-testkey-1}" "${S3_KMS_KEYID2:-testkey-2}"; do
+  $TROVE admin kms create --data-dir "$DATA" --master-key-file "$MASTER_KEY_FILE" --id "$k" > /dev/null
+done
+
+TROVE_LOG_LEVEL="${TROVE_LOG_LEVEL:-warn}" $TROVE server --address "127.0.0.1:$PORT" --data-dir "$DATA" --master-key-file "$MASTER_KEY_FILE" > "$DATA/server.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA" "$MASTER_KEY_FILE"' EXIT
 for _ in $(seq 100); do
   (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1

@@ -2,6 +2,8 @@
 // The `trove` command: `trove server …` runs a node; `trove admin …` manages accounts and their
 // IAM users offline, on the data directory.
 
+import path from 'node:path';
+import { BuiltinKeyService, KeyError, MasterKeyError, loadMasterKey, type KmsKey } from './sse/keys.js';
 import { pino } from 'pino';
 import { ConfigError, OPTIONS, loadConfig } from './config.js';
 import { newUserId, openStores, startTrove } from './trove.js';
@@ -42,11 +44,18 @@ const ADMIN_HELP = `Usage:
   trove admin user add --account <12 digits> --name <user name> [--path </path/>]
                        [--access-key <id> --secret-key <secret>] [--data-dir <dir>]
   trove admin user list --account <12 digits> [--data-dir <dir>]
+  trove admin kms create [--id <key id>] [--alias <name>] [--description <text>] [--data-dir <dir>] [--master-key-file <file>]
+  trove admin kms list|disable|enable|rotate [--key <id, alias/name or ARN>] [--data-dir <dir>] [--master-key-file <file>]
+  trove admin kms rotate-master --new-master-key-file <file> [--data-dir <dir>] [--master-key-file <file>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
 An IAM user belongs to an account and can do nothing until a policy allows it (aws iam
 put-user-policy, as the account's root); "user add" prints its first access key.
+KMS keys (SSE-KMS; the SSE-S3 key is one of them) are wrapped by the master key: --master-key-file
+(mode 0600) or TROVE_MASTER_KEY. "rotate" adds a key version (new objects use it, old ones keep
+theirs); "rotate-master" re-wraps every key version under a new master key (restart the server
+with the new one afterwards).
 The data directory defaults to TROVE_DATA_DIR or ./data. A running server sees changes made here
 within 5 seconds.
 `;
@@ -120,8 +129,55 @@ const ADMIN_FLAGS = {
   user: { add: ['account', 'name', 'path', 'access-key', 'secret-key', 'data-dir'], list: ['account', 'data-dir'] },
 } as const;
 
+const KMS_FLAGS: Record<string, string[]> = {
+  create: ['id', 'alias', 'description', 'data-dir', 'master-key-file'],
+  list: ['data-dir', 'master-key-file'],
+  disable: ['key', 'data-dir', 'master-key-file'],
+  enable: ['key', 'data-dir', 'master-key-file'],
+  rotate: ['key', 'data-dir', 'master-key-file'],
+  'rotate-master': ['new-master-key-file', 'data-dir', 'master-key-file'],
+};
+
+/** trove admin kms …: the built-in key service's keys. */
+async function adminKms(verb: string | undefined, rest: string[]): Promise<void> {
+  if (!verb || !KMS_FLAGS[verb]) {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = takeFlags(rest, KMS_FLAGS[verb]!);
+  if (['disable', 'enable', 'rotate'].includes(verb) && !flags.get('key')) throw new ConfigError('--key is required');
+  if (verb === 'rotate-master' && !flags.get('new-master-key-file')) throw new ConfigError('--new-master-key-file is required');
+  const args: string[] = [];
+  for (const f of ['data-dir', 'master-key-file']) if (flags.has(f)) args.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig(args);
+  const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
+  const { meta, blobs } = await openStores(config);
+  try {
+    const kms = new BuiltinKeyService(meta, master, config.region);
+    await kms.verifyMaster();
+    const show = (k: KmsKey) => out(`${k.id}	${k.enabled ? 'Enabled' : 'Disabled'}	v${Math.max(...k.versions.map((v) => v.version))}	${k.alias ? `alias/${k.alias}` : '-'}	${kms.arn(k.id)}
+`);
+    if (verb === 'create') show(await kms.create({ ...(flags.has('id') ? { id: flags.get('id')! } : {}), ...(flags.has('alias') ? { alias: flags.get('alias')! } : {}), ...(flags.has('description') ? { description: flags.get('description')! } : {}) }));
+    else if (verb === 'list') for (const k of await kms.list()) show(k);
+    else if (verb === 'disable' || verb === 'enable') show(await kms.setEnabled(flags.get('key')!, verb === 'enable'));
+    else if (verb === 'rotate') show(await kms.rotate(flags.get('key')!));
+    else {
+      const next = loadMasterKey(path.resolve(flags.get('new-master-key-file')!), undefined)!;
+      out(`re-wrapped ${await kms.rewrapAll(next)} key versions; restart the server with the new master key\n`);
+    }
+  } catch (e) {
+    if (e instanceof KeyError || e instanceof MasterKeyError) throw new ConfigError(e.message);
+    throw e;
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
+  if (noun === 'kms') return adminKms(verb, rest);
   if (!noun || noun === '--help' || noun === '-h' || (noun !== 'account' && noun !== 'user') || (verb !== 'add' && verb !== 'list')) {
     out(ADMIN_HELP);
     if (noun && noun !== '--help' && noun !== '-h') process.exitCode = 2;

@@ -148,9 +148,17 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   gc = new BlobGc(meta, blobs, log);
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
-  const kms = new BuiltinKeyService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), config.region);
-  // Once anything is encrypted, refuse to start without the master key (or with a wrong one).
-  await kms.verifyMaster();
+  let kms: BuiltinKeyService;
+  try {
+    kms = new BuiltinKeyService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), config.region);
+    // Once anything is encrypted, refuse to start without the master key (or with a wrong one).
+    await kms.verifyMaster();
+  } catch (e) {
+    await meta.close().catch(() => undefined);
+    await blobs.close().catch(() => undefined);
+    await space.close?.().catch(() => undefined);
+    throw e;
+  }
 
   const iam = new IamService(meta, log);
   const names = new TtlCache<string>(60_000);
