@@ -301,3 +301,92 @@ describe('server-side encryption: the master key', () => {
     }
   });
 });
+
+describe('server-side encryption: SSE-KMS with the built-in key service', () => {
+  let srv: TestServer;
+  let s3: S3Client;
+  let bucket: string;
+  before(async () => {
+    srv = await startServer({ masterKeyEnv: MASTER });
+    s3 = srv.client({ maxAttempts: 1 });
+    bucket = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await srv.trove.app.kms.create({ id: 'testkey-1' });
+    await srv.trove.app.kms.create({ id: 'testkey-2', alias: 'second' });
+  });
+  after(async () => srv.stop());
+
+  it('encrypts with the named key (id, alias or ARN), answers its ARN, and decrypts', async () => {
+    const data = randomBytes(PACKAGE + 7);
+    const arn = srv.trove.app.kms.arn('testkey-1');
+    for (const ref of ['testkey-1', arn]) {
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: data, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ref, BucketKeyEnabled: true }));
+      assert.equal(put.ServerSideEncryption, 'aws:kms');
+      assert.equal(put.SSEKMSKeyId, arn);
+      assert.equal(put.BucketKeyEnabled, true);
+      assert.notEqual(put.ETag, `"${md5hex(data)}"`);
+    }
+    const g = await getBytes(s3, { Bucket: bucket, Key: 'k' });
+    assert.deepEqual(g.body, data);
+    assert.equal(g.r.SSEKMSKeyId, arn);
+    const put2 = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k2', Body: data, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/second' }));
+    assert.equal(put2.SSEKMSKeyId, srv.trove.app.kms.arn('testkey-2'));
+    const unknown = await s3error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k3', Body: data, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'nope' })));
+    assert.equal(unknown.$metadata.httpStatusCode, 400);
+    assert.equal(unknown.name, 'KMS.NotFoundException');
+  });
+
+  it('the encryption context is bound to the data key and echoed', async () => {
+    const context = Buffer.from(JSON.stringify({ project: 'x' })).toString('base64');
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ctx', Body: 'hello', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-1', SSEKMSEncryptionContext: context }));
+    assert.equal(put.SSEKMSEncryptionContext, context);
+    assert.equal((await getBytes(s3, { Bucket: bucket, Key: 'ctx' })).body.toString(), 'hello');
+    const bad = await raw(srv, { method: 'PUT', path: `/${bucket}/ctx2`, headers: { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-context': 'not json' }, body: Buffer.from('x') });
+    assert.equal(bad.status, 400);
+  });
+
+  it('rotation: new objects use the new version, old ones still decrypt; a disabled key refuses', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'v1', Body: 'one', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-2' }));
+    const k = await srv.trove.app.kms.rotate('testkey-2');
+    assert.equal(k.versions.length, 2);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'v2', Body: 'two', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-2' }));
+    const meta = srv.trove.app.meta;
+    const b = await meta.getBucket(bucket);
+    assert.equal((await meta.getObject(b!.id, 'v1'))?.sse?.v, 1);
+    assert.equal((await meta.getObject(b!.id, 'v2'))?.sse?.v, 2);
+    assert.equal((await getBytes(s3, { Bucket: bucket, Key: 'v1' })).body.toString(), 'one');
+    assert.equal((await getBytes(s3, { Bucket: bucket, Key: 'v2' })).body.toString(), 'two');
+    await srv.trove.app.kms.setEnabled('testkey-2', false);
+    const e = await s3error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'v1' })));
+    assert.equal(e.name, 'KMS.DisabledException');
+    await srv.trove.app.kms.setEnabled('testkey-2', true);
+    assert.equal((await getBytes(s3, { Bucket: bucket, Key: 'v1' })).body.toString(), 'one');
+  });
+
+  it('bucket default SSE-KMS with a key id; multipart and copy SSE-C → SSE-KMS', async () => {
+    const b2 = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b2 }));
+    const missing = await s3error(s3.send(new PutBucketEncryptionCommand({ Bucket: b2, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'nope' } }] } })));
+    assert.equal(missing.$metadata.httpStatusCode, 400);
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: b2, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'testkey-1' }, BucketKeyEnabled: true }] } }));
+    const got = await s3.send(new GetBucketEncryptionCommand({ Bucket: b2 }));
+    assert.equal(got.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID, 'testkey-1');
+    assert.equal(got.ServerSideEncryptionConfiguration?.Rules?.[0]?.BucketKeyEnabled, true);
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b2, Key: 'mp' }));
+    assert.equal(up.ServerSideEncryption, 'aws:kms');
+    const p1 = randomBytes(5 * MiB);
+    const p2 = randomBytes(12345);
+    const r1 = await s3.send(new UploadPartCommand({ Bucket: b2, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: p1 }));
+    const r2 = await s3.send(new UploadPartCommand({ Bucket: b2, Key: 'mp', UploadId: up.UploadId, PartNumber: 2, Body: p2 }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: b2, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r1.ETag }, { PartNumber: 2, ETag: r2.ETag }] } }));
+    const g = await getBytes(s3, { Bucket: b2, Key: 'mp', Range: `bytes=${p1.length - 100}-${p1.length + 100}` });
+    assert.deepEqual(g.body, Buffer.concat([p1, p2]).subarray(p1.length - 100, p1.length + 101));
+    assert.equal(g.r.SSEKMSKeyId, srv.trove.app.kms.arn('testkey-1'));
+
+    const k = customerKey();
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ssec', Body: 'customer data', ...k }));
+    const c = await s3.send(new CopyObjectCommand({ Bucket: b2, Key: 'from-ssec', CopySource: `${bucket}/ssec`, ...copySourceKey(k), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-2' }));
+    assert.equal(c.SSEKMSKeyId, srv.trove.app.kms.arn('testkey-2'));
+    assert.equal((await getBytes(s3, { Bucket: b2, Key: 'from-ssec' })).body.toString(), 'customer data');
+  });
+});
