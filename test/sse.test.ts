@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { crc, encodeTail, BLOCK_SIZE, tailSize } from '../src/store/blob/layout.js';
 import { PACKAGE, TAG } from '../src/sse/packages.js';
-import { bodyBytes, errorCode, raw, s3error, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, bodyBytes, errorCode, raw, s3error, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
 
 const MASTER = randomBytes(32).toString('hex');
 const MiB = 1024 * 1024;
@@ -388,5 +388,46 @@ describe('server-side encryption: SSE-KMS with the built-in key service', () => 
     const c = await s3.send(new CopyObjectCommand({ Bucket: b2, Key: 'from-ssec', CopySource: `${bucket}/ssec`, ...copySourceKey(k), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-2' }));
     assert.equal(c.SSEKMSKeyId, srv.trove.app.kms.arn('testkey-2'));
     assert.equal((await getBytes(s3, { Bucket: b2, Key: 'from-ssec' })).body.toString(), 'customer data');
+  });
+});
+
+describe('server-side encryption: KMS key use is authorised', () => {
+  const doc = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  let srv: TestServer;
+  let bucket: string;
+  before(async () => {
+    srv = await startServer({ masterKeyEnv: MASTER });
+    bucket = uniqueBucket();
+    await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await srv.trove.app.kms.create({ id: 'testkey-1' });
+    await srv.trove.app.kms.create({ id: 'testkey-2' });
+  });
+  after(async () => srv.stop());
+
+  it('an IAM user needs kms:GenerateDataKey to write and kms:Decrypt to read with a KMS key', async () => {
+    const meta = srv.trove.app.meta;
+    const canonical = (await meta.getAccessKey(ACCESS_KEY))!.userId;
+    const account = { id: canonical, accountId: (await meta.getAccount(canonical))!.accountId };
+    const u = await srv.trove.app.iam.createUser(account.accountId, 'kms-user', '/');
+    const k = await srv.trove.app.iam.createAccessKey(account, u);
+    const s3 = srv.client({ maxAttempts: 1, credentials: { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey } });
+    const setPolicy = async (...statements: object[]) => {
+      await meta.iam.putInlinePolicy({ kind: 'user', id: u.id }, 'p', doc(...statements));
+      srv.trove.app.iam.changed(account.accountId);
+    };
+    const s3rw = { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `arn:aws:s3:::${bucket}/*` };
+    await setPolicy(s3rw);
+    // SSE-S3 needs no KMS permission; SSE-KMS does.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'x', ServerSideEncryption: 'AES256' }));
+    const denied = await s3error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-1' })));
+    assert.equal(denied.name, 'AccessDenied');
+    await setPolicy(s3rw, { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: 'arn:aws:kms:*:*:key/testkey-1' });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-1' }));
+    assert.equal((await s3error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'testkey-2' })))).name, 'AccessDenied');
+    assert.equal((await s3error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'b' })))).name, 'AccessDenied');
+    await setPolicy(s3rw, { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: 'arn:aws:kms:*:*:key/testkey-1' });
+    assert.equal((await getBytes(s3, { Bucket: bucket, Key: 'b' })).body.toString(), 'x');
+    // The account's root needs no grant.
+    assert.equal((await getBytes(srv.s3, { Bucket: bucket, Key: 'b' })).body.toString(), 'x');
   });
 });

@@ -27,6 +27,12 @@ export interface AccessRequest {
   newBucket?: boolean;
   /** S3 Control: the account addressed (x-amz-account-id); only its own principals may act on it. */
   account?: string;
+  /**
+   * A KMS key of the built-in key service (its ARN), for kms:GenerateDataKey / kms:Decrypt: the
+   * resource instead of a bucket. The keys are the server's, decided by the caller's own
+   * account's rules (the root allowed, IAM users by their identity policies); no key policies.
+   */
+  kmsKey?: string;
 }
 
 /** Object actions with a distinct name when a version is addressed (AWS's S3 action list). */
@@ -109,7 +115,8 @@ export function accessRequests(op: OperationSpec, bucket: string, key: string, q
 }
 
 /** The ARN of an access request's resource ('*' for actions on no resource). */
-export function resourceArn(r: Pick<AccessRequest, 'bucket' | 'key'>): string {
+export function resourceArn(r: Pick<AccessRequest, 'bucket' | 'key' | 'kmsKey'>): string {
+  if (r.kmsKey !== undefined) return r.kmsKey;
   if (!r.bucket) return '*';
   return r.key === undefined ? `arn:aws:s3:::${r.bucket}` : `arn:aws:s3:::${r.bucket}/${r.key}`;
 }

@@ -194,6 +194,11 @@ class Context implements S3Context {
     return mayAccess(this.app, this.authz, { action, bucket: this.bucketName, key });
   }
 
+  async mayUseKey(action: string, keyArn: string): Promise<boolean> {
+    if (!this.authz) throw new Error('authorize() first');
+    return mayAccess(this.app, this.authz, { action, bucket: '', kmsKey: keyArn });
+  }
+
   async readBody(limit: number): Promise<Buffer> {
     if (this.contentLength !== undefined && this.contentLength > limit) throw new S3Error('MaxMessageLengthExceeded');
     const chunks: Buffer[] = [];

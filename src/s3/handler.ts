@@ -54,6 +54,8 @@ export interface S3Context {
   granted(action: string): boolean;
   /** Whether the caller may perform `action` on object `key` of this bucket (per-object checks). */
   mayAccess(action: string, key: string): Promise<boolean>;
+  /** Whether the caller may use a KMS key (kms:GenerateDataKey, kms:Decrypt; its ARN), in the same evaluation. */
+  mayUseKey(action: string, keyArn: string): Promise<boolean>;
 }
 
 export interface S3Response {
