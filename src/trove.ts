@@ -50,6 +50,8 @@ export interface StartOptions {
 }
 
 const ROOT_USER_SETTING = 'root_user_id';
+/** Orphan sweeps after the first one (shortly after start). */
+const ORPHAN_SWEEP_INTERVAL_MS = 3600_000;
 const CREDENTIALS_FILE = 'root-credentials.json';
 export function newUserId(): string {
   return randomBytes(32).toString('hex');
@@ -99,12 +101,18 @@ export async function openStores(
   await secureDataDir(config.dataDir, log);
   const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
   const legacy = (await meta.getSetting(LEGACY_BLOBS_SETTING)) === '1';
-  const blobs = await FsBlobStore.open({ root: config.dataDir, fsync: config.fsync, legacy, ...(log ? { log } : {}) });
+  const blobs = await FsBlobStore.open({
+    root: config.dataDir,
+    fsync: config.fsync,
+    legacy,
+    staleNodeMs: Math.max(config.orphanGraceMs, 60_000),
+    ...(config.nodeId ? { nodeId: config.nodeId } : {}),
+    ...(log ? { log } : {}),
+  });
   return { meta, blobs };
 }
 
 export async function startTrove(config: Config, opts: StartOptions = {}): Promise<Trove> {
-  const startedAt = Date.now();
   const log = opts.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
   let gc: BlobGc | undefined;
   let space: SpaceGuard | undefined;
@@ -161,21 +169,25 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const port = addr.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  // Garbage left by a previous run, then, in the background, blob files no metadata points at:
-  // with the embedded store this node is the only writer, so any such file older than this
-  // start was orphaned by a crash.
+  // Garbage left by a previous run, then, in the background and every hour, blob files no
+  // metadata points at and older than the orphan grace (see FsBlobStore.sweepOrphans), and the
+  // temporary directories of nodes that are gone.
   gc.kick();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
-  const sweepTimer =
-    sweepDelay >= 0
-      ? setTimeout(() => {
-          blobs
-            .sweepOrphans((id) => meta.hasBlob(id), startedAt, sweepAbort.signal)
-            .then((n) => n > 0 && log.info({ removed: n }, 'removed orphaned blob files'))
-            .catch((e: unknown) => log.error({ err: e }, 'orphan sweep failed'));
-        }, sweepDelay).unref()
-      : undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const sweep = () => {
+    sweepTimer = undefined;
+    blobs
+      .sweepNodes()
+      .then(() => blobs.sweepOrphans((id) => meta.hasBlob(id), Date.now() - config.orphanGraceMs, sweepAbort.signal))
+      .then((n) => n > 0 && log.info({ removed: n }, 'removed orphaned blob files'))
+      .catch((e: unknown) => log.error({ err: e }, 'orphan sweep failed'))
+      .finally(() => {
+        if (!sweepAbort.signal.aborted) sweepTimer = setTimeout(sweep, ORPHAN_SWEEP_INTERVAL_MS).unref();
+      });
+  };
+  if (sweepDelay >= 0) sweepTimer = setTimeout(sweep, sweepDelay).unref();
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 30_000): Promise<void> => {

@@ -634,8 +634,55 @@ describe('FsBlobStore', () => {
     assert.deepEqual(await fs.promises.readdir(blobs.tmpDir), []);
   });
 
-  it('clears temp files at open and sweeps old unreferenced blobs', async () => {
-    fs.writeFileSync(path.join(blobs.tmpDir, 'e'.repeat(32)), 'torn');
+  it('empties its own node directory at open, removes dead nodes\' and keeps live nodes\' temp files', async () => {
+    const root = await tempDir();
+    try {
+      const a = await FsBlobStore.open({ root, fsync: false, nodeId: 'a' });
+      const live = await FsBlobStore.open({ root, fsync: false, nodeId: 'live' });
+      const inFlight = await live.create();
+      await inFlight.write(Buffer.from('uploading'));
+      fs.writeFileSync(path.join(a.tmpDir, 'e'.repeat(32)), 'torn');
+      // A node of this machine whose process is gone (a pid that cannot exist), and one of another
+      // machine silent for longer than the stale age, and one of another machine heard from lately.
+      const tmp = path.join(root, 'tmp');
+      const dead = (name: string, owner: object, age: number) => {
+        fs.mkdirSync(path.join(tmp, name));
+        fs.writeFileSync(path.join(tmp, name, 'f'.repeat(32)), 'left');
+        fs.writeFileSync(path.join(tmp, name + '.node'), JSON.stringify(owner));
+        const t = new Date(Date.now() - age);
+        fs.utimesSync(path.join(tmp, name + '.node'), t, t);
+      };
+      const here = JSON.parse(fs.readFileSync(path.join(tmp, 'a.node'), 'utf8')) as { host: string; bootId: string };
+      dead('crashed', { ...here, pid: 2 ** 22 + 7, start: '1' }, 0);
+      dead('far-silent', { host: 'elsewhere', bootId: 'x', pid: 1, start: '1' }, 2 * 3600 * 1000);
+      dead('far-alive', { host: 'elsewhere', bootId: 'x', pid: 1, start: '1' }, 60 * 1000);
+      // A second start of node 'a' while 'a' runs (this process) is the same process: allowed here;
+      // its previous temp files go.
+      const again = await FsBlobStore.open({ root, fsync: false, nodeId: 'a' });
+      assert.deepEqual(fs.readdirSync(again.tmpDir), []);
+      assert.equal(fs.existsSync(path.join(tmp, 'crashed')), false);
+      assert.equal(fs.existsSync(path.join(tmp, 'crashed.node')), false);
+      assert.equal(fs.existsSync(path.join(tmp, 'far-silent')), false);
+      assert.equal(fs.existsSync(path.join(tmp, 'far-alive', 'f'.repeat(32))), true);
+      // The live node's upload finishes after another node's start-up.
+      await inFlight.write(Buffer.from(' and done'));
+      await inFlight.commit();
+      assert.equal(fs.existsSync(live.pathOf(inFlight.id)), true);
+      // A node id held by a live process elsewhere on this machine is refused.
+      fs.writeFileSync(path.join(tmp, 'taken.node'), JSON.stringify({ ...here, pid: 1, start: fs.readFileSync('/proc/1/stat', 'utf8').split(') ')[1]!.split(' ')[19] }));
+      await assert.rejects(FsBlobStore.open({ root, fsync: false, nodeId: 'taken' }), /in use by process 1/);
+      // A clean close leaves nothing of the node behind.
+      await live.close();
+      assert.equal(fs.existsSync(path.join(tmp, 'live')), false);
+      assert.equal(fs.existsSync(path.join(tmp, 'live.node')), false);
+      await a.close();
+      await again.close();
+    } finally {
+      await fs.promises.rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('sweeps unreferenced blobs only when older than the grace period', async () => {
     const w = await blobs.create();
     await w.write(Buffer.from('orphan'));
     await w.commit();
@@ -645,11 +692,17 @@ describe('FsBlobStore', () => {
     await keep.write(Buffer.from('kept'));
     await keep.commit();
     fs.utimesSync(blobs.pathOf(keep.id), old, old);
+    // Unreferenced but young: another node may be about to commit its metadata.
+    const young = await blobs.create();
+    await young.write(Buffer.from('young'));
+    await young.commit();
     const reopened = await FsBlobStore.open({ root: dir, fsync: true });
-    assert.equal(fs.existsSync(path.join(blobs.tmpDir, 'e'.repeat(32))), false);
     const removed = await reopened.sweepOrphans(async (id) => id === keep.id, Date.now() - 3600 * 1000);
     assert.equal(removed, 1);
     assert.equal(fs.existsSync(blobs.pathOf(w.id)), false);
     assert.equal(fs.existsSync(blobs.pathOf(keep.id)), true);
+    assert.equal(fs.existsSync(blobs.pathOf(young.id)), true);
+    await reopened.close();
   });
+
 });
