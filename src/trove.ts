@@ -20,7 +20,7 @@ import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
 import { SpaceGuard } from './store/space.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
-import { BlobGc } from './workers/gc.js';
+import { BlobGc, GC_LEASE } from './workers/gc.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -52,6 +52,8 @@ export interface StartOptions {
 const ROOT_USER_SETTING = 'root_user_id';
 /** Orphan sweeps after the first one (shortly after start). */
 const ORPHAN_SWEEP_INTERVAL_MS = 3600_000;
+const SWEEP_LEASE = 'orphan-sweep';
+const SWEEP_LEASE_TTL_MS = 120_000;
 const CREDENTIALS_FILE = 'root-credentials.json';
 export function newUserId(): string {
   return randomBytes(32).toString('hex');
@@ -130,7 +132,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
         process.exit(70);
       }),
   }, log);
-  gc = new BlobGc(meta, blobs, log);
+  gc = new BlobGc(meta, blobs, log, { graceMs: config.gcGraceMs, holder: blobs.nodeId });
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
 
@@ -172,15 +174,29 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // Garbage left by a previous run, then, in the background and every hour, blob files no
   // metadata points at and older than the orphan grace (see FsBlobStore.sweepOrphans), and the
   // temporary directories of nodes that are gone.
+  // Leases held by nodes of this machine that are gone (their processes no longer run) are given
+  // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
+  for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
+  // One sweep at a time across processes and nodes (the 'orphan-sweep' lease): two at once would
+  // be harmless (each checks the metadata) but twice the work.
+  const sweepOnce = async (): Promise<number> => {
+    await blobs.sweepNodes();
+    if (!(await meta.tryLease(SWEEP_LEASE, blobs.nodeId, SWEEP_LEASE_TTL_MS))) return 0;
+    const renew = setInterval(() => void meta.tryLease(SWEEP_LEASE, blobs.nodeId, SWEEP_LEASE_TTL_MS).catch(() => undefined), SWEEP_LEASE_TTL_MS / 4).unref();
+    try {
+      return await blobs.sweepOrphans((id) => meta.hasBlob(id), Date.now() - config.orphanGraceMs, sweepAbort.signal);
+    } finally {
+      clearInterval(renew);
+      await meta.releaseLease(SWEEP_LEASE, blobs.nodeId);
+    }
+  };
   const sweep = () => {
     sweepTimer = undefined;
-    blobs
-      .sweepNodes()
-      .then(() => blobs.sweepOrphans((id) => meta.hasBlob(id), Date.now() - config.orphanGraceMs, sweepAbort.signal))
+    sweepOnce()
       .then((n) => n > 0 && log.info({ removed: n }, 'removed orphaned blob files'))
       .catch((e: unknown) => log.error({ err: e }, 'orphan sweep failed'))
       .finally(() => {

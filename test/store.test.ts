@@ -189,6 +189,38 @@ describe('SqliteMetaStore', () => {
     await rejectsWith(meta.putObject(bucket.id, 'ghost-copy', content('x3', { inline: undefined, blobId: 'c'.repeat(32), size: 10, sharedData: true })), 'NoSuchKey');
   });
 
+  it('hands out garbage only once its grace period since the release has passed', async () => {
+    const id = '9'.repeat(32);
+    await meta.putObject(bucket.id, 'graced', content('g1', { inline: undefined, blobId: id, size: 10 }));
+    const released = Date.now();
+    await meta.deleteObject(bucket.id, 'graced', { now: Date.now() });
+    assert.equal((await meta.takeGarbage(100, released - 1)).includes(id), false, 'released after the cut-off');
+    assert.ok((await meta.takeGarbage(100, Date.now())).includes(id));
+    await meta.forgetBlobs([id]);
+  });
+
+  it('gives a lease to one holder at a time, across connections, until it expires or is released', async () => {
+    const other = await SqliteMetaStore.open({ dir, fsync: true });
+    try {
+      assert.equal(await meta.tryLease('job', 'node-a', 60_000), true);
+      assert.equal(await other.tryLease('job', 'node-b', 60_000), false);
+      assert.equal(await meta.tryLease('job', 'node-a', 60_000), true, 'its holder renews it');
+      assert.equal(await other.tryLease('other-job', 'node-b', 60_000), true, 'leases are per job');
+      await other.releaseLease('job', 'node-b');
+      assert.equal(await other.tryLease('job', 'node-b', 60_000), false, 'only the holder gives a lease up');
+      await meta.releaseLease('job', 'node-a');
+      assert.equal(await other.tryLease('job', 'node-b', 1), true, 'released: taken at once');
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await meta.tryLease('job', 'node-a', 60_000), true, 'expired: taken over');
+      // Racing takers: exactly one wins.
+      await meta.releaseLease('job', 'node-a');
+      const wins = await Promise.all([meta.tryLease('job', 'x', 60_000), other.tryLease('job', 'y', 60_000), meta.tryLease('job', 'z', 60_000)]);
+      assert.equal(wins.filter(Boolean).length, 1);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('never reuses a bucket id: a write for a deleted bucket cannot land in a new one', async () => {
     const old = await meta.createBucket({ name: 'reuse-a', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
     await meta.deleteBucket(old.id);
@@ -297,7 +329,7 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '5');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '6');
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
@@ -324,7 +356,7 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '5');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '6');
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });

@@ -137,6 +137,8 @@ export class FsBlobStore implements BlobStore {
   readonly blobDir: string;
   private readonly ownerFile: string;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Nodes found gone (and their temp files removed) when this store opened: their leases can go. */
+  goneNodes: string[] = [];
   private constructor(private readonly opts: FsBlobStoreOptions) {
     this.nodeId = opts.nodeId ?? generateNodeId();
     if (!NODE_ID_RE.test(this.nodeId)) throw new Error(`invalid node id ${JSON.stringify(this.nodeId)} (letters, digits, - and _, at most 64)`);
@@ -165,7 +167,7 @@ export class FsBlobStore implements BlobStore {
       const now = new Date();
       fs.promises.utimes(s.ownerFile, now, now).catch((e: unknown) => s.opts.log?.warn({ err: e }, 'cannot touch the node heartbeat file'));
     }, HEARTBEAT_MS).unref();
-    await s.sweepNodes();
+    s.goneNodes = await s.sweepNodes();
     await fs.promises.mkdir(s.blobDir, { recursive: true, mode: DIR_MODE });
     const fanout = Array.from({ length: 256 }, (_, i) => path.join(s.blobDir, i.toString(16).padStart(2, '0')));
     await Promise.all(fanout.map((d) => fs.promises.mkdir(d, { recursive: true, mode: DIR_MODE })));
@@ -200,10 +202,10 @@ export class FsBlobStore implements BlobStore {
   /**
    * Removes the temporary directories of nodes that are gone (see ownerAlive), and files left
    * directly in tmp/ by versions before node directories once they are older than the stale
-   * age. Returns how many node directories were removed.
+   * age. Returns the ids of the nodes whose directories were removed.
    */
-  async sweepNodes(): Promise<number> {
-    let removed = 0;
+  async sweepNodes(): Promise<string[]> {
+    const removed: string[] = [];
     const entries = await fs.promises.readdir(this.tmpRoot, { withFileTypes: true }).catch(() => [] as fs.Dirent[]);
     const names = new Set(entries.map((e) => e.name));
     for (const e of entries) {
@@ -217,7 +219,7 @@ export class FsBlobStore implements BlobStore {
         await fs.promises.rm(full, { recursive: true, force: true });
         await fs.promises.rm(full + '.node', { force: true });
         this.opts.log?.info({ node: e.name }, 'removed the temporary files of a node that is gone');
-        removed++;
+        removed.push(e.name);
       } else if (e.name.endsWith('.node')) {
         const node = e.name.slice(0, -'.node'.length);
         if (node === this.nodeId || names.has(node)) continue;

@@ -53,8 +53,10 @@ import { LEGACY_BLOBS_SETTING } from './types.js';
  *    access keys may belong to an IAM user, have a status and remember their last use.
  * 4: OpenID Connect providers of accounts (iam_oidc_providers).
  * 5: inline bytes carry a CRC32 (objects.inline_crc) and blob files a checksum table and trailer.
+ * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
+ *    leases for background jobs (leases).
  */
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -103,6 +105,11 @@ const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
     if (db.prepare('SELECT 1 FROM blobs LIMIT 1').get()) {
       db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v').run('setting:' + LEGACY_BLOBS_SETTING, '1');
     }
+  },
+  6: (db) => {
+    // Garbage released before this version has no release time: it counts as released long ago.
+    // The leases table is created by SCHEMA.
+    addColumn(db, 'blobs', 'released_at INTEGER');
   },
 };
 
@@ -282,9 +289,17 @@ CREATE TABLE IF NOT EXISTS object_parts (
 -- Reference counts of blob files; rows at zero are garbage awaiting deletion from the BlobStore.
 CREATE TABLE IF NOT EXISTS blobs (
   id TEXT PRIMARY KEY,
-  refs INTEGER NOT NULL
+  refs INTEGER NOT NULL,
+  -- When refs last reached zero (ms since epoch; NULL: before schema 6, or still referenced).
+  released_at INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blobs_garbage ON blobs (id) WHERE refs <= 0;
+-- Leases on background jobs: one holder at a time, until expires (ms since epoch).
+CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY,
   bucket_id INTEGER NOT NULL,
@@ -679,8 +694,11 @@ export class SqliteMetaStore implements MetaStore {
       deleteParts: db.prepare('DELETE FROM object_parts WHERE object_id = ?'),
       newBlob: db.prepare('INSERT INTO blobs (id, refs) VALUES (?, 1)'),
       shareBlob: db.prepare('UPDATE blobs SET refs = refs + 1 WHERE id = ? AND refs > 0'),
-      release: db.prepare('UPDATE blobs SET refs = refs - 1 WHERE id = ?'),
-      garbage: db.prepare('SELECT id FROM blobs WHERE refs <= 0 LIMIT ?'),
+      release: db.prepare('UPDATE blobs SET refs = refs - 1, released_at = CASE WHEN refs <= 1 THEN ? ELSE released_at END WHERE id = ?'),
+      garbage: db.prepare('SELECT id FROM blobs WHERE refs <= 0 AND coalesce(released_at, 0) <= ? LIMIT ?'),
+      tryLease: db.prepare(`INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?)
+        ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires WHERE leases.holder = excluded.holder OR leases.expires <= ?`),
+      releaseLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
       forgetBlob: db.prepare('DELETE FROM blobs WHERE id = ? AND refs <= 0'),
       hasBlob: db.prepare('SELECT 1 FROM blobs WHERE id = ?'),
       insertUpload: db.prepare('INSERT INTO uploads (upload_id, bucket_id, key, initiated, owner, meta) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -1105,7 +1123,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   private release(blobId: string): void {
-    this.stmt.release.run(blobId);
+    this.stmt.release.run(Date.now(), blobId);
     this.garbageReleased = true;
   }
 
@@ -1434,8 +1452,21 @@ export class SqliteMetaStore implements MetaStore {
    * saw, so a blob is never deleted while the write that released it could still be rolled back
    * by a crash.
    */
-  async takeGarbage(limit: number): Promise<string[]> {
-    return this.write(() => (this.stmt.garbage.all(limit) as { id: string }[]).map((r) => r.id));
+  async takeGarbage(limit: number, releasedBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
+    return this.write(() => (this.stmt.garbage.all(releasedBefore, limit) as { id: string }[]).map((r) => r.id));
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.write(() => {
+      const now = Date.now();
+      return this.stmt.tryLease.run(name, holder, now + ttlMs, now).changes === 1;
+    });
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.write(() => this.stmt.releaseLease.run(name, holder));
   }
 
   async forgetBlobs(blobIds: string[]): Promise<void> {
