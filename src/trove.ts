@@ -60,7 +60,7 @@ export function newUserId(): string {
 }
 
 /** Makes sure the root user and its key exist; generates and saves keys on the very first start. */
-async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredentials> {
+export async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredentials> {
   let rootId = await meta.getSetting(ROOT_USER_SETTING);
   if (!rootId) {
     rootId = newUserId();
@@ -97,7 +97,7 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
 
 export async function openStores(
   config: Config,
-  hooks: Pick<SqliteOptions, 'onGarbage' | 'onFatal' | 'onFull' | 'onCheckpoint'> = {},
+  hooks: Pick<SqliteOptions, 'onGarbage' | 'onFatal' | 'onFull' | 'onCheckpoint' | 'shared'> = {},
   log?: Logger,
 ): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
   await secureDataDir(config.dataDir, log);
@@ -119,6 +119,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   let gc: BlobGc | undefined;
   let space: SpaceGuard | undefined;
   const { meta, blobs } = await openStores(config, {
+    // Worker processes share the file (and `trove admin` may write to it any time, but it
+    // opens the file shared itself).
+    shared: config.workers > 1,
     onGarbage: () => gc?.kick(),
     // Synchronous: the store retries the deletes of a batch that ran out of space right after.
     onFull: () => space?.releaseSlice(),
@@ -157,6 +160,17 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     bucketPolicies: new BucketPolicies(meta),
     bucketAccess: new BucketAccess(meta),
   };
+
+  // Coherent caches: what another process or node changes reaches every cache above the store
+  // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
+  // settings of a request's bucket, whose lookup checks first). Each cache's TTL stays as a bound.
+  meta.onChange(() => {
+    names.clear();
+    accountIds.clear();
+    iam.changedElsewhere();
+    app.bucketPolicies.clear();
+    app.bucketAccess.clear();
+  });
 
   const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -519,6 +519,18 @@ export interface MetaStore {
   /** IAM users, groups, roles, policies and key management inside accounts. */
   readonly iam: IamStore;
 
+  /**
+   * Change feed for the caches above the store (IAM credentials and policies, bucket policies and
+   * ACLs, account names): `listener` is called whenever another process or node may have
+   * committed a change, and those caches then drop what they hold. Called at most every
+   * 100 ms-or-so when changes come in; the time from a commit elsewhere to the call is the window
+   * in which such a cache can serve stale data — the store says how small (SQLite: a check of
+   * PRAGMA data_version before every cached read and every 100 ms; PostgreSQL: LISTEN/NOTIFY).
+   * Reads of the store itself never need it: they are strongly consistent (a write acknowledged
+   * anywhere is visible to the next read everywhere), caches inside the store included.
+   */
+  onChange(listener: () => void): void;
+
   /** Small server-wide settings (e.g. the root user's id). */
   getSetting(name: string): Promise<string | undefined>;
   putSetting(name: string, value: string): Promise<void>;
