@@ -50,7 +50,7 @@ generated when not given (give them to pre-provision test suites or migrations).
 An IAM user belongs to an account and can do nothing until a policy allows it (aws iam
 put-user-policy, as the account's root); "user add" prints its first access key.
 The data directory defaults to TROVE_DATA_DIR or ./data. A running server sees changes made here
-within 5 seconds.
+within about 100 ms.
 `;
 
 function out(s: string): void {

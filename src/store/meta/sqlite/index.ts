@@ -137,7 +137,7 @@ export class SqliteMetaStore implements MetaStore {
       bucketCache.clear();
       latestCache.clear();
       for (const l of listeners) l();
-    });
+    }, opts.shared ?? false);
     this.foreign = foreign;
     // Foreign writes are checked before every cached read here, and at least every
     // FOREIGN_CHECK_MS for the caches above the store (IAM, policies): their window.

@@ -41,7 +41,7 @@ export async function getObject(c: Ctx, bucketId: number, key: string, versionId
     const r = versionRow(c, bucketId, key, versionId);
     return r && toVersion(r);
   }
-  c.foreign.check();
+  c.foreign.beforeCachedRead();
   const hit = c.latest.get(bucketId, key);
   if (hit) return hit;
   const r = latestRow(c, bucketId, key);
