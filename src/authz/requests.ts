@@ -72,6 +72,13 @@ export function accessRequests(op: OperationSpec, bucket: string, key: string, q
   if (op.authorizes === 'per-object') return [];
   if (op.resource === 'service') return [{ action: op.action, bucket: '' }];
   if (op.authorizes === 'new-bucket') return [{ action: op.action, bucket, newBucket: true }];
+  if (op.authorizes === 'form') {
+    // POST object: a PutObject of the key the form names, on the bucket of the URL (never one a
+    // form field names), with the form's fields in the place of PutObject's headers.
+    const out: AccessRequest[] = [{ action: op.action, bucket, key }];
+    writeExtras(headers, bucket, key, out);
+    return out;
+  }
   if (op.resource === 'bucket') return [{ action: op.action, bucket }];
   const versionId = query.get('versionId');
   const out: AccessRequest[] = [{ action: versionedAction(op.action, versionId), bucket, key, ...(versionId !== undefined ? { versionId } : {}) }];

@@ -16,17 +16,24 @@ import { accessRequests } from '../authz/requests.js';
 import { S3Error } from '../s3/errors.js';
 import { asS3Error } from '../s3/store-errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
-import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import { OPERATIONS, resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import type { Bucket } from '../store/meta/types.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
+import { fileBody, openPostForm, type PostForm } from '../s3/object/PostObject.js';
+import { actualCorsHeaders, preflight } from './cors.js';
+import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
 const XML_TURN_MS = 4;
+
+/** Who asks a POST form, until its fields are read. */
+const FORM_PENDING: AuthResult = { method: 'anonymous', identity: null, payload: { kind: 'unsigned' } };
 
 /** Bodies at most this large are drained after an early error so the connection can be reused. */
 const DRAIN_LIMIT = 1024 * 1024;
@@ -105,9 +112,9 @@ class Context implements S3Context {
     readonly method: string,
     readonly op: OperationSpec,
     readonly bucketName: string,
-    readonly key: string,
+    public key: string,
     readonly query: Map<string, string>,
-    readonly auth: AuthResult,
+    public auth: AuthResult,
     readonly app: App,
     readonly now: number,
     readonly contentLength: number | undefined,
@@ -119,8 +126,32 @@ class Context implements S3Context {
     this.log = app.log;
   }
 
+  /** POST object: the form, read up to its file (readForm). */
+  form: PostForm | undefined;
+  private fileOpened = false;
+
+  /** The request's headers; for POST object, the form's fields as PutObject's headers. */
   get headers() {
-    return this.req.headers;
+    return this.form?.headers ?? this.req.headers;
+  }
+
+  /**
+   * POST object: reads the form's fields up to the file and authenticates them; from then on the
+   * request is the PutObject the form describes (its key, its fields as headers, its file as body).
+   */
+  async readForm(virtualHost: boolean): Promise<void> {
+    const form = await openPostForm({
+      headers: this.req.headers,
+      body: this.openRaw(),
+      bucket: this.bucketName,
+      region: this.app.config.region,
+      now: new Date(this.now),
+      lookup: (id, token) => this.app.lookupCredential(id, token),
+      virtualHost,
+    });
+    this.form = form;
+    this.auth = form.auth;
+    this.key = form.key;
   }
 
   get identity() {
@@ -163,6 +194,15 @@ class Context implements S3Context {
   }
 
   body(): DecodedBody {
+    if (this.form) {
+      if (this.fileOpened) throw new Error('request body opened twice');
+      this.fileOpened = true;
+      return fileBody(this.form.file);
+    }
+    return this.openRaw();
+  }
+
+  private openRaw(): DecodedBody {
     if (this.bodyOpened) throw new Error('request body opened twice');
     this.bodyOpened = true;
     if (this.expectContinue) this.res.writeContinue();
@@ -196,6 +236,23 @@ class Context implements S3Context {
     if (limits.optional && reader.size === 0) return {};
     return reader.end();
   }
+}
+
+const GET_OBJECT = OPERATIONS.find((o) => o.name === 'GetObject')!;
+const HEAD_OBJECT = OPERATIONS.find((o) => o.name === 'HeadObject')!;
+
+/**
+ * GetObject / HeadObject of `key` as an anonymous caller, through the same authorisation pass and
+ * handler as the S3 API (website endpoints: content must be readable anonymously). The request's
+ * own headers (Range, If-*) apply; its query and credentials do not.
+ */
+export async function readAnonymously(app: App, req: IncomingMessage, res: ServerResponse, raw: RequestBody, requestId: string, method: 'GET' | 'HEAD', bucket: Bucket, key: string): Promise<S3Response> {
+  const op = method === 'HEAD' ? HEAD_OBJECT : GET_OBJECT;
+  const auth: AuthResult = { method: 'anonymous', identity: null, payload: { kind: 'unsigned' } };
+  const ctx = new Context(requestId, method, op, bucket.name, key, new Map(), auth, app, Date.now(), undefined, req, res, false, raw);
+  ctx.bucket = bucket;
+  await ctx.authorize(clientAddress(req, app.config.trustedProxies));
+  return op.handler!(ctx);
 }
 
 /**
@@ -258,20 +315,41 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   });
 
   try {
+    if (app.config.websiteDomains.length > 0 && isWebsiteHost(req.headers.host, app.config.websiteDomains)) {
+      const note: WebsiteNote = { op: 'Website' };
+      state.close = finishBody(req, res, undefined, expectContinue);
+      await serveWebsite(app, req, res, state, raw, false, note);
+      opName = note.op;
+      errorCode = note.err;
+      return;
+    }
     const parsed = parseRequest(req, app.config.domains);
+    bucketName = parsed.bucket || undefined;
+    if (method === 'OPTIONS') {
+      // A CORS preflight: anonymous by nature, answered from the bucket's rules alone.
+      opName = 'PreflightCORS';
+      key = parsed.key || undefined;
+      resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
+      const result = await preflight(app, req, parsed.bucket, parsed.key);
+      state.close = finishBody(req, res, undefined, expectContinue);
+      await sendResponse(res, method, result, state, app.log);
+      return;
+    }
     const queryService = queryServiceOf(req, parsed);
     if (queryService) {
+      if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, '');
       query = { op: queryService, bytesIn: 0 };
       await serveQuery(app, queryService, req, res, { parsed, raw, state, expectContinue, note: query, unexpected: (e, op) => unexpected(app, e, requestId, op) });
       return;
     }
-    bucketName = parsed.bucket || undefined;
     key = parsed.key || undefined;
     resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
     const op = resolveOperation(method, resourceOf(parsed.bucket, parsed.key), parsed.query, req.headers);
     if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceOf(parsed.bucket, parsed.key).toUpperCase() });
     opName = op.name;
-    const auth = await authenticate(
+    // A POST form says who asks in its fields: read once the bucket is known (ctx.readForm).
+    const form = op.authorizes === 'form';
+    const auth = form ? FORM_PENDING : await authenticate(
       {
         method,
         rawPath: parsed.rawPath,
@@ -287,7 +365,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     );
     refuseUnsignedSubresource(auth, op);
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
-    ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
+    ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), form ? undefined : declaredLength(req, auth), req, res, expectContinue, raw);
     if (op.resource !== 'service' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {
@@ -295,18 +373,40 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
         throw new S3Error('NoSuchBucket', undefined, { BucketName: parsed.bucket });
       }
     }
+    if (form) {
+      if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
+      await ctx.readForm(parsed.virtualHost);
+      key = ctx.key;
+      if (ctx.identity) app.iam.noteKeyUsed(ctx.identity.accessKeyId, 's3', app.config.region);
+    }
     await ctx.authorize(clientAddress(req, app.config.trustedProxies));
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
     const result: S3Response = await op.handler(ctx);
+    if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, parsed.bucket);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
+    // A POST form refused after its fields were read (authorisation, a full disk…).
+    ctx?.form?.reader.abandon();
     const err = asS3Error(e) ?? unexpected(app, e, requestId, opName);
     errorCode = err.code;
+    if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await corsFor(app, req, bucketName);
     state.close = finishBody(req, res, ctx, expectContinue);
     sendError(res, method, err, state, resourcePath);
+  }
+}
+
+/**
+ * CORS headers for a response to a request with Origin (http/cors.ts). A failure to find them
+ * leaves them out rather than failing a response whose body may already be open.
+ */
+async function corsFor(app: App, req: IncomingMessage, bucketName: string | undefined): Promise<Record<string, string> | undefined> {
+  try {
+    return await actualCorsHeaders(app, req, bucketName ?? '');
+  } catch {
+    return undefined;
   }
 }
 

@@ -12,6 +12,7 @@ import { deleteBucket } from './bucket/DeleteBucket.js';
 import { getBucketLocation } from './bucket/GetBucketLocation.js';
 import { listObjectsV1, listObjectsV2 } from './bucket/ListObjects.js';
 import { putObject } from './object/PutObject.js';
+import { postObject } from './object/PostObject.js';
 import { getObject, headObject } from './object/GetObject.js';
 import { deleteObject } from './object/DeleteObject.js';
 import { deleteObjects } from './object/DeleteObjects.js';
@@ -34,6 +35,8 @@ import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRe
 import { getBucketAcl, putBucketAcl } from './bucket/acl.js';
 import { getObjectAcl, putObjectAcl } from './object/acl.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './bucket/ownershipControls.js';
+import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './bucket/website.js';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket/cors.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
 
 export type Resource = 'service' | 'bucket' | 'object';
@@ -53,9 +56,11 @@ export interface OperationSpec {
   /**
    * How authorisation treats the operation beyond its action on its resource (authz/requests.ts):
    * 'new-bucket': the bucket does not exist yet, only the caller's own account decides;
-   * 'per-object': the handler checks each object it touches (DeleteObjects).
+   * 'per-object': the handler checks each object it touches (DeleteObjects);
+   * 'form': a POST form says who asks (auth/post.ts) and what is written: the pipeline reads the
+   * fields before the file, then authorises the write of the object the form names (PostObject).
    */
-  authorizes?: 'new-bucket' | 'per-object';
+  authorizes?: 'new-bucket' | 'per-object' | 'form';
   /**
    * Writes new data or metadata: refused up front (507 InsufficientStorage) while the disk is
    * full. Deletes and reads never are, so space can always be freed through S3.
@@ -80,7 +85,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'ListMultipartUploads', method: 'GET', resource: 'bucket', sub: ['uploads'], action: 's3:ListBucketMultipartUploads', handler: listMultipartUploads },
   { name: 'GetBucketLocation', method: 'GET', resource: 'bucket', sub: ['location'], action: 's3:GetBucketLocation', handler: getBucketLocation },
   { name: 'GetBucketAcl', method: 'GET', resource: 'bucket', sub: ['acl'], action: 's3:GetBucketAcl', handler: getBucketAcl },
-  { name: 'GetBucketCors', method: 'GET', resource: 'bucket', sub: ['cors'], action: 's3:GetBucketCORS' },
+  { name: 'GetBucketCors', method: 'GET', resource: 'bucket', sub: ['cors'], action: 's3:GetBucketCORS', handler: getBucketCors },
   { name: 'GetBucketEncryption', method: 'GET', resource: 'bucket', sub: ['encryption'], action: 's3:GetEncryptionConfiguration' },
   { name: 'GetBucketIntelligentTieringConfiguration', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: hasId, action: 's3:GetIntelligentTieringConfiguration' },
   { name: 'ListBucketIntelligentTieringConfigurations', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: noId, action: 's3:GetIntelligentTieringConfiguration' },
@@ -100,7 +105,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketRequestPayment', method: 'GET', resource: 'bucket', sub: ['requestPayment'], action: 's3:GetBucketRequestPayment' },
   { name: 'GetBucketTagging', method: 'GET', resource: 'bucket', sub: ['tagging'], action: 's3:GetBucketTagging', handler: getBucketTagging },
   { name: 'GetBucketVersioning', method: 'GET', resource: 'bucket', sub: ['versioning'], action: 's3:GetBucketVersioning', handler: getBucketVersioning },
-  { name: 'GetBucketWebsite', method: 'GET', resource: 'bucket', sub: ['website'], action: 's3:GetBucketWebsite' },
+  { name: 'GetBucketWebsite', method: 'GET', resource: 'bucket', sub: ['website'], action: 's3:GetBucketWebsite', handler: getBucketWebsite },
   { name: 'GetObjectLockConfiguration', method: 'GET', resource: 'bucket', sub: ['object-lock'], action: 's3:GetBucketObjectLockConfiguration', handler: getObjectLockConfiguration },
   { name: 'GetPublicAccessBlock', method: 'GET', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:GetBucketPublicAccessBlock', handler: getPublicAccessBlock },
   { name: 'GetBucketAccelerateConfiguration', method: 'GET', resource: 'bucket', sub: ['accelerate'], action: 's3:GetAccelerateConfiguration' },
@@ -115,7 +120,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
 
   // ---- bucket: PUT
   { name: 'PutBucketAcl', method: 'PUT', resource: 'bucket', sub: ['acl'], action: 's3:PutBucketAcl', consumesSpace: true, handler: putBucketAcl },
-  { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', consumesSpace: true },
+  { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', consumesSpace: true, handler: putBucketCors },
   { name: 'PutBucketEncryption', method: 'PUT', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration', consumesSpace: true },
   { name: 'PutBucketIntelligentTieringConfiguration', method: 'PUT', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration', consumesSpace: true },
   { name: 'PutBucketInventoryConfiguration', method: 'PUT', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration', consumesSpace: true },
@@ -130,7 +135,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment', consumesSpace: true },
   { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', consumesSpace: true, handler: putBucketTagging },
   { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', consumesSpace: true, handler: putBucketVersioning },
-  { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite', consumesSpace: true },
+  { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite', consumesSpace: true, handler: putBucketWebsite },
   { name: 'PutObjectLockConfiguration', method: 'PUT', resource: 'bucket', sub: ['object-lock'], action: 's3:PutBucketObjectLockConfiguration', consumesSpace: true, handler: putObjectLockConfiguration },
   { name: 'PutPublicAccessBlock', method: 'PUT', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', consumesSpace: true, handler: putPublicAccessBlock },
   { name: 'PutBucketAccelerateConfiguration', method: 'PUT', resource: 'bucket', sub: ['accelerate'], action: 's3:PutAccelerateConfiguration', consumesSpace: true },
@@ -140,7 +145,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'CreateBucket', method: 'PUT', resource: 'bucket', action: 's3:CreateBucket', authorizes: 'new-bucket', consumesSpace: true, handler: createBucket },
 
   // ---- bucket: DELETE
-  { name: 'DeleteBucketCors', method: 'DELETE', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS' },
+  { name: 'DeleteBucketCors', method: 'DELETE', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', handler: deleteBucketCors },
   { name: 'DeleteBucketEncryption', method: 'DELETE', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration' },
   { name: 'DeleteBucketIntelligentTieringConfiguration', method: 'DELETE', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration' },
   { name: 'DeleteBucketInventoryConfiguration', method: 'DELETE', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration' },
@@ -151,7 +156,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy', handler: deleteBucketPolicy },
   { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
   { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: deleteBucketTagging },
-  { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite' },
+  { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite', handler: deleteBucketWebsite },
   { name: 'DeletePublicAccessBlock', method: 'DELETE', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', handler: deletePublicAccessBlock },
   { name: 'DeleteBucketMetadataTableConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataTable'], action: 's3:DeleteBucketMetadataTableConfiguration' },
   { name: 'DeleteBucketMetadataConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:DeleteBucketMetadataTableConfiguration' },
@@ -161,7 +166,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteObjects', method: 'POST', resource: 'bucket', sub: ['delete'], action: 's3:DeleteObject', authorizes: 'per-object', handler: deleteObjects },
   { name: 'CreateBucketMetadataTableConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataTable'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
   { name: 'CreateBucketMetadataConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
-  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject', consumesSpace: true },
+  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject', authorizes: 'form', consumesSpace: true, handler: postObject },
 
   // ---- object: GET / HEAD
   { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts', handler: listParts },
@@ -196,7 +201,8 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteObjectTagging', method: 'DELETE', resource: 'object', sub: ['tagging'], action: 's3:DeleteObjectTagging', handler: deleteObjectTagging },
   { name: 'DeleteObject', method: 'DELETE', resource: 'object', action: 's3:DeleteObject', handler: deleteObject },
 
-  // ---- CORS preflight, on buckets and objects
+  // ---- CORS preflight, on buckets and objects: anonymous, answered by http/cors.ts before
+  // authentication (listed here so the surface stays visible in one place)
   { name: 'PreflightCORS', method: 'OPTIONS', resource: 'bucket', action: '' },
   { name: 'PreflightCORS', method: 'OPTIONS', resource: 'object', action: '' },
 ];
