@@ -221,6 +221,33 @@ describe('SqliteMetaStore', () => {
     }
   });
 
+  it('shared with other processes: commits are synced before others can see them, and foreign commits reach the caches', async () => {
+    // A second connection stands for another worker process.
+    const shared = await SqliteMetaStore.open({ dir, fsync: true, shared: true });
+    const other = await SqliteMetaStore.open({ dir, fsync: true, shared: true });
+    try {
+      // synchronous=FULL: SQLite syncs the WAL inside COMMIT, before it publishes the commit in
+      // the wal-index that other connections read (the argument in SqliteOptions.shared).
+      const db = (s: SqliteMetaStore) => (s as unknown as { db: Database.Database }).db;
+      assert.equal(db(shared).pragma('synchronous', { simple: true }), 2);
+      assert.equal(db(meta).pragma('synchronous', { simple: true }), 1, 'alone: NORMAL and the off-thread group-commit sync');
+      let changes = 0;
+      shared.onChange(() => changes++);
+      const b = await shared.createBucket({ name: 'shared-b', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+      await shared.putObject(b.id, 'k', content('one'));
+      assert.equal((await shared.getObject(b.id, 'k'))?.etag, 'one', 'cached now');
+      await other.putObject(b.id, 'k', content('two'));
+      assert.equal((await shared.getObject(b.id, 'k'))?.etag, 'two', 'the cached version was dropped');
+      assert.ok(changes >= 1, 'the change listeners heard of it');
+      await other.deleteObject(b.id, 'k', { now: Date.now() });
+      await other.deleteBucket(b.id);
+      assert.equal(await shared.getBucket('shared-b'), undefined, 'the cached bucket was dropped');
+    } finally {
+      await shared.close();
+      await other.close();
+    }
+  });
+
   it('never reuses a bucket id: a write for a deleted bucket cannot land in a new one', async () => {
     const old = await meta.createBucket({ name: 'reuse-a', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
     await meta.deleteBucket(old.id);

@@ -285,23 +285,27 @@ CREATE TABLE IF NOT EXISTS upload_parts (
 `;
 
 /**
- * Creates the tables, runs every migration from the data directory's version on (each in one
+ * Creates the tables, runs every migration from the data directory's version on (all in one
  * transaction) and creates the indexes; answers the version reached.
  */
 export function migrate(db: Database.Database): number {
-  db.exec(SCHEMA);
-  const setVersion = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
-  const row = db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
-  let version = row ? Number(row.v) : SCHEMA_VERSION;
-  if (!row) setVersion.run('schema_version', String(SCHEMA_VERSION));
-  // Each step upgrades a data directory one version, in one transaction.
-  for (; version < SCHEMA_VERSION && MIGRATIONS[version + 1]; version++) {
-    const step = MIGRATIONS[version + 1]!;
-    db.transaction(() => {
-      step(db);
-      setVersion.run('schema_version', String(version + 1));
-    })();
-  }
-  db.exec(INDEXES);
-  return version;
+  // One IMMEDIATE transaction: of processes opening the file at once (workers, `trove admin`), one
+  // migrates and the others wait for its write lock (busy_timeout), then find the work done. The
+  // steps commit together: a failing step leaves the directory at its old version.
+  return db
+    .transaction(() => {
+      db.exec(SCHEMA);
+      const setVersion = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
+      const row = db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
+      let version = row ? Number(row.v) : SCHEMA_VERSION;
+      if (!row) setVersion.run('schema_version', String(SCHEMA_VERSION));
+      // Each step upgrades a data directory one version.
+      for (; version < SCHEMA_VERSION && MIGRATIONS[version + 1]; version++) {
+        MIGRATIONS[version + 1]!(db);
+        setVersion.run('schema_version', String(version + 1));
+      }
+      db.exec(INDEXES);
+      return version;
+    })
+    .immediate();
 }
