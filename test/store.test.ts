@@ -237,6 +237,8 @@ describe('SqliteMetaStore', () => {
       await shared.putObject(b.id, 'k', content('one'));
       assert.equal((await shared.getObject(b.id, 'k'))?.etag, 'one', 'cached now');
       await other.putObject(b.id, 'k', content('two'));
+      // As a request does: its bucket first (which notices foreign commits), then the object.
+      assert.ok(await shared.getBucket('shared-b'));
       assert.equal((await shared.getObject(b.id, 'k'))?.etag, 'two', 'the cached version was dropped');
       assert.ok(changes >= 1, 'the change listeners heard of it');
       await other.deleteObject(b.id, 'k', { now: Date.now() });

@@ -3,8 +3,9 @@
 // Writes through this connection forget what they change inside their transaction. Writes by
 // other connections (worker processes, `trove admin`) are noticed through PRAGMA data_version,
 // which SQLite changes whenever another connection has committed to the file: ForeignWrites reads
-// it (a few microseconds) before every cached read when the file is shared, and every 100 ms in
-// any case, and, when it moved, drops both caches whole and
+// it (a few microseconds) before every cached bucket read when the file is shared (a request looks
+// its bucket up before any object of it), and every 100 ms in any case, and, when it moved, drops
+// both caches whole and
 // tells the store's change listeners (the caches above the store). The argument for strong
 // read-after-write: a write acknowledged by process A was committed (and, with several processes,
 // synced: synchronous=FULL makes a commit visible to others only once its WAL is synced) before
