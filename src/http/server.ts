@@ -10,7 +10,7 @@ import { authenticate } from '../auth/sigv4.js';
 import { openBody } from '../auth/chunked.js';
 import { SIGNED_SUBRESOURCES } from '../auth/sigv2.js';
 import type { AuthResult, DecodedBody } from '../auth/types.js';
-import { authorize, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
+import { authorize, concealAbsence, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
 import { requestKeys } from '../authz/keys.js';
 import { accessRequests } from '../authz/requests.js';
 import { S3Error } from '../s3/errors.js';
@@ -18,6 +18,7 @@ import { asS3Error } from '../s3/store-errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
 import { OPERATIONS, resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
 import type { Bucket } from '../store/meta/types.js';
+import { s3ControlPath } from './control.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
@@ -172,6 +173,18 @@ class Context implements S3Context {
     this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
   }
 
+  /**
+   * Runs the operation's handler (after authorize()). A read of a missing key becomes AccessDenied
+   * for a caller who may not list the bucket (authz/authorize.ts concealAbsence).
+   */
+  async run(): Promise<S3Response> {
+    try {
+      return await this.op.handler!(this);
+    } catch (e) {
+      throw await concealAbsence(this.app, this.authz, this.op.name, this.bucketName, this.key, e);
+    }
+  }
+
   granted(action: string): boolean {
     return this.grantedActions.has(action);
   }
@@ -252,7 +265,7 @@ export async function readAnonymously(app: App, req: IncomingMessage, res: Serve
   const ctx = new Context(requestId, method, op, bucket.name, key, new Map(), auth, app, Date.now(), undefined, req, res, false, raw);
   ctx.bucket = bucket;
   await ctx.authorize(clientAddress(req, app.config.trustedProxies));
-  return op.handler!(ctx);
+  return ctx.run();
 }
 
 /**
@@ -342,10 +355,17 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       await serveQuery(app, queryService, req, res, { parsed, raw, state, expectContinue, note: query, unexpected: (e, op) => unexpected(app, e, requestId, op) });
       return;
     }
-    key = parsed.key || undefined;
-    resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
-    const op = resolveOperation(method, resourceOf(parsed.bucket, parsed.key), parsed.query, req.headers);
-    if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceOf(parsed.bucket, parsed.key).toUpperCase() });
+    const controlPath = s3ControlPath(parsed, req.headers);
+    const resource = controlPath === undefined ? resourceOf(parsed.bucket, parsed.key) : 'account';
+    // An S3 Control request addresses an account: no bucket, no key.
+    const bucketPart = controlPath === undefined ? parsed.bucket : '';
+    const keyPart = controlPath === undefined ? parsed.key : '';
+    bucketName = bucketPart || undefined;
+    key = keyPart || undefined;
+    resourcePath = controlPath === undefined ? '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '') : parsed.rawPath;
+    const op = resolveOperation(method, resource, parsed.query, req.headers, controlPath);
+    if (!op && controlPath !== undefined) throw new S3Error('NotImplemented', 'This S3 Control operation is not implemented by this server.');
+    if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resource.toUpperCase() });
     opName = op.name;
     // A POST form says who asks in its fields: read once the bucket is known (ctx.readForm).
     const form = op.authorizes === 'form';
@@ -365,8 +385,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     );
     refuseUnsignedSubresource(auth, op);
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
-    ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), form ? undefined : declaredLength(req, auth), req, res, expectContinue, raw);
-    if (op.resource !== 'service' && op.authorizes !== 'new-bucket') {
+    ctx = new Context(requestId, method, op, bucketPart, keyPart, parsed.query, auth, app, Date.now(), form ? undefined : declaredLength(req, auth), req, res, expectContinue, raw);
+    if (op.resource !== 'service' && op.resource !== 'account' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {
         // To anonymous callers too, as S3 answers: bucket names are global and public anyway.
@@ -383,8 +403,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
-    const result: S3Response = await op.handler(ctx);
-    if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, parsed.bucket);
+    const result: S3Response = await ctx.run();
+    if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, bucketPart);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
