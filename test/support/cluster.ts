@@ -264,6 +264,37 @@ export function describeCluster(name: string, start: () => Promise<ClusterUnderT
       await waitFor('every blob file to be known to the metadata', async () => countBlobFiles(c.dataDir) <= (await c.knownBlobs()));
     });
 
+    it('an IAM change made through one process reaches the caches of the others within the change feed\'s window', async () => {
+      const iam = async (params: Record<string, string>): Promise<string> => {
+        const port = next().port;
+        const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
+        const headers: Record<string, string> = { host: `127.0.0.1:${port}`, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+        const signed = await signer(ACCESS_KEY, SECRET_KEY, 'iam').sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: '/', query: {}, headers, body });
+        const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: signed.headers, body });
+        const text = await res.text();
+        assert.equal(res.status, 200, `${params['Action']}: ${text}`);
+        return text;
+      };
+      await iam({ Action: 'CreateUser', UserName: 'cluster-user' });
+      const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${BUCKET}` }] });
+      await iam({ Action: 'PutUserPolicy', UserName: 'cluster-user', PolicyName: 'list', PolicyDocument: policy });
+      const created = await iam({ Action: 'CreateAccessKey', UserName: 'cluster-user' });
+      const accessKeyId = /<AccessKeyId>([^<]+)</.exec(created)![1]!;
+      const secretAccessKey = /<SecretAccessKey>([^<]+)</.exec(created)![1]!;
+      const list = () => raw(next(), { method: 'GET', path: `/${BUCKET}`, accessKeyId, secretAccessKey });
+      // Every process has the key and the user's policies cached now.
+      for (let i = 0; i < 6; i++) assert.equal((await list()).status, 200);
+      await iam({ Action: 'UpdateAccessKey', UserName: 'cluster-user', AccessKeyId: accessKeyId, Status: 'Inactive' });
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 6; i++) assert.equal((await list()).status, 403, 'a deactivated key still works on another process');
+      await iam({ Action: 'UpdateAccessKey', UserName: 'cluster-user', AccessKeyId: accessKeyId, Status: 'Active' });
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 6; i++) assert.equal((await list()).status, 200);
+      await iam({ Action: 'DeleteUserPolicy', UserName: 'cluster-user', PolicyName: 'list' });
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 6; i++) assert.equal((await list()).status, 403, 'a deleted policy still allows on another process');
+    });
+
     it('stops gracefully on SIGTERM: an upload in flight finishes, then every process exits', async () => {
       const body = randomBytes(128 * 1024);
       const u = await slowPut(next().port, 'last', body);
