@@ -23,6 +23,8 @@ export interface SseDescriptor {
   m?: string;
   /** Inline objects: the random id their blob key is derived from (hex). */
   n?: string;
+  /** SSE-KMS: the key as the request (or the bucket default) named it, echoed in responses. */
+  r?: string;
   /** SSE-KMS encryption context as sent (base64 JSON), and the bucket key flag. */
   c?: string;
   b?: boolean;
@@ -146,6 +148,7 @@ export async function newDataKey(kms: BuiltinKeyService, req: SseRequest): Promi
   }
   const desc: SseDescriptor = { a: req.mode, k: dk.wrapped.toString('base64'), i: dk.keyId, v: dk.version, p: PACKAGE };
   if (context !== undefined) desc.c = context;
+  if (req.mode === 'aws:kms' && req.keyId !== undefined) desc.r = req.keyId;
   if (req.bucketKey) desc.b = true;
   return { dataKey: dk.plaintext, desc };
 }
@@ -169,10 +172,10 @@ function customerHmac(key: Buffer, salt: Buffer): Buffer {
 /**
  * The data key of an encrypted object. SSE-C objects need the customer key of the request
  * (`which` names the headers for the message): missing → 400 InvalidRequest, wrong → 403
- * AccessDenied, as S3 answers. A customer key sent for an object that is not SSE-C is refused
+ * AccessDenied (400 InvalidRequest for a part of an upload: `forUpload`), as S3 answers. A customer key sent for an object that is not SSE-C is refused
  * (400 InvalidRequest), as S3 does.
  */
-export async function openDataKey(kms: BuiltinKeyService, desc: SseDescriptor | undefined, customer: CustomerKey | undefined): Promise<Buffer | undefined> {
+export async function openDataKey(kms: BuiltinKeyService, desc: SseDescriptor | undefined, customer: CustomerKey | undefined, forUpload = false): Promise<Buffer | undefined> {
   if (!desc) {
     if (customer) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
     return undefined;
@@ -181,6 +184,8 @@ export async function openDataKey(kms: BuiltinKeyService, desc: SseDescriptor | 
     if (!customer) throw new S3Error('InvalidRequest', 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
     const salt = Buffer.from(desc.s!, 'base64');
     if (!timingSafeEqual(customerHmac(customer.key, salt), Buffer.from(desc.h!, 'base64'))) {
+      // A part sent with another key than its upload's is a bad request; a read with another key is refused.
+      if (forUpload) throw new S3Error('InvalidRequest', 'The provided encryption parameters did not match the ones used originally.');
       throw new S3Error('AccessDenied', 'The provided customer key does not match the key the object was stored with.');
     }
     return unwrapKey(customerKek(customer.key, salt), Buffer.from(desc.k, 'base64'));
@@ -203,7 +208,8 @@ export function sseHeaders(desc: SseDescriptor | undefined, kms: BuiltinKeyServi
   if (!desc) return {};
   if (desc.a === 'SSE-C') return { [`${H}-customer-algorithm`]: 'AES256', [`${H}-customer-key-md5`]: desc.m! };
   if (desc.a === 'AES256') return { [H]: 'AES256', ...(desc.b ? { [`${H}-bucket-key-enabled`]: 'true' } : {}) };
-  const h: Record<string, string> = { [H]: 'aws:kms', [`${H}-aws-kms-key-id`]: kms.arn(desc.i!) };
+  // The key as it was named (Ceph RGW does so and its suite expects it); its ARN when none was.
+  const h: Record<string, string> = { [H]: 'aws:kms', [`${H}-aws-kms-key-id`]: desc.r ?? kms.arn(desc.i!) };
   if (desc.b) h[`${H}-bucket-key-enabled`] = 'true';
   if (desc.c !== undefined) h[`${H}-context`] = desc.c;
   return h;

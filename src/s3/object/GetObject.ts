@@ -93,12 +93,15 @@ function checksumMode(ctx: S3Context): boolean {
 async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   const bucket = bucketOf(ctx);
   const q = ctx.query;
+  // Encryption is the object's: a read may only name an SSE-C key (S3: 400 InvalidArgument).
+  for (const name of ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-context']) {
+    if (ctx.headers[name] !== undefined) throw new S3Error('InvalidArgument', `The ${name} header is not supported for this operation.`, { ArgumentName: name });
+  }
   for (const name of Object.keys(RESPONSE_OVERRIDES)) {
     if (q.has(name) && !ctx.identity) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   }
   const v = await loadForRead(ctx);
   checkReadConditions(ctx.headers, v.etag, v.lastModified);
-  const dataKey = await dataKeyForRead(ctx, v);
 
   const headers = { ...objectHeaders(v, bucket.versioning !== 'Unversioned'), ...encryptionHeaders(ctx, v.sse) };
   let range: ByteRange | undefined;
@@ -144,6 +147,7 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
   headers['Content-Length'] = Math.max(0, end - start + 1);
+  const dataKey = await dataKeyForRead(ctx, v);
   // HEAD checks the data too (the same checks, no data read): a 200 means a GET can be served.
   const body = await objectBody(ctx.app, bucket.name, v, start, end, dataKey);
   if (withBody) return { status, headers, body };

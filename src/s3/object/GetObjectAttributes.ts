@@ -8,6 +8,7 @@ import { bucketOf } from '../handler.js';
 import { intParam } from '../common.js';
 import { httpDate, type XmlNode } from '../xml.js';
 import { loadForRead } from './GetObject.js';
+import { dataKeyForRead } from './encryption.js';
 
 const ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
 
@@ -30,6 +31,8 @@ export const getObjectAttributes: Handler = async (ctx) => {
   const marker = intParam(header('x-amz-part-number-marker'), 'x-amz-part-number-marker', { min: 0, max: 10000, def: 0 });
 
   const v = await loadForRead(ctx);
+  // An SSE-C object's attributes need its key, as its data does.
+  await dataKeyForRead(ctx, v);
   const body: XmlNode = {};
   if (wanted.has('ETag')) body.ETag = v.etag;
   if (wanted.has('Checksum') && v.checksum) body.Checksum = { [`Checksum${v.checksum.algorithm}`]: v.checksum.value, ChecksumType: v.checksum.type };

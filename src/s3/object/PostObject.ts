@@ -32,10 +32,14 @@ const HEADER_FIELDS: ReadonlySet<string> = new Set([
   'x-amz-object-lock-mode',
   'x-amz-object-lock-retain-until-date',
   'x-amz-object-lock-legal-hold',
-  // Refused by writeObject as not implemented, rather than ignored.
+  // Server-side encryption, as PutObject's headers.
   'x-amz-server-side-encryption',
   'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-context',
+  'x-amz-server-side-encryption-bucket-key-enabled',
   'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-server-side-encryption-customer-key-md5',
 ]);
 
 /** Request headers that keep their meaning for a form upload (condition keys of authorisation). */

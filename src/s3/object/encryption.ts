@@ -32,7 +32,7 @@ export async function dataKeyForRead(ctx: S3Context, v: Pick<ObjectVersion, 'sse
 /** The data key of an upload's parts: SSE-C uploads need the same customer key on every part request. */
 export async function dataKeyForUpload(ctx: S3Context, up: Upload): Promise<Buffer | undefined> {
   if (up.sse?.a === 'aws:kms') await requireKeyUse(ctx, 'kms:Decrypt', up.sse);
-  return openDataKey(ctx.app.kms, up.sse, parseCustomerKey(ctx.headers));
+  return openDataKey(ctx.app.kms, up.sse, parseCustomerKey(ctx.headers), true);
 }
 
 export function encryptionHeaders(ctx: S3Context, desc: SseDescriptor | undefined): Record<string, string> {
