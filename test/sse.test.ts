@@ -169,7 +169,10 @@ describe('server-side encryption', () => {
     const r1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: p1, ...k }));
     const r2 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, PartNumber: 2, Body: p2, ...k }));
     assert.equal(r2.SSECustomerKeyMD5, k.SSECustomerKeyMD5);
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r1.ETag }, { PartNumber: 2, ETag: r2.ETag }] } }));
+    const parts = { Parts: [{ PartNumber: 1, ETag: r1.ETag }, { PartNumber: 2, ETag: r2.ETag }] };
+    const completeNoKey = await s3error(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, MultipartUpload: parts })));
+    assert.equal(completeNoKey.$metadata.httpStatusCode, 400, 'Complete needs the key too');
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp', UploadId: up.UploadId, MultipartUpload: parts, ...k }));
     const all = Buffer.concat([p1, p2]);
     const { body } = await getBytes(s3, { Bucket: bucket, Key: 'mp', ...k });
     assert.deepEqual(body, all);

@@ -3,7 +3,7 @@
 // The object becomes the ordered list of its parts' blobs: no byte is copied, so completing a
 // 100 GiB upload takes milliseconds. Repeating a Complete that succeeded answers the same.
 
-import { encryptionHeaders } from '../object/encryption.js';
+import { dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
 import { createHash } from 'node:crypto';
 import { checksumHeader } from '../../auth/checksums.js';
 import type { ObjectContent, ObjectPart, StoredChecksum } from '../../store/meta/types.js';
@@ -88,6 +88,8 @@ export const completeMultipartUpload: Handler = async (ctx) => {
     throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
   }
 
+  // An SSE-C upload is completed with its key, as its parts were (400 without it or with another).
+  if (up.sse?.a === 'SSE-C') await dataKeyForUpload(ctx, up);
   const stored = new Map((await ctx.app.meta.listParts(up.uploadId, 0, MAX_PARTS)).map((p) => [p.partNumber, p]));
   const parts: ObjectPart[] = [];
   let offset = 0;
