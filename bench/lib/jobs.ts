@@ -28,6 +28,8 @@ export interface LoadJobArgs {
   keys: KeySpec;
   /** Server processes whose CPU over the measuring window is reported (LoadResult.serverCpuSec). */
   serverPids?: number[];
+  /** Extra request headers on every operation (e.g. server-side encryption). */
+  headers?: Record<string, string>;
 }
 
 /** Payload buffers larger than this are streamed from a repeated pattern of this size. */
@@ -52,7 +54,7 @@ export async function load(args: LoadJobArgs): Promise<LoadResult> {
         ...spec,
         op: async (loop, seq) => {
           const key = countMode ? keyAt(args.keys, seq) : `${prefix}${loop}/${seq}`;
-          const r = await client.request({ method: 'PUT', bucket: args.bucket, key, body }).catch((e: Error) => {
+          const r = await client.request({ method: 'PUT', bucket: args.bucket, key, body, ...(args.headers ? { headers: args.headers } : {}) }).catch((e: Error) => {
             throw new Error(`PUT ${key}: ${e.message}`);
           });
           if (r.status !== 200) throw new HttpError(r.status, r.body.toString('utf8'), `PUT ${key}`);
@@ -65,7 +67,7 @@ export async function load(args: LoadJobArgs): Promise<LoadResult> {
       ...spec,
       op: async (loop, seq) => {
         const key = keyAt(args.keys, countMode ? seq % n : (loop + seq * args.concurrency) % n);
-        const r = await client.request({ method: 'GET', bucket: args.bucket, key }).catch((e: Error) => {
+        const r = await client.request({ method: 'GET', bucket: args.bucket, key, ...(args.headers ? { headers: args.headers } : {}) }).catch((e: Error) => {
           throw new Error(`GET ${key}: ${e.message}`);
         });
         if (r.status !== 200) throw new HttpError(r.status, r.body.toString('utf8'), `GET ${key}`);

@@ -1,5 +1,6 @@
 // Starting and stopping the servers under test, each a child process pinned to the server core.
 
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -124,6 +125,8 @@ async function launch(kind: ServerKind, script: string, args: string[], port: nu
   };
 }
 
+const BENCH_MASTER_KEY = randomBytes(32).toString('hex');
+
 export async function startTrove(o: StartOptions): Promise<ServerHandle> {
   const port = await freePort();
   return launch('trove', TROVE_MAIN, ['server', '--address', `127.0.0.1:${port}`, '--data-dir', o.dataDir, ...(o.args ?? ['--workers', '1'])], port, {
@@ -133,6 +136,8 @@ export async function startTrove(o: StartOptions): Promise<ServerHandle> {
       TROVE_ROOT_SECRET_KEY: SECRET_KEY,
       // Access logs (info level) off for the benchmark.
       TROVE_LOG_LEVEL: 'warn',
+      // For the server-side encryption scenarios (a throwaway key per benchmark run).
+      TROVE_MASTER_KEY: BENCH_MASTER_KEY,
       ...(o.env ?? {}),
     },
   });

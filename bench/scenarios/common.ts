@@ -26,8 +26,8 @@ export async function load(t: Target, ctx: RunContext, args: Omit<LoadJobArgs, '
 }
 
 /** Populates `count` objects of `size` bytes (fixed-count PUT load). */
-export async function populate(t: Target, ctx: RunContext, bucket: string, keys: KeySpec, size: number, concurrency = ctx.opts.concurrency): Promise<LoadResult> {
-  const r = await load(t, ctx, { op: 'put', bucket, size, concurrency, count: keys.count, keys });
+export async function populate(t: Target, ctx: RunContext, bucket: string, keys: KeySpec, size: number, concurrency = ctx.opts.concurrency, headers?: Record<string, string>): Promise<LoadResult> {
+  const r = await load(t, ctx, { op: 'put', bucket, size, concurrency, count: keys.count, keys, ...(headers ? { headers } : {}) });
   ctx.log(`  ${t.kind}: populated ${r.ops} × ${size} B in ${r.seconds.toFixed(1)} s (${Math.round(r.opsPerSec)} PUT/s)`);
   return r;
 }
