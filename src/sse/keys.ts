@@ -87,7 +87,7 @@ export interface KeyService {
   describe(ref: string): Promise<KmsKey | undefined>;
   /** A fresh data key wrapped by the named key's current version, bound to `context`. */
   generateDataKey(keyId: string, context: string): Promise<DataKey>;
-  /** Unwraps a data key (any version of the key, enabled or not for decrypting old objects? no: disabled keys refuse). */
+  /** Unwraps a data key wrapped by any version of the key; a disabled key refuses (as KMS does). */
   decrypt(keyId: string, version: number, wrapped: Buffer, context: string): Promise<Buffer>;
   /** The ARN of a key, as S3 reports it. */
   arn(keyId: string): string;
