@@ -59,6 +59,8 @@ export interface Config {
   masterKeyFile: string | undefined;
   /** The master key itself, from TROVE_MASTER_KEY (no flag: a key on a command line leaks). */
   masterKeyEnv: string | undefined;
+  /** Accept SSE-C keys over plain HTTP from any client (else: loopback clients, or https through a trusted proxy). */
+  sseCAllowHttp: boolean;
 }
 
 export const BUCKET_DEFAULTS = ['compatible', 'aws'] as const;
@@ -108,6 +110,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'website-domain', env: 'TROVE_WEBSITE_DOMAIN', arg: 'd1,d2', help: 'domains of website endpoints: <bucket>.<domain> on this address serves the bucket as a static website' },
   { flag: 'website-address', env: 'TROVE_WEBSITE_ADDRESS', arg: 'host:port', help: 'also listen here for website requests, path-style (/<bucket>/<key>) (default: no such listener)' },
   { flag: 'master-key-file', env: 'TROVE_MASTER_KEY_FILE', arg: 'file', help: 'the 32-byte master key of server-side encryption (64 hex digits or base64), in a file of mode 0600; or set TROVE_MASTER_KEY' },
+  { flag: 'sse-c-allow-http', env: 'TROVE_SSE_C_ALLOW_HTTP', help: 'accept customer keys (SSE-C) over plain HTTP from any client (default: only from loopback clients, or with X-Forwarded-Proto: https from a trusted proxy)' },
   { flag: 'bucket-defaults', env: 'TROVE_BUCKET_DEFAULTS', arg: 'compatible|aws', help: 'settings of new buckets: compatible (ACLs honoured, ObjectWriter, no public access block; default) or aws (BucketOwnerEnforced, all Block Public Access settings on)' },
   { flag: 'workers', env: 'TROVE_WORKERS', arg: 'n', help: 'worker processes sharing the listening socket (default: the number of cores; 1 serves from this process)' },
   { flag: 'node-id', env: 'TROVE_NODE_ID', arg: 'id', help: 'this node\'s id (letters, digits, - and _); its temporary files live in <data-dir>/tmp/<id>/ (default: generated at each start)' },
@@ -248,5 +251,6 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,
     masterKeyFile: get('master-key-file') ? path.resolve(get('master-key-file')!) : undefined,
     masterKeyEnv: env['TROVE_MASTER_KEY'] || undefined,
+    sseCAllowHttp: truthy(get('sse-c-allow-http')),
   };
 }

@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { crc, encodeTail, BLOCK_SIZE, tailSize } from '../src/store/blob/layout.js';
 import { PACKAGE, TAG } from '../src/sse/packages.js';
+import { loadConfig } from '../src/config.js';
 import { ACCESS_KEY, bodyBytes, errorCode, raw, s3error, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
 
 const MASTER = randomBytes(32).toString('hex');
@@ -444,5 +445,44 @@ describe('server-side encryption: KMS key use is authorised', () => {
     assert.equal((await getBytes(s3, { Bucket: bucket, Key: 'b' })).body.toString(), 'x');
     // The account's root needs no grant.
     assert.equal((await getBytes(srv.s3, { Bucket: bucket, Key: 'b' })).body.toString(), 'x');
+  });
+});
+
+describe('server-side encryption: customer keys and plain HTTP', () => {
+  const k = customerKey();
+  const ssec = {
+    'x-amz-server-side-encryption-customer-algorithm': k.SSECustomerAlgorithm,
+    'x-amz-server-side-encryption-customer-key': k.SSECustomerKey,
+    'x-amz-server-side-encryption-customer-key-md5': k.SSECustomerKeyMD5,
+  };
+  // The test client is on loopback; a trusted proxy on loopback stands for a remote client.
+  const remote = { 'x-forwarded-for': '203.0.113.5' };
+
+  it('refuses a customer key from a remote client over plain HTTP, accepts it through https or with --sse-c-allow-http', async () => {
+    const srv = await startServer({ trustedProxies: loadConfig(['--trusted-proxies', '127.0.0.0/8'], {}).trustedProxies });
+    try {
+      const b = uniqueBucket();
+      await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+      const plain = await raw(srv, { method: 'PUT', path: `/${b}/k`, headers: { ...ssec, ...remote }, body: Buffer.from('x') });
+      assert.equal(plain.status, 400);
+      assert.match(plain.text, /secure connection/);
+      const viaTls = await raw(srv, { method: 'PUT', path: `/${b}/k`, headers: { ...ssec, ...remote, 'x-forwarded-proto': 'https' }, body: Buffer.from('x') });
+      assert.equal(viaTls.status, 200);
+      const read = await raw(srv, { method: 'GET', path: `/${b}/k`, headers: { ...ssec, ...remote } });
+      assert.equal(read.status, 400, 'reads too');
+      const local = await raw(srv, { method: 'GET', path: `/${b}/k`, headers: ssec });
+      assert.equal(local.status, 200, 'a loopback client may');
+    } finally {
+      await srv.stop();
+    }
+    const open = await startServer({ sseCAllowHttp: true, trustedProxies: loadConfig(['--trusted-proxies', '127.0.0.0/8'], {}).trustedProxies });
+    try {
+      const b = uniqueBucket();
+      await open.s3.send(new CreateBucketCommand({ Bucket: b }));
+      const r = await raw(open, { method: 'PUT', path: `/${b}/k`, headers: { ...ssec, ...remote }, body: Buffer.from('x') });
+      assert.equal(r.status, 200);
+    } finally {
+      await open.stop();
+    }
   });
 });

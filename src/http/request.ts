@@ -122,6 +122,15 @@ export function clientAddress(req: IncomingMessage, trusted: readonly Cidr[]): s
   return peer;
 }
 
+/** Whether the socket's peer is a trusted proxy that says the client came over https (X-Forwarded-Proto). */
+export function forwardedHttps(req: IncomingMessage, trusted: readonly Cidr[]): boolean {
+  const peer = normaliseIp(req.socket.remoteAddress);
+  if (peer === undefined || trusted.length === 0 || !isTrusted(peer, trusted)) return false;
+  const proto = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
+  return first === 'https';
+}
+
 function isTrusted(ip: string, trusted: readonly Cidr[]): boolean {
   const a = parseIp(ip);
   return a !== undefined && trusted.some((c) => cidrContains(c, a));

@@ -22,7 +22,7 @@ import { s3ControlPath } from './control.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
-import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
+import { HOST_ID, clientAddress, forwardedHttps, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
 import { fileBody, openPostForm, type PostForm } from '../s3/object/PostObject.js';
@@ -105,6 +105,8 @@ class Context implements S3Context {
   private grantedActions = new Set<string>();
   /** What authorisation knows of the caller, for per-object checks. */
   authz: AuthzRequest | undefined;
+  /** The client's address and whether a trusted proxy says it came over https (set by authorize()). */
+  transport: S3Context['transport'] = { sourceIp: undefined, forwardedHttps: false };
   private decoded: DecodedBody | undefined;
   readonly log;
 
@@ -160,7 +162,8 @@ class Context implements S3Context {
   }
 
   /** Checks every access the request makes (authz/requests.ts), before the handler runs. */
-  async authorize(sourceIp: string | undefined): Promise<void> {
+  async authorize(sourceIp: string | undefined, forwardedHttps = false): Promise<void> {
+    this.transport = { sourceIp, forwardedHttps };
     const principal = principalOf(this.identity);
     this.authz = {
       principal,
@@ -269,7 +272,7 @@ export async function readAnonymously(app: App, req: IncomingMessage, res: Serve
   const auth: AuthResult = { method: 'anonymous', identity: null, payload: { kind: 'unsigned' } };
   const ctx = new Context(requestId, method, op, bucket.name, key, new Map(), auth, app, Date.now(), undefined, req, res, false, raw);
   ctx.bucket = bucket;
-  await ctx.authorize(clientAddress(req, app.config.trustedProxies));
+  await ctx.authorize(clientAddress(req, app.config.trustedProxies), forwardedHttps(req, app.config.trustedProxies));
   return ctx.run();
 }
 
@@ -404,7 +407,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       key = ctx.key;
       if (ctx.identity) app.iam.noteKeyUsed(ctx.identity.accessKeyId, 's3', app.config.region);
     }
-    await ctx.authorize(clientAddress(req, app.config.trustedProxies));
+    await ctx.authorize(clientAddress(req, app.config.trustedProxies), forwardedHttps(req, app.config.trustedProxies));
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');

@@ -54,6 +54,8 @@ export interface S3Context {
   granted(action: string): boolean;
   /** Whether the caller may perform `action` on object `key` of this bucket (per-object checks). */
   mayAccess(action: string, key: string): Promise<boolean>;
+  /** The client's address (aws:SourceIp) and whether a trusted proxy says it came over https. */
+  readonly transport: { sourceIp: string | undefined; forwardedHttps: boolean };
   /** Whether the caller may use a KMS key (kms:GenerateDataKey, kms:Decrypt; its ARN), in the same evaluation. */
   mayUseKey(action: string, keyArn: string): Promise<boolean>;
 }
