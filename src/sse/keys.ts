@@ -115,6 +115,10 @@ export class BuiltinKeyService implements KeyService {
 
   async list(): Promise<KmsKey[]> {
     const ids = JSON.parse((await this.meta.getSetting(INDEX_SETTING)) ?? '[]') as string[];
+    // The index is read-modify-written (settings have no listing): the SSE-S3 key, created by a
+    // running server on first use, is looked up by its id too, so that an admin command racing
+    // with that creation cannot hide it from rotate-master.
+    if (!ids.includes(SSE_S3_KEY_ID)) ids.unshift(SSE_S3_KEY_ID);
     const keys: KmsKey[] = [];
     for (const id of ids) {
       const k = await this.get(id);
