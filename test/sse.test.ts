@@ -25,6 +25,8 @@ import {
 import { crc, encodeTail, BLOCK_SIZE, tailSize } from '../src/store/blob/layout.js';
 import { PACKAGE, TAG } from '../src/sse/packages.js';
 import { loadConfig } from '../src/config.js';
+import { openStores } from '../src/trove.js';
+import { BuiltinKeyService } from '../src/sse/keys.js';
 import { ACCESS_KEY, bodyBytes, errorCode, raw, s3error, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
 
 const MASTER = randomBytes(32).toString('hex');
@@ -276,6 +278,33 @@ describe('server-side encryption: the master key', () => {
     try {
       const { body } = await getBytes(again.s3, { Bucket: b, Key: 'k' });
       assert.equal(body.toString(), 'secret');
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('rotating the master key re-wraps the keys: objects read with the new one, the old one is refused', async () => {
+    const dataDir = await tempDir();
+    const srv = await startServer({ dataDir, masterKeyEnv: MASTER });
+    const b = uniqueBucket();
+    await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await srv.trove.app.kms.create({ id: 'rot-1' });
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 's3', Body: 'sse-s3 data', ServerSideEncryption: 'AES256' }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'kms data', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'rot-1' }));
+    await srv.stop();
+    const next = randomBytes(32);
+    const { meta, blobs } = await openStores({ ...loadConfig([], {}), dataDir });
+    try {
+      assert.equal(await new BuiltinKeyService(meta, Buffer.from(MASTER, 'hex'), 'us-east-1').rewrapAll(next), 2);
+    } finally {
+      await meta.close();
+      await blobs.close();
+    }
+    await assert.rejects(startServer({ dataDir, masterKeyEnv: MASTER }), /wrong master key/);
+    const again = await startServer({ dataDir, masterKeyEnv: next.toString('base64') });
+    try {
+      assert.equal((await getBytes(again.s3, { Bucket: b, Key: 's3' })).body.toString(), 'sse-s3 data');
+      assert.equal((await getBytes(again.s3, { Bucket: b, Key: 'kms' })).body.toString(), 'kms data');
     } finally {
       await again.stop();
     }
