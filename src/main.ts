@@ -37,16 +37,17 @@ function serverHelp(): string {
 
 const ADMIN_HELP = `Usage:
   trove admin account add --name <name> [--email <address>] [--account-id <12 digits>] [--id <canonical id>]
-                          [--access-key <id>] [--secret-key <secret>] [--data-dir <dir>]
-  trove admin account list [--data-dir <dir>]
-  trove admin user add --account <12 digits> --name <user name> [--path </path/>] [--data-dir <dir>]
-  trove admin user list --account <12 digits> [--data-dir <dir>]
+                          [--access-key <id>] [--secret-key <secret>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin account list [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin user add --account <12 digits> --name <user name> [--path </path/>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin user list --account <12 digits> [--data-dir <dir>] [--meta <postgres://…>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
 An IAM user belongs to an account and can do nothing until a policy allows it (aws iam
 put-user-policy, as the account's root); "user add" prints its first access key.
-The data directory defaults to TROVE_DATA_DIR or ./data. A running server sees changes made here
+The data directory defaults to TROVE_DATA_DIR or ./data; with --meta (or TROVE_META_URL) the
+accounts and users are those of that PostgreSQL database. A running server sees changes made here
 within 5 seconds.
 `;
 
@@ -115,8 +116,8 @@ function takeFlags(argv: string[], allowed: string[]): Map<string, string> {
 }
 
 const ADMIN_FLAGS = {
-  account: { add: ['name', 'email', 'account-id', 'id', 'access-key', 'secret-key', 'data-dir'], list: ['data-dir'] },
-  user: { add: ['account', 'name', 'path', 'data-dir'], list: ['account', 'data-dir'] },
+  account: { add: ['name', 'email', 'account-id', 'id', 'access-key', 'secret-key', 'data-dir', 'meta'], list: ['data-dir', 'meta'] },
+  user: { add: ['account', 'name', 'path', 'data-dir', 'meta'], list: ['account', 'data-dir', 'meta'] },
 } as const;
 
 async function runAdmin(argv: string[]): Promise<void> {
@@ -130,7 +131,13 @@ async function runAdmin(argv: string[]): Promise<void> {
   // Refuse incomplete commands before a data directory is opened (or created).
   if (noun === 'user' && !flags.get('account')) throw new ConfigError('--account <12-digit account id> is required');
   if (verb === 'add' && !flags.get('name')) throw new ConfigError('--name is required');
-  const config = loadConfig(flags.has('data-dir') ? ['--data-dir', flags.get('data-dir')!] : []);
+  const config = loadConfig([
+    ...(flags.has('data-dir') ? ['--data-dir', flags.get('data-dir')!] : []),
+    ...(flags.has('meta') ? ['--meta', flags.get('meta')!] : []),
+    // One connection is plenty for a command.
+    '--meta-pool',
+    '1',
+  ]);
   const { meta, blobs } = await openStores(config);
   try {
     if (noun === 'user') return await adminUser(meta, verb, flags);

@@ -14,6 +14,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../src/config.js';
 import { startTrove, type Trove } from '../src/trove.js';
+import { freshDatabase, postgresAvailable } from './support/postgres.js';
 
 export const ACCESS_KEY = 'TESTACCESSKEY0000001';
 export const SECRET_KEY = 'test/secret+key/0000000000000000000000001';
@@ -36,8 +37,26 @@ export async function tempDir(prefix = 'trove-test-'): Promise<string> {
   return fs.promises.mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
+/** The metadata store test servers use: TROVE_TEST_META=postgres runs them on PostgreSQL. */
+export const TEST_META = process.env.TROVE_TEST_META === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A server restarted on the same data directory finds the same PostgreSQL database. */
+const databases = new Map<string, string>();
+
+async function testMetaUrl(dataDir: string): Promise<string | undefined> {
+  if (TEST_META !== 'postgres') return undefined;
+  if (!postgresAvailable()) throw new Error('TROVE_TEST_META=postgres, but no PostgreSQL server binaries were found');
+  let url = databases.get(dataDir);
+  if (!url) {
+    url = await freshDatabase();
+    databases.set(dataDir, url);
+  }
+  return url;
+}
+
 export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? (await tempDir());
+  const metaUrl = 'metaUrl' in overrides ? overrides.metaUrl : await testMetaUrl(dataDir);
   const config: Config = {
     ...loadConfig([], {}),
     host: '127.0.0.1',
@@ -49,6 +68,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
     // A small reserve file: every test server writes one.
     spaceReserve: 1024 * 1024,
     ...overrides,
+    metaUrl,
   };
   const trove = await startTrove(config, { logger: pino({ level: process.env.TROVE_TEST_LOG ?? 'silent' }), orphanSweepDelayMs: -1 });
   const clients: S3Client[] = [];
