@@ -40,10 +40,10 @@ export async function tempDir(prefix = 'trove-test-'): Promise<string> {
 /** The metadata store test servers use: TROVE_TEST_META=postgres runs them on PostgreSQL. */
 export const TEST_META = process.env.TROVE_TEST_META === 'postgres' ? 'postgres' : 'sqlite';
 
-/** A server restarted on the same data directory finds the same PostgreSQL database. */
+/** A server restarted on the same data directory finds the same PostgreSQL database (and so do admin commands given testMetaUrl). */
 const databases = new Map<string, string>();
 
-async function testMetaUrl(dataDir: string): Promise<string | undefined> {
+export async function testMetaUrl(dataDir: string): Promise<string | undefined> {
   if (TEST_META !== 'postgres') return undefined;
   if (!postgresAvailable()) throw new Error('TROVE_TEST_META=postgres, but no PostgreSQL server binaries were found');
   let url = databases.get(dataDir);

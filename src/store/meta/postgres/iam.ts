@@ -641,14 +641,14 @@ export class PgIamStore implements IamStore {
          UNION ALL
          SELECT group_id, row_number() OVER (ORDER BY group_id) FROM iam_group_members WHERE user_id = $1
        )
-       SELECT o.rank AS owner_rank, 0 AS kind, i.name AS sort, NULL AS policy_id, i.document
+       SELECT o.rank AS owner_rank, 0 AS kind, i.name COLLATE "C" AS sort, NULL AS policy_id, i.document
          FROM owners o JOIN iam_inline_policies i ON i.entity_id = o.id
        UNION ALL
-       SELECT o.rank, 1, a.policy_id, a.policy_id, v.document
+       SELECT o.rank, 1, a.policy_id COLLATE "C", a.policy_id, v.document
          FROM owners o JOIN iam_attachments a ON a.entity_id = o.id
          LEFT JOIN iam_policies p ON p.id = a.policy_id
          LEFT JOIN iam_policy_versions v ON v.policy_id = p.id AND v.version_id = p.default_version
-       ORDER BY 1, 2, 3 COLLATE "C"`,
+       ORDER BY 1, 2, 3`,
       [entityId],
     );
     const out: string[] = [];
