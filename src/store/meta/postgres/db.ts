@@ -46,6 +46,8 @@ export type Client = pg.PoolClient;
 export class Db {
   readonly pool: pg.Pool;
   private names = new Map<string, string>();
+  /** Sees every statement before it runs (tests use it to EXPLAIN the store's own queries). */
+  trace: ((text: string, values: unknown[]) => void) | undefined;
 
   constructor(opts: DbOptions) {
     this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types, application_name: 'trove' });
@@ -59,6 +61,7 @@ export class Db {
 
   /** A query as a named prepared statement (prepared once per connection). */
   stmt(text: string, values: unknown[]): pg.QueryConfig {
+    this.trace?.(text, values);
     let name = this.names.get(text);
     if (!name) {
       name = `t${this.names.size}`;

@@ -72,7 +72,8 @@ export class PgMetaStore implements MetaStore {
   }
 
   private constructor(
-    private readonly db: Db,
+    /** The pool and statements (tests trace and EXPLAIN them). */
+    readonly db: Db,
     opts: PgOptions,
   ) {
     this.objects = new PgObjects(db, opts.onGarbage);
