@@ -17,7 +17,7 @@ import { StsService } from './sts/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
 import { secureDataDir } from './store/datadir.js';
-import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite.js';
+import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite/index.js';
 import { PgMetaStore } from './store/meta/postgres/index.js';
 import { SpaceGuard } from './store/space.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';

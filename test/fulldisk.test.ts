@@ -22,7 +22,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
-import { SqliteMetaStore } from '../src/store/meta/sqlite.js';
+import { SqliteMetaStore } from '../src/store/meta/sqlite/index.js';
 import { SpaceGuard } from '../src/store/space.js';
 import type { Bucket, ObjectContent } from '../src/store/meta/types.js';
 import { DEFAULT_INLINE_THRESHOLD } from '../src/config.js';

@@ -1,5 +1,5 @@
-// PgMetaStore on a real PostgreSQL cluster: what only a shared, concurrent store must guarantee —
-// several stores (as several nodes) over one database: one winner among racing conditional
+// PgMetaStore on a real PostgreSQL cluster: the MetaStore conformance suite, and what only a
+// shared, concurrent store must guarantee — several stores (as several nodes) over one database: one winner among racing conditional
 // writers, one history from versioned writers, read-after-write across nodes, migrations started
 // together — and listings whose query plans are index range scans.
 
@@ -7,11 +7,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PgMetaStore } from '../src/store/meta/postgres/index.js';
-import { S3Error } from '../src/s3/errors.js';
+import { StoreError } from '../src/store/errors.js';
 import type { Bucket, ObjectContent } from '../src/store/meta/types.js';
+import { describeMetaStore } from './meta/conformance.js';
 import { freshDatabase, postgresAvailable } from './support/postgres.js';
 
 const available = postgresAvailable();
+
+if (available) {
+  describeMetaStore('PostgreSQL', async () => {
+    const store = await PgMetaStore.open({ url: await freshDatabase(), poolSize: 4 });
+    return { store, cleanup: () => store.close() };
+  });
+}
 
 function content(etag: string, extra: Partial<ObjectContent> = {}): ObjectContent {
   return { size: 1, etag, lastModified: Date.now(), owner: 'u1', storageClass: 'STANDARD', headers: {}, userMeta: {}, inline: Buffer.from('x'), ...extra };
@@ -55,7 +63,7 @@ describe('PgMetaStore: several nodes over one database', { skip: !available && '
       const won = results.filter((r) => r.status === 'fulfilled');
       assert.equal(won.length, 1, `round ${round}`);
       for (const r of results) {
-        if (r.status === 'rejected') assert.ok(r.reason instanceof S3Error && r.reason.code === 'PreconditionFailed', String(r.reason));
+        if (r.status === 'rejected') assert.ok(r.reason instanceof StoreError && r.reason.code === 'PreconditionFailed', String(r.reason));
       }
       // Every node reads the winner at once.
       const etags = await Promise.all(nodes.map(async (n) => (await n.getObject(b.id, key))?.etag));
@@ -107,7 +115,7 @@ describe('PgMetaStore: several nodes over one database', { skip: !available && '
   it('refuses to delete a bucket another node is writing into, and writes into a deleted bucket', async () => {
     const b = await nodes[0]!.createBucket(newBucket('gone'));
     await nodes[1]!.deleteBucket(b.id);
-    await assert.rejects(nodes[2]!.putObject(b.id, 'k', content('e')), (e: unknown) => e instanceof S3Error && e.code === 'NoSuchBucket');
+    await assert.rejects(nodes[2]!.putObject(b.id, 'k', content('e')), (e: unknown) => e instanceof StoreError && e.code === 'NoSuchBucket');
     const c = await nodes[0]!.createBucket(newBucket('busy'));
     const results = await Promise.allSettled([nodes[1]!.putObject(c.id, 'k', content('e')), nodes[2]!.deleteBucket(c.id)]);
     // Either the write came first (and the bucket is not empty) or the delete did (and the write

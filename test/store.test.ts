@@ -9,9 +9,9 @@ import { FsBlobStore } from '../src/store/blob/fs.js';
 import { BLOCK_SIZE, fileSize } from '../src/store/blob/layout.js';
 import { BlobDamagedError } from '../src/store/blob/types.js';
 import { compareKeys, prefixSuccessor } from '../src/store/keys.js';
-import { SqliteMetaStore } from '../src/store/meta/sqlite.js';
+import { SqliteMetaStore } from '../src/store/meta/sqlite/index.js';
 import { IamStoreError, type Bucket, type ObjectContent } from '../src/store/meta/types.js';
-import { S3Error } from '../src/s3/errors.js';
+import { StoreError } from '../src/store/errors.js';
 import { tempDir } from './helpers.js';
 import Database from 'better-sqlite3';
 
@@ -32,7 +32,7 @@ function flipByte(file: string, offset: number): void {
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof S3Error && e.code === code);
+  await assert.rejects(p, (e: unknown) => e instanceof StoreError && e.code === code);
 }
 
 describe('key order helpers', () => {
@@ -184,9 +184,9 @@ describe('SqliteMetaStore', () => {
     assert.equal(await meta.hasBlob(id1), false);
     // A copy that races a delete of its source cannot resurrect a released blob.
     await meta.deleteObject(bucket.id, 'blobby', { now: Date.now() });
-    await rejectsWith(meta.putObject(bucket.id, 'late-copy', content('x2', { inline: undefined, blobId: id2, size: 10, sharedData: true })), 'NoSuchKey');
+    await rejectsWith(meta.putObject(bucket.id, 'late-copy', content('x2', { inline: undefined, blobId: id2, size: 10, sharedData: true })), 'SourceGone');
     // Nor can a copy reference a blob that was never written.
-    await rejectsWith(meta.putObject(bucket.id, 'ghost-copy', content('x3', { inline: undefined, blobId: 'c'.repeat(32), size: 10, sharedData: true })), 'NoSuchKey');
+    await rejectsWith(meta.putObject(bucket.id, 'ghost-copy', content('x3', { inline: undefined, blobId: 'c'.repeat(32), size: 10, sharedData: true })), 'SourceGone');
   });
 
   it('never reuses a bucket id: a write for a deleted bucket cannot land in a new one', async () => {

@@ -7,10 +7,9 @@
 
 import { createHash } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../common/checksums.js';
 
-export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
-
-export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
+export { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm };
 
 export interface ChecksumHasher {
   update(data: Buffer): void;

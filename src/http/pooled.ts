@@ -6,12 +6,9 @@
 // (the next read starts as soon as a write is queued) while at most AHEAD chunks are queued.
 
 import type { ServerResponse } from 'node:http';
+import type { PooledBody } from '../common/body.js';
 
-export interface PooledBody {
-  /** Fills `buf` with the next bytes and returns how many; 0 at the end. */
-  read(buf: Buffer): Promise<number>;
-  close(): Promise<void>;
-}
+export type { PooledBody };
 
 const CHUNK = 256 * 1024;
 const POOL_MAX = 64;

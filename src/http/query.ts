@@ -18,7 +18,8 @@ import { globalKeys } from '../authz/keys.js';
 import type { App } from '../app.js';
 import { dispatchIam } from '../iam/api.js';
 import { IamError, iamErrorXml, toIamError } from '../iam/errors.js';
-import { isS3Error, type S3Error } from '../s3/errors.js';
+import type { S3Error } from '../s3/errors.js';
+import { asS3Error } from '../s3/store-errors.js';
 import { IamStoreError } from '../store/meta/types.js';
 import { dispatchSts } from '../sts/api.js';
 import { StsError, stsErrorXml, toStsError } from '../sts/errors.js';
@@ -90,7 +91,8 @@ const APIS: Record<QueryService, QueryApi> = {
     dispatch: dispatchIam,
     refuse: (code, message) => new IamError(code, message),
     errorOf(e, unexpected) {
-      const err = e instanceof IamError ? e : isS3Error(e) || e instanceof IamStoreError ? toIamError(e) : toIamError(unexpected(e));
+      const s3 = e instanceof IamError ? undefined : asS3Error(e);
+      const err = e instanceof IamError ? e : s3 ? toIamError(s3) : e instanceof IamStoreError ? toIamError(e) : toIamError(unexpected(e));
       return { code: err.code, status: err.status, xml: (id) => iamErrorXml(err, id) };
     },
   },
@@ -98,7 +100,7 @@ const APIS: Record<QueryService, QueryApi> = {
     dispatch: dispatchSts,
     refuse: (code, message) => new StsError(code, message),
     errorOf(e, unexpected) {
-      const err = e instanceof StsError ? e : toStsError(isS3Error(e) ? e : unexpected(e));
+      const err = e instanceof StsError ? e : toStsError(asS3Error(e) ?? unexpected(e));
       return { code: err.code, status: err.status, xml: (id) => stsErrorXml(err, id) };
     },
   },

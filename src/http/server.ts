@@ -13,7 +13,8 @@ import type { AuthResult, DecodedBody } from '../auth/types.js';
 import { authorize, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
 import { requestKeys } from '../authz/keys.js';
 import { accessRequests } from '../authz/requests.js';
-import { S3Error, isS3Error } from '../s3/errors.js';
+import { S3Error } from '../s3/errors.js';
+import { asS3Error } from '../s3/store-errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
 import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
@@ -302,7 +303,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
-    const err = isS3Error(e) ? e : unexpected(app, e, requestId, opName);
+    const err = asS3Error(e) ?? unexpected(app, e, requestId, opName);
     errorCode = err.code;
     state.close = finishBody(req, res, ctx, expectContinue);
     sendError(res, method, err, state, resourcePath);

@@ -11,6 +11,7 @@
 
 import { aclFromHeaders, type Acl } from '../../authz/acl/index.js';
 import { privateAcl } from '../../authz/bucketAccess.js';
+import { StoreError } from '../../store/errors.js';
 import type { Bucket } from '../../store/meta/types.js';
 import { checkAclChange, grantsOnlyTo, headerAcl } from '../acl.js';
 import { S3Error } from '../errors.js';
@@ -67,7 +68,7 @@ export const createBucket: Handler = async (ctx) => {
   } catch (e) {
     // Amazon S3 in us-east-1 answers 200 to an owner re-creating its bucket and "resets the
     // bucket access control lists"; every other region answers 409 BucketAlreadyOwnedByYou.
-    if (e instanceof S3Error && e.code === 'BucketAlreadyOwnedByYou' && region === 'us-east-1') {
+    if (e instanceof StoreError && e.code === 'BucketAlreadyOwnedByYou' && region === 'us-east-1') {
       await resetAcl(ctx, name, acl ?? privateAcl(owner));
       return { headers: { Location: '/' + name } };
     }

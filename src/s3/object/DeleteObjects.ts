@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { CHECKSUM_ALGORITHMS, checksumHeader, createChecksum } from '../../auth/checksums.js';
 import { isMintedId } from '../../store/ids.js';
 import { MAX_KEY_BYTES } from '../../http/request.js';
-import { S3Error, isS3Error } from '../errors.js';
+import { S3Error } from '../errors.js';
+import { asS3Error } from '../store-errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { childText, children, type XmlLimits, type XmlNode } from '../xml.js';
@@ -102,11 +103,12 @@ export const deleteObjects: Handler = async (ctx) => {
       }
       results[i] = { Deleted: node };
     } catch (e) {
-      if (!isS3Error(e)) throw e;
+      const err = asS3Error(e);
+      if (!err) throw e;
       const node: XmlNode = { Key: t.key };
       if (t.versionId !== undefined) node.VersionId = t.versionId;
-      node.Code = e.code;
-      node.Message = e.message;
+      node.Code = err.code;
+      node.Message = err.message;
       results[i] = { Error: node };
     }
   };

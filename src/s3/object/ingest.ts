@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { checksumHeader, createChecksum, type ChecksumAlgorithm } from '../../auth/checksums.js';
 import type { App } from '../../app.js';
 import type { BlobWriter } from '../../store/blob/types.js';
+import { StoreError } from '../../store/errors.js';
 import { isOutOfSpace } from '../../store/space.js';
 import { S3Error } from '../errors.js';
 import type { S3Context } from '../handler.js';
@@ -109,6 +110,6 @@ export async function storeBytes(
  * removes it if nothing references it. (On a full disk that would hold its space until then.)
  */
 export async function discardBlob(app: App, blobId: string | undefined, cause: unknown): Promise<void> {
-  if (blobId === undefined || !(cause instanceof S3Error || isOutOfSpace(cause))) return;
+  if (blobId === undefined || !(cause instanceof S3Error || cause instanceof StoreError || isOutOfSpace(cause))) return;
   await app.blobs.delete(blobId).catch((e: unknown) => app.log.warn({ err: e, blobId }, 'could not remove an uncommitted blob'));
 }

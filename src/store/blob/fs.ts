@@ -15,11 +15,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { blobId } from '../ids.js';
-import { fsyncDir } from '../meta/durability.js';
+import { fsyncDir } from '../durability.js';
 import { DIR_MODE, FILE_MODE } from '../datadir.js';
 import { BLOCK_SIZE, crc, decodeTail, encodeTail, fileSize, planRead, tailSize, verifiedPrefix } from './layout.js';
 import { BlobDamagedError, type BlobStore, type BlobWriter, type OpenOptions } from './types.js';
-import type { PooledBody } from '../../http/pooled.js';
+import type { PooledBody } from '../../common/body.js';
 
 /** Pending bytes gathered before one writev; and the most we queue before the writer waits. */
 const WRITE_BATCH = 512 * 1024;

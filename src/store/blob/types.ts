@@ -1,6 +1,6 @@
 // BlobStore: object bytes by opaque id. Ids are minted by the store and never derived from keys.
 
-import type { PooledBody } from '../../http/pooled.js';
+import type { PooledBody } from '../../common/body.js';
 
 export interface BlobWriter {
   readonly id: string;

@@ -6,7 +6,7 @@
 // null version); the latest version of each key is found by an index. Every write method resolves
 // only once its transaction is durable.
 
-import type { ChecksumAlgorithm } from '../../auth/checksums.js';
+import type { ChecksumAlgorithm } from '../../common/checksums.js';
 
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 

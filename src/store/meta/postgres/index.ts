@@ -6,7 +6,7 @@
 // next request on every node. (Buckets are read on every request; the SQLite store caches them
 // because it is the only writer of its file, which no node is here.)
 
-import { S3Error } from '../../../s3/errors.js';
+import { StoreError } from '../../errors.js';
 import { prefixSuccessor } from '../../keys.js';
 import type {
   AccessKey,
@@ -156,7 +156,7 @@ export class PgMetaStore implements MetaStore {
       );
       if (r) return { ...b, id: r.id };
       const existing = await t.row<BucketRow>('SELECT * FROM buckets WHERE name = $1', [b.name]);
-      throw new S3Error(existing?.owner === b.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { BucketName: b.name });
+      throw new StoreError(existing?.owner === b.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', { bucket: b.name });
     });
   }
 
@@ -189,8 +189,8 @@ export class PgMetaStore implements MetaStore {
       // FOR UPDATE waits for every write in flight in the bucket (they hold FOR KEY SHARE) and
       // keeps new ones out until the bucket is gone.
       const b = await t.row<BucketRow>('SELECT * FROM buckets WHERE id = $1 FOR UPDATE', [bucketId]);
-      if (!b) throw new S3Error('NoSuchBucket');
-      if (await t.row('SELECT 1 FROM objects WHERE bucket_id = $1 LIMIT 1', [bucketId])) throw new S3Error('BucketNotEmpty', undefined, { BucketName: b.name });
+      if (!b) throw new StoreError('NoSuchBucket');
+      if (await t.row('SELECT 1 FROM objects WHERE bucket_id = $1 LIMIT 1', [bucketId])) throw new StoreError('BucketNotEmpty', { bucket: b.name });
       // Incomplete multipart uploads do not keep a bucket alive (as in S3): they are aborted.
       for (const u of await t.rows<{ upload_id: string }>('SELECT upload_id FROM uploads WHERE bucket_id = $1 FOR UPDATE', [bucketId])) await this.objects.dropUpload(t, u.upload_id);
       await t.run('DELETE FROM bucket_configs WHERE bucket_id = $1', [bucketId]);
@@ -202,9 +202,9 @@ export class PgMetaStore implements MetaStore {
   async setVersioning(bucketId: number, state: VersioningState): Promise<void> {
     await this.db.tx(async (t) => {
       const b = await t.row<BucketRow>('SELECT * FROM buckets WHERE id = $1 FOR NO KEY UPDATE', [bucketId]);
-      if (!b) throw new S3Error('NoSuchBucket');
+      if (!b) throw new StoreError('NoSuchBucket');
       if (b.object_lock && state !== 'Enabled') {
-        throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+        throw new StoreError('InvalidBucketState', { bucket: b.name, reason: 'object-lock-present' });
       }
       await t.run('UPDATE buckets SET versioning = $1 WHERE id = $2', [state, bucketId]);
     });
@@ -213,8 +213,8 @@ export class PgMetaStore implements MetaStore {
   async enableObjectLock(bucketId: number): Promise<void> {
     await this.db.tx(async (t) => {
       const b = await t.row<BucketRow>('SELECT * FROM buckets WHERE id = $1 FOR NO KEY UPDATE', [bucketId]);
-      if (!b) throw new S3Error('NoSuchBucket');
-      if (b.versioning !== 'Enabled') throw new S3Error('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
+      if (!b) throw new StoreError('NoSuchBucket');
+      if (b.versioning !== 'Enabled') throw new StoreError('InvalidBucketState', { bucket: b.name, reason: 'versioning-not-enabled' });
       await t.run('UPDATE buckets SET object_lock = true WHERE id = $1', [bucketId]);
     });
   }

@@ -3,9 +3,11 @@
 // is one index range scan that starts at its first result and stops after its last.
 
 import { crc32 } from 'node:zlib';
-import { S3Error } from '../../../s3/errors.js';
+import { StoreError } from '../../errors.js';
 import { timeOrderedIdAfter } from '../../ids.js';
-import { compareKeys, prefixSuccessor } from '../../keys.js';
+import { compareKeys } from '../../keys.js';
+import { objectMetaJson, uploadMetaJson } from '../common/json.js';
+import { checkConditions, checkDeletable, COMPLETION_MEMORY_MS, keyBounds } from '../common/rules.js';
 import type {
   CompletedUpload,
   DeleteOptions,
@@ -28,20 +30,15 @@ import {
   keyBytes,
   LISTED_COLUMNS,
   lockOf,
-  metaJson,
   toListed,
   toUpload,
   toVersion,
-  uploadMetaJson,
   versionIdOf,
   type BucketRow,
   type ListedRow,
   type ObjectRow,
   type UploadRow,
 } from './rows.js';
-
-/** How long a completed upload is remembered for idempotent re-completion. */
-const COMPLETION_MEMORY_MS = 24 * 3600 * 1000;
 
 /** Positional parameters of a statement being built. */
 class Params {
@@ -58,16 +55,10 @@ class Params {
  * index scan, so a page reads its own rows and no others.
  */
 function keyRange(p: Params, prefix: string, start: string | undefined, startInclusive: boolean): string {
+  const b = keyBounds(prefix, start, startInclusive);
   let sql = '';
-  let lower = prefix;
-  let inclusive = true;
-  if (start !== undefined && compareKeys(start, prefix) >= 0) {
-    lower = start;
-    inclusive = startInclusive;
-  }
-  if (lower !== '' || !inclusive) sql += ` AND key ${inclusive ? '>=' : '>'} ${p.add(keyBytes(lower))}`;
-  const upper = prefix ? prefixSuccessor(prefix) : undefined;
-  if (upper !== undefined) sql += ` AND key < ${p.add(keyBytes(upper))}`;
+  if (b.lower) sql += ` AND key ${b.lower.inclusive ? '>=' : '>'} ${p.add(keyBytes(b.lower.key))}`;
+  if (b.upper !== undefined) sql += ` AND key < ${p.add(keyBytes(b.upper))}`;
   return sql;
 }
 
@@ -99,7 +90,7 @@ export class PgObjects {
    */
   async bucketState(t: Tx, bucketId: number): Promise<BucketRow> {
     const b = await t.row<BucketRow>('SELECT * FROM buckets WHERE id = $1 FOR KEY SHARE', [bucketId]);
-    if (!b) throw new S3Error('NoSuchBucket');
+    if (!b) throw new StoreError('NoSuchBucket');
     return b;
   }
 
@@ -166,24 +157,9 @@ export class PgObjects {
 
   // ---------------------------------------------------------------- writes
 
+  /** The write conditions against a latest row (common/rules.ts decides). */
   private checkConditions(latest: ObjectRow | undefined, c: WriteConditions | undefined, key: string): void {
-    if (!c) return;
-    const exists = latest !== undefined && !latest.delete_marker;
-    if (c.ifNoneMatch !== undefined) {
-      if (exists && (c.ifNoneMatch === '*' || c.ifNoneMatch === latest.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
-    }
-    if (c.ifMatch !== undefined) {
-      if (!exists) throw new S3Error('NoSuchKey', undefined, { Key: key });
-      if (c.ifMatch !== '*' && c.ifMatch !== latest.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
-    }
-  }
-
-  private checkRetention(r: ObjectRow, opts: DeleteOptions): void {
-    const lock = lockOf(r);
-    if (lock.legalHold) throw new S3Error('AccessDenied', 'Access Denied because object protected by object lock.');
-    if (lock.retention && lock.retention.until > opts.now && (lock.retention.mode === 'COMPLIANCE' || !opts.bypassGovernance)) {
-      throw new S3Error('AccessDenied', 'Access Denied because object protected by object lock.');
-    }
+    checkConditions(latest && { deleteMarker: latest.delete_marker, etag: latest.etag }, c, key);
   }
 
   /**
@@ -197,7 +173,7 @@ export class PgObjects {
       return;
     }
     if ((await t.run('UPDATE blobs SET refs = refs + 1 WHERE id = $1 AND refs > 0', [blobId])) === 0) {
-      throw new S3Error('NoSuchKey', 'The source object was deleted while it was being copied.');
+      throw new StoreError('SourceGone');
     }
   }
 
@@ -233,7 +209,7 @@ export class PgObjects {
         c.storageClass,
         c.checksum?.algorithm ?? null,
         c.checksum?.type ?? null,
-        metaJson(c),
+        objectMetaJson(c),
         c.inline ?? null,
         c.inline ? crc32(c.inline) : null,
         c.blobId ?? null,
@@ -311,7 +287,7 @@ export class PgObjects {
       if (opts.versionId !== undefined) {
         const row = await this.versionRow(t, bucketId, key, opts.versionId);
         if (!row) return { versionId: opts.versionId, deleteMarker: false };
-        this.checkRetention(row, opts);
+        checkDeletable(lockOf(row), opts);
         await this.removeRow(t, row);
         if (row.is_latest) {
           const next = await t.row<ObjectRow>(LATEST, [bucketId, keyBytes(key)]);
@@ -340,16 +316,16 @@ export class PgObjects {
       const latest = await this.lockedLatest(t, bucketId, key);
       const row = versionId === undefined ? latest : await this.versionRow(t, bucketId, key, versionId);
       if (!row || (versionId === undefined && row.delete_marker)) {
-        throw versionId === undefined ? new S3Error('NoSuchKey', undefined, { Key: key }) : new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+        throw versionId === undefined ? new StoreError('NoSuchKey', { key }) : new StoreError('NoSuchVersion', { key, versionId });
       }
-      if (row.delete_marker) throw new S3Error('MethodNotAllowed', undefined, {}, { 'x-amz-delete-marker': 'true', allow: 'DELETE' });
+      if (row.delete_marker) throw new StoreError('MethodNotAllowed', { key, versionId });
       const v = toVersion(row);
       check?.(v);
       if ('tags' in patch) v.tags = patch.tags;
       if ('retention' in patch) v.retention = patch.retention;
       if ('legalHold' in patch) v.legalHold = patch.legalHold;
       if ('acl' in patch) v.acl = patch.acl;
-      await t.run('UPDATE objects SET meta = $1 WHERE id = $2', [metaJson(v), row.id]);
+      await t.run('UPDATE objects SET meta = $1 WHERE id = $2', [objectMetaJson(v), row.id]);
       return v;
     });
   }
@@ -378,7 +354,7 @@ export class PgObjects {
   /** The upload row, locked: its parts change one writer at a time (putPart, complete, abort). */
   private async lockedUpload(t: Tx, bucketId: number, uploadId: string): Promise<UploadRow> {
     const up = await t.row<UploadRow>('SELECT * FROM uploads WHERE upload_id = $1 AND bucket_id = $2 FOR UPDATE', [uploadId, bucketId]);
-    if (!up) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+    if (!up) throw new StoreError('NoSuchUpload', { uploadId });
     return up;
   }
 
@@ -451,7 +427,7 @@ export class PgObjects {
         (await t.rows<{ part_number: number; blob_id: string }>('SELECT part_number, blob_id FROM upload_parts WHERE upload_id = $1', [uploadId])).map((r) => [r.part_number, r.blob_id]),
       );
       for (const p of content.parts ?? []) {
-        if (current.get(p.partNumber) !== p.blobId) throw new S3Error('InvalidPart', undefined, { UploadId: uploadId, PartNumber: p.partNumber });
+        if (current.get(p.partNumber) !== p.blobId) throw new StoreError('InvalidPart', { uploadId, partNumber: p.partNumber });
       }
       const latest = await this.lockedLatest(t, bucketId, key);
       this.checkConditions(latest, conditions, key);

@@ -1,18 +1,11 @@
 // Rows of the PostgreSQL schema and their mapping to the MetaStore types. The JSON documents in
-// `meta` columns are the SQLite store's, so both stores hold the same data the same way.
+// `meta` columns are the SQLite store's (common/json.ts), so both stores hold the same data the
+// same way.
 
-import type { ChecksumAlgorithm } from '../../../auth/checksums.js';
-import type {
-  Account,
-  Bucket,
-  ChecksumType,
-  ListedObject,
-  ObjectContent,
-  ObjectVersion,
-  Retention,
-  Upload,
-  VersioningState,
-} from '../types.js';
+import type { ChecksumAlgorithm } from '../../../common/checksums.js';
+import { objectMetaInto, parseObjectMeta, uploadFromJson } from '../common/json.js';
+import { s3VersionId } from '../common/rules.js';
+import type { Account, Bucket, ChecksumType, ListedObject, ObjectVersion, Retention, Upload, VersioningState } from '../types.js';
 
 /** Object and upload keys are stored as their UTF-8 bytes. */
 export function keyBytes(key: string): Buffer {
@@ -48,64 +41,9 @@ export type ListedRow = Pick<
 
 export const LISTED_COLUMNS = 'key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner, storage_class, checksum_alg, checksum_type';
 
-/** Tags, retention, legal hold and ACL, as objects and uploads store them in their JSON. */
-interface GovernanceJson {
-  t?: [string, string][];
-  r?: Retention;
-  l?: boolean;
-  a?: string;
-}
-
-type Governance = Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>;
-
-export function governanceToJson(g: Governance, into: GovernanceJson): void {
-  if (g.tags && g.tags.length) into.t = g.tags;
-  if (g.retention) into.r = g.retention;
-  if (g.legalHold !== undefined) into.l = g.legalHold;
-  if (g.acl !== undefined) into.a = g.acl;
-}
-
-function governanceFromJson(j: GovernanceJson, into: Governance): void {
-  if (j.t) into.tags = j.t;
-  if (j.r) into.retention = j.r;
-  if (j.l !== undefined) into.legalHold = j.l;
-  if (j.a !== undefined) into.acl = j.a;
-}
-
-export interface ObjectMetaJson extends GovernanceJson {
-  h?: Record<string, string>;
-  m?: Record<string, string>;
-  c?: string;
-}
-
-export interface UploadMetaJson extends GovernanceJson {
-  sc: string;
-  h: Record<string, string>;
-  m: Record<string, string>;
-  ca?: ChecksumAlgorithm;
-  ct?: ChecksumType;
-}
-
-export function metaJson(c: Pick<ObjectContent, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl'>): string | null {
-  const m: ObjectMetaJson = {};
-  if (Object.keys(c.headers).length) m.h = c.headers;
-  if (Object.keys(c.userMeta).length) m.m = c.userMeta;
-  if (c.checksum) m.c = c.checksum.value;
-  governanceToJson(c, m);
-  return Object.keys(m).length ? JSON.stringify(m) : null;
-}
-
-export function uploadMetaJson(u: Upload): string {
-  const m: UploadMetaJson = { sc: u.storageClass, h: u.headers, m: u.userMeta };
-  if (u.checksumAlgorithm) m.ca = u.checksumAlgorithm;
-  if (u.checksumType) m.ct = u.checksumType;
-  governanceToJson(u, m);
-  return JSON.stringify(m);
-}
-
 /** The S3 version id of a row. */
 export function versionIdOf(r: { vid: string; is_null: boolean }): string {
-  return r.is_null ? 'null' : r.vid;
+  return s3VersionId(r.vid, r.is_null);
 }
 
 function rowBasics(r: ListedRow) {
@@ -130,18 +68,8 @@ export function toListed(r: ListedRow): ListedObject {
 }
 
 export function toVersion(r: ObjectRow): ObjectVersion {
-  const m: ObjectMetaJson = r.meta ? (JSON.parse(r.meta) as ObjectMetaJson) : {};
-  const v: ObjectVersion = {
-    ...rowBasics(r),
-    rowId: r.id,
-    bucketId: r.bucket_id,
-    headers: m.h ?? {},
-    userMeta: m.m ?? {},
-  };
-  if (r.checksum_alg && m.c !== undefined) {
-    v.checksum = { algorithm: r.checksum_alg as ChecksumAlgorithm, value: m.c, type: (r.checksum_type ?? 'FULL_OBJECT') as ChecksumType };
-  }
-  governanceFromJson(m, v);
+  const v: ObjectVersion = { ...rowBasics(r), rowId: r.id, bucketId: r.bucket_id, headers: {}, userMeta: {} };
+  objectMetaInto(v, r.meta, r.checksum_alg, r.checksum_type);
   if (r.inline) v.inline = r.inline;
   if (r.inline_crc !== null) v.inlineCrc = r.inline_crc;
   if (r.blob_id) v.blobId = r.blob_id;
@@ -150,13 +78,9 @@ export function toVersion(r: ObjectRow): ObjectVersion {
 }
 
 /** Legal hold and retention of a row, for object lock checks. */
-export function lockOf(r: Pick<ObjectRow, 'meta'>): { legalHold?: boolean; retention?: Retention } {
-  if (!r.meta) return {};
-  const m = JSON.parse(r.meta) as ObjectMetaJson;
-  const out: { legalHold?: boolean; retention?: Retention } = {};
-  if (m.l !== undefined) out.legalHold = m.l;
-  if (m.r) out.retention = m.r;
-  return out;
+export function lockOf(r: Pick<ObjectRow, 'meta'>): { legalHold?: boolean | undefined; retention?: Retention | undefined } {
+  const m = parseObjectMeta(r.meta);
+  return { legalHold: m.l, retention: m.r };
 }
 
 export interface UploadRow {
@@ -169,21 +93,7 @@ export interface UploadRow {
 }
 
 export function toUpload(r: UploadRow): Upload {
-  const m = JSON.parse(r.meta) as UploadMetaJson;
-  const u: Upload = {
-    uploadId: r.upload_id,
-    bucketId: r.bucket_id,
-    key: r.key.toString('utf8'),
-    initiated: r.initiated,
-    owner: r.owner,
-    storageClass: m.sc,
-    headers: m.h,
-    userMeta: m.m,
-  };
-  if (m.ca) u.checksumAlgorithm = m.ca;
-  if (m.ct) u.checksumType = m.ct;
-  governanceFromJson(m, u);
-  return u;
+  return uploadFromJson({ uploadId: r.upload_id, bucketId: r.bucket_id, key: r.key.toString('utf8'), initiated: r.initiated, owner: r.owner }, r.meta);
 }
 
 export interface AccountRow {

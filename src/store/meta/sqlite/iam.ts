@@ -1,5 +1,5 @@
 // SQLite implementation of IamStore: IAM users, groups, roles, managed and inline policies and
-// access-key management, on the connection and group commit of SqliteMetaStore (sqlite.ts holds
+// access-key management, on the connection and group commit of SqliteMetaStore (schema.ts holds
 // the schema). Every invariant that concurrent writers could break — a name taken, a quota, an
 // entity still referenced — is checked inside the write's transaction.
 
@@ -23,7 +23,7 @@ import {
   type IamRole,
   type IamStore,
   type IamUser,
-} from './types.js';
+} from '../types.js';
 
 /** How SqliteMetaStore lets IAM run its statements: reads after the sync in progress, writes in the group commit. */
 export interface IamTransactions {

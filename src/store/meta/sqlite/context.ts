@@ -1,0 +1,18 @@
+// What the query modules share: the connection, its prepared statements, the group commit and
+// the caches of one SqliteMetaStore.
+
+import type Database from 'better-sqlite3';
+import type { BucketCache, LatestCache } from './cache.js';
+import type { GroupCommit } from './commit.js';
+import type { Statements } from './statements.js';
+
+export interface Ctx {
+  readonly db: Database.Database;
+  readonly stmt: Statements;
+  /** Writes go through `commit.write`; reads first wait for `commit.unsynced` (see GroupCommit). */
+  readonly commit: GroupCommit;
+  readonly buckets: BucketCache;
+  readonly latest: LatestCache;
+  /** A statement built at run time (listing filters), prepared once. */
+  cached(sql: string): Database.Statement;
+}

@@ -1,0 +1,297 @@
+// SQLite implementation of MetaStore (the embedded default).
+//
+// One connection on the main thread runs every transaction synchronously (they take microseconds);
+// the group commit (commit.ts) makes each write durable with a shared, off-thread fdatasync before
+// it is acknowledged; a worker thread (checkpointer.ts) checkpoints the WAL. Keys are TEXT with
+// the BINARY collation, i.e. compared as UTF-8 bytes.
+//
+// This class is the thin part: it opens the database and delegates each method to the module of
+// its area (accounts, buckets, objects, uploads, blobs; iam.ts for IamStore). Rules a second
+// store shares live in ../common/.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { DIR_MODE, FILE_MODE } from '../../datadir.js';
+import type {
+  AccessKey,
+  Account,
+  Bucket,
+  BucketConfigKind,
+  CompletedUpload,
+  DeleteOptions,
+  DeleteResult,
+  ListedObject,
+  ListObjectsQuery,
+  ListUploadsQuery,
+  ListVersionsQuery,
+  MetaStore,
+  ObjectContent,
+  ObjectPart,
+  ObjectVersion,
+  PutResult,
+  Upload,
+  UploadPart,
+  VersioningState,
+  WriteConditions,
+} from '../types.js';
+import * as accounts from './accounts.js';
+import * as blobs from './blobs.js';
+import * as buckets from './buckets.js';
+import { BucketCache, LatestCache } from './cache.js';
+import type { CheckpointerMessage } from './checkpointer.js';
+import { GroupCommit } from './commit.js';
+import type { Ctx } from './context.js';
+import { WalBarrier, fsyncDir } from '../../durability.js';
+import { SqliteIamStore } from './iam.js';
+import * as objects from './objects.js';
+import { SCHEMA_VERSION, migrate } from './schema.js';
+import { prepareStatements } from './statements.js';
+import * as uploads from './uploads.js';
+
+export interface SqliteOptions {
+  /** Directory holding meta.db (and its WAL). */
+  dir: string;
+  /** fsync before acknowledging writes. */
+  fsync: boolean;
+  /** Called (after commit) when a transaction released blobs that are now garbage. */
+  onGarbage?: () => void;
+  /** Called when the WAL cannot be synced: the process should stop. */
+  onFatal?: (e: Error) => void;
+  /**
+   * Called, synchronously, when a batch fails for lack of space (SQLITE_FULL), before its writes
+   * are retried one by one: the place to free some room (the space reserve).
+   */
+  onFull?: () => void;
+  /** Called when background checkpoints start failing (with the error) and when they work again. */
+  onCheckpoint?: (error: Error | undefined) => void;
+  /** Checkpoint interval of the background checkpointer (ms). */
+  checkpointIntervalMs?: number;
+}
+
+export class SqliteMetaStore implements MetaStore {
+  private readonly db: Database.Database;
+  private readonly barrier: WalBarrier | undefined;
+  private readonly checkpointer: Worker;
+  private readonly commit: GroupCommit;
+  private readonly c: Ctx;
+  private closed = false;
+  readonly iam: SqliteIamStore;
+
+  static async open(opts: SqliteOptions): Promise<SqliteMetaStore> {
+    await fs.promises.mkdir(opts.dir, { recursive: true, mode: DIR_MODE });
+    // SQLite creates its database 0644 (less the umask) and gives the WAL and shared-memory files
+    // the database's mode: create it 0600 first.
+    await (await fs.promises.open(path.join(opts.dir, 'meta.db'), 'a', FILE_MODE)).close();
+    const store = new SqliteMetaStore(opts);
+    // Make the database and WAL files' directory entries durable.
+    if (opts.fsync) await fsyncDir(opts.dir);
+    return store;
+  }
+
+  private constructor(private readonly opts: SqliteOptions) {
+    const file = path.join(opts.dir, 'meta.db');
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.fsync ? 'NORMAL' : 'OFF'}`);
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('temp_store = MEMORY');
+    const version = migrate(this.db);
+    if (version !== SCHEMA_VERSION) throw new Error(`metadata schema version ${version} is not supported by this Trove (expects ${SCHEMA_VERSION})`);
+    const stmt = prepareStatements(this.db);
+    this.barrier = opts.fsync ? new WalBarrier(file + '-wal') : undefined;
+    this.commit = new GroupCommit(this.db, stmt, this.barrier, {
+      onGarbage: () => this.opts.onGarbage?.(),
+      onFatal: (e) => this.opts.onFatal?.(e),
+      onFull: () => this.opts.onFull?.(),
+    });
+    const stmtCache = new Map<string, Database.Statement>();
+    const db = this.db;
+    this.c = {
+      db,
+      stmt,
+      commit: this.commit,
+      buckets: new BucketCache(),
+      latest: new LatestCache(),
+      cached(sql: string): Database.Statement {
+        let s = stmtCache.get(sql);
+        if (!s) {
+          s = db.prepare(sql);
+          stmtCache.set(sql, s);
+        }
+        return s;
+      },
+    };
+    // IAM shares the connection and the group commit: its writes are batched and synced with
+    // every other, its reads wait for the sync in progress like every other.
+    const commit = this.commit;
+    this.iam = new SqliteIamStore(this.db, {
+      read: async <T>(fn: () => T): Promise<T> => {
+        if (commit.unsynced) await commit.unsynced;
+        return fn();
+      },
+      write: <T>(fn: () => T): Promise<T> => commit.write(fn),
+    });
+    this.checkpointer = new Worker(new URL('./checkpointer.js', import.meta.url), {
+      workerData: { path: file, fsync: opts.fsync, intervalMs: opts.checkpointIntervalMs ?? 1000 },
+    });
+    this.checkpointer.unref();
+    this.checkpointer.on('message', (m: CheckpointerMessage) => {
+      if (m.type === 'failing') this.opts.onCheckpoint?.(Object.assign(new Error(m.message), { code: m.code }));
+      if (m.type === 'recovered') this.opts.onCheckpoint?.(undefined);
+    });
+    // A worker that dies must not take the process with it (an unhandled 'error' event would).
+    this.checkpointer.on('error', (e) => this.opts.onCheckpoint?.(new Error(`the WAL checkpointer stopped: ${e.message}`)));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.commit.close();
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      this.checkpointer.on('message', (m: CheckpointerMessage) => m.type === 'stopped' && done());
+      this.checkpointer.once('exit', done);
+      this.checkpointer.postMessage({ type: 'stop' });
+      setTimeout(done, 5000).unref();
+    });
+    await this.checkpointer.terminate();
+    this.barrier?.close();
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------- settings, accounts and keys (accounts.ts)
+
+  getSetting(name: string): Promise<string | undefined> {
+    return accounts.getSetting(this.c, name);
+  }
+  putSetting(name: string, value: string): Promise<void> {
+    return accounts.putSetting(this.c, name, value);
+  }
+  initSetting(name: string, value: string): Promise<string> {
+    return accounts.initSetting(this.c, name, value);
+  }
+  getAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
+    return accounts.getAccessKey(this.c, accessKeyId);
+  }
+  getAccount(canonicalId: string): Promise<Account | undefined> {
+    return accounts.getAccount(this.c, canonicalId);
+  }
+  getAccountById(accountId: string): Promise<Account | undefined> {
+    return accounts.getAccountById(this.c, accountId);
+  }
+  putAccount(a: Account): Promise<void> {
+    return accounts.putAccount(this.c, a);
+  }
+  putAccessKey(k: AccessKey): Promise<void> {
+    return accounts.putAccessKey(this.c, k);
+  }
+  listAccounts(): Promise<Account[]> {
+    return accounts.listAccounts(this.c);
+  }
+
+  // ---------------------------------------------------------------- buckets (buckets.ts)
+
+  createBucket(b: Omit<Bucket, 'id'>): Promise<Bucket> {
+    return buckets.createBucket(this.c, b);
+  }
+  getBucket(name: string): Promise<Bucket | undefined> {
+    return buckets.getBucket(this.c, name);
+  }
+  listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]> {
+    return buckets.listBuckets(this.c, owner, opts);
+  }
+  deleteBucket(bucketId: number): Promise<void> {
+    return buckets.deleteBucket(this.c, bucketId);
+  }
+  setVersioning(bucketId: number, state: VersioningState): Promise<void> {
+    return buckets.setVersioning(this.c, bucketId, state);
+  }
+  enableObjectLock(bucketId: number): Promise<void> {
+    return buckets.enableObjectLock(this.c, bucketId);
+  }
+  getBucketConfig(bucketId: number, kind: BucketConfigKind): Promise<string | undefined> {
+    return buckets.getBucketConfig(this.c, bucketId, kind);
+  }
+  putBucketConfig(bucketId: number, kind: BucketConfigKind, value: string | undefined): Promise<void> {
+    return buckets.putBucketConfig(this.c, bucketId, kind, value);
+  }
+
+  // ---------------------------------------------------------------- objects (objects.ts)
+
+  getObject(bucketId: number, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+    return objects.getObject(this.c, bucketId, key, versionId);
+  }
+  getObjectParts(rowId: number, fromPart?: number, limit?: number): Promise<ObjectPart[]> {
+    return objects.getObjectParts(this.c, rowId, fromPart, limit);
+  }
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
+    return objects.putObject(this.c, bucketId, key, content, conditions);
+  }
+  deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
+    return objects.deleteObject(this.c, bucketId, key, opts);
+  }
+  updateObject(
+    bucketId: number,
+    key: string,
+    versionId: string | undefined,
+    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+    check?: (current: ObjectVersion) => void,
+  ): Promise<ObjectVersion> {
+    return objects.updateObject(this.c, bucketId, key, versionId, patch, check);
+  }
+  listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
+    return objects.listObjects(this.c, bucketId, q);
+  }
+  listVersions(bucketId: number, q: ListVersionsQuery): Promise<ListedObject[]> {
+    return objects.listVersions(this.c, bucketId, q);
+  }
+
+  // ---------------------------------------------------------------- multipart uploads (uploads.ts)
+
+  createUpload(u: Upload): Promise<void> {
+    return uploads.createUpload(this.c, u);
+  }
+  getUpload(bucketId: number, uploadId: string): Promise<Upload | undefined> {
+    return uploads.getUpload(this.c, bucketId, uploadId);
+  }
+  putPart(bucketId: number, uploadId: string, part: UploadPart): Promise<void> {
+    return uploads.putPart(this.c, bucketId, uploadId, part);
+  }
+  listParts(uploadId: string, afterPart: number, limit: number): Promise<UploadPart[]> {
+    return uploads.listParts(this.c, uploadId, afterPart, limit);
+  }
+  listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]> {
+    return uploads.listUploads(this.c, bucketId, q);
+  }
+  abortUpload(bucketId: number, uploadId: string): Promise<void> {
+    return uploads.abortUpload(this.c, bucketId, uploadId);
+  }
+  completeUpload(
+    bucketId: number,
+    uploadId: string,
+    content: ObjectContent,
+    completion: Omit<CompletedUpload, 'versionId'>,
+    conditions?: WriteConditions,
+  ): Promise<PutResult> {
+    return uploads.completeUpload(this.c, bucketId, uploadId, content, completion, conditions);
+  }
+  getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
+    return uploads.getCompletedUpload(this.c, bucketId, uploadId);
+  }
+
+  // ---------------------------------------------------------------- blob garbage (blobs.ts)
+
+  takeGarbage(limit: number): Promise<string[]> {
+    return blobs.takeGarbage(this.c, limit);
+  }
+  forgetBlobs(blobIds: string[]): Promise<void> {
+    return blobs.forgetBlobs(this.c, blobIds);
+  }
+  hasBlob(blobId: string): Promise<boolean> {
+    return blobs.hasBlob(this.c, blobId);
+  }
+}

@@ -1,0 +1,235 @@
+// Object versions: reads (the latest through the cache), writes that place a version according to
+// the bucket's versioning state, deletes, in-place updates and listings in UTF-8 byte order.
+
+import { crc32 } from 'node:zlib';
+import { StoreError } from '../../errors.js';
+import { timeOrderedIdAfter } from '../../ids.js';
+import { compareKeys } from '../../keys.js';
+import { objectMetaJson, parseObjectMeta } from '../common/json.js';
+import { checkConditions, checkDeletable } from '../common/rules.js';
+import type {
+  DeleteOptions,
+  DeleteResult,
+  ListedObject,
+  ListObjectsQuery,
+  ListVersionsQuery,
+  ObjectContent,
+  ObjectPart,
+  ObjectVersion,
+  PutResult,
+  WriteConditions,
+} from '../types.js';
+import { addRef, release } from './blobs.js';
+import { bucketState } from './buckets.js';
+import type { Ctx } from './context.js';
+import { LISTED_COLUMNS, keyRange, toListed, toObjectPart, toVersion, versionIdOf, type BucketRow, type ListedRow, type ObjectPartRow, type ObjectRow } from './rows.js';
+
+/** The latest row of a key, in the shape the shared write rules take. */
+export function latestRow(c: Ctx, bucketId: number, key: string): ObjectRow | undefined {
+  return c.stmt.latest.get(bucketId, key) as ObjectRow | undefined;
+}
+
+/** The write conditions against a latest row (see checkConditions). */
+export function checkRowConditions(latest: ObjectRow | undefined, conditions: WriteConditions | undefined, key: string): void {
+  if (!conditions) return;
+  checkConditions(latest && { deleteMarker: latest.delete_marker === 1, etag: latest.etag }, conditions, key);
+}
+
+export async function getObject(c: Ctx, bucketId: number, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+  if (c.commit.unsynced) await c.commit.unsynced;
+  if (versionId !== undefined) {
+    const r = versionRow(c, bucketId, key, versionId);
+    return r && toVersion(r);
+  }
+  const hit = c.latest.get(bucketId, key);
+  if (hit) return hit;
+  const r = latestRow(c, bucketId, key);
+  if (!r) return undefined;
+  const v = Object.freeze(toVersion(r));
+  c.latest.remember(bucketId, key, v);
+  return v;
+}
+
+/** The row of an S3 version id ('null' included). */
+function versionRow(c: Ctx, bucketId: number, key: string, versionId: string): ObjectRow | undefined {
+  return (versionId === 'null' ? c.stmt.nullVersion.get(bucketId, key) : c.stmt.versionById.get(bucketId, key, versionId)) as ObjectRow | undefined;
+}
+
+export async function getObjectParts(c: Ctx, rowId: number, fromPart = 1, limit = 10000): Promise<ObjectPart[]> {
+  if (c.commit.unsynced) await c.commit.unsynced;
+  return (c.stmt.partsOf.all(rowId, fromPart, limit) as ObjectPartRow[]).map(toObjectPart);
+}
+
+/** Deletes a version row and drops its references to blobs. */
+function removeRow(c: Ctx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count'>): void {
+  if (r.blob_id) release(c, r.blob_id);
+  if (r.parts_count) {
+    for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
+    c.stmt.deleteParts.run(r.id);
+  }
+  c.stmt.deleteObjectRow.run(r.id);
+}
+
+function insertRow(c: Ctx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, o: ObjectContent): number {
+  const info = c.stmt.insertObject.run(
+    bucketId,
+    key,
+    vid,
+    isNull ? 1 : 0,
+    deleteMarker ? 1 : 0,
+    o.size,
+    o.etag,
+    o.lastModified,
+    o.owner,
+    o.storageClass,
+    o.checksum?.algorithm ?? null,
+    o.checksum?.type ?? null,
+    objectMetaJson(o),
+    o.inline ?? null,
+    o.inline ? crc32(o.inline) : null,
+    o.blobId ?? null,
+    o.parts?.length ?? null,
+  );
+  const id = Number(info.lastInsertRowid);
+  const shared = o.sharedData === true;
+  if (o.blobId) addRef(c, o.blobId, shared);
+  if (o.parts) {
+    for (const p of o.parts) {
+      c.stmt.insertPart.run(id, p.partNumber, p.offset, p.size, p.etag, p.checksum ?? null, p.blobId);
+      addRef(c, p.blobId, shared);
+    }
+  }
+  return id;
+}
+
+/**
+ * The heart of every write: places a new version (or delete marker) for `key` according to the
+ * bucket's versioning state. Must run inside a transaction.
+ */
+export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): PutResult {
+  c.latest.forget(bucket.id, key);
+  const isNull = bucket.versioning !== 'Enabled';
+  // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it
+  // (in an unversioned bucket it can only be the latest).
+  const existingNull = !isNull
+    ? undefined
+    : latest?.is_null === 1
+      ? latest
+      : bucket.versioning === 'Unversioned'
+        ? undefined
+        : (c.stmt.nullVersion.get(bucket.id, key) as ObjectRow | undefined);
+  if (latest) c.stmt.setLatest.run(0, latest.id);
+  const vid = timeOrderedIdAfter(latest?.vid);
+  // The new row takes its blob references before the old one drops its own: an object copied
+  // onto itself shares its blobs, which must never reach zero references in between.
+  insertRow(c, bucket.id, key, vid, isNull, deleteMarker, content);
+  if (existingNull) removeRow(c, existingNull);
+  const res: PutResult = { versionId: isNull ? 'null' : vid };
+  if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker === 1 };
+  return res;
+}
+
+export function putObject(c: Ctx, bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
+  return c.commit.write(() => {
+    const bucket = bucketState(c, bucketId);
+    const latest = latestRow(c, bucketId, key);
+    checkRowConditions(latest, conditions, key);
+    return placeVersion(c, bucket, key, content, false, latest);
+  });
+}
+
+export function deleteObject(c: Ctx, bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
+  return c.commit.write((): DeleteResult => {
+    const bucket = bucketState(c, bucketId);
+    c.latest.forget(bucketId, key);
+    const latest = latestRow(c, bucketId, key);
+    checkRowConditions(latest, opts.conditions, key);
+    if (opts.versionId !== undefined) {
+      const row = versionRow(c, bucketId, key, opts.versionId);
+      if (!row) return { versionId: opts.versionId, deleteMarker: false };
+      if (row.meta) {
+        const m = parseObjectMeta(row.meta);
+        checkDeletable({ legalHold: m.l, retention: m.r }, opts);
+      }
+      removeRow(c, row);
+      if (row.is_latest === 1) {
+        const next = latestRow(c, bucketId, key);
+        if (next) c.stmt.setLatest.run(1, next.id);
+      }
+      return { versionId: versionIdOf(row), deleteMarker: row.delete_marker === 1 };
+    }
+    if (bucket.versioning === 'Unversioned') {
+      if (!latest) return { deleteMarker: false };
+      removeRow(c, latest);
+      return { deleteMarker: false };
+    }
+    const marker: ObjectContent = {
+      size: 0,
+      etag: '',
+      lastModified: opts.now,
+      owner: bucket.owner,
+      storageClass: '',
+      headers: {},
+      userMeta: {},
+    };
+    const res = placeVersion(c, bucket, key, marker, true, latest);
+    return { versionId: res.versionId, deleteMarker: true };
+  });
+}
+
+export function updateObject(
+  c: Ctx,
+  bucketId: number,
+  key: string,
+  versionId: string | undefined,
+  patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+  check?: (current: ObjectVersion) => void,
+): Promise<ObjectVersion> {
+  return c.commit.write(() => {
+    const row = versionId === undefined ? latestRow(c, bucketId, key) : versionRow(c, bucketId, key, versionId);
+    if (!row || (versionId === undefined && row.delete_marker === 1)) {
+      throw versionId === undefined ? new StoreError('NoSuchKey', { key }) : new StoreError('NoSuchVersion', { key, versionId });
+    }
+    if (row.delete_marker === 1) throw new StoreError('MethodNotAllowed', { key, versionId });
+    c.latest.forget(bucketId, key);
+    const v = toVersion(row);
+    check?.(v);
+    if ('tags' in patch) v.tags = patch.tags;
+    if ('retention' in patch) v.retention = patch.retention;
+    if ('legalHold' in patch) v.legalHold = patch.legalHold;
+    if ('acl' in patch) v.acl = patch.acl;
+    c.stmt.updateMeta.run(objectMetaJson(v), row.id);
+    return v;
+  });
+}
+
+export async function listObjects(c: Ctx, bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
+  if (c.commit.unsynced) await c.commit.unsynced;
+  const w = keyRange(q.prefix, q.start, q.startInclusive === true);
+  const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND is_latest = 1 AND delete_marker = 0${w.sql} ORDER BY key LIMIT ?`;
+  return (c.cached(sql).all(bucketId, ...w.args, q.limit) as ListedRow[]).map(toListed);
+}
+
+export async function listVersions(c: Ctx, bucketId: number, q: ListVersionsQuery): Promise<ListedObject[]> {
+  if (c.commit.unsynced) await c.commit.unsynced;
+  const out: ListedObject[] = [];
+  const startKey = q.startKey;
+  // First the rest of the marker key: its versions older than the version-id marker. A minted
+  // version id is the row's vid, so this holds even if that version was deleted meanwhile (a
+  // list-delete-list loop must not skip versions); a vanished null marker lists the key again.
+  if (q.keyMarker !== undefined && q.versionIdMarker !== undefined && q.keyMarker.startsWith(q.prefix) && (startKey === undefined || compareKeys(startKey, q.keyMarker) <= 0)) {
+    const bound = q.versionIdMarker === 'null' ? (c.stmt.nullVersion.get(bucketId, q.keyMarker) as ObjectRow | undefined)?.vid : q.versionIdMarker;
+    const sql = bound === undefined
+      ? `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ? ORDER BY vid DESC LIMIT ?`
+      : `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ? AND vid < ? ORDER BY vid DESC LIMIT ?`;
+    const args = bound === undefined ? [bucketId, q.keyMarker, q.limit] : [bucketId, q.keyMarker, bound, q.limit];
+    for (const r of c.cached(sql).all(...args) as ListedRow[]) out.push(toListed(r));
+  }
+  if (out.length >= q.limit) return out;
+  // Then whole keys after the marker key (or from startKey).
+  let w = keyRange(q.prefix, startKey, true);
+  if (q.keyMarker !== undefined && (startKey === undefined || compareKeys(q.keyMarker, startKey) >= 0)) w = keyRange(q.prefix, q.keyMarker, false);
+  const sql = `SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ?${w.sql} ORDER BY key, vid DESC LIMIT ?`;
+  for (const r of c.cached(sql).all(bucketId, ...w.args, q.limit - out.length) as ListedRow[]) out.push(toListed(r));
+  return out;
+}
