@@ -11,6 +11,9 @@ import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
 import type { StsService } from './sts/service.js';
+import type { BucketConfigCache } from './s3/bucket/config/cache.js';
+import type { CorsRule } from './s3/bucket/config/cors.js';
+import type { WebsiteConfig } from './s3/bucket/config/website.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -45,6 +48,12 @@ export interface App {
   readonly bucketPolicies: BucketPolicies;
   /** Bucket ACLs, Object Ownership and Block Public Access settings, parsed and cached. */
   readonly bucketAccess: BucketAccess;
+  /** Bucket CORS rules, parsed and cached (consulted for every request with Origin). */
+  readonly bucketCors: BucketConfigCache<CorsRule[]>;
+  /** Bucket website configurations, parsed and cached (consulted by every website request). */
+  readonly bucketWebsite: BucketConfigCache<WebsiteConfig>;
+  /** The server-wide CORS rules for requests to the service (--cors-origins); [] when unset. */
+  readonly serverCors: readonly CorsRule[];
 }
 
 /** A small time-bounded cache, so that several nodes sharing one metadata store converge. */

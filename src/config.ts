@@ -40,6 +40,12 @@ export interface Config {
   metaUrl: string | undefined;
   /** Connections of this process to PostgreSQL. */
   metaPoolSize: number;
+  /** Origins allowed to call the service endpoints (ListBuckets, IAM, STS) from a browser; `*` for any. */
+  corsOrigins: string[];
+  /** Domains of website endpoints on the S3 listener: <bucket>.<website-domain>. */
+  websiteDomains: string[];
+  /** A separate listener serving buckets as websites, path-style (/<bucket>/<key>); undefined for none. */
+  websiteAddress: { host: string; port: number } | undefined;
 }
 
 export const BUCKET_DEFAULTS = ['compatible', 'aws'] as const;
@@ -83,6 +89,9 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'presign-max-expiry', env: 'TROVE_PRESIGN_MAX_EXPIRY', arg: 'seconds', help: `longest validity of a presigned URL, SigV2 included (default and SigV4 maximum ${DEFAULT_PRESIGN_MAX_S})` },
   { flag: 'space-reserve', env: 'TROVE_SPACE_RESERVE', arg: 'bytes', help: `space held in <data-dir>/reserve and released when the disk fills, so deletes still work (default ${DEFAULT_SPACE_RESERVE})` },
   { flag: 'min-free', env: 'TROVE_MIN_FREE', arg: 'bytes', help: `refuse writes (507 InsufficientStorage) below this much free space (default ${DEFAULT_MIN_FREE})` },
+  { flag: 'cors-origins', env: 'TROVE_CORS_ORIGINS', arg: 'o1,o2', help: 'origins a browser may call the service endpoints (ListBuckets, IAM, STS) from, comma-separated; * for any (buckets have their own CORS configuration)' },
+  { flag: 'website-domain', env: 'TROVE_WEBSITE_DOMAIN', arg: 'd1,d2', help: 'domains of website endpoints: <bucket>.<domain> on this address serves the bucket as a static website' },
+  { flag: 'website-address', env: 'TROVE_WEBSITE_ADDRESS', arg: 'host:port', help: 'also listen here for website requests, path-style (/<bucket>/<key>) (default: no such listener)' },
   { flag: 'bucket-defaults', env: 'TROVE_BUCKET_DEFAULTS', arg: 'compatible|aws', help: 'settings of new buckets: compatible (ACLs honoured, ObjectWriter, no public access block; default) or aws (BucketOwnerEnforced, all Block Public Access settings on)' },
 ];
 
@@ -109,6 +118,13 @@ export function parseFlags(argv: string[]): Map<string, string> {
     out.set(name, value);
   }
   return out;
+}
+
+function list(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function truthy(v: string | undefined): boolean {
@@ -194,5 +210,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     bucketDefaults: bucketDefaults as BucketDefaults,
     metaUrl,
     metaPoolSize,
+    corsOrigins: list(get('cors-origins')),
+    websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
+    websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,
   };
 }

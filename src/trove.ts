@@ -16,6 +16,11 @@ import { IamService } from './iam/service.js';
 import { StsService } from './sts/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
+import { BucketConfigCache } from './s3/bucket/config/cache.js';
+import { deserializeCors, serializeCors } from './s3/bucket/config/cors.js';
+import { serverCorsRules } from './http/cors.js';
+import { createWebsiteServer } from './http/website.js';
+import { deserializeWebsite, serializeWebsite } from './s3/bucket/config/website.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite/index.js';
 import { PgMetaStore } from './store/meta/postgres/index.js';
@@ -38,6 +43,8 @@ export interface Trove {
   readonly port: number;
   readonly url: string;
   readonly root: RootCredentials;
+  /** The website listener's URL (--website-address), if there is one. */
+  readonly websiteUrl: string | undefined;
   /** Graceful stop: refuse new connections, let in-flight requests finish, close the stores. */
   close(graceMs?: number): Promise<void>;
 }
@@ -108,6 +115,20 @@ export async function openStores(
   return { meta, blobs };
 }
 
+/** The path-style website listener (--website-address). */
+async function listenWebsite(app: App, address: { host: string; port: number }): Promise<{ server: http.Server; url: string }> {
+  const server = createWebsiteServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  return { server, url: `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` };
+}
+
 export async function startTrove(config: Config, opts: StartOptions = {}): Promise<Trove> {
   const startedAt = Date.now();
   const log = opts.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
@@ -151,6 +172,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
     bucketPolicies: new BucketPolicies(meta),
     bucketAccess: new BucketAccess(meta),
+    bucketCors: new BucketConfigCache(meta, 'cors', deserializeCors, serializeCors),
+    serverCors: serverCorsRules(config.corsOrigins),
+    bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
   };
 
   const server = createHttpServer(app);
@@ -165,6 +189,17 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const host = addr.address;
   const port = addr.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let website: { server: http.Server; url: string } | undefined;
+  try {
+    website = config.websiteAddress ? await listenWebsite(app, config.websiteAddress) : undefined;
+  } catch (e) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await gc.stop();
+    await space.close();
+    await meta.close();
+    await blobs.close();
+    throw e;
+  }
 
   // Garbage left by a previous run, then, in the background, blob files no metadata points at:
   // with the embedded store this node is the only writer, so any such file older than this
@@ -189,8 +224,14 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       sweepAbort.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      const websiteClosed = website && new Promise<void>((resolve) => website.server.close(() => resolve()));
+      website?.server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        website?.server.closeAllConnections();
+      }, graceMs);
       await closed;
+      await websiteClosed;
       clearTimeout(timer);
       await gc!.stop();
       await space!.close();
@@ -201,5 +242,6 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   };
 
   log.info({ url, dataDir: config.dataDir, region: config.region }, 'trove listening');
-  return { app, server, host, port, url, root, close };
+  if (website) log.info({ url: website.url }, 'website endpoint listening');
+  return { app, server, host, port, url, root, websiteUrl: website?.url, close };
 }

@@ -18,6 +18,11 @@ export interface ResponseState {
   close: boolean;
   /** Body bytes announced (for the access log). */
   bytesOut: number;
+  /**
+   * CORS headers for a request with Origin that a rule allows (http/cors.ts), written on every
+   * response — success or error — after all others, so no handler can omit or override them.
+   */
+  cors?: Record<string, string>;
 }
 
 type HeaderValue = string | number;
@@ -31,6 +36,7 @@ function headerList(state: ResponseState, extra: Record<string, string | number 
   put('Server', 'Trove');
   if (extra) for (const [n, v] of Object.entries(extra)) if (v !== undefined) put(n, v);
   for (const [n, v] of more) put(n, v);
+  if (state.cors) for (const [n, v] of Object.entries(state.cors)) put(n, v);
   if (state.close) put('Connection', 'close');
   const out: HeaderValue[] = [];
   for (const [n, v] of byName.values()) out.push(n, v);

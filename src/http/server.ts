@@ -16,13 +16,16 @@ import { accessRequests } from '../authz/requests.js';
 import { S3Error } from '../s3/errors.js';
 import { asS3Error } from '../s3/store-errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
-import { resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import { OPERATIONS, resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
+import type { Bucket } from '../store/meta/types.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
+import { actualCorsHeaders, preflight } from './cors.js';
+import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
@@ -198,6 +201,23 @@ class Context implements S3Context {
   }
 }
 
+const GET_OBJECT = OPERATIONS.find((o) => o.name === 'GetObject')!;
+const HEAD_OBJECT = OPERATIONS.find((o) => o.name === 'HeadObject')!;
+
+/**
+ * GetObject / HeadObject of `key` as an anonymous caller, through the same authorisation pass and
+ * handler as the S3 API (website endpoints: content must be readable anonymously). The request's
+ * own headers (Range, If-*) apply; its query and credentials do not.
+ */
+export async function readAnonymously(app: App, req: IncomingMessage, res: ServerResponse, raw: RequestBody, requestId: string, method: 'GET' | 'HEAD', bucket: Bucket, key: string): Promise<S3Response> {
+  const op = method === 'HEAD' ? HEAD_OBJECT : GET_OBJECT;
+  const auth: AuthResult = { method: 'anonymous', identity: null, payload: { kind: 'unsigned' } };
+  const ctx = new Context(requestId, method, op, bucket.name, key, new Map(), auth, app, Date.now(), undefined, req, res, false, raw);
+  ctx.bucket = bucket;
+  await ctx.authorize(clientAddress(req, app.config.trustedProxies));
+  return op.handler!(ctx);
+}
+
 /**
  * SigV2 signs only a fixed list of sub-resources. An operation selected by any other parameter
  * (?retention, ?legal-hold, ?attributes…) could be reached by appending it to a validly signed
@@ -258,14 +278,33 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   });
 
   try {
+    if (app.config.websiteDomains.length > 0 && isWebsiteHost(req.headers.host, app.config.websiteDomains)) {
+      const note: WebsiteNote = { op: 'Website' };
+      state.close = finishBody(req, res, undefined, expectContinue);
+      await serveWebsite(app, req, res, state, raw, false, note);
+      opName = note.op;
+      errorCode = note.err;
+      return;
+    }
     const parsed = parseRequest(req, app.config.domains);
+    bucketName = parsed.bucket || undefined;
+    if (method === 'OPTIONS') {
+      // A CORS preflight: anonymous by nature, answered from the bucket's rules alone.
+      opName = 'PreflightCORS';
+      key = parsed.key || undefined;
+      resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
+      const result = await preflight(app, req, parsed.bucket, parsed.key);
+      state.close = finishBody(req, res, undefined, expectContinue);
+      await sendResponse(res, method, result, state, app.log);
+      return;
+    }
     const queryService = queryServiceOf(req, parsed);
     if (queryService) {
+      if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, '');
       query = { op: queryService, bytesIn: 0 };
       await serveQuery(app, queryService, req, res, { parsed, raw, state, expectContinue, note: query, unexpected: (e, op) => unexpected(app, e, requestId, op) });
       return;
     }
-    bucketName = parsed.bucket || undefined;
     key = parsed.key || undefined;
     resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
     const op = resolveOperation(method, resourceOf(parsed.bucket, parsed.key), parsed.query, req.headers);
@@ -300,13 +339,27 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
     const result: S3Response = await op.handler(ctx);
+    if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, parsed.bucket);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
     const err = asS3Error(e) ?? unexpected(app, e, requestId, opName);
     errorCode = err.code;
+    if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await corsFor(app, req, bucketName);
     state.close = finishBody(req, res, ctx, expectContinue);
     sendError(res, method, err, state, resourcePath);
+  }
+}
+
+/**
+ * CORS headers for a response to a request with Origin (http/cors.ts). A failure to find them
+ * leaves them out rather than failing a response whose body may already be open.
+ */
+async function corsFor(app: App, req: IncomingMessage, bucketName: string | undefined): Promise<Record<string, string> | undefined> {
+  try {
+    return await actualCorsHeaders(app, req, bucketName ?? '');
+  } catch {
+    return undefined;
   }
 }
 

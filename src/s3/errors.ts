@@ -3,11 +3,14 @@
 
 export const ERRORS = {
   AccessDenied: [403, 'Access Denied'],
+  // A CORS preflight no rule allows (always with a CORSResponse message).
+  AccessForbidden: [403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'],
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
   AccountProblem: [403, 'There is a problem with your AWS account that prevents the operation from completing successfully.'],
   AmbiguousGrantByEmailAddress: [400, 'The email address you provided is associated with more than one account.'],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
+  BadRequest: [400, 'Bad Request'],
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.'],
   BucketAlreadyOwnedByYou: [409, 'Your previous request to create the named bucket succeeded and you already own it.'],
@@ -44,6 +47,7 @@ export const ERRORS = {
   InvalidPayer: [403, 'All access to this object has been disabled.'],
   InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
+  InvalidRedirectLocation: [400, "The website redirect location must have a prefix of 'http://' or 'https://' or '/'."],
   InvalidRequest: [400, 'Invalid Request'],
   InvalidRetentionPeriod: [400, 'The retention period specified is not valid.'],
   InvalidSecurity: [403, 'The provided security credentials are not valid.'],

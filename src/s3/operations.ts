@@ -34,6 +34,8 @@ import { getObjectLegalHold, getObjectRetention, putObjectLegalHold, putObjectRe
 import { getBucketAcl, putBucketAcl } from './bucket/acl.js';
 import { getObjectAcl, putObjectAcl } from './object/acl.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './bucket/ownershipControls.js';
+import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './bucket/website.js';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket/cors.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
 
 export type Resource = 'service' | 'bucket' | 'object';
@@ -80,7 +82,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'ListMultipartUploads', method: 'GET', resource: 'bucket', sub: ['uploads'], action: 's3:ListBucketMultipartUploads', handler: listMultipartUploads },
   { name: 'GetBucketLocation', method: 'GET', resource: 'bucket', sub: ['location'], action: 's3:GetBucketLocation', handler: getBucketLocation },
   { name: 'GetBucketAcl', method: 'GET', resource: 'bucket', sub: ['acl'], action: 's3:GetBucketAcl', handler: getBucketAcl },
-  { name: 'GetBucketCors', method: 'GET', resource: 'bucket', sub: ['cors'], action: 's3:GetBucketCORS' },
+  { name: 'GetBucketCors', method: 'GET', resource: 'bucket', sub: ['cors'], action: 's3:GetBucketCORS', handler: getBucketCors },
   { name: 'GetBucketEncryption', method: 'GET', resource: 'bucket', sub: ['encryption'], action: 's3:GetEncryptionConfiguration' },
   { name: 'GetBucketIntelligentTieringConfiguration', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: hasId, action: 's3:GetIntelligentTieringConfiguration' },
   { name: 'ListBucketIntelligentTieringConfigurations', method: 'GET', resource: 'bucket', sub: ['intelligent-tiering'], when: noId, action: 's3:GetIntelligentTieringConfiguration' },
@@ -100,7 +102,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketRequestPayment', method: 'GET', resource: 'bucket', sub: ['requestPayment'], action: 's3:GetBucketRequestPayment' },
   { name: 'GetBucketTagging', method: 'GET', resource: 'bucket', sub: ['tagging'], action: 's3:GetBucketTagging', handler: getBucketTagging },
   { name: 'GetBucketVersioning', method: 'GET', resource: 'bucket', sub: ['versioning'], action: 's3:GetBucketVersioning', handler: getBucketVersioning },
-  { name: 'GetBucketWebsite', method: 'GET', resource: 'bucket', sub: ['website'], action: 's3:GetBucketWebsite' },
+  { name: 'GetBucketWebsite', method: 'GET', resource: 'bucket', sub: ['website'], action: 's3:GetBucketWebsite', handler: getBucketWebsite },
   { name: 'GetObjectLockConfiguration', method: 'GET', resource: 'bucket', sub: ['object-lock'], action: 's3:GetBucketObjectLockConfiguration', handler: getObjectLockConfiguration },
   { name: 'GetPublicAccessBlock', method: 'GET', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:GetBucketPublicAccessBlock', handler: getPublicAccessBlock },
   { name: 'GetBucketAccelerateConfiguration', method: 'GET', resource: 'bucket', sub: ['accelerate'], action: 's3:GetAccelerateConfiguration' },
@@ -115,7 +117,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
 
   // ---- bucket: PUT
   { name: 'PutBucketAcl', method: 'PUT', resource: 'bucket', sub: ['acl'], action: 's3:PutBucketAcl', consumesSpace: true, handler: putBucketAcl },
-  { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', consumesSpace: true },
+  { name: 'PutBucketCors', method: 'PUT', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', consumesSpace: true, handler: putBucketCors },
   { name: 'PutBucketEncryption', method: 'PUT', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration', consumesSpace: true },
   { name: 'PutBucketIntelligentTieringConfiguration', method: 'PUT', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration', consumesSpace: true },
   { name: 'PutBucketInventoryConfiguration', method: 'PUT', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration', consumesSpace: true },
@@ -130,7 +132,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment', consumesSpace: true },
   { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', consumesSpace: true, handler: putBucketTagging },
   { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', consumesSpace: true, handler: putBucketVersioning },
-  { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite', consumesSpace: true },
+  { name: 'PutBucketWebsite', method: 'PUT', resource: 'bucket', sub: ['website'], action: 's3:PutBucketWebsite', consumesSpace: true, handler: putBucketWebsite },
   { name: 'PutObjectLockConfiguration', method: 'PUT', resource: 'bucket', sub: ['object-lock'], action: 's3:PutBucketObjectLockConfiguration', consumesSpace: true, handler: putObjectLockConfiguration },
   { name: 'PutPublicAccessBlock', method: 'PUT', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', consumesSpace: true, handler: putPublicAccessBlock },
   { name: 'PutBucketAccelerateConfiguration', method: 'PUT', resource: 'bucket', sub: ['accelerate'], action: 's3:PutAccelerateConfiguration', consumesSpace: true },
@@ -140,7 +142,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'CreateBucket', method: 'PUT', resource: 'bucket', action: 's3:CreateBucket', authorizes: 'new-bucket', consumesSpace: true, handler: createBucket },
 
   // ---- bucket: DELETE
-  { name: 'DeleteBucketCors', method: 'DELETE', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS' },
+  { name: 'DeleteBucketCors', method: 'DELETE', resource: 'bucket', sub: ['cors'], action: 's3:PutBucketCORS', handler: deleteBucketCors },
   { name: 'DeleteBucketEncryption', method: 'DELETE', resource: 'bucket', sub: ['encryption'], action: 's3:PutEncryptionConfiguration' },
   { name: 'DeleteBucketIntelligentTieringConfiguration', method: 'DELETE', resource: 'bucket', sub: ['intelligent-tiering'], action: 's3:PutIntelligentTieringConfiguration' },
   { name: 'DeleteBucketInventoryConfiguration', method: 'DELETE', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration' },
@@ -151,7 +153,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy', handler: deleteBucketPolicy },
   { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
   { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: deleteBucketTagging },
-  { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite' },
+  { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite', handler: deleteBucketWebsite },
   { name: 'DeletePublicAccessBlock', method: 'DELETE', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', handler: deletePublicAccessBlock },
   { name: 'DeleteBucketMetadataTableConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataTable'], action: 's3:DeleteBucketMetadataTableConfiguration' },
   { name: 'DeleteBucketMetadataConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:DeleteBucketMetadataTableConfiguration' },
@@ -196,7 +198,8 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteObjectTagging', method: 'DELETE', resource: 'object', sub: ['tagging'], action: 's3:DeleteObjectTagging', handler: deleteObjectTagging },
   { name: 'DeleteObject', method: 'DELETE', resource: 'object', action: 's3:DeleteObject', handler: deleteObject },
 
-  // ---- CORS preflight, on buckets and objects
+  // ---- CORS preflight, on buckets and objects: anonymous, answered by http/cors.ts before
+  // authentication (listed here so the surface stays visible in one place)
   { name: 'PreflightCORS', method: 'OPTIONS', resource: 'bucket', action: '' },
   { name: 'PreflightCORS', method: 'OPTIONS', resource: 'object', action: '' },
 ];

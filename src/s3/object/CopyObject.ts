@@ -10,7 +10,7 @@ import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { loadCopySource } from './copySource.js';
-import { STORAGE_CLASSES, parseWriteConditions, parseWriteHeaders } from './headers.js';
+import { STORAGE_CLASSES, checkRedirectLocation, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { MAX_PUT_SIZE, refuseUnsupported } from './PutObject.js';
 import { bodyChunks, checkStoredData, closeBody, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
@@ -55,7 +55,7 @@ export const copyObject: Handler = async (ctx) => {
   // The copy shares or duplicates the source's data: it must be intact.
   await checkStoredData(ctx.app, src.bucket.name, v);
 
-  const write = metadataDirective === 'REPLACE' ? parseWriteHeaders(ctx.headers) : { headers: v.headers, userMeta: v.userMeta };
+  const write = metadataDirective === 'REPLACE' ? parseWriteHeaders(ctx.headers) : { headers: copiedHeaders(v.headers, ctx.headers['x-amz-website-redirect-location']), userMeta: v.userMeta };
   const content: ObjectContent = {
     size: v.size,
     etag: v.etag,
@@ -106,3 +106,14 @@ export const copyObject: Handler = async (ctx) => {
   if (v.versionId !== 'null') headers['x-amz-copy-source-version-id'] = v.versionId;
   return { headers, xml: { root: 'CopyObjectResult', body: result } };
 };
+
+/**
+ * The source's stored headers for a COPY: all but its website redirect location, which "is unique
+ * to each object and is not copied" — the copy gets the request's, if it names one.
+ */
+function copiedHeaders(source: Record<string, string>, redirect: string | string[] | undefined): Record<string, string> {
+  const { ['x-amz-website-redirect-location']: _dropped, ...rest } = source;
+  const location = Array.isArray(redirect) ? redirect.join(',') : redirect;
+  if (location !== undefined) checkRedirectLocation(location);
+  return location === undefined ? rest : { ...rest, 'x-amz-website-redirect-location': location };
+}

@@ -48,6 +48,12 @@ function header(h: IncomingHttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+/** x-amz-website-redirect-location: a path on the site or an absolute http(s) URL, at most 2 KB. */
+export function checkRedirectLocation(v: string): void {
+  if (!(v.startsWith('/') || v.startsWith('http://') || v.startsWith('https://'))) throw new S3Error('InvalidRedirectLocation');
+  if (v.length > 2048) throw new S3Error('InvalidRedirectLocation', 'The length of website redirect location cannot exceed 2,048 characters.');
+}
+
 export function parseWriteHeaders(h: IncomingHttpHeaders): WriteHeaders {
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
@@ -62,6 +68,7 @@ export function parseWriteHeaders(h: IncomingHttpHeaders): WriteHeaders {
         .join(', ');
       if (!v) continue;
     }
+    if (name === 'x-amz-website-redirect-location') checkRedirectLocation(v);
     headers[name] = v;
   }
   const userMeta: Record<string, string> = {};
