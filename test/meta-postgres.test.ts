@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PgMetaStore } from '../src/store/meta/postgres/index.js';
+import { migrate, SCHEMA_VERSION } from '../src/store/meta/postgres/schema.js';
 import { StoreError } from '../src/store/errors.js';
 import type { Bucket, ObjectContent } from '../src/store/meta/types.js';
 import { describeMetaStore } from './meta/conformance.js';
@@ -47,7 +48,7 @@ describe('PgMetaStore: several nodes over one database', { skip: !available && '
     await c.connect();
     try {
       const r = await c.query('SELECT version FROM trove_schema');
-      assert.deepEqual(r.rows, [{ version: 1 }]);
+      assert.deepEqual(r.rows, [{ version: SCHEMA_VERSION }]);
     } finally {
       await c.end();
     }
@@ -132,6 +133,94 @@ describe('PgMetaStore: several nodes over one database', { skip: !available && '
     assert.deepEqual(await nodes[1]!.takeGarbage(10), []);
     await Promise.all(['src', ...Array.from({ length: 12 }, (_, i) => `copy${i}`)].map((k, i) => nodes[i % 3]!.deleteObject(b.id, k, { now: Date.now() })));
     assert.deepEqual(await nodes[2]!.takeGarbage(10), ['blob-shared']);
+  });
+});
+
+describe('PgMetaStore: migrations, leases, garbage grace and the change feed', { skip: !available && 'no PostgreSQL binaries' }, () => {
+  it('upgrades a database of schema 1: garbage released before it counts as released long ago', async () => {
+    const url = await freshDatabase();
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const client = await pool.connect();
+    try {
+      assert.equal(await migrate(client, 1), 0);
+      await client.query("INSERT INTO blobs (id, refs) VALUES ('old-garbage', 0), ('live', 1)");
+    } finally {
+      client.release();
+      await pool.end();
+    }
+    const meta = await PgMetaStore.open({ url, poolSize: 2 });
+    try {
+      assert.deepEqual(await meta.takeGarbage(10, 0), ['old-garbage']);
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('holds garbage back for its grace period, by release time', async () => {
+    const meta = await PgMetaStore.open({ url: await freshDatabase(), poolSize: 2 });
+    try {
+      const b = await meta.createBucket(newBucket('gc'));
+      await meta.putObject(b.id, 'k', content('e', { inline: undefined, blobId: 'blob-1', size: 10 }));
+      await meta.deleteObject(b.id, 'k', { now: Date.now() });
+      assert.deepEqual(await meta.takeGarbage(10, Date.now() - 60_000), [], 'released a moment ago: still in its grace period');
+      assert.deepEqual(await meta.takeGarbage(10, Date.now() + 1), ['blob-1']);
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('gives a lease to one holder at a time, renews it, frees it, and lets it expire', async () => {
+    const url = await freshDatabase();
+    const [a, b] = await Promise.all([PgMetaStore.open({ url, poolSize: 2 }), PgMetaStore.open({ url, poolSize: 2 })]);
+    try {
+      const taken = await Promise.all([a.tryLease('gc', 'node-a', 60_000), b.tryLease('gc', 'node-b', 60_000)]);
+      assert.equal(taken.filter(Boolean).length, 1, 'racing takers: one wins');
+      const [holder, other] = taken[0] ? [a, b] : [b, a];
+      const [holderName, otherName] = taken[0] ? ['node-a', 'node-b'] : ['node-b', 'node-a'];
+      assert.equal(await holder.tryLease('gc', holderName, 60_000), true, 'renewed');
+      assert.equal(await other.tryLease('gc', otherName, 60_000), false);
+      await other.releaseLease('gc', otherName);
+      assert.equal(await other.tryLease('gc', otherName, 60_000), false, 'only the holder releases');
+      await holder.releaseLease('gc', holderName);
+      assert.equal(await other.tryLease('gc', otherName, 100), true, 'free once released');
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal(await holder.tryLease('gc', holderName, 60_000), true, 'taken over once expired');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('tells every node when IAM, accounts or bucket settings change anywhere', async () => {
+    const url = await freshDatabase();
+    const [a, b] = await Promise.all([PgMetaStore.open({ url, poolSize: 2 }), PgMetaStore.open({ url, poolSize: 2 })]);
+    try {
+      let calls = 0;
+      b.onChange(() => calls++);
+      await b.changesReady();
+      const settle = async (what: string) => {
+        const before = calls;
+        const until = Date.now() + 5000;
+        while (calls === before && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+        assert.ok(calls > before, `${what} reached the other node's feed`);
+        await new Promise((r) => setTimeout(r, 50));
+      };
+      const bucket = await a.createBucket(newBucket('feed'));
+      await settle('CreateBucket');
+      await a.putBucketConfig(bucket.id, 'policy', '{}');
+      await settle('a bucket configuration');
+      await a.iam.createUser({ accountId: '111122223333', id: 'AIDAAAAAAAAAAAAAAAAAA', name: 'u', path: '/', createdAt: Date.now() });
+      await settle('an IAM write');
+      await a.putAccount({ id: 'c'.repeat(64), accountId: '111122223333', displayName: 'x', createdAt: Date.now() });
+      await settle('an account write');
+      // A write that failed (rolled back) tells nobody.
+      const before = calls;
+      await assert.rejects(a.createBucket(newBucket('feed')));
+      await a.putObject(bucket.id, 'k', content('e'));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(calls, before);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });
 

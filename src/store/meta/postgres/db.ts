@@ -38,6 +38,9 @@ export interface DbOptions {
   poolSize: number;
 }
 
+/** The LISTEN/NOTIFY channel of the change feed. */
+export const CHANGE_CHANNEL = 'trove_change';
+
 /** SQLSTATEs after which a transaction is retried from the start. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
@@ -79,8 +82,12 @@ export class Db {
     return (await this.rows<R>(text, values))[0];
   }
 
-  /** Runs `fn` in one transaction; retried whole after a deadlock or serialization failure. */
-  async tx<T>(fn: (t: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in one transaction; retried whole after a deadlock or serialization failure. With
+   * `notify`, the commit also tells every node's change feed (changes.ts) that what the caches
+   * above the store hold (IAM, accounts, bucket settings) may have changed.
+   */
+  async tx<T>(fn: (t: Tx) => Promise<T>, opts: { notify?: boolean } = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
@@ -89,6 +96,8 @@ export class Db {
         const t = new Tx(this, client);
         try {
           const value = await fn(t);
+          // Delivered to listeners only if and when the transaction commits.
+          if (opts.notify) await client.query(this.stmt(`SELECT pg_notify('${CHANGE_CHANNEL}', '')`, []));
           await client.query('COMMIT');
           return value;
         } catch (e) {

@@ -125,12 +125,15 @@ type Q = Db | Tx;
 export class PgIamStore implements IamStore {
   constructor(private readonly db: Db) {}
 
-  /** An IAM write: one at a time across the cluster (see the top of this file). */
+  /** An IAM write: one at a time across the cluster (see the top of this file); tells the change feed. */
   private write<T>(fn: (t: Tx) => Promise<T>): Promise<T> {
-    return this.db.tx(async (t) => {
-      await t.lockDomain('iam');
-      return fn(t);
-    });
+    return this.db.tx(
+      async (t) => {
+        await t.lockDomain('iam');
+        return fn(t);
+      },
+      { notify: true },
+    );
   }
 
   // ---------------------------------------------------------------- shared by every entity table

@@ -30,6 +30,7 @@ import type {
   VersioningState,
   WriteConditions,
 } from '../types.js';
+import { ChangeFeed } from './changes.js';
 import { Db } from './db.js';
 import { PgIamStore, toAccessKey, type AccessKeyRow } from './iam.js';
 import { PgObjects } from './objects.js';
@@ -50,9 +51,13 @@ export function isPostgresUrl(s: string): boolean {
   return /^postgres(ql)?:\/\//i.test(s);
 }
 
+/** Transactions that change what caches above the store hold tell every node's change feed. */
+const NOTIFY = { notify: true };
+
 export class PgMetaStore implements MetaStore {
   readonly iam: PgIamStore;
   private readonly objects: PgObjects;
+  private readonly changes: ChangeFeed;
   private closed = false;
 
   static async open(opts: PgOptions): Promise<PgMetaStore> {
@@ -78,12 +83,52 @@ export class PgMetaStore implements MetaStore {
   ) {
     this.objects = new PgObjects(db, opts.onGarbage);
     this.iam = new PgIamStore(db);
+    this.changes = new ChangeFeed(opts.url);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.changes.close();
     await this.db.close();
+  }
+
+  /**
+   * Change feed for the caches above the store: called when any node (this one included) has
+   * committed a change to IAM, accounts, settings, buckets or their configurations (LISTEN/NOTIFY,
+   * milliseconds after the commit; changes.ts has the argument).
+   */
+  onChange(listener: () => void): void {
+    this.changes.add(listener);
+  }
+
+  /** Resolves once the change feed listens (tests). */
+  changesReady(): Promise<void> {
+    return this.changes.ready();
+  }
+
+  // ---------------------------------------------------------------- leases on background jobs
+
+  /**
+   * Takes the lease for `holder` until now + ttlMs if it is free, expired or already the holder's.
+   * "Now" is the database server's clock, the one clock every node shares. Durable when answered.
+   */
+  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const changed = await this.db.tx((t) =>
+      t.run(
+        `WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms)
+         INSERT INTO leases (name, holder, expires) SELECT $1, $2, now.ms + $3 FROM now
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+         WHERE leases.holder = excluded.holder OR leases.expires <= (SELECT ms FROM now)`,
+        [name, holder, ttlMs],
+      ),
+    );
+    return changed === 1;
+  }
+
+  /** Gives the lease up if `holder` holds it, so another may take it at once. */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.db.tx((t) => t.run('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]));
   }
 
   // ---------------------------------------------------------------- settings, accounts and keys
@@ -93,7 +138,7 @@ export class PgMetaStore implements MetaStore {
   }
 
   async putSetting(name: string, value: string): Promise<void> {
-    await this.db.tx((t) => t.run('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]));
+    await this.db.tx((t) => t.run('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]), NOTIFY);
   }
 
   async initSetting(name: string, value: string): Promise<string> {
@@ -101,7 +146,7 @@ export class PgMetaStore implements MetaStore {
       // Waits for a concurrent insert of the same name; the SELECT then sees whichever won.
       await t.run('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
       return (await t.row<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name]))!.value;
-    });
+    }, NOTIFY);
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
@@ -129,7 +174,7 @@ export class PgMetaStore implements MetaStore {
          ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, email = excluded.email`,
         [a.id, a.displayName, a.createdAt, a.accountId, a.email ?? null],
       );
-    });
+    }, NOTIFY);
   }
 
   async putAccessKey(k: AccessKey): Promise<void> {
@@ -139,6 +184,7 @@ export class PgMetaStore implements MetaStore {
          ON CONFLICT (access_key_id) DO UPDATE SET secret = excluded.secret, user_id = excluded.user_id, iam_user_id = excluded.iam_user_id, status = excluded.status`,
         [k.accessKeyId, k.secretAccessKey, k.userId, k.createdAt, k.iamUserId ?? null, k.status ?? 'Active'],
       ),
+      NOTIFY,
     );
   }
 
@@ -157,7 +203,7 @@ export class PgMetaStore implements MetaStore {
       if (r) return { ...b, id: r.id };
       const existing = await t.row<BucketRow>('SELECT * FROM buckets WHERE name = $1', [b.name]);
       throw new StoreError(existing?.owner === b.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', { bucket: b.name });
-    });
+    }, NOTIFY);
   }
 
   async getBucket(name: string): Promise<Bucket | undefined> {
@@ -196,7 +242,7 @@ export class PgMetaStore implements MetaStore {
       await t.run('DELETE FROM bucket_configs WHERE bucket_id = $1', [bucketId]);
       await t.run('DELETE FROM completed_uploads WHERE bucket_id = $1', [bucketId]);
       await t.run('DELETE FROM buckets WHERE id = $1', [bucketId]);
-    });
+    }, NOTIFY);
   }
 
   async setVersioning(bucketId: number, state: VersioningState): Promise<void> {
@@ -207,7 +253,7 @@ export class PgMetaStore implements MetaStore {
         throw new StoreError('InvalidBucketState', { bucket: b.name, reason: 'object-lock-present' });
       }
       await t.run('UPDATE buckets SET versioning = $1 WHERE id = $2', [state, bucketId]);
-    });
+    }, NOTIFY);
   }
 
   async enableObjectLock(bucketId: number): Promise<void> {
@@ -216,7 +262,7 @@ export class PgMetaStore implements MetaStore {
       if (!b) throw new StoreError('NoSuchBucket');
       if (b.versioning !== 'Enabled') throw new StoreError('InvalidBucketState', { bucket: b.name, reason: 'versioning-not-enabled' });
       await t.run('UPDATE buckets SET object_lock = true WHERE id = $1', [bucketId]);
-    });
+    }, NOTIFY);
   }
 
   async getBucketConfig(bucketId: number, kind: BucketConfigKind): Promise<string | undefined> {
@@ -232,6 +278,7 @@ export class PgMetaStore implements MetaStore {
             kind,
             value,
           ]),
+      NOTIFY,
     );
   }
 
@@ -288,8 +335,8 @@ export class PgMetaStore implements MetaStore {
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
     return this.objects.getCompletedUpload(bucketId, uploadId);
   }
-  takeGarbage(limit: number): Promise<string[]> {
-    return this.objects.takeGarbage(limit);
+  takeGarbage(limit: number, releasedBefore?: number): Promise<string[]> {
+    return this.objects.takeGarbage(limit, releasedBefore);
   }
   forgetBlobs(blobIds: string[]): Promise<void> {
     return this.objects.forgetBlobs(blobIds);

@@ -73,13 +73,13 @@ export class PgObjects {
   ) {}
 
   /** A write transaction; tells the owner about garbage once it committed. */
-  async write<T>(fn: (t: Tx) => Promise<T>): Promise<T> {
+  async write<T>(fn: (t: Tx) => Promise<T>, opts: { notify?: boolean } = {}): Promise<T> {
     let released = false;
     const v = await this.db.tx(async (t) => {
       const r = await fn(t);
       released = t.released;
       return r;
-    });
+    }, opts);
     if (released) this.onGarbage?.();
     return v;
   }
@@ -178,7 +178,7 @@ export class PgObjects {
   }
 
   private async release(t: Tx, blobId: string): Promise<void> {
-    await t.run('UPDATE blobs SET refs = refs - 1 WHERE id = $1', [blobId]);
+    await t.run('UPDATE blobs SET refs = refs - 1, released_at = CASE WHEN refs <= 1 THEN $2 ELSE released_at END WHERE id = $1', [blobId, Date.now()]);
     t.released = true;
   }
 
@@ -466,9 +466,12 @@ export class PgObjects {
 
   // ---------------------------------------------------------------- blob garbage
 
-  /** Committed is durable here: blobs at zero references can go at once. */
-  async takeGarbage(limit: number): Promise<string[]> {
-    return (await this.db.rows<{ id: string }>('SELECT id FROM blobs WHERE refs <= 0 LIMIT $1', [limit])).map((r) => r.id);
+  /**
+   * Blobs at zero references, released at or before `releasedBefore` (committed is durable here).
+   * Release times are the releasing node's clock, as the grace period is measured by this one's.
+   */
+  async takeGarbage(limit: number, releasedBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
+    return (await this.db.rows<{ id: string }>('SELECT id FROM blobs WHERE refs <= 0 AND coalesce(released_at, 0) <= $1 LIMIT $2', [releasedBefore, limit])).map((r) => r.id);
   }
 
   async forgetBlobs(blobIds: string[]): Promise<void> {

@@ -216,12 +216,23 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (upload_id, part_number)
   );
   `,
+  // 2: blobs remember when their last reference went (GC's grace period for reads in flight on
+  // other nodes); leases for background jobs (one holder at a time, until expires, in ms of the
+  // server's clock). As the SQLite store's schema 6.
+  `
+  ALTER TABLE blobs ADD COLUMN released_at bigint;
+  CREATE TABLE leases (
+    name text PRIMARY KEY,
+    holder text NOT NULL,
+    expires bigint NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the database to SCHEMA_VERSION; answers the version found before. */
-export async function migrate(client: pg.PoolClient): Promise<number> {
+/** Brings the database to SCHEMA_VERSION (tests: to `target`); answers the version found before. */
+export async function migrate(client: pg.PoolClient, target = SCHEMA_VERSION): Promise<number> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -229,9 +240,9 @@ export async function migrate(client: pg.PoolClient): Promise<number> {
     const r = await client.query<{ version: number }>('SELECT version FROM trove_schema');
     const found = r.rows[0]?.version ?? 0;
     if (found > SCHEMA_VERSION) throw new Error(`metadata schema version ${found} is newer than this Trove supports (${SCHEMA_VERSION})`);
-    for (let v = found; v < SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);
-    if (r.rows.length === 0) await client.query('INSERT INTO trove_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
-    else if (found !== SCHEMA_VERSION) await client.query('UPDATE trove_schema SET version = $1', [SCHEMA_VERSION]);
+    for (let v = found; v < target; v++) await client.query(MIGRATIONS[v]!);
+    if (r.rows.length === 0) await client.query('INSERT INTO trove_schema (version) VALUES ($1)', [target]);
+    else if (found < target) await client.query('UPDATE trove_schema SET version = $1', [target]);
     await client.query('COMMIT');
     return found;
   } catch (e) {
