@@ -197,21 +197,20 @@ describe('PgMetaStore: migrations, leases, garbage grace and the change feed', {
       let calls = 0;
       b.onChange(() => calls++);
       await b.changesReady();
-      const settle = async (what: string) => {
+      /** Runs a write on node a and waits until b's feed is called after it began. */
+      const heard = async <T>(what: string, write: () => Promise<T>): Promise<T> => {
         const before = calls;
+        const out = await write();
         const until = Date.now() + 5000;
         while (calls === before && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
         assert.ok(calls > before, `${what} reached the other node's feed`);
         await new Promise((r) => setTimeout(r, 50));
+        return out;
       };
-      const bucket = await a.createBucket(newBucket('feed'));
-      await settle('CreateBucket');
-      await a.putBucketConfig(bucket.id, 'policy', '{}');
-      await settle('a bucket configuration');
-      await a.iam.createUser({ accountId: '111122223333', id: 'AIDAAAAAAAAAAAAAAAAAA', name: 'u', path: '/', createdAt: Date.now() });
-      await settle('an IAM write');
-      await a.putAccount({ id: 'c'.repeat(64), accountId: '111122223333', displayName: 'x', createdAt: Date.now() });
-      await settle('an account write');
+      const bucket = await heard('CreateBucket', () => a.createBucket(newBucket('feed')));
+      await heard('a bucket configuration', () => a.putBucketConfig(bucket.id, 'policy', '{}'));
+      await heard('an IAM write', () => a.iam.createUser({ accountId: '111122223333', id: 'AIDAAAAAAAAAAAAAAAAAA', name: 'u', path: '/', createdAt: Date.now() }));
+      await heard('an account write', () => a.putAccount({ id: 'c'.repeat(64), accountId: '111122223333', displayName: 'x', createdAt: Date.now() }));
       // A write that failed (rolled back) tells nobody.
       const before = calls;
       await assert.rejects(a.createBucket(newBucket('feed')));
