@@ -10,6 +10,7 @@ import type { BlobGc } from './workers/gc.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
+import type { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import type { StsService } from './sts/service.js';
 import type { BucketConfigCache } from './s3/bucket/config/cache.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
@@ -48,6 +49,8 @@ export interface App {
   readonly bucketPolicies: BucketPolicies;
   /** Bucket ACLs, Object Ownership and Block Public Access settings, parsed and cached. */
   readonly bucketAccess: BucketAccess;
+  /** Accounts' Block Public Access configurations (S3 Control), cached. */
+  readonly accountPublicAccessBlocks: AccountPublicAccessBlocks;
   /** Bucket CORS rules, parsed and cached (consulted for every request with Origin). */
   readonly bucketCors: BucketConfigCache<CorsRule[]>;
   /** Bucket website configurations, parsed and cached (consulted by every website request). */

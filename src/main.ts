@@ -39,7 +39,8 @@ const ADMIN_HELP = `Usage:
   trove admin account add --name <name> [--email <address>] [--account-id <12 digits>] [--id <canonical id>]
                           [--access-key <id>] [--secret-key <secret>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin account list [--data-dir <dir>] [--meta <postgres://…>]
-  trove admin user add --account <12 digits> --name <user name> [--path </path/>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin user add --account <12 digits> --name <user name> [--path </path/>]
+                       [--access-key <id> --secret-key <secret>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin user list --account <12 digits> [--data-dir <dir>] [--meta <postgres://…>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
@@ -117,7 +118,7 @@ function takeFlags(argv: string[], allowed: string[]): Map<string, string> {
 
 const ADMIN_FLAGS = {
   account: { add: ['name', 'email', 'account-id', 'id', 'access-key', 'secret-key', 'data-dir', 'meta'], list: ['data-dir', 'meta'] },
-  user: { add: ['account', 'name', 'path', 'data-dir', 'meta'], list: ['account', 'data-dir', 'meta'] },
+  user: { add: ['account', 'name', 'path', 'access-key', 'secret-key', 'data-dir', 'meta'], list: ['account', 'data-dir', 'meta'] },
 } as const;
 
 async function runAdmin(argv: string[]): Promise<void> {
@@ -185,8 +186,12 @@ async function adminUser(meta: MetaStore, verb: 'add' | 'list', flags: Map<strin
   const path = flags.get('path') ?? '/';
   const bad = ruleViolation('UserName', name, RULES.UserName) ?? ruleViolation('Path', path, RULES.Path);
   if (bad) throw new ConfigError(bad);
+  const accessKeyId = flags.get('access-key');
+  const secretAccessKey = flags.get('secret-key');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) throw new ConfigError('--access-key and --secret-key go together');
+  if (accessKeyId !== undefined && (await meta.getAccessKey(accessKeyId))) throw new ConfigError(`access key ${accessKeyId} already exists`);
   const user = await iam.createUser(accountId, name, path);
-  const key = await iam.createAccessKey(account, user);
+  const key = await iam.createAccessKey(account, user, Date.now(), accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined);
   out(`user ${userArn(user)} (${user.id})\naccess key ${key.accessKeyId}\nsecret key ${key.secretAccessKey}\n`);
 }
 

@@ -16,6 +16,7 @@ import { IamService } from './iam/service.js';
 import { StsService } from './sts/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
+import { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import { BucketConfigCache } from './s3/bucket/config/cache.js';
 import { deserializeCors, serializeCors } from './s3/bucket/config/cors.js';
 import { serverCorsRules } from './http/cors.js';
@@ -157,6 +158,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const accountIds = new TtlCache<string | undefined>(60_000);
   const displayName = (userId: string) => names.get(userId, async () => (await meta.getAccount(userId))?.displayName ?? userId);
   const sts = new StsService(meta, iam, log, displayName);
+  const accountIdOf = (canonicalId: string) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId);
+  const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
   const app: App = {
     config,
     meta,
@@ -169,9 +172,10 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     iam,
     sts,
     displayName,
-    accountIdOf: (canonicalId) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId),
+    accountIdOf,
     bucketPolicies: new BucketPolicies(meta),
-    bucketAccess: new BucketAccess(meta),
+    bucketAccess: new BucketAccess(meta, { blocks: accountPublicAccessBlocks, accountIdOf }),
+    accountPublicAccessBlocks,
     bucketCors: new BucketConfigCache(meta, 'cors', deserializeCors, serializeCors),
     serverCors: serverCorsRules(config.corsOrigins),
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),

@@ -156,6 +156,14 @@ describe('ACLs, Object Ownership and Block Public Access', () => {
     assert.equal(await (await other.send(new GetObjectCommand({ Bucket: b, Key: 'theirs' }))).Body!.transformToString(), 'mine');
     // WRITE does not let it read what others wrote, or list.
     assert.equal((await s3error(other.send(new ListObjectsV2Command({ Bucket: b })))).name, 'AccessDenied');
+    // Its object's ACL is its own: the bucket owner reads or changes it only where that ACL says
+    // so (bucket-owner-read grants READ, not READ_ACP; bucket-owner-full-control grants both).
+    assert.equal((await s3error(srv.s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'theirs' })))).name, 'AccessDenied');
+    assert.equal((await s3error(srv.s3.send(new PutObjectAclCommand({ Bucket: b, Key: 'theirs', ACL: 'public-read' })))).name, 'AccessDenied');
+    await other.send(new PutObjectAclCommand({ Bucket: b, Key: 'theirs', ACL: 'bucket-owner-read' }));
+    assert.equal((await s3error(srv.s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'theirs' })))).name, 'AccessDenied');
+    await other.send(new PutObjectAclCommand({ Bucket: b, Key: 'theirs', ACL: 'bucket-owner-full-control' }));
+    assert.equal((await srv.s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'theirs' }))).Owner?.ID, OTHER.canonical);
 
     const unknown = await s3error(srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x', GrantRead: `id="${'d'.repeat(64)}"` })));
     assert.equal(unknown.name, 'InvalidArgument');

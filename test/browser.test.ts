@@ -107,7 +107,14 @@ describe('a browser on a website bucket', () => {
     await s3.send(
       new PutBucketPolicyCommand({
         Bucket: bucket,
-        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }] }),
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` },
+            // Without it a missing page is a 403, as on S3.
+            { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}` },
+          ],
+        }),
       }),
     );
     await s3.send(

@@ -535,6 +535,12 @@ describe('trove admin user', () => {
       );
       await assert.rejects(run('user', 'add', '--account', '999999999999', '--name', 'x'), /no account 999999999999/);
       await assert.rejects(run('user', 'add', '--account', '123412341234', '--name', 'ci'), /User with name ci already exists/);
+      // Given keys pre-provision a user (test suites, migrations).
+      const given = { id: 'AKIAGIVENUSERKEY0001', secret: 'given-user-secret-given-user-secret-0001' };
+      const preset = await run('user', 'add', '--account', '123412341234', '--name', 'preset', '--access-key', given.id, '--secret-key', given.secret);
+      assert.match(preset.stdout, new RegExp(`access key ${given.id}\nsecret key ${given.secret}\n`));
+      await assert.rejects(run('user', 'add', '--account', '123412341234', '--name', 'again', '--access-key', given.id, '--secret-key', given.secret), /access key AKIAGIVENUSERKEY0001 already exists/);
+      await assert.rejects(run('user', 'add', '--account', '123412341234', '--name', 'half', '--access-key', 'AKIAHALF'), /go together/);
 
       // The key works against a server on that data directory: it authenticates as the user.
       const srv = await startServer({ dataDir });
@@ -543,6 +549,12 @@ describe('trove admin user', () => {
         const refused = await iamError(iam.send(new GetUserCommand({})));
         assert.equal(refused.code, 'AccessDenied');
         assert.match(refused.message, /user\/bots\/ci is not authorized/);
+        const presetClient = new IAMClient({ endpoint: srv.url, region: REGION, credentials: { accessKeyId: given.id, secretAccessKey: given.secret }, maxAttempts: 1 });
+        try {
+          assert.match((await iamError(presetClient.send(new GetUserCommand({})))).message, /user\/preset is not authorized/);
+        } finally {
+          presetClient.destroy();
+        }
       } finally {
         iam.destroy();
         await srv.stop();

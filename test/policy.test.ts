@@ -7,6 +7,9 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
+  DeletePublicAccessBlockCommand,
+  PutBucketAclCommand,
+  PutPublicAccessBlockCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketPolicyCommand,
@@ -69,6 +72,41 @@ describe('bucket policies', () => {
     assert.equal(noPolicy.name, 'NoSuchBucketPolicy');
   });
 
+  it('answers GetBucketPolicyStatus without a policy, from the ACL, as Ceph RGW does', async () => {
+    const b = uniqueBucket('polst');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+    const isPublic = async () => (await srv.s3.send(new GetBucketPolicyStatusCommand({ Bucket: b }))).PolicyStatus?.IsPublic;
+    assert.equal(await isPublic(), false);
+    await srv.s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'authenticated-read' }));
+    assert.equal(await isPublic(), true);
+    await srv.s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { IgnorePublicAcls: true } }));
+    assert.equal(await isPublic(), false, 'IgnorePublicAcls: the ACL does not make the bucket public');
+    await srv.s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    await srv.s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'private' }));
+    const restricted = policy({ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/32' } } });
+    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: restricted }));
+    assert.equal(await isPublic(), false);
+    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}` }) }));
+    assert.equal(await isPublic(), true);
+  });
+
+  it('accepts resources whose wildcards name the bucket, and applies them to that bucket only', async () => {
+    const b = uniqueBucket('polwild');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'v' }));
+    const wide = policy({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:ListBucket', Resource: ['arn:aws:s3:::*', 'arn:aws:s3:::*/*'] });
+    await srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: wide }));
+    const listed = await other.send(new ListObjectsV2Command({ Bucket: b }));
+    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['k']);
+    // The policy of bucket b says nothing about the first bucket.
+    assert.equal((await s3error(other.send(new ListObjectsV2Command({ Bucket: bucket })))).name, 'AccessDenied');
+    for (const r of ['*', 'arn:aws:s3:::other-*', `arn:aws:s3:::${b}x/*`]) {
+      const e = await s3error(srv.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: r }) })));
+      assert.equal(e.name, 'MalformedPolicy', r);
+      assert.equal(e.message, 'Policy has invalid resource');
+    }
+  });
+
   it('lets anonymous callers read what a public policy grants, and nothing else', async () => {
     const doc = policy({ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/public/*` });
     const put = await raw(srv, { method: 'PUT', path: `/${bucket}`, query: { policy: '' }, body: doc });
@@ -88,6 +126,28 @@ describe('bucket policies', () => {
     // Another account is "*" too.
     const o = await other.send(new GetObjectCommand({ Bucket: bucket, Key: 'public/a.txt' }));
     assert.equal(await o.Body!.transformToString(), 'body of public/a.txt');
+  });
+
+  it('answers a missing key 403 to a reader allowed s3:GetObject but not s3:ListBucket, 404 once it may list', async () => {
+    const b = uniqueBucket('conceal');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'there.txt', Body: 'here' }));
+    const read = { Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` };
+    assert.equal((await raw(srv, { method: 'PUT', path: `/${b}`, query: { policy: '' }, body: policy(read) })).status, 204);
+    const get = (key: string, method = 'GET') => raw(srv, { method, path: `/${b}/${key}`, sign: false });
+    assert.equal((await get('there.txt')).status, 200);
+    const missing = await get('missing.txt');
+    assert.equal(missing.status, 403, missing.text);
+    assert.equal(errorCode(missing.text), 'AccessDenied');
+    assert.equal((await get('missing.txt', 'HEAD')).status, 403);
+    // The owner may list: it learns nothing new from a 404.
+    assert.equal((await s3error(srv.s3.send(new GetObjectCommand({ Bucket: b, Key: 'missing.txt' })))).name, 'NoSuchKey');
+
+    const list = { Sid: 'PublicList', Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}` };
+    assert.equal((await raw(srv, { method: 'PUT', path: `/${b}`, query: { policy: '' }, body: policy(read, list) })).status, 204);
+    const now = await get('missing.txt');
+    assert.equal(now.status, 404, now.text);
+    assert.equal(errorCode(now.text), 'NoSuchKey');
   });
 
   it('lets an anonymous writer upload where a policy allows it; the bucket owner owns the object', async () => {

@@ -44,8 +44,10 @@ function get(base: string, path: string, opts: { method?: string; host?: string;
   });
 }
 
-function publicRead(bucket: string, deny?: string): string {
+/** Everyone may read the objects and list the bucket (without s3:ListBucket, a missing page is a 403, as on S3). */
+function publicRead(bucket: string, deny?: string, list = true): string {
   const statements: unknown[] = [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }];
+  if (list) statements.push({ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}` });
   if (deny) statements.push({ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/${deny}` });
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }
@@ -251,6 +253,12 @@ describe('static website hosting', () => {
     await server.s3.send(new PutBucketWebsiteCommand({ Bucket: b, WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } }));
     const missing = await get(site, `/${b}/dir/`);
     assert.equal(missing.status, 404);
+    // Without s3:ListBucket for everyone, S3 hides which keys exist: 403.
+    await server.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b, undefined, false) }));
+    const hidden = await get(site, `/${b}/dir/`);
+    assert.equal(hidden.status, 403);
+    assert.match(hidden.text, /<li>Code: AccessDenied<\/li>/);
+    await server.s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) }));
     assert.match(missing.text, /<title>404 Not Found<\/title>/);
     assert.match(missing.text, /<li>Code: NoSuchKey<\/li>\n<li>Message: The specified key does not exist.<\/li>\n<li>Key: dir\/index.html<\/li>/);
     const origin = 'https://app.example.com';

@@ -17,7 +17,9 @@ import type { Identity } from '../auth/types.js';
 import { S3Error } from '../s3/errors.js';
 import type { Bucket } from '../store/meta/types.js';
 import { decide, rootArn, type Policy, type RequestPrincipal } from './policy/index.js';
-import { resourceArn, type AccessRequest } from './requests.js';
+import { resourceArn, unversionedAction, type AccessRequest } from './requests.js';
+import { aclAllows, aclPermissionFor } from './acl/index.js';
+import { objectAcl } from './bucketAccess.js';
 import { aclGrants, effectiveBucketPolicy } from './bucketGrants.js';
 
 const EXISTING_TAG = 's3:existingobjecttag/';
@@ -77,7 +79,9 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
       req.buckets.set(r.bucket, bucket);
     }
   }
-  const resourceAccount = bucket ? await app.accountIdOf(bucket.owner) : req.principal.accountId;
+  // A bucket's account is its owner's; an S3 Control request names its account; anything else
+  // (ListBuckets, CreateBucket) is the caller's own.
+  const resourceAccount = bucket ? await app.accountIdOf(bucket.owner) : (r.account ?? req.principal.accountId);
   // The request's keys, plus those of this resource. Per-object keys (existing tags) go into a
   // copy: DeleteObjects checks its keys concurrently.
   let keys = req.keys;
@@ -112,8 +116,35 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
   if (d.decision === 'ImplicitDeny' && bucket && (await aclGrants(app.meta, req.principal, r, bucket, settings ?? (await app.bucketAccess.get(bucket))))) {
     d = decide(policy ? { ...input, resourcePolicy: policy, aclAllows: true } : { ...input, aclAllows: true });
   }
+  if (d.decision === 'Allow' && d.source !== 'acl' && bucket && r.key !== undefined && OBJECT_ACP.has(action.toLowerCase()) && resourceAccount === req.principal.accountId) {
+    if (!(await ownAccountMayUseObjectAcl(app, req.principal, r, bucket))) {
+      app.log.debug({ action, resource: input.request.resource }, "access denied: the object belongs to another account and its ACL does not grant the bucket owner's account");
+      return false;
+    }
+  }
   if (d.decision !== 'Allow') app.log.debug({ action, resource: input.request.resource, decision: d.decision, reason: d.reason }, 'access denied');
   return d.decision === 'Allow';
+}
+
+/** Reading and writing an object's ACL (ACL permissions READ_ACP and WRITE_ACP). */
+const OBJECT_ACP = new Set(['s3:getobjectacl', 's3:getobjectversionacl', 's3:putobjectacl', 's3:putobjectversionacl']);
+
+/**
+ * An object another account wrote (ObjectWriter) is that account's: the bucket owner's account
+ * reads or changes its ACL only where the object's ACL grants it READ_ACP / WRITE_ACP. Its
+ * bucket policy does not reach the object ("The permissions attached to the bucket apply to all
+ * of the objects in the bucket that are owned by the bucket owner. These permissions don't apply
+ * to objects that are owned by other AWS accounts", S3 User Guide, bucket policies). Only
+ * the ACL sub-resource is held to this for now: the bucket owner still reads and deletes such
+ * objects (README, ACL details). Under BucketOwnerEnforced the bucket owner owns every object.
+ */
+async function ownAccountMayUseObjectAcl(app: App, principal: RequestPrincipal, r: AccessRequest, bucket: Bucket): Promise<boolean> {
+  const v = await app.meta.getObject(bucket.id, r.key!, r.versionId);
+  if (!v || v.deleteMarker || v.owner === bucket.owner) return true;
+  if (!(await app.bucketAccess.get(bucket)).aclsEnabled) return true;
+  if (principal.canonicalId === undefined) return false;
+  const permission = aclPermissionFor(unversionedAction(r.action), 'object');
+  return permission !== undefined && aclAllows(objectAcl(v), { canonicalId: principal.canonicalId }, permission);
 }
 
 /**
@@ -142,6 +173,25 @@ async function refusal(app: App, req: AuthzRequest, r: AccessRequest): Promise<S
   if (r.action !== 's3:GetObject' || r.key === undefined || !bucket) return new S3Error('AccessDenied');
   const v = await app.meta.getObject(bucket.id, r.key);
   if (v && !v.deleteMarker) return new S3Error('AccessDenied');
-  const listing = { ...req, keys: new Map(req.keys).set('s3:prefix', [r.key]) };
-  return (await mayAccess(app, listing, { action: 's3:ListBucket', bucket: r.bucket })) ? new S3Error('NoSuchKey', undefined, { Key: r.key }) : new S3Error('AccessDenied');
+  return (await mayList(app, req, r.bucket, r.key)) ? new S3Error('NoSuchKey', undefined, { Key: r.key }) : new S3Error('AccessDenied');
+}
+
+/** Whether the caller may list `bucket` under `key` (s3:ListBucket with s3:prefix = key). */
+function mayList(app: App, req: AuthzRequest, bucket: string, key: string): Promise<boolean> {
+  const listing = { ...req, keys: new Map(req.keys).set('s3:prefix', [key]) };
+  return mayAccess(app, listing, { action: 's3:ListBucket', bucket });
+}
+
+/** Reads whose missing key is concealed from a caller who may not list the bucket. */
+const CONCEALING_READS = new Set(['GetObject', 'HeadObject', 'GetObjectAttributes']);
+
+/**
+ * The same rule when the read itself was allowed (say, s3:GetObject on bucket/* to everyone) but
+ * the key is not there: S3 answers 403 AccessDenied rather than 404 NoSuchKey to a caller without
+ * s3:ListBucket, so that a public read grant does not reveal which keys exist. Called with the
+ * error the operation's handler threw; returns the error to send. Costs nothing on success.
+ */
+export async function concealAbsence(app: App, req: AuthzRequest | undefined, operation: string, bucket: string, key: string, e: unknown): Promise<unknown> {
+  if (!req || !(e instanceof S3Error) || e.code !== 'NoSuchKey' || !key || !CONCEALING_READS.has(operation)) return e;
+  return (await mayList(app, req, bucket, key)) ? e : new S3Error('AccessDenied');
 }

@@ -15,6 +15,7 @@ import {
   type PublicAccessBlock,
 } from '../s3/bucket/config/publicAccessBlock.js';
 import { deserializeAcl, serializeAcl, type Acl } from './acl/index.js';
+import type { AccountPublicAccessBlocks } from './accountAccess.js';
 
 const TTL_MS = 5_000;
 
@@ -33,8 +34,8 @@ export interface BucketAccessSettings {
   /** The bucket's stored Block Public Access configuration; undefined when it has none. */
   readonly publicAccessBlock: PublicAccessBlock | undefined;
   /**
-   * The Block Public Access settings in force. Only the bucket level exists here (no account
-   * level, no access points), so it is the bucket's configuration, or nothing blocked.
+   * The Block Public Access settings in force: each switch on if the bucket's configuration or
+   * its owner's account configuration turns it on (there are no access points).
    */
   readonly block: PublicAccessBlock;
 }
@@ -65,17 +66,22 @@ export class BucketAccess {
   /** Bumped by every put: a read that overlapped a put does not cache what it read. */
   private generation = 0;
 
-  constructor(private readonly meta: MetaStore) {}
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly accounts?: { blocks: AccountPublicAccessBlocks; accountIdOf: (canonicalId: string) => Promise<string | undefined> },
+  ) {}
 
+  /** The bucket's settings, with its owner account's Block Public Access switches folded into `block`. */
   async get(bucket: Bucket): Promise<BucketAccessSettings> {
     const now = Date.now();
     const hit = this.cache.get(bucket.id);
     if (hit && hit.expires > now) return hit.settings;
     const generation = this.generation;
-    const [acl, ownership, pab] = await Promise.all([
+    const [acl, ownership, pab, account] = await Promise.all([
       this.meta.getBucketConfig(bucket.id, 'acl'),
       this.meta.getBucketConfig(bucket.id, 'ownership'),
       this.meta.getBucketConfig(bucket.id, 'public-access-block'),
+      this.accountBlock(bucket),
     ]);
     // Stored values were validated when they were put; an unknown ownership value (written by a
     // newer version) is read as the most restrictive setting.
@@ -88,13 +94,31 @@ export class BucketAccess {
       ownership: effective,
       aclsEnabled: aclsEnabled(effective),
       publicAccessBlock,
-      block: publicAccessBlock ? effectivePublicAccessBlock(publicAccessBlock) : NO_PUBLIC_ACCESS_BLOCK,
+      block: publicAccessBlock || account ? effectivePublicAccessBlock(publicAccessBlock, account) : NO_PUBLIC_ACCESS_BLOCK,
     };
     if (generation === this.generation) {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(bucket.id, { settings, expires: now + TTL_MS });
     }
     return settings;
+  }
+
+  /** The Block Public Access configuration of the bucket owner's account, if any. */
+  private async accountBlock(bucket: Bucket): Promise<PublicAccessBlock | undefined> {
+    if (!this.accounts) return undefined;
+    const accountId = await this.accounts.accountIdOf(bucket.owner);
+    return accountId === undefined ? undefined : this.accounts.blocks.get(accountId);
+  }
+
+  /**
+   * Stores an account's Block Public Access configuration (undefined deletes it). Every bucket's
+   * settings are read again: account-level changes are rare, and the account's buckets unknown here.
+   */
+  async putAccountPublicAccessBlock(accountId: string, c: PublicAccessBlock | undefined): Promise<void> {
+    if (!this.accounts) throw new Error('BucketAccess without account-level settings');
+    await this.accounts.blocks.put(accountId, c);
+    this.generation++;
+    this.cache.clear();
   }
 
   /** Stores the bucket ACL (the default private ACL is stored as no ACL). */

@@ -25,6 +25,8 @@ export interface AccessRequest {
   optional?: boolean;
   /** The bucket is being created: only the caller's own account decides (CreateBucket). */
   newBucket?: boolean;
+  /** S3 Control: the account addressed (x-amz-account-id); only its own principals may act on it. */
+  account?: string;
 }
 
 /** Object actions with a distinct name when a version is addressed (AWS's S3 action list). */
@@ -71,7 +73,18 @@ function writeExtras(h: IncomingHttpHeaders, bucket: string, key: string, out: A
 export function accessRequests(op: OperationSpec, bucket: string, key: string, query: Query, headers: IncomingHttpHeaders): AccessRequest[] {
   if (op.authorizes === 'per-object') return [];
   if (op.resource === 'service') return [{ action: op.action, bucket: '' }];
+  if (op.resource === 'account') {
+    const id = headers['x-amz-account-id'];
+    return [{ action: op.action, bucket: '', account: Array.isArray(id) ? id.join(',') : (id ?? '') }];
+  }
   if (op.authorizes === 'new-bucket') return [{ action: op.action, bucket, newBucket: true }];
+  if (op.authorizes === 'form') {
+    // POST object: a PutObject of the key the form names, on the bucket of the URL (never one a
+    // form field names), with the form's fields in the place of PutObject's headers.
+    const out: AccessRequest[] = [{ action: op.action, bucket, key }];
+    writeExtras(headers, bucket, key, out);
+    return out;
+  }
   if (op.resource === 'bucket') return [{ action: op.action, bucket }];
   const versionId = query.get('versionId');
   const out: AccessRequest[] = [{ action: versionedAction(op.action, versionId), bucket, key, ...(versionId !== undefined ? { versionId } : {}) }];

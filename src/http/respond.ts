@@ -52,7 +52,7 @@ export async function sendResponse(res: ServerResponse, method: string, r: S3Res
   let body: string | Buffer | Readable | PooledBody | undefined = r.body;
   const more: [string, HeaderValue][] = [];
   if (r.xml) {
-    body = renderXml(r.xml.root, r.xml.body);
+    body = renderXml(r.xml.root, r.xml.body, r.xml.namespace !== undefined ? { namespace: r.xml.namespace } : {});
     more.push(['Content-Type', 'application/xml']);
   }
   const status = r.status ?? (body === undefined && method === 'DELETE' ? 204 : 200);

@@ -10,7 +10,7 @@ import { authenticate } from '../auth/sigv4.js';
 import { openBody } from '../auth/chunked.js';
 import { SIGNED_SUBRESOURCES } from '../auth/sigv2.js';
 import type { AuthResult, DecodedBody } from '../auth/types.js';
-import { authorize, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
+import { authorize, concealAbsence, mayAccess, principalOf, type AuthzRequest } from '../authz/authorize.js';
 import { requestKeys } from '../authz/keys.js';
 import { accessRequests } from '../authz/requests.js';
 import { S3Error } from '../s3/errors.js';
@@ -18,18 +18,23 @@ import { asS3Error } from '../s3/store-errors.js';
 import type { S3Context, S3Response } from '../s3/handler.js';
 import { OPERATIONS, resolveOperation, type OperationSpec, type Resource } from '../s3/operations.js';
 import type { Bucket } from '../store/meta/types.js';
+import { s3ControlPath } from './control.js';
 import { XmlReader, type ParsedDoc, type XmlLimits } from '../s3/xml.js';
 import { RequestBody } from './body.js';
 import { isOutOfSpace } from '../store/space.js';
 import { HOST_ID, clientAddress, nextRequestId, parseRequest } from './request.js';
 import { sendError, sendResponse, type ResponseState } from './respond.js';
 import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
+import { fileBody, openPostForm, type PostForm } from '../s3/object/PostObject.js';
 import { actualCorsHeaders, preflight } from './cors.js';
 import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
 const XML_TURN_MS = 4;
+
+/** Who asks a POST form, until its fields are read. */
+const FORM_PENDING: AuthResult = { method: 'anonymous', identity: null, payload: { kind: 'unsigned' } };
 
 /** Bodies at most this large are drained after an early error so the connection can be reused. */
 const DRAIN_LIMIT = 1024 * 1024;
@@ -108,9 +113,9 @@ class Context implements S3Context {
     readonly method: string,
     readonly op: OperationSpec,
     readonly bucketName: string,
-    readonly key: string,
+    public key: string,
     readonly query: Map<string, string>,
-    readonly auth: AuthResult,
+    public auth: AuthResult,
     readonly app: App,
     readonly now: number,
     readonly contentLength: number | undefined,
@@ -122,8 +127,32 @@ class Context implements S3Context {
     this.log = app.log;
   }
 
+  /** POST object: the form, read up to its file (readForm). */
+  form: PostForm | undefined;
+  private fileOpened = false;
+
+  /** The request's headers; for POST object, the form's fields as PutObject's headers. */
   get headers() {
-    return this.req.headers;
+    return this.form?.headers ?? this.req.headers;
+  }
+
+  /**
+   * POST object: reads the form's fields up to the file and authenticates them; from then on the
+   * request is the PutObject the form describes (its key, its fields as headers, its file as body).
+   */
+  async readForm(virtualHost: boolean): Promise<void> {
+    const form = await openPostForm({
+      headers: this.req.headers,
+      body: this.openRaw(),
+      bucket: this.bucketName,
+      region: this.app.config.region,
+      now: new Date(this.now),
+      lookup: (id, token) => this.app.lookupCredential(id, token),
+      virtualHost,
+    });
+    this.form = form;
+    this.auth = form.auth;
+    this.key = form.key;
   }
 
   get identity() {
@@ -142,6 +171,18 @@ class Context implements S3Context {
     // (cached per user or role: no store read once warm).
     if (this.identity) Object.assign(this.authz, await this.app.iam.callerPolicies(this.identity));
     this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
+  }
+
+  /**
+   * Runs the operation's handler (after authorize()). A read of a missing key becomes AccessDenied
+   * for a caller who may not list the bucket (authz/authorize.ts concealAbsence).
+   */
+  async run(): Promise<S3Response> {
+    try {
+      return await this.op.handler!(this);
+    } catch (e) {
+      throw await concealAbsence(this.app, this.authz, this.op.name, this.bucketName, this.key, e);
+    }
   }
 
   granted(action: string): boolean {
@@ -166,6 +207,15 @@ class Context implements S3Context {
   }
 
   body(): DecodedBody {
+    if (this.form) {
+      if (this.fileOpened) throw new Error('request body opened twice');
+      this.fileOpened = true;
+      return fileBody(this.form.file);
+    }
+    return this.openRaw();
+  }
+
+  private openRaw(): DecodedBody {
     if (this.bodyOpened) throw new Error('request body opened twice');
     this.bodyOpened = true;
     if (this.expectContinue) this.res.writeContinue();
@@ -215,7 +265,7 @@ export async function readAnonymously(app: App, req: IncomingMessage, res: Serve
   const ctx = new Context(requestId, method, op, bucket.name, key, new Map(), auth, app, Date.now(), undefined, req, res, false, raw);
   ctx.bucket = bucket;
   await ctx.authorize(clientAddress(req, app.config.trustedProxies));
-  return op.handler!(ctx);
+  return ctx.run();
 }
 
 /**
@@ -305,12 +355,21 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       await serveQuery(app, queryService, req, res, { parsed, raw, state, expectContinue, note: query, unexpected: (e, op) => unexpected(app, e, requestId, op) });
       return;
     }
-    key = parsed.key || undefined;
-    resourcePath = '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '');
-    const op = resolveOperation(method, resourceOf(parsed.bucket, parsed.key), parsed.query, req.headers);
-    if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceOf(parsed.bucket, parsed.key).toUpperCase() });
+    const controlPath = s3ControlPath(parsed, req.headers);
+    const resource = controlPath === undefined ? resourceOf(parsed.bucket, parsed.key) : 'account';
+    // An S3 Control request addresses an account: no bucket, no key.
+    const bucketPart = controlPath === undefined ? parsed.bucket : '';
+    const keyPart = controlPath === undefined ? parsed.key : '';
+    bucketName = bucketPart || undefined;
+    key = keyPart || undefined;
+    resourcePath = controlPath === undefined ? '/' + (parsed.bucket ? parsed.bucket + (parsed.key ? '/' + parsed.key : '') : '') : parsed.rawPath;
+    const op = resolveOperation(method, resource, parsed.query, req.headers, controlPath);
+    if (!op && controlPath !== undefined) throw new S3Error('NotImplemented', 'This S3 Control operation is not implemented by this server.');
+    if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resource.toUpperCase() });
     opName = op.name;
-    const auth = await authenticate(
+    // A POST form says who asks in its fields: read once the bucket is known (ctx.readForm).
+    const form = op.authorizes === 'form';
+    const auth = form ? FORM_PENDING : await authenticate(
       {
         method,
         rawPath: parsed.rawPath,
@@ -326,23 +385,31 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     );
     refuseUnsignedSubresource(auth, op);
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
-    ctx = new Context(requestId, method, op, parsed.bucket, parsed.key, parsed.query, auth, app, Date.now(), declaredLength(req, auth), req, res, expectContinue, raw);
-    if (op.resource !== 'service' && op.authorizes !== 'new-bucket') {
+    ctx = new Context(requestId, method, op, bucketPart, keyPart, parsed.query, auth, app, Date.now(), form ? undefined : declaredLength(req, auth), req, res, expectContinue, raw);
+    if (op.resource !== 'service' && op.resource !== 'account' && op.authorizes !== 'new-bucket') {
       ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {
         // To anonymous callers too, as S3 answers: bucket names are global and public anyway.
         throw new S3Error('NoSuchBucket', undefined, { BucketName: parsed.bucket });
       }
     }
+    if (form) {
+      if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
+      await ctx.readForm(parsed.virtualHost);
+      key = ctx.key;
+      if (ctx.identity) app.iam.noteKeyUsed(ctx.identity.accessKeyId, 's3', app.config.region);
+    }
     await ctx.authorize(clientAddress(req, app.config.trustedProxies));
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
-    const result: S3Response = await op.handler(ctx);
-    if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, parsed.bucket);
+    const result: S3Response = await ctx.run();
+    if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, bucketPart);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
   } catch (e) {
+    // A POST form refused after its fields were read (authorisation, a full disk…).
+    ctx?.form?.reader.abandon();
     const err = asS3Error(e) ?? unexpected(app, e, requestId, opName);
     errorCode = err.code;
     if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await corsFor(app, req, bucketName);

@@ -204,10 +204,10 @@ export class IamService {
 
   /**
    * Creates an access key for an IAM user, or for the account's root user when `user` is absent
-   * (LimitExceeded beyond two keys).
+   * (LimitExceeded beyond two keys). `given` pre-provisions its id and secret (trove admin).
    */
-  async createAccessKey(account: Pick<Account, 'id' | 'accountId'>, user: IamUser | undefined, now = Date.now()): Promise<AccessKey> {
-    const key: AccessKey = { accessKeyId: newAccessKeyId(), secretAccessKey: newSecretKey(), userId: account.id, status: 'Active', createdAt: now };
+  async createAccessKey(account: Pick<Account, 'id' | 'accountId'>, user: IamUser | undefined, now = Date.now(), given?: { accessKeyId: string; secretAccessKey: string }): Promise<AccessKey> {
+    const key: AccessKey = { accessKeyId: given?.accessKeyId ?? newAccessKeyId(), secretAccessKey: given?.secretAccessKey ?? newSecretKey(), userId: account.id, status: 'Active', createdAt: now };
     if (user) key.iamUserId = user.id;
     await this.meta.iam.createAccessKey(key, QUOTAS.accessKeysPerUser);
     this.changed(account.accountId);

@@ -10,6 +10,7 @@ import type { App } from '../app.js';
 import type { Bucket } from '../store/meta/types.js';
 import type { ParsedDoc, XmlLimits, XmlNode } from './xml.js';
 import type { OperationSpec } from './operations.js';
+import type { PostForm } from './object/PostObject.js';
 
 /** Decoded query parameters. A parameter given without '=' (e.g. `?uploads`) has value ''. */
 export type Query = ReadonlyMap<string, string>;
@@ -37,6 +38,8 @@ export interface S3Context {
    * aws-chunked bodies; undefined when unknown.
    */
   readonly contentLength: number | undefined;
+  /** POST object: the form, read up to its file and authenticated by the pipeline. */
+  readonly form?: PostForm | undefined;
   /** Opens the request body (once), decoded and verified as the auth mode demands. */
   body(): DecodedBody;
   /**
@@ -58,7 +61,7 @@ export interface S3Response {
   status?: number;
   headers?: Record<string, string | number | undefined>;
   /** An XML document to render. */
-  xml?: { root: string; body: XmlNode };
+  xml?: { root: string; body: XmlNode; /** null: no xmlns (PostResponse, as S3 sends it). */ namespace?: string | null };
   /** Raw body: a string, a buffer or a stream of bytes. */
   body?: string | Buffer | Readable | PooledBody;
 }

@@ -12,6 +12,7 @@ import { deleteBucket } from './bucket/DeleteBucket.js';
 import { getBucketLocation } from './bucket/GetBucketLocation.js';
 import { listObjectsV1, listObjectsV2 } from './bucket/ListObjects.js';
 import { putObject } from './object/PutObject.js';
+import { postObject } from './object/PostObject.js';
 import { getObject, headObject } from './object/GetObject.js';
 import { deleteObject } from './object/DeleteObject.js';
 import { deleteObjects } from './object/DeleteObjects.js';
@@ -37,8 +38,13 @@ import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwn
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './bucket/website.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket/cors.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
+import { deleteAccountPublicAccessBlock, getAccountPublicAccessBlock, putAccountPublicAccessBlock } from './control/publicAccessBlock.js';
 
-export type Resource = 'service' | 'bucket' | 'object';
+/**
+ * What a request addresses: the service (/), a bucket, an object, or an account through the S3
+ * Control API (/v20180820/…, with x-amz-account-id; http/control.ts tells those apart).
+ */
+export type Resource = 'service' | 'bucket' | 'object' | 'account';
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
 
 export interface OperationSpec {
@@ -48,6 +54,8 @@ export interface OperationSpec {
   resource: Resource;
   /** Query parameters that must be present (sub-resources). */
   sub?: readonly string[];
+  /** S3 Control operations: the path after /v20180820/ (e.g. `configuration/publicAccessBlock`). */
+  path?: string;
   /** A further test on the query or headers (e.g. `x-amz-copy-source` present). */
   when?: (q: Query, h: IncomingHttpHeaders) => boolean;
   /** IAM action checked by authorisation. */
@@ -55,9 +63,11 @@ export interface OperationSpec {
   /**
    * How authorisation treats the operation beyond its action on its resource (authz/requests.ts):
    * 'new-bucket': the bucket does not exist yet, only the caller's own account decides;
-   * 'per-object': the handler checks each object it touches (DeleteObjects).
+   * 'per-object': the handler checks each object it touches (DeleteObjects);
+   * 'form': a POST form says who asks (auth/post.ts) and what is written: the pipeline reads the
+   * fields before the file, then authorises the write of the object the form names (PostObject).
    */
-  authorizes?: 'new-bucket' | 'per-object';
+  authorizes?: 'new-bucket' | 'per-object' | 'form';
   /**
    * Writes new data or metadata: refused up front (507 InsufficientStorage) while the disk is
    * full. Deletes and reads never are, so space can always be freed through S3.
@@ -163,7 +173,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteObjects', method: 'POST', resource: 'bucket', sub: ['delete'], action: 's3:DeleteObject', authorizes: 'per-object', handler: deleteObjects },
   { name: 'CreateBucketMetadataTableConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataTable'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
   { name: 'CreateBucketMetadataConfiguration', method: 'POST', resource: 'bucket', sub: ['metadataConfiguration'], action: 's3:CreateBucketMetadataTableConfiguration', consumesSpace: true },
-  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject', consumesSpace: true },
+  { name: 'PostObject', method: 'POST', resource: 'bucket', action: 's3:PutObject', authorizes: 'form', consumesSpace: true, handler: postObject },
 
   // ---- object: GET / HEAD
   { name: 'ListParts', method: 'GET', resource: 'object', sub: ['uploadId'], action: 's3:ListMultipartUploadParts', handler: listParts },
@@ -198,6 +208,13 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteObjectTagging', method: 'DELETE', resource: 'object', sub: ['tagging'], action: 's3:DeleteObjectTagging', handler: deleteObjectTagging },
   { name: 'DeleteObject', method: 'DELETE', resource: 'object', action: 's3:DeleteObject', handler: deleteObject },
 
+  // ---- S3 Control (the account's configuration), signed for s3 like the rest: only the account-level
+  // Block Public Access is implemented; other S3 Control paths answer NotImplemented (http/server.ts).
+  // In the S3 Control API these are GetPublicAccessBlock, PutPublicAccessBlock, DeletePublicAccessBlock.
+  { name: 'GetAccountPublicAccessBlock', method: 'GET', resource: 'account', path: 'configuration/publicAccessBlock', action: 's3:GetAccountPublicAccessBlock', handler: getAccountPublicAccessBlock },
+  { name: 'PutAccountPublicAccessBlock', method: 'PUT', resource: 'account', path: 'configuration/publicAccessBlock', action: 's3:PutAccountPublicAccessBlock', consumesSpace: true, handler: putAccountPublicAccessBlock },
+  { name: 'DeleteAccountPublicAccessBlock', method: 'DELETE', resource: 'account', path: 'configuration/publicAccessBlock', action: 's3:PutAccountPublicAccessBlock', handler: deleteAccountPublicAccessBlock },
+
   // ---- CORS preflight, on buckets and objects: anonymous, answered by http/cors.ts before
   // authentication (listed here so the surface stays visible in one place)
   { name: 'PreflightCORS', method: 'OPTIONS', resource: 'bucket', action: '' },
@@ -213,11 +230,12 @@ export const SUBRESOURCES: ReadonlySet<string> = new Set(OPERATIONS.flatMap((o) 
  * present (and whose `when` holds) wins; an entry with no sub-resources (the plain operation)
  * matches only when the request names no known sub-resource at all.
  */
-export function resolveOperation(method: string, resource: Resource, query: Query, headers: IncomingHttpHeaders): OperationSpec | undefined {
+export function resolveOperation(method: string, resource: Resource, query: Query, headers: IncomingHttpHeaders, controlPath?: string): OperationSpec | undefined {
   const m = method === 'HEAD' && resource === 'service' ? 'GET' : method;
   let namesSub: boolean | undefined;
   for (const op of OPERATIONS) {
     if (op.method !== m || op.resource !== resource) continue;
+    if (op.path !== undefined && op.path !== controlPath) continue;
     if (op.sub) {
       if (!op.sub.every((s) => query.has(s))) continue;
     } else {
@@ -236,4 +254,5 @@ const PLAIN_PARAMS: Record<Resource, ReadonlySet<string>> = {
   bucket: new Set(['list-type']),
   // GetObject?partNumber=N is a plain GetObject, as is HEAD with partNumber.
   object: new Set(['partNumber']),
+  account: new Set(),
 };

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   POLICY_SIZE_LIMITS,
+  coversBucket,
   PolicyError,
   decide,
   evaluatePolicy,
@@ -121,7 +122,8 @@ describe('parsePolicy: refused documents', () => {
     ['wildcard in the service segment', 'identity', doc({ ...idOk, Resource: 'arn:aws:*:::b' }), 'Resource arn:aws:*:::b must be in ARN format or "*".'],
     ['resource in another bucket', 'resource', doc({ ...ok, Resource: 'arn:aws:s3:::other/*' }), 'Policy has invalid resource'],
     ['resource in a bucket with the same prefix', 'resource', doc({ ...ok, Resource: 'arn:aws:s3:::bb/*' }), 'Policy has invalid resource'],
-    ['bucket wildcard', 'resource', doc({ ...ok, Resource: 'arn:aws:s3:::b*' }), 'Policy has invalid resource'],
+    ['bucket wildcard naming other buckets only', 'resource', doc({ ...ok, Resource: 'arn:aws:s3:::c*' }), 'Policy has invalid resource'],
+    ['S3 ARN with a region', 'resource', doc({ ...ok, Resource: 'arn:aws:s3:us-east-1::b/*' }), 'Policy has invalid resource'],
     ['Resource * in a bucket policy', 'resource', doc({ ...ok, Resource: '*' }), 'Policy has invalid resource'],
     ['NotResource outside the bucket', 'resource', doc({ Effect: 'Deny', Principal: '*', Action: 's3:*', NotResource: 'arn:aws:s3:::other/*' }), 'Policy has invalid resource'],
     ['unknown condition operator', 'resource', doc({ ...ok, Condition: { StringEqualz: { 'aws:username': 'x' } } }), 'Invalid Condition type : StringEqualz'],
@@ -167,6 +169,14 @@ describe('parsePolicy: refused documents', () => {
   });
   it('accepts the bucket ARN itself and its objects', () => {
     parsePolicy(doc({ ...ok, Action: ['s3:ListBucket', 's3:GetObject'], Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*', 'arn:aws:s3:::b/a/b?c'] }), 'resource', { bucket: 'b' });
+  });
+  it('accepts wildcards that can name the bucket or its objects (as MinIO and AWS do)', () => {
+    for (const r of ['arn:aws:s3:::*', 'arn:aws:s3:::*/*', 'arn:aws:s3:::b*', 'arn:aws:s3:::?', 'arn:aws:s3:::*b/x', 'arn:aws:s3:::b${aws:username}', 'arn:aws:s3:::${aws:username}/*']) {
+      parsePolicy(doc({ ...ok, Action: 's3:*', Resource: r }), 'resource', { bucket: 'b' });
+    }
+    assert.equal(coversBucket('arn:aws:s3:::b*z', 'b'), true); // b/z
+    assert.equal(coversBucket('arn:aws:s3:::bx', 'b'), false);
+    assert.equal(coversBucket('arn:aws:s3:::b/', 'b'), true);
   });
   it('without a bucket, a resource policy takes any ARN and "*"', () => {
     parsePolicy(doc({ ...ok, Resource: ['*', 'arn:aws:sqs:us-east-2:123456789012:queue1'], Action: 'sqs:SendMessage' }), 'resource');

@@ -3,7 +3,7 @@
 // Grammar: IAM User Guide, "IAM JSON policy element reference" and "Grammar of the IAM JSON policy
 // language" (reference_policies_elements_*, reference_policies_grammar). What differs by kind:
 // - resource (bucket) policies name a Principal or NotPrincipal; for a bucket policy every
-//   Resource must lie in the bucket the policy is attached to ("Policy has invalid resource");
+//   Resource must be able to name the bucket or its objects ("Policy has invalid resource");
 // - trust policies (a role's AssumeRolePolicyDocument) name a Principal and no Resource, and
 //   cannot use NotPrincipal (reference_policies_elements_notprincipal);
 // - identity, session and boundary policies name neither Principal nor NotPrincipal.
@@ -296,13 +296,45 @@ function parseResources(v: unknown, ctx: StatementContext): ResourceSet {
     const parts = splitArn(r);
     // "You can't use a wildcard in the service segment" (reference_policies_elements_resource).
     if (!parts || parts[0] !== 'arn' || parts[1] === '' || parts[2] === '' || /[*?]/.test(parts[2]!)) throw invalid(r);
-    if (bucket !== undefined) {
-      const arn = `arn:aws:s3:::${bucket}`;
-      if (r !== arn && !r.startsWith(`${arn}/`)) throw invalid(r);
-    }
+    if (bucket !== undefined && !coversBucket(r, bucket)) throw invalid(r);
     patterns.push(compileArnPattern(r, { variables: ctx.variables, varsInResourceOnly: true }));
   }
   return { values, any, patterns };
+}
+
+/**
+ * Whether a bucket policy's Resource can name the bucket or objects in it: an S3 ARN
+ * (`arn:aws:s3:::…`) whose resource part, wildcards and policy variables read as `*`, matches the
+ * bucket's name or some key under it. `arn:aws:s3:::*` and `arn:aws:s3:::*\/*` qualify (AWS
+ * accepts them: the policy still applies only to its bucket); another bucket's name and a bare
+ * `*` ("Policy has invalid resource", as AWS answers) do not.
+ */
+export function coversBucket(resource: string, bucket: string): boolean {
+  const prefix = 'arn:aws:s3:::';
+  if (!resource.startsWith(prefix)) return false;
+  const pattern = resource.slice(prefix.length).replace(/\$\{[^}]*\}/g, '*');
+  // The states of a glob automaton over `pattern` (* any run, ? one character).
+  const close = (states: Set<number>): Set<number> => {
+    for (const i of [...states]) for (let j = i; pattern[j] === '*'; j++) states.add(j + 1);
+    return states;
+  };
+  const step = (states: Set<number>, c: string): Set<number> => {
+    const next = new Set<number>();
+    for (const i of states) {
+      const p = pattern[i];
+      if (p === '*') next.add(i);
+      else if (p === '?' || p === c) next.add(i + 1);
+    }
+    return close(next);
+  };
+  let states = close(new Set([0]));
+  for (const c of bucket) {
+    states = step(states, c);
+    if (states.size === 0) return false;
+  }
+  if (states.has(pattern.length)) return true;
+  // Any state left after "bucket/" can go on to match some key.
+  return step(states, '/').size > 0;
 }
 
 function conditionValues(v: unknown, key: string): string[] {

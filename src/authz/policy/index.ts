@@ -4,6 +4,7 @@
 export { PolicyError } from './errors.js';
 export {
   parsePolicy,
+  coversBucket,
   policySize,
   POLICY_SIZE_LIMITS,
   type Policy,

@@ -52,6 +52,9 @@ export const createBucket: Handler = async (ctx) => {
   if (acl) {
     if (ownership === 'BucketOwnerEnforced' && !grantsOnlyTo(acl, owner)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
     if (block?.blockPublicAcls && isPublicAcl(acl)) throw new S3Error('InvalidBucketAclWithBlockPublicAccessError');
+    // The account's BlockPublicAcls refuses a public ACL on CreateBucket too ("PUT Bucket calls
+    // fail if the request includes a public ACL").
+    if (isPublicAcl(acl) && (await ctx.app.accountPublicAccessBlocks.get(ctx.identity!.accountId))?.blockPublicAcls) throw new S3Error('AccessDenied');
   }
   const lock = String(ctx.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
 

@@ -6,6 +6,7 @@ import { PolicyError, isPublicPolicy, parsePolicy, POLICY_SIZE_LIMITS } from '..
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
+import { isPublicAcl } from './config/publicAccessBlock.js';
 
 /** S3 bucket policies are limited to 20 KB. */
 const MAX_POLICY_BYTES = POLICY_SIZE_LIMITS.resource;
@@ -42,9 +43,18 @@ export const deleteBucketPolicy: Handler = async (ctx) => {
   return { status: 204 };
 };
 
+/**
+ * Whether the bucket is public ("The meaning of public"): its policy is public, or its ACL grants
+ * AllUsers or AuthenticatedUsers (while ACLs count: not under BucketOwnerEnforced nor
+ * IgnorePublicAcls). AWS answers a bucket without a policy NoSuchBucketPolicy (its CloudTrail
+ * records show it); Ceph RGW answers IsPublic, from the ACL too (s3-tests
+ * test_get_bucket_policy_status and the *_acl_bucket_policy_status cases assert it). We answer
+ * as RGW: a client written for AWS handles that error as "no public policy", which an IsPublic
+ * of false also says, while a client written for RGW would fail on the error.
+ */
 export const getBucketPolicyStatus: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
-  const policy = await ctx.app.bucketPolicies.get(bucket);
-  if (!policy) throw new S3Error('NoSuchBucketPolicy', undefined, { BucketName: bucket.name });
-  return { xml: { root: 'PolicyStatus', body: { IsPublic: isPublicPolicy(policy) } } };
+  const [policy, access] = await Promise.all([ctx.app.bucketPolicies.get(bucket), ctx.app.bucketAccess.get(bucket)]);
+  const publicAcl = access.aclsEnabled && !access.block.ignorePublicAcls && isPublicAcl(access.acl);
+  return { xml: { root: 'PolicyStatus', body: { IsPublic: (policy !== undefined && isPublicPolicy(policy)) || publicAcl } } };
 };

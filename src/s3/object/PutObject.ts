@@ -34,10 +34,35 @@ export function refuseUnsupported(ctx: S3Context, names: readonly string[] = UNS
 }
 
 export const putObject: Handler = async (ctx) => {
-  const bucket = bucketOf(ctx);
   // A length is required, except for Transfer-Encoding: chunked bodies (streamed, size-checked).
   if (ctx.contentLength === undefined && !ctx.headers['transfer-encoding']) throw new S3Error('MissingContentLength');
   if (ctx.contentLength !== undefined && ctx.contentLength > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: ctx.contentLength, MaxSizeAllowed: MAX_PUT_SIZE });
+  const { headers } = await writeObject(ctx);
+  return { headers };
+};
+
+export interface WriteOptions {
+  /** Smallest size accepted (EntityTooSmall below), checked before anything is committed. */
+  minSize?: number;
+  /** Largest size accepted (EntityTooLarge beyond, as soon as the body grows past it); at most MAX_PUT_SIZE. */
+  maxSize?: number;
+  /** Runs once the bytes are stored, before the metadata commit; a throw abandons the write. */
+  beforeCommit?: () => Promise<void>;
+}
+
+export interface Written {
+  etag: string;
+  /** Response headers: ETag, x-amz-version-id, the checksum. */
+  headers: Record<string, string>;
+}
+
+/**
+ * Writes the request's body as a new version of ctx.key, described by the request's headers:
+ * the one storage path of PutObject and POST object (whose context maps its form fields to the
+ * same headers and its file to the body).
+ */
+export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise<Written> {
+  const bucket = bucketOf(ctx);
   refuseUnsupported(ctx);
   const write = parseWriteHeaders(ctx.headers);
   const contentMd5 = parseContentMd5(ctx.headers);
@@ -52,7 +77,7 @@ export const putObject: Handler = async (ctx) => {
     throw new S3Error('InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
   }
 
-  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE });
+  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize });
   const content: ObjectContent = {
     size: data.size,
     etag: data.md5,
@@ -72,6 +97,7 @@ export const putObject: Handler = async (ctx) => {
 
   let result;
   try {
+    await o.beforeCommit?.();
     result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions);
   } catch (e) {
     await discardBlob(ctx.app, data.blobId, e);
@@ -84,5 +110,5 @@ export const putObject: Handler = async (ctx) => {
     headers[checksumHeader(content.checksum.algorithm)] = content.checksum.value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';
   }
-  return { headers };
-};
+  return { etag: content.etag, headers };
+}

@@ -34,6 +34,8 @@ export interface IngestOptions {
   inlineThreshold: number;
   /** Refuse (EntityTooLarge) a body that grows beyond this many bytes. */
   maxSize: number;
+  /** Refuse (EntityTooSmall) a body shorter than this, before anything is committed. */
+  minSize?: number | undefined;
 }
 
 /** Reads the request body into storage (see storeBytes). */
@@ -43,7 +45,8 @@ export async function ingest(ctx: S3Context, o: IngestOptions): Promise<Ingested
 }
 
 /**
- * Streams bytes into memory (when `declared` is within the inline threshold) or a new blob,
+ * Streams bytes into memory (when `declared` is within the inline threshold, or while a body of
+ * unknown length has not outgrown it) or a new blob,
  * hashing as they pass, and verifies Content-MD5 and the checksum (from a header, or from a
  * trailer read through `trailers` once the source is exhausted) before returning.
  */
@@ -54,7 +57,9 @@ export async function storeBytes(
   trailers: () => Record<string, string>,
   o: IngestOptions,
 ): Promise<Ingested> {
-  const inline = declared !== undefined && declared <= o.inlineThreshold;
+  // A body of unknown length (chunked transfer, a POST form's file) starts in memory and moves
+  // to a blob once it outgrows the inline threshold.
+  const inline = o.inlineThreshold >= 0 && (declared === undefined || declared <= o.inlineThreshold);
   const md5 = createHash('md5');
   const algorithm = o.checksum?.algorithm ?? o.computeAlgorithm;
   const sum = algorithm ? createChecksum(algorithm) : undefined;
@@ -69,8 +74,16 @@ export async function storeBytes(
       md5.update(chunk);
       sum?.update(chunk);
       if (writer) await writer.write(chunk);
-      else chunks.push(chunk);
+      else {
+        chunks.push(chunk);
+        if (size > o.inlineThreshold) {
+          writer = await app.blobs.create();
+          for (const c of chunks) await writer.write(c);
+          chunks.length = 0;
+        }
+      }
     }
+    if (o.minSize !== undefined && size < o.minSize) throw new S3Error('EntityTooSmall', undefined, { ProposedSize: size, MinSizeAllowed: o.minSize });
     const md5Bytes = md5.digest();
     if (o.contentMd5 && !md5Bytes.equals(o.contentMd5)) {
       throw new S3Error('BadDigest', undefined, { ExpectedDigest: o.contentMd5.toString('base64'), CalculatedDigest: md5Bytes.toString('base64') });

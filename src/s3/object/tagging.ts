@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { childText, children, type ParsedDoc, type ParsedXml } from '../xml.js';
+import { childText, children, parseXmlBody, type ParsedDoc, type ParsedXml } from '../xml.js';
 import { compareKeys } from '../../store/keys.js';
 import { loadVersion, versionParam } from './GetObject.js';
 
@@ -54,6 +54,16 @@ export function parseTaggingHeader(h: IncomingHttpHeaders): TagSet | undefined {
 /** <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>, with at most `max` tags. */
 export async function readTagging(ctx: S3Context, max: number): Promise<TagSet> {
   return parseTagging(await ctx.readXml('Tagging', { maxBytes: 64 * 1024 + max * 2048 }), max);
+}
+
+/** A <Tagging> document held in memory (the tagging field of a POST form). */
+export function parseTaggingXml(text: string, max: number): TagSet {
+  return parseTagging(parseXmlBody(text, 'Tagging'), max);
+}
+
+/** Tags as x-amz-tagging writes them ("k1=v1&k2=v2", URL-encoded). */
+export function taggingHeaderOf(tags: TagSet): string {
+  return tags.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }
 
 function parseTagging(doc: ParsedDoc, max: number): TagSet {
