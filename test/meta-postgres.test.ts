@@ -156,6 +156,24 @@ describe('PgMetaStore: migrations, leases, garbage grace and the change feed', {
     }
   });
 
+  it('turns synchronous_commit on for its sessions when the database has it off', async () => {
+    const url = await freshDatabase();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET synchronous_commit = off`);
+    } finally {
+      await c.end();
+    }
+    const meta = await PgMetaStore.open({ url, poolSize: 2 });
+    try {
+      const rows = await Promise.all([1, 2].map(() => meta.db.row<{ synchronous_commit: string }>('SHOW synchronous_commit')));
+      assert.deepEqual(rows.map((r) => r?.synchronous_commit), ['on', 'on']);
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('holds garbage back for its grace period, by release time', async () => {
     const meta = await PgMetaStore.open({ url: await freshDatabase(), poolSize: 2 });
     try {

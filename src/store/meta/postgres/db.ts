@@ -36,6 +36,19 @@ const types = {
 export interface DbOptions {
   url: string;
   poolSize: number;
+  /** The server (or this role or database) has synchronous_commit off: turn it on for our sessions. */
+  forceSynchronousCommit?: boolean;
+}
+
+/** The synchronous_commit a session of this URL gets. */
+export async function sessionSynchronousCommit(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+  } finally {
+    await c.end();
+  }
 }
 
 /** The LISTEN/NOTIFY channel of the change feed. */
@@ -53,13 +66,15 @@ export class Db {
   trace: ((text: string, values: unknown[]) => void) | undefined;
 
   constructor(opts: DbOptions) {
-    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types, application_name: 'trove' });
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize,
+      types,
+      application_name: 'trove',
+      ...(opts.forceSynchronousCommit ? { options: '-c synchronous_commit=on' } : {}),
+    });
     // An idle connection that fails (server restart) must not take the process down.
     this.pool.on('error', () => undefined);
-    this.pool.on('connect', (c) => {
-      // Queued before any other query on this connection.
-      c.query("SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'").catch(() => undefined);
-    });
   }
 
   /** A query as a named prepared statement (prepared once per connection). */

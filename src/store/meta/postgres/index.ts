@@ -31,7 +31,7 @@ import type {
   WriteConditions,
 } from '../types.js';
 import { ChangeFeed } from './changes.js';
-import { Db } from './db.js';
+import { Db, sessionSynchronousCommit } from './db.js';
 import { PgIamStore, toAccessKey, type AccessKeyRow } from './iam.js';
 import { PgObjects } from './objects.js';
 import { toAccount, toBucket, type AccountRow, type BucketRow } from './rows.js';
@@ -61,7 +61,10 @@ export class PgMetaStore implements MetaStore {
   private closed = false;
 
   static async open(opts: PgOptions): Promise<PgMetaStore> {
-    const db = new Db({ url: opts.url, poolSize: opts.poolSize ?? 10 });
+    // Durable on commit: 'on' (or stronger: remote_write, remote_apply; 'local' is durable here
+    // too) is kept as configured, 'off' is overridden for this store's sessions.
+    const forceSynchronousCommit = (await sessionSynchronousCommit(opts.url)) === 'off';
+    const db = new Db({ url: opts.url, poolSize: opts.poolSize ?? 10, forceSynchronousCommit });
     try {
       const client = await db.pool.connect();
       try {
