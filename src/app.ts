@@ -59,19 +59,31 @@ export interface App {
   readonly serverCors: readonly CorsRule[];
 }
 
-/** A small time-bounded cache, so that several nodes sharing one metadata store converge. */
+/**
+ * A small time-bounded cache, cleared when the metadata store reports a change elsewhere
+ * (MetaStore.onChange); the TTL bounds staleness should a feed miss something.
+ */
 export class TtlCache<V> {
   private readonly map = new Map<string, { value: V; expires: number }>();
+  /** Bumped by clear(): a load that overlapped one is not kept. */
+  private generation = 0;
   constructor(private readonly ttlMs: number, private readonly max = 10000) {}
 
   async get(key: string, load: (key: string) => Promise<V>): Promise<V> {
     const now = Date.now();
     const hit = this.map.get(key);
     if (hit && hit.expires > now) return hit.value;
+    const generation = this.generation;
     const value = await load(key);
+    if (generation !== this.generation) return value;
     if (this.map.size >= this.max) this.map.clear();
     this.map.set(key, { value, expires: now + this.ttlMs });
     return value;
+  }
+
+  clear(): void {
+    this.generation++;
+    this.map.clear();
   }
 
   delete(key: string): void {

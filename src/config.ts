@@ -1,7 +1,9 @@
 // Configuration: command-line flags override environment variables, which override defaults.
 // The environment variable names are a public contract (scripts and deployments rely on them).
 
+import os from 'node:os';
 import path from 'node:path';
+import { NODE_ID_RE } from './store/blob/fs.js';
 import { parseCidr, type Cidr } from './authz/policy/ip.js';
 
 export interface Config {
@@ -40,6 +42,17 @@ export interface Config {
   metaUrl: string | undefined;
   /** Connections of this process to PostgreSQL. */
   metaPoolSize: number;
+  /** This node's id (temporary files live in tmp/<nodeId>/); generated per start when unset. */
+  nodeId: string | undefined;
+  /** Worker processes sharing the listening socket (1: this process serves). */
+  workers: number;
+  /** Unreferenced blob files older than this are orphans; node temp dirs silent this long are removed (ms). */
+  orphanGraceMs: number;
+  /**
+   * A blob released by the metadata is deleted only this long after (ms): reads on other processes
+   * or nodes that found its id a moment before may still be about to open it.
+   */
+  gcGraceMs: number;
   /** Origins allowed to call the service endpoints (ListBuckets, IAM, STS) from a browser; `*` for any. */
   corsOrigins: string[];
   /** Domains of website endpoints on the S3 listener: <bucket>.<website-domain>. */
@@ -64,6 +77,11 @@ export const DEFAULT_SPACE_RESERVE = 64 * 1024 * 1024;
  */
 export const DEFAULT_MIN_FREE = 256 * 1024 * 1024;
 export const DEFAULT_META_POOL = 10;
+
+/** Orphaned blob files and dead nodes' temporary directories: removed after an hour. */
+export const DEFAULT_ORPHAN_GRACE_S = 3600;
+/** Grace before a released blob is deleted when several processes or nodes share the data (see workers/gc.ts). */
+export const DEFAULT_SHARED_GC_GRACE_S = 300;
 
 export interface OptionSpec {
   flag: string;
@@ -93,6 +111,10 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'website-domain', env: 'TROVE_WEBSITE_DOMAIN', arg: 'd1,d2', help: 'domains of website endpoints: <bucket>.<domain> on this address serves the bucket as a static website' },
   { flag: 'website-address', env: 'TROVE_WEBSITE_ADDRESS', arg: 'host:port', help: 'also listen here for website requests, path-style (/<bucket>/<key>) (default: no such listener)' },
   { flag: 'bucket-defaults', env: 'TROVE_BUCKET_DEFAULTS', arg: 'compatible|aws', help: 'settings of new buckets: compatible (ACLs honoured, ObjectWriter, no public access block; default) or aws (BucketOwnerEnforced, all Block Public Access settings on)' },
+  { flag: 'workers', env: 'TROVE_WORKERS', arg: 'n', help: 'worker processes sharing the listening socket (default: the number of cores; 1 serves from this process)' },
+  { flag: 'node-id', env: 'TROVE_NODE_ID', arg: 'id', help: 'this node\'s id (letters, digits, - and _); its temporary files live in <data-dir>/tmp/<id>/ (default: generated at each start)' },
+  { flag: 'orphan-grace', env: 'TROVE_ORPHAN_GRACE', arg: 'seconds', help: `unreferenced blob files older than this are removed, and the temporary files of nodes not heard from for this long (default ${DEFAULT_ORPHAN_GRACE_S})` },
+  { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
 ];
 
 export class ConfigError extends Error {}
@@ -185,6 +207,21 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     .split(',')
     .map((d) => d.trim().toLowerCase().replace(/^\.+|\.+$/g, ''))
     .filter(Boolean);
+  const count = (flag: string, fallback: number, min: number): number => {
+    const raw = get(flag);
+    const n = raw === undefined || raw === '' ? fallback : Number(raw);
+    if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`--${flag} must be an integer ≥ ${min}, got "${raw}"`);
+    return n;
+  };
+  const secondsOrZero = (flag: string, dflt: number): number => {
+    const v = get(flag);
+    const n = v === undefined || v === '' ? dflt : Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${flag} must be a non-negative number of seconds, got "${v}"`);
+    return Math.round(n * 1000);
+  };
+  const workers = count('workers', os.availableParallelism(), 1);
+  const nodeId = get('node-id') || undefined;
+  if (nodeId !== undefined && !NODE_ID_RE.test(nodeId)) throw new ConfigError(`--node-id must be 1-64 letters, digits, - or _, got "${nodeId}"`);
   const bucketDefaults = get('bucket-defaults') || 'compatible';
   if (!(BUCKET_DEFAULTS as readonly string[]).includes(bucketDefaults)) throw new ConfigError(`--bucket-defaults must be compatible or aws, got "${bucketDefaults}"`);
   const metaUrl = get('meta') || undefined;
@@ -210,6 +247,10 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     bucketDefaults: bucketDefaults as BucketDefaults,
     metaUrl,
     metaPoolSize,
+    nodeId,
+    workers,
+    orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
+    gcGraceMs: secondsOrZero('gc-grace', workers > 1 ? DEFAULT_SHARED_GC_GRACE_S : 0),
     corsOrigins: list(get('cors-origins')),
     websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,

@@ -2,9 +2,12 @@
 // The `trove` command: `trove server …` runs a node; `trove admin …` manages accounts and their
 // IAM users offline, on the data directory.
 
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { ConfigError, OPTIONS, loadConfig } from './config.js';
-import { newUserId, openStores, startTrove } from './trove.js';
+import { runPrimary, workerNodeId } from './cluster.js';
+import { ConfigError, OPTIONS, loadConfig, type Config } from './config.js';
+import { newUserId, openStores, startTrove, type RootCredentials } from './trove.js';
 import { newAccountId } from './store/ids.js';
 import { IamService, userArn } from './iam/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
@@ -49,11 +52,26 @@ An IAM user belongs to an account and can do nothing until a policy allows it (a
 put-user-policy, as the account's root); "user add" prints its first access key.
 The data directory defaults to TROVE_DATA_DIR or ./data; with --meta (or TROVE_META_URL) the
 accounts and users are those of that PostgreSQL database. A running server sees changes made here
-within 5 seconds.
+within about 100 ms.
 `;
 
 function out(s: string): void {
   process.stdout.write(s);
+}
+
+function printGenerated(config: Config, root: RootCredentials, port: number): void {
+  if (!root.generated) return;
+  const endpoint = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  out(
+    `\nTrove generated root credentials (saved in ${root.file}; shown only this once):\n` +
+      `  Access key: ${root.accessKeyId}\n  Secret key: ${root.secretAccessKey}\n\n` +
+      `Try it with the AWS CLI:\n` +
+      `  export AWS_ACCESS_KEY_ID=${root.accessKeyId}\n` +
+      `  export AWS_SECRET_ACCESS_KEY='${root.secretAccessKey}'\n` +
+      `  export AWS_DEFAULT_REGION=${config.region}\n` +
+      `  aws --endpoint-url ${endpoint} s3 mb s3://my-bucket\n` +
+      `  aws --endpoint-url ${endpoint} s3 cp ./README.md s3://my-bucket/\n\n`,
+  );
 }
 
 async function runServer(argv: string[]): Promise<void> {
@@ -64,23 +82,23 @@ async function runServer(argv: string[]): Promise<void> {
   const config = loadConfig(argv);
   // Whatever the stores create is for this process alone (each also passes 0700/0600 itself).
   process.umask(0o077);
-  const trove = await startTrove(config);
-  if (trove.root.generated) {
-    const endpoint = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${trove.port}`;
-    out(
-      `\nTrove generated root credentials (saved in ${trove.root.file}; shown only this once):\n` +
-        `  Access key: ${trove.root.accessKeyId}\n  Secret key: ${trove.root.secretAccessKey}\n\n` +
-        `Try it with the AWS CLI:\n` +
-        `  export AWS_ACCESS_KEY_ID=${trove.root.accessKeyId}\n` +
-        `  export AWS_SECRET_ACCESS_KEY='${trove.root.secretAccessKey}'\n` +
-        `  export AWS_DEFAULT_REGION=${config.region}\n` +
-        `  aws --endpoint-url ${endpoint} s3 mb s3://my-bucket\n` +
-        `  aws --endpoint-url ${endpoint} s3 cp ./README.md s3://my-bucket/\n\n`,
-    );
+  if (cluster.isPrimary && config.workers > 1) {
+    const log = pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+    const primary = await runPrimary(config, fileURLToPath(import.meta.url), ['server', ...argv], log);
+    printGenerated(config, primary.root, config.port);
+    const code = await primary.done;
+    log.info('stopped');
+    log.flush?.();
+    process.exit(code);
   }
+  const nodeId = workerNodeId();
+  if (nodeId) config.nodeId = nodeId;
+  const trove = await startTrove(config);
+  if (!cluster.isWorker) printGenerated(config, trove.root, trove.port);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
+      if (signal === 'shutdown' || signal === 'primary gone') return;
       trove.app.log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
@@ -99,7 +117,15 @@ async function runServer(argv: string[]): Promise<void> {
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (cluster.isWorker) {
+    // The primary decides: a terminal's Ctrl-C reaches the whole process group, and the primary
+    // then asks each worker to stop (once). A primary that is gone leaves its workers to stop.
+    process.on('SIGINT', () => undefined);
+    process.on('message', (m: { type?: string }) => m?.type === 'shutdown' && stop('shutdown'));
+    process.on('disconnect', () => stop('primary gone'));
+  } else {
+    process.on('SIGINT', () => stop('SIGINT'));
+  }
 }
 
 function takeFlags(argv: string[], allowed: string[]): Map<string, string> {
@@ -139,7 +165,8 @@ async function runAdmin(argv: string[]): Promise<void> {
     '--meta-pool',
     '1',
   ]);
-  const { meta, blobs } = await openStores(config);
+  // Shared: servers may be running on the directory (see SqliteOptions.shared).
+  const { meta, blobs } = await openStores(config, { shared: true });
   try {
     if (noun === 'user') return await adminUser(meta, verb, flags);
     if (verb === 'list') {

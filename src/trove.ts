@@ -27,7 +27,7 @@ import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite/index.j
 import { PgMetaStore } from './store/meta/postgres/index.js';
 import { SpaceGuard } from './store/space.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
-import { BlobGc } from './workers/gc.js';
+import { BlobGc, GC_LEASE } from './workers/gc.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -59,13 +59,17 @@ export interface StartOptions {
 }
 
 const ROOT_USER_SETTING = 'root_user_id';
+/** Orphan sweeps after the first one (shortly after start). */
+const ORPHAN_SWEEP_INTERVAL_MS = 3600_000;
+const SWEEP_LEASE = 'orphan-sweep';
+const SWEEP_LEASE_TTL_MS = 120_000;
 const CREDENTIALS_FILE = 'root-credentials.json';
 export function newUserId(): string {
   return randomBytes(32).toString('hex');
 }
 
 /** Makes sure the root user and its key exist; generates and saves keys on the very first start. */
-async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredentials> {
+export async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredentials> {
   let rootId = await meta.getSetting(ROOT_USER_SETTING);
   if (!rootId) {
     rootId = newUserId();
@@ -102,7 +106,7 @@ async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredenti
 
 export async function openStores(
   config: Config,
-  hooks: Pick<SqliteOptions, 'onGarbage' | 'onFatal' | 'onFull' | 'onCheckpoint'> = {},
+  hooks: Pick<SqliteOptions, 'onGarbage' | 'onFatal' | 'onFull' | 'onCheckpoint' | 'shared'> = {},
   log?: Logger,
 ): Promise<{ meta: MetaStore; blobs: FsBlobStore }> {
   await secureDataDir(config.dataDir, log);
@@ -112,7 +116,14 @@ export async function openStores(
     ? await PgMetaStore.open({ url: config.metaUrl, poolSize: config.metaPoolSize, ...(hooks.onGarbage ? { onGarbage: hooks.onGarbage } : {}) })
     : await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
   const legacy = (await meta.getSetting(LEGACY_BLOBS_SETTING)) === '1';
-  const blobs = await FsBlobStore.open({ root: config.dataDir, fsync: config.fsync, legacy, ...(log ? { log } : {}) });
+  const blobs = await FsBlobStore.open({
+    root: config.dataDir,
+    fsync: config.fsync,
+    legacy,
+    staleNodeMs: Math.max(config.orphanGraceMs, 60_000),
+    ...(config.nodeId ? { nodeId: config.nodeId } : {}),
+    ...(log ? { log } : {}),
+  });
   return { meta, blobs };
 }
 
@@ -131,11 +142,13 @@ async function listenWebsite(app: App, address: { host: string; port: number }):
 }
 
 export async function startTrove(config: Config, opts: StartOptions = {}): Promise<Trove> {
-  const startedAt = Date.now();
   const log = opts.logger ?? pino({ level: config.logLevel, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
   let gc: BlobGc | undefined;
   let space: SpaceGuard | undefined;
   const { meta, blobs } = await openStores(config, {
+    // Worker processes share the file (and `trove admin` may write to it any time, but it
+    // opens the file shared itself).
+    shared: config.workers > 1,
     onGarbage: () => gc?.kick(),
     // Synchronous: the store retries the deletes of a batch that ran out of space right after.
     onFull: () => space?.releaseSlice(),
@@ -149,7 +162,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
         process.exit(70);
       }),
   }, log);
-  gc = new BlobGc(meta, blobs, log);
+  gc = new BlobGc(meta, blobs, log, { graceMs: config.gcGraceMs, holder: blobs.nodeId });
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
 
@@ -181,6 +194,20 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
   };
 
+  // Coherent caches: what another process or node changes reaches every cache above the store
+  // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
+  // settings of a request's bucket, whose lookup checks first). Each cache's TTL stays as a bound.
+  meta.onChange(() => {
+    names.clear();
+    accountIds.clear();
+    iam.changedElsewhere();
+    app.bucketPolicies.clear();
+    app.bucketAccess.clear();
+    app.bucketCors.clear();
+    app.bucketWebsite.clear();
+    app.accountPublicAccessBlocks.clear();
+  });
+
   const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -205,21 +232,39 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     throw e;
   }
 
-  // Garbage left by a previous run, then, in the background, blob files no metadata points at:
-  // with the embedded store this node is the only writer, so any such file older than this
-  // start was orphaned by a crash.
+  // Garbage left by a previous run, then, in the background and every hour, blob files no
+  // metadata points at and older than the orphan grace (see FsBlobStore.sweepOrphans), and the
+  // temporary directories of nodes that are gone.
+  // Leases held by nodes of this machine that are gone (their processes no longer run) are given
+  // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
+  for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
-  const sweepTimer =
-    sweepDelay >= 0
-      ? setTimeout(() => {
-          blobs
-            .sweepOrphans((id) => meta.hasBlob(id), startedAt, sweepAbort.signal)
-            .then((n) => n > 0 && log.info({ removed: n }, 'removed orphaned blob files'))
-            .catch((e: unknown) => log.error({ err: e }, 'orphan sweep failed'));
-        }, sweepDelay).unref()
-      : undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  // One sweep at a time across processes and nodes (the 'orphan-sweep' lease): two at once would
+  // be harmless (each checks the metadata) but twice the work.
+  const sweepOnce = async (): Promise<number> => {
+    await blobs.sweepNodes();
+    if (!(await meta.tryLease(SWEEP_LEASE, blobs.nodeId, SWEEP_LEASE_TTL_MS))) return 0;
+    const renew = setInterval(() => void meta.tryLease(SWEEP_LEASE, blobs.nodeId, SWEEP_LEASE_TTL_MS).catch(() => undefined), SWEEP_LEASE_TTL_MS / 4).unref();
+    try {
+      return await blobs.sweepOrphans((id) => meta.hasBlob(id), Date.now() - config.orphanGraceMs, sweepAbort.signal);
+    } finally {
+      clearInterval(renew);
+      await meta.releaseLease(SWEEP_LEASE, blobs.nodeId);
+    }
+  };
+  const sweep = () => {
+    sweepTimer = undefined;
+    sweepOnce()
+      .then((n) => n > 0 && log.info({ removed: n }, 'removed orphaned blob files'))
+      .catch((e: unknown) => log.error({ err: e }, 'orphan sweep failed'))
+      .finally(() => {
+        if (!sweepAbort.signal.aborted) sweepTimer = setTimeout(sweep, ORPHAN_SWEEP_INTERVAL_MS).unref();
+      });
+  };
+  if (sweepDelay >= 0) sweepTimer = setTimeout(sweep, sweepDelay).unref();
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 30_000): Promise<void> => {

@@ -13,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes, countBlobFiles, tempDir } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes, countBlobFiles, tempDir, tempFiles } from './helpers.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
 
@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
 }
 
 async function startProcess(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'server', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--inline-threshold', '1024'], {
+  const child = spawn(process.execPath, [MAIN, 'server', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--inline-threshold', '1024', '--workers', '1', '--orphan-grace', '1'], {
     env: { ...process.env, TROVE_ROOT_ACCESS_KEY: ACCESS_KEY, TROVE_ROOT_SECRET_KEY: SECRET_KEY, TROVE_LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
@@ -192,7 +192,7 @@ describe('crash safety', () => {
     const referenced = (db.prepare('SELECT count(*) AS n FROM blobs WHERE refs > 0').get() as { n: number }).n;
     db.close();
     assert.equal(countBlobFiles(dataDir), referenced, 'blob files without metadata remain after restart');
-    assert.deepEqual(fs.readdirSync(path.join(dataDir, 'tmp')), []);
+    assert.deepEqual(tempFiles(dataDir), []);
     await fs.promises.rm(dataDir, { recursive: true, force: true });
   });
 });

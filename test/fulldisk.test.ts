@@ -26,7 +26,7 @@ import { SqliteMetaStore } from '../src/store/meta/sqlite/index.js';
 import { SpaceGuard } from '../src/store/space.js';
 import type { Bucket, ObjectContent } from '../src/store/meta/types.js';
 import { DEFAULT_INLINE_THRESHOLD } from '../src/config.js';
-import { bodyBytes, countBlobFiles, errorCode, s3error, signer, startServer, tempDir, type TestServer } from './helpers.js';
+import { bodyBytes, countBlobFiles, errorCode, s3error, signer, startServer, tempDir, tempFiles, type TestServer } from './helpers.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -108,7 +108,7 @@ describe('a server whose disk fills up', { skip: SKIP }, () => {
     acked.set(key, md5(body));
     if (body.length > DEFAULT_INLINE_THRESHOLD) blobKeys.add(key);
   };
-  const tmpFiles = () => fs.readdirSync(path.join(dataDir, 'tmp'));
+  const tmpFiles = () => tempFiles(dataDir);
 
   before(async () => {
     mnt = await mountTmpfs(24 * MiB);

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, SECRET_KEY, errorCode, raw, rawSocket, s3error, signedHead, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, SECRET_KEY, errorCode, raw, rawSocket, s3error, signedHead, startServer, tempFiles, uniqueBucket, type TestServer } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,7 +18,7 @@ function openFds(): number {
 }
 
 function tmpFiles(dataDir: string): string[] {
-  return fs.readdirSync(path.join(dataDir, 'tmp'), { withFileTypes: true }).map((e) => e.name);
+  return tempFiles(dataDir);
 }
 
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {

@@ -54,6 +54,16 @@ export async function testMetaUrl(dataDir: string): Promise<string | undefined> 
   return url;
 }
 
+/** Temporary (in-progress upload) files of every node under a data directory: tmp/<node>/<file>. */
+export function tempFiles(dataDir: string): string[] {
+  const root = path.join(dataDir, 'tmp');
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => fs.readdirSync(path.join(root, e.name)).map((f) => `${e.name}/${f}`));
+}
+
 export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? (await tempDir());
   const metaUrl = 'metaUrl' in overrides ? overrides.metaUrl : await testMetaUrl(dataDir);
@@ -67,6 +77,9 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
     logLevel: 'silent',
     // A small reserve file: every test server writes one.
     spaceReserve: 1024 * 1024,
+    // One process: released blobs go at once (the in-process read leases cover reads in flight).
+    workers: 1,
+    gcGraceMs: 0,
     ...overrides,
     metaUrl,
   };

@@ -189,6 +189,67 @@ describe('SqliteMetaStore', () => {
     await rejectsWith(meta.putObject(bucket.id, 'ghost-copy', content('x3', { inline: undefined, blobId: 'c'.repeat(32), size: 10, sharedData: true })), 'SourceGone');
   });
 
+  it('hands out garbage only once its grace period since the release has passed', async () => {
+    const id = '9'.repeat(32);
+    await meta.putObject(bucket.id, 'graced', content('g1', { inline: undefined, blobId: id, size: 10 }));
+    const released = Date.now();
+    await meta.deleteObject(bucket.id, 'graced', { now: Date.now() });
+    assert.equal((await meta.takeGarbage(100, released - 1)).includes(id), false, 'released after the cut-off');
+    assert.ok((await meta.takeGarbage(100, Date.now())).includes(id));
+    await meta.forgetBlobs([id]);
+  });
+
+  it('gives a lease to one holder at a time, across connections, until it expires or is released', async () => {
+    const other = await SqliteMetaStore.open({ dir, fsync: true });
+    try {
+      assert.equal(await meta.tryLease('job', 'node-a', 60_000), true);
+      assert.equal(await other.tryLease('job', 'node-b', 60_000), false);
+      assert.equal(await meta.tryLease('job', 'node-a', 60_000), true, 'its holder renews it');
+      assert.equal(await other.tryLease('other-job', 'node-b', 60_000), true, 'leases are per job');
+      await other.releaseLease('job', 'node-b');
+      assert.equal(await other.tryLease('job', 'node-b', 60_000), false, 'only the holder gives a lease up');
+      await meta.releaseLease('job', 'node-a');
+      assert.equal(await other.tryLease('job', 'node-b', 1), true, 'released: taken at once');
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await meta.tryLease('job', 'node-a', 60_000), true, 'expired: taken over');
+      // Racing takers: exactly one wins.
+      await meta.releaseLease('job', 'node-a');
+      const wins = await Promise.all([meta.tryLease('job', 'x', 60_000), other.tryLease('job', 'y', 60_000), meta.tryLease('job', 'z', 60_000)]);
+      assert.equal(wins.filter(Boolean).length, 1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shared with other processes: commits are synced before others can see them, and foreign commits reach the caches', async () => {
+    // A second connection stands for another worker process.
+    const shared = await SqliteMetaStore.open({ dir, fsync: true, shared: true });
+    const other = await SqliteMetaStore.open({ dir, fsync: true, shared: true });
+    try {
+      // synchronous=FULL: SQLite syncs the WAL inside COMMIT, before it publishes the commit in
+      // the wal-index that other connections read (the argument in SqliteOptions.shared).
+      const db = (s: SqliteMetaStore) => (s as unknown as { db: Database.Database }).db;
+      assert.equal(db(shared).pragma('synchronous', { simple: true }), 2);
+      assert.equal(db(meta).pragma('synchronous', { simple: true }), 1, 'alone: NORMAL and the off-thread group-commit sync');
+      let changes = 0;
+      shared.onChange(() => changes++);
+      const b = await shared.createBucket({ name: 'shared-b', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
+      await shared.putObject(b.id, 'k', content('one'));
+      assert.equal((await shared.getObject(b.id, 'k'))?.etag, 'one', 'cached now');
+      await other.putObject(b.id, 'k', content('two'));
+      // As a request does: its bucket first (which notices foreign commits), then the object.
+      assert.ok(await shared.getBucket('shared-b'));
+      assert.equal((await shared.getObject(b.id, 'k'))?.etag, 'two', 'the cached version was dropped');
+      assert.ok(changes >= 1, 'the change listeners heard of it');
+      await other.deleteObject(b.id, 'k', { now: Date.now() });
+      await other.deleteBucket(b.id);
+      assert.equal(await shared.getBucket('shared-b'), undefined, 'the cached bucket was dropped');
+    } finally {
+      await shared.close();
+      await other.close();
+    }
+  });
+
   it('never reuses a bucket id: a write for a deleted bucket cannot land in a new one', async () => {
     const old = await meta.createBucket({ name: 'reuse-a', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
     await meta.deleteBucket(old.id);
@@ -297,7 +358,7 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '5');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '6');
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
@@ -324,7 +385,7 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '5');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '6');
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
@@ -634,8 +695,55 @@ describe('FsBlobStore', () => {
     assert.deepEqual(await fs.promises.readdir(blobs.tmpDir), []);
   });
 
-  it('clears temp files at open and sweeps old unreferenced blobs', async () => {
-    fs.writeFileSync(path.join(blobs.tmpDir, 'e'.repeat(32)), 'torn');
+  it('empties its own node directory at open, removes dead nodes\' and keeps live nodes\' temp files', async () => {
+    const root = await tempDir();
+    try {
+      const a = await FsBlobStore.open({ root, fsync: false, nodeId: 'a' });
+      const live = await FsBlobStore.open({ root, fsync: false, nodeId: 'live' });
+      const inFlight = await live.create();
+      await inFlight.write(Buffer.from('uploading'));
+      fs.writeFileSync(path.join(a.tmpDir, 'e'.repeat(32)), 'torn');
+      // A node of this machine whose process is gone (a pid that cannot exist), and one of another
+      // machine silent for longer than the stale age, and one of another machine heard from lately.
+      const tmp = path.join(root, 'tmp');
+      const dead = (name: string, owner: object, age: number) => {
+        fs.mkdirSync(path.join(tmp, name));
+        fs.writeFileSync(path.join(tmp, name, 'f'.repeat(32)), 'left');
+        fs.writeFileSync(path.join(tmp, name + '.node'), JSON.stringify(owner));
+        const t = new Date(Date.now() - age);
+        fs.utimesSync(path.join(tmp, name + '.node'), t, t);
+      };
+      const here = JSON.parse(fs.readFileSync(path.join(tmp, 'a.node'), 'utf8')) as { host: string; bootId: string };
+      dead('crashed', { ...here, pid: 2 ** 22 + 7, start: '1' }, 0);
+      dead('far-silent', { host: 'elsewhere', bootId: 'x', pid: 1, start: '1' }, 2 * 3600 * 1000);
+      dead('far-alive', { host: 'elsewhere', bootId: 'x', pid: 1, start: '1' }, 60 * 1000);
+      // A second start of node 'a' while 'a' runs (this process) is the same process: allowed here;
+      // its previous temp files go.
+      const again = await FsBlobStore.open({ root, fsync: false, nodeId: 'a' });
+      assert.deepEqual(fs.readdirSync(again.tmpDir), []);
+      assert.equal(fs.existsSync(path.join(tmp, 'crashed')), false);
+      assert.equal(fs.existsSync(path.join(tmp, 'crashed.node')), false);
+      assert.equal(fs.existsSync(path.join(tmp, 'far-silent')), false);
+      assert.equal(fs.existsSync(path.join(tmp, 'far-alive', 'f'.repeat(32))), true);
+      // The live node's upload finishes after another node's start-up.
+      await inFlight.write(Buffer.from(' and done'));
+      await inFlight.commit();
+      assert.equal(fs.existsSync(live.pathOf(inFlight.id)), true);
+      // A node id held by a live process elsewhere on this machine is refused.
+      fs.writeFileSync(path.join(tmp, 'taken.node'), JSON.stringify({ ...here, pid: 1, start: fs.readFileSync('/proc/1/stat', 'utf8').split(') ')[1]!.split(' ')[19] }));
+      await assert.rejects(FsBlobStore.open({ root, fsync: false, nodeId: 'taken' }), /in use by process 1/);
+      // A clean close leaves nothing of the node behind.
+      await live.close();
+      assert.equal(fs.existsSync(path.join(tmp, 'live')), false);
+      assert.equal(fs.existsSync(path.join(tmp, 'live.node')), false);
+      await a.close();
+      await again.close();
+    } finally {
+      await fs.promises.rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('sweeps unreferenced blobs only when older than the grace period', async () => {
     const w = await blobs.create();
     await w.write(Buffer.from('orphan'));
     await w.commit();
@@ -645,11 +753,17 @@ describe('FsBlobStore', () => {
     await keep.write(Buffer.from('kept'));
     await keep.commit();
     fs.utimesSync(blobs.pathOf(keep.id), old, old);
+    // Unreferenced but young: another node may be about to commit its metadata.
+    const young = await blobs.create();
+    await young.write(Buffer.from('young'));
+    await young.commit();
     const reopened = await FsBlobStore.open({ root: dir, fsync: true });
-    assert.equal(fs.existsSync(path.join(blobs.tmpDir, 'e'.repeat(32))), false);
     const removed = await reopened.sweepOrphans(async (id) => id === keep.id, Date.now() - 3600 * 1000);
     assert.equal(removed, 1);
     assert.equal(fs.existsSync(blobs.pathOf(w.id)), false);
     assert.equal(fs.existsSync(blobs.pathOf(keep.id)), true);
+    assert.equal(fs.existsSync(blobs.pathOf(young.id)), true);
+    await reopened.close();
   });
+
 });

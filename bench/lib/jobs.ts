@@ -26,6 +26,8 @@ export interface LoadJobArgs {
    * 'seq' key set's prefix.
    */
   keys: KeySpec;
+  /** Server processes whose CPU over the measuring window is reported (LoadResult.serverCpuSec). */
+  serverPids?: number[];
 }
 
 /** Payload buffers larger than this are streamed from a repeated pattern of this size. */
@@ -39,6 +41,7 @@ export async function load(args: LoadJobArgs): Promise<LoadResult> {
     const countMode = args.count !== undefined;
     const spec = {
       concurrency: args.concurrency,
+      ...(args.serverPids ? { serverPids: args.serverPids } : {}),
       ...(args.warmupSec !== undefined ? { warmupSec: args.warmupSec } : {}),
       ...(args.durationSec !== undefined ? { durationSec: args.durationSec } : {}),
       ...(countMode ? { count: args.count } : {}),

@@ -1,7 +1,10 @@
 // The load driver: N concurrent loops issuing one operation after another, either for a fixed
 // time after a warm-up, or for a fixed number of operations.
 
+import { clockTicks, treeCpuTicks } from './procfs.js';
 import { Samples } from './stats.js';
+
+const CLK_TCK = clockTicks();
 
 export interface LoadSpec {
   concurrency: number;
@@ -18,6 +21,8 @@ export interface LoadSpec {
    * mode) or the global operation index (fixed-count mode). Resolves to the payload bytes moved.
    */
   op(loop: number, seq: number): Promise<number>;
+  /** Server processes whose CPU (their trees', children included) is read at the window's ends. */
+  serverPids?: number[];
 }
 
 export interface LoadResult {
@@ -35,6 +40,8 @@ export interface LoadResult {
   firstError?: string;
   /** CPU used by this (client) process over the measuring window, in % of one core. */
   clientCpuPct: number;
+  /** With serverPids: CPU-seconds the server processes (and their children) used over the window. */
+  serverCpuSec?: number;
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -55,11 +62,18 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let cpuFrom = process.cpuUsage();
   let cpuTo: NodeJS.CpuUsage | undefined;
   let warmTimer: NodeJS.Timeout | undefined;
+  const serverTicks = () => (spec.serverPids ?? []).reduce((sum, pid) => sum + treeCpuTicks(pid), 0);
+  let serverFrom = serverTicks();
+  let serverTo: number | undefined;
   if (!countMode) {
-    warmTimer = setTimeout(() => (cpuFrom = process.cpuUsage()), measureFrom - t0);
+    warmTimer = setTimeout(() => {
+      cpuFrom = process.cpuUsage();
+      serverFrom = serverTicks();
+    }, measureFrom - t0);
     timer = setTimeout(() => {
       stop = true;
       cpuTo = process.cpuUsage(cpuFrom);
+      serverTo = serverTicks();
     }, measureTo - t0);
   }
 
@@ -91,6 +105,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (timer) clearTimeout(timer);
   if (warmTimer) clearTimeout(warmTimer);
   cpuTo ??= process.cpuUsage(cpuFrom);
+  serverTo ??= serverTicks();
   const seconds = countMode ? (performance.now() - t0) / 1000 : (measureTo - measureFrom) / 1000;
   const s = samples.summary();
   const result: LoadResult = {
@@ -107,5 +122,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     clientCpuPct: Math.round(((cpuTo.user + cpuTo.system) / 1e6 / seconds) * 100),
   };
   if (firstError !== undefined) result.firstError = firstError;
+  if (spec.serverPids?.length) result.serverCpuSec = (serverTo - serverFrom) / CLK_TCK;
   return result;
 }

@@ -37,6 +37,46 @@ export function ownAndChildrenCpuTicks(): number {
   return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
 }
 
+/** Pids of a process's children (Linux: /proc/<pid>/task/<tid>/children), empty when gone. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      for (const c of fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU (utime + stime, clock ticks) of a process and of all its live descendants — e.g. a
+ * `trove server --workers N` primary and its workers — plus what its reaped children used
+ * (cutime + cstime).
+ */
+export function treeCpuTicks(pid: number): number {
+  let total = 0;
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  } catch {
+    return NaN;
+  }
+  for (const c of childPids(pid)) {
+    const t = treeCpuTicks(c);
+    if (!Number.isNaN(t)) total += t;
+  }
+  return total;
+}
+
 /** utime and stime of a process (all its threads) in clock ticks, or NaN when it is gone. */
 export function cpuTimes(pid: number): { user: number; system: number } {
   try {

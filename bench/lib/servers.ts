@@ -63,6 +63,8 @@ export interface StartOptions {
   nodeFlags?: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Extra `trove server` arguments (e.g. --workers 2). */
+  args?: string[];
 }
 
 /** The environment servers inherit: ours, minus any TROVE_* settings (the benchmark sets its own). */
@@ -124,7 +126,7 @@ async function launch(kind: ServerKind, script: string, args: string[], port: nu
 
 export async function startTrove(o: StartOptions): Promise<ServerHandle> {
   const port = await freePort();
-  return launch('trove', TROVE_MAIN, ['server', '--address', `127.0.0.1:${port}`, '--data-dir', o.dataDir], port, {
+  return launch('trove', TROVE_MAIN, ['server', '--address', `127.0.0.1:${port}`, '--data-dir', o.dataDir, ...(o.args ?? ['--workers', '1'])], port, {
     ...o,
     env: {
       TROVE_ROOT_ACCESS_KEY: ACCESS_KEY,

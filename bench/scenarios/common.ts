@@ -19,7 +19,7 @@ export async function roundTrip(t: Target, ctx: RunContext, bucket: string, size
 }
 
 export async function load(t: Target, ctx: RunContext, args: Omit<LoadJobArgs, 'endpoint'>): Promise<LoadResult> {
-  const r = await ctx.job<LoadResult>('lib/jobs.js', 'load', { ...args, endpoint: t.endpoint });
+  const r = await ctx.job<LoadResult>('lib/jobs.js', 'load', { serverPids: [t.pid], ...args, endpoint: t.endpoint });
   if (r.errors > 0) throw new Error(`${t.kind}: ${r.errors} failed operations; first: ${r.firstError}`);
   if (r.ops === 0) throw new Error(`${t.kind}: no operation completed inside the measuring window`);
   return r;
@@ -37,6 +37,15 @@ export function fromLoad(r: LoadResult, metric: 'ops' | 'mb'): Measurement {
     value: metric === 'ops' ? r.opsPerSec : r.mbPerSec,
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
-    detail: { ops: r.ops, seconds: r.seconds, opsPerSec: r.opsPerSec, mbPerSec: r.mbPerSec, meanMs: r.meanMs, maxMs: r.maxMs, clientCpuPct: r.clientCpuPct },
+    detail: {
+      ops: r.ops,
+      seconds: r.seconds,
+      opsPerSec: r.opsPerSec,
+      mbPerSec: r.mbPerSec,
+      meanMs: r.meanMs,
+      maxMs: r.maxMs,
+      clientCpuPct: r.clientCpuPct,
+      ...(r.serverCpuSec !== undefined && r.ops > 0 ? { serverCpuMsPerOp: (r.serverCpuSec * 1000) / r.ops } : {}),
+    },
   };
 }

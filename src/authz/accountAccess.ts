@@ -2,8 +2,9 @@
 // configuration per account, kept as a metadata-store setting and read through a short cache.
 // S3 applies "the most restrictive combination of the access point, bucket, and account
 // settings": BucketAccess combines this with each bucket's own configuration for the bucket's
-// owner. A change made through this node is seen at once; one made by another node sharing the
-// metadata store within TTL_MS, as for bucket settings.
+// owner. A change made through this process is seen at once; one made by another process or node
+// when the metadata store's change feed reports it (clear()), and within TTL_MS in any case, as
+// for bucket settings.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutPublicAccessBlock.html
 
 import type { MetaStore } from '../store/meta/types.js';
@@ -22,6 +23,12 @@ export class AccountPublicAccessBlocks {
   private generation = 0;
 
   constructor(private readonly meta: MetaStore) {}
+
+  /** Another process or node may have changed any account's configuration (MetaStore.onChange). */
+  clear(): void {
+    this.generation++;
+    this.cache.clear();
+  }
 
   /** The account's configuration; undefined when it has none. */
   async get(accountId: string): Promise<PublicAccessBlock | undefined> {

@@ -2,8 +2,9 @@
 // Public Access configuration, read from the bucket's configurations once and kept per bucket.
 // Authorisation reads them whenever the policies alone leave a request implicitly denied (and
 // for RestrictPublicBuckets); handlers read them when they write objects or ACLs. A change made
-// through this node is seen at once (the put* methods); one made by another node sharing the
-// metadata store within TTL_MS, as for bucket policies.
+// through this process is seen at once (the put* methods); one made by another process or node
+// when the metadata store's change feed reports it (clear()), and within TTL_MS in any case, as
+// for bucket policies.
 
 import type { Bucket, MetaStore, ObjectVersion } from '../store/meta/types.js';
 import { aclsEnabled, isObjectOwnership, type ObjectOwnership } from '../s3/bucket/config/ownership.js';
@@ -70,6 +71,12 @@ export class BucketAccess {
     private readonly meta: MetaStore,
     private readonly accounts?: { blocks: AccountPublicAccessBlocks; accountIdOf: (canonicalId: string) => Promise<string | undefined> },
   ) {}
+
+  /** Another process or node may have changed any bucket's settings (MetaStore.onChange). */
+  clear(): void {
+    this.generation++;
+    this.cache.clear();
+  }
 
   /** The bucket's settings, with its owner account's Block Public Access switches folded into `block`. */
   async get(bucket: Bucket): Promise<BucketAccessSettings> {

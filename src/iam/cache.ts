@@ -1,6 +1,8 @@
 // A cache whose entries belong to accounts: every IAM change of an account drops that account's
-// entries at once (this node made the change), and entries expire after a TTL so that nodes
-// sharing a metadata store, or the offline admin CLI, are seen within it.
+// entries at once (this node made the change); a change made elsewhere (another worker process,
+// another node, the offline admin CLI) drops everything when the metadata store's change feed
+// says so (MetaStore.onChange, within about 100 ms with SQLite), and entries expire after a TTL
+// in any case, as a bound should a store's feed miss something.
 //
 // Dropping by account must also cover loads in flight: a credential read just before a key was
 // deactivated must not be cached after the deactivation. So each entry remembers the invalidation
@@ -21,6 +23,8 @@ export class AccountCache<V> {
   private clock = 0;
   /** Account → the clock of its last change. */
   private readonly changedAt = new Map<string, number>();
+  /** The clock of the last clear(): loads that started before it are not kept. */
+  private clearedAt = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -44,7 +48,16 @@ export class AccountCache<V> {
     this.changedAt.set(accountId, this.clock);
   }
 
+  /** Everything cached is stale from now on (a change elsewhere). */
+  clear(): void {
+    this.clock++;
+    this.clearedAt = this.clock;
+    this.entries.clear();
+    this.changedAt.clear();
+  }
+
   private fresh(e: Entry<V>): boolean {
+    if (e.loadedAt < this.clearedAt) return false;
     // "Not found" may have become found by any change (a key created, a key reactivated).
     if (e.account === undefined) return e.loadedAt === this.clock;
     return (this.changedAt.get(e.account) ?? 0) <= e.loadedAt;

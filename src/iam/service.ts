@@ -167,6 +167,15 @@ export class IamService {
     return this.users.get(id, () => this.meta.iam.getUserById(id), (u) => u?.accountId);
   }
 
+  /** Another process or node may have changed anything: every cache is stale. */
+  changedElsewhere(): void {
+    this.credentials.clear();
+    this.policies.clear();
+    this.roles.clear();
+    this.users.clear();
+    this.managedSessionPolicies.clear();
+  }
+
   /** Every IAM change of an account goes through here: what was cached for it is stale. */
   changed(accountId: string): void {
     this.credentials.invalidate(accountId);

@@ -73,7 +73,9 @@ export class SpaceGuard {
 
   private constructor(private readonly o: SpaceGuardOptions) {
     this.reservePath = path.join(o.dir, RESERVE_FILE);
-    this.tmpPath = this.reservePath + '.tmp';
+    // Per process: worker processes sharing the data directory may each write a new reserve at
+    // once (the last rename wins; each is a whole reserve).
+    this.tmpPath = `${this.reservePath}.${process.pid}.tmp`;
     this.slice = Math.ceil(o.reserveBytes / SLICES / PAGE) * PAGE;
     this.intervalMs = o.intervalMs ?? 1000;
     this.freeBytes = o.freeBytes ?? statfsFree;

@@ -698,6 +698,38 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
         }));
     });
 
+    describe('blob garbage grace and leases', () => {
+      it('hands out garbage only once released before the given time', () =>
+        withStore(async (s) => {
+          const b = await newBucket(s);
+          const id = blobId();
+          await s.putObject(b.id, 'k', content('e', { inline: undefined, blobId: id, size: 100 }));
+          const before = Date.now();
+          await s.deleteObject(b.id, 'k', { now: 1 });
+          // The store's clock may be another machine's (PostgreSQL): a minute either way.
+          assert.deepEqual(await s.takeGarbage(100, before - 60_000), [], 'released after the cut-off');
+          assert.deepEqual(await s.takeGarbage(100, Date.now() + 60_000), [id]);
+          assert.deepEqual(await s.takeGarbage(100), [id], 'without a cut-off: all garbage');
+        }));
+
+      it('gives a lease to one holder at a time until it expires or is given up', () =>
+        withStore(async (s) => {
+          assert.equal(await s.tryLease('job', 'a', 60_000), true);
+          assert.equal(await s.tryLease('job', 'b', 60_000), false);
+          assert.equal(await s.tryLease('job', 'a', 60_000), true, 'its holder renews it');
+          assert.equal(await s.tryLease('other', 'b', 60_000), true, 'leases are per job');
+          await s.releaseLease('job', 'b');
+          assert.equal(await s.tryLease('job', 'b', 60_000), false, 'only the holder gives a lease up');
+          await s.releaseLease('job', 'a');
+          assert.equal(await s.tryLease('job', 'b', 1), true, 'given up: taken at once');
+          await new Promise((r) => setTimeout(r, 20));
+          assert.equal(await s.tryLease('job', 'a', 60_000), true, 'expired: taken over');
+          await s.releaseLease('job', 'a');
+          const wins = await Promise.all(['x', 'y', 'z', 'w'].map((h) => s.tryLease('job', h, 60_000)));
+          assert.equal(wins.filter(Boolean).length, 1, 'of racing takers one wins');
+        }));
+    });
+
     describe('IAM', () => {
       const entity = (name: string, id: string, path = '/'): IamEntity => ({ accountId: ACCT, id, name, path, createdAt: 1 });
 

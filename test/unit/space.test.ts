@@ -272,13 +272,17 @@ describe('BlobGc', () => {
         return calls === 2 ? ['a'.repeat(32)] : [];
       },
       async forgetBlobs(): Promise<void> {},
+      async tryLease(): Promise<boolean> {
+        return true;
+      },
+      async releaseLease(): Promise<void> {},
     } as unknown as MetaStore;
     const blobs = {
       async delete(id: string): Promise<void> {
         deleted.push(id);
       },
     } as unknown as BlobStore;
-    const gc = new BlobGc(meta, blobs, log, 20);
+    const gc = new BlobGc(meta, blobs, log, { retryMs: 20 });
     gc.kick();
     await until(() => deleted.length === 1);
     await gc.stop();

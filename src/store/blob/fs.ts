@@ -1,8 +1,16 @@
 // BlobStore on a local (or shared, e.g. NFS/CephFS) directory.
 //
-//   <root>/tmp/<id>                 being written; never visible to readers
+//   <root>/tmp/<node>/<id>          being written by node <node>; never visible to readers
+//   <root>/tmp/<node>.node          who node <node> is (host, pid, boot) and, by its mtime, when
+//                                   it was last alive (touched every HEARTBEAT_MS)
 //   <root>/blobs/<id[0:2]>/<id>     durable blobs (256 directories, created when the store opens,
 //                                   so a write never pays for a mkdir and its directory fsyncs)
+//
+// Several processes (workers) and several machines may share the directory (NFS, CephFS…): each
+// writes its temporary files under its own node directory, and a node starting up removes only
+// node directories whose owner is gone — on this machine, a process that no longer runs (exact:
+// pid, boot id and process start time); elsewhere, one whose heartbeat is older than `staleNodeMs`
+// — never another live node's uploads in progress.
 //
 // A blob is written to tmp, fdatasynced, renamed into place and its directory fsynced; only then
 // does the caller commit metadata that points at it. A crash leaves at worst an unreferenced file,
@@ -11,7 +19,9 @@
 // A blob file is its data followed by a CRC32 per 64 KiB block and a trailer (layout.ts). Reads
 // are of whole blocks, each verified before any of its bytes is handed out.
 
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { blobId } from '../ids.js';
@@ -48,21 +58,116 @@ export interface FsBlobStoreOptions {
    */
   legacy?: boolean;
   log?: Logger;
+  /** This node's id (NODE_ID_RE): its temporary files live in tmp/<nodeId>/. Default: generated. */
+  nodeId?: string;
+  /** A node directory of another machine whose heartbeat is older than this is removed (ms, default 1 h). */
+  staleNodeMs?: number;
+}
+
+/** Node ids: letters, digits, '-' and '_' (no '.', which the owner file's name uses). */
+export const NODE_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+/** How often a node touches its owner file. */
+const HEARTBEAT_MS = 30_000;
+const DEFAULT_STALE_NODE_MS = 3600_000;
+
+/** A node id unique to this process start: host, pid and a random suffix. */
+export function generateNodeId(): string {
+  const host = os.hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40) || 'node';
+  return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** What a node's owner file says. */
+interface NodeOwner {
+  host: string;
+  bootId: string;
+  pid: number;
+  /** Start time of the process (clock ticks since boot, /proc/<pid>/stat field 22), '' if unknown. */
+  start: string;
+}
+
+function readBootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return undefined;
+  }
+}
+
+const BOOT_ID = readBootId();
+
+function me(): NodeOwner {
+  return { host: os.hostname(), bootId: BOOT_ID, pid: process.pid, start: processStart(process.pid) ?? '' };
+}
+
+/**
+ * Whether the node that wrote `owner` (its file last touched at `heartbeat`) may still be running.
+ * On this machine (same host and boot) the answer is exact: is that process (same pid and start
+ * time) alive? For another machine only its heartbeat tells, so it is alive until the heartbeat is
+ * older than `staleMs` — chosen far beyond the heartbeat interval and any clock skew.
+ */
+function ownerAlive(owner: NodeOwner | undefined, heartbeat: number, staleMs: number): boolean {
+  if (owner && owner.bootId && owner.host === os.hostname() && owner.bootId === BOOT_ID) {
+    if (owner.pid === process.pid && owner.start === me().start) return true;
+    try {
+      process.kill(owner.pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    }
+    const start = processStart(owner.pid);
+    return start === undefined ? true : !owner.start || start === owner.start;
+  }
+  return Date.now() - heartbeat < staleMs;
 }
 
 export class FsBlobStore implements BlobStore {
+  readonly nodeId: string;
+  /** tmp/: one directory per node. */
+  readonly tmpRoot: string;
+  /** This node's temporary files: tmp/<nodeId>/. */
   readonly tmpDir: string;
   readonly blobDir: string;
+  private readonly ownerFile: string;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** Nodes found gone (and their temp files removed) when this store opened: their leases can go. */
+  goneNodes: string[] = [];
   private constructor(private readonly opts: FsBlobStoreOptions) {
-    this.tmpDir = path.join(opts.root, 'tmp');
+    this.nodeId = opts.nodeId ?? generateNodeId();
+    if (!NODE_ID_RE.test(this.nodeId)) throw new Error(`invalid node id ${JSON.stringify(this.nodeId)} (letters, digits, - and _, at most 64)`);
+    this.tmpRoot = path.join(opts.root, 'tmp');
+    this.tmpDir = path.join(this.tmpRoot, this.nodeId);
+    this.ownerFile = path.join(this.tmpRoot, this.nodeId + '.node');
     this.blobDir = path.join(opts.root, 'blobs');
   }
 
-  /** Opens the store and clears temporary files left by a previous run of this node. */
+  /**
+   * Opens the store: claims this node's temporary directory (emptying what a previous run of the
+   * same node id left there; refusing an id a live process holds) and removes the temporary
+   * directories of nodes that are gone. Other nodes' uploads in progress are left alone.
+   */
   static async open(opts: FsBlobStoreOptions): Promise<FsBlobStore> {
     const s = new FsBlobStore(opts);
+    await fs.promises.mkdir(s.tmpRoot, { recursive: true, mode: DIR_MODE });
+    const prev = await s.readOwner(s.nodeId);
+    if (prev && prev.owner && ownerAlive(prev.owner, prev.heartbeat, s.staleMs) && !(prev.owner.pid === process.pid && prev.owner.bootId === BOOT_ID)) {
+      throw new Error(`node id ${s.nodeId} is in use by process ${prev.owner.pid} on ${prev.owner.host}; give each node its own --node-id`);
+    }
     await fs.promises.rm(s.tmpDir, { recursive: true, force: true });
+    await fs.promises.writeFile(s.ownerFile, JSON.stringify(me()) + '\n', { mode: FILE_MODE });
     await fs.promises.mkdir(s.tmpDir, { recursive: true, mode: DIR_MODE });
+    s.heartbeat = setInterval(() => {
+      const now = new Date();
+      fs.promises.utimes(s.ownerFile, now, now).catch((e: unknown) => s.opts.log?.warn({ err: e }, 'cannot touch the node heartbeat file'));
+    }, HEARTBEAT_MS).unref();
+    s.goneNodes = await s.sweepNodes();
     await fs.promises.mkdir(s.blobDir, { recursive: true, mode: DIR_MODE });
     const fanout = Array.from({ length: 256 }, (_, i) => path.join(s.blobDir, i.toString(16).padStart(2, '0')));
     await Promise.all(fanout.map((d) => fs.promises.mkdir(d, { recursive: true, mode: DIR_MODE })));
@@ -73,6 +178,62 @@ export class FsBlobStore implements BlobStore {
     return s;
   }
 
+  private get staleMs(): number {
+    return this.opts.staleNodeMs ?? DEFAULT_STALE_NODE_MS;
+  }
+
+  private async readOwner(node: string): Promise<{ owner: NodeOwner | undefined; heartbeat: number } | undefined> {
+    const file = path.join(this.tmpRoot, node + '.node');
+    try {
+      const st = await fs.promises.stat(file);
+      let owner: NodeOwner | undefined;
+      try {
+        owner = JSON.parse(await fs.promises.readFile(file, 'utf8')) as NodeOwner;
+      } catch {
+        owner = undefined;
+      }
+      return { owner, heartbeat: st.mtimeMs };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Removes the temporary directories of nodes that are gone (see ownerAlive), and files left
+   * directly in tmp/ by versions before node directories once they are older than the stale
+   * age. Returns the ids of the nodes whose directories were removed.
+   */
+  async sweepNodes(): Promise<string[]> {
+    const removed: string[] = [];
+    const entries = await fs.promises.readdir(this.tmpRoot, { withFileTypes: true }).catch(() => [] as fs.Dirent[]);
+    const names = new Set(entries.map((e) => e.name));
+    for (const e of entries) {
+      const full = path.join(this.tmpRoot, e.name);
+      if (e.isDirectory()) {
+        if (e.name === this.nodeId) continue;
+        const info = await this.readOwner(e.name);
+        // A directory without its owner file is being created or removed: judged by its age.
+        const heartbeat = info?.heartbeat ?? (await fs.promises.stat(full).catch(() => undefined))?.mtimeMs ?? 0;
+        if (ownerAlive(info?.owner, heartbeat, this.staleMs)) continue;
+        await fs.promises.rm(full, { recursive: true, force: true });
+        await fs.promises.rm(full + '.node', { force: true });
+        this.opts.log?.info({ node: e.name }, 'removed the temporary files of a node that is gone');
+        removed.push(e.name);
+      } else if (e.name.endsWith('.node')) {
+        const node = e.name.slice(0, -'.node'.length);
+        if (node === this.nodeId || names.has(node)) continue;
+        // An owner file without its directory: the node is starting, or was removed half-way.
+        const info = await this.readOwner(node);
+        if (info && !ownerAlive(info.owner, info.heartbeat, this.staleMs)) await fs.promises.rm(full, { force: true });
+      } else {
+        const st = await fs.promises.stat(full).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > this.staleMs) await fs.promises.rm(full, { force: true });
+      }
+    }
+    return removed;
+  }
+
   pathOf(id: string): string {
     if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`invalid blob id ${JSON.stringify(id)}`);
     return path.join(this.blobDir, id.slice(0, 2), id);
@@ -81,7 +242,16 @@ export class FsBlobStore implements BlobStore {
   async create(): Promise<BlobWriter> {
     const id = blobId();
     const tmp = path.join(this.tmpDir, id);
-    const fh = await fs.promises.open(tmp, 'wx', FILE_MODE);
+    let fh: fs.promises.FileHandle;
+    try {
+      fh = await fs.promises.open(tmp, 'wx', FILE_MODE);
+    } catch (e) {
+      // Our directory was removed from under us (by hand, or by a node that judged us gone after
+      // a long stall): make it again.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await fs.promises.mkdir(this.tmpDir, { recursive: true, mode: DIR_MODE });
+      fh = await fs.promises.open(tmp, 'wx', FILE_MODE);
+    }
     return new FsBlobWriter(this, id, tmp, fh, this.opts.fsync);
   }
 
@@ -238,9 +408,11 @@ export class FsBlobStore implements BlobStore {
 
   /**
    * Removes blob files that no metadata references (left by a crash between the blob's rename and
-   * the metadata commit). Only files last modified before `cutoffMs` are considered, so that
-   * uploads in flight are never touched: with one node, the time this node started; with nodes
-   * sharing the directory, an age well beyond any upload. Yields to the event loop as it goes.
+   * the metadata commit). Only files last modified before `cutoffMs` are considered: a blob is
+   * renamed into place and its metadata committed right after, so a file that is older than a
+   * grace period (far beyond that window, on any node) and still unreferenced is an orphan. Never
+   * "older than this node's start": another node may be between the rename and the commit.
+   * Yields to the event loop as it goes.
    */
   async sweepOrphans(isKnown: (id: string) => Promise<boolean>, cutoffMs: number, signal?: AbortSignal): Promise<number> {
     let removed = 0;
@@ -267,7 +439,12 @@ export class FsBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     await Promise.all([...this.files].map(([id, f]) => this.drop(id, f)));
+    // A clean stop leaves nothing of this node in tmp/ (writers have finished or aborted).
+    await fs.promises.rm(this.tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    await fs.promises.rm(this.ownerFile, { force: true }).catch(() => undefined);
   }
 }
 

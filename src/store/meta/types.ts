@@ -519,6 +519,18 @@ export interface MetaStore {
   /** IAM users, groups, roles, policies and key management inside accounts. */
   readonly iam: IamStore;
 
+  /**
+   * Change feed for the caches above the store (IAM credentials and policies, bucket policies and
+   * ACLs, account names): `listener` is called whenever another process or node may have
+   * committed a change, and those caches then drop what they hold. Called at most every
+   * 100 ms-or-so when changes come in; the time from a commit elsewhere to the call is the window
+   * in which such a cache can serve stale data — the store says how small (SQLite: a check of
+   * PRAGMA data_version before every cached read and every 100 ms; PostgreSQL: LISTEN/NOTIFY).
+   * Reads of the store itself never need it: they are strongly consistent (a write acknowledged
+   * anywhere is visible to the next read everywhere), caches inside the store included.
+   */
+  onChange(listener: () => void): void;
+
   /** Small server-wide settings (e.g. the root user's id). */
   getSetting(name: string): Promise<string | undefined>;
   putSetting(name: string, value: string): Promise<void>;
@@ -604,8 +616,27 @@ export interface MetaStore {
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined>;
 
   // blob garbage: blobs no longer referenced by any record, to be deleted from the BlobStore
-  takeGarbage(limit: number): Promise<string[]>;
+  /**
+   * Up to `limit` blobs no record references any more and released at or before `releasedBefore`
+   * (ms since epoch; the store records when a blob's last reference went). Resolves only once the
+   * releases it reports are durable.
+   */
+  takeGarbage(limit: number, releasedBefore?: number): Promise<string[]>;
   forgetBlobs(blobIds: string[]): Promise<void>;
   /** True if the blob id is known (referenced or awaiting deletion). */
   hasBlob(blobId: string): Promise<boolean>;
+
+  // leases: background jobs (GC, the orphan sweep; lifecycle and others later) run on one process
+  // or node at a time. A lease is a row (name, holder, expires); whoever holds an unexpired lease
+  // runs the job, and when its holder dies the lease expires and another takes over. Holders
+  // renew well before expiry (a holder that stalls longer than the TTL may find its job running
+  // elsewhere too, so jobs stay idempotent: a lease makes double work rare, not impossible).
+  /**
+   * Takes the lease `name` for `holder` until now + `ttlMs` if it is free, expired or already
+   * this holder's (then it is renewed). True if `holder` now holds it. Durable when it resolves.
+   * "Now" is the store's clock (SQLite: this machine's; PostgreSQL: the server's now()).
+   */
+  tryLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it, so another may take it at once. */
+  releaseLease(name: string, holder: string): Promise<void>;
 }

@@ -1,7 +1,8 @@
 // One bucket configuration kind, parsed once and kept per bucket, like bucket policies
 // (authz/bucketPolicies.ts): request paths that consult a configuration on every request (CORS
-// headers, website serving) read it from memory. A change made through this node is seen at once
-// (put); one made by another node sharing the metadata store within TTL_MS.
+// headers, website serving) read it from memory. A change made through this process is seen at
+// once (put); one made by another process or node when the metadata store's change feed reports
+// it (clear(), from MetaStore.onChange), and within TTL_MS in any case.
 
 import type { Bucket, BucketConfigKind, MetaStore } from '../../../store/meta/types.js';
 
@@ -18,6 +19,12 @@ export class BucketConfigCache<T> {
     private readonly decode: (stored: string) => T,
     private readonly encode: (value: T) => string,
   ) {}
+
+  /** Another process or node may have changed any bucket's configuration. */
+  clear(): void {
+    this.generation++;
+    this.cache.clear();
+  }
 
   /** The bucket's configuration, or undefined when it has none. */
   async get(bucket: Bucket): Promise<T | undefined> {

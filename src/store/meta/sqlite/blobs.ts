@@ -18,7 +18,7 @@ export function addRef(c: Ctx, blobId: string, shared: boolean): void {
 }
 
 export function release(c: Ctx, blobId: string): void {
-  c.stmt.release.run(blobId);
+  c.stmt.release.run(Date.now(), blobId);
   c.commit.garbageReleased = true;
 }
 
@@ -27,8 +27,8 @@ export function release(c: Ctx, blobId: string): void {
  * saw, so a blob is never deleted while the write that released it could still be rolled back
  * by a crash.
  */
-export function takeGarbage(c: Ctx, limit: number): Promise<string[]> {
-  return c.commit.write(() => (c.stmt.garbage.all(limit) as { id: string }[]).map((r) => r.id));
+export function takeGarbage(c: Ctx, limit: number, releasedBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
+  return c.commit.write(() => (c.stmt.garbage.all(releasedBefore, limit) as { id: string }[]).map((r) => r.id));
 }
 
 export async function forgetBlobs(c: Ctx, blobIds: string[]): Promise<void> {

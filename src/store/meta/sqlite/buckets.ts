@@ -26,6 +26,7 @@ export function createBucket(c: Ctx, b: Omit<Bucket, 'id'>): Promise<Bucket> {
 
 export async function getBucket(c: Ctx, name: string): Promise<Bucket | undefined> {
   if (c.commit.unsynced) await c.commit.unsynced;
+  c.foreign.beforeCachedRead();
   const hit = c.buckets.get(name);
   if (hit) return hit;
   const r = c.stmt.getBucket.get(name) as BucketRow | undefined;

@@ -1,9 +1,53 @@
-// Read caches of the embedded store. Both are correct only because this process is the store's
-// only writer and every write that changes a cached record forgets it inside its transaction:
-// a cache never serves what a read from SQLite would not. (A store with several writers must drop
-// them, version them, or invalidate them from the other writers.)
+// Read caches of the embedded store, coherent across the processes that share the file.
+//
+// Writes through this connection forget what they change inside their transaction. Writes by
+// other connections (worker processes, `trove admin`) are noticed through PRAGMA data_version,
+// which SQLite changes whenever another connection has committed to the file: ForeignWrites reads
+// it (a few microseconds) before every cached bucket read when the file is shared (a request looks
+// its bucket up before any object of it), and every 100 ms in any case, and, when it moved, drops
+// both caches whole and
+// tells the store's change listeners (the caches above the store). The argument for strong
+// read-after-write: a write acknowledged by process A was committed (and, with several processes,
+// synced: synchronous=FULL makes a commit visible to others only once its WAL is synced) before
+// A answered; a request that reaches process B after that answer checks data_version after that
+// commit, sees it moved, and reads from SQLite. A load that raced a foreign commit may cache what
+// it read, but the commit moved data_version, so the next check drops it.
 
+import type Database from 'better-sqlite3';
 import type { Bucket, ObjectVersion } from '../types.js';
+
+/** Notices commits by other connections (see above) and drops the caches when there were any. */
+export class ForeignWrites {
+  private readonly version: Database.Statement;
+  private last: unknown;
+
+  constructor(
+    db: Database.Database,
+    private readonly onForeignWrite: () => void,
+    /**
+     * Check before every cached read (other processes write objects and buckets: workers). Alone,
+     * the only other writer is `trove admin`, which changes accounts and keys, never what the
+     * store caches: the periodic check (check()) is enough, and a read saves the ~3 µs.
+     */
+    private readonly perRead: boolean,
+  ) {
+    this.version = db.prepare('PRAGMA data_version').pluck();
+    this.last = this.version.get();
+  }
+
+  /** Before a cached read: see `perRead`. */
+  beforeCachedRead(): void {
+    if (this.perRead) this.check();
+  }
+
+  /** Drops the caches (and tells the listeners) if another connection committed since the last check. */
+  check(): void {
+    const v = this.version.get();
+    if (v === this.last) return;
+    this.last = v;
+    this.onForeignWrite();
+  }
+}
 
 /** Buckets are read on every request: by name, dropped by id on every write that changes one. */
 export class BucketCache {
@@ -20,6 +64,10 @@ export class BucketCache {
 
   forget(id: number): void {
     for (const [name, b] of this.byName) if (b.id === id) this.byName.delete(name);
+  }
+
+  clear(): void {
+    this.byName.clear();
   }
 }
 
@@ -64,6 +112,11 @@ export class LatestCache {
       this.entries.delete(k);
       this.bytes -= entrySize(old);
     }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
   }
 
   forget(bucketId: number, key: string): void {

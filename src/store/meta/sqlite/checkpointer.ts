@@ -36,6 +36,8 @@ function checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void {
     if (failing) post({ type: 'recovered' });
     failing = false;
   } catch (e) {
+    // Another process sharing the file is checkpointing right now: its checkpoint does the work.
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') return;
     if (!failing) post({ type: 'failing', message: (e as Error).message, code: (e as { code?: string }).code });
     failing = true;
   }

@@ -10,6 +10,13 @@ import type { WalBarrier } from '../../durability.js';
 /** Group commit under load: event-loop turns to wait for more writes, and the batch size that ends the wait. */
 const HOLD_TURNS = 2;
 const HOLD_UNTIL = 16;
+/** The connection's busy timeout (reads, and writes when alone). */
+export const BUSY_TIMEOUT_MS = 5000;
+/** Shared file: how long a batch waits for another process's write lock before it fails. */
+const SHARED_LOCK_WAIT_MS = 60_000;
+
+/** Another connection holds the write lock (BEGIN IMMEDIATE answered SQLITE_BUSY). */
+class Busy extends Error {}
 
 interface PendingWrite {
   fn: () => unknown;
@@ -48,7 +55,15 @@ export class GroupCommit {
     private readonly tx: TransactionStatements,
     private readonly barrier: WalBarrier | undefined,
     private readonly hooks: CommitHooks,
-  ) {}
+    /** Other processes write the file too: a busy write lock is waited for off the event loop. */
+    private readonly shared = false,
+  ) {
+    this.noWait = db.prepare('PRAGMA busy_timeout = 0');
+    this.wait = db.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+
+  private readonly noWait: Database.Statement;
+  private readonly wait: Database.Statement;
 
   /** Waits until the batch committed last is durable (what every read does first). */
   async synced(): Promise<void> {
@@ -92,6 +107,8 @@ export class GroupCommit {
   private async drain(): Promise<void> {
     try {
       let first = true;
+      let busySince: number | undefined;
+      let busyDelay = 1;
       while (this.queue.length > 0) {
         // Writes that arrived while the previous batch synced mean load: let a few more
         // event-loop turns bring in writes before committing, so one fsync covers more of them.
@@ -106,6 +123,21 @@ export class GroupCommit {
         try {
           outcomes = this.commitBatch(batch);
         } catch (e) {
+          if (e instanceof Busy) {
+            // Another process is committing (with its fsync: milliseconds). Wait for it without
+            // blocking this process's event loop, with the writes that arrived meanwhile joining
+            // the batch; SQLITE_BUSY never reaches a client unless the lock stays taken a minute.
+            busySince ??= Date.now();
+            if (Date.now() - busySince > SHARED_LOCK_WAIT_MS) {
+              busySince = undefined;
+              for (const w of batch) w.reject(new Error('the metadata store stayed locked by another process for a minute'));
+              continue;
+            }
+            this.queue = batch.concat(this.queue);
+            await new Promise((r) => setTimeout(r, busyDelay));
+            busyDelay = Math.min(busyDelay * 2, 16);
+            continue;
+          }
           if (!isOutOfSpace(e)) {
             for (const w of batch) w.reject(e);
             continue;
@@ -137,6 +169,8 @@ export class GroupCommit {
             continue;
           }
         }
+        busySince = undefined;
+        busyDelay = 1;
         for (const [i, w] of batch.entries()) {
           const o = outcomes[i]!;
           if (o.ok) w.resolve(o.value);
@@ -155,7 +189,18 @@ export class GroupCommit {
   private commitBatch(batch: PendingWrite[]): Outcome[] {
     const out: Outcome[] = [];
     const tx = this.tx;
-    tx.begin.run();
+    if (this.shared) {
+      // Try the write lock once, without SQLite's busy handler (it sleeps on the event loop).
+      this.noWait.get();
+      try {
+        tx.begin.run();
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new Busy();
+        throw e;
+      } finally {
+        this.wait.get();
+      }
+    } else tx.begin.run();
     try {
       for (const w of batch) {
         tx.savepoint.run();

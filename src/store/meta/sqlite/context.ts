@@ -2,7 +2,7 @@
 // the caches of one SqliteMetaStore.
 
 import type Database from 'better-sqlite3';
-import type { BucketCache, LatestCache } from './cache.js';
+import type { BucketCache, ForeignWrites, LatestCache } from './cache.js';
 import type { GroupCommit } from './commit.js';
 import type { Statements } from './statements.js';
 
@@ -13,6 +13,8 @@ export interface Ctx {
   readonly commit: GroupCommit;
   readonly buckets: BucketCache;
   readonly latest: LatestCache;
+  /** Checked before every cached read: drops the caches when another process has committed. */
+  readonly foreign: ForeignWrites;
   /** A statement built at run time (listing filters), prepared once. */
   cached(sql: string): Database.Statement;
 }

@@ -39,12 +39,13 @@ import type {
 import * as accounts from './accounts.js';
 import * as blobs from './blobs.js';
 import * as buckets from './buckets.js';
-import { BucketCache, LatestCache } from './cache.js';
+import { BucketCache, ForeignWrites, LatestCache } from './cache.js';
 import type { CheckpointerMessage } from './checkpointer.js';
-import { GroupCommit } from './commit.js';
+import { BUSY_TIMEOUT_MS, GroupCommit } from './commit.js';
 import type { Ctx } from './context.js';
 import { WalBarrier, fsyncDir } from '../../durability.js';
 import { SqliteIamStore } from './iam.js';
+import * as leases from './leases.js';
 import * as objects from './objects.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
 import { prepareStatements } from './statements.js';
@@ -68,7 +69,16 @@ export interface SqliteOptions {
   onCheckpoint?: (error: Error | undefined) => void;
   /** Checkpoint interval of the background checkpointer (ms). */
   checkpointIntervalMs?: number;
+  /**
+   * Other processes use the file at the same time (worker processes; `trove admin`). Commits are
+   * then synced before they become visible (synchronous=FULL, see GroupCommit), and a busy
+   * write lock is waited for without blocking the event loop.
+   */
+  shared?: boolean;
 }
+
+/** How often the caches above the store learn of other processes' commits at the latest (ms). */
+const FOREIGN_CHECK_MS = 100;
 
 export class SqliteMetaStore implements MetaStore {
   private readonly db: Database.Database;
@@ -78,6 +88,14 @@ export class SqliteMetaStore implements MetaStore {
   private readonly c: Ctx;
   private closed = false;
   readonly iam: SqliteIamStore;
+  private readonly changeListeners: Array<() => void> = [];
+  private readonly foreign: ForeignWrites;
+  private readonly foreignTimer: NodeJS.Timeout;
+
+  /** See MetaStore.onChange: called when another process has committed to the file. */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
 
   static async open(opts: SqliteOptions): Promise<SqliteMetaStore> {
     await fs.promises.mkdir(opts.dir, { recursive: true, mode: DIR_MODE });
@@ -94,28 +112,47 @@ export class SqliteMetaStore implements MetaStore {
     const file = path.join(opts.dir, 'meta.db');
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${opts.fsync ? 'NORMAL' : 'OFF'}`);
+    // Shared: FULL syncs the WAL inside COMMIT, before the commit is published to other
+    // connections (the wal-index is updated after the sync), so no process ever reads a write a
+    // crash could take away. Alone: NORMAL, and the group commit syncs off the event loop while
+    // this process's reads wait for that sync (GroupCommit.unsynced).
+    this.db.pragma(`synchronous = ${opts.fsync ? (opts.shared ? 'FULL' : 'NORMAL') : 'OFF'}`);
     this.db.pragma('wal_autocheckpoint = 0');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
     const version = migrate(this.db);
     if (version !== SCHEMA_VERSION) throw new Error(`metadata schema version ${version} is not supported by this Trove (expects ${SCHEMA_VERSION})`);
     const stmt = prepareStatements(this.db);
-    this.barrier = opts.fsync ? new WalBarrier(file + '-wal') : undefined;
+    this.barrier = opts.fsync && !opts.shared ? new WalBarrier(file + '-wal') : undefined;
     this.commit = new GroupCommit(this.db, stmt, this.barrier, {
       onGarbage: () => this.opts.onGarbage?.(),
       onFatal: (e) => this.opts.onFatal?.(e),
       onFull: () => this.opts.onFull?.(),
-    });
+    }, opts.shared ?? false);
+    const bucketCache = new BucketCache();
+    const latestCache = new LatestCache();
+    const listeners = this.changeListeners;
+    const foreign = new ForeignWrites(this.db, () => {
+      bucketCache.clear();
+      latestCache.clear();
+      for (const l of listeners) l();
+    }, opts.shared ?? false);
+    this.foreign = foreign;
+    // Foreign writes are checked before every cached read here, and at least every
+    // FOREIGN_CHECK_MS for the caches above the store (IAM, policies): their window.
+    this.foreignTimer = setInterval(() => {
+      if (!this.closed) foreign.check();
+    }, FOREIGN_CHECK_MS).unref();
     const stmtCache = new Map<string, Database.Statement>();
     const db = this.db;
     this.c = {
       db,
       stmt,
       commit: this.commit,
-      buckets: new BucketCache(),
-      latest: new LatestCache(),
+      buckets: bucketCache,
+      latest: latestCache,
+      foreign,
       cached(sql: string): Database.Statement {
         let s = stmtCache.get(sql);
         if (!s) {
@@ -150,6 +187,7 @@ export class SqliteMetaStore implements MetaStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.foreignTimer);
     await this.commit.close();
     await new Promise<void>((resolve) => {
       const done = () => resolve();
@@ -285,13 +323,22 @@ export class SqliteMetaStore implements MetaStore {
 
   // ---------------------------------------------------------------- blob garbage (blobs.ts)
 
-  takeGarbage(limit: number): Promise<string[]> {
-    return blobs.takeGarbage(this.c, limit);
+  takeGarbage(limit: number, releasedBefore?: number): Promise<string[]> {
+    return blobs.takeGarbage(this.c, limit, releasedBefore);
   }
   forgetBlobs(blobIds: string[]): Promise<void> {
     return blobs.forgetBlobs(this.c, blobIds);
   }
   hasBlob(blobId: string): Promise<boolean> {
     return blobs.hasBlob(this.c, blobId);
+  }
+
+  // ---------------------------------------------------------------- leases (leases.ts)
+
+  tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return leases.tryLease(this.c, name, holder, ttlMs);
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return leases.releaseLease(this.c, name, holder);
   }
 }

@@ -41,6 +41,10 @@ export async function getObject(c: Ctx, bucketId: number, key: string, versionId
     const r = versionRow(c, bucketId, key, versionId);
     return r && toVersion(r);
   }
+  // No foreign-write check here: a bucket id comes from getBucket, which checks first, and a request
+  // resolves its bucket before it reads an object (http/server.ts, website.ts, copySource.ts). A
+  // write acknowledged before the request arrived is therefore noticed by then, and the cache
+  // dropped: the request sees it. (PRAGMA data_version costs a few µs: once per request, not twice.)
   const hit = c.latest.get(bucketId, key);
   if (hit) return hit;
   const r = latestRow(c, bucketId, key);

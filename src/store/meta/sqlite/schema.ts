@@ -12,8 +12,10 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  *    access keys may belong to an IAM user, have a status and remember their last use.
  * 4: OpenID Connect providers of accounts (iam_oidc_providers).
  * 5: inline bytes carry a CRC32 (objects.inline_crc) and blob files a checksum table and trailer.
+ * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
+ *    leases for background jobs (leases).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -62,7 +64,12 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
     if (db.prepare('SELECT 1 FROM blobs LIMIT 1').get()) {
       db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v').run('setting:' + LEGACY_BLOBS_SETTING, '1');
     }
+  },  6: (db) => {
+    // Garbage released before this version has no release time: it counts as released long ago.
+    // The leases table is created by SCHEMA.
+    addColumn(db, 'blobs', 'released_at INTEGER');
   },
+
 };
 
 /** Indexes on columns that migrations add (created once every migration has run). */
@@ -234,9 +241,17 @@ CREATE TABLE IF NOT EXISTS object_parts (
 -- Reference counts of blob files; rows at zero are garbage awaiting deletion from the BlobStore.
 CREATE TABLE IF NOT EXISTS blobs (
   id TEXT PRIMARY KEY,
-  refs INTEGER NOT NULL
+  refs INTEGER NOT NULL,
+  -- When refs last reached zero (ms since epoch; NULL: before schema 6, or still referenced).
+  released_at INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blobs_garbage ON blobs (id) WHERE refs <= 0;
+-- Leases on background jobs: one holder at a time, until expires (ms since epoch).
+CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY,
   bucket_id INTEGER NOT NULL,
@@ -270,23 +285,27 @@ CREATE TABLE IF NOT EXISTS upload_parts (
 `;
 
 /**
- * Creates the tables, runs every migration from the data directory's version on (each in one
+ * Creates the tables, runs every migration from the data directory's version on (all in one
  * transaction) and creates the indexes; answers the version reached.
  */
 export function migrate(db: Database.Database): number {
-  db.exec(SCHEMA);
-  const setVersion = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
-  const row = db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
-  let version = row ? Number(row.v) : SCHEMA_VERSION;
-  if (!row) setVersion.run('schema_version', String(SCHEMA_VERSION));
-  // Each step upgrades a data directory one version, in one transaction.
-  for (; version < SCHEMA_VERSION && MIGRATIONS[version + 1]; version++) {
-    const step = MIGRATIONS[version + 1]!;
-    db.transaction(() => {
-      step(db);
-      setVersion.run('schema_version', String(version + 1));
-    })();
-  }
-  db.exec(INDEXES);
-  return version;
+  // One IMMEDIATE transaction: of processes opening the file at once (workers, `trove admin`), one
+  // migrates and the others wait for its write lock (busy_timeout), then find the work done. The
+  // steps commit together: a failing step leaves the directory at its old version.
+  return db
+    .transaction(() => {
+      db.exec(SCHEMA);
+      const setVersion = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
+      const row = db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
+      let version = row ? Number(row.v) : SCHEMA_VERSION;
+      if (!row) setVersion.run('schema_version', String(SCHEMA_VERSION));
+      // Each step upgrades a data directory one version.
+      for (; version < SCHEMA_VERSION && MIGRATIONS[version + 1]; version++) {
+        MIGRATIONS[version + 1]!(db);
+        setVersion.run('schema_version', String(version + 1));
+      }
+      db.exec(INDEXES);
+      return version;
+    })
+    .immediate();
 }

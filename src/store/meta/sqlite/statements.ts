@@ -51,8 +51,11 @@ export function prepareStatements(db: Database.Database) {
     deleteParts: db.prepare('DELETE FROM object_parts WHERE object_id = ?'),
     newBlob: db.prepare('INSERT INTO blobs (id, refs) VALUES (?, 1)'),
     shareBlob: db.prepare('UPDATE blobs SET refs = refs + 1 WHERE id = ? AND refs > 0'),
-    release: db.prepare('UPDATE blobs SET refs = refs - 1 WHERE id = ?'),
-    garbage: db.prepare('SELECT id FROM blobs WHERE refs <= 0 LIMIT ?'),
+    release: db.prepare('UPDATE blobs SET refs = refs - 1, released_at = CASE WHEN refs <= 1 THEN ? ELSE released_at END WHERE id = ?'),
+    garbage: db.prepare('SELECT id FROM blobs WHERE refs <= 0 AND coalesce(released_at, 0) <= ? LIMIT ?'),
+    tryLease: db.prepare(`INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires WHERE leases.holder = excluded.holder OR leases.expires <= ?`),
+    releaseLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
     forgetBlob: db.prepare('DELETE FROM blobs WHERE id = ? AND refs <= 0'),
     hasBlob: db.prepare('SELECT 1 FROM blobs WHERE id = ?'),
     insertUpload: db.prepare('INSERT INTO uploads (upload_id, bucket_id, key, initiated, owner, meta) VALUES (?, ?, ?, ?, ?, ?)'),
