@@ -250,7 +250,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     nodeId,
     workers,
     orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
-    gcGraceMs: secondsOrZero('gc-grace', workers > 1 ? DEFAULT_SHARED_GC_GRACE_S : 0),
+    // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
+    gcGraceMs: secondsOrZero('gc-grace', workers > 1 || metaUrl !== undefined ? DEFAULT_SHARED_GC_GRACE_S : 0),
     corsOrigins: list(get('cors-origins')),
     websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,

@@ -3,8 +3,9 @@
 // each round, a write acknowledged by one node is read and listed on another at once, and
 // versioned writes from every node make one history.
 //
-// (Killing a node mid-upload, shared temp directories and the orphan sweep across nodes belong
-// to the multi-process work: this file checks what the metadata store decides.)
+// Then the multi-process suite (test/support/cluster.ts) against three `trove server` nodes over
+// one database: the same races from outside, kill -9 of a node mid-upload, the change feed
+// reaching the other nodes' caches, graceful stops.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -19,10 +20,22 @@ import {
   PutObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { loadConfig } from '../src/config.js';
 import { startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
+import { describeCluster, startPostgresNodes } from './support/cluster.js';
 import { freshDatabase, postgresAvailable } from './support/postgres.js';
 
 const available = postgresAvailable();
+
+describe('configuration of a node on PostgreSQL', () => {
+  it('keeps released blobs for the shared grace period by default, even with one worker (other nodes may read them)', () => {
+    assert.equal(loadConfig(['--workers', '1'], {}).gcGraceMs, 0);
+    assert.equal(loadConfig(['--workers', '1', '--meta', 'postgres://trove@db/trove'], {}).gcGraceMs, 300_000);
+    assert.equal(loadConfig(['--workers', '1'], { TROVE_META_URL: 'postgresql://trove@db/trove' }).gcGraceMs, 300_000);
+    assert.equal(loadConfig(['--workers', '1', '--meta', 'postgres://trove@db/trove', '--gc-grace', '5'], {}).gcGraceMs, 5_000);
+    assert.throws(() => loadConfig(['--meta', 'mysql://db/trove'], {}), /postgres/);
+  });
+});
 
 describe('three nodes over one PostgreSQL database', { skip: !available && 'no PostgreSQL binaries (set CI to make this an error)' }, () => {
   let nodes: TestServer[];
@@ -95,3 +108,5 @@ describe('three nodes over one PostgreSQL database', { skip: !available && 'no P
     }
   });
 });
+
+if (available) describeCluster('PostgreSQL, three nodes', () => startPostgresNodes(3));
