@@ -1,5 +1,9 @@
 // The change feed (MetaStore.onChange) on PostgreSQL: LISTEN/NOTIFY.
 //
+// As the interface says, it reports changes made by other processes and nodes: this process's
+// own writes reach its caches directly. Each store's notifications carry its origin id, which its
+// own feed ignores.
+//
 // Every transaction that changes what the caches above the store hold — IAM entities, policies
 // and keys, accounts, settings, buckets and their configurations — sends a notification on
 // CHANGE_CHANNEL inside the transaction (db.ts), which PostgreSQL delivers to every listening
@@ -26,7 +30,11 @@ export class ChangeFeed {
   private closed = false;
   private starting: Promise<void> | undefined;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    /** Notifications with this payload are this store's own. */
+    private readonly origin: string,
+  ) {}
 
   /** Adds a listener; the first one starts listening. */
   add(listener: () => void): void {
@@ -42,7 +50,9 @@ export class ChangeFeed {
   private async connect(): Promise<void> {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.url, application_name: 'trove-changes' });
-    client.on('notification', () => this.changed());
+    client.on('notification', (n) => {
+      if (n.payload !== this.origin) this.changed();
+    });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {

@@ -22,7 +22,7 @@
 // Reads run outside transactions on any pooled connection and see every commit acknowledged
 // before they started, on whichever node it was made: strong read-after-write with no cache.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** int8 (counts, sizes, timestamps in ms) as numbers: they all fit in 2^53. */
@@ -61,6 +61,8 @@ export type Client = pg.PoolClient;
 
 export class Db {
   readonly pool: pg.Pool;
+  /** This store's notifications carry it, so that its own change feed ignores them (changes.ts). */
+  readonly origin = randomBytes(8).toString('hex');
   private names = new Map<string, string>();
   /** Sees every statement before it runs (tests use it to EXPLAIN the store's own queries). */
   trace: ((text: string, values: unknown[]) => void) | undefined;
@@ -112,7 +114,7 @@ export class Db {
         try {
           const value = await fn(t);
           // Delivered to listeners only if and when the transaction commits.
-          if (opts.notify) await client.query(this.stmt(`SELECT pg_notify('${CHANGE_CHANNEL}', '')`, []));
+          if (opts.notify) await client.query(this.stmt(`SELECT pg_notify('${CHANGE_CHANNEL}', $1)`, [this.origin]));
           await client.query('COMMIT');
           return value;
         } catch (e) {

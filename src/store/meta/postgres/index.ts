@@ -86,7 +86,7 @@ export class PgMetaStore implements MetaStore {
   ) {
     this.objects = new PgObjects(db, opts.onGarbage);
     this.iam = new PgIamStore(db);
-    this.changes = new ChangeFeed(opts.url);
+    this.changes = new ChangeFeed(opts.url, db.origin);
   }
 
   async close(): Promise<void> {
@@ -97,7 +97,7 @@ export class PgMetaStore implements MetaStore {
   }
 
   /**
-   * Change feed for the caches above the store: called when any node (this one included) has
+   * Change feed for the caches above the store: called when another process or node has
    * committed a change to IAM, accounts, settings, buckets or their configurations (LISTEN/NOTIFY,
    * milliseconds after the commit; changes.ts has the argument).
    */
