@@ -229,10 +229,20 @@ describe('PgMetaStore: migrations, leases, garbage grace and the change feed', {
       await heard('a bucket configuration', () => a.putBucketConfig(bucket.id, 'policy', '{}'));
       await heard('an IAM write', () => a.iam.createUser({ accountId: '111122223333', id: 'AIDAAAAAAAAAAAAAAAAAA', name: 'u', path: '/', createdAt: Date.now() }));
       await heard('an account write', () => a.putAccount({ id: 'c'.repeat(64), accountId: '111122223333', displayName: 'x', createdAt: Date.now() }));
+      // Read-after-write through the caches: the next getBucket on the other node (once per
+      // request) calls its listeners before it answers, whether or not the notification came.
+      for (let i = 0; i < 20; i++) {
+        const seen = calls;
+        await a.putBucketConfig(bucket.id, 'policy', `{"n":${i}}`);
+        await b.getBucket('feed');
+        assert.ok(calls > seen, `change ${i} seen by the next request on the other node`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
       // A write that failed (rolled back) tells nobody, and a node's own writes do not come back
       // to it (its caches hear of them directly).
       const before = calls;
       await b.putBucketConfig(bucket.id, 'policy', '{"own":1}');
+      await b.getBucket('feed');
       await assert.rejects(a.createBucket(newBucket('feed')));
       await a.putObject(bucket.id, 'k', content('e'));
       await new Promise((r) => setTimeout(r, 200));

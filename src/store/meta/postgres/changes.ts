@@ -4,6 +4,12 @@
 // own writes reach its caches directly. Each store's notifications carry its origin id, which its
 // own feed ignores.
 //
+// Notifications arrive milliseconds after the commit. For read-after-write through those caches,
+// every such transaction also increments change_seq, which getBucket reads in the same query as
+// the bucket (once per request, no extra round trip): when it moved by a change not this store's
+// own, the listeners are called before the request goes on (seen()), so a request never uses a
+// cache entry older than a change committed before the request began.
+//
 // Every transaction that changes what the caches above the store hold — IAM entities, policies
 // and keys, accounts, settings, buckets and their configurations — sends a notification on
 // CHANGE_CHANNEL inside the transaction (db.ts), which PostgreSQL delivers to every listening
@@ -104,6 +110,24 @@ export class ChangeFeed {
     };
     this.timer = setTimeout(tick, COALESCE_MS);
     this.timer.unref();
+  }
+
+  private lastSeq: number | undefined;
+
+  /**
+   * The change sequence read at the start of a request: calls the listeners at once when another
+   * store's change was committed since the last one seen. `own` holds this store's sequence numbers.
+   */
+  seen(seq: number, own: Set<number>): void {
+    const last = this.lastSeq;
+    if (last !== undefined && seq <= last) return;
+    this.lastSeq = seq;
+    if (last === undefined) return;
+    let foreign = false;
+    for (let s = last + 1; s <= seq; s++) {
+      if (!own.delete(s)) foreign = true;
+    }
+    if (foreign && this.listeners.length) this.fire();
   }
 
   private fire(): void {

@@ -63,6 +63,8 @@ export class Db {
   readonly pool: pg.Pool;
   /** This store's notifications carry it, so that its own change feed ignores them (changes.ts). */
   readonly origin = randomBytes(8).toString('hex');
+  /** Change sequence numbers this store's own commits produced (see changes.ts). */
+  readonly ownChanges = new Set<number>();
   private names = new Map<string, string>();
   /** Sees every statement before it runs (tests use it to EXPLAIN the store's own queries). */
   trace: ((text: string, values: unknown[]) => void) | undefined;
@@ -114,7 +116,13 @@ export class Db {
         try {
           const value = await fn(t);
           // Delivered to listeners only if and when the transaction commits.
-          if (opts.notify) await client.query(this.stmt(`SELECT pg_notify('${CHANGE_CHANNEL}', $1)`, [this.origin]));
+          if (opts.notify) {
+            const r = await client.query<{ seq: number }>(this.stmt('UPDATE change_seq SET seq = seq + 1 RETURNING seq', []));
+            await client.query(this.stmt(`SELECT pg_notify('${CHANGE_CHANNEL}', $1)`, [this.origin]));
+            await client.query('COMMIT');
+            this.ownChanges.add(r.rows[0]!.seq);
+            return value;
+          }
           await client.query('COMMIT');
           return value;
         } catch (e) {

@@ -209,9 +209,15 @@ export class PgMetaStore implements MetaStore {
     }, NOTIFY);
   }
 
+  /** Also reads the change sequence (changes.ts): once per request, in the same round trip. */
   async getBucket(name: string): Promise<Bucket | undefined> {
-    const r = await this.db.row<BucketRow>('SELECT * FROM buckets WHERE name = $1', [name]);
-    return r && toBucket(r);
+    const r = await this.db.row<BucketRow & { change_seq: number }>(
+      'SELECT c.seq AS change_seq, b.* FROM change_seq c LEFT JOIN buckets b ON b.name = $1',
+      [name],
+    );
+    if (!r) return undefined;
+    this.changes.seen(r.change_seq, this.db.ownChanges);
+    return r.id === null ? undefined : toBucket(r);
   }
 
   async listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]> {

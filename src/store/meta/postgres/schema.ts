@@ -227,6 +227,12 @@ const MIGRATIONS: string[] = [
     expires bigint NOT NULL
   );
   `,
+  // 3: a sequence number of changes the caches above the store care about, read with the bucket
+  // on every request, so that a request sees every such change committed before it (changes.ts).
+  `
+  CREATE TABLE change_seq (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL);
+  INSERT INTO change_seq (seq) VALUES (0);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
