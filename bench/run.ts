@@ -4,6 +4,7 @@
 //   npm run bench                                   # scenarios 1-4 (see bench/scenarios/index.ts)
 //   node dist/bench/run.js --only put4k,get4k       # some scenarios
 //   node dist/bench/run.js --big                    # also the 5 GiB memory scenario
+//   node dist/bench/run.js --meta sqlite,postgres   # Trove on each metadata store, beside one bare baseline
 //   node dist/bench/run.js --help
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSummary, summarizeProfile, type FrameShare } from './lib/profile.js';
+import { startBenchPg, type BenchPg } from './lib/pg.js';
 import { clockTicks, cpuTicks, foreignCpuPct, machineBusyTicks, ownAndChildrenCpuTicks, waitIdle } from './lib/procfs.js';
 import { startBare, startTrove, troveAvailable, type ServerHandle } from './lib/servers.js';
 import { median } from './lib/stats.js';
@@ -46,6 +48,11 @@ const HELP = `Usage: node dist/bench/run.js [options]
   --server-cpu C        taskset cpu list for the servers (default 0)
   --client-cpu C        taskset cpu list for the load client (default 1)
   --data-root DIR       where fresh data directories are made (default $TMPDIR)
+  --meta m1,m2          Trove's metadata stores: sqlite (default), postgres, or both
+                        (sqlite,postgres: each scenario measured on bare, trove-sqlite and
+                        trove-postgres in alternated rounds; one row per store, each against the
+                        same bare rounds). postgres: a throwaway cluster (fsync on) pinned to the
+                        server cpu, a fresh database per scenario group; its CPU counts as the server's
   --bare-only           measure only the bare baseline (while Trove does not build)
   --cpu-prof            after setup, restart both servers under node --cpu-prof; print their top
                         frames over the measurements (profiles in bench/results/profiles/)
@@ -63,7 +70,10 @@ interface CliOptions extends BenchOptions {
   bareOnly: boolean;
   cpuProf: boolean;
   out: string;
+  metas: Meta[];
 }
+
+type Meta = 'sqlite' | 'postgres';
 
 function parseArgs(argv: string[]): CliOptions {
   const o: CliOptions = {
@@ -79,6 +89,7 @@ function parseArgs(argv: string[]): CliOptions {
     bareOnly: false,
     cpuProf: false,
     out: path.join(RESULTS_DIR, 'latest.json'),
+    metas: ['sqlite'],
   };
   const num = (v: string | undefined, name: string): number => {
     const n = Number(v);
@@ -128,6 +139,13 @@ function parseArgs(argv: string[]): CliOptions {
       case 'data-root':
         o.dataRoot = path.resolve(value() ?? os.tmpdir());
         break;
+      case 'meta': {
+        const ms = (value() ?? '').split(',').map((x) => x.trim().toLowerCase()).map((x) => (x === 'pg' ? 'postgres' : x));
+        const bad = ms.filter((x) => x !== 'sqlite' && x !== 'postgres');
+        if (!ms.length || bad.length) throw new Error(`--meta takes sqlite, postgres or both (got ${bad.join(',') || 'nothing'})`);
+        o.metas = [...new Set(ms)] as Meta[];
+        break;
+      }
       case 'bare-only':
         o.bareOnly = true;
         break;
@@ -191,7 +209,25 @@ function runJob<T>(o: BenchOptions, module: string, fn: string, args: unknown): 
 
 // ---- servers: start, freeze the one not measured, stop ----------------------------------------------
 
-const live = new Set<ServerHandle>();
+/**
+ * A server under test: the bare baseline, or Trove on one metadata store. With PostgreSQL, the
+ * cluster's processes are part of the server: pinned to its core, their CPU counted as its CPU,
+ * waited for with it to go idle, and never frozen (they are idle while their Trove is frozen, and
+ * another Trove of the run may need the cluster... not today, but a stopped database is a trap).
+ */
+type Srv = ServerHandle & { variant: string; meta?: Meta; pg?: BenchPg; metaUrl?: string };
+
+/** The pids that make up a server (Trove, plus its PostgreSQL cluster). */
+function pidsOf(s: Srv): number[] {
+  return s.pg ? [s.pid, ...s.pg.pids()] : [s.pid];
+}
+
+/** CPU ticks of a server, its PostgreSQL cluster included. */
+function serverTicks(s: Srv): number {
+  return cpuTicks(s.pid) + (s.pg ? s.pg.cpuTicks() : 0);
+}
+
+const live = new Set<Srv>();
 const frozen = new Set<number>();
 
 function signal(pid: number, sig: NodeJS.Signals): void {
@@ -223,18 +259,21 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.
  * (SIGSTOP), so that their background work (WAL checkpoints, sweeps) cannot steal the server core
  * from the measurement; then dirty pages are flushed and the chosen server is left to go idle.
  */
-async function focus(target: ServerHandle, all: ServerHandle[], log: (s: string) => void): Promise<void> {
+async function focus(target: Srv, all: Srv[], log: (s: string) => void): Promise<void> {
   for (const s of all) {
     if (s === target || frozen.has(s.pid)) continue;
-    await waitIdle([s.pid]);
+    // A Trove on PostgreSQL: it and its backends finish, then Trove alone is frozen (the cluster
+    // is left running: idle, since nothing else talks to it).
+    await waitIdle(pidsOf(s));
     signal(s.pid, 'SIGSTOP');
     frozen.add(s.pid);
   }
   if (frozen.delete(target.pid)) signal(target.pid, 'SIGCONT');
   spawnSync('sync');
-  const waited = await waitIdle([target.pid]);
-  if (waited > 3000) log(`  (${target.kind} took ${(waited / 1000).toFixed(1)} s to go idle)`);
-  await waitQuiet(all.map((s) => s.pid), log);
+  const waited = await waitIdle(pidsOf(target));
+  if (waited > 3000) log(`  (${target.variant} took ${(waited / 1000).toFixed(1)} s to go idle)`);
+  // A PostgreSQL cluster is "other processes" unless it is the measured server's.
+  await waitQuiet([...all.map((s) => s.pid), ...pidsOf(target)], log);
 }
 
 /** Waits (up to quietTimeoutMs) until the rest of the machine is quiet. */
@@ -258,7 +297,7 @@ async function waitQuiet(pids: number[], log: (s: string) => void): Promise<void
   }
 }
 
-async function stopAll(servers: ServerHandle[]): Promise<void> {
+async function stopAll(servers: Srv[]): Promise<void> {
   for (const s of servers) {
     if (frozen.delete(s.pid)) signal(s.pid, 'SIGCONT');
   }
@@ -266,6 +305,7 @@ async function stopAll(servers: ServerHandle[]): Promise<void> {
   for (const s of servers) {
     live.delete(s);
     await fs.promises.rm(s.dataDir, { recursive: true, force: true });
+    if (s.pg && s.metaUrl) await s.pg.dropDatabase(s.metaUrl);
   }
 }
 
@@ -288,6 +328,8 @@ interface SideResult {
 interface ScenarioResult {
   id: string;
   label: string;
+  /** Trove's metadata store in this row. */
+  meta?: Meta;
   unit: string;
   target: string;
   bare?: SideResult;
@@ -299,7 +341,7 @@ interface ScenarioResult {
   ok: boolean | null;
   error?: string;
   /** With --cpu-prof: the servers' main-thread profiles over the measurements. */
-  profiles?: Partial<Record<'bare' | 'trove', { file: string; busySamples: number; self: FrameShare[]; total: FrameShare[] }>>;
+  profiles?: Partial<Record<string, { file: string; busySamples: number; self: FrameShare[]; total: FrameShare[] }>>;
 }
 
 function side(ms: Measurement[]): SideResult {
@@ -389,15 +431,19 @@ function latencyTable(results: ScenarioResult[]): string {
   return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('')).join('\n');
 }
 
+function targetOf(s: Srv): Target {
+  return { kind: s.kind, endpoint: s.endpoint, pid: s.pid, dataDir: s.dataDir, ...(s.pg ? { serverPids: [s.pid, s.pg.pids()[0]!], metaUrl: s.metaUrl! } : {}) };
+}
+
 /**
  * One measurement of one server: focus it, run the scenario's measure(), note CPU use (the
  * server's, the client's and everyone else's), and repeat the round if other processes were busy.
  */
-async function measureRound(sc: Scenario, s: ServerHandle, servers: ServerHandle[], ctx: RunContext, r: number, rounds: number): Promise<Measurement> {
-  const target: Target = { kind: s.kind, endpoint: s.endpoint, pid: s.pid, dataDir: s.dataDir };
+async function measureRound(sc: Scenario, s: Srv, servers: Srv[], ctx: RunContext, r: number, rounds: number): Promise<Measurement> {
+  const target = targetOf(s);
   for (let attempt = 0; ; attempt++) {
     await focus(s, servers, ctx.log);
-    const ticks0 = cpuTicks(s.pid);
+    const ticks0 = serverTicks(s);
     const busy0 = machineBusyTicks();
     const ours0 = ownAndChildrenCpuTicks();
     const w0 = performance.now();
@@ -406,10 +452,10 @@ async function measureRound(sc: Scenario, s: ServerHandle, servers: ServerHandle
     // server's, and everything else's minus ours (this process and the load clients and other
     // helpers it ran, all reaped by now): an estimate of noise.
     const secs = (performance.now() - w0) / 1000;
-    const serverTicks = cpuTicks(s.pid) - ticks0;
-    const serverCpuPct = Math.round((serverTicks / CLK_TCK / secs) * 100);
+    const srvTicks = serverTicks(s) - ticks0;
+    const serverCpuPct = Math.round((srvTicks / CLK_TCK / secs) * 100);
     const clientCpu = m.detail?.['clientCpuPct'];
-    const othersPct = ((machineBusyTicks() - busy0 - serverTicks - (ownAndChildrenCpuTicks() - ours0)) / CLK_TCK / secs) * 100;
+    const othersPct = ((machineBusyTicks() - busy0 - srvTicks - (ownAndChildrenCpuTicks() - ours0)) / CLK_TCK / secs) * 100;
     const foreignPct = Math.max(0, Math.round(othersPct));
     // A scenario may have measured the server's CPU itself (per phase): its figure stays.
     m.detail = { serverCpuPct, ...(m.detail ?? {}), foreignCpuPct: foreignPct, repeats: attempt };
@@ -420,7 +466,7 @@ async function measureRound(sc: Scenario, s: ServerHandle, servers: ServerHandle
       })
       .join('');
     ctx.log(
-      `  ${sc.id} round ${r + 1}/${rounds} ${s.kind.padEnd(5)} ${m.display ?? fmtValue(m.value, sc.unit)}` +
+      `  ${sc.id} round ${r + 1}/${rounds} ${s.variant.padEnd(12)} ${m.display ?? fmtValue(m.value, sc.unit)}` +
         `${m.p50Ms !== undefined ? `  p50 ${fmtMs(m.p50Ms)} ms p99 ${fmtMs(m.p99Ms)} ms` : ''}` +
         `  cpu server ${serverCpuPct}%${clientCpu !== undefined ? ` client ${String(clientCpu)}%` : ''} others ~${foreignPct}%` +
         extra,
@@ -453,6 +499,20 @@ async function main(): Promise<void> {
       `${o.rounds} rounds × (${o.warmupSec} s warm-up + ${o.durationSec} s) per server, c${o.concurrency}`,
   );
 
+  const troveMetas: Meta[] = o.bareOnly ? [] : o.metas;
+  let pg: BenchPg | undefined;
+  if (troveMetas.includes('postgres')) {
+    pg = await startBenchPg(o.serverCpu, o.dataRoot);
+    log(`postgres: throwaway cluster (fsync on), postmaster ${pg.pids()[0]} on cpu ${o.serverCpu}`);
+  }
+  // Row labels name the store when the run is not the plain SQLite one.
+  const tagged = troveMetas.length > 1 || troveMetas[0] === 'postgres';
+  const variantOf = (m: Meta) => `trove-${m === 'postgres' ? 'pg' : m}`;
+  const startVariant = async (meta: Meta, dataDir: string, nodeFlags: string[], metaUrl: string | undefined): Promise<Srv> => {
+    const h = await startTrove({ cpu: o.serverCpu, dataDir, nodeFlags, args: ['--workers', '1', ...(metaUrl ? ['--meta', metaUrl] : [])] });
+    return Object.assign(h, { variant: variantOf(meta), meta, ...(meta === 'postgres' ? { pg: pg!, metaUrl: metaUrl! } : {}) });
+  };
+
   const ctx: RunContext = { opts: o, job: (m, f, a) => runJob(o, m, f, a), log };
   const results: ScenarioResult[] = [];
   const profDirRoot = path.join(RESULTS_DIR, 'profiles');
@@ -466,26 +526,34 @@ async function main(): Promise<void> {
     i += group.length;
 
     const groupId = first.fixture ?? first.id;
-    const servers: ServerHandle[] = [];
+    const servers: Srv[] = [];
     const profDir = path.join(profDirRoot, groupId.replace(/[^a-zA-Z0-9_-]/g, '_'));
-    // One result per table row: the scenario's own, then its further rows.
-    const rowResults = group.map((s) => [
-      { id: s.id, label: s.label, unit: s.unit, target: targetText(s.goal), ok: null } as ScenarioResult,
-      ...(s.rows ?? []).map((w): ScenarioResult => ({ id: `${s.id}.${w.key}`, label: w.label, unit: w.unit, target: targetText(w.goal), ok: null })),
-    ]);
-    const groupResults = rowResults.flat();
+    // One result per table row: for each metadata store, the scenario's own, then its further rows.
+    const rowMetas: Meta[] = troveMetas.length ? troveMetas : ['sqlite'];
+    const rowResults = group.map((s) =>
+      rowMetas.map((m) => {
+        const id = (x: string) => (tagged ? `${x}@${m}` : x);
+        const label = (x: string) => (tagged ? `${x} [${m === 'postgres' ? 'pg' : m}]` : x);
+        return [
+          { id: id(s.id), label: label(s.label), ...(troveMetas.length ? { meta: m } : {}), unit: s.unit, target: targetText(s.goal), ok: null } as ScenarioResult,
+          ...(s.rows ?? []).map((w): ScenarioResult => ({ id: id(`${s.id}.${w.key}`), label: label(w.label), ...(troveMetas.length ? { meta: m } : {}), unit: w.unit, target: targetText(w.goal), ok: null })),
+        ];
+      }),
+    );
+    const groupResults = rowResults.flat(2);
     results.push(...groupResults);
     try {
       log(`\n== ${group.map((s) => s.id).join(', ')}`);
       const mkdir = (kind: string) => fs.promises.mkdtemp(path.join(o.dataRoot, `trove-bench-${groupId.replace(/[^a-zA-Z0-9]/g, '')}-${kind}-`));
       const bareMode = first.bare;
       if (bareMode) {
-        const s = await startBare({ cpu: o.serverCpu, dataDir: await mkdir('bare'), mode: bareMode });
+        const s = Object.assign(await startBare({ cpu: o.serverCpu, dataDir: await mkdir('bare'), mode: bareMode }), { variant: 'bare' });
         servers.push(s);
         live.add(s);
       }
-      if (!o.bareOnly) {
-        const s = await startTrove({ cpu: o.serverCpu, dataDir: await mkdir('trove'), nodeFlags: first.troveNodeFlags ?? [] });
+      for (const meta of troveMetas) {
+        const metaUrl = meta === 'postgres' ? await pg!.freshDatabase(groupId) : undefined;
+        const s = await startVariant(meta, await mkdir(variantOf(meta)), first.troveNodeFlags ?? [], metaUrl);
         servers.push(s);
         live.add(s);
       }
@@ -495,11 +563,37 @@ async function main(): Promise<void> {
       }
 
       if (first.setup) {
-        for (const s of servers) {
-          await focus(s, servers, log);
-          const t0 = performance.now();
-          await first.setup({ kind: s.kind, endpoint: s.endpoint, pid: s.pid, dataDir: s.dataDir }, ctx);
-          log(`  ${s.kind}: setup ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        // Setup is not measured: PostgreSQL may use every cpu meanwhile (Trove stays pinned).
+        pg?.pin(`0-${os.cpus().length - 1}`);
+        try {
+          for (const s of servers) {
+            await focus(s, servers, log);
+            const t0 = performance.now();
+            await first.setup(targetOf(s), ctx);
+            log(`  ${s.variant}: setup ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+          }
+        } finally {
+          pg?.pin(o.serverCpu);
+        }
+      }
+
+      if (first.restartAfterSetup) {
+        for (let k = 0; k < servers.length; k++) {
+          const old = servers[k]!;
+          if (old.kind !== 'trove') continue;
+          if (frozen.delete(old.pid)) signal(old.pid, 'SIGCONT');
+          await old.stop();
+          live.delete(old);
+          const s = await startVariant(old.meta!, old.dataDir, first.troveNodeFlags ?? [], old.metaUrl);
+          servers[k] = s;
+          live.add(s);
+          log(`  ${s.variant}: restarted after setup`);
+        }
+        if (first.afterRestart) {
+          for (const s of servers) {
+            await focus(s, servers, log);
+            await first.afterRestart(targetOf(s), ctx);
+          }
         }
       }
 
@@ -510,32 +604,31 @@ async function main(): Promise<void> {
           if (frozen.delete(old.pid)) signal(old.pid, 'SIGCONT');
           await old.stop();
           live.delete(old);
-          const dir = path.join(profDir, old.kind);
+          const dir = path.join(profDir, old.variant);
           await fs.promises.rm(dir, { recursive: true, force: true });
           const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-          const s =
+          const s: Srv =
             old.kind === 'trove'
-              ? await startTrove({ cpu: o.serverCpu, dataDir: old.dataDir, nodeFlags: [...(first.troveNodeFlags ?? []), ...flags] })
-              : await startBare({ cpu: o.serverCpu, dataDir: old.dataDir, mode: first.bare!, nodeFlags: flags });
+              ? await startVariant(old.meta!, old.dataDir, [...(first.troveNodeFlags ?? []), ...flags], old.metaUrl)
+              : Object.assign(await startBare({ cpu: o.serverCpu, dataDir: old.dataDir, mode: first.bare!, nodeFlags: flags }), { variant: 'bare' });
           servers[k] = s;
           live.add(s);
-          log(`  ${s.kind}: restarted under --cpu-prof (profiles in ${path.relative(process.cwd(), dir)})`);
+          log(`  ${s.variant}: restarted under --cpu-prof (profiles in ${path.relative(process.cwd(), dir)})`);
         }
       }
 
       for (let k = 0; k < group.length; k++) {
         const sc = group[k]!;
-        const res = rowResults[k]![0]!;
+        const res = rowResults[k]![0]![0]!;
         try {
           const rounds = sc.rounds?.(o) ?? o.rounds;
           const by = new Map<string, Measurement[]>();
+          // bare, trove-sqlite, trove-pg, then the other way round, …: linear drift cancels.
+          const order = servers.map((x) => x.variant);
           for (let r = 0; r < rounds; r++) {
-            // bare, trove, trove, bare, bare, trove…: linear drift cancels.
-            const kinds: Array<'bare' | 'trove'> = r % 2 === 0 ? ['bare', 'trove'] : ['trove', 'bare'];
-            for (const kind of kinds) {
-              const s = servers.find((x) => x.kind === kind);
-              if (!s) continue;
-              by.set(kind, [...(by.get(kind) ?? []), await measureRound(sc, s, servers, ctx, r, rounds)]);
+            for (const variant of r % 2 === 0 ? order : order.slice().reverse()) {
+              const s = servers.find((x) => x.variant === variant)!;
+              by.set(variant, [...(by.get(variant) ?? []), await measureRound(sc, s, servers, ctx, r, rounds)]);
             }
           }
           const fill = (row: ScenarioResult, goal: Goal, bare: Measurement[] | undefined, trove: Measurement[] | undefined) => {
@@ -547,30 +640,34 @@ async function main(): Promise<void> {
             }
             row.ok = judge(goal, row);
           };
-          fill(res, sc.goal, by.get('bare'), by.get('trove'));
-          // Further rows: their figures from each round's Measurement.rows; the runner's CPU
-          // figures of the round where the scenario gave none.
-          for (const [j, w] of (sc.rows ?? []).entries()) {
-            const pick = (ms: Measurement[] | undefined) =>
-              ms?.map((m, r) => {
-                const x = m.rows?.[w.key];
-                if (!x) throw new Error(`${sc.id} round ${r + 1} has no figure for its row ${w.key}`);
-                return { ...x, detail: { serverCpuPct: m.detail?.['serverCpuPct'], foreignCpuPct: m.detail?.['foreignCpuPct'], ...(x.detail ?? {}) } };
-              });
-            fill(rowResults[k]![j + 1]!, w.goal, pick(by.get('bare')), pick(by.get('trove')));
+          // Each store's rows against the same bare rounds.
+          for (const [mi, meta] of rowMetas.entries()) {
+            const mine = by.get(variantOf(meta));
+            fill(rowResults[k]![mi]![0]!, sc.goal, by.get('bare'), mine);
+            // Further rows: their figures from each round's Measurement.rows; the runner's CPU
+            // figures of the round where the scenario gave none.
+            for (const [j, w] of (sc.rows ?? []).entries()) {
+              const pick = (ms: Measurement[] | undefined) =>
+                ms?.map((m, r) => {
+                  const x = m.rows?.[w.key];
+                  if (!x) throw new Error(`${sc.id} round ${r + 1} has no figure for its row ${w.key}`);
+                  return { ...x, detail: { serverCpuPct: m.detail?.['serverCpuPct'], foreignCpuPct: m.detail?.['foreignCpuPct'], ...(x.detail ?? {}) } };
+                });
+              fill(rowResults[k]![mi]![j + 1]!, w.goal, pick(by.get('bare')), pick(mine));
+            }
           }
         } catch (e) {
-          for (const row of rowResults[k]!) row.error = (e as Error).message;
+          for (const row of rowResults[k]!.flat()) row.error = (e as Error).message;
           log(`  ${sc.id} FAILED: ${res.error}`);
-          for (const s of servers) if (s.output().trim()) log(`  ${s.kind} server output (tail):\n${s.output().trim().split('\n').slice(-15).join('\n')}`);
+          for (const s of servers) if (s.output().trim()) log(`  ${s.variant} server output (tail):\n${s.output().trim().split('\n').slice(-15).join('\n')}`);
         }
       }
     } catch (e) {
       for (const r of groupResults) r.error ??= (e as Error).message;
       log(`  ${groupId} FAILED: ${(e as Error).message}`);
-      for (const s of servers) if (s.output().trim()) log(`  ${s.kind} server output (tail):\n${s.output().trim().split('\n').slice(-15).join('\n')}`);
+      for (const s of servers) if (s.output().trim()) log(`  ${s.variant} server output (tail):\n${s.output().trim().split('\n').slice(-15).join('\n')}`);
     } finally {
-      const kinds = servers.map((s) => s.kind);
+      const kinds = servers.map((s) => s.variant);
       await stopAll(servers);
       if (o.cpuProf) {
         for (const kind of kinds) {
@@ -596,11 +693,14 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), loadavg: os.loadavg() },
-    options: { rounds: o.rounds, durationSec: o.durationSec, warmupSec: o.warmupSec, concurrency: o.concurrency, serverCpu: o.serverCpu, clientCpu: o.clientCpu, bareOnly: o.bareOnly, cpuProf: o.cpuProf },
+    options: { rounds: o.rounds, durationSec: o.durationSec, warmupSec: o.warmupSec, concurrency: o.concurrency, serverCpu: o.serverCpu, clientCpu: o.clientCpu, bareOnly: o.bareOnly, cpuProf: o.cpuProf, metas: troveMetas },
     notes: [
       'ratio = median(trove) / median(bare) over alternated rounds (bare, trove, trove, bare, …) in one run; pairRatios are per adjacent pair',
       'servers pinned to serverCpu, load client to clientCpu (taskset); the server not being measured is frozen with SIGSTOP',
       'Trove runs with TROVE_LOG_LEVEL=warn: access logs off',
+      ...(pg
+        ? ['trove-pg: PostgreSQL 15 throwaway cluster (fsync on, synchronous_commit on, shared_buffers 128MB), postmaster and backends pinned to serverCpu; their CPU counts as the server\'s; a fresh database per scenario group; the cluster is never frozen']
+        : []),
       'requests signed with SigV4, x-amz-content-sha256: UNSIGNED-PAYLOAD; MB = 10^6 bytes',
       'throughput counts operations completing inside the measuring window; p50/p99 are medians over rounds',
     ],

@@ -19,7 +19,7 @@ export async function roundTrip(t: Target, ctx: RunContext, bucket: string, size
 }
 
 export async function load(t: Target, ctx: RunContext, args: Omit<LoadJobArgs, 'endpoint'>): Promise<LoadResult> {
-  const r = await ctx.job<LoadResult>('lib/jobs.js', 'load', { serverPids: [t.pid], ...args, endpoint: t.endpoint });
+  const r = await ctx.job<LoadResult>('lib/jobs.js', 'load', { serverPids: t.serverPids ?? [t.pid], ...args, endpoint: t.endpoint });
   if (r.errors > 0) throw new Error(`${t.kind}: ${r.errors} failed operations; first: ${r.firstError}`);
   if (r.ops === 0) throw new Error(`${t.kind}: no operation completed inside the measuring window`);
   return r;

@@ -6,6 +6,7 @@ import { get1m } from './get1m.js';
 import { get256m } from './get256m.js';
 import { get4k } from './get4k.js';
 import { list100k, list100kDelimiter } from './list100k.js';
+import { list1m } from './list1m.js';
 import { mem5g } from './mem5g.js';
 import { mp1g } from './mp1g.js';
 import { put1m } from './put1m.js';
@@ -15,4 +16,4 @@ import { get1mSseC, get1mSseS3, put1mSseC, put1mSseS3 } from './sse.js';
 import { versions10k } from './versions10k.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: Scenario[] = [put4k, get4k, put4kPolicy, get4kPolicy, put1m, get1m, put1mSseS3, get1mSseS3, put1mSseC, get1mSseC, put256m, get256m, list100k, list100kDelimiter, mp1g, versions10k, mem5g];
+export const SCENARIOS: Scenario[] = [put4k, get4k, put4kPolicy, get4kPolicy, put1m, get1m, put1mSseS3, get1mSseS3, put1mSseC, get1mSseC, put256m, get256m, list100k, list100kDelimiter, mp1g, versions10k, mem5g, list1m];

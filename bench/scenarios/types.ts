@@ -27,6 +27,13 @@ export interface Target {
   endpoint: Endpoint;
   pid: number;
   dataDir: string;
+  /**
+   * Roots of the process trees whose CPU is the server's (Trove and, with --meta postgres, the
+   * PostgreSQL postmaster); absent: [pid].
+   */
+  serverPids?: number[];
+  /** Trove's PostgreSQL database (--meta postgres); absent: SQLite in <dataDir>/meta. */
+  metaUrl?: string;
 }
 
 export interface RunContext {
@@ -106,5 +113,12 @@ export interface Scenario {
   /** Extra node flags for Trove (e.g. a larger heap), if any. */
   troveNodeFlags?: string[];
   setup?(t: Target, ctx: RunContext): Promise<void>;
+  /**
+   * Trove is stopped and started again on the same data (and database) after setup(), before any
+   * measurement: for a setup that wrote to the store behind the server's back.
+   */
+  restartAfterSetup?: boolean;
+  /** Called once per server after that restart (e.g. a check of what setup wrote). */
+  afterRestart?(t: Target, ctx: RunContext): Promise<void>;
   measure(t: Target, ctx: RunContext, round: number): Promise<Measurement>;
 }

@@ -52,7 +52,7 @@ export function postgresAvailable(): boolean {
 }
 
 /** uid/gid to run PostgreSQL as: ourselves unless we are root. */
-function runAs(): { uid: number; gid: number } | undefined {
+export function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   for (const name of ['postgres', 'nobody']) {
     try {
