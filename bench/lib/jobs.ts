@@ -214,6 +214,19 @@ export async function putBucketPolicy(args: { endpoint: Endpoint; bucket: string
   }
 }
 
+/** PUT of a bucket sub-resource (e.g. `cors`) with an XML body. */
+export async function putBucketSubresource(args: { endpoint: Endpoint; bucket: string; subresource: string; body: string }): Promise<{ ok: true }> {
+  const client = new S3BenchClient(args.endpoint, 1);
+  try {
+    const body = Buffer.from(args.body);
+    const md5 = createHash('md5').update(body).digest('base64');
+    await client.ok({ method: 'PUT', bucket: args.bucket, query: { [args.subresource]: '' }, body, headers: { 'content-md5': md5 } });
+    return { ok: true };
+  } finally {
+    client.close();
+  }
+}
+
 /**
  * Creates an IAM user with five inline policies (the last allows s3:* on `bucket`; the others
  * allow and deny elsewhere, so every request is matched against all of them) and returns its key.
