@@ -5,6 +5,9 @@
 #   scripts/s3-tests.sh [run.sh options, e.g. -k 'list_objects or multipart' or --profile extended]
 #
 # S3TESTS_DIR defaults to ../s3-tests; OUT (results) to /tmp/s3t-<timestamp>; PORT to 8000.
+# META=postgres keeps the metadata in a throwaway PostgreSQL cluster (initdb + pg_ctl from
+# /usr/lib/postgresql/<version>/bin, in a temp dir, on a free port); META=postgres://… in that
+# database (which should be empty); unset: SQLite, as by default.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="${SHARED:-$ROOT/../shared/s3-tests}"
@@ -13,8 +16,29 @@ PORT="${PORT:-8000}"
 OUT="${OUT:-/tmp/s3t-$(date +%Y%m%d-%H%M%S)}"
 DATA="$(mktemp -d /tmp/trove-s3t-XXXXXX)"
 TROVE="node $ROOT/dist/src/main.js"
+CLEANUP=()
+trap 'for c in "${CLEANUP[@]}"; do eval "$c"; done' EXIT
 
 (cd "$ROOT" && npx tsc -p .)
+
+if [ "${META:-}" = postgres ]; then
+  PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  PGDIR="$(mktemp -d /tmp/trove-s3t-pg-XXXXXX)"
+  mkdir "$PGDIR/sock"
+  AS=()
+  # PostgreSQL refuses to run as root.
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$PGDIR"; AS=(runuser -u postgres --); fi
+  PGPORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  "${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U trove --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
+  CLEANUP+=("${AS[*]} $PGBIN/pg_ctl stop -D $PGDIR/data -m fast >/dev/null 2>&1; rm -rf $PGDIR")
+  "${AS[@]}" "$PGBIN/pg_ctl" start -D "$PGDIR/data" -w -l "$PGDIR/log" \
+    -o "-p $PGPORT -k $PGDIR/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100" >/dev/null
+  export TROVE_META_URL="postgres://trove@127.0.0.1:$PGPORT/postgres"
+  echo "metadata: PostgreSQL (throwaway cluster on port $PGPORT)"
+elif [ -n "${META:-}" ]; then
+  export TROVE_META_URL="$META"
+  echo "metadata: PostgreSQL ($META)"
+fi
 $TROVE admin account add --data-dir "$DATA" --id testid --name 'M. Tester' --email tester@ceph.com \
   --access-key 0555b35654ad1656d804 --secret-key 'h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==' >/dev/null
 # The alt user. The S3 tests need it as another account (about 50 of them check that it cannot
@@ -67,7 +91,7 @@ done
 
 TROVE_LOG_LEVEL="${TROVE_LOG_LEVEL:-warn}" $TROVE server --address "127.0.0.1:$PORT" --data-dir "$DATA" --master-key-file "$MASTER_KEY_FILE" > "$DATA/server.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA" "$MASTER_KEY_FILE"' EXIT
+CLEANUP=("kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf $DATA $MASTER_KEY_FILE" "${CLEANUP[@]}")
 for _ in $(seq 100); do
   (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1

@@ -38,6 +38,10 @@ export interface Config {
    * Block Public Access settings on.
    */
   bucketDefaults: BucketDefaults;
+  /** PostgreSQL URL of the metadata store (postgres://…); undefined: embedded SQLite in <data-dir>/meta. */
+  metaUrl: string | undefined;
+  /** Connections of this process to PostgreSQL. */
+  metaPoolSize: number;
   /** This node's id (temporary files live in tmp/<nodeId>/); generated per start when unset. */
   nodeId: string | undefined;
   /** Worker processes sharing the listening socket (1: this process serves). */
@@ -78,6 +82,7 @@ export const DEFAULT_SPACE_RESERVE = 64 * 1024 * 1024;
  * fit: 256 MiB is about a second of writes at local-disk speed, and small next to today's disks.
  */
 export const DEFAULT_MIN_FREE = 256 * 1024 * 1024;
+export const DEFAULT_META_POOL = 10;
 
 /** Orphaned blob files and dead nodes' temporary directories: removed after an hour. */
 export const DEFAULT_ORPHAN_GRACE_S = 3600;
@@ -94,6 +99,8 @@ export interface OptionSpec {
 export const OPTIONS: OptionSpec[] = [
   { flag: 'address', env: 'TROVE_ADDRESS', arg: 'host:port', help: 'address to listen on (default 127.0.0.1:9000)' },
   { flag: 'data-dir', env: 'TROVE_DATA_DIR', arg: 'dir', help: 'where metadata and object data live (default ./data)' },
+  { flag: 'meta', env: 'TROVE_META_URL', arg: 'postgres://…', help: 'keep metadata in this PostgreSQL database instead of SQLite in <data-dir>/meta (several nodes may share it)' },
+  { flag: 'meta-pool', env: 'TROVE_META_POOL', arg: 'n', help: `connections to PostgreSQL per process (default ${DEFAULT_META_POOL})` },
   { flag: 'root-access-key', env: 'TROVE_ROOT_ACCESS_KEY', arg: 'key', help: 'access key id of the root user (generated on first start if unset)' },
   { flag: 'root-secret-key', env: 'TROVE_ROOT_SECRET_KEY', arg: 'secret', help: 'secret access key of the root user' },
   { flag: 'region', env: 'TROVE_REGION', arg: 'name', help: 'region this server answers for (default us-east-1)' },
@@ -225,6 +232,10 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   if (nodeId !== undefined && !NODE_ID_RE.test(nodeId)) throw new ConfigError(`--node-id must be 1-64 letters, digits, - or _, got "${nodeId}"`);
   const bucketDefaults = get('bucket-defaults') || 'compatible';
   if (!(BUCKET_DEFAULTS as readonly string[]).includes(bucketDefaults)) throw new ConfigError(`--bucket-defaults must be compatible or aws, got "${bucketDefaults}"`);
+  const metaUrl = get('meta') || undefined;
+  if (metaUrl !== undefined && !/^postgres(ql)?:\/\//i.test(metaUrl)) throw new ConfigError(`--meta must be a postgres:// or postgresql:// URL, got "${metaUrl.replace(/\/\/[^@/]*@/, '//…@')}"`);
+  const metaPoolSize = bytes('meta-pool', DEFAULT_META_POOL);
+  if (metaPoolSize < 1) throw new ConfigError('--meta-pool must be at least 1');
   return {
     host,
     port,
@@ -242,10 +253,13 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     spaceReserve: bytes('space-reserve', DEFAULT_SPACE_RESERVE),
     minFree: bytes('min-free', DEFAULT_MIN_FREE),
     bucketDefaults: bucketDefaults as BucketDefaults,
+    metaUrl,
+    metaPoolSize,
     nodeId,
     workers,
     orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
-    gcGraceMs: secondsOrZero('gc-grace', workers > 1 ? DEFAULT_SHARED_GC_GRACE_S : 0),
+    // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
+    gcGraceMs: secondsOrZero('gc-grace', workers > 1 || metaUrl !== undefined ? DEFAULT_SHARED_GC_GRACE_S : 0),
     corsOrigins: list(get('cors-origins')),
     websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,

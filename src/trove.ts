@@ -24,6 +24,7 @@ import { createWebsiteServer } from './http/website.js';
 import { deserializeWebsite, serializeWebsite } from './s3/bucket/config/website.js';
 import { secureDataDir } from './store/datadir.js';
 import { SqliteMetaStore, type SqliteOptions } from './store/meta/sqlite/index.js';
+import { PgMetaStore } from './store/meta/postgres/index.js';
 import { SpaceGuard } from './store/space.js';
 import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
@@ -108,9 +109,13 @@ export async function openStores(
   config: Config,
   hooks: Pick<SqliteOptions, 'onGarbage' | 'onFatal' | 'onFull' | 'onCheckpoint' | 'shared'> = {},
   log?: Logger,
-): Promise<{ meta: SqliteMetaStore; blobs: FsBlobStore }> {
+): Promise<{ meta: MetaStore; blobs: FsBlobStore }> {
   await secureDataDir(config.dataDir, log);
-  const meta = await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
+  // PostgreSQL when configured (its own durability: fsync and full disks are the server's
+  // business), else SQLite inside the data directory.
+  const meta: MetaStore = config.metaUrl
+    ? await PgMetaStore.open({ url: config.metaUrl, poolSize: config.metaPoolSize, ...(hooks.onGarbage ? { onGarbage: hooks.onGarbage } : {}) })
+    : await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
   const legacy = (await meta.getSetting(LEGACY_BLOBS_SETTING)) === '1';
   const blobs = await FsBlobStore.open({
     root: config.dataDir,

@@ -14,6 +14,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../src/config.js';
 import { startTrove, type Trove } from '../src/trove.js';
+import { freshDatabase, postgresAvailable } from './support/postgres.js';
 
 export const ACCESS_KEY = 'TESTACCESSKEY0000001';
 export const SECRET_KEY = 'test/secret+key/0000000000000000000000001';
@@ -36,6 +37,23 @@ export async function tempDir(prefix = 'trove-test-'): Promise<string> {
   return fs.promises.mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
+/** The metadata store test servers use: TROVE_TEST_META=postgres runs them on PostgreSQL. */
+export const TEST_META = process.env.TROVE_TEST_META === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A server restarted on the same data directory finds the same PostgreSQL database (and so do admin commands given testMetaUrl). */
+const databases = new Map<string, string>();
+
+export async function testMetaUrl(dataDir: string): Promise<string | undefined> {
+  if (TEST_META !== 'postgres') return undefined;
+  if (!postgresAvailable()) throw new Error('TROVE_TEST_META=postgres, but no PostgreSQL server binaries were found');
+  let url = databases.get(dataDir);
+  if (!url) {
+    url = await freshDatabase();
+    databases.set(dataDir, url);
+  }
+  return url;
+}
+
 /** Temporary (in-progress upload) files of every node under a data directory: tmp/<node>/<file>. */
 export function tempFiles(dataDir: string): string[] {
   const root = path.join(dataDir, 'tmp');
@@ -48,6 +66,7 @@ export function tempFiles(dataDir: string): string[] {
 
 export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? (await tempDir());
+  const metaUrl = 'metaUrl' in overrides ? overrides.metaUrl : await testMetaUrl(dataDir);
   const config: Config = {
     ...loadConfig([], {}),
     host: '127.0.0.1',
@@ -62,6 +81,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
     workers: 1,
     gcGraceMs: 0,
     ...overrides,
+    metaUrl,
   };
   const trove = await startTrove(config, { logger: pino({ level: process.env.TROVE_TEST_LOG ?? 'silent' }), orphanSweepDelayMs: -1 });
   const clients: S3Client[] = [];

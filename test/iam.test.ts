@@ -63,7 +63,7 @@ import {
   paginateListUsers,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, REGION, SECRET_KEY, s3error, signer, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, s3error, signer, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
 
@@ -517,7 +517,9 @@ describe('the IAM API on a server in another region', () => {
 describe('trove admin user', () => {
   it('adds an IAM user with its first key to an account, and lists an account’s users', async () => {
     const dataDir = await tempDir();
-    const run = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, 'admin', ...args, '--data-dir', dataDir]);
+    // On PostgreSQL (TROVE_TEST_META), the commands and the server below share the database.
+    const metaUrl = await testMetaUrl(dataDir);
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, 'admin', ...args, '--data-dir', dataDir, ...(metaUrl ? ['--meta', metaUrl] : [])]);
     try {
       const account = await run('account', 'add', '--name', 'team', '--account-id', '123412341234');
       assert.match(account.stdout, /^account 123412341234 \(team\)/);

@@ -20,10 +20,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
-/** ENOSPC or EDQUOT from the filesystem, SQLITE_FULL from SQLite: the write needed space there is none of. */
+/**
+ * ENOSPC or EDQUOT from the filesystem, SQLITE_FULL from SQLite, disk_full (SQLSTATE 53100) from
+ * PostgreSQL: the write needed space there is none of.
+ */
 export function isOutOfSpace(e: unknown): boolean {
   if (typeof e !== 'object' || e === null || !('code' in e)) return false;
-  return e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === 'SQLITE_FULL';
+  return e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === 'SQLITE_FULL' || e.code === '53100';
 }
 
 /** Bytes available to this process on the filesystem holding `dir`. */

@@ -97,6 +97,75 @@ export async function startSqliteWorkers(workers = 2): Promise<ClusterUnderTest>
   };
 }
 
+/**
+ * Three `trove server` nodes on three ports over one PostgreSQL database (a fresh one on the test
+ * process's cluster) and one data directory. A node that dies is started again on its port, as a
+ * service manager would, under a new node id; `ports` lists the nodes that serve, as a load
+ * balancer's health checks would (a dead node's port leaves it until its replacement listens).
+ */
+export async function startPostgresNodes(nodes = 3): Promise<ClusterUnderTest> {
+  const { freshDatabase } = await import('./postgres.js');
+  const { default: pg } = await import('pg');
+  const metaUrl = await freshDatabase();
+  const dataDir = await tempDir('trove-nodes-');
+  const allPorts = await Promise.all(Array.from({ length: nodes }, () => freePort()));
+  const ports = [...allPorts];
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const spawnNode = (i: number): void => {
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'server', '--workers', '1', '--address', `127.0.0.1:${allPorts[i]}`, '--data-dir', dataDir, '--meta', metaUrl, '--meta-pool', '4', '--inline-threshold', '1024', '--gc-grace', '1', '--orphan-grace', '2'],
+      { env: { ...process.env, TROVE_ROOT_ACCESS_KEY: ACCESS_KEY, TROVE_ROOT_SECRET_KEY: SECRET_KEY, TROVE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    children[i] = child;
+    child.once('exit', () => {
+      if (stopping || children[i] !== child) return;
+      const at = ports.indexOf(allPorts[i]!);
+      if (at >= 0) ports.splice(at, 1);
+      spawnNode(i);
+      void waitFor('a restarted node to listen', () => probe(allPorts[i]!), 60_000).then(
+        () => !stopping && !ports.includes(allPorts[i]!) && ports.push(allPorts[i]!),
+        () => undefined,
+      );
+    });
+  };
+  // The first node creates the schema and the root user; the others start once it serves.
+  spawnNode(0);
+  await waitFor('the first node to listen', () => probe(allPorts[0]!));
+  for (let i = 1; i < nodes; i++) spawnNode(i);
+  await waitFor('every node to listen', async () => (await Promise.all(allPorts.map(probe))).every(Boolean));
+  return {
+    ports,
+    dataDir,
+    pids: () => children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => c.pid!),
+    async knownBlobs() {
+      const client = new pg.Client({ connectionString: metaUrl });
+      await client.connect();
+      try {
+        return Number((await client.query('SELECT count(*) AS n FROM blobs')).rows[0].n);
+      } finally {
+        await client.end();
+      }
+    },
+    async stop() {
+      stopping = true;
+      const codes = await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<number | null>((r) => {
+              if (c.exitCode !== null || c.signalCode !== null) return r(c.exitCode);
+              c.once('exit', (code) => r(code));
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+      await fs.promises.rm(dataDir, { recursive: true, force: true });
+      return codes.find((code) => code !== 0) ?? 0;
+    },
+  };
+}
+
 async function probe(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => {
@@ -240,7 +309,9 @@ export function describeCluster(name: string, start: () => Promise<ClusterUnderT
         const b = randomBytes(3000);
         let r: RawResponse | undefined;
         for (let attempt = 0; attempt < 3 && r === undefined; attempt++) {
-          r = await Promise.race([put(`during/${i}`, b), new Promise<undefined>((res) => setTimeout(() => res(undefined), 3000).unref())]);
+          // A refused connection (a node that just died, before a balancer's health check takes it
+          // out) is retried as a timeout is.
+          r = await Promise.race([put(`during/${i}`, b).catch(() => undefined), new Promise<undefined>((res) => setTimeout(() => res(undefined), 3000).unref())]);
         }
         assert.equal(r?.status, 200, `a write failed while a process was down: ${r?.status} ${r?.error?.message ?? ''}`);
         acked.set(`during/${i}`, md5(b));

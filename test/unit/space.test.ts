@@ -36,7 +36,9 @@ describe('out-of-space errors', () => {
     assert.ok(isOutOfSpace(errno('EDQUOT')));
     // better-sqlite3's SqliteError carries the SQLite result code name.
     assert.ok(isOutOfSpace(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })));
-    for (const e of [errno('EACCES'), errno('EIO'), Object.assign(new Error('x'), { code: 'SQLITE_IOERR' }), new S3Error('InternalError'), new Error('x'), undefined, null, 'ENOSPC']) {
+    // node-postgres's DatabaseError carries the SQLSTATE: disk_full.
+    assert.ok(isOutOfSpace(Object.assign(new Error('could not extend file'), { code: '53100' })));
+    for (const e of [errno('EACCES'), errno('EIO'), Object.assign(new Error('x'), { code: 'SQLITE_IOERR' }), Object.assign(new Error('x'), { code: '53200' }), new S3Error('InternalError'), new Error('x'), undefined, null, 'ENOSPC']) {
       assert.equal(isOutOfSpace(e), false, String(e));
     }
   });

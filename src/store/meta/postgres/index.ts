@@ -1,0 +1,356 @@
+// PostgreSQL implementation of MetaStore, for several Trove nodes (or processes) over one
+// database. Same semantics as the SQLite store; db.ts explains transactions, locks and
+// durability, objects.ts objects and uploads, iam.ts IAM.
+//
+// No cache: every read goes to the database, so a write acknowledged by any node is seen by the
+// next request on every node. (Buckets are read on every request; the SQLite store caches them
+// because it is the only writer of its file, which no node is here.)
+
+import { StoreError } from '../../errors.js';
+import { prefixSuccessor } from '../../keys.js';
+import type {
+  AccessKey,
+  Account,
+  Bucket,
+  BucketConfigKind,
+  CompletedUpload,
+  DeleteOptions,
+  DeleteResult,
+  ListedObject,
+  ListObjectsQuery,
+  ListUploadsQuery,
+  ListVersionsQuery,
+  MetaStore,
+  ObjectContent,
+  ObjectPart,
+  ObjectVersion,
+  PutResult,
+  Upload,
+  UploadPart,
+  VersioningState,
+  WriteConditions,
+} from '../types.js';
+import { ChangeFeed } from './changes.js';
+import { Db, sessionSynchronousCommit } from './db.js';
+import { PgIamStore, toAccessKey, type AccessKeyRow } from './iam.js';
+import { PgObjects } from './objects.js';
+import { toAccount, toBucket, type AccountRow, type BucketRow } from './rows.js';
+import { migrate } from './schema.js';
+
+export interface PgOptions {
+  /** postgres://user:password@host:port/database (libpq-style parameters accepted by node-postgres). */
+  url: string;
+  /** Connections in this process's pool (default 10). */
+  poolSize?: number;
+  /** Called after a commit that released blobs (garbage to collect). */
+  onGarbage?: () => void;
+}
+
+/** True for the URLs this store opens. */
+export function isPostgresUrl(s: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(s);
+}
+
+/** Transactions that change what caches above the store hold tell every node's change feed. */
+const NOTIFY = { notify: true };
+
+export class PgMetaStore implements MetaStore {
+  readonly iam: PgIamStore;
+  private readonly objects: PgObjects;
+  private readonly changes: ChangeFeed;
+  private closed = false;
+
+  static async open(opts: PgOptions): Promise<PgMetaStore> {
+    // Durable on commit: 'on' (or stronger: remote_write, remote_apply; 'local' is durable here
+    // too) is kept as configured, 'off' is overridden for this store's sessions.
+    const forceSynchronousCommit = (await sessionSynchronousCommit(opts.url)) === 'off';
+    const db = new Db({ url: opts.url, poolSize: opts.poolSize ?? 10, forceSynchronousCommit });
+    try {
+      const client = await db.pool.connect();
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+    return new PgMetaStore(db, opts);
+  }
+
+  private constructor(
+    /** The pool and statements (tests trace and EXPLAIN them). */
+    readonly db: Db,
+    opts: PgOptions,
+  ) {
+    this.objects = new PgObjects(db, opts.onGarbage);
+    this.iam = new PgIamStore(db);
+    this.changes = new ChangeFeed(opts.url, db.origin);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.changes.close();
+    await this.db.close();
+  }
+
+  /**
+   * Change feed for the caches above the store: called when another process or node has
+   * committed a change to IAM, accounts, settings, buckets or their configurations (LISTEN/NOTIFY,
+   * milliseconds after the commit; changes.ts has the argument).
+   */
+  onChange(listener: () => void): void {
+    this.changes.add(listener);
+  }
+
+  /** Resolves once the change feed listens (tests). */
+  changesReady(): Promise<void> {
+    return this.changes.ready();
+  }
+
+  // ---------------------------------------------------------------- leases on background jobs
+
+  /**
+   * Takes the lease for `holder` until now + ttlMs if it is free, expired or already the holder's.
+   * "Now" is the database server's clock, the one clock every node shares. Durable when answered.
+   */
+  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const changed = await this.db.tx((t) =>
+      t.run(
+        `WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms)
+         INSERT INTO leases (name, holder, expires) SELECT $1, $2, now.ms + $3 FROM now
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+         WHERE leases.holder = excluded.holder OR leases.expires <= (SELECT ms FROM now)`,
+        [name, holder, ttlMs],
+      ),
+    );
+    return changed === 1;
+  }
+
+  /** Gives the lease up if `holder` holds it, so another may take it at once. */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.db.tx((t) => t.run('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]));
+  }
+
+  // ---------------------------------------------------------------- settings, accounts and keys
+
+  async getSetting(name: string): Promise<string | undefined> {
+    return (await this.db.row<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name]))?.value;
+  }
+
+  async putSetting(name: string, value: string): Promise<void> {
+    await this.db.tx((t) => t.run('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]), NOTIFY);
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    return this.db.tx(async (t) => {
+      // Waits for a concurrent insert of the same name; the SELECT then sees whichever won.
+      await t.run('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
+      return (await t.row<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name]))!.value;
+    }, NOTIFY);
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
+    const r = await this.db.row<AccessKeyRow>('SELECT * FROM access_keys WHERE access_key_id = $1', [accessKeyId]);
+    return r && toAccessKey(r);
+  }
+
+  async getAccount(canonicalId: string): Promise<Account | undefined> {
+    const r = await this.db.row<AccountRow>('SELECT * FROM accounts WHERE id = $1', [canonicalId]);
+    return r && toAccount(r);
+  }
+
+  async getAccountById(accountId: string): Promise<Account | undefined> {
+    const r = await this.db.row<AccountRow>('SELECT * FROM accounts WHERE account_id = $1', [accountId]);
+    return r && toAccount(r);
+  }
+
+  async putAccount(a: Account): Promise<void> {
+    await this.db.tx(async (t) => {
+      // The unique index on account_id settles a race between two nodes; this check words it.
+      const other = await t.row<AccountRow>('SELECT * FROM accounts WHERE account_id = $1', [a.accountId]);
+      if (other && other.id !== a.id) throw new Error(`account id ${a.accountId} belongs to another account`);
+      await t.run(
+        `INSERT INTO accounts (id, display_name, created_at, account_id, email) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, email = excluded.email`,
+        [a.id, a.displayName, a.createdAt, a.accountId, a.email ?? null],
+      );
+    }, NOTIFY);
+  }
+
+  async putAccessKey(k: AccessKey): Promise<void> {
+    await this.db.tx((t) =>
+      t.run(
+        `INSERT INTO access_keys (access_key_id, secret, user_id, created_at, iam_user_id, status) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (access_key_id) DO UPDATE SET secret = excluded.secret, user_id = excluded.user_id, iam_user_id = excluded.iam_user_id, status = excluded.status`,
+        [k.accessKeyId, k.secretAccessKey, k.userId, k.createdAt, k.iamUserId ?? null, k.status ?? 'Active'],
+      ),
+      NOTIFY,
+    );
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (await this.db.rows<AccountRow>('SELECT * FROM accounts ORDER BY display_name COLLATE "C", id COLLATE "C"')).map(toAccount);
+  }
+
+  // ---------------------------------------------------------------- buckets
+
+  async createBucket(b: Omit<Bucket, 'id'>): Promise<Bucket> {
+    return this.db.tx(async (t) => {
+      const r = await t.row<{ id: number }>(
+        'INSERT INTO buckets (name, owner, created_at, region, versioning, object_lock) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id',
+        [b.name, b.owner, b.createdAt, b.region, b.versioning, b.objectLock],
+      );
+      if (r) return { ...b, id: r.id };
+      const existing = await t.row<BucketRow>('SELECT * FROM buckets WHERE name = $1', [b.name]);
+      throw new StoreError(existing?.owner === b.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', { bucket: b.name });
+    }, NOTIFY);
+  }
+
+  /** Also reads the change sequence (changes.ts): once per request, in the same round trip. */
+  async getBucket(name: string): Promise<Bucket | undefined> {
+    const r = await this.db.row<BucketRow & { change_seq: number }>(
+      'SELECT c.seq AS change_seq, b.* FROM change_seq c LEFT JOIN buckets b ON b.name = $1',
+      [name],
+    );
+    if (!r) return undefined;
+    this.changes.seen(r.change_seq, this.db.ownChanges);
+    return r.id === null ? undefined : toBucket(r);
+  }
+
+  async listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (v: unknown) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
+    if (owner !== undefined) where.push(`owner = ${add(owner)}`);
+    const prefix = opts.prefix ?? '';
+    if (prefix) {
+      where.push(`name >= ${add(prefix)}`);
+      const end = prefixSuccessor(prefix);
+      if (end !== undefined) where.push(`name < ${add(end)}`);
+    }
+    if (opts.after !== undefined) where.push(`name > ${add(opts.after)}`);
+    const sql = `SELECT * FROM buckets ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY name LIMIT ${add(opts.limit)}`;
+    return (await this.db.rows<BucketRow>(sql, args)).map(toBucket);
+  }
+
+  async deleteBucket(bucketId: number): Promise<void> {
+    await this.objects.write(async (t) => {
+      // FOR UPDATE waits for every write in flight in the bucket (they hold FOR KEY SHARE) and
+      // keeps new ones out until the bucket is gone.
+      const b = await t.row<BucketRow>('SELECT * FROM buckets WHERE id = $1 FOR UPDATE', [bucketId]);
+      if (!b) throw new StoreError('NoSuchBucket');
+      if (await t.row('SELECT 1 FROM objects WHERE bucket_id = $1 LIMIT 1', [bucketId])) throw new StoreError('BucketNotEmpty', { bucket: b.name });
+      // Incomplete multipart uploads do not keep a bucket alive (as in S3): they are aborted.
+      for (const u of await t.rows<{ upload_id: string }>('SELECT upload_id FROM uploads WHERE bucket_id = $1 FOR UPDATE', [bucketId])) await this.objects.dropUpload(t, u.upload_id);
+      await t.run('DELETE FROM bucket_configs WHERE bucket_id = $1', [bucketId]);
+      await t.run('DELETE FROM completed_uploads WHERE bucket_id = $1', [bucketId]);
+      await t.run('DELETE FROM buckets WHERE id = $1', [bucketId]);
+    }, NOTIFY);
+  }
+
+  async setVersioning(bucketId: number, state: VersioningState): Promise<void> {
+    await this.db.tx(async (t) => {
+      const b = await t.row<BucketRow>('SELECT * FROM buckets WHERE id = $1 FOR NO KEY UPDATE', [bucketId]);
+      if (!b) throw new StoreError('NoSuchBucket');
+      if (b.object_lock && state !== 'Enabled') {
+        throw new StoreError('InvalidBucketState', { bucket: b.name, reason: 'object-lock-present' });
+      }
+      await t.run('UPDATE buckets SET versioning = $1 WHERE id = $2', [state, bucketId]);
+    }, NOTIFY);
+  }
+
+  async enableObjectLock(bucketId: number): Promise<void> {
+    await this.db.tx(async (t) => {
+      const b = await t.row<BucketRow>('SELECT * FROM buckets WHERE id = $1 FOR NO KEY UPDATE', [bucketId]);
+      if (!b) throw new StoreError('NoSuchBucket');
+      if (b.versioning !== 'Enabled') throw new StoreError('InvalidBucketState', { bucket: b.name, reason: 'versioning-not-enabled' });
+      await t.run('UPDATE buckets SET object_lock = true WHERE id = $1', [bucketId]);
+    }, NOTIFY);
+  }
+
+  async getBucketConfig(bucketId: number, kind: BucketConfigKind): Promise<string | undefined> {
+    return (await this.db.row<{ value: string }>('SELECT value FROM bucket_configs WHERE bucket_id = $1 AND kind = $2', [bucketId, kind]))?.value;
+  }
+
+  async putBucketConfig(bucketId: number, kind: BucketConfigKind, value: string | undefined): Promise<void> {
+    await this.db.tx((t) =>
+      value === undefined
+        ? t.run('DELETE FROM bucket_configs WHERE bucket_id = $1 AND kind = $2', [bucketId, kind])
+        : t.run('INSERT INTO bucket_configs (bucket_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT (bucket_id, kind) DO UPDATE SET value = excluded.value', [
+            bucketId,
+            kind,
+            value,
+          ]),
+      NOTIFY,
+    );
+  }
+
+  // ---------------------------------------------------------------- objects and uploads (objects.ts)
+
+  getObject(bucketId: number, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+    return this.objects.getObject(bucketId, key, versionId);
+  }
+  getObjectParts(rowId: number, fromPart?: number, limit?: number): Promise<ObjectPart[]> {
+    return this.objects.getObjectParts(rowId, fromPart, limit);
+  }
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
+    return this.objects.putObject(bucketId, key, content, conditions);
+  }
+  deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
+    return this.objects.deleteObject(bucketId, key, opts);
+  }
+  updateObject(
+    bucketId: number,
+    key: string,
+    versionId: string | undefined,
+    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+    check?: (current: ObjectVersion) => void,
+  ): Promise<ObjectVersion> {
+    return this.objects.updateObject(bucketId, key, versionId, patch, check);
+  }
+  listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
+    return this.objects.listObjects(bucketId, q);
+  }
+  listVersions(bucketId: number, q: ListVersionsQuery): Promise<ListedObject[]> {
+    return this.objects.listVersions(bucketId, q);
+  }
+  createUpload(u: Upload): Promise<void> {
+    return this.objects.createUpload(u);
+  }
+  getUpload(bucketId: number, uploadId: string): Promise<Upload | undefined> {
+    return this.objects.getUpload(bucketId, uploadId);
+  }
+  putPart(bucketId: number, uploadId: string, part: UploadPart): Promise<void> {
+    return this.objects.putPart(bucketId, uploadId, part);
+  }
+  listParts(uploadId: string, afterPart: number, limit: number): Promise<UploadPart[]> {
+    return this.objects.listParts(uploadId, afterPart, limit);
+  }
+  listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]> {
+    return this.objects.listUploads(bucketId, q);
+  }
+  abortUpload(bucketId: number, uploadId: string): Promise<void> {
+    return this.objects.abortUpload(bucketId, uploadId);
+  }
+  completeUpload(bucketId: number, uploadId: string, content: ObjectContent, completion: Omit<CompletedUpload, 'versionId'>, conditions?: WriteConditions): Promise<PutResult> {
+    return this.objects.completeUpload(bucketId, uploadId, content, completion, conditions);
+  }
+  getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
+    return this.objects.getCompletedUpload(bucketId, uploadId);
+  }
+  takeGarbage(limit: number, releasedBefore?: number): Promise<string[]> {
+    return this.objects.takeGarbage(limit, releasedBefore);
+  }
+  forgetBlobs(blobIds: string[]): Promise<void> {
+    return this.objects.forgetBlobs(blobIds);
+  }
+  hasBlob(blobId: string): Promise<boolean> {
+    return this.objects.hasBlob(blobId);
+  }
+}
