@@ -38,7 +38,7 @@ describe('configuration of a node on PostgreSQL', () => {
 });
 
 describe('nodes starting together on a new database and data directory', { skip: !available && 'no PostgreSQL binaries (set CI to make this an error)' }, () => {
-  it('agree on one root account and one pair of root keys', async () => {
+  it('agree on one root account and one pair of root keys', { timeout: 60_000 }, async () => {
     const dataDir = await tempDir();
     const metaUrl = await freshDatabase();
     // No keys given: the first start generates them (root-credentials.json) and the root account.
