@@ -21,20 +21,11 @@ trap 'for c in "${CLEANUP[@]}"; do eval "$c"; done' EXIT
 
 (cd "$ROOT" && npx tsc -p .)
 
+# shellcheck source=lib/throwaway-pg.sh
+. "$ROOT/scripts/lib/throwaway-pg.sh"
 if [ "${META:-}" = postgres ]; then
-  PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-  PGDIR="$(mktemp -d /tmp/trove-s3t-pg-XXXXXX)"
-  mkdir "$PGDIR/sock"
-  AS=()
-  # PostgreSQL refuses to run as root.
-  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$PGDIR"; AS=(runuser -u postgres --); fi
-  PGPORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  "${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U trove --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
-  CLEANUP+=("${AS[*]} $PGBIN/pg_ctl stop -D $PGDIR/data -m fast >/dev/null 2>&1; rm -rf $PGDIR")
-  "${AS[@]}" "$PGBIN/pg_ctl" start -D "$PGDIR/data" -w -l "$PGDIR/log" \
-    -o "-p $PGPORT -k $PGDIR/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100" >/dev/null
-  export TROVE_META_URL="postgres://trove@127.0.0.1:$PGPORT/postgres"
-  echo "metadata: PostgreSQL (throwaway cluster on port $PGPORT)"
+  start_throwaway_pg
+  echo "metadata: PostgreSQL (throwaway cluster on port $PG_PORT)"
 elif [ -n "${META:-}" ]; then
   export TROVE_META_URL="$META"
   echo "metadata: PostgreSQL ($META)"

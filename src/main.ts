@@ -47,9 +47,9 @@ const ADMIN_HELP = `Usage:
   trove admin user add --account <12 digits> --name <user name> [--path </path/>]
                        [--access-key <id> --secret-key <secret>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin user list --account <12 digits> [--data-dir <dir>] [--meta <postgres://…>]
-  trove admin kms create [--id <key id>] [--alias <name>] [--description <text>] [--data-dir <dir>] [--master-key-file <file>]
-  trove admin kms list|disable|enable|rotate [--key <id, alias/name or ARN>] [--data-dir <dir>] [--master-key-file <file>]
-  trove admin kms rotate-master --new-master-key-file <file> [--data-dir <dir>] [--master-key-file <file>]
+  trove admin kms create [--id <key id>] [--alias <name>] [--description <text>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
+  trove admin kms list|disable|enable|rotate [--key <id, alias/name or ARN>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
+  trove admin kms rotate-master --new-master-key-file <file> [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
@@ -60,7 +60,7 @@ KMS keys (SSE-KMS; the SSE-S3 key is one of them) are wrapped by the master key:
 theirs); "rotate-master" re-wraps every key version under a new master key (restart the server
 with the new one afterwards).
 The data directory defaults to TROVE_DATA_DIR or ./data; with --meta (or TROVE_META_URL) the
-accounts and users are those of that PostgreSQL database. A running server sees changes made here
+accounts, users and keys are those of that PostgreSQL database. A running server sees changes made here
 within about 100 ms.
 `;
 
@@ -157,12 +157,12 @@ const ADMIN_FLAGS = {
 } as const;
 
 const KMS_FLAGS: Record<string, string[]> = {
-  create: ['id', 'alias', 'description', 'data-dir', 'master-key-file'],
-  list: ['data-dir', 'master-key-file'],
-  disable: ['key', 'data-dir', 'master-key-file'],
-  enable: ['key', 'data-dir', 'master-key-file'],
-  rotate: ['key', 'data-dir', 'master-key-file'],
-  'rotate-master': ['new-master-key-file', 'data-dir', 'master-key-file'],
+  create: ['id', 'alias', 'description', 'data-dir', 'meta', 'master-key-file'],
+  list: ['data-dir', 'meta', 'master-key-file'],
+  disable: ['key', 'data-dir', 'meta', 'master-key-file'],
+  enable: ['key', 'data-dir', 'meta', 'master-key-file'],
+  rotate: ['key', 'data-dir', 'meta', 'master-key-file'],
+  'rotate-master': ['new-master-key-file', 'data-dir', 'meta', 'master-key-file'],
 };
 
 /** trove admin kms …: the built-in key service's keys. */
@@ -176,10 +176,11 @@ async function adminKms(verb: string | undefined, rest: string[]): Promise<void>
   if (['disable', 'enable', 'rotate'].includes(verb) && !flags.get('key')) throw new ConfigError('--key is required');
   if (verb === 'rotate-master' && !flags.get('new-master-key-file')) throw new ConfigError('--new-master-key-file is required');
   const args: string[] = [];
-  for (const f of ['data-dir', 'master-key-file']) if (flags.has(f)) args.push(`--${f}`, flags.get(f)!);
-  const config = loadConfig(args);
+  for (const f of ['data-dir', 'meta', 'master-key-file']) if (flags.has(f)) args.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...args, '--meta-pool', '1']);
   const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
-  const { meta, blobs } = await openStores(config);
+  // Shared: servers may be running on the directory (see SqliteOptions.shared).
+  const { meta, blobs } = await openStores(config, { shared: true });
   try {
     const kms = new BuiltinKeyService(meta, master, config.region);
     await kms.verifyMaster();

@@ -73,9 +73,18 @@ export function newUserId(): string {
 export async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredentials> {
   let rootId = await meta.getSetting(ROOT_USER_SETTING);
   if (!rootId) {
-    rootId = newUserId();
-    await meta.putAccount({ id: rootId, accountId: newAccountId(), displayName: 'root', createdAt: Date.now() });
-    await meta.putSetting(ROOT_USER_SETTING, rootId);
+    // Nodes starting together on a new database: one root id wins (initSetting), and only the
+    // winner creates the account; the others wait for it.
+    const candidate = newUserId();
+    rootId = await meta.initSetting(ROOT_USER_SETTING, candidate);
+    if (rootId === candidate) {
+      await meta.putAccount({ id: rootId, accountId: newAccountId(), displayName: 'root', createdAt: Date.now() });
+    } else {
+      for (let i = 0; !(await meta.getAccount(rootId)); i++) {
+        if (i >= 300) throw new Error('the root account is not there: another node chose its id and did not create it');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
   let creds: RootCredentials;
   const file = path.join(config.dataDir, CREDENTIALS_FILE);
@@ -92,9 +101,19 @@ export async function ensureRoot(meta: MetaStore, config: Config): Promise<RootC
       creds = { ...saved, generated: false, file };
     } else {
       creds = { accessKeyId: newAccessKeyId(), secretAccessKey: newSecretKey(), generated: true, file };
-      const tmp = file + '.tmp';
+      // Written whole under a private name, then linked into place: link fails if another node
+      // sharing the directory got there first, and then its keys are the root's.
+      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       await fs.promises.writeFile(tmp, JSON.stringify({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }, null, 2) + '\n', { mode: 0o600 });
-      await fs.promises.rename(tmp, file);
+      try {
+        await fs.promises.link(tmp, file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const won = JSON.parse(await fs.promises.readFile(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
+        creds = { ...won, generated: false, file };
+      } finally {
+        await fs.promises.unlink(tmp).catch(() => undefined);
+      }
     }
   }
   const existing = await meta.getAccessKey(creds.accessKeyId);

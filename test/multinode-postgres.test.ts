@@ -37,6 +37,28 @@ describe('configuration of a node on PostgreSQL', () => {
   });
 });
 
+describe('nodes starting together on a new database and data directory', { skip: !available && 'no PostgreSQL binaries (set CI to make this an error)' }, () => {
+  it('agree on one root account and one pair of root keys', { timeout: 60_000 }, async () => {
+    const dataDir = await tempDir();
+    const metaUrl = await freshDatabase();
+    // No keys given: the first start generates them (root-credentials.json) and the root account.
+    const nodes = await Promise.all([0, 1, 2].map(() => startServer({ dataDir, metaUrl, spaceReserve: 0, rootAccessKey: undefined, rootSecretKey: undefined })));
+    try {
+      const keys = new Set(nodes.map((n) => `${n.trove.root.accessKeyId}:${n.trove.root.secretAccessKey}`));
+      assert.equal(keys.size, 1, 'every node uses the same root keys');
+      const saved = JSON.parse(fs.readFileSync(`${dataDir}/root-credentials.json`, 'utf8')) as { accessKeyId: string };
+      assert.equal(saved.accessKeyId, nodes[0]!.trove.root.accessKeyId);
+      const roots = (await nodes[0]!.trove.app.meta.listAccounts()).filter((a) => a.displayName === 'root');
+      assert.equal(roots.length, 1, 'one root account');
+      const key = await nodes[1]!.trove.app.meta.getAccessKey(nodes[2]!.trove.root.accessKeyId);
+      assert.equal(key?.userId, roots[0]!.id);
+    } finally {
+      for (const n of nodes) await n.stop();
+      await fs.promises.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('three nodes over one PostgreSQL database', { skip: !available && 'no PostgreSQL binaries (set CI to make this an error)' }, () => {
   let nodes: TestServer[];
   let dataDir: string;

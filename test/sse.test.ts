@@ -27,7 +27,7 @@ import { PACKAGE, TAG } from '../src/sse/packages.js';
 import { loadConfig } from '../src/config.js';
 import { openStores } from '../src/trove.js';
 import { BuiltinKeyService } from '../src/sse/keys.js';
-import { ACCESS_KEY, bodyBytes, errorCode, raw, s3error, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, bodyBytes, errorCode, raw, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
 
 const MASTER = randomBytes(32).toString('hex');
 const MiB = 1024 * 1024;
@@ -293,7 +293,7 @@ describe('server-side encryption: the master key', () => {
     await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'kms data', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'rot-1' }));
     await srv.stop();
     const next = randomBytes(32);
-    const { meta, blobs } = await openStores({ ...loadConfig([], {}), dataDir });
+    const { meta, blobs } = await openStores({ ...loadConfig([], {}), dataDir, metaUrl: await testMetaUrl(dataDir) });
     try {
       assert.equal(await new BuiltinKeyService(meta, Buffer.from(MASTER, 'hex'), 'us-east-1').rewrapAll(next), 2);
     } finally {

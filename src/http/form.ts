@@ -62,6 +62,8 @@ export class FormReader {
   private failure: unknown;
   private finished = false;
   private file: BusboyFileStream | undefined;
+  /** The last file part the parser emitted (read or not). */
+  private lastFile: BusboyFileStream | undefined;
 
   constructor(
     headers: IncomingHttpHeaders,
@@ -89,6 +91,7 @@ export class FormReader {
     this.parser.on('file', (name: string, stream: BusboyFileStream, filename: string, _encoding: string, mimeType: string) => {
       // Its failures reach the reader through fail(); an unheard 'error' would crash the process.
       stream.on('error', () => undefined);
+      this.lastFile = stream;
       this.push({ kind: 'file', name, filename: filename ?? '', contentType: mimeType || undefined, stream });
     });
     this.parser.on('finish', () => {
@@ -120,13 +123,26 @@ export class FormReader {
       }
       if (this.failure) return;
       this.parser.end();
-      // A body that ends mid-form leaves the parser without 'finish': the form was not complete.
-      setImmediate(() => {
-        if (!this.finished) this.fail(malformed());
-      });
+      setImmediate(() => this.checkComplete());
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  /**
+   * After the body ended: a body that ends mid-form leaves the parser without 'finish', so the
+   * form was not complete. But the parser also holds back 'finish' until its file has been read,
+   * and the reader may not have started yet (it waits for the store, say): then decide once the
+   * file has been read.
+   */
+  private checkComplete(): void {
+    if (this.finished || this.failure) return;
+    const f = this.lastFile;
+    if (f && !f.readableEnded && !f.destroyed) {
+      f.once('end', () => setImmediate(() => this.checkComplete()));
+      return;
+    }
+    this.fail(malformed());
   }
 
   private push(p: Part): void {
