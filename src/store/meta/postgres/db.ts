@@ -73,6 +73,9 @@ export class Db {
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize,
+      // node-postgres closes a connection idle for 10 s by default: a node quiet for a moment then
+      // pays a new connection (and re-prepares its statements) on the next burst. Keep them 5 min.
+      idleTimeoutMillis: 300_000,
       types,
       application_name: 'trove',
       ...(opts.forceSynchronousCommit ? { options: '-c synchronous_commit=on' } : {}),
