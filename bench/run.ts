@@ -7,7 +7,7 @@
 //   node dist/bench/run.js --meta sqlite,postgres   # Trove on each metadata store, beside one bare baseline
 //   node dist/bench/run.js --help
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +16,13 @@ import { formatSummary, summarizeProfile, type FrameShare } from './lib/profile.
 import { startBenchPg, type BenchPg } from './lib/pg.js';
 import { clockTicks, cpuTicks, foreignCpuPct, machineBusyTicks, ownAndChildrenCpuTicks, waitIdle } from './lib/procfs.js';
 import { startBare, startTrove, troveAvailable, type ServerHandle } from './lib/servers.js';
+import { runJob } from './lib/runjob.js';
 import { median } from './lib/stats.js';
 import { verifySigner } from './lib/verify-signer.js';
 import { SCENARIOS } from './scenarios/index.js';
 import type { BenchOptions, Goal, Measurement, RunContext, Scenario, Target } from './scenarios/types.js';
 
 const BENCH_DIST = fileURLToPath(new URL('.', import.meta.url));
-const CLIENT_MAIN = path.join(BENCH_DIST, 'lib', 'client-main.js');
 const REPO = path.resolve(BENCH_DIST, '..', '..');
 const RESULTS_DIR = path.join(REPO, 'bench', 'results');
 
@@ -177,35 +177,6 @@ function selectScenarios(o: CliOptions): Scenario[] {
 // ---- the load client ------------------------------------------------------------------------------
 
 const CLK_TCK = clockTicks();
-
-const JOB_TIMEOUT_MS = 30 * 60_000;
-
-function runJob<T>(o: BenchOptions, module: string, fn: string, args: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', o.clientCpu, process.execPath, CLIENT_MAIN], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-8192)));
-    child.on('error', reject);
-    // A job that hangs (a server that stopped answering) must not hang the benchmark.
-    const timer = setTimeout(() => {
-      err += `\n(killed after ${JOB_TIMEOUT_MS / 60000} minutes)`;
-      child.kill('SIGKILL');
-    }, JOB_TIMEOUT_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`load client (${module} ${fn}) exited with ${code}: ${err.trim()}`));
-      const last = out.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(last) as T);
-      } catch {
-        reject(new Error(`load client (${module} ${fn}) printed no result: ${out.slice(-500)} ${err}`));
-      }
-    });
-    child.stdin.end(JSON.stringify({ module, fn, args }));
-  });
-}
 
 // ---- servers: start, freeze the one not measured, stop ----------------------------------------------
 

@@ -10,19 +10,18 @@
 // alternate w1, w2, w2, w1, … so that drift cancels; the table shows medians. Results go to
 // bench/results/workers.json (not committed). No bare baseline here: run.ts has it.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childPids, waitIdle } from './lib/procfs.js';
 import { startTrove, type ServerHandle } from './lib/servers.js';
+import { runJob } from './lib/runjob.js';
 import { median } from './lib/stats.js';
 import { SCENARIOS } from './scenarios/index.js';
 import type { BenchOptions, Measurement, RunContext, Scenario, Target } from './scenarios/types.js';
 
 const BENCH_DIST = fileURLToPath(new URL('.', import.meta.url));
-const CLIENT_MAIN = path.join(BENCH_DIST, 'lib', 'client-main.js');
 const REPO = path.resolve(BENCH_DIST, '..', '..');
 
 const DEFAULT_SCENARIOS = ['put4k', 'get4k', 'put1m', 'get1m'];
@@ -89,26 +88,6 @@ function parseArgs(argv: string[]): Options {
     }
   }
   return o;
-}
-
-function runJob<T>(o: BenchOptions, module: string, fn: string, args: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', o.clientCpu, process.execPath, CLIENT_MAIN], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-8192)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`load client (${module} ${fn}) exited with ${code}: ${err.trim()}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as T);
-      } catch {
-        reject(new Error(`load client printed no result: ${out.slice(-500)} ${err}`));
-      }
-    });
-    child.stdin.end(JSON.stringify({ module, fn, args }));
-  });
 }
 
 interface Side {

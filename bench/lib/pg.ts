@@ -7,11 +7,11 @@
 //    (they inherit the affinity) share the core of the Trove server they serve.
 // As root, PostgreSQL runs as the `postgres` user (or `nobody`), as in the tests.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findPgBin, runAs } from '../../test/support/postgres.js';
+import { findPgBin, runAs, runPgProgram } from '../../test/support/postgres.js';
 import { childPids, treeCpuTicks } from './procfs.js';
 import { freePort } from './servers.js';
 
@@ -34,17 +34,6 @@ export interface BenchPg {
   stop(): void;
 }
 
-function run(bin: string, args: string[], as: { uid: number; gid: number } | undefined, cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(as ?? {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(bin)} ${args.join(' ')} exited ${code}:\n${out}`))));
-  });
-}
-
 export async function startBenchPg(cpu: string, dataRoot: string): Promise<BenchPg> {
   const bin = findPgBin();
   if (!bin) throw new Error('--meta postgres: PostgreSQL server binaries not found (initdb under /usr/lib/postgresql/*/bin, or TROVE_TEST_PG_BIN)');
@@ -62,11 +51,11 @@ export async function startBenchPg(cpu: string, dataRoot: string): Promise<Bench
     fs.rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stop);
-  await run(path.join(bin, 'initdb'), ['-D', data, '-U', PG_USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], as, dir);
+  await runPgProgram(path.join(bin, 'initdb'), ['-D', data, '-U', PG_USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], as, dir);
   const port = await freePort();
   const opts = [`-p ${port}`, `-k ${sock}`, '-c listen_addresses=127.0.0.1', '-c fsync=on', '-c synchronous_commit=on', '-c max_connections=100', '-c shared_buffers=128MB'].join(' ');
   // taskset execs pg_ctl, which forks the postmaster: the affinity is inherited all the way down.
-  await run('taskset', ['-c', cpu, path.join(bin, 'pg_ctl'), 'start', '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', opts], as, dir);
+  await runPgProgram('taskset', ['-c', cpu, path.join(bin, 'pg_ctl'), 'start', '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', opts], as, dir);
   const postmaster = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
   const adminUrl = `postgres://${PG_USER}@127.0.0.1:${port}/postgres`;
   const { default: pg } = await import('pg');

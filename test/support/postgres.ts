@@ -77,7 +77,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-function run(bin: string, args: string[], as: { uid: number; gid: number } | undefined, cwd: string): Promise<void> {
+/** Runs a PostgreSQL program (as `as` when given) and fails with its output. */
+export function runPgProgram(bin: string, args: string[], as: { uid: number; gid: number } | undefined, cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn(bin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(as ?? {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
     let out = '';
@@ -116,7 +117,7 @@ async function start(): Promise<PgCluster> {
     });
   }
   // UTF-8 with the C collation: text compares as bytes unless told otherwise.
-  await run(path.join(bin, 'initdb'), ['-D', data, '-U', PG_USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], as, dir);
+  await runPgProgram(path.join(bin, 'initdb'), ['-D', data, '-U', PG_USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], as, dir);
   const port = await freePort();
   const opts = [
     `-p ${port}`,
@@ -128,7 +129,7 @@ async function start(): Promise<PgCluster> {
     '-c max_connections=200',
     '-c shared_buffers=32MB',
   ].join(' ');
-  await run(path.join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', opts], as, dir);
+  await runPgProgram(path.join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', opts], as, dir);
   return { host: '127.0.0.1', port, user: PG_USER, adminUrl: `postgres://${PG_USER}@127.0.0.1:${port}/postgres`, dir };
 }
 
