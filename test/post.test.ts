@@ -5,7 +5,7 @@
 // upload with the RSS watched.
 
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import http from 'node:http';
@@ -513,5 +513,39 @@ describe('POST object: a form that stops arriving', () => {
     const listed = await srv.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     assert.equal(listed.KeyCount, 0);
     assert.equal(countBlobFiles(srv.dataDir), blobs);
+  });
+});
+
+describe('POST object with server-side encryption fields', () => {
+  let srv: TestServer;
+  const bucket = uniqueBucket('post-sse');
+  before(async () => {
+    srv = await startServer({ masterKeyEnv: randomBytes(32).toString('hex') });
+    await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+  after(() => srv.stop());
+
+  it('stores a form upload encrypted as its x-amz-server-side-encryption* fields ask (SSE-S3, SSE-C)', async () => {
+    const s3Fields = signV4([{ bucket }, ['starts-with', '$key', 'enc/'], { 'x-amz-server-side-encryption': 'AES256' }]);
+    const sseS3 = await post(`${srv.url}/${bucket}`, [['key', 'enc/s3'], ['x-amz-server-side-encryption', 'AES256'], ...s3Fields, ['file', { data: 'sse-s3 form' }]]);
+    assert.equal(sseS3.status, 204, sseS3.text);
+    assert.equal(sseS3.headers.get('x-amz-server-side-encryption'), 'AES256');
+    const got = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'enc/s3' }));
+    assert.equal(got.ServerSideEncryption, 'AES256');
+    assert.equal(await got.Body!.transformToString(), 'sse-s3 form');
+
+    const key = randomBytes(32);
+    const c = {
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-server-side-encryption-customer-key': key.toString('base64'),
+      'x-amz-server-side-encryption-customer-key-MD5': createHash('md5').update(key).digest('base64'),
+    };
+    const cFields = signV4([{ bucket }, ['starts-with', '$key', 'enc/'], ...Object.entries(c).map(([k, v]) => ({ [k]: v }))]);
+    const sseC = await post(`${srv.url}/${bucket}`, [['key', 'enc/c'], ...Object.entries(c), ...cFields, ['file', { data: 'sse-c form' }]]);
+    assert.equal(sseC.status, 204, sseC.text);
+    // Without the customer key the object cannot be read; with it, it can.
+    await assert.rejects(srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'enc/c' })), (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 400);
+    const withKey = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'enc/c', SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64') }));
+    assert.equal(await withKey.Body!.transformToString(), 'sse-c form');
   });
 });
