@@ -169,7 +169,8 @@ export class PgObjects {
    */
   private async addRef(t: Tx, blobId: string, shared: boolean): Promise<void> {
     if (!shared) {
-      await t.run('INSERT INTO blobs (id, refs) VALUES ($1, 1)', [blobId]);
+      // Cannot fail but by an error, which fails the commit: not waited for (Db.tx).
+      t.send('INSERT INTO blobs (id, refs) VALUES ($1, 1)', [blobId]);
       return;
     }
     if ((await t.run('UPDATE blobs SET refs = refs + 1 WHERE id = $1 AND refs > 0', [blobId])) === 0) {
@@ -177,22 +178,23 @@ export class PgObjects {
     }
   }
 
-  private async release(t: Tx, blobId: string): Promise<void> {
-    await t.run('UPDATE blobs SET refs = refs - 1, released_at = CASE WHEN refs <= 1 THEN $2 ELSE released_at END WHERE id = $1', [blobId, Date.now()]);
+  private release(t: Tx, blobId: string): void {
+    t.send('UPDATE blobs SET refs = refs - 1, released_at = CASE WHEN refs <= 1 THEN $2 ELSE released_at END WHERE id = $1', [blobId, Date.now()]);
     t.released = true;
   }
 
   /** Deletes a version row and drops its references to blobs. */
   private async removeRow(t: Tx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count'>): Promise<void> {
-    if (r.blob_id) await this.release(t, r.blob_id);
+    if (r.blob_id) this.release(t, r.blob_id);
     if (r.parts_count) {
-      for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) await this.release(t, p.blob_id);
+      for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) this.release(t, p.blob_id);
     }
-    await t.run('DELETE FROM objects WHERE id = $1', [r.id]);
+    t.send('DELETE FROM objects WHERE id = $1', [r.id]);
   }
 
-  private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent): Promise<number> {
-    const r = await t.row<{ id: number }>(
+  /** Waits for the database only when it must (shared blobs are checked, parts need the row id). */
+  private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent): Promise<void> {
+    const inserted = t.row<{ id: number }>(
       `INSERT INTO objects (bucket_id, key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner, storage_class,
          checksum_alg, checksum_type, meta, inline, inline_crc, blob_id, parts_count)
        VALUES ($1, $2, $3, $4, true, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
@@ -216,11 +218,11 @@ export class PgObjects {
         c.parts?.length ?? null,
       ],
     );
-    const id = r!.id;
     const shared = c.sharedData === true;
     if (c.blobId) await this.addRef(t, c.blobId, shared);
     if (c.parts && c.parts.length) {
-      await t.run(
+      const id = (await inserted)!.id;
+      t.send(
         `INSERT INTO object_parts (object_id, part_number, part_offset, size, etag, checksum, blob_id)
          SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])`,
         [
@@ -235,7 +237,6 @@ export class PgObjects {
       );
       for (const p of c.parts) await this.addRef(t, p.blobId, shared);
     }
-    return id;
   }
 
   /**
@@ -253,7 +254,7 @@ export class PgObjects {
         : bucket.versioning === 'Unversioned'
           ? undefined
           : await t.row<ObjectRow>(NULL_VERSION, [bucket.id, keyBytes(key)]);
-    if (latest) await t.run('UPDATE objects SET is_latest = false WHERE id = $1', [latest.id]);
+    if (latest) t.send('UPDATE objects SET is_latest = false WHERE id = $1', [latest.id]);
     const vid = timeOrderedIdAfter(latest?.vid);
     // The new row takes its blob references before the old one drops its own: an object copied
     // onto itself shares its blobs, which must never reach zero references in between.
@@ -265,15 +266,16 @@ export class PgObjects {
   }
 
   /** The latest version of a key, once this transaction holds the key's lock. */
-  private async lockedLatest(t: Tx, bucketId: number, key: string): Promise<ObjectRow | undefined> {
-    await t.lockKey(bucketId, key);
+  private lockedLatest(t: Tx, bucketId: number, key: string): Promise<ObjectRow | undefined> {
+    // Pipelined: the server runs the read after the lock is granted, with a snapshot taken then.
+    t.lockKey(bucketId, key);
     return t.row<ObjectRow>(LATEST, [bucketId, keyBytes(key)]);
   }
 
   putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
     return this.write(async (t) => {
-      const bucket = await this.bucketState(t, bucketId);
-      const latest = await this.lockedLatest(t, bucketId, key);
+      // One round trip: [BEGIN,] bucket lock, key lock, latest version.
+      const [bucket, latest] = await Promise.all([this.bucketState(t, bucketId), this.lockedLatest(t, bucketId, key)]);
       this.checkConditions(latest, conditions, key);
       return this.placeVersion(t, bucket, key, content, false, latest);
     });
@@ -281,8 +283,7 @@ export class PgObjects {
 
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
     return this.write(async (t): Promise<DeleteResult> => {
-      const bucket = await this.bucketState(t, bucketId);
-      const latest = await this.lockedLatest(t, bucketId, key);
+      const [bucket, latest] = await Promise.all([this.bucketState(t, bucketId), this.lockedLatest(t, bucketId, key)]);
       this.checkConditions(latest, opts.conditions, key);
       if (opts.versionId !== undefined) {
         const row = await this.versionRow(t, bucketId, key, opts.versionId);
@@ -291,7 +292,7 @@ export class PgObjects {
         await this.removeRow(t, row);
         if (row.is_latest) {
           const next = await t.row<ObjectRow>(LATEST, [bucketId, keyBytes(key)]);
-          if (next) await t.run('UPDATE objects SET is_latest = true WHERE id = $1', [next.id]);
+          if (next) t.send('UPDATE objects SET is_latest = true WHERE id = $1', [next.id]);
         }
         return { versionId: versionIdOf(row), deleteMarker: row.delete_marker };
       }
