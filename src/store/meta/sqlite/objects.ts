@@ -21,7 +21,7 @@ import type {
 } from '../types.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
-import type { Ctx } from './context.js';
+import { OBJECTS_ONLY, type Ctx } from './context.js';
 import { LISTED_COLUMNS, keyRange, toListed, toObjectPart, toVersion, versionIdOf, type BucketRow, type ListedRow, type ObjectPartRow, type ObjectRow } from './rows.js';
 
 /** The latest row of a key, in the shape the shared write rules take. */
@@ -139,7 +139,7 @@ export function putObject(c: Ctx, bucketId: number, key: string, content: Object
     const latest = latestRow(c, bucketId, key);
     checkRowConditions(latest, conditions, key);
     return placeVersion(c, bucket, key, content, false, latest);
-  });
+  }, OBJECTS_ONLY);
 }
 
 export function deleteObject(c: Ctx, bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
@@ -178,7 +178,7 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
     };
     const res = placeVersion(c, bucket, key, marker, true, latest);
     return { versionId: res.versionId, deleteMarker: true };
-  });
+  }, OBJECTS_ONLY);
 }
 
 export function updateObject(
@@ -204,7 +204,7 @@ export function updateObject(
     if ('acl' in patch) v.acl = patch.acl;
     c.stmt.updateMeta.run(objectMetaJson(v), row.id);
     return v;
-  });
+  }, OBJECTS_ONLY);
 }
 
 export async function listObjects(c: Ctx, bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
