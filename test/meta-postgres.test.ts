@@ -310,6 +310,17 @@ describe('PgMetaStore round trips and caches', { skip: !available && 'no Postgre
       // And the connection is fine afterwards (the pool's clients are reused).
       for (let i = 0; i < 4; i++) await meta.putObject(bucket.id, 'b2', content(`again${i}`));
       assert.equal((await meta.getObject(bucket.id, 'b2'))?.etag, 'again3');
+      // A GET reads its bucket and the latest version in one statement, as getBucket + getObject would.
+      statements.length = 0;
+      meta.db.trace = (text) => void statements.push(text);
+      const both = await meta.getBucketWithLatest('pipe', 'b2');
+      const none = await meta.getBucketWithLatest('pipe', 'missing');
+      const noBucket = await meta.getBucketWithLatest('no-such-bucket', 'b2');
+      meta.db.trace = undefined;
+      assert.equal(statements.length, 3);
+      assert.deepEqual(both, { bucket: await meta.getBucket('pipe'), latest: await meta.getObject(bucket.id, 'b2') });
+      assert.deepEqual(none, { bucket: await meta.getBucket('pipe'), latest: undefined });
+      assert.equal(noBucket, undefined);
       // A condition that fails (decided on the pipelined read) writes nothing.
       await assert.rejects(meta.putObject(bucket.id, 'b2', content('no'), { ifNoneMatch: '*' }));
       assert.equal((await meta.getObject(bucket.id, 'b2'))?.etag, 'again3');

@@ -36,7 +36,7 @@ import { ChangeFeed } from './changes.js';
 import { Db, sessionSynchronousCommit } from './db.js';
 import { PgIamStore, toAccessKey, type AccessKeyRow } from './iam.js';
 import { PgObjects } from './objects.js';
-import { toAccount, toBucket, type AccountRow, type BucketRow } from './rows.js';
+import { keyBytes, toAccount, toBucket, toVersion, type AccountRow, type BucketRow, type ObjectRow } from './rows.js';
 import { migrate } from './schema.js';
 
 export interface PgOptions {
@@ -52,6 +52,22 @@ export interface PgOptions {
 export function isPostgresUrl(s: string): boolean {
   return /^postgres(ql)?:\/\//i.test(s);
 }
+
+/** The bucket's columns beside an object row's (getBucketWithLatest). */
+interface BucketColumns {
+  b_id: number;
+  b_name: string;
+  b_owner: string;
+  b_created_at: number;
+  b_region: string;
+  b_versioning: string;
+  b_object_lock: boolean;
+}
+
+const BUCKET_WITH_LATEST = `SELECT c.seq AS change_seq, b.id AS b_id, b.name AS b_name, b.owner AS b_owner, b.created_at AS b_created_at,
+    b.region AS b_region, b.versioning AS b_versioning, b.object_lock AS b_object_lock, o.*
+  FROM change_seq c LEFT JOIN buckets b ON b.name = $1
+  LEFT JOIN LATERAL (SELECT * FROM objects WHERE bucket_id = b.id AND key = $2 ORDER BY vid DESC LIMIT 1) o ON true`;
 
 /** Transactions that change what caches above the store hold tell every node's change feed. */
 const NOTIFY = { notify: true };
@@ -222,6 +238,16 @@ export class PgMetaStore implements MetaStore {
     if (!r) return undefined;
     this.changes.seen(r.change_seq, this.db.ownChanges);
     return r.id === null ? undefined : toBucket(r);
+  }
+
+  /** getBucket and the latest version of `key` in one statement (one round trip for a GET). */
+  async getBucketWithLatest(name: string, key: string): Promise<{ bucket: Bucket; latest: ObjectVersion | undefined } | undefined> {
+    const r = await this.db.row<ObjectRow & BucketColumns & { change_seq: number }>(BUCKET_WITH_LATEST, [name, keyBytes(key)]);
+    if (!r) return undefined;
+    this.changes.seen(r.change_seq, this.db.ownChanges);
+    if (r.b_id === null) return undefined;
+    const bucket = toBucket({ id: r.b_id, name: r.b_name, owner: r.b_owner, created_at: r.b_created_at, region: r.b_region, versioning: r.b_versioning, object_lock: r.b_object_lock });
+    return { bucket, latest: r.id === null ? undefined : toVersion(r) };
   }
 
   async listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]> {

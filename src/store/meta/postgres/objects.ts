@@ -254,12 +254,18 @@ export class PgObjects {
         : bucket.versioning === 'Unversioned'
           ? undefined
           : await t.row<ObjectRow>(NULL_VERSION, [bucket.id, keyBytes(key)]);
-    if (latest) t.send('UPDATE objects SET is_latest = false WHERE id = $1', [latest.id]);
+    // The latest version replaced whole (the null version, without parts): its row goes first,
+    // so the new one needs no is_latest update of the old (one statement fewer per overwrite).
+    const replaced = latest !== undefined && existingNull === latest && !latest.parts_count;
+    if (replaced) t.send('DELETE FROM objects WHERE id = $1', [latest.id]);
+    else if (latest) t.send('UPDATE objects SET is_latest = false WHERE id = $1', [latest.id]);
     const vid = timeOrderedIdAfter(latest?.vid);
     // The new row takes its blob references before the old one drops its own: an object copied
     // onto itself shares its blobs, which must never reach zero references in between.
     await this.insertRow(t, bucket.id, key, vid, isNull, deleteMarker, content);
-    if (existingNull) await this.removeRow(t, existingNull);
+    if (replaced) {
+      if (latest.blob_id) this.release(t, latest.blob_id);
+    } else if (existingNull) await this.removeRow(t, existingNull);
     const res: PutResult = { versionId: isNull ? 'null' : vid };
     if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker };
     return res;
