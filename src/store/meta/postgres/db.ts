@@ -20,7 +20,8 @@
 // Durability: a write resolves after COMMIT, which with synchronous_commit on (forced on for
 // this store's sessions if the server has it off) returns once the commit is flushed to the WAL.
 // Reads run outside transactions on any pooled connection and see every commit acknowledged
-// before they started, on whichever node it was made: strong read-after-write with no cache.
+// before they started, on whichever node it was made: strong read-after-write (the one cache,
+// of bucket configurations, is kept coherent by the change sequence: index.ts ConfigCache).
 
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
