@@ -307,6 +307,10 @@ describe('PgMetaStore round trips and caches', { skip: !available && 'no Postgre
       await assert.rejects(meta.putObject(bucket.id, 'b2', { ...content('second'), blobId }), (e: { code?: string }) => e.code === '23505');
       assert.equal(await meta.getObject(bucket.id, 'b2'), undefined, 'rolled back whole');
       assert.equal((await meta.getObject(bucket.id, 'b1'))?.etag, 'first');
+      // The object row's INSERT itself failing (nobody awaits it: left to the commit) — a NUL
+      // character PostgreSQL's text refuses — rejects the write; no unhandled rejection.
+      await assert.rejects(meta.putObject(bucket.id, 'b2', { ...content('nul'), storageClass: 'bad\u0000class' }), (e: { code?: string }) => e.code === '22021');
+      assert.equal(await meta.getObject(bucket.id, 'b2'), undefined);
       // And the connection is fine afterwards (the pool's clients are reused).
       for (let i = 0; i < 4; i++) await meta.putObject(bucket.id, 'b2', content(`again${i}`));
       assert.equal((await meta.getObject(bucket.id, 'b2'))?.etag, 'again3');

@@ -186,16 +186,16 @@ export class Tx {
    * whose outcome decides nothing in `fn` need not be waited for.
    */
   rows<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
-    return this.query<R>(text, values).then((r) => r.rows);
+    return handled(this.query<R>(text, values).then((r) => r.rows));
   }
 
-  async row<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R | undefined> {
-    return (await this.rows<R>(text, values))[0];
+  row<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R | undefined> {
+    return handled(this.query<R>(text, values).then((r) => r.rows[0]));
   }
 
   /** Rows changed by an INSERT / UPDATE / DELETE. */
   run(text: string, values: unknown[] = []): Promise<number> {
-    return this.query(text, values).then((r) => r.rowCount ?? 0);
+    return handled(this.query(text, values).then((r) => r.rowCount ?? 0));
   }
 
   /** A statement whose answer nobody waits for (it is waited for at commit). */
@@ -227,6 +227,16 @@ export class Tx {
   lockDomain(name: string): void {
     this.send('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [0, keyHash(name)]);
   }
+}
+
+/**
+ * Marks a statement's answer as handled: one nobody awaits (it is left to the commit) must not
+ * be an unhandled rejection when it fails — Tx.failure and the commit report it. A caller that
+ * awaits it still gets the error.
+ */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 /** A signed 32-bit hash of a key. */
