@@ -5,10 +5,11 @@
 // own feed ignores.
 //
 // Notifications arrive milliseconds after the commit. For read-after-write through those caches,
-// every such transaction also increments change_seq, which getBucket reads in the same query as
-// the bucket (once per request, no extra round trip): when it moved by a change not this store's
-// own, the listeners are called before the request goes on (seen()), so a request never uses a
-// cache entry older than a change committed before the request began.
+// every such transaction also increments change_seq, which getBucket (and getBucketWithLatest)
+// reads in the same query as the bucket (once per request, no extra round trip): when it moved by
+// a change not this store's own, the store's own caches (addInternal: bucket configurations) and
+// the listeners are called before the request goes on (seen()), so a request never uses a cache
+// entry older than a change committed before the request began.
 //
 // Every transaction that changes what the caches above the store hold — IAM entities, policies
 // and keys, accounts, settings, buckets and their configurations — sends a notification on
