@@ -119,7 +119,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'master-key-file', env: 'TROVE_MASTER_KEY_FILE', arg: 'file', help: 'the 32-byte master key of server-side encryption (64 hex digits or base64), in a file of mode 0600; or set TROVE_MASTER_KEY' },
   { flag: 'sse-c-allow-http', env: 'TROVE_SSE_C_ALLOW_HTTP', help: 'accept customer keys (SSE-C) over plain HTTP from any client (default: only from loopback clients, or with X-Forwarded-Proto: https from a trusted proxy)' },
   { flag: 'bucket-defaults', env: 'TROVE_BUCKET_DEFAULTS', arg: 'compatible|aws', help: 'settings of new buckets: compatible (ACLs honoured, ObjectWriter, no public access block; default) or aws (BucketOwnerEnforced, all Block Public Access settings on)' },
-  { flag: 'workers', env: 'TROVE_WORKERS', arg: 'n', help: 'worker processes sharing the listening socket (default: the number of cores; 1 serves from this process)' },
+  { flag: 'workers', env: 'TROVE_WORKERS', arg: 'n', help: 'worker processes sharing the listening socket (default: the number of cores less one, at least 1; 1 serves from this process)' },
   { flag: 'node-id', env: 'TROVE_NODE_ID', arg: 'id', help: 'this node\'s id (letters, digits, - and _); its temporary files live in <data-dir>/tmp/<id>/ (default: generated at each start)' },
   { flag: 'orphan-grace', env: 'TROVE_ORPHAN_GRACE', arg: 'seconds', help: `unreferenced blob files older than this are removed, and the temporary files of nodes not heard from for this long (default ${DEFAULT_ORPHAN_GRACE_S})` },
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
@@ -227,7 +227,9 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${flag} must be a non-negative number of seconds, got "${v}"`);
     return Math.round(n * 1000);
   };
-  const workers = count('workers', os.availableParallelism(), 1);
+  // One core is left to the kernel's network and disk work, fsyncs, SQLite's checkpointer and a
+  // local PostgreSQL: on two cores that is one process (README, *Several processes*).
+  const workers = count('workers', Math.max(1, os.availableParallelism() - 1), 1);
   const nodeId = get('node-id') || undefined;
   if (nodeId !== undefined && !NODE_ID_RE.test(nodeId)) throw new ConfigError(`--node-id must be 1-64 letters, digits, - or _, got "${nodeId}"`);
   const bucketDefaults = get('bucket-defaults') || 'compatible';
