@@ -29,6 +29,7 @@ import { SpaceGuard } from './store/space.js';
 import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
+import { Engine } from './engine/runner.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -204,12 +205,15 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const sts = new StsService(meta, iam, log, displayName);
   const accountIdOf = (canonicalId: string) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId);
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
+  // The work engine runs in every process; its handlers are registered below (before start).
+  const engine = new Engine(meta, log, { holder: blobs.nodeId });
   const app: App = {
     config,
     meta,
     blobs,
     log,
     gc,
+    engine,
     space,
     counters: { integrityFailures: 0 },
     lookupCredential: (id, token) => (token === undefined ? iam.lookupCredential(id) : sts.resolve(id, token)),
@@ -258,6 +262,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   } catch (e) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await gc.stop();
+    await engine.stop();
     await space.close();
     await meta.close();
     await blobs.close();
@@ -271,6 +276,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
   for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
+  engine.start();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -315,6 +321,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await websiteClosed;
       clearTimeout(timer);
       await gc!.stop();
+      await engine.stop();
       await space!.close();
       await meta.close();
       await blobs.close();
