@@ -1,9 +1,10 @@
 // Applying lifecycle rules: passes over the buckets that have a configuration, as work items of the
 // engine (kind 'lifecycle.scan', one queued per bucket at a time: its dedupe key).
 //
-// - The scheduler: every process looks every `intervalMs` whether it holds the 'lifecycle' lease;
-//   the holder records a pass for each bucket with enabled rules (a PutBucketLifecycle records
-//   one at once). A pass already queued or running for a bucket is not recorded again.
+// - The scheduler: every process looks every `intervalMs` (hourly) whether it holds the
+//   'lifecycle' lease; the holder records a pass for each bucket with enabled rules that has had
+//   none since the last midnight UTC, when rules act (a PutBucketLifecycle records one at once).
+//   A pass already queued or running for a bucket is not recorded again.
 // - A pass walks only the key ranges its rules name (their prefixes; seeks, never the whole bucket
 //   for a rule with a prefix), key by key with every version of the key (ListObjectVersions
 //   order), decides with rules.ts, and writes the effects through the store's ordinary methods:
@@ -22,7 +23,7 @@ import type { Engine } from '../engine/runner.js';
 import { deserializeLifecycle, type LifecycleConfig } from '../s3/bucket/config/lifecycle.js';
 import { StoreError } from '../store/errors.js';
 import type { ListedObject, MetaStore, NewWork, WorkItem } from '../store/meta/types.js';
-import { abortRule, decide, matchesWithoutTags, scanPrefixes, uploadPrefixes, type Action, type VersionFacts } from './rules.js';
+import { abortRule, DAY_MS, decide, matchesWithoutTags, scanPrefixes, uploadPrefixes, type Action, type VersionFacts } from './rules.js';
 
 export const SCAN_KIND = 'lifecycle.scan';
 export const TRANSITION_KIND = 'transition';
@@ -50,6 +51,8 @@ interface Cursor {
   phase: number;
   /** Resume at this key (inclusive). */
   key?: string;
+  /** Set when the pass finished: when it started (ms since epoch). */
+  done?: number;
 }
 
 export interface LifecycleOptions {
@@ -129,11 +132,25 @@ export class Lifecycle {
       for (const b of buckets) {
         if (this.stopped) return;
         const raw = await this.meta.getBucketConfig(b.id, 'lifecycle');
-        if (raw && deserializeLifecycle(raw).rules.some((r) => r.enabled)) await this.schedule(b.id);
+        if (!raw || !deserializeLifecycle(raw).rules.some((r) => r.enabled)) continue;
+        if (await this.passedToday(b.id)) continue;
+        await this.schedule(b.id);
       }
       if (buckets.length < 1000) return;
       after = buckets[buckets.length - 1]!.name;
     }
+  }
+
+  /**
+   * With calendar days, every rule acts at a midnight UTC: a bucket whose last pass started after
+   * today's midnight needs no other today (a new configuration gets one at once, see schedule).
+   * A shortened test day has no such boundary: passes follow each other.
+   */
+  async passedToday(bucketId: number): Promise<boolean> {
+    if (this.dayMs !== DAY_MS) return false;
+    const saved = await this.meta.getSetting(this.cursorSetting(bucketId));
+    const done = saved ? (JSON.parse(saved) as Partial<Cursor>).done : undefined;
+    return done !== undefined && Math.floor(done / DAY_MS) === Math.floor(Date.now() / DAY_MS);
   }
 
   private cursorSetting(bucketId: number): string {
@@ -176,7 +193,7 @@ export class Lifecycle {
       }
     }
     await this.abortUploads(bucketId, config, now);
-    await save({ pass: item.id, phase: prefixes.length + 1 });
+    await save({ pass: item.id, phase: prefixes.length + 1, done: now });
     this.counters.passes++;
   }
 
