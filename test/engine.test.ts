@@ -203,6 +203,33 @@ describe(`work engine (${TEST_META})`, () => {
     await a.completeWork((await a.claimWork(['slow'], 'x', 10, 1000)).map((w) => w.id));
   });
 
+  it('stop() tells a long handler, whose item is then due at once for another process', async () => {
+    let started = 0;
+    const e1 = engine(a, 'leaving');
+    e1.register('long.pass', async (_item, { signal }) => {
+      started++;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, 30_000);
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(signal.reason as Error);
+        });
+      });
+    });
+    e1.start();
+    await e1.enqueue([{ kind: 'long.pass', payload: 'p' }]);
+    await until(() => started === 1, 5000, 'the handler to start');
+    const t0 = Date.now();
+    await e1.stop();
+    assert.ok(Date.now() - t0 < 2000, 'stop does not wait for the long handler to finish');
+    const done: unknown[] = [];
+    const e2 = engine(b, 'staying');
+    e2.register('long.pass', async (item) => void done.push(item.payload));
+    e2.start();
+    await until(() => done.length === 1, 5000, 'another engine to run it');
+    await e2.stop();
+  });
+
   it('an object write\'s outbox reaches the handler; a refused write records nothing', async () => {
     const bucket = await a.createBucket({ name: `outbox-${process.pid}`, owner: 'o', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
     const got: unknown[] = [];

@@ -93,7 +93,7 @@ export class Lifecycle {
   ) {
     this.dayMs = opts.dayMs;
     this.intervalMs = opts.intervalMs ?? Math.min(3_600_000, Math.max(1000, Math.floor(opts.dayMs / 24)));
-    engine.register<ScanPayload>(SCAN_KIND, (item) => this.pass(item), { concurrency: 1, leaseMs: 60_000 });
+    engine.register<ScanPayload>(SCAN_KIND, (item, ctx) => this.pass(item, ctx.signal), { concurrency: 1, leaseMs: 60_000 });
   }
 
   start(): void {
@@ -158,7 +158,7 @@ export class Lifecycle {
   }
 
   /** One pass over one bucket (a 'lifecycle.scan' work item). */
-  async pass(item: WorkItem & { payload: ScanPayload }): Promise<void> {
+  async pass(item: WorkItem & { payload: ScanPayload }, signal?: AbortSignal): Promise<void> {
     const { bucketId } = item.payload;
     const raw = await this.meta.getBucketConfig(bucketId, 'lifecycle');
     if (!raw) return;
@@ -189,6 +189,11 @@ export class Lifecycle {
         }
         await this.apply(bucketId, decide(config, facts, now, this.dayMs));
         if (++n % PAGE === 0) await save({ pass: item.id, phase, key });
+        if (signal?.aborted) {
+          // Stopping (or the claim was lost): resume here, in this process or another.
+          await save({ pass: item.id, phase, key });
+          throw signal.reason instanceof Error ? signal.reason : new Error('lifecycle pass interrupted');
+        }
         await yieldToLoop();
       }
     }
