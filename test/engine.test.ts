@@ -125,13 +125,13 @@ describe(`work engine (${TEST_META})`, () => {
   it('resumes the items of a holder that died once its claims expire', async () => {
     await a.enqueueWork([{ kind: 'resume', payload: 'r1' }, { kind: 'resume', payload: 'r2' }]);
     // A process claims both, then dies (it never completes, renews or retries them).
-    const dead = await a.claimWork(['resume'], 'dead-node', 10, 300);
+    const dead = await a.claimWork(['resume'], 'dead-node', 10, 1500);
     assert.equal(dead.length, 2);
     const ran: unknown[] = [];
     const e = engine(b, 'survivor');
     e.register('resume', async (item) => void ran.push(item.payload));
     e.start();
-    await sleep(100);
+    await sleep(300);
     assert.deepEqual(ran, [], 'not while the claims hold');
     await until(() => ran.length === 2, 5000, 'the items to resume');
     assert.deepEqual(ran.sort(), ['r1', 'r2']);
@@ -142,10 +142,10 @@ describe(`work engine (${TEST_META})`, () => {
     let runs = 0;
     const long = async () => {
       runs++;
-      await sleep(700);
+      await sleep(2000);
     };
-    const e1 = engine(a, 'long-1', { leaseMs: 150 });
-    const e2 = engine(b, 'long-2', { leaseMs: 150 });
+    const e1 = engine(a, 'long-1', { leaseMs: 500 });
+    const e2 = engine(b, 'long-2', { leaseMs: 500 });
     e1.register('long', long);
     e2.register('long', long);
     e1.start();
