@@ -29,6 +29,7 @@ import { SpaceGuard } from './store/space.js';
 import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
+import { Tiering } from './tiering/service.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -186,8 +187,11 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
   let kms: BuiltinKeyService;
+  let tiers: Tiering;
   try {
-    kms = new BuiltinKeyService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), config.region);
+    const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
+    kms = new BuiltinKeyService(meta, master, config.region);
+    tiers = new Tiering(meta, master);
     // Once anything is encrypted, refuse to start without the master key (or with a wrong one).
     await kms.verifyMaster();
   } catch (e) {
@@ -223,6 +227,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     bucketCors: new BucketConfigCache(meta, 'cors', deserializeCors, serializeCors),
     serverCors: serverCorsRules(config.corsOrigins),
     kms,
+    tiers,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
   };
 
@@ -238,6 +243,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketCors.clear();
     app.bucketWebsite.clear();
     app.accountPublicAccessBlocks.clear();
+    tiers.clear();
   });
 
   const server = createHttpServer(app);
@@ -315,6 +321,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await websiteClosed;
       clearTimeout(timer);
       await gc!.stop();
+      tiers.close();
       await space!.close();
       await meta.close();
       await blobs.close();

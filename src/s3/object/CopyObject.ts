@@ -81,7 +81,8 @@ export const copyObject: Handler = async (ctx) => {
   if (lock.legalHold !== undefined) content.legalHold = lock.legalHold;
   const sse = await encryptionForWrite(ctx);
   let written: string | undefined;
-  const rewrite = srcKey !== undefined || sse !== undefined;
+  // A tiered source's bytes are not here to share (each remote copy belongs to one version).
+  const rewrite = srcKey !== undefined || sse !== undefined || v.tier !== undefined;
   if (rewrite) {
     // Encrypted bytes are sealed under their object's keys: decrypt and re-seal (a rewrite).
     const body = await objectBody(ctx.app, src.bucket.name, v, 0, v.size - 1, srcKey);

@@ -25,6 +25,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
   Upload,
   UploadPart,
   VersioningState,
@@ -313,6 +314,9 @@ export class PgMetaStore implements MetaStore {
     check?: (current: ObjectVersion) => void,
   ): Promise<ObjectVersion> {
     return this.objects.updateObject(bucketId, key, versionId, patch, check);
+  }
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return this.objects.updateTier(bucketId, key, versionId, rowId, change);
   }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return this.objects.listObjects(bucketId, q);

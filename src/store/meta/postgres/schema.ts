@@ -233,6 +233,10 @@ const MIGRATIONS: string[] = [
   CREATE TABLE change_seq (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL);
   INSERT INTO change_seq (seq) VALUES (0);
   `,
+  // 4: placeholder for the work engine's step (branch engine), so that 5 runs before it lands.
+  `SELECT 1`,
+  // 5: objects moved to a remote tier say where (JSON TierState; tiering/). As SQLite's 8.
+  `ALTER TABLE objects ADD COLUMN IF NOT EXISTS tier text;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -31,6 +31,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
   Upload,
   UploadPart,
   VersioningState,
@@ -280,6 +281,9 @@ export class SqliteMetaStore implements MetaStore {
     check?: (current: ObjectVersion) => void,
   ): Promise<ObjectVersion> {
     return objects.updateObject(this.c, bucketId, key, versionId, patch, check);
+  }
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return objects.updateTier(this.c, bucketId, key, versionId, rowId, change);
   }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return objects.listObjects(this.c, bucketId, q);

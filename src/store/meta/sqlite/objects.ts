@@ -17,8 +17,11 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
+  TierState,
   WriteConditions,
 } from '../types.js';
+import { tierEffects } from '../common/tier.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
 import type { Ctx } from './context.js';
@@ -64,14 +67,51 @@ export async function getObjectParts(c: Ctx, rowId: number, fromPart = 1, limit 
   return (c.stmt.partsOf.all(rowId, fromPart, limit) as ObjectPartRow[]).map(toObjectPart);
 }
 
-/** Deletes a version row and drops its references to blobs. */
-function removeRow(c: Ctx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count'>): void {
+/**
+ * Deletes a version row and drops its references to blobs. A tiered version's parts name blobs it
+ * released when it moved (its restored copy, if any, is its only local blob), and its remote copy
+ * is deleted by a `tier.delete` work item recorded here.
+ */
+function removeRow(c: Ctx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count' | 'tier'>): void {
   if (r.blob_id) release(c, r.blob_id);
+  const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
   if (r.parts_count) {
-    for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
+    if (!tier) for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
     c.stmt.deleteParts.run(r.id);
   }
+  if (tier) {
+    if (tier.restore?.blob) release(c, tier.restore.blob);
+    tierReleased(c, tier);
+  }
   c.stmt.deleteObjectRow.run(r.id);
+}
+
+/** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
+function tierReleased(_c: Ctx, _tier: TierState): void {
+  // Recorded in the work engine's outbox once it is merged (branch engine).
+}
+
+export function updateTier(c: Ctx, bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+  return c.commit.write(() => {
+    const row = versionRow(c, bucketId, key, versionId);
+    if (!row || row.id !== rowId || row.delete_marker === 1) return undefined;
+    const v = toVersion(row);
+    const next = change(v);
+    if (!next) return v;
+    c.latest.forget(bucketId, key);
+    const e = tierEffects(v, next);
+    if (e.releaseLocal) {
+      if (row.blob_id) release(c, row.blob_id);
+      if (row.parts_count) for (const p of c.stmt.partBlobs.all(row.id) as { blob_id: string }[]) release(c, p.blob_id);
+    }
+    if (e.addBlob) addRef(c, e.addBlob, false);
+    if (e.releaseBlob) release(c, e.releaseBlob);
+    const storageClass = next.storageClass ?? row.storage_class;
+    const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
+    const blobId = e.releaseLocal ? null : row.blob_id;
+    c.stmt.updateTier.run(tier, storageClass, blobId, row.id);
+    return toVersion({ ...row, tier, storage_class: storageClass, blob_id: blobId });
+  });
 }
 
 function insertRow(c: Ctx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, o: ObjectContent): number {

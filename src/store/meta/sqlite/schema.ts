@@ -14,8 +14,9 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  * 5: inline bytes carry a CRC32 (objects.inline_crc) and blob files a checksum table and trailer.
  * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
  *    leases for background jobs (leases).
+ * 8: objects moved to a remote tier say where (objects.tier, JSON; tiering/).
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 8;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -68,6 +69,12 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
     // Garbage released before this version has no release time: it counts as released long ago.
     // The leases table is created by SCHEMA.
     addColumn(db, 'blobs', 'released_at INTEGER');
+  },
+  7: () => {
+    // Placeholder for the work engine's step (branch engine), so that 8 runs before it lands.
+  },
+  8: (db) => {
+    addColumn(db, 'objects', 'tier TEXT');
   },
 
 };
@@ -224,7 +231,9 @@ CREATE TABLE IF NOT EXISTS objects (
   -- CRC32 of inline, verified before the bytes are served (NULL in rows written by schema 1).
   inline_crc INTEGER,
   blob_id TEXT,
-  parts_count INTEGER
+  parts_count INTEGER,
+  -- Where the bytes are when they were moved to a remote tier (JSON TierState; NULL: here).
+  tier TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_versions ON objects (bucket_id, key, vid DESC);
 CREATE INDEX IF NOT EXISTS objects_current ON objects (bucket_id, key) WHERE is_latest = 1 AND delete_marker = 0;

@@ -1,0 +1,23 @@
+// What a change of a version's tier state does to its blob references (MetaStore.updateTier), the
+// same in every store.
+
+import type { ObjectVersion, TierChange } from '../types.js';
+
+export interface TierEffects {
+  /** The version moves to a tier: its local blob and its parts' blobs are released. */
+  releaseLocal: boolean;
+  /** A restored copy's blob, written for this change: its first reference. */
+  addBlob?: string;
+  /** A restored copy's blob no longer named: released. */
+  releaseBlob?: string;
+}
+
+export function tierEffects(v: ObjectVersion, next: TierChange): TierEffects {
+  if (!next.tier) return { releaseLocal: false };
+  const e: TierEffects = { releaseLocal: v.tier === undefined };
+  const before = v.tier?.restore?.blob;
+  const after = next.tier.restore?.blob;
+  if (after && after !== before) e.addBlob = after;
+  if (before && before !== after) e.releaseBlob = before;
+  return e;
+}

@@ -1,0 +1,195 @@
+// The work tiering does in the background, as handlers of the work engine's items:
+//   transition      move a version's bytes to the tier its new storage class names
+//   restore         copy an archived version's bytes back into a local blob (RestoreObject)
+//   restore.expire  drop that local copy once its days are over
+//   tier.delete     delete the remote copy of a version that is gone (recorded by the store in the
+//                   transaction that removed the version)
+// Each is idempotent: it looks at the version as it is now and does nothing when that has moved on.
+
+import { createHash, randomUUID } from 'node:crypto';
+import type { App } from '../app.js';
+import type { PooledBody } from '../common/body.js';
+import { pooledChunks } from '../http/pooled.js';
+import { sealedSize } from '../sse/packages.js';
+import type { ObjectVersion, TierState } from '../store/meta/types.js';
+import { PART_SIZE, RemoteVerifyError } from './remote.js';
+
+export interface TransitionPayload {
+  bucketId: number;
+  key: string;
+  versionId: string;
+  storageClass: string;
+  etag: string;
+}
+
+export interface RestorePayload {
+  bucketId: number;
+  key: string;
+  versionId: string;
+  rowId: number;
+}
+
+export interface TierDeletePayload {
+  tier: string;
+  key: string;
+}
+
+/** Length of a lifecycle "day" in seconds (TROVE_LIFECYCLE_DAY_SECONDS shortens it for tests). */
+export function daySeconds(): number {
+  const v = Number(process.env['TROVE_LIFECYCLE_DAY_SECONDS']);
+  return Number.isFinite(v) && v > 0 ? v : 86_400;
+}
+
+/** The stored bytes of a version, as they are on disk (sealed ones for an encrypted object). */
+async function* storedBytes(app: App, v: ObjectVersion): AsyncGenerator<Buffer> {
+  const stored = (n: number) => (v.sse ? sealedSize(n) : n);
+  const blobs = v.blobId ? [{ id: v.blobId, size: v.size }] : v.partsCount ? (await app.meta.getObjectParts(v.rowId, 1, v.partsCount)).map((p) => ({ id: p.blobId, size: p.size })) : [];
+  for (const b of blobs) {
+    if (b.size === 0) continue;
+    const n = stored(b.size);
+    const body = await app.blobs.openRange(b.id, n, 0, n - 1);
+    try {
+      yield* copyChunks(body);
+    } finally {
+      await body.close();
+    }
+  }
+}
+
+/** A body's chunks, copied (the reader reuses its buffers). */
+async function* copyChunks(body: PooledBody): AsyncGenerator<Buffer> {
+  for await (const c of pooledChunks(body)) yield Buffer.from(c);
+}
+
+function storedSize(v: ObjectVersion, partSizes: number[]): number {
+  return v.sse ? partSizes.reduce((a, n) => a + sealedSize(n), 0) : v.size;
+}
+
+/**
+ * Moves a version's bytes to the tier its storage class names: upload, verify, then — only if the
+ * version is still the one read — point it at the remote copy and release the local data, in one
+ * conditional update. A version without a local blob (inline bytes: small objects live in their
+ * metadata record) or a class no tier has only changes its storage class.
+ */
+export async function transition(app: App, p: TransitionPayload): Promise<void> {
+  const v = await app.meta.getObject(p.bucketId, p.key, p.versionId);
+  if (!v || v.deleteMarker || v.etag !== p.etag || v.tier) return;
+  if (v.storageClass === p.storageClass && !(await app.tiers.registry.forClass(p.storageClass))) return;
+  const tier = await app.tiers.registry.forClass(p.storageClass);
+  const relabel = () => app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (cur.etag === p.etag && !cur.tier ? { storageClass: p.storageClass } : undefined));
+  if (!tier || v.inline || (!v.blobId && !v.partsCount)) {
+    await relabel();
+    return;
+  }
+  const remote = await app.tiers.remote(tier.name);
+  const parts = v.partsCount ? await app.meta.getObjectParts(v.rowId, 1, v.partsCount) : [];
+  const size = storedSize(v, v.partsCount ? parts.map((x) => x.size) : [v.size]);
+  const key = remote.remoteKey(String(p.bucketId), randomUUID());
+  const up = await remote.upload(key, storedBytes(app, v), size);
+  const state: TierState = { tier: tier.name, key, size: up.size, sha256: up.sha256, archive: tier.archive };
+  if (v.sse && v.blobId) state.sealedAs = v.blobId;
+  const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) =>
+    cur.etag === p.etag && !cur.tier ? { tier: state, storageClass: p.storageClass } : undefined,
+  );
+  if (after?.tier?.key !== key) {
+    // The version changed or went while we uploaded: the copy is nobody's.
+    await remote.delete(key).catch((e: unknown) => app.log.warn({ err: e, tier: tier.name, key }, 'could not delete an unused remote copy'));
+    return;
+  }
+  app.log.info({ bucketId: p.bucketId, key: p.key, versionId: p.versionId, tier: tier.name, remoteKey: key, size }, 'transitioned to tier');
+}
+
+/** SHA-256 of bytes as remote.upload computes it: whole, or over PART_SIZE parts ("…-N"). */
+class StoredDigest {
+  private part = createHash('sha256');
+  private inPart = 0;
+  private readonly digests: Buffer[] = [];
+  private total = 0;
+  update(chunk: Buffer): void {
+    this.total += chunk.length;
+    while (chunk.length) {
+      const n = Math.min(chunk.length, PART_SIZE - this.inPart);
+      this.part.update(chunk.subarray(0, n));
+      this.inPart += n;
+      chunk = chunk.subarray(n);
+      if (this.inPart === PART_SIZE) {
+        this.digests.push(this.part.digest());
+        this.part = createHash('sha256');
+        this.inPart = 0;
+      }
+    }
+  }
+  value(): string {
+    if (this.total <= PART_SIZE) return (this.digests[0] ?? this.part.digest()).toString('base64');
+    if (this.inPart > 0) this.digests.push(this.part.digest());
+    return `${createHash('sha256').update(Buffer.concat(this.digests)).digest('base64')}-${this.digests.length}`;
+  }
+}
+
+/**
+ * Copies an archived version's remote bytes into a new local blob, checks them against the
+ * checksum verified at transition, and records the restored copy with its expiry.
+ */
+export async function restore(app: App, p: RestorePayload): Promise<{ expiry: number } | undefined> {
+  const v = await app.meta.getObject(p.bucketId, p.key, p.versionId);
+  if (!v || v.rowId !== p.rowId || !v.tier?.restore?.ongoing) return undefined;
+  const t = v.tier;
+  const remote = await app.tiers.remote(t.tier);
+  const writer = await app.blobs.create();
+  let committed = false;
+  try {
+    const digest = new StoredDigest();
+    if (t.size > 0) {
+      const body = await remote.openRange(t.key, 0, t.size - 1);
+      try {
+        for await (const c of pooledChunks(body)) {
+          digest.update(c);
+          await writer.write(Buffer.from(c));
+        }
+      } finally {
+        await body.close();
+      }
+    }
+    if (digest.value() !== t.sha256) throw new RemoteVerifyError(`remote copy ${t.key} does not match the checksum it had when it was made`);
+    await writer.commit();
+    committed = true;
+    const expiry = Date.now() + t.restore!.days * daySeconds() * 1000;
+    const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, p.rowId, (cur) =>
+      cur.tier?.restore?.ongoing ? { tier: { ...cur.tier, restore: { ongoing: false, days: cur.tier.restore.days, expiry, blob: writer.id } } } : undefined,
+    );
+    if (after?.tier?.restore?.blob !== writer.id) {
+      await app.blobs.delete(writer.id).catch(() => undefined);
+      return undefined;
+    }
+    app.log.info({ bucketId: p.bucketId, key: p.key, versionId: p.versionId, tier: t.tier, expiry: new Date(expiry).toISOString() }, 'restored from tier');
+    return { expiry };
+  } catch (e) {
+    if (!committed) await writer.abort().catch(() => undefined);
+    else await app.blobs.delete(writer.id).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Drops a restored copy whose days are over (answers false, to be tried again later, while they
+ * are not). The remote copy stays: the version is archived again.
+ */
+export async function expireRestore(app: App, p: RestorePayload): Promise<{ retryAt?: number }> {
+  const v = await app.meta.getObject(p.bucketId, p.key, p.versionId);
+  const r = v?.tier?.restore;
+  if (!v || v.rowId !== p.rowId || !r || r.ongoing) return {};
+  if (r.expiry !== undefined && r.expiry > Date.now()) return { retryAt: r.expiry };
+  await app.meta.updateTier(p.bucketId, p.key, p.versionId, p.rowId, (cur) => {
+    const cr = cur.tier?.restore;
+    if (!cur.tier || !cr || cr.ongoing || (cr.expiry !== undefined && cr.expiry > Date.now())) return undefined;
+    const { restore: _gone, ...rest } = cur.tier;
+    return { tier: rest };
+  });
+  return {};
+}
+
+/** Deletes the remote copy of a version that is gone. */
+export async function deleteRemote(app: App, p: TierDeletePayload): Promise<void> {
+  const remote = await app.tiers.remote(p.tier);
+  await remote.delete(p.key);
+}

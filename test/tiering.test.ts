@@ -1,0 +1,245 @@
+// Tiering to any S3: a second Trove, started here, is the remote tier. Versions move there
+// (transition), are read through (ranges too) or, in an archive tier, restored for some days;
+// deleting a version deletes its remote copy; a remote that is down keeps the local copy.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  RestoreObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { ACCESS_KEY, SECRET_KEY, bodyBytes, countBlobFiles, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
+import type { App } from '../src/app.js';
+import { transition, restore, expireRestore, deleteRemote } from '../src/tiering/work.js';
+
+const MASTER = randomBytes(32).toString('hex');
+const REMOTE_BUCKET = 'tier-target';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function remoteKeys(remote: TestServer): Promise<string[]> {
+  const r = await remote.s3.send(new ListObjectsV2Command({ Bucket: REMOTE_BUCKET }));
+  return (r.Contents ?? []).map((o) => o.Key!);
+}
+
+async function get(s: TestServer, bucket: string, key: string, range?: string, versionId?: string): Promise<Buffer> {
+  const r = await s.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: range } : {}), ...(versionId ? { VersionId: versionId } : {}) }));
+  return bodyBytes(r.Body);
+}
+
+async function version(app: App, bucket: string, key: string, versionId?: string) {
+  const b = (await app.meta.getBucket(bucket))!;
+  return (await app.meta.getObject(b.id, key, versionId))!;
+}
+
+async function move(app: App, bucket: string, key: string, storageClass: string, versionId?: string): Promise<void> {
+  const v = await version(app, bucket, key, versionId);
+  await transition(app, { bucketId: v.bucketId, key, versionId: v.versionId, storageClass, etag: v.etag });
+}
+
+async function multipart(s: TestServer, bucket: string, key: string, parts: Buffer[], extra: Record<string, string> = {}): Promise<void> {
+  const { UploadId } = await s.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...extra }));
+  const done = [];
+  for (let i = 0; i < parts.length; i++) {
+    const r = await s.s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: parts[i] }));
+    done.push({ PartNumber: i + 1, ETag: r.ETag });
+  }
+  await s.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: done } }));
+}
+
+describe('tiering to a second Trove', () => {
+  let remote: TestServer;
+  let local: TestServer;
+  let remoteDir: string;
+  let remotePort: number;
+  let app: App;
+
+  before(async () => {
+    remoteDir = await tempDir();
+    remote = await startServer({ dataDir: remoteDir });
+    remotePort = remote.port;
+    await remote.s3.send(new CreateBucketCommand({ Bucket: REMOTE_BUCKET }));
+    local = await startServer({ masterKeyEnv: MASTER, inlineThreshold: 1024 });
+    app = local.trove.app;
+    const endpoint = remote.url;
+    await app.tiers.registry.add({ name: 'warm', endpoint, bucket: REMOTE_BUCKET, prefix: 'warm/', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, storageClasses: ['STANDARD_IA', 'WARM'] });
+    await app.tiers.registry.add({ name: 'cold', endpoint, bucket: REMOTE_BUCKET, prefix: 'cold/', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, archive: true, storageClasses: ['GLACIER'] });
+  });
+  after(async () => {
+    await local?.stop();
+    await remote?.stop();
+  });
+
+  it('moves a version to the tier and reads it through, ranges included; metadata, tags and ETag stay', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const data = randomBytes(300 * 1024 + 7);
+    const put = await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a/one', Body: data, ContentType: 'text/x-test', Metadata: { colour: 'blue' }, Tagging: 'k=v' }));
+    const big = [randomBytes(5 * 1024 * 1024), randomBytes(1024 * 1024 + 3)];
+    await multipart(local, bucket, 'a/two', big);
+    const blobsBefore = countBlobFiles(local.dataDir);
+    const before = await remoteKeys(remote);
+
+    await move(app, bucket, 'a/one', 'STANDARD_IA');
+    await move(app, bucket, 'a/two', 'WARM');
+    const keys = (await remoteKeys(remote)).filter((k) => !before.includes(k));
+    assert.equal(keys.length, 2);
+    assert.ok(keys.every((k) => k.startsWith('warm/')));
+    // The local blobs are released (three: one object, two parts).
+    await waitFor('local blobs released', async () => countBlobFiles(local.dataDir) === blobsBefore - 3);
+
+    const h = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'a/one' }));
+    assert.equal(h.StorageClass, 'STANDARD_IA');
+    assert.equal(h.ETag, put.ETag);
+    assert.equal(h.ContentLength, data.length);
+    assert.equal(h.ContentType, 'text/x-test');
+    assert.equal(h.Metadata?.colour, 'blue');
+    assert.equal(h.TagCount, 1);
+    assert.equal(h.Restore, undefined);
+    assert.deepEqual(await get(local, bucket, 'a/one'), data);
+    assert.deepEqual(await get(local, bucket, 'a/one', 'bytes=1000-200000'), data.subarray(1000, 200001));
+    assert.deepEqual(await get(local, bucket, 'a/one', 'bytes=-10'), data.subarray(data.length - 10));
+    const whole = Buffer.concat(big);
+    assert.deepEqual(await get(local, bucket, 'a/two'), whole);
+    assert.deepEqual(await get(local, bucket, 'a/two', `bytes=${5 * 1024 * 1024 - 5}-${5 * 1024 * 1024 + 5}`), whole.subarray(5 * 1024 * 1024 - 5, 5 * 1024 * 1024 + 6));
+    const part2 = await local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'a/two', PartNumber: 2 }));
+    assert.deepEqual(await bodyBytes(part2.Body), big[1]);
+    const list = await local.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    assert.deepEqual(list.Contents?.map((o) => [o.Key, o.StorageClass]), [['a/one', 'STANDARD_IA'], ['a/two', 'WARM']]);
+    // A copy reads the data through and stores it here.
+    await local.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'a/copy', CopySource: `${bucket}/a/one` }));
+    assert.deepEqual(await get(local, bucket, 'a/copy'), data);
+    assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'a/copy' }))).StorageClass, undefined);
+    // Moving again is a no-op.
+    await move(app, bucket, 'a/one', 'STANDARD_IA');
+    assert.equal((await remoteKeys(remote)).length, before.length + 2);
+  });
+
+  it('keeps encrypted objects sealed on the tier and reads them back (SSE-S3, single and multipart)', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const data = randomBytes(200 * 1024 + 11);
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'secret', Body: data, ServerSideEncryption: 'AES256' }));
+    const parts = [randomBytes(5 * 1024 * 1024), randomBytes(100 * 1024)];
+    await multipart(local, bucket, 'secret-mp', parts, { ServerSideEncryption: 'AES256' } as Record<string, string>);
+    const before = await remoteKeys(remote);
+    await move(app, bucket, 'secret', 'STANDARD_IA');
+    await move(app, bucket, 'secret-mp', 'STANDARD_IA');
+    const keys = (await remoteKeys(remote)).filter((k) => !before.includes(k));
+    assert.equal(keys.length, 2);
+    for (const k of keys) {
+      const stored = await bodyBytes((await remote.s3.send(new GetObjectCommand({ Bucket: REMOTE_BUCKET, Key: k }))).Body);
+      assert.equal(stored.includes(data.subarray(0, 64)), false, 'plaintext on the tier');
+      assert.equal(stored.includes(parts[0]!.subarray(0, 64)), false, 'plaintext on the tier');
+    }
+    assert.deepEqual(await get(local, bucket, 'secret'), data);
+    assert.deepEqual(await get(local, bucket, 'secret', 'bytes=65530-131080'), data.subarray(65530, 131081));
+    const whole = Buffer.concat(parts);
+    assert.deepEqual(await get(local, bucket, 'secret-mp'), whole);
+    const at = 5 * 1024 * 1024;
+    assert.deepEqual(await get(local, bucket, 'secret-mp', `bytes=${at - 70000}-${at + 70000}`), whole.subarray(at - 70000, at + 70001));
+    const h = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'secret' }));
+    assert.equal(h.ServerSideEncryption, 'AES256');
+  });
+
+  it('archives: InvalidObjectState until restored, 202 then 409 while the restore runs, readable until it expires', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const data = randomBytes(64 * 1024);
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'frozen', Body: data }));
+    await move(app, bucket, 'frozen', 'GLACIER');
+    const h = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }));
+    assert.equal(h.StorageClass, 'GLACIER');
+    assert.equal(h.ContentLength, data.length);
+    let e = await s3error(local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'frozen' })));
+    assert.equal(e.name, 'InvalidObjectState');
+    assert.equal(e.$metadata.httpStatusCode, 403);
+    e = await s3error(local.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'thawed', CopySource: `${bucket}/frozen` })));
+    assert.equal(e.name, 'InvalidObjectState');
+
+    const r1 = await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: { Days: 1, GlacierJobParameters: { Tier: 'Standard' } } }));
+    assert.equal(r1.$metadata.httpStatusCode, 202);
+    e = await s3error(local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: { Days: 1 } })));
+    assert.equal(e.name, 'RestoreAlreadyInProgress');
+    assert.equal(e.$metadata.httpStatusCode, 409);
+    assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }))).Restore, 'ongoing-request="true"');
+
+    const v = await version(app, bucket, 'frozen');
+    const payload = { bucketId: v.bucketId, key: 'frozen', versionId: v.versionId, rowId: v.rowId };
+    process.env['TROVE_LIFECYCLE_DAY_SECONDS'] = '2';
+    await restore(app, payload);
+    const restored = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }));
+    assert.match(restored.Restore ?? '', /^ongoing-request="false", expiry-date="[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT"$/);
+    assert.equal(restored.StorageClass, 'GLACIER');
+    assert.deepEqual(await get(local, bucket, 'frozen'), data);
+    assert.deepEqual(await get(local, bucket, 'frozen', 'bytes=10-19'), data.subarray(10, 20));
+    // Restoring a restored object moves its expiry: 200.
+    const r2 = await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: { Days: 1 } }));
+    assert.equal(r2.$metadata.httpStatusCode, 200);
+    // Not yet expired: nothing happens.
+    assert.ok((await expireRestore(app, payload)).retryAt);
+    await new Promise((r) => setTimeout(r, 2100));
+    await expireRestore(app, payload);
+    e = await s3error(local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'frozen' })));
+    assert.equal(e.name, 'InvalidObjectState');
+    assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }))).Restore, undefined);
+    // A version that is not archived cannot be restored.
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'here', Body: 'x' }));
+    e = await s3error(local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'here', RestoreRequest: { Days: 1 } })));
+    assert.equal(e.name, 'InvalidObjectState');
+  });
+
+  it('a remote that is down fails the transition and keeps the local copy; it succeeds once the remote is back', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const data = randomBytes(100 * 1024);
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: data }));
+    await remote.stop();
+    try {
+      await assert.rejects(move(app, bucket, 'k', 'STANDARD_IA'));
+      const v = await version(app, bucket, 'k');
+      assert.equal(v.tier, undefined);
+      assert.equal(v.storageClass, 'STANDARD');
+      assert.deepEqual(await get(local, bucket, 'k'), data);
+    } finally {
+      remote = await startServer({ dataDir: remoteDir, port: remotePort });
+    }
+    await move(app, bucket, 'k', 'STANDARD_IA');
+    assert.ok((await version(app, bucket, 'k')).tier);
+    assert.deepEqual(await get(local, bucket, 'k'), data);
+  });
+
+  it('deleting a tiered version, or overwriting a null one, deletes its remote copy', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: randomBytes(5000) }));
+    await move(app, bucket, 'gone', 'STANDARD_IA');
+    const t1 = (await version(app, bucket, 'gone')).tier!;
+    assert.ok((await remoteKeys(remote)).includes(t1.key));
+    await local.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone' }));
+    await deleteRemote(app, { tier: t1.tier, key: t1.key });
+    assert.equal((await remoteKeys(remote)).includes(t1.key), false);
+  });
+});
