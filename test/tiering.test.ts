@@ -243,3 +243,37 @@ describe('tiering to a second Trove', () => {
     assert.equal((await remoteKeys(remote)).includes(t1.key), false);
   });
 });
+
+describe('trove admin tier', () => {
+  const run = promisify(execFile);
+  const main = path.resolve('dist/src/main.js');
+
+  it('adds, lists and removes tiers; the secret is sealed under the master key and never printed', async () => {
+    const dataDir = await tempDir();
+    const metaUrl = await testMetaUrl(dataDir);
+    const where = ['--data-dir', dataDir, ...(metaUrl ? ['--meta', metaUrl] : [])];
+    const env = { ...process.env, TROVE_MASTER_KEY: MASTER };
+    const secret = 'very/secret+key/0123456789abcdefghijklmnop';
+    const add = await run('node', [main, 'admin', 'tier', 'add', 'cold', '--endpoint', 'http://127.0.0.1:9', '--bucket', 'b', '--prefix', 'p/', '--access-key', 'AK', '--secret-key', secret, '--archive', '--storage-class', 'GLACIER', '--storage-class', 'COLD,DEEP_ARCHIVE', ...where], { env });
+    assert.equal(add.stdout.includes(secret), false);
+    assert.match(add.stdout, /^cold\thttp:\/\/127\.0\.0\.1:9\tb\/p\/\tus-east-1\tAK\tsecret:sealed\tarchive\tGLACIER,COLD,DEEP_ARCHIVE\n$/);
+    // A class names one tier only; names are checked.
+    await assert.rejects(run('node', [main, 'admin', 'tier', 'add', 'other', '--endpoint', 'http://x', '--bucket', 'b', '--access-key', 'A', '--secret-key', 'S', '--storage-class', 'COLD', ...where], { env }), /COLD already names tier cold/);
+    await assert.rejects(run('node', [main, 'admin', 'tier', 'add', 'bad', '--endpoint', 'ftp://x', '--bucket', 'b', '--access-key', 'A', '--secret-key', 'S', ...where], { env }), /http/);
+    const list = await run('node', [main, 'admin', 'tier', 'list', ...where], { env });
+    assert.equal(list.stdout, add.stdout);
+    // The sealed secret opens with the master key only.
+    const srv = await startServer({ dataDir, masterKeyEnv: MASTER });
+    try {
+      assert.equal((await srv.trove.app.tiers.registry.get('cold'))?.secretKey, secret);
+      const { knownStorageClasses } = await import('../src/tiering/tiers.js');
+      const known = await knownStorageClasses(srv.trove.app.meta);
+      assert.ok(known.has('COLD') && known.has('GLACIER') && known.has('STANDARD_IA') && !known.has('WARM'));
+      assert.equal(JSON.stringify(await srv.trove.app.meta.getSetting('tier:cold')).includes(secret), false);
+    } finally {
+      await srv.stop();
+    }
+    await run('node', [main, 'admin', 'tier', 'remove', 'cold', ...where], { env });
+    assert.equal((await run('node', [main, 'admin', 'tier', 'list', ...where], { env })).stdout, '');
+  });
+});
