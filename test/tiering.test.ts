@@ -216,8 +216,14 @@ describe('tiering to a second Trove', () => {
     await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const data = randomBytes(100 * 1024);
     await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: data }));
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'through', Body: data }));
+    await move(app, bucket, 'through', 'STANDARD_IA');
     await remote.stop();
     try {
+      // Read-through while the tier is down: 503 (clients retry), HEAD answers from here.
+      const e = await s3error(local.client({ maxAttempts: 1 }).send(new GetObjectCommand({ Bucket: bucket, Key: 'through' })));
+      assert.equal(e.$metadata.httpStatusCode, 503);
+      assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'through' }))).ContentLength, data.length);
       await assert.rejects(move(app, bucket, 'k', 'STANDARD_IA'));
       const v = await version(app, bucket, 'k');
       assert.equal(v.tier, undefined);
@@ -229,6 +235,7 @@ describe('tiering to a second Trove', () => {
     await move(app, bucket, 'k', 'STANDARD_IA');
     assert.ok((await version(app, bucket, 'k')).tier);
     assert.deepEqual(await get(local, bucket, 'k'), data);
+    assert.deepEqual(await get(local, bucket, 'through'), data);
   });
 
   it('deleting a tiered version, or overwriting a null one, deletes its remote copy', async () => {

@@ -9,6 +9,7 @@ import type { PooledBody } from '../common/body.js';
 import { S3Error } from '../s3/errors.js';
 import { blobKey, openingBody, sealedRange, sealedSize } from '../sse/packages.js';
 import type { ObjectVersion, TierState } from '../store/meta/types.js';
+import { RemoteVerifyError } from './remote.js';
 
 /** The version's bytes can be read now: not archived, or restored. */
 export function readable(t: TierState): boolean {
@@ -41,7 +42,16 @@ async function opener(app: App, v: ObjectVersion): Promise<Opener> {
   }
   if (t.archive) throw invalidObjectState(v);
   const remote = await app.tiers.remote(t.tier);
-  return (from, to) => remote.openRange(t.key, from, to);
+  return async (from, to) => {
+    try {
+      return await remote.openRange(t.key, from, to);
+    } catch (e) {
+      // The tier is down or refuses: a transient answer clients retry (the data is not lost).
+      app.log.warn({ err: e, tier: t.tier, remoteKey: t.key, bucketId: v.bucketId, key: v.key }, 'tier read failed');
+      if (e instanceof RemoteVerifyError) throw new S3Error('InternalError', "The object's data on its tier does not match what was stored.");
+      throw new S3Error('ServiceUnavailable', "The tier holding this object's data cannot be read now; try again later.");
+    }
+  };
 }
 
 /** Plaintext bytes [start, end] of a tiered version (see objectBody). */
