@@ -211,6 +211,40 @@ describe('tiering to a second Trove', () => {
     assert.equal(e.name, 'InvalidObjectState');
   });
 
+  it('moves objects larger than a part with a multipart upload to the tier, and restores them (composite checksum)', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const parts = [randomBytes(5 * 1024 * 1024), randomBytes(5 * 1024 * 1024), randomBytes(5 * 1024 * 1024), randomBytes(2 * 1024 * 1024 + 5)];
+    await multipart(local, bucket, 'large', parts);
+    await move(app, bucket, 'large', 'GLACIER');
+    const v = await version(app, bucket, 'large');
+    assert.match(v.tier!.sha256, /-2$/);
+    const rh = await remote.s3.send(new HeadObjectCommand({ Bucket: REMOTE_BUCKET, Key: v.tier!.key }));
+    assert.equal(rh.ContentLength, 17 * 1024 * 1024 + 5);
+    await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'large', RestoreRequest: { Days: 1 } }));
+    await restore(app, { bucketId: v.bucketId, key: 'large', versionId: v.versionId, rowId: v.rowId });
+    const whole = Buffer.concat(parts);
+    assert.deepEqual(await get(local, bucket, 'large'), whole);
+    assert.deepEqual(await get(local, bucket, 'large', 'bytes=16777200-16777300'), whole.subarray(16777200, 16777301));
+  });
+
+  it('a restore refuses remote bytes that do not match the checksum verified at transition', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const data = randomBytes(10_000);
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: data }));
+    await move(app, bucket, 'k', 'GLACIER');
+    const v = await version(app, bucket, 'k');
+    const forged = Buffer.from(data);
+    forged[5000]! ^= 1;
+    await remote.s3.send(new PutObjectCommand({ Bucket: REMOTE_BUCKET, Key: v.tier!.key, Body: forged }));
+    await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'k', RestoreRequest: { Days: 1 } }));
+    const blobs = countBlobFiles(local.dataDir);
+    await assert.rejects(restore(app, { bucketId: v.bucketId, key: 'k', versionId: v.versionId, rowId: v.rowId }), /does not match/);
+    assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k' }))).Restore, 'ongoing-request="true"');
+    assert.equal(countBlobFiles(local.dataDir), blobs);
+  });
+
   it('a remote that is down fails the transition and keeps the local copy; it succeeds once the remote is back', async () => {
     const bucket = uniqueBucket('tier');
     await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
