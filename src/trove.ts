@@ -192,6 +192,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
     kms = new BuiltinKeyService(meta, master, config.region);
     tiers = new Tiering(meta, master);
+    await tiers.refresh();
     // Once anything is encrypted, refuse to start without the master key (or with a wrong one).
     await kms.verifyMaster();
   } catch (e) {

@@ -86,6 +86,7 @@ describe('tiering to a second Trove', () => {
     const endpoint = remote.url;
     await app.tiers.registry.add({ name: 'warm', endpoint, bucket: REMOTE_BUCKET, prefix: 'warm/', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, storageClasses: ['STANDARD_IA', 'WARM'] });
     await app.tiers.registry.add({ name: 'cold', endpoint, bucket: REMOTE_BUCKET, prefix: 'cold/', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, archive: true, storageClasses: ['GLACIER'] });
+    await app.tiers.refresh();
   });
   after(async () => {
     await local?.stop();
@@ -128,10 +129,16 @@ describe('tiering to a second Trove', () => {
     assert.deepEqual(await bodyBytes(part2.Body), big[1]);
     const list = await local.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     assert.deepEqual(list.Contents?.map((o) => [o.Key, o.StorageClass]), [['a/one', 'STANDARD_IA'], ['a/two', 'WARM']]);
+
     // A copy reads the data through and stores it here.
     await local.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'a/copy', CopySource: `${bucket}/a/one` }));
     assert.deepEqual(await get(local, bucket, 'a/copy'), data);
     assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'a/copy' }))).StorageClass, undefined);
+    // Writes may name a tier's own class (the object is written here); unknown ones are refused.
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a/warm', Body: 'w', StorageClass: 'WARM' as 'STANDARD' }));
+    assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'a/warm' }))).StorageClass, 'WARM');
+    const bad = await s3error(local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a/x', Body: 'x', StorageClass: 'LUKEWARM' as 'STANDARD' })));
+    assert.equal(bad.name, 'InvalidStorageClass');
     // Moving again is a no-op.
     await move(app, bucket, 'a/one', 'STANDARD_IA');
     assert.equal((await remoteKeys(remote)).length, before.length + 2);

@@ -9,8 +9,27 @@ export class Tiering {
   readonly registry: TierRegistry;
   private readonly clients = new Map<string, { remote: RemoteTier; fingerprint: string; checked: number }>();
 
+  /** Storage classes the tiers name (besides S3's), as last read: writes may name them. */
+  classes: ReadonlySet<string> = new Set();
+  private refreshing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
   constructor(meta: MetaStore, master: Buffer | undefined) {
     this.registry = new TierRegistry(meta, master);
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), 5_000).unref();
+  }
+
+  /** Re-reads the storage classes the tiers name. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.registry
+      .configuredClasses()
+      .then((c) => {
+        this.classes = new Set(c);
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
   }
 
   /** The client of a tier; throws when no tier of that name is registered. */
@@ -34,9 +53,11 @@ export class Tiering {
   /** Forgets what it knows of the tiers (the change feed: another process may have changed them). */
   clear(): void {
     for (const c of this.clients.values()) c.checked = 0;
+    void this.refresh().catch(() => undefined);
   }
 
   close(): void {
+    clearInterval(this.timer);
     for (const c of this.clients.values()) c.remote.close();
     this.clients.clear();
   }
