@@ -12,14 +12,15 @@ export class Tiering {
   /** Storage classes the tiers name (besides S3's), as last read: writes may name them. */
   classes: ReadonlySet<string> = new Set();
   private refreshing: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
 
   constructor(meta: MetaStore, master: Buffer | undefined) {
     this.registry = new TierRegistry(meta, master);
-    this.timer = setInterval(() => void this.refresh().catch(() => undefined), 5_000).unref();
   }
 
-  /** Re-reads the storage classes the tiers name. */
+  /**
+   * Re-reads the storage classes the tiers name: at start, and when the change feed says another
+   * process changed something (`trove admin tier` is one); no polling.
+   */
   refresh(): Promise<void> {
     this.refreshing ??= this.registry
       .configuredClasses()
@@ -57,7 +58,6 @@ export class Tiering {
   }
 
   close(): void {
-    clearInterval(this.timer);
     for (const c of this.clients.values()) c.remote.close();
     this.clients.clear();
   }
