@@ -30,6 +30,10 @@ import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
 import { Tiering } from './tiering/service.js';
+import { registerTiering } from './tiering/handlers.js';
+import { Engine } from './engine/runner.js';
+import { Lifecycle } from './lifecycle/service.js';
+import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -209,12 +213,18 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const sts = new StsService(meta, iam, log, displayName);
   const accountIdOf = (canonicalId: string) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId);
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
+  // The work engine runs in every process; its handlers are registered below (before start).
+  const engine = new Engine(meta, log, { holder: blobs.nodeId });
+  const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
   const app: App = {
     config,
     meta,
     blobs,
     log,
     gc,
+    engine,
+    lifecycle,
+    bucketLifecycle: new BucketConfigCache(meta, 'lifecycle', deserializeLifecycle, serializeLifecycle),
     space,
     counters: { integrityFailures: 0 },
     lookupCredential: (id, token) => (token === undefined ? iam.lookupCredential(id) : sts.resolve(id, token)),
@@ -243,6 +253,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketAccess.clear();
     app.bucketCors.clear();
     app.bucketWebsite.clear();
+    app.bucketLifecycle.clear();
     app.accountPublicAccessBlocks.clear();
     tiers.clear();
   });
@@ -265,6 +276,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   } catch (e) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await gc.stop();
+    await lifecycle.stop();
+    await engine.stop();
     await space.close();
     await meta.close();
     await blobs.close();
@@ -278,6 +291,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
   for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
+  registerTiering(app);
+  engine.start();
+  lifecycle.start();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -322,6 +338,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await websiteClosed;
       clearTimeout(timer);
       await gc!.stop();
+      await lifecycle.stop();
+      await engine.stop();
       tiers.close();
       await space!.close();
       await meta.close();

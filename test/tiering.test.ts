@@ -17,6 +17,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   RestoreObjectCommand,
@@ -24,7 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ACCESS_KEY, SECRET_KEY, bodyBytes, countBlobFiles, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
 import type { App } from '../src/app.js';
-import { transition, restore, expireRestore, deleteRemote } from '../src/tiering/work.js';
+import { transition } from '../src/tiering/work.js';
 
 const MASTER = randomBytes(32).toString('hex');
 const REMOTE_BUCKET = 'tier-target';
@@ -54,9 +55,15 @@ async function version(app: App, bucket: string, key: string, versionId?: string
   return (await app.meta.getObject(b.id, key, versionId))!;
 }
 
+/** Records a `transition` work item, as lifecycle does, and waits for the engine to run it. */
 async function move(app: App, bucket: string, key: string, storageClass: string, versionId?: string): Promise<void> {
   const v = await version(app, bucket, key, versionId);
-  await transition(app, { bucketId: v.bucketId, key, versionId: v.versionId, storageClass, etag: v.etag });
+  await app.engine.enqueue([{ kind: 'transition', payload: { bucketId: v.bucketId, key, versionId: v.versionId, storageClass, etag: v.etag } }]);
+  await waitFor(`${key} in ${storageClass}`, async () => (await version(app, bucket, key, v.versionId)).storageClass === storageClass);
+}
+
+async function failing(app: App, kind: string): Promise<boolean> {
+  return ((await app.meta.workStats()).kinds.find((k) => k.kind === kind)?.failing ?? 0) > 0;
 }
 
 async function multipart(s: TestServer, bucket: string, key: string, parts: Buffer[], extra: Record<string, string> = {}): Promise<void> {
@@ -81,7 +88,8 @@ describe('tiering to a second Trove', () => {
     remote = await startServer({ dataDir: remoteDir });
     remotePort = remote.port;
     await remote.s3.send(new CreateBucketCommand({ Bucket: REMOTE_BUCKET }));
-    local = await startServer({ masterKeyEnv: MASTER, inlineThreshold: 1024 });
+    // A lifecycle day (and a restore's day) of two seconds.
+    local = await startServer({ masterKeyEnv: MASTER, inlineThreshold: 1024, lifecycleDayMs: 2000 });
     app = local.trove.app;
     const endpoint = remote.url;
     await app.tiers.registry.add({ name: 'warm', endpoint, bucket: REMOTE_BUCKET, prefix: 'warm/', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, storageClasses: ['STANDARD_IA', 'WARM'] });
@@ -186,36 +194,48 @@ describe('tiering to a second Trove', () => {
     e = await s3error(local.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'thawed', CopySource: `${bucket}/frozen` })));
     assert.equal(e.name, 'InvalidObjectState');
 
-    const r1 = await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: { Days: 1, GlacierJobParameters: { Tier: 'Standard' } } }));
-    assert.equal(r1.$metadata.httpStatusCode, 202);
-    e = await s3error(local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: { Days: 1 } })));
-    assert.equal(e.name, 'RestoreAlreadyInProgress');
-    assert.equal(e.$metadata.httpStatusCode, 409);
-    assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }))).Restore, 'ongoing-request="true"');
-
-    const v = await version(app, bucket, 'frozen');
-    const payload = { bucketId: v.bucketId, key: 'frozen', versionId: v.versionId, rowId: v.rowId };
-    process.env['TROVE_LIFECYCLE_DAY_SECONDS'] = '2';
-    await restore(app, payload);
-    const restored = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }));
+    // The tier is down while the restore is asked for: it stays in progress (and is retried).
+    await remote.stop();
+    try {
+      const r1 = await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: { Days: 3, GlacierJobParameters: { Tier: 'Standard' } } }));
+      assert.equal(r1.$metadata.httpStatusCode, 202);
+      e = await s3error(local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: { Days: 3 } })));
+      assert.equal(e.name, 'RestoreAlreadyInProgress');
+      assert.equal(e.$metadata.httpStatusCode, 409);
+      assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }))).Restore, 'ongoing-request="true"');
+      await waitFor('a failed restore attempt', () => failing(app, 'restore'));
+      e = await s3error(local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'frozen' })));
+      assert.equal(e.name, 'InvalidObjectState');
+    } finally {
+      remote = await startServer({ dataDir: remoteDir, port: remotePort });
+    }
+    const blobs = countBlobFiles(local.dataDir);
+    const restored = await waitFor('the restore', async () => {
+      const r = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }));
+      return r.Restore?.startsWith('ongoing-request="false"') && r;
+    });
     assert.match(restored.Restore ?? '', /^ongoing-request="false", expiry-date="[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT"$/);
     assert.equal(restored.StorageClass, 'GLACIER');
+    assert.equal(countBlobFiles(local.dataDir), blobs + 1);
     assert.deepEqual(await get(local, bucket, 'frozen'), data);
     assert.deepEqual(await get(local, bucket, 'frozen', 'bytes=10-19'), data.subarray(10, 20));
-    // Restoring a restored object moves its expiry: 200.
+    // Restoring a restored object moves its expiry (200): one day (two seconds) from now.
     const r2 = await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: { Days: 1 } }));
     assert.equal(r2.$metadata.httpStatusCode, 200);
-    // Not yet expired: nothing happens.
-    assert.ok((await expireRestore(app, payload)).retryAt);
-    await new Promise((r) => setTimeout(r, 2100));
-    await expireRestore(app, payload);
+    const expiry = Date.parse(/expiry-date="([^"]+)"/.exec((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }))).Restore ?? '')![1]!);
+    assert.ok(expiry < Date.parse(/expiry-date="([^"]+)"/.exec(restored.Restore!)![1]!));
+    // The copy goes when its days are over: archived again, the local blob released.
+    await waitFor('the restored copy to expire', async () => (await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }))).Restore === undefined);
+    assert.ok(Date.now() >= expiry - 1000);
     e = await s3error(local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'frozen' })));
     assert.equal(e.name, 'InvalidObjectState');
-    assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'frozen' }))).Restore, undefined);
+    await waitFor('the restored blob released', async () => countBlobFiles(local.dataDir) === blobs);
     // A version that is not archived cannot be restored.
     await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'here', Body: 'x' }));
     e = await s3error(local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'here', RestoreRequest: { Days: 1 } })));
     assert.equal(e.name, 'InvalidObjectState');
+    e = await s3error(local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'frozen', RestoreRequest: {} })));
+    assert.equal(e.name, 'MalformedXML');
   });
 
   it('moves objects larger than a part with a multipart upload to the tier, and restores them (composite checksum)', async () => {
@@ -228,8 +248,8 @@ describe('tiering to a second Trove', () => {
     assert.match(v.tier!.sha256, /-2$/);
     const rh = await remote.s3.send(new HeadObjectCommand({ Bucket: REMOTE_BUCKET, Key: v.tier!.key }));
     assert.equal(rh.ContentLength, 17 * 1024 * 1024 + 5);
-    await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'large', RestoreRequest: { Days: 1 } }));
-    await restore(app, { bucketId: v.bucketId, key: 'large', versionId: v.versionId, rowId: v.rowId });
+    await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'large', RestoreRequest: { Days: 30 } }));
+    await waitFor('the restore', async () => (await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'large' }))).Restore?.startsWith('ongoing-request="false"'));
     const whole = Buffer.concat(parts);
     assert.deepEqual(await get(local, bucket, 'large'), whole);
     assert.deepEqual(await get(local, bucket, 'large', 'bytes=16777200-16777300'), whole.subarray(16777200, 16777301));
@@ -245,11 +265,15 @@ describe('tiering to a second Trove', () => {
     const forged = Buffer.from(data);
     forged[5000]! ^= 1;
     await remote.s3.send(new PutObjectCommand({ Bucket: REMOTE_BUCKET, Key: v.tier!.key, Body: forged }));
-    await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'k', RestoreRequest: { Days: 1 } }));
     const blobs = countBlobFiles(local.dataDir);
-    await assert.rejects(restore(app, { bucketId: v.bucketId, key: 'k', versionId: v.versionId, rowId: v.rowId }), /does not match/);
+    await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'k', RestoreRequest: { Days: 1 } }));
+    await waitFor('a failed restore attempt', async () => ((await app.meta.workStats()).kinds.find((k) => k.kind === 'restore')?.failing ?? 0) > 0);
     assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k' }))).Restore, 'ongoing-request="true"');
     assert.equal(countBlobFiles(local.dataDir), blobs);
+    // Deleting the version ends the retries (the item finds nothing to restore) and the remote copy goes.
+    await local.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k' }));
+    await waitFor('the restore item gone', async () => !(await app.meta.workStats()).kinds.some((k) => k.kind === 'restore' && k.depth > 0), 40_000);
+    await waitFor('the remote copy deleted', async () => !(await remoteKeys(remote)).includes(v.tier!.key));
   });
 
   it('a remote that is down fails the transition and keeps the local copy; it succeeds once the remote is back', async () => {
@@ -265,30 +289,74 @@ describe('tiering to a second Trove', () => {
       const e = await s3error(local.client({ maxAttempts: 1 }).send(new GetObjectCommand({ Bucket: bucket, Key: 'through' })));
       assert.equal(e.$metadata.httpStatusCode, 503);
       assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'through' }))).ContentLength, data.length);
-      await assert.rejects(move(app, bucket, 'k', 'STANDARD_IA'));
+      // The handler fails (the engine retries it) and nothing local is dropped.
       const v = await version(app, bucket, 'k');
-      assert.equal(v.tier, undefined);
-      assert.equal(v.storageClass, 'STANDARD');
+      await assert.rejects(transition(app, { bucketId: v.bucketId, key: 'k', versionId: v.versionId, storageClass: 'STANDARD_IA', etag: v.etag }));
+      await app.engine.enqueue([{ kind: 'transition', payload: { bucketId: v.bucketId, key: 'k', versionId: v.versionId, storageClass: 'STANDARD_IA', etag: v.etag } }]);
+      await waitFor('a failed transition attempt', () => failing(app, 'transition'));
+      const still = await version(app, bucket, 'k');
+      assert.equal(still.tier, undefined);
+      assert.equal(still.storageClass, 'STANDARD');
       assert.deepEqual(await get(local, bucket, 'k'), data);
     } finally {
       remote = await startServer({ dataDir: remoteDir, port: remotePort });
     }
-    await move(app, bucket, 'k', 'STANDARD_IA');
-    assert.ok((await version(app, bucket, 'k')).tier);
+    // The retry succeeds once the tier is back.
+    await waitFor('the retried transition', async () => (await version(app, bucket, 'k')).tier !== undefined, 40_000);
     assert.deepEqual(await get(local, bucket, 'k'), data);
     assert.deepEqual(await get(local, bucket, 'through'), data);
   });
 
-  it('deleting a tiered version, or overwriting a null one, deletes its remote copy', async () => {
+  it('deleting a tiered version, or overwriting a null one, deletes its remote copy (the work item is recorded with the delete)', async () => {
     const bucket = uniqueBucket('tier');
     await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: randomBytes(5000) }));
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'over', Body: randomBytes(5000) }));
     await move(app, bucket, 'gone', 'STANDARD_IA');
+    await move(app, bucket, 'over', 'GLACIER');
     const t1 = (await version(app, bucket, 'gone')).tier!;
-    assert.ok((await remoteKeys(remote)).includes(t1.key));
+    const t2 = (await version(app, bucket, 'over')).tier!;
+    assert.ok((await remoteKeys(remote)).includes(t1.key) && (await remoteKeys(remote)).includes(t2.key));
     await local.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone' }));
-    await deleteRemote(app, { tier: t1.tier, key: t1.key });
-    assert.equal((await remoteKeys(remote)).includes(t1.key), false);
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'over', Body: 'new' }));
+    await waitFor('the remote copies deleted', async () => {
+      const keys = await remoteKeys(remote);
+      return !keys.includes(t1.key) && !keys.includes(t2.key);
+    });
+    assert.equal(await bodyBytes((await local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'over' }))).Body).then(String), 'new');
+    // In a versioned bucket, a delete marker keeps the version (and its copy); deleting the version removes it.
+    const vb = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: vb }));
+    await local.s3.send(new PutBucketVersioningCommand({ Bucket: vb, VersioningConfiguration: { Status: 'Enabled' } }));
+    const put = await local.s3.send(new PutObjectCommand({ Bucket: vb, Key: 'v', Body: randomBytes(3000) }));
+    await move(app, vb, 'v', 'STANDARD_IA', put.VersionId);
+    const t3 = (await version(app, vb, 'v', put.VersionId)).tier!;
+    await local.s3.send(new DeleteObjectCommand({ Bucket: vb, Key: 'v' }));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok((await remoteKeys(remote)).includes(t3.key));
+    await local.s3.send(new DeleteObjectCommand({ Bucket: vb, Key: 'v', VersionId: put.VersionId }));
+    await waitFor('the version\'s remote copy deleted', async () => !(await remoteKeys(remote)).includes(t3.key));
+  });
+
+  it('a lifecycle Transition rule moves objects to the tier its storage class names', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const data = randomBytes(200 * 1024);
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'old/a', Body: data }));
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep/b', Body: data }));
+    // A class no tier (and not S3) names is refused.
+    const bad = await s3error(
+      local.s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [{ ID: 'r', Status: 'Enabled', Filter: { Prefix: 'old/' }, Transitions: [{ Days: 1, StorageClass: 'NOPE' as 'GLACIER' }] }] } })),
+    );
+    assert.equal(bad.name, 'InvalidStorageClass');
+    await local.s3.send(
+      new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [{ ID: 'r', Status: 'Enabled', Filter: { Prefix: 'old/' }, Transitions: [{ Days: 1, StorageClass: 'WARM' as 'GLACIER' }] }] } }),
+    );
+    await waitFor('the transition', async () => (await version(app, bucket, 'old/a')).tier?.tier === 'warm', 40_000);
+    const h = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'old/a' }));
+    assert.equal(h.StorageClass, 'WARM');
+    assert.deepEqual(await get(local, bucket, 'old/a'), data);
+    assert.equal((await version(app, bucket, 'keep/b')).tier, undefined);
   });
 });
 

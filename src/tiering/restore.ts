@@ -4,7 +4,7 @@
 import type { App } from '../app.js';
 import { S3Error } from '../s3/errors.js';
 import type { ObjectVersion } from '../store/meta/types.js';
-import { daySeconds } from './work.js';
+import { restoreExpiry } from './work.js';
 
 export type RestoreOutcome = 'started' | 'in-progress' | 'extended';
 
@@ -20,7 +20,7 @@ export async function requestRestore(app: App, v: ObjectVersion, days: number): 
     }
     if (t.restore?.blob) {
       outcome = 'extended';
-      const expiry = Date.now() + days * daySeconds() * 1000;
+      const expiry = restoreExpiry(app, days);
       return { tier: { ...t, restore: { ...t.restore, days, expiry } }, work: [{ kind: 'restore.expire', payload, notBefore: expiry }] };
     }
     outcome = 'started';

@@ -34,10 +34,9 @@ export interface TierDeletePayload {
   key: string;
 }
 
-/** Length of a lifecycle "day" in seconds (TROVE_LIFECYCLE_DAY_SECONDS shortens it for tests). */
-export function daySeconds(): number {
-  const v = Number(process.env['TROVE_LIFECYCLE_DAY_SECONDS']);
-  return Number.isFinite(v) && v > 0 ? v : 86_400;
+/** When a restored copy of `days` days expires (a day is --lifecycle-day-seconds long). */
+export function restoreExpiry(app: App, days: number): number {
+  return Date.now() + days * app.config.lifecycleDayMs;
 }
 
 /** The stored bytes of a version, as they are on disk (sealed ones for an encrypted object). */
@@ -153,9 +152,12 @@ export async function restore(app: App, p: RestorePayload): Promise<{ expiry: nu
     if (digest.value() !== t.sha256) throw new RemoteVerifyError(`remote copy ${t.key} does not match the checksum it had when it was made`);
     await writer.commit();
     committed = true;
-    const expiry = Date.now() + t.restore!.days * daySeconds() * 1000;
+    const expiry = restoreExpiry(app, t.restore!.days);
+    // The restored copy and the work item that drops it when its days are over, together.
     const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, p.rowId, (cur) =>
-      cur.tier?.restore?.ongoing ? { tier: { ...cur.tier, restore: { ongoing: false, days: cur.tier.restore.days, expiry, blob: writer.id } } } : undefined,
+      cur.tier?.restore?.ongoing
+        ? { tier: { ...cur.tier, restore: { ongoing: false, days: cur.tier.restore.days, expiry, blob: writer.id } }, work: [{ kind: 'restore.expire', payload: p, notBefore: expiry }] }
+        : undefined,
     );
     if (after?.tier?.restore?.blob !== writer.id) {
       await app.blobs.delete(writer.id).catch(() => undefined);
@@ -171,8 +173,9 @@ export async function restore(app: App, p: RestorePayload): Promise<{ expiry: nu
 }
 
 /**
- * Drops a restored copy whose days are over (answers false, to be tried again later, while they
- * are not). The remote copy stays: the version is archived again.
+ * Drops a restored copy whose days are over (answers when they will be, while they are not: a
+ * repeated RestoreObject moved them, and recorded its own item for then). The remote copy stays:
+ * the version is archived again.
  */
 export async function expireRestore(app: App, p: RestorePayload): Promise<{ retryAt?: number }> {
   const v = await app.meta.getObject(p.bucketId, p.key, p.versionId);

@@ -29,6 +29,7 @@ export const restoreObject: Handler = async (ctx) => {
   if (!/^\d{1,9}$/.test(daysText.trim()) || Number(daysText) < 1) throw new S3Error('InvalidArgument', 'Days must be a positive integer', { ArgumentName: 'Days', ArgumentValue: daysText });
   const outcome = await requestRestore(ctx.app, v, Number(daysText));
   if (outcome === 'in-progress') throw new S3Error('RestoreAlreadyInProgress');
+  if (outcome === 'started') ctx.app.engine.kick('restore');
   const headers: Record<string, string> = {};
   if (v.versionId !== 'null') headers['x-amz-version-id'] = v.versionId;
   return { status: outcome === 'started' ? 202 : 200, headers };

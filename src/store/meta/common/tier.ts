@@ -1,7 +1,12 @@
 // What a change of a version's tier state does to its blob references (MetaStore.updateTier), the
 // same in every store.
 
-import type { ObjectVersion, TierChange } from '../types.js';
+import type { NewWork, ObjectVersion, TierChange, TierState } from '../types.js';
+
+/** The work item that deletes a gone version's remote copy (tiering/work.ts runs it). */
+export function tierDeleteWork(tier: TierState): NewWork {
+  return { kind: 'tier.delete', payload: { tier: tier.tier, key: tier.key } };
+}
 
 export interface TierEffects {
   /** The version moves to a tier: its local blob and its parts' blobs are released. */

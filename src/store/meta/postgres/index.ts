@@ -29,7 +29,11 @@ import type {
   Upload,
   UploadPart,
   VersioningState,
+  NewWork,
+  WorkItem,
+  WorkStats,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
 import { ChangeFeed } from './changes.js';
 import { Db, sessionSynchronousCommit } from './db.js';
@@ -37,6 +41,7 @@ import { PgIamStore, toAccessKey, type AccessKeyRow } from './iam.js';
 import { PgObjects } from './objects.js';
 import { toAccount, toBucket, type AccountRow, type BucketRow } from './rows.js';
 import { migrate } from './schema.js';
+import { PgWork } from './work.js';
 
 export interface PgOptions {
   /** postgres://user:password@host:port/database (libpq-style parameters accepted by node-postgres). */
@@ -58,6 +63,7 @@ const NOTIFY = { notify: true };
 export class PgMetaStore implements MetaStore {
   readonly iam: PgIamStore;
   private readonly objects: PgObjects;
+  private readonly work: PgWork;
   private readonly changes: ChangeFeed;
   private closed = false;
 
@@ -86,6 +92,7 @@ export class PgMetaStore implements MetaStore {
     opts: PgOptions,
   ) {
     this.objects = new PgObjects(db, opts.onGarbage);
+    this.work = new PgWork(db);
     this.iam = new PgIamStore(db);
     this.changes = new ChangeFeed(opts.url, db.origin);
   }
@@ -300,8 +307,8 @@ export class PgMetaStore implements MetaStore {
   getObjectParts(rowId: number, fromPart?: number, limit?: number): Promise<ObjectPart[]> {
     return this.objects.getObjectParts(rowId, fromPart, limit);
   }
-  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
-    return this.objects.putObject(bucketId, key, content, conditions);
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+    return this.objects.putObject(bucketId, key, content, conditions, opts);
   }
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
     return this.objects.deleteObject(bucketId, key, opts);
@@ -312,8 +319,9 @@ export class PgMetaStore implements MetaStore {
     versionId: string | undefined,
     patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
     check?: (current: ObjectVersion) => void,
+    opts?: WriteOptions,
   ): Promise<ObjectVersion> {
-    return this.objects.updateObject(bucketId, key, versionId, patch, check);
+    return this.objects.updateObject(bucketId, key, versionId, patch, check, opts);
   }
   updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
     return this.objects.updateTier(bucketId, key, versionId, rowId, change);
@@ -339,11 +347,18 @@ export class PgMetaStore implements MetaStore {
   listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]> {
     return this.objects.listUploads(bucketId, q);
   }
-  abortUpload(bucketId: number, uploadId: string): Promise<void> {
-    return this.objects.abortUpload(bucketId, uploadId);
+  abortUpload(bucketId: number, uploadId: string, opts?: WriteOptions): Promise<void> {
+    return this.objects.abortUpload(bucketId, uploadId, opts);
   }
-  completeUpload(bucketId: number, uploadId: string, content: ObjectContent, completion: Omit<CompletedUpload, 'versionId'>, conditions?: WriteConditions): Promise<PutResult> {
-    return this.objects.completeUpload(bucketId, uploadId, content, completion, conditions);
+  completeUpload(
+    bucketId: number,
+    uploadId: string,
+    content: ObjectContent,
+    completion: Omit<CompletedUpload, 'versionId'>,
+    conditions?: WriteConditions,
+    opts?: WriteOptions,
+  ): Promise<PutResult> {
+    return this.objects.completeUpload(bucketId, uploadId, content, completion, conditions, opts);
   }
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
     return this.objects.getCompletedUpload(bucketId, uploadId);
@@ -356,5 +371,26 @@ export class PgMetaStore implements MetaStore {
   }
   hasBlob(blobId: string): Promise<boolean> {
     return this.objects.hasBlob(blobId);
+  }
+
+  // ---------------------------------------------------------------- the work queue (work.ts)
+
+  enqueueWork(items: NewWork[]): Promise<number[]> {
+    return this.work.enqueueWork(items);
+  }
+  claimWork(kinds: string[], holder: string, limit: number, leaseMs: number): Promise<WorkItem[]> {
+    return this.work.claimWork(kinds, holder, limit, leaseMs);
+  }
+  renewWork(ids: number[], holder: string, leaseMs: number): Promise<number[]> {
+    return this.work.renewWork(ids, holder, leaseMs);
+  }
+  completeWork(ids: number[]): Promise<void> {
+    return this.work.completeWork(ids);
+  }
+  retryWork(id: number, error: string, notBefore: number): Promise<void> {
+    return this.work.retryWork(id, error, notBefore);
+  }
+  workStats(): Promise<WorkStats> {
+    return this.work.workStats();
   }
 }

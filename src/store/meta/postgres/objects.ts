@@ -25,10 +25,13 @@ import type {
   TierState,
   Upload,
   UploadPart,
+  WorkSpec,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
-import { tierEffects } from '../common/tier.js';
+import { tierDeleteWork, tierEffects } from '../common/tier.js';
 import type { Db, Tx } from './db.js';
+import { recordWork, recordWriteWork } from './work.js';
 import {
   keyBytes,
   LISTED_COLUMNS,
@@ -188,9 +191,10 @@ export class PgObjects {
   /**
    * Deletes a version row and drops its references to blobs. A tiered version's parts name blobs it
    * released when it moved (its restored copy, if any, is its only local blob), and its remote copy
-   * is deleted by a `tier.delete` work item recorded here.
+   * is deleted by a `tier.delete` work item recorded here, in the same transaction.
    */
-  private async removeRow(t: Tx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count' | 'tier'>): Promise<void> {
+  private async removeRow(t: Tx, r: ObjectRow): Promise<void> {
+    t.removed?.push(toVersion(r));
     if (r.blob_id) await this.release(t, r.blob_id);
     const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
     if (r.parts_count) {
@@ -204,8 +208,8 @@ export class PgObjects {
   }
 
   /** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
-  private async tierReleased(_t: Tx, _tier: TierState): Promise<void> {
-    // Recorded in the work engine's outbox once it is merged (branch engine).
+  private async tierReleased(t: Tx, tier: TierState): Promise<void> {
+    await recordWork(t, [tierDeleteWork(tier)]);
   }
 
   updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
@@ -222,6 +226,7 @@ export class PgObjects {
       }
       if (e.addBlob) await this.addRef(t, e.addBlob, false);
       if (e.releaseBlob) await this.release(t, e.releaseBlob);
+      if (next.work) await recordWork(t, next.work);
       const storageClass = next.storageClass ?? row.storage_class;
       const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
       const blobId = e.releaseLocal ? null : row.blob_id;
@@ -309,8 +314,25 @@ export class PgObjects {
     return t.row<ObjectRow>(LATEST, [bucketId, keyBytes(key)]);
   }
 
-  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
+  /**
+   * A write transaction with follow-up work (WriteOptions.work): the versions it removes are
+   * collected when the work is a function of them, and the work is recorded in the same
+   * transaction.
+   */
+  private writeWithWork<T extends { versionId?: string }>(work: WorkSpec | undefined, fn: (t: Tx) => Promise<T>): Promise<T> {
+    if (!work) return this.write(fn);
     return this.write(async (t) => {
+      const removed: ObjectVersion[] = [];
+      if (typeof work === 'function') t.removed = removed;
+      const res = await fn(t);
+      t.removed = undefined;
+      await recordWriteWork(t, work, () => ({ versionId: res.versionId, removed }));
+      return res;
+    });
+  }
+
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+    return this.writeWithWork(opts?.work, async (t) => {
       const bucket = await this.bucketState(t, bucketId);
       const latest = await this.lockedLatest(t, bucketId, key);
       this.checkConditions(latest, conditions, key);
@@ -319,7 +341,7 @@ export class PgObjects {
   }
 
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
-    return this.write(async (t): Promise<DeleteResult> => {
+    return this.writeWithWork(opts.work, async (t): Promise<DeleteResult> => {
       const bucket = await this.bucketState(t, bucketId);
       const latest = await this.lockedLatest(t, bucketId, key);
       this.checkConditions(latest, opts.conditions, key);
@@ -350,8 +372,9 @@ export class PgObjects {
     versionId: string | undefined,
     patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
     check?: (current: ObjectVersion) => void,
+    opts?: WriteOptions,
   ): Promise<ObjectVersion> {
-    return this.write(async (t) => {
+    return this.writeWithWork(opts?.work, async (t) => {
       const latest = await this.lockedLatest(t, bucketId, key);
       const row = versionId === undefined ? latest : await this.versionRow(t, bucketId, key, versionId);
       if (!row || (versionId === undefined && row.delete_marker)) {
@@ -443,10 +466,11 @@ export class PgObjects {
     return (await this.db.rows<UploadRow>(sql, p.values)).map(toUpload);
   }
 
-  async abortUpload(bucketId: number, uploadId: string): Promise<void> {
-    await this.write(async (t) => {
+  async abortUpload(bucketId: number, uploadId: string, opts?: WriteOptions): Promise<void> {
+    await this.writeWithWork(opts?.work, async (t) => {
       await this.lockedUpload(t, bucketId, uploadId);
       await this.dropUpload(t, uploadId);
+      return {};
     });
   }
 
@@ -455,8 +479,15 @@ export class PgObjects {
     await t.run('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
   }
 
-  completeUpload(bucketId: number, uploadId: string, content: ObjectContent, completion: Omit<CompletedUpload, 'versionId'>, conditions?: WriteConditions): Promise<PutResult> {
-    return this.write(async (t) => {
+  completeUpload(
+    bucketId: number,
+    uploadId: string,
+    content: ObjectContent,
+    completion: Omit<CompletedUpload, 'versionId'>,
+    conditions?: WriteConditions,
+    opts?: WriteOptions,
+  ): Promise<PutResult> {
+    return this.writeWithWork(opts?.work, async (t) => {
       const bucket = await this.bucketState(t, bucketId);
       const up = await this.lockedUpload(t, bucketId, uploadId);
       const key = up.key.toString('utf8');

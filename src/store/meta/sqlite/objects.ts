@@ -19,12 +19,15 @@ import type {
   PutResult,
   TierChange,
   TierState,
+  WorkSpec,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
-import { tierEffects } from '../common/tier.js';
+import { tierDeleteWork, tierEffects } from '../common/tier.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
 import type { Ctx } from './context.js';
+import { recordWork, recordWriteWork } from './work.js';
 import { LISTED_COLUMNS, keyRange, toListed, toObjectPart, toVersion, versionIdOf, type BucketRow, type ListedRow, type ObjectPartRow, type ObjectRow } from './rows.js';
 
 /** The latest row of a key, in the shape the shared write rules take. */
@@ -70,9 +73,10 @@ export async function getObjectParts(c: Ctx, rowId: number, fromPart = 1, limit 
 /**
  * Deletes a version row and drops its references to blobs. A tiered version's parts name blobs it
  * released when it moved (its restored copy, if any, is its only local blob), and its remote copy
- * is deleted by a `tier.delete` work item recorded here.
+ * is deleted by a `tier.delete` work item recorded here, in the same transaction.
  */
-function removeRow(c: Ctx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count' | 'tier'>): void {
+function removeRow(c: Ctx, r: ObjectRow): void {
+  c.effects.removed?.push(toVersion(r));
   if (r.blob_id) release(c, r.blob_id);
   const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
   if (r.parts_count) {
@@ -87,8 +91,8 @@ function removeRow(c: Ctx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count' |
 }
 
 /** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
-function tierReleased(_c: Ctx, _tier: TierState): void {
-  // Recorded in the work engine's outbox once it is merged (branch engine).
+function tierReleased(c: Ctx, tier: TierState): void {
+  recordWork(c, [tierDeleteWork(tier)]);
 }
 
 export function updateTier(c: Ctx, bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
@@ -106,6 +110,7 @@ export function updateTier(c: Ctx, bucketId: number, key: string, versionId: str
     }
     if (e.addBlob) addRef(c, e.addBlob, false);
     if (e.releaseBlob) release(c, e.releaseBlob);
+    if (next.work) recordWork(c, next.work);
     const storageClass = next.storageClass ?? row.storage_class;
     const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
     const blobId = e.releaseLocal ? null : row.blob_id;
@@ -173,17 +178,38 @@ export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: Ob
   return res;
 }
 
-export function putObject(c: Ctx, bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
-  return c.commit.write(() => {
-    const bucket = bucketState(c, bucketId);
-    const latest = latestRow(c, bucketId, key);
-    checkRowConditions(latest, conditions, key);
-    return placeVersion(c, bucket, key, content, false, latest);
-  });
+/**
+ * Runs a write's body with its follow-up work (WriteOptions.work): the versions it removes are
+ * collected when the work is a function of them, and the work is recorded in the same
+ * transaction. Must run inside a write.
+ */
+export function withWork<T extends { versionId?: string }>(c: Ctx, work: WorkSpec | undefined, body: () => T): T {
+  if (!work) return body();
+  const collect = typeof work === 'function';
+  const removed: ObjectVersion[] = [];
+  if (collect) c.effects.removed = removed;
+  try {
+    const res = body();
+    recordWriteWork(c, work, () => ({ versionId: res.versionId, removed }));
+    return res;
+  } finally {
+    if (collect) c.effects.removed = undefined;
+  }
+}
+
+export function putObject(c: Ctx, bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+  return c.commit.write(() =>
+    withWork(c, opts?.work, () => {
+      const bucket = bucketState(c, bucketId);
+      const latest = latestRow(c, bucketId, key);
+      checkRowConditions(latest, conditions, key);
+      return placeVersion(c, bucket, key, content, false, latest);
+    }),
+  );
 }
 
 export function deleteObject(c: Ctx, bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
-  return c.commit.write((): DeleteResult => {
+  return c.commit.write(() => withWork(c, opts.work, (): DeleteResult => {
     const bucket = bucketState(c, bucketId);
     c.latest.forget(bucketId, key);
     const latest = latestRow(c, bucketId, key);
@@ -218,7 +244,7 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
     };
     const res = placeVersion(c, bucket, key, marker, true, latest);
     return { versionId: res.versionId, deleteMarker: true };
-  });
+  }));
 }
 
 export function updateObject(
@@ -228,8 +254,9 @@ export function updateObject(
   versionId: string | undefined,
   patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
   check?: (current: ObjectVersion) => void,
+  opts?: WriteOptions,
 ): Promise<ObjectVersion> {
-  return c.commit.write(() => {
+  return c.commit.write(() => withWork(c, opts?.work, () => {
     const row = versionId === undefined ? latestRow(c, bucketId, key) : versionRow(c, bucketId, key, versionId);
     if (!row || (versionId === undefined && row.delete_marker === 1)) {
       throw versionId === undefined ? new StoreError('NoSuchKey', { key }) : new StoreError('NoSuchVersion', { key, versionId });
@@ -244,7 +271,7 @@ export function updateObject(
     if ('acl' in patch) v.acl = patch.acl;
     c.stmt.updateMeta.run(objectMetaJson(v), row.id);
     return v;
-  });
+  }));
 }
 
 export async function listObjects(c: Ctx, bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {

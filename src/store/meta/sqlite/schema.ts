@@ -14,6 +14,7 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  * 5: inline bytes carry a CRC32 (objects.inline_crc) and blob files a checksum table and trailer.
  * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
  *    leases for background jobs (leases).
+ * 7: the work engine's queue (work): follow-up work recorded with object changes, claimed under leases.
  * 8: objects moved to a remote tier say where (objects.tier, JSON; tiering/).
  */
 export const SCHEMA_VERSION = 8;
@@ -71,7 +72,8 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
     addColumn(db, 'blobs', 'released_at INTEGER');
   },
   7: () => {
-    // Placeholder for the work engine's step (branch engine), so that 8 runs before it lands.
+    // The work table and its indexes are created by SCHEMA (IF NOT EXISTS); nothing existing
+    // changes. The version moves on so that an older Trove refuses a directory with queued work.
   },
   8: (db) => {
     addColumn(db, 'objects', 'tier TEXT');
@@ -261,6 +263,24 @@ CREATE TABLE IF NOT EXISTS leases (
   holder TEXT NOT NULL,
   expires INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The work engine's queue (MetaStore.enqueueWork/claimWork): a claimed item's not_before is its
+-- claim's expiry (lease_until), so one index finds what is due, expired claims included.
+CREATE TABLE IF NOT EXISTS work (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  not_before INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_holder TEXT,
+  lease_until INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  order_key TEXT,
+  dedupe_key TEXT
+);
+CREATE INDEX IF NOT EXISTS work_due ON work (kind, not_before, id);
+CREATE INDEX IF NOT EXISTS work_order ON work (order_key, id) WHERE order_key IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS work_dedupe ON work (dedupe_key) WHERE dedupe_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY,
   bucket_id INTEGER NOT NULL,
