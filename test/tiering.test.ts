@@ -338,6 +338,26 @@ describe('tiering to a second Trove', () => {
     await waitFor('the version\'s remote copy deleted', async () => !(await remoteKeys(remote)).includes(t3.key));
   });
 
+  it('moves a tiered version to another class of its tier (a label) or to another tier (copied, the old copy deleted)', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const data = randomBytes(50_000);
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'm', Body: data }));
+    await move(app, bucket, 'm', 'STANDARD_IA');
+    const first = (await version(app, bucket, 'm')).tier!;
+    await move(app, bucket, 'm', 'WARM');
+    assert.equal((await version(app, bucket, 'm')).tier!.key, first.key);
+    await move(app, bucket, 'm', 'GLACIER');
+    const second = (await version(app, bucket, 'm')).tier!;
+    assert.equal(second.tier, 'cold');
+    assert.ok(second.archive && second.key.startsWith('cold/'));
+    await waitFor('the old copy deleted', async () => !(await remoteKeys(remote)).includes(first.key));
+    assert.equal((await s3error(local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'm' })))).name, 'InvalidObjectState');
+    await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'm', RestoreRequest: { Days: 30 } }));
+    await waitFor('the restore', async () => (await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'm' }))).Restore?.startsWith('ongoing-request="false"'));
+    assert.deepEqual(await get(local, bucket, 'm'), data);
+  });
+
   it('a lifecycle Transition rule moves objects to the tier its storage class names', async () => {
     const bucket = uniqueBucket('tier');
     await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -13,6 +13,8 @@ import { pooledChunks } from '../http/pooled.js';
 import { sealedSize } from '../sse/packages.js';
 import type { ObjectVersion, TierState } from '../store/meta/types.js';
 import { PART_SIZE, RemoteVerifyError } from './remote.js';
+import type { Tier } from './tiers.js';
+import { tierDeleteWork } from '../store/meta/common/tier.js';
 
 export interface TransitionPayload {
   bucketId: number;
@@ -72,9 +74,11 @@ function storedSize(v: ObjectVersion, partSizes: number[]): number {
  */
 export async function transition(app: App, p: TransitionPayload): Promise<void> {
   const v = await app.meta.getObject(p.bucketId, p.key, p.versionId);
-  if (!v || v.deleteMarker || v.etag !== p.etag || v.tier) return;
-  if (v.storageClass === p.storageClass && !(await app.tiers.registry.forClass(p.storageClass))) return;
+  if (!v || v.deleteMarker || v.etag !== p.etag) return;
   const tier = await app.tiers.registry.forClass(p.storageClass);
+  if (v.tier) return v.storageClass === p.storageClass ? undefined : moveBetweenTiers(app, p, v, tier);
+  // Written with this class (a PUT may name a tier's class): moved if a tier has it, else done.
+  if (v.storageClass === p.storageClass && !tier) return;
   const relabel = () => app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (cur.etag === p.etag && !cur.tier ? { storageClass: p.storageClass } : undefined));
   if (!tier || v.inline || (!v.blobId && !v.partsCount)) {
     await relabel();
@@ -96,6 +100,50 @@ export async function transition(app: App, p: TransitionPayload): Promise<void> 
     return;
   }
   app.log.info({ bucketId: p.bucketId, key: p.key, versionId: p.versionId, tier: tier.name, remoteKey: key, size }, 'transitioned to tier');
+}
+
+/**
+ * A tiered version whose class changes again: to another class of the same tier, a new label; to
+ * another tier, its remote bytes are copied there (verified as any upload), then the version
+ * points at the new copy and the old one is deleted by a `tier.delete` item recorded with that
+ * change. Left alone: a class no tier names (the data would be where its class does not say), and
+ * a version restored or being restored.
+ */
+async function moveBetweenTiers(app: App, p: TransitionPayload, v: ObjectVersion, tier: Tier | undefined): Promise<void> {
+  const from = v.tier!;
+  if (!tier || from.restore) return;
+  const unchanged = (cur: ObjectVersion) => cur.etag === p.etag && cur.tier?.key === from.key && !cur.tier.restore;
+  if (tier.name === from.tier) {
+    await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (unchanged(cur) ? { storageClass: p.storageClass } : undefined));
+    return;
+  }
+  const source = await app.tiers.remote(from.tier);
+  const remote = await app.tiers.remote(tier.name);
+  const key = remote.remoteKey(String(p.bucketId), randomUUID());
+  async function* bytes(): AsyncGenerator<Buffer> {
+    if (from.size === 0) return;
+    const body = await source.openRange(from.key, 0, from.size - 1);
+    try {
+      yield* copyChunks(body);
+    } finally {
+      await body.close();
+    }
+  }
+  const up = await remote.upload(key, bytes(), from.size);
+  // The same bytes in the same parts: the same checksum, or the source is not what was stored.
+  if (up.sha256 !== from.sha256) {
+    await remote.delete(key).catch(() => undefined);
+    throw new RemoteVerifyError(`remote copy ${from.key} on ${from.tier} does not match the checksum it had when it was made`);
+  }
+  const state: TierState = { ...from, tier: tier.name, key, sha256: up.sha256, archive: tier.archive };
+  const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) =>
+    unchanged(cur) ? { tier: state, storageClass: p.storageClass, work: [tierDeleteWork(from)] } : undefined,
+  );
+  if (after?.tier?.key !== key) {
+    await remote.delete(key).catch((e: unknown) => app.log.warn({ err: e, tier: tier.name, key }, 'could not delete an unused remote copy'));
+    return;
+  }
+  app.log.info({ bucketId: p.bucketId, key: p.key, versionId: p.versionId, from: from.tier, tier: tier.name, remoteKey: key }, 'moved to another tier');
 }
 
 /** SHA-256 of bytes as remote.upload computes it: whole, or over PART_SIZE parts ("…-N"). */
