@@ -152,6 +152,29 @@ describe('tiering to a second Trove', () => {
     assert.equal((await remoteKeys(remote)).length, before.length + 2);
   });
 
+  it('moves small objects kept in their metadata record too (plain, encrypted, empty); archived ones are refused until restored', async () => {
+    const bucket = uniqueBucket('tier');
+    await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const tiny = randomBytes(300);
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tiny', Body: tiny }));
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tiny-sse', Body: tiny, ServerSideEncryption: 'AES256' }));
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'empty', Body: '' }));
+    assert.ok((await version(app, bucket, 'tiny')).inline);
+    await move(app, bucket, 'tiny', 'STANDARD_IA');
+    await move(app, bucket, 'tiny-sse', 'STANDARD_IA');
+    await move(app, bucket, 'empty', 'GLACIER');
+    const v = await version(app, bucket, 'tiny');
+    assert.equal(v.inline, undefined);
+    assert.equal(v.tier?.size, 300);
+    assert.equal((await version(app, bucket, 'tiny-sse')).tier?.size, 300 + 16);
+    assert.deepEqual(await get(local, bucket, 'tiny'), tiny);
+    assert.deepEqual(await get(local, bucket, 'tiny', 'bytes=7-9'), tiny.subarray(7, 10));
+    assert.deepEqual(await get(local, bucket, 'tiny-sse'), tiny);
+    assert.deepEqual(await get(local, bucket, 'tiny-sse', 'bytes=290-'), tiny.subarray(290));
+    assert.equal((await s3error(local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'empty' })))).name, 'InvalidObjectState');
+    assert.equal((await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'empty' }))).ContentLength, 0);
+  });
+
   it('keeps encrypted objects sealed on the tier and reads them back (SSE-S3, single and multipart)', async () => {
     const bucket = uniqueBucket('tier');
     await local.s3.send(new CreateBucketCommand({ Bucket: bucket }));

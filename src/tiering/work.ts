@@ -7,6 +7,7 @@
 // Each is idempotent: it looks at the version as it is now and does nothing when that has moved on.
 
 import { createHash, randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { App } from '../app.js';
 import type { PooledBody } from '../common/body.js';
 import { pooledChunks } from '../http/pooled.js';
@@ -43,6 +44,11 @@ export function restoreExpiry(app: App, days: number): number {
 
 /** The stored bytes of a version, as they are on disk (sealed ones for an encrypted object). */
 async function* storedBytes(app: App, v: ObjectVersion): AsyncGenerator<Buffer> {
+  if (v.inline) {
+    if (v.inlineCrc !== undefined && crc32(v.inline) !== v.inlineCrc) throw new Error(`inline data of ${v.key} does not match its CRC`);
+    if (v.inline.length) yield v.inline;
+    return;
+  }
   const stored = (n: number) => (v.sse ? sealedSize(n) : n);
   const blobs = v.blobId ? [{ id: v.blobId, size: v.size }] : v.partsCount ? (await app.meta.getObjectParts(v.rowId, 1, v.partsCount)).map((p) => ({ id: p.blobId, size: p.size })) : [];
   for (const b of blobs) {
@@ -63,14 +69,15 @@ async function* copyChunks(body: PooledBody): AsyncGenerator<Buffer> {
 }
 
 function storedSize(v: ObjectVersion, partSizes: number[]): number {
+  if (v.inline) return v.inline.length;
   return v.sse ? partSizes.reduce((a, n) => a + sealedSize(n), 0) : v.size;
 }
 
 /**
  * Moves a version's bytes to the tier its storage class names: upload, verify, then — only if the
- * version is still the one read — point it at the remote copy and release the local data, in one
- * conditional update. A version without a local blob (inline bytes: small objects live in their
- * metadata record) or a class no tier has only changes its storage class.
+ * version is still the one read — point it at the remote copy and drop the local data (inline
+ * bytes, or blobs released), in one conditional update. A class no tier names only changes the
+ * version's storage class.
  */
 export async function transition(app: App, p: TransitionPayload): Promise<void> {
   const v = await app.meta.getObject(p.bucketId, p.key, p.versionId);
@@ -80,7 +87,7 @@ export async function transition(app: App, p: TransitionPayload): Promise<void> 
   // Written with this class (a PUT may name a tier's class): moved if a tier has it, else done.
   if (v.storageClass === p.storageClass && !tier) return;
   const relabel = () => app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (cur.etag === p.etag && !cur.tier ? { storageClass: p.storageClass } : undefined));
-  if (!tier || v.inline || (!v.blobId && !v.partsCount)) {
+  if (!tier) {
     await relabel();
     return;
   }
@@ -90,7 +97,8 @@ export async function transition(app: App, p: TransitionPayload): Promise<void> 
   const key = remote.remoteKey(String(p.bucketId), randomUUID());
   const up = await remote.upload(key, storedBytes(app, v), size);
   const state: TierState = { tier: tier.name, key, size: up.size, sha256: up.sha256, archive: tier.archive };
-  if (v.sse && v.blobId) state.sealedAs = v.blobId;
+  // An encrypted single blob's (or inline object's) keys derive from its blob id (the descriptor's n).
+  if (v.sse && !v.partsCount) state.sealedAs = v.blobId ?? v.sse.n;
   const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) =>
     cur.etag === p.etag && !cur.tier ? { tier: state, storageClass: p.storageClass } : undefined,
   );

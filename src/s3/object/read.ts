@@ -101,6 +101,7 @@ const DAMAGED = "The object's stored data is missing or damaged.";
 export async function objectBody(app: App, bucket: string, v: ObjectVersion, start: number, end: number, dataKey?: Buffer): Promise<Buffer | PooledBody> {
   if (v.sse && !dataKey) throw new Error(`object ${v.key} is encrypted: its data key is needed`);
   if (v.tier) {
+    if (!readable(v.tier)) throw invalidObjectState(v);
     if (v.size === 0 || end < start) return Buffer.alloc(0);
     return tieredBody(app, v, start, end, dataKey);
   }

@@ -756,8 +756,8 @@ export interface MetaStore {
    * Tiering: changes the tier state of one version in one transaction, only while it is still the
    * row `rowId` (an overwrite of a null version makes another row). `change` sees the version as it
    * is and answers the next state (undefined: nothing to change; it may throw to refuse). A version
-   * moving to a tier releases its local data (its blob, its parts' blobs: the parts keep their
-   * offsets); a restore blob the new state names and the old did not gets its first reference, one
+   * moving to a tier drops its local data (inline bytes; its blob, its parts' blobs, released: the
+   * parts keep their offsets); a restore blob the new state names and the old did not gets its first reference, one
    * the old state named and the new does not is released. Answers the version as it then is;
    * undefined when the row is gone.
    */

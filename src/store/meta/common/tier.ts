@@ -9,7 +9,7 @@ export function tierDeleteWork(tier: TierState): NewWork {
 }
 
 export interface TierEffects {
-  /** The version moves to a tier: its local blob and its parts' blobs are released. */
+  /** The version moves to a tier: its inline bytes go, its local blob and its parts' blobs are released. */
   releaseLocal: boolean;
   /** A restored copy's blob, written for this change: its first reference. */
   addBlob?: string;

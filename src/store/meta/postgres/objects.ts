@@ -229,9 +229,12 @@ export class PgObjects {
       if (next.work) await recordWork(t, next.work);
       const storageClass = next.storageClass ?? row.storage_class;
       const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
-      const blobId = e.releaseLocal ? null : row.blob_id;
-      await t.run('UPDATE objects SET tier = $1, storage_class = $2, blob_id = $3 WHERE id = $4', [tier, storageClass, blobId, row.id]);
-      return toVersion({ ...row, tier, storage_class: storageClass, blob_id: blobId });
+      if (e.releaseLocal) {
+        await t.run('UPDATE objects SET tier = $1, storage_class = $2, blob_id = NULL, inline = NULL, inline_crc = NULL WHERE id = $3', [tier, storageClass, row.id]);
+        return toVersion({ ...row, tier, storage_class: storageClass, blob_id: null, inline: null, inline_crc: null });
+      }
+      await t.run('UPDATE objects SET tier = $1, storage_class = $2 WHERE id = $3', [tier, storageClass, row.id]);
+      return toVersion({ ...row, tier, storage_class: storageClass });
     });
   }
 

@@ -113,9 +113,9 @@ export function updateTier(c: Ctx, bucketId: number, key: string, versionId: str
     if (next.work) recordWork(c, next.work);
     const storageClass = next.storageClass ?? row.storage_class;
     const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
-    const blobId = e.releaseLocal ? null : row.blob_id;
-    c.stmt.updateTier.run(tier, storageClass, blobId, row.id);
-    return toVersion({ ...row, tier, storage_class: storageClass, blob_id: blobId });
+    const local = e.releaseLocal ? { blob_id: null, inline: null, inline_crc: null } : { blob_id: row.blob_id, inline: row.inline, inline_crc: row.inline_crc };
+    c.stmt.updateTier.run(tier, storageClass, local.blob_id, local.inline, local.inline_crc, row.id);
+    return toVersion({ ...row, tier, storage_class: storageClass, ...local });
   });
 }
 
