@@ -375,6 +375,14 @@ describe('tiering to a second Trove', () => {
     assert.equal(second.tier, 'cold');
     assert.ok(second.archive && second.key.startsWith('cold/'));
     await waitFor('the old copy deleted', async () => !(await remoteKeys(remote)).includes(first.key));
+    // The clean-up item of an upload spares the copy the version points at, and deletes one it does not.
+    const { deleteRemote } = await import('../src/tiering/work.js');
+    const owner = { bucketId: (await version(app, bucket, 'm')).bucketId, key: 'm', versionId: 'null' };
+    await deleteRemote(app, { tier: 'cold', key: second.key, unless: owner });
+    assert.ok((await remoteKeys(remote)).includes(second.key));
+    await remote.s3.send(new PutObjectCommand({ Bucket: REMOTE_BUCKET, Key: 'cold/orphan', Body: 'x' }));
+    await deleteRemote(app, { tier: 'cold', key: 'cold/orphan', unless: owner });
+    assert.equal((await remoteKeys(remote)).includes('cold/orphan'), false);
     assert.equal((await s3error(local.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'm' })))).name, 'InvalidObjectState');
     await local.s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'm', RestoreRequest: { Days: 30 } }));
     await waitFor('the restore', async () => (await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'm' }))).Restore?.startsWith('ongoing-request="false"'));

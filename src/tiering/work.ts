@@ -35,7 +35,12 @@ export interface RestorePayload {
 export interface TierDeletePayload {
   tier: string;
   key: string;
+  /** Only if this version does not point at the copy (the clean-up of an upload a crash cut short). */
+  unless?: { bucketId: number; key: string; versionId: string };
 }
+
+/** How long after a transition starts its copy is deleted unless a version points at it by then. */
+const ORPHAN_CHECK_MS = 6 * 3600_000;
 
 /** When a restored copy of `days` days expires (a day is --lifecycle-day-seconds long). */
 export function restoreExpiry(app: App, days: number): number {
@@ -95,6 +100,9 @@ export async function transition(app: App, p: TransitionPayload): Promise<void> 
   const parts = v.partsCount ? await app.meta.getObjectParts(v.rowId, 1, v.partsCount) : [];
   const size = storedSize(v, v.partsCount ? parts.map((x) => x.size) : [v.size]);
   const key = remote.remoteKey(String(p.bucketId), randomUUID());
+  // Recorded first: should this process die between the upload and the update below, the copy is
+  // deleted later instead of left on the tier (a no-op once the version points at it).
+  await app.meta.enqueueWork([{ kind: 'tier.delete', payload: { tier: tier.name, key, unless: { bucketId: p.bucketId, key: p.key, versionId: p.versionId } } satisfies TierDeletePayload, notBefore: Date.now() + ORPHAN_CHECK_MS }]);
   const up = await remote.upload(key, storedBytes(app, v), size);
   const state: TierState = { tier: tier.name, key, size: up.size, sha256: up.sha256, archive: tier.archive };
   // An encrypted single blob's (or inline object's) keys derive from its blob id (the descriptor's n).
@@ -128,6 +136,7 @@ async function moveBetweenTiers(app: App, p: TransitionPayload, v: ObjectVersion
   const source = await app.tiers.remote(from.tier);
   const remote = await app.tiers.remote(tier.name);
   const key = remote.remoteKey(String(p.bucketId), randomUUID());
+  await app.meta.enqueueWork([{ kind: 'tier.delete', payload: { tier: tier.name, key, unless: { bucketId: p.bucketId, key: p.key, versionId: p.versionId } } satisfies TierDeletePayload, notBefore: Date.now() + ORPHAN_CHECK_MS }]);
   async function* bytes(): AsyncGenerator<Buffer> {
     if (from.size === 0) return;
     const body = await source.openRange(from.key, 0, from.size - 1);
@@ -247,8 +256,12 @@ export async function expireRestore(app: App, p: RestorePayload): Promise<{ retr
   return {};
 }
 
-/** Deletes the remote copy of a version that is gone. */
+/** Deletes the remote copy of a version that is gone (or of none: see `unless`). */
 export async function deleteRemote(app: App, p: TierDeletePayload): Promise<void> {
+  if (p.unless) {
+    const v = await app.meta.getObject(p.unless.bucketId, p.unless.key, p.unless.versionId);
+    if (v?.tier?.tier === p.tier && v.tier.key === p.key) return;
+  }
   const remote = await app.tiers.remote(p.tier);
   await remote.delete(p.key);
 }
