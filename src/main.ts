@@ -29,6 +29,7 @@ Commands:
   admin account list  list accounts
   admin user add      create an IAM user of an account, with its first access key
   admin user list     list an account's IAM users
+  admin tier add|list|remove   remote tiers (any S3 endpoint) that lifecycle transitions move data to
   admin work          the work engine's queue: depth, lag and failures by kind
 
 Run "trove server --help" or "trove admin --help" for options.
@@ -202,8 +203,9 @@ async function adminKms(verb: string | undefined, rest: string[]): Promise<void>
     else if (verb === 'rotate') show(await kms.rotate(flags.get('key')!));
     else {
       const next = loadMasterKey(path.resolve(flags.get('new-master-key-file')!), undefined)!;
+      const keys = await kms.rewrapAll(next);
       const tiers = await new TierRegistry(meta, master).rewrapAll(next);
-      out(`re-wrapped ${await kms.rewrapAll(next)} key versions${tiers ? ` and ${tiers} tier secrets` : ''}; restart the server with the new master key\n`);
+      out(`re-wrapped ${keys} key versions${tiers ? ` and ${tiers} tier secrets` : ''}; restart the server with the new master key\n`);
     }
   } catch (e) {
     if (e instanceof KeyError || e instanceof MasterKeyError) throw new ConfigError(e.message);

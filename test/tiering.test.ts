@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import fs from 'node:fs';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -440,7 +441,19 @@ describe('trove admin tier', () => {
     } finally {
       await srv.stop();
     }
-    await run('node', [main, 'admin', 'tier', 'remove', 'cold', ...where], { env });
-    assert.equal((await run('node', [main, 'admin', 'tier', 'list', ...where], { env })).stdout, '');
+    // Rotating the master key re-seals the tier's secret: it opens with the new key only.
+    const nextKey = randomBytes(32).toString('hex');
+    const keyFile = path.join(dataDir, 'next-master');
+    await fs.promises.writeFile(keyFile, nextKey, { mode: 0o600 });
+    const rotated = await run('node', [main, 'admin', 'kms', 'rotate-master', '--new-master-key-file', keyFile, ...where], { env });
+    assert.match(rotated.stdout, /and 1 tier secrets/);
+    const again = await startServer({ dataDir, masterKeyEnv: nextKey });
+    try {
+      assert.equal((await again.trove.app.tiers.registry.get('cold'))?.secretKey, secret);
+    } finally {
+      await again.stop();
+    }
+    await run('node', [main, 'admin', 'tier', 'remove', 'cold', ...where], { env: { ...env, TROVE_MASTER_KEY: nextKey } });
+    assert.equal((await run('node', [main, 'admin', 'tier', 'list', ...where], { env: { ...env, TROVE_MASTER_KEY: nextKey } })).stdout, '');
   });
 });
