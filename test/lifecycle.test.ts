@@ -305,5 +305,9 @@ describe('lifecycle pass resume', () => {
     // A new pass starts from the beginning.
     await lc.pass({ id: 987655, kind: SCAN_KIND, payload: { bucketId }, notBefore: 0, attempts: 1, createdAt: 0 });
     assert.deepEqual((await srv.s3.send(new ListObjectsV2Command({ Bucket: b }))).Contents ?? [], []);
+    // With calendar days, one finished pass a UTC day is enough (rules act at midnight).
+    const calendar = srv.trove.app.lifecycle;
+    assert.equal(await calendar.passedToday(bucketId), true);
+    assert.equal(await calendar.passedToday(bucketId + 1000), false);
   });
 });

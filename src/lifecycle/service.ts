@@ -1,9 +1,10 @@
 // Applying lifecycle rules: passes over the buckets that have a configuration, as work items of the
 // engine (kind 'lifecycle.scan', one queued per bucket at a time: its dedupe key).
 //
-// - The scheduler: every process looks every `intervalMs` whether it holds the 'lifecycle' lease;
-//   the holder records a pass for each bucket with enabled rules (a PutBucketLifecycle records
-//   one at once). A pass already queued or running for a bucket is not recorded again.
+// - The scheduler: every process looks every `intervalMs` (hourly) whether it holds the
+//   'lifecycle' lease; the holder records a pass for each bucket with enabled rules that has had
+//   none since the last midnight UTC, when rules act (a PutBucketLifecycle records one at once).
+//   A pass already queued or running for a bucket is not recorded again.
 // - A pass walks only the key ranges its rules name (their prefixes; seeks, never the whole bucket
 //   for a rule with a prefix), key by key with every version of the key (ListObjectVersions
 //   order), decides with rules.ts, and writes the effects through the store's ordinary methods:
@@ -13,22 +14,25 @@
 //   a retained or held version is never deleted (the store refuses; the pass moves on).
 // - It saves its position (a setting per bucket) every page: a pass whose process died is claimed
 //   again when its claim expires and resumes at the saved key (redoing a key is harmless).
-// - It never starves requests: the engine runs one pass at a time per process, and the pass yields
-//   to the event loop after every key; its writes queue with requests' in the group commit.
+// - It never starves requests: the engine runs one pass at a time per process; a pass handles 16
+//   keys at a time (their writes share the group commit's syncs), then rests as long as the batch
+//   took, so it has at most half of the process's time and requests are served in between.
 
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/runner.js';
 import { deserializeLifecycle, type LifecycleConfig } from '../s3/bucket/config/lifecycle.js';
 import { StoreError } from '../store/errors.js';
 import type { ListedObject, MetaStore, NewWork, WorkItem } from '../store/meta/types.js';
-import { abortRule, decide, matchesWithoutTags, scanPrefixes, uploadPrefixes, type Action, type VersionFacts } from './rules.js';
+import { abortRule, DAY_MS, decide, matchesWithoutTags, scanPrefixes, uploadPrefixes, type Action, type VersionFacts } from './rules.js';
 
 export const SCAN_KIND = 'lifecycle.scan';
 export const TRANSITION_KIND = 'transition';
 export const LIFECYCLE_LEASE = 'lifecycle';
 const LEASE_TTL_MS = 60_000;
 const PAGE = 500;
+/** Keys a pass handles at once. */
+const BATCH = 16;
 
 export interface ScanPayload {
   bucketId: number;
@@ -50,6 +54,8 @@ interface Cursor {
   phase: number;
   /** Resume at this key (inclusive). */
   key?: string;
+  /** Set when the pass finished: when it started (ms since epoch). */
+  done?: number;
 }
 
 export interface LifecycleOptions {
@@ -90,7 +96,7 @@ export class Lifecycle {
   ) {
     this.dayMs = opts.dayMs;
     this.intervalMs = opts.intervalMs ?? Math.min(3_600_000, Math.max(1000, Math.floor(opts.dayMs / 24)));
-    engine.register<ScanPayload>(SCAN_KIND, (item) => this.pass(item), { concurrency: 1, leaseMs: 60_000 });
+    engine.register<ScanPayload>(SCAN_KIND, (item, ctx) => this.pass(item, ctx.signal), { concurrency: 1, leaseMs: 60_000 });
   }
 
   start(): void {
@@ -129,11 +135,25 @@ export class Lifecycle {
       for (const b of buckets) {
         if (this.stopped) return;
         const raw = await this.meta.getBucketConfig(b.id, 'lifecycle');
-        if (raw && deserializeLifecycle(raw).rules.some((r) => r.enabled)) await this.schedule(b.id);
+        if (!raw || !deserializeLifecycle(raw).rules.some((r) => r.enabled)) continue;
+        if (await this.passedToday(b.id)) continue;
+        await this.schedule(b.id);
       }
       if (buckets.length < 1000) return;
       after = buckets[buckets.length - 1]!.name;
     }
+  }
+
+  /**
+   * With calendar days, every rule acts at a midnight UTC: a bucket whose last pass started after
+   * today's midnight needs no other today (a new configuration gets one at once, see schedule).
+   * A shortened test day has no such boundary: passes follow each other.
+   */
+  async passedToday(bucketId: number): Promise<boolean> {
+    if (this.dayMs !== DAY_MS) return false;
+    const saved = await this.meta.getSetting(this.cursorSetting(bucketId));
+    const done = saved ? (JSON.parse(saved) as Partial<Cursor>).done : undefined;
+    return done !== undefined && Math.floor(done / DAY_MS) === Math.floor(Date.now() / DAY_MS);
   }
 
   private cursorSetting(bucketId: number): string {
@@ -141,7 +161,7 @@ export class Lifecycle {
   }
 
   /** One pass over one bucket (a 'lifecycle.scan' work item). */
-  async pass(item: WorkItem & { payload: ScanPayload }): Promise<void> {
+  async pass(item: WorkItem & { payload: ScanPayload }, signal?: AbortSignal): Promise<void> {
     const { bucketId } = item.payload;
     const raw = await this.meta.getBucketConfig(bucketId, 'lifecycle');
     if (!raw) return;
@@ -160,24 +180,51 @@ export class Lifecycle {
     for (let phase = cursor.phase; phase < prefixes.length; phase++) {
       const prefix = prefixes[phase]!;
       let n = 0;
-      for await (const { key, versions } of keysFrom(this.meta, bucketId, prefix, phase === cursor.phase ? cursor.key : undefined)) {
-        const facts = versions.map(toFacts);
-        // Tags only when a tag rule could apply to the version (one read each).
-        if (tagRules.length) {
-          for (const f of facts) {
-            if (!f.deleteMarker && tagRules.some((r) => matchesWithoutTags(r.filter, key, f.size))) {
-              f.tags = (await this.meta.getObject(bucketId, key, f.versionId))?.tags ?? [];
-            }
-          }
+      // Keys are handled BATCH at a time, concurrently (distinct keys never conflict): their writes
+      // share the group commit's syncs, so requests' reads wait for fewer of them.
+      let batch: string[] = [];
+      let work: Promise<void>[] = [];
+      let began = performance.now();
+      const flush = async () => {
+        await Promise.all(work);
+        // At most half the time: after a batch that took d ms, rest d ms (requests come first).
+        const d = performance.now() - began;
+        await sleep(Math.min(d, 200));
+        began = performance.now();
+        n += work.length;
+        const last = batch[batch.length - 1];
+        batch = [];
+        work = [];
+        if (last === undefined) return;
+        if (n % PAGE < BATCH) await save({ pass: item.id, phase, key: last });
+        if (signal?.aborted) {
+          // Stopping (or the claim was lost): resume here, in this process or another.
+          await save({ pass: item.id, phase, key: last });
+          throw signal.reason instanceof Error ? signal.reason : new Error('lifecycle pass interrupted');
         }
-        await this.apply(bucketId, decide(config, facts, now, this.dayMs));
-        if (++n % PAGE === 0) await save({ pass: item.id, phase, key });
-        await yieldToLoop();
+      };
+      for await (const { key, versions } of keysFrom(this.meta, bucketId, prefix, phase === cursor.phase ? cursor.key : undefined)) {
+        batch.push(key);
+        work.push(this.handleKey(bucketId, config, key, versions.map(toFacts), tagRules, now));
+        if (work.length >= BATCH) await flush();
       }
+      await flush();
     }
     await this.abortUploads(bucketId, config, now);
-    await save({ pass: item.id, phase: prefixes.length + 1 });
+    await save({ pass: item.id, phase: prefixes.length + 1, done: now });
     this.counters.passes++;
+  }
+
+  private async handleKey(bucketId: number, config: LifecycleConfig, key: string, facts: VersionFacts[], tagRules: LifecycleConfig['rules'], now: number): Promise<void> {
+    // Tags only when a tag rule could apply to the version (one read each).
+    if (tagRules.length) {
+      for (const f of facts) {
+        if (!f.deleteMarker && tagRules.some((r) => matchesWithoutTags(r.filter, key, f.size))) {
+          f.tags = (await this.meta.getObject(bucketId, key, f.versionId))?.tags ?? [];
+        }
+      }
+    }
+    await this.apply(bucketId, decide(config, facts, now, this.dayMs));
   }
 
   private async abortUploads(bucketId: number, config: LifecycleConfig, now: number): Promise<void> {
