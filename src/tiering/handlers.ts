@@ -6,7 +6,8 @@ import { deleteRemote, expireRestore, restore, transition, type RestorePayload, 
 
 export function registerTiering(app: App): void {
   // Uploads buffer a part (16 MiB) each: two at a time per process.
-  app.engine.register<TransitionPayload>('transition', (item) => transition(app, item.payload), { concurrency: 2 });
+  // A long upload stops when the engine does (or loses the claim): the item is due again at once.
+  app.engine.register<TransitionPayload>('transition', (item, ctx) => transition(app, item.payload, ctx.signal), { concurrency: 2 });
   app.engine.register<RestorePayload>('restore', async (item) => {
     await restore(app, item.payload);
   }, { concurrency: 2 });

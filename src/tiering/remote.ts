@@ -62,7 +62,8 @@ export class RemoteTier {
    * above) and verifies what the remote stored. Throws (after cleaning up what it could) when the
    * source does not yield exactly `size` bytes or the remote's copy does not verify.
    */
-  async upload(key: string, source: AsyncIterable<Buffer>, size: number): Promise<Uploaded> {
+  async upload(key: string, source: AsyncIterable<Buffer>, size: number, signal?: AbortSignal): Promise<Uploaded> {
+    const opts = signal ? { abortSignal: signal } : {};
     const parts = partsOf(source);
     if (size <= PART_SIZE) {
       const body = (await parts.next()).value ?? Buffer.alloc(0);
@@ -71,11 +72,12 @@ export class RemoteTier {
       const md5 = createHash('md5').update(body).digest();
       await this.client.send(
         new PutObjectCommand({ Bucket: this.tier.bucket, Key: key, Body: body, ContentLength: size, ContentMD5: md5.toString('base64'), ChecksumSHA256: sha256 }),
+        opts,
       );
       await this.verify(key, size, sha256, md5.toString('hex'));
       return { size, sha256 };
     }
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.tier.bucket, Key: key, ChecksumAlgorithm: 'SHA256' }));
+    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.tier.bucket, Key: key, ChecksumAlgorithm: 'SHA256' }), opts);
     if (!UploadId) throw new Error('the remote answered no upload id');
     try {
       const done: { PartNumber: number; ETag: string; ChecksumSHA256: string }[] = [];
@@ -90,6 +92,7 @@ export class RemoteTier {
         const n = done.length + 1;
         const r = await this.client.send(
           new UploadPartCommand({ Bucket: this.tier.bucket, Key: key, UploadId, PartNumber: n, Body: body, ContentLength: body.length, ContentMD5: md5.toString('base64'), ChecksumSHA256: sha.toString('base64') }),
+          opts,
         );
         if (!r.ETag) throw new Error(`the remote answered no ETag for part ${n}`);
         done.push({ PartNumber: n, ETag: r.ETag, ChecksumSHA256: sha.toString('base64') });
@@ -97,7 +100,7 @@ export class RemoteTier {
         md5s.push(md5);
       }
       if (total !== size) throw new Error(`local data is ${total} bytes, not ${size}`);
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.tier.bucket, Key: key, UploadId, MultipartUpload: { Parts: done } }));
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.tier.bucket, Key: key, UploadId, MultipartUpload: { Parts: done } }), opts);
       const sha256 = `${createHash('sha256').update(Buffer.concat(digests)).digest('base64')}-${done.length}`;
       const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${done.length}`;
       await this.verify(key, size, sha256, etag);

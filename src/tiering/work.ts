@@ -84,11 +84,11 @@ function storedSize(v: ObjectVersion, partSizes: number[]): number {
  * bytes, or blobs released), in one conditional update. A class no tier names only changes the
  * version's storage class.
  */
-export async function transition(app: App, p: TransitionPayload): Promise<void> {
+export async function transition(app: App, p: TransitionPayload, signal?: AbortSignal): Promise<void> {
   const v = await app.meta.getObject(p.bucketId, p.key, p.versionId);
   if (!v || v.deleteMarker || v.etag !== p.etag) return;
   const tier = await app.tiers.registry.forClass(p.storageClass);
-  if (v.tier) return v.storageClass === p.storageClass ? undefined : moveBetweenTiers(app, p, v, tier);
+  if (v.tier) return v.storageClass === p.storageClass ? undefined : moveBetweenTiers(app, p, v, tier, signal);
   // Written with this class (a PUT may name a tier's class): moved if a tier has it, else done.
   if (v.storageClass === p.storageClass && !tier) return;
   const relabel = () => app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (cur.etag === p.etag && !cur.tier ? { storageClass: p.storageClass } : undefined));
@@ -103,7 +103,7 @@ export async function transition(app: App, p: TransitionPayload): Promise<void> 
   // Recorded first: should this process die between the upload and the update below, the copy is
   // deleted later instead of left on the tier (a no-op once the version points at it).
   await app.meta.enqueueWork([{ kind: 'tier.delete', payload: { tier: tier.name, key, unless: { bucketId: p.bucketId, key: p.key, versionId: p.versionId } } satisfies TierDeletePayload, notBefore: Date.now() + ORPHAN_CHECK_MS }]);
-  const up = await remote.upload(key, storedBytes(app, v), size);
+  const up = await remote.upload(key, storedBytes(app, v), size, signal);
   const state: TierState = { tier: tier.name, key, size: up.size, sha256: up.sha256, archive: tier.archive };
   // An encrypted single blob's (or inline object's) keys derive from its blob id (the descriptor's n).
   if (v.sse && !v.partsCount) state.sealedAs = v.blobId ?? v.sse.n;
@@ -125,7 +125,7 @@ export async function transition(app: App, p: TransitionPayload): Promise<void> 
  * change. Left alone: a class no tier names (the data would be where its class does not say), and
  * a version restored or being restored.
  */
-async function moveBetweenTiers(app: App, p: TransitionPayload, v: ObjectVersion, tier: Tier | undefined): Promise<void> {
+async function moveBetweenTiers(app: App, p: TransitionPayload, v: ObjectVersion, tier: Tier | undefined, signal?: AbortSignal): Promise<void> {
   const from = v.tier!;
   if (!tier || from.restore) return;
   const unchanged = (cur: ObjectVersion) => cur.etag === p.etag && cur.tier?.key === from.key && !cur.tier.restore;
@@ -146,7 +146,7 @@ async function moveBetweenTiers(app: App, p: TransitionPayload, v: ObjectVersion
       await body.close();
     }
   }
-  const up = await remote.upload(key, bytes(), from.size);
+  const up = await remote.upload(key, bytes(), from.size, signal);
   // The same bytes in the same parts: the same checksum, or the source is not what was stored.
   if (up.sha256 !== from.sha256) {
     await remote.delete(key).catch(() => undefined);
