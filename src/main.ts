@@ -15,6 +15,7 @@ import { IamService, userArn } from './iam/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { RULES, ruleViolation } from './iam/names.js';
 import type { MetaStore } from './store/meta/types.js';
+import { TierError, TierRegistry, describeTier } from './tiering/tiers.js';
 
 // Blob writes, fdatasyncs and reads all run on libuv's thread pool; 4 threads (the default)
 // serialise concurrent uploads behind each other's fsyncs. Must be set before the pool starts.
@@ -28,6 +29,7 @@ Commands:
   admin account list  list accounts
   admin user add      create an IAM user of an account, with its first access key
   admin user list     list an account's IAM users
+  admin tier add|list|remove   remote tiers (any S3 endpoint) that lifecycle transitions move data to
   admin work          the work engine's queue: depth, lag and failures by kind
 
 Run "trove server --help" or "trove admin --help" for options.
@@ -51,6 +53,9 @@ const ADMIN_HELP = `Usage:
   trove admin kms create [--id <key id>] [--alias <name>] [--description <text>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin kms list|disable|enable|rotate [--key <id, alias/name or ARN>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin kms rotate-master --new-master-key-file <file> [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
+  trove admin tier add <name> --endpoint <url> --bucket <bucket> [--prefix <prefix>] --access-key <id> --secret-key <secret>
+        [--region <region>] [--archive] [--storage-class <CLASS>]… [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
+  trove admin tier list|remove [<name>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin work [--json] [--data-dir <dir>] [--meta <postgres://…>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
@@ -60,7 +65,11 @@ put-user-policy, as the account's root); "user add" prints its first access key.
 KMS keys (SSE-KMS; the SSE-S3 key is one of them) are wrapped by the master key: --master-key-file
 (mode 0600) or TROVE_MASTER_KEY. "rotate" adds a key version (new objects use it, old ones keep
 theirs); "rotate-master" re-wraps every key version under a new master key (restart the server
-with the new one afterwards).
+with the new one afterwards; tier secrets are re-sealed too).
+A tier is a bucket (and key prefix) of any S3 endpoint (AWS, another Trove, MinIO, Ceph) that
+object data moves to when a lifecycle Transition names one of its storage classes; an --archive
+tier's objects need RestoreObject before they can be read, others are read through. Its secret key
+is sealed under the master key when one is configured, and never printed.
 The data directory defaults to TROVE_DATA_DIR or ./data; with --meta (or TROVE_META_URL) the
 accounts, users and keys are those of that PostgreSQL database. A running server sees changes made here
 within about 100 ms.
@@ -194,10 +203,81 @@ async function adminKms(verb: string | undefined, rest: string[]): Promise<void>
     else if (verb === 'rotate') show(await kms.rotate(flags.get('key')!));
     else {
       const next = loadMasterKey(path.resolve(flags.get('new-master-key-file')!), undefined)!;
-      out(`re-wrapped ${await kms.rewrapAll(next)} key versions; restart the server with the new master key\n`);
+      const keys = await kms.rewrapAll(next);
+      const tiers = await new TierRegistry(meta, master).rewrapAll(next);
+      out(`re-wrapped ${keys} key versions${tiers ? ` and ${tiers} tier secrets` : ''}; restart the server with the new master key\n`);
     }
   } catch (e) {
     if (e instanceof KeyError || e instanceof MasterKeyError) throw new ConfigError(e.message);
+    throw e;
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
+/**
+ * trove admin tier add NAME … | list | remove NAME: remote tiers (tiering/tiers.ts). Flags may
+ * repeat (--storage-class) or stand alone (--archive); the secret key is never printed.
+ */
+async function adminTier(verb: string | undefined, rest: string[]): Promise<void> {
+  const valued = ['endpoint', 'bucket', 'prefix', 'access-key', 'secret-key', 'region', 'storage-class', 'data-dir', 'meta', 'master-key-file'];
+  if (verb !== 'add' && verb !== 'list' && verb !== 'remove') {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = new Map<string, string[]>();
+  const positional: string[] = [];
+  let archive = false;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (name === 'archive' && verb === 'add') {
+      archive = true;
+      continue;
+    }
+    if (!valued.includes(name)) throw new ConfigError(`unexpected argument: ${a}`);
+    const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
+    if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    flags.set(name, [...(flags.get(name) ?? []), value]);
+  }
+  const one = (n: string) => flags.get(n)?.at(-1);
+  if (verb !== 'list' && positional.length !== 1) throw new ConfigError(`trove admin tier ${verb} NAME: one tier name`);
+  if (verb === 'list' && positional.length) throw new ConfigError(`unexpected argument: ${positional[0]}`);
+  const args: string[] = [];
+  for (const f of ['data-dir', 'meta', 'master-key-file']) if (flags.has(f)) args.push(`--${f}`, one(f)!);
+  const config = loadConfig([...args, '--meta-pool', '1']);
+  const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  try {
+    const tiers = new TierRegistry(meta, master);
+    if (verb === 'list') for (const t of await tiers.records()) out(describeTier(t));
+    else if (verb === 'remove') {
+      if (!(await tiers.remove(positional[0]!))) throw new ConfigError(`no tier ${positional[0]}`);
+      out(`removed tier ${positional[0]}\n`);
+    } else {
+      const rec = await tiers.add({
+        name: positional[0]!,
+        endpoint: one('endpoint') ?? '',
+        bucket: one('bucket') ?? '',
+        accessKey: one('access-key') ?? '',
+        secretKey: one('secret-key') ?? '',
+        archive,
+        storageClasses: (flags.get('storage-class') ?? []).flatMap((s) => s.split(',')),
+        ...(one('prefix') !== undefined ? { prefix: one('prefix')! } : {}),
+        ...(one('region') !== undefined ? { region: one('region')! } : {}),
+      });
+      out(describeTier(rec));
+      if (!master) out('note: no master key is configured: the secret key is stored unsealed in the metadata\n');
+    }
+  } catch (e) {
+    if (e instanceof TierError || e instanceof MasterKeyError) throw new ConfigError(e.message);
     throw e;
   } finally {
     await meta.close();
@@ -234,6 +314,7 @@ async function adminWork(rest: string[]): Promise<void> {
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
   if (noun === 'kms') return adminKms(verb, rest);
+  if (noun === 'tier') return adminTier(verb, rest);
   if (noun === 'work' || (noun === 'engine' && verb === 'status')) return adminWork(noun === 'work' ? [verb, ...rest].filter((a): a is string => a !== undefined) : rest);
   if (!noun || noun === '--help' || noun === '-h' || (noun !== 'account' && noun !== 'user') || (verb !== 'add' && verb !== 'list')) {
     out(ADMIN_HELP);

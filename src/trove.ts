@@ -29,6 +29,8 @@ import { SpaceGuard } from './store/space.js';
 import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
+import { Tiering } from './tiering/service.js';
+import { registerTiering } from './tiering/handlers.js';
 import { Engine } from './engine/runner.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
@@ -189,8 +191,12 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
   let kms: BuiltinKeyService;
+  let tiers: Tiering;
   try {
-    kms = new BuiltinKeyService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), config.region);
+    const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
+    kms = new BuiltinKeyService(meta, master, config.region);
+    tiers = new Tiering(meta, master);
+    await tiers.refresh();
     // Once anything is encrypted, refuse to start without the master key (or with a wrong one).
     await kms.verifyMaster();
   } catch (e) {
@@ -232,6 +238,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     bucketCors: new BucketConfigCache(meta, 'cors', deserializeCors, serializeCors),
     serverCors: serverCorsRules(config.corsOrigins),
     kms,
+    tiers,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
   };
 
@@ -248,6 +255,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketWebsite.clear();
     app.bucketLifecycle.clear();
     app.accountPublicAccessBlocks.clear();
+    tiers.clear();
   });
 
   const server = createHttpServer(app);
@@ -283,6 +291,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
   for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
+  registerTiering(app);
   engine.start();
   lifecycle.start();
   const sweepAbort = new AbortController();
@@ -331,6 +340,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await gc!.stop();
       await lifecycle.stop();
       await engine.stop();
+      tiers.close();
       await space!.close();
       await meta.close();
       await blobs.close();

@@ -93,6 +93,7 @@ export const ERRORS = {
   Redirect: [307, 'Temporary redirect.'],
   RequestIsNotMultiPartContent: [400, 'Bucket POST must be of the enclosure-type multipart/form-data.'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
+  RestoreAlreadyInProgress: [409, 'Object restore is already in progress'],
   RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],

@@ -16,6 +16,7 @@ import { postObject } from './object/PostObject.js';
 import { getObject, headObject } from './object/GetObject.js';
 import { deleteObject } from './object/DeleteObject.js';
 import { deleteObjects } from './object/DeleteObjects.js';
+import { restoreObject } from './object/RestoreObject.js';
 import { listObjectVersions } from './bucket/ListObjectVersions.js';
 import { getBucketVersioning, putBucketVersioning } from './bucket/versioning.js';
 import { createMultipartUpload } from './multipart/CreateMultipartUpload.js';
@@ -202,7 +203,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   // ---- object: POST
   { name: 'CreateMultipartUpload', method: 'POST', resource: 'object', sub: ['uploads'], action: 's3:PutObject', consumesSpace: true, handler: createMultipartUpload },
   { name: 'CompleteMultipartUpload', method: 'POST', resource: 'object', sub: ['uploadId'], action: 's3:PutObject', consumesSpace: true, handler: completeMultipartUpload },
-  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject', consumesSpace: true },
+  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject', consumesSpace: true, handler: restoreObject },
   { name: 'SelectObjectContent', method: 'POST', resource: 'object', sub: ['select'], action: 's3:GetObject' },
 
   // ---- object: DELETE

@@ -63,7 +63,7 @@ export interface Written {
 export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise<Written> {
   const bucket = bucketOf(ctx);
   refuseUnsupported(ctx);
-  const write = parseWriteHeaders(ctx.headers);
+  const write = parseWriteHeaders(ctx.headers, ctx.app.tiers.classes);
   const contentMd5 = parseContentMd5(ctx.headers);
   const checksum = parseChecksumSpec(ctx.headers, ctx.auth.payload);
   if (checksum && checksum.type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type applies to multipart uploads only.');

@@ -101,6 +101,34 @@ export interface ObjectPart {
   blobId: string;
 }
 
+/**
+ * Where a tiered version's bytes are (tiering/): in a remote tier, and, once restored, in a local
+ * blob too. The version keeps everything else here (metadata, tags, ETag, its parts' offsets).
+ */
+export interface TierState {
+  /** The tier's name (tiering/tiers.ts). */
+  tier: string;
+  /** The remote copy's key in the tier's bucket. */
+  key: string;
+  /** Bytes the remote copy holds: the stored bytes (sealed ones for an encrypted object). */
+  size: number;
+  /** SHA-256 of the remote copy as verified after the upload (base64; composite: "…-N"). */
+  sha256: string;
+  /** Reads need a restore first. */
+  archive: boolean;
+  /** An encrypted single-blob object: the blob id its bytes were sealed under (keys derive from it). */
+  sealedAs?: string;
+  /** RestoreObject: a local copy of the remote bytes, asked for, made, until `expiry`. */
+  restore?: {
+    ongoing: boolean;
+    days: number;
+    /** ms since epoch, once restored. */
+    expiry?: number;
+    /** The local blob holding the restored copy (the same bytes as the remote one). */
+    blob?: string;
+  };
+}
+
 export interface ObjectVersion extends Omit<ObjectContent, 'parts'> {
   bucketId: number;
   key: string;
@@ -114,6 +142,18 @@ export interface ObjectVersion extends Omit<ObjectContent, 'parts'> {
   inlineCrc?: number;
   /** Store-internal identity of this version row (used to fetch parts). */
   rowId: number;
+  /** The version's bytes were moved to a remote tier (tiering/). */
+  tier?: TierState;
+}
+
+/** A change of a version's tier state (MetaStore.updateTier). */
+export interface TierChange {
+  /** The new tier state (absent: unchanged). */
+  tier?: TierState;
+  /** The storage class the version reports from now on. */
+  storageClass?: string;
+  /** Follow-up work recorded in the same transaction (the work engine's items). */
+  work?: NewWork[];
 }
 
 /** Write preconditions, checked inside the transaction (compare-and-swap). */
@@ -711,6 +751,17 @@ export interface MetaStore {
   ): Promise<PutResult>;
   /** A completion recorded by completeUpload (kept for a day). */
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined>;
+
+  /**
+   * Tiering: changes the tier state of one version in one transaction, only while it is still the
+   * row `rowId` (an overwrite of a null version makes another row). `change` sees the version as it
+   * is and answers the next state (undefined: nothing to change; it may throw to refuse). A version
+   * moving to a tier drops its local data (inline bytes; its blob, its parts' blobs, released: the
+   * parts keep their offsets); a restore blob the new state names and the old did not gets its first reference, one
+   * the old state named and the new does not is released. Answers the version as it then is;
+   * undefined when the row is gone.
+   */
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined>;
 
   // blob garbage: blobs no longer referenced by any record, to be deleted from the BlobStore
   /**

@@ -25,6 +25,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
   Upload,
   UploadPart,
   VersioningState,
@@ -321,6 +322,9 @@ export class PgMetaStore implements MetaStore {
     opts?: WriteOptions,
   ): Promise<ObjectVersion> {
     return this.objects.updateObject(bucketId, key, versionId, patch, check, opts);
+  }
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return this.objects.updateTier(bucketId, key, versionId, rowId, change);
   }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return this.objects.listObjects(bucketId, q);

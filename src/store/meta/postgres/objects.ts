@@ -21,14 +21,17 @@ import type {
   ObjectVersion,
   PutResult,
   StoredChecksum,
+  TierChange,
+  TierState,
   Upload,
   UploadPart,
   WorkSpec,
   WriteConditions,
   WriteOptions,
 } from '../types.js';
+import { tierDeleteWork, tierEffects } from '../common/tier.js';
 import type { Db, Tx } from './db.js';
-import { recordWriteWork } from './work.js';
+import { recordWork, recordWriteWork } from './work.js';
 import {
   keyBytes,
   LISTED_COLUMNS,
@@ -185,14 +188,54 @@ export class PgObjects {
     t.released = true;
   }
 
-  /** Deletes a version row and drops its references to blobs. */
+  /**
+   * Deletes a version row and drops its references to blobs. A tiered version's parts name blobs it
+   * released when it moved (its restored copy, if any, is its only local blob), and its remote copy
+   * is deleted by a `tier.delete` work item recorded here, in the same transaction.
+   */
   private async removeRow(t: Tx, r: ObjectRow): Promise<void> {
     t.removed?.push(toVersion(r));
     if (r.blob_id) await this.release(t, r.blob_id);
+    const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
     if (r.parts_count) {
-      for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) await this.release(t, p.blob_id);
+      for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) if (!tier) await this.release(t, p.blob_id);
+    }
+    if (tier) {
+      if (tier.restore?.blob) await this.release(t, tier.restore.blob);
+      await this.tierReleased(t, tier);
     }
     await t.run('DELETE FROM objects WHERE id = $1', [r.id]);
+  }
+
+  /** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
+  private async tierReleased(t: Tx, tier: TierState): Promise<void> {
+    await recordWork(t, [tierDeleteWork(tier)]);
+  }
+
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return this.write(async (t) => {
+      const row = await t.row<ObjectRow>('SELECT * FROM objects WHERE id = $1 FOR UPDATE', [rowId]);
+      if (!row || row.bucket_id !== bucketId || row.key.toString('utf8') !== key || versionIdOf(row) !== versionId || row.delete_marker) return undefined;
+      const v = toVersion(row);
+      const next = change(v);
+      if (!next) return v;
+      const e = tierEffects(v, next);
+      if (e.releaseLocal) {
+        if (row.blob_id) await this.release(t, row.blob_id);
+        if (row.parts_count) for (const p of await t.rows<{ blob_id: string }>('SELECT blob_id FROM object_parts WHERE object_id = $1', [row.id])) await this.release(t, p.blob_id);
+      }
+      if (e.addBlob) await this.addRef(t, e.addBlob, false);
+      if (e.releaseBlob) await this.release(t, e.releaseBlob);
+      if (next.work) await recordWork(t, next.work);
+      const storageClass = next.storageClass ?? row.storage_class;
+      const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
+      if (e.releaseLocal) {
+        await t.run('UPDATE objects SET tier = $1, storage_class = $2, blob_id = NULL, inline = NULL, inline_crc = NULL WHERE id = $3', [tier, storageClass, row.id]);
+        return toVersion({ ...row, tier, storage_class: storageClass, blob_id: null, inline: null, inline_crc: null });
+      }
+      await t.run('UPDATE objects SET tier = $1, storage_class = $2 WHERE id = $3', [tier, storageClass, row.id]);
+      return toVersion({ ...row, tier, storage_class: storageClass });
+    });
   }
 
   private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent): Promise<number> {

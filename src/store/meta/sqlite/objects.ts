@@ -17,14 +17,17 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
+  TierState,
   WorkSpec,
   WriteConditions,
   WriteOptions,
 } from '../types.js';
+import { tierDeleteWork, tierEffects } from '../common/tier.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
 import type { Ctx } from './context.js';
-import { recordWriteWork } from './work.js';
+import { recordWork, recordWriteWork } from './work.js';
 import { LISTED_COLUMNS, keyRange, toListed, toObjectPart, toVersion, versionIdOf, type BucketRow, type ListedRow, type ObjectPartRow, type ObjectRow } from './rows.js';
 
 /** The latest row of a key, in the shape the shared write rules take. */
@@ -67,15 +70,53 @@ export async function getObjectParts(c: Ctx, rowId: number, fromPart = 1, limit 
   return (c.stmt.partsOf.all(rowId, fromPart, limit) as ObjectPartRow[]).map(toObjectPart);
 }
 
-/** Deletes a version row and drops its references to blobs. */
+/**
+ * Deletes a version row and drops its references to blobs. A tiered version's parts name blobs it
+ * released when it moved (its restored copy, if any, is its only local blob), and its remote copy
+ * is deleted by a `tier.delete` work item recorded here, in the same transaction.
+ */
 function removeRow(c: Ctx, r: ObjectRow): void {
   c.effects.removed?.push(toVersion(r));
   if (r.blob_id) release(c, r.blob_id);
+  const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
   if (r.parts_count) {
-    for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
+    if (!tier) for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
     c.stmt.deleteParts.run(r.id);
   }
+  if (tier) {
+    if (tier.restore?.blob) release(c, tier.restore.blob);
+    tierReleased(c, tier);
+  }
   c.stmt.deleteObjectRow.run(r.id);
+}
+
+/** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
+function tierReleased(c: Ctx, tier: TierState): void {
+  recordWork(c, [tierDeleteWork(tier)]);
+}
+
+export function updateTier(c: Ctx, bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+  return c.commit.write(() => {
+    const row = versionRow(c, bucketId, key, versionId);
+    if (!row || row.id !== rowId || row.delete_marker === 1) return undefined;
+    const v = toVersion(row);
+    const next = change(v);
+    if (!next) return v;
+    c.latest.forget(bucketId, key);
+    const e = tierEffects(v, next);
+    if (e.releaseLocal) {
+      if (row.blob_id) release(c, row.blob_id);
+      if (row.parts_count) for (const p of c.stmt.partBlobs.all(row.id) as { blob_id: string }[]) release(c, p.blob_id);
+    }
+    if (e.addBlob) addRef(c, e.addBlob, false);
+    if (e.releaseBlob) release(c, e.releaseBlob);
+    if (next.work) recordWork(c, next.work);
+    const storageClass = next.storageClass ?? row.storage_class;
+    const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
+    const local = e.releaseLocal ? { blob_id: null, inline: null, inline_crc: null } : { blob_id: row.blob_id, inline: row.inline, inline_crc: row.inline_crc };
+    c.stmt.updateTier.run(tier, storageClass, local.blob_id, local.inline, local.inline_crc, row.id);
+    return toVersion({ ...row, tier, storage_class: storageClass, ...local });
+  });
 }
 
 function insertRow(c: Ctx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, o: ObjectContent): number {
