@@ -17,6 +17,7 @@ import type { BucketConfigCache } from './s3/bucket/config/cache.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
+import type { ReplicationService } from './replication/service.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -66,6 +67,8 @@ export interface App {
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */
   readonly kms: BuiltinKeyService;
+  /** Bucket replication: configurations (cached), remotes, the outbox of writes, the engine's handler. */
+  readonly replication: ReplicationService;
 }
 
 /**

@@ -30,6 +30,7 @@ import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
 import { Engine } from './engine/runner.js';
+import { ReplicationService } from './replication/service.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -228,7 +229,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     serverCors: serverCorsRules(config.corsOrigins),
     kms,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
+    replication: new ReplicationService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), log),
   };
+  app.replication.register(app);
 
   // Coherent caches: what another process or node changes reaches every cache above the store
   // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
@@ -241,6 +244,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketAccess.clear();
     app.bucketCors.clear();
     app.bucketWebsite.clear();
+    app.replication.configs.clear();
     app.accountPublicAccessBlocks.clear();
   });
 
@@ -322,6 +326,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       clearTimeout(timer);
       await gc!.stop();
       await engine.stop();
+      app.replication.close();
       await space!.close();
       await meta.close();
       await blobs.close();

@@ -83,6 +83,7 @@ export function objectHeaders(v: ObjectVersion, versioned: boolean): Record<stri
     h['x-amz-object-lock-retain-until-date'] = new Date(v.retention.until).toISOString();
   }
   if (v.legalHold !== undefined) h['x-amz-object-lock-legal-hold'] = v.legalHold ? 'ON' : 'OFF';
+  if (v.replicationStatus) h['x-amz-replication-status'] = v.replicationStatus;
   return h;
 }
 
