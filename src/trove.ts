@@ -31,6 +31,8 @@ import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
 import { Engine } from './engine/runner.js';
 import { ReplicationService } from './replication/service.js';
+import { Lifecycle } from './lifecycle/service.js';
+import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -208,6 +210,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
   // The work engine runs in every process; its handlers are registered below (before start).
   const engine = new Engine(meta, log, { holder: blobs.nodeId });
+  const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
   const app: App = {
     config,
     meta,
@@ -215,6 +218,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     log,
     gc,
     engine,
+    lifecycle,
+    bucketLifecycle: new BucketConfigCache(meta, 'lifecycle', deserializeLifecycle, serializeLifecycle),
     space,
     counters: { integrityFailures: 0 },
     lookupCredential: (id, token) => (token === undefined ? iam.lookupCredential(id) : sts.resolve(id, token)),
@@ -245,6 +250,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketCors.clear();
     app.bucketWebsite.clear();
     app.replication.configs.clear();
+    app.bucketLifecycle.clear();
     app.accountPublicAccessBlocks.clear();
   });
 
@@ -266,6 +272,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   } catch (e) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await gc.stop();
+    await lifecycle.stop();
     await engine.stop();
     await space.close();
     await meta.close();
@@ -281,6 +288,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
   engine.start();
+  lifecycle.start();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -325,6 +333,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await websiteClosed;
       clearTimeout(timer);
       await gc!.stop();
+      await lifecycle.stop();
       await engine.stop();
       app.replication.close();
       await space!.close();

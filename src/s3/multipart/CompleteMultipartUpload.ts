@@ -4,6 +4,7 @@
 // 100 GiB upload takes milliseconds. Repeating a Complete that succeeded answers the same.
 
 import { replicationForWrite } from '../../replication/writes.js';
+import { expirationHeaderFor } from '../../lifecycle/header.js';
 import { dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
 import { createHash } from 'node:crypto';
 import { checksumHeader } from '../../auth/checksums.js';
@@ -149,5 +150,7 @@ export const completeMultipartUpload: Handler = async (ctx) => {
   );
   const r = result(ctx, bucket.name, etag, checksum, res.versionId);
   Object.assign(r.headers!, encryptionHeaders(ctx, up.sse));
+  const expiration = await expirationHeaderFor(ctx.app, bucket, { key: ctx.key, size: offset, lastModified: content.lastModified, tags: content.tags });
+  if (expiration) r.headers!['x-amz-expiration'] = expiration;
   return r;
 };
