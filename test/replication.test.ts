@@ -158,7 +158,11 @@ describe(`replication between two servers (${TEST_META})`, () => {
       e = await s3error(a.s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: c })));
       assert.equal(e.name, code, JSON.stringify(c));
     }
+    // A replicating bucket stays versioned.
+    e = await s3error(a.s3.send(new PutBucketVersioningCommand({ Bucket: src, VersioningConfiguration: { Status: 'Suspended' } })));
+    assert.equal(e.name, 'InvalidBucketState');
     await a.s3.send(new DeleteBucketReplicationCommand({ Bucket: src }));
+    await a.s3.send(new PutBucketVersioningCommand({ Bucket: src, VersioningConfiguration: { Status: 'Suspended' } }));
     e = await s3error(a.s3.send(new GetBucketReplicationCommand({ Bucket: src })));
     assert.equal(e.name, 'ReplicationConfigurationNotFoundError');
   });
@@ -240,7 +244,8 @@ describe(`replication between two servers (${TEST_META})`, () => {
     await write(60, 200);
     await write(0, 20);
     for (let i = 20; i < 30; i++) await a.s3.send(new DeleteObjectCommand({ Bucket: src, Key: `obj/${String(i).padStart(4, '0')}` }));
-    await sleep(1500);
+    // After a few failed attempts a version shows FAILED (and is still retried).
+    await until(async () => (await a.s3.send(new HeadObjectCommand({ Bucket: src, Key: 'obj/0150' }))).ReplicationStatus === 'FAILED', 30_000, 'FAILED on the source');
     const failing = (await a.trove.app.meta.workStats()).kinds.find((k) => k.kind === REPLICATE_KIND);
     assert.ok(failing && failing.depth > 0, 'work waits while the destination is down');
     // The backlog is visible per rule.
@@ -256,6 +261,7 @@ describe(`replication between two servers (${TEST_META})`, () => {
     assert.equal(source.filter((r) => !r.marker).length, 220);
     assert.equal(source.filter((r) => r.marker).length, 10);
     assert.deepEqual(await versions(b.s3, dest), source);
+    assert.equal((await a.s3.send(new HeadObjectCommand({ Bucket: src, Key: 'obj/0150' }))).ReplicationStatus, 'COMPLETED');
     for (const v of source.filter((r) => !r.marker && r.latest).slice(0, 40)) {
       assert.equal(await md5Of(b.s3, dest, v.key, v.versionId), v.etag!.replace(/"/g, ''));
     }
