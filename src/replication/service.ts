@@ -64,6 +64,8 @@ export interface ReplicatePayload {
   r: string;
   /** Bytes to copy (for pending-bytes figures). */
   s: number;
+  /** Queued by a resync: the destination may have the version already. */
+  x?: boolean;
 }
 
 /** A version id minted by a Trove (32 hex digits). */
@@ -177,7 +179,8 @@ export class ReplicationService {
         return;
       }
       if (v.replicationStatus === 'REPLICA') return;
-      await this.pushVersion(app, client, dest, bucket, v, rule);
+      // A first attempt of a new version sends it at once; a retry or a resync asks first.
+      await this.pushVersion(app, client, dest, bucket, v, rule, item.attempts > 1 || p.x === true);
     } catch (e) {
       if (p.op === 'put' && item.attempts >= FAIL_AFTER && v.replicationStatus !== 'FAILED') await this.setStatus(bucket, v, 'FAILED');
       throw e;
@@ -196,11 +199,14 @@ export class ReplicationService {
   }
 
   /** Copies one version (data, metadata, tags, lock) to the destination under the same version id. */
-  private async pushVersion(app: App, client: S3Client, dest: string, bucket: Bucket, v: ObjectVersion, rule: ReplicationRule): Promise<void> {
+  private async pushVersion(app: App, client: S3Client, dest: string, bucket: Bucket, v: ObjectVersion, rule: ReplicationRule, ask: boolean): Promise<void> {
     if (v.sse) throw new Error('encrypted objects are not replicated by this server yet');
-    // Already there (a retry after a lost answer, a resync): nothing to send.
-    const there = await client.send(new HeadObjectCommand({ Bucket: dest, Key: v.key, VersionId: v.versionId })).catch(() => undefined);
-    if (there && unquote(there.ETag) === v.etag) return;
+    // Already there (a retry after a lost answer, a resync): nothing to send. (A replica written
+    // twice is harmless anyway: the destination keeps the first and answers its version id.)
+    if (ask) {
+      const there = await client.send(new HeadObjectCommand({ Bucket: dest, Key: v.key, VersionId: v.versionId })).catch(() => undefined);
+      if (there && unquote(there.ETag) === v.etag) return;
+    }
     const headers: Record<string, string> = { ...v.headers, [REPLICA_VERSION_HEADER]: v.versionId };
     for (const [k, val] of Object.entries(v.userMeta)) headers['x-amz-meta-' + k] = encodeHeaderText(val);
     const storageClass = rule.destination.storageClass ?? v.storageClass;
@@ -272,7 +278,7 @@ export class ReplicationService {
 
   /** Registers the handler with the engine. */
   register(app: App): void {
-    app.engine.register<ReplicatePayload>(REPLICATE_KIND, (item) => this.handle(app, item), { concurrency: 8, retryBaseMs: 1000, retryMaxMs: 60_000 });
+    app.engine.register<ReplicatePayload>(REPLICATE_KIND, (item) => this.handle(app, item), { concurrency: 16, retryBaseMs: 1000, retryMaxMs: 60_000 });
   }
 }
 
@@ -341,7 +347,7 @@ export async function resync(meta: MetaStore, bucket: Bucket, config: Replicatio
       if (v?.replicationStatus === 'REPLICA') continue;
       const rule = matchRule(config, o.key, v?.tags);
       if (!rule || (o.deleteMarker && !rule.deleteMarkers)) continue;
-      const payload: ReplicatePayload = { b: bucket.name, k: o.key, v: o.versionId, op: o.deleteMarker ? 'marker' : 'put', r: rule.id, s: o.size };
+      const payload: ReplicatePayload = { b: bucket.name, k: o.key, v: o.versionId, op: o.deleteMarker ? 'marker' : 'put', r: rule.id, s: o.size, x: true };
       items.push({ kind: REPLICATE_KIND, payload, orderKey: `${bucket.id}/${o.key}` });
     }
     if (items.length) await meta.enqueueWork(items);
