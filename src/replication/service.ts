@@ -179,13 +179,19 @@ export class ReplicationService {
         return;
       }
       if (v.replicationStatus === 'REPLICA') return;
+      if (v.sse) {
+        // Not built yet: said once, not retried for ever.
+        this.log.warn({ bucket: bucket.name, key: v.key, versionId: v.versionId }, 'encrypted objects are not replicated by this server yet');
+        await this.setStatus(bucket, v, 'FAILED');
+        return;
+      }
       // A first attempt of a new version sends it at once; a retry or a resync asks first.
       await this.pushVersion(app, client, dest, bucket, v, rule, item.attempts > 1 || p.x === true);
     } catch (e) {
       if (p.op === 'put' && item.attempts >= FAIL_AFTER && v.replicationStatus !== 'FAILED') await this.setStatus(bucket, v, 'FAILED');
       throw e;
     }
-    if (p.op === 'put' && v.replicationStatus !== 'COMPLETED') await this.setStatus(bucket, v, 'COMPLETED');
+    if (p.op === 'put' && !v.sse && v.replicationStatus !== 'COMPLETED') await this.setStatus(bucket, v, 'COMPLETED');
   }
 
   private async setStatus(bucket: Bucket, v: ObjectVersion, status: ReplicationStatus): Promise<void> {
@@ -200,7 +206,6 @@ export class ReplicationService {
 
   /** Copies one version (data, metadata, tags, lock) to the destination under the same version id. */
   private async pushVersion(app: App, client: S3Client, dest: string, bucket: Bucket, v: ObjectVersion, rule: ReplicationRule, ask: boolean): Promise<void> {
-    if (v.sse) throw new Error('encrypted objects are not replicated by this server yet');
     // Already there (a retry after a lost answer, a resync): nothing to send. (A replica written
     // twice is harmless anyway: the destination keeps the first and answers its version id.)
     if (ask) {
