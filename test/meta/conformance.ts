@@ -788,17 +788,18 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
       it('an expired claim is due again (a crashed worker), a renewed one is not; attempts count', () =>
         withStore(async (s) => {
           const [id] = await s.enqueueWork([{ kind: 'k', payload: 1 }]);
-          const [first] = await s.claimWork(['k'], 'dead', 5, 50);
+          // Leases long enough for a loaded machine's slow commits, short enough to wait out.
+          const [first] = await s.claimWork(['k'], 'dead', 5, 500);
           assert.equal(first!.id, id);
           assert.deepEqual(await s.claimWork(['k'], 'other', 5, 60_000), []);
-          await sleep(80);
+          await sleep(600);
           assert.deepEqual(await s.renewWork([id!], 'other', 60_000), [], 'only the holder renews');
-          const [again] = await s.claimWork(['k'], 'other', 5, 200);
+          const [again] = await s.claimWork(['k'], 'other', 5, 1000);
           assert.equal(again?.id, id, 'expired: claimed by another');
           assert.equal(again!.attempts, 2);
           await sleep(50);
           assert.deepEqual(await s.renewWork([id!], 'other', 60_000), [id], 'the holder renews before expiry');
-          await sleep(200);
+          await sleep(1100);
           assert.deepEqual(await s.claimWork(['k'], 'third', 5, 60_000), [], 'renewed: still held');
           const st = await s.workStats();
           assert.equal(st.kinds[0]!.running, 1);
