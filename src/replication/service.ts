@@ -148,7 +148,7 @@ export class ReplicationService {
   }
 
   /** The engine's handler for `replicate` items. */
-  async handle(app: App, item: WorkItem & { payload: ReplicatePayload }): Promise<void> {
+  async handle(app: App, item: WorkItem & { payload: ReplicatePayload }, signal?: AbortSignal): Promise<void> {
     const p = item.payload;
     const bucket = await this.meta.getBucket(p.b);
     if (!bucket) return;
@@ -166,7 +166,9 @@ export class ReplicationService {
     try {
       const remote = await this.remotes.forBucket(rule.destination.bucket);
       if (!remote) throw new Error(`no remote is registered for bucket ${rule.destination.bucket} (trove admin remote add … --buckets ${rule.destination.bucket})`);
-      const client = this.client(remote);
+      // Requests in flight end when the engine stops (or the claim is lost): the item goes back.
+      const raw = this.client(remote);
+      const client: Sender = { send: ((cmd: Parameters<S3Client['send']>[0]) => raw.send(cmd, signal ? { abortSignal: signal } : {})) as S3Client['send'] };
       const dest = rule.destination.bucket;
       if (p.op === 'marker') {
         if (!v.deleteMarker) return;
@@ -205,7 +207,7 @@ export class ReplicationService {
   }
 
   /** Copies one version (data, metadata, tags, lock) to the destination under the same version id. */
-  private async pushVersion(app: App, client: S3Client, dest: string, bucket: Bucket, v: ObjectVersion, rule: ReplicationRule, ask: boolean): Promise<void> {
+  private async pushVersion(app: App, client: Sender, dest: string, bucket: Bucket, v: ObjectVersion, rule: ReplicationRule, ask: boolean): Promise<void> {
     // Already there (a retry after a lost answer, a resync): nothing to send. (A replica written
     // twice is harmless anyway: the destination keeps the first and answers its version id.)
     if (ask) {
@@ -264,7 +266,7 @@ export class ReplicationService {
   }
 
   /** Re-sends a version's tags, retention and legal hold (the version must be there already). */
-  private async pushMeta(client: S3Client, dest: string, v: ObjectVersion): Promise<void> {
+  private async pushMeta(client: Sender, dest: string, v: ObjectVersion): Promise<void> {
     const mark = { [REPLICA_HEADER]: 'true' };
     if (v.tags && v.tags.length) {
       await client.send(withHeaders(new PutObjectTaggingCommand({ Bucket: dest, Key: v.key, VersionId: v.versionId, Tagging: { TagSet: v.tags.map(([Key, Value]) => ({ Key, Value })) } }), mark));
@@ -283,9 +285,11 @@ export class ReplicationService {
 
   /** Registers the handler with the engine. */
   register(app: App): void {
-    app.engine.register<ReplicatePayload>(REPLICATE_KIND, (item) => this.handle(app, item), { concurrency: 16, retryBaseMs: 1000, retryMaxMs: 60_000 });
+    app.engine.register<ReplicatePayload>(REPLICATE_KIND, (item, ctx) => this.handle(app, item, ctx.signal), { concurrency: 16, retryBaseMs: 1000, retryMaxMs: 60_000 });
   }
 }
+
+type Sender = Pick<S3Client, 'send'>;
 
 function unquote(etag: string | undefined): string | undefined {
   return etag?.replace(/^"|"$/g, '');
