@@ -1,13 +1,13 @@
 // Replication throughput between two Trove servers (issue 13): objects/s and MB/s for 4 KiB and
 // 1 MiB objects.
 //
-//   npx tsc -p . && node dist/bench/replication.js [--small 2000] [--large 200] [--port 8770]
+//   npx tsc -p . && node dist/bench/replication.js [--small 2000] [--large 200] [--port 8770] [--concurrency 32]
 //
 // Two servers (their own processes, one worker each, SQLite, fsync on) on ports --port and
 // --port+1. The source bucket is filled first, without replication; then a rule is put and
 // `trove admin replication resync` queues every version at once, and the clock runs from there
-// until the destination lists them all: the engine's replication alone (16 versions at a time per
-// process), not the client's writes.
+// until the destination lists them all: the engine's replication alone (--replication-concurrency
+// versions at a time, default 32), not the client's writes.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,13 +20,14 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.repla
 const SMALL = Number(args.get('small') ?? 2000);
 const LARGE = Number(args.get('large') ?? 200);
 const PORT = Number(args.get('port') ?? 8770);
+const CONCURRENCY = args.get('concurrency') ?? '32';
 const KEY = 'BENCHREPLICATION0001';
 const SECRET = 'bench/replication/secret/000000000000001';
 const MAIN = path.resolve(import.meta.dirname, '../src/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function server(port: number, dataDir: string): ChildProcess {
-  return spawn(process.execPath, [MAIN, 'server', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', '1', '--root-access-key', KEY, '--root-secret-key', SECRET], {
+  return spawn(process.execPath, [MAIN, 'server', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', '1', '--replication-concurrency', CONCURRENCY, '--root-access-key', KEY, '--root-secret-key', SECRET], {
     env: { ...process.env, TROVE_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

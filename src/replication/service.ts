@@ -285,7 +285,7 @@ export class ReplicationService {
 
   /** Registers the handler with the engine. */
   register(app: App): void {
-    app.engine.register<ReplicatePayload>(REPLICATE_KIND, (item, ctx) => this.handle(app, item, ctx.signal), { concurrency: 16, retryBaseMs: 1000, retryMaxMs: 60_000 });
+    app.engine.register<ReplicatePayload>(REPLICATE_KIND, (item, ctx) => this.handle(app, item, ctx.signal), { concurrency: app.config.replicationConcurrency, retryBaseMs: 1000, retryMaxMs: 60_000 });
   }
 }
 
