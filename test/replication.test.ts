@@ -31,7 +31,7 @@ import {
   UploadPartCommand,
   type ReplicationConfiguration,
 } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, SECRET_KEY, TEST_META, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, SECRET_KEY, TEST_META, countBlobFiles, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
 import { REPLICATE_KIND } from '../src/replication/service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -364,6 +364,22 @@ describe(`replication between two servers (${TEST_META})`, () => {
     const r = await injected(replicator, 'x', { 'x-trove-replica-version-id': vid });
     assert.equal(r.VersionId, vid);
     assert.equal((await replicator.send(new HeadObjectCommand({ Bucket: dest, Key: 'x', VersionId: vid }))).ReplicationStatus, 'REPLICA');
+    // The same replica again (a retried replication): the first stays, the second's bytes are not kept.
+    const bigVid = '0000018c0000000000000000deadbee2';
+    const putBig = (fill: number) => {
+      const cmd = new PutObjectCommand({ Bucket: dest, Key: 'big', Body: Buffer.alloc(300_000, fill) });
+      cmd.middlewareStack.add((next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-trove-replica-version-id'] = bigVid;
+        return next(args);
+      }, { step: 'build' });
+      return replicator.send(cmd);
+    };
+    const first = await putBig(1);
+    const files = countBlobFiles(b.dataDir);
+    const second = await putBig(1);
+    assert.equal(second.VersionId, bigVid);
+    assert.equal(second.ETag, first.ETag);
+    assert.equal(countBlobFiles(b.dataDir), files);
     e = await s3error(injected(replicator, 'x', { 'x-trove-replica-version-id': 'null' }));
     assert.equal(e.name, 'InvalidArgument');
   });

@@ -107,7 +107,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
     throw e;
   }
   // A replica already there (a retried replication): this copy of the bytes is not needed.
-  if (result.existed) await discardBlob(ctx.app, data.blobId, undefined);
+  if (result.existed && data.blobId) await ctx.app.blobs.delete(data.blobId).catch((e: unknown) => ctx.log.warn({ err: e, blobId: data.blobId }, 'could not remove an unneeded blob'));
   const headers: Record<string, string> = { ETag: quoteEtag(content.etag), ...encryptionHeaders(ctx, content.sse) };
   // Null versions (unversioned and suspended buckets) are not announced.
   if (result.versionId !== 'null') headers['x-amz-version-id'] = result.versionId;
