@@ -7,7 +7,8 @@
 // --port+1. The source bucket is filled first, without replication; then a rule is put and
 // `trove admin replication resync` queues every version at once, and the clock runs from there
 // until the destination lists them all: the engine's replication alone (--replication-concurrency
-// versions at a time, default 32), not the client's writes.
+// versions at a time, default 32), not the client's writes. The `-live` rounds put the rule
+// first and time from the first client write (16 at a time) until the destination has the last.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -67,7 +68,7 @@ async function count(s3: S3Client, bucket: string, prefix: string): Promise<numb
   return n;
 }
 
-async function round(src: S3Client, dst: S3Client, srcDir: string, name: string, objects: number, size: number): Promise<void> {
+async function round(src: S3Client, dst: S3Client, srcDir: string, name: string, objects: number, size: number, live = false): Promise<void> {
   const bucket = `src-${name}`;
   const dest = `dst-${name}`;
   for (const [s3, b] of [[src, bucket], [dst, dest]] as const) {
@@ -75,7 +76,8 @@ async function round(src: S3Client, dst: S3Client, srcDir: string, name: string,
     await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
   }
   const body = Buffer.alloc(size, 7);
-  await parallel(objects, 16, (i) => src.send(new PutObjectCommand({ Bucket: bucket, Key: `o/${String(i).padStart(6, '0')}`, Body: body })));
+  const writeAll = () => parallel(objects, 16, (i) => src.send(new PutObjectCommand({ Bucket: bucket, Key: `o/${String(i).padStart(6, '0')}`, Body: body })));
+  if (!live) await writeAll();
   execFileSync(process.execPath, [MAIN, 'admin', 'remote', 'add', `to-${dest}`, '--endpoint', `http://127.0.0.1:${PORT + 1}`, '--access-key', KEY, '--secret-key', SECRET, '--buckets', dest, '--data-dir', srcDir]);
   await src.send(
     new PutBucketReplicationCommand({
@@ -84,10 +86,19 @@ async function round(src: S3Client, dst: S3Client, srcDir: string, name: string,
     }),
   );
   const t0 = Date.now();
-  execFileSync(process.execPath, [MAIN, 'admin', 'replication', 'resync', bucket, '--data-dir', srcDir]);
+  let written = 0;
+  if (live) {
+    // Replication while clients write (16 at a time): from the first write until the last is there.
+    await writeAll();
+    written = Date.now();
+  } else {
+    execFileSync(process.execPath, [MAIN, 'admin', 'replication', 'resync', bucket, '--data-dir', srcDir]);
+  }
   while ((await count(dst, dest, 'o/')) < objects) await sleep(200);
-  const s = (Date.now() - t0) / 1000;
-  console.log(`${name}: ${objects} objects of ${size} bytes replicated in ${s.toFixed(2)} s: ${(objects / s).toFixed(0)} objects/s, ${((objects * size) / s / 1e6).toFixed(1)} MB/s`);
+  const end = Date.now();
+  const s = (end - t0) / 1000;
+  const lag = live ? `; writes took ${((written - t0) / 1000).toFixed(2)} s, the last was replicated ${((end - written) / 1000).toFixed(2)} s after` : '';
+  console.log(`${name}: ${objects} objects of ${size} bytes replicated in ${s.toFixed(2)} s: ${(objects / s).toFixed(0)} objects/s, ${((objects * size) / s / 1e6).toFixed(1)} MB/s${lag}`);
 }
 
 async function main(): Promise<void> {
@@ -101,6 +112,8 @@ async function main(): Promise<void> {
     await ready(dst);
     await round(src, dst, srcDir, 'small', SMALL, 4096);
     await round(src, dst, srcDir, 'large', LARGE, 1024 * 1024);
+    await round(src, dst, srcDir, 'small-live', SMALL, 4096, true);
+    await round(src, dst, srcDir, 'large-live', LARGE, 1024 * 1024, true);
   } finally {
     src.destroy();
     dst.destroy();
