@@ -20,6 +20,7 @@ import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
 import type { Tiering } from './tiering/service.js';
+import type { ReplicationService } from './replication/service.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -75,6 +76,8 @@ export interface App {
   readonly kms: BuiltinKeyService;
   /** Remote tiers object data moves to (tiering/). */
   readonly tiers: Tiering;
+  /** Bucket replication: configurations (cached), remotes, the outbox of writes, the engine's handler. */
+  readonly replication: ReplicationService;
 }
 
 /**

@@ -32,6 +32,7 @@ import { BlobGc, GC_LEASE } from './workers/gc.js';
 import { Tiering } from './tiering/service.js';
 import { registerTiering } from './tiering/handlers.js';
 import { Engine } from './engine/runner.js';
+import { ReplicationService } from './replication/service.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 
@@ -240,7 +241,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     kms,
     tiers,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
+    replication: new ReplicationService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), log),
   };
+  app.replication.register(app);
 
   // Coherent caches: what another process or node changes reaches every cache above the store
   // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
@@ -253,6 +256,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketAccess.clear();
     app.bucketCors.clear();
     app.bucketWebsite.clear();
+    app.replication.configs.clear();
     app.bucketLifecycle.clear();
     app.accountPublicAccessBlocks.clear();
     tiers.clear();
@@ -341,6 +345,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await lifecycle.stop();
       await engine.stop();
       tiers.close();
+      app.replication.close();
       await space!.close();
       await meta.close();
       await blobs.close();

@@ -446,7 +446,7 @@ describe('trove admin tier', () => {
     const keyFile = path.join(dataDir, 'next-master');
     await fs.promises.writeFile(keyFile, nextKey, { mode: 0o600 });
     const rotated = await run('node', [main, 'admin', 'kms', 'rotate-master', '--new-master-key-file', keyFile, ...where], { env });
-    assert.match(rotated.stdout, /and 1 tier secrets/);
+    assert.match(rotated.stdout, /, 1 tier secrets/);
     const again = await startServer({ dataDir, masterKeyEnv: nextKey });
     try {
       assert.equal((await again.trove.app.tiers.registry.get('cold'))?.secretKey, secret);

@@ -78,6 +78,7 @@ export const ERRORS = {
   NoSuchObjectLockConfiguration: [404, 'Object Lock configuration does not exist for this bucket'],
   NoSuchPublicAccessBlockConfiguration: [404, 'The public access block configuration was not found'],
   NoSuchTagSet: [404, 'The TagSet does not exist'],
+  ReplicationConfigurationNotFoundError: [404, 'The replication configuration was not found'],
   NoSuchUpload: [404, 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.'],
   NoSuchVersion: [404, 'The specified version does not exist.'],
   NoSuchWebsiteConfiguration: [404, 'The specified bucket does not have a website configuration'],

@@ -316,6 +316,31 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
           assert.deepEqual(await s.deleteObject(b.id, 'k', { now: Date.now() }), { deleteMarker: false });
         }));
 
+      it('replicas: written with their own version id, in order whatever the arrival, once, with their status', () =>
+        withStore(async (s) => {
+          const b = await newBucket(s, 'Enabled');
+          const [v1, v2, v3] = ['0000018c000000000000000000000001', '0000018c000000000000000000000002', '0000018c000000000000000000000003'];
+          // The newest arrives first; older ones slot in below it and never become the latest.
+          assert.deepEqual(await s.putObject(b.id, 'k', content('e3', { replicaVersionId: v3, replicationStatus: 'REPLICA' })), { versionId: v3 });
+          assert.deepEqual(await s.putObject(b.id, 'k', content('e1', { replicaVersionId: v1, replicationStatus: 'REPLICA' })), { versionId: v1 });
+          assert.equal((await s.getObject(b.id, 'k'))?.versionId, v3);
+          // A delete marker replica in between.
+          assert.deepEqual(await s.deleteObject(b.id, 'k', { now: Date.now(), markerVersionId: v2, markerReplicationStatus: 'REPLICA' }), { versionId: v2, deleteMarker: true });
+          assert.deepEqual((await s.listVersions(b.id, { prefix: '', limit: 10 })).map((v) => [v.versionId, v.isLatest, v.deleteMarker]), [[v3, true, false], [v2, false, true], [v1, false, false]]);
+          // Again: nothing written, the write says the version existed.
+          assert.deepEqual(await s.putObject(b.id, 'k', content('other', { replicaVersionId: v1 })), { versionId: v1, existed: true });
+          assert.equal((await s.getObject(b.id, 'k', v1))?.etag, 'e1');
+          assert.equal((await s.getObject(b.id, 'k', v1))?.replicationStatus, 'REPLICA');
+          // A newer ordinary write goes on top; the status of a version is updated in place.
+          const own = await s.putObject(b.id, 'k', content('e4', { replicationStatus: 'PENDING' }));
+          assert.ok(own.versionId > v3);
+          await s.updateObject(b.id, 'k', own.versionId, { replicationStatus: 'COMPLETED' });
+          assert.equal((await s.getObject(b.id, 'k'))?.replicationStatus, 'COMPLETED');
+          // Only versioned buckets take replicas.
+          const u = await newBucket(s);
+          await rejectsStore(s.putObject(u.id, 'k', content('e', { replicaVersionId: v1 })), 'InvalidBucketState');
+        }));
+
       it('versioned: versions accumulate newest first, delete markers hide and reveal', () =>
         withStore(async (s) => {
           const b = await newBucket(s, 'Enabled');

@@ -3,6 +3,7 @@
 // reference), so copying a large object moves no data. x-amz-metadata-directive COPY keeps the
 // source's headers and metadata, REPLACE takes the request's.
 
+import { replicationForWrite } from '../../replication/writes.js';
 import { checksumHeader, createChecksum, parseChecksumAlgorithm } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
@@ -125,7 +126,8 @@ export const copyObject: Handler = async (ctx) => {
 
   let res;
   try {
-    res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers));
+    const work = await replicationForWrite(ctx, bucket, content);
+    res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers), work ? { work } : undefined);
   } catch (e) {
     await discardBlob(ctx.app, written, e);
     throw e;

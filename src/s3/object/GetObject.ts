@@ -87,6 +87,7 @@ export function objectHeaders(v: ObjectVersion, versioned: boolean): Record<stri
   if (v.legalHold !== undefined) h['x-amz-object-lock-legal-hold'] = v.legalHold ? 'ON' : 'OFF';
   const restore = restoreHeader(v.tier);
   if (restore) h['x-amz-restore'] = restore;
+  if (v.replicationStatus) h['x-amz-replication-status'] = v.replicationStatus;
   return h;
 }
 

@@ -89,7 +89,21 @@ export interface ObjectContent {
    * they are fresh blobs written for this request.
    */
   sharedData?: boolean;
+  /**
+   * Replication (src/replication/): PENDING / COMPLETED / FAILED on a source version a rule
+   * replicates, REPLICA on a version written by replication. Kept in the version's JSON.
+   */
+  replicationStatus?: ReplicationStatus;
+  /**
+   * A replica's version id (32 hex digits, as the source minted it): the version is written with
+   * exactly this id, is the latest only if it sorts after the current latest, and a version of
+   * that id already there is left as it is (the write answers `existed`). Never persisted as such.
+   * Versioning-enabled buckets only.
+   */
+  replicaVersionId?: string;
 }
+
+export type ReplicationStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'REPLICA';
 
 export interface ObjectPart {
   partNumber: number;
@@ -129,7 +143,7 @@ export interface TierState {
   };
 }
 
-export interface ObjectVersion extends Omit<ObjectContent, 'parts'> {
+export interface ObjectVersion extends Omit<ObjectContent, 'parts' | 'replicaVersionId'> {
   bucketId: number;
   key: string;
   /** 'null' for the null version. */
@@ -168,6 +182,8 @@ export interface PutResult {
   versionId: string;
   /** The version this write displaced as latest, if any. */
   previous?: { versionId: string; deleteMarker: boolean };
+  /** A replica write (ObjectContent.replicaVersionId) found that version there already: nothing was written. */
+  existed?: boolean;
 }
 
 export interface DeleteOptions {
@@ -180,6 +196,10 @@ export interface DeleteOptions {
   conditions?: WriteConditions;
   /** Follow-up work, committed in the same transaction (see WriteOptions). */
   work?: WorkSpec;
+  /** A replicated delete marker: created with this version id (see ObjectContent.replicaVersionId). */
+  markerVersionId?: string;
+  /** The replication status the delete marker gets (REPLICA for a replicated one). */
+  markerReplicationStatus?: ReplicationStatus;
 }
 
 export interface DeleteResult {
@@ -718,7 +738,7 @@ export interface MetaStore {
     bucketId: number,
     key: string,
     versionId: string | undefined,
-    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl' | 'replicationStatus'>>,
     check?: (current: ObjectVersion) => void,
     opts?: WriteOptions,
   ): Promise<ObjectVersion>;
@@ -805,4 +825,6 @@ export interface MetaStore {
   retryWork(id: number, error: string, notBefore: number): Promise<void>;
   /** Depth, lag and failures, by kind. */
   workStats(): Promise<WorkStats>;
+  /** Queued items of one kind (due, scheduled or claimed), by id after `afterId`, for per-item figures (replication lag by rule). */
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]>;
 }

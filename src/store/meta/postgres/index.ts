@@ -393,4 +393,7 @@ export class PgMetaStore implements MetaStore {
   workStats(): Promise<WorkStats> {
     return this.work.workStats();
   }
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+    return this.work.listWork(kind, afterId, limit);
+  }
 }

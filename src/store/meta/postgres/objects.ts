@@ -238,11 +238,11 @@ export class PgObjects {
     });
   }
 
-  private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent): Promise<number> {
+  private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent, latest = true): Promise<number> {
     const r = await t.row<{ id: number }>(
       `INSERT INTO objects (bucket_id, key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner, storage_class,
          checksum_alg, checksum_type, meta, inline, inline_crc, blob_id, parts_count)
-       VALUES ($1, $2, $3, $4, true, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+       VALUES ($1, $2, $3, $4, ${latest ? 'true' : 'false'}, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
       [
         bucketId,
         keyBytes(key),
@@ -290,6 +290,7 @@ export class PgObjects {
    * bucket's versioning state. Runs inside a transaction holding the key's lock.
    */
   private async placeVersion(t: Tx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): Promise<PutResult> {
+    if (content.replicaVersionId !== undefined) return this.placeReplica(t, bucket, key, content, deleteMarker, latest, content.replicaVersionId);
     const isNull = bucket.versioning !== 'Enabled';
     // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it
     // (in an unversioned bucket it can only be the latest).
@@ -308,6 +309,23 @@ export class PgObjects {
     if (existingNull) await this.removeRow(t, existingNull);
     const res: PutResult = { versionId: isNull ? 'null' : vid };
     if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker };
+    return res;
+  }
+
+  /**
+   * A replica's version (ObjectContent.replicaVersionId): inserted with its own id where it sorts
+   * among the key's versions, the latest only if newest; idempotent (a version of that id already
+   * there is kept, and the write reports it existed).
+   */
+  private async placeReplica(t: Tx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined, vid: string): Promise<PutResult> {
+    if (bucket.versioning !== 'Enabled') throw new StoreError('InvalidBucketState', { key, reason: 'versioning-not-enabled' });
+    if (await this.versionRow(t, bucket.id, key, vid)) return { versionId: vid, existed: true };
+    const newest = !latest || vid > latest.vid;
+    if (newest && latest) await t.run('UPDATE objects SET is_latest = false WHERE id = $1', [latest.id]);
+    // (One latest row per key is an index constraint: an older replica goes in as not latest.)
+    await this.insertRow(t, bucket.id, key, vid, false, deleteMarker, content, newest);
+    const res: PutResult = { versionId: vid };
+    if (newest && latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker };
     return res;
   }
 
@@ -364,6 +382,8 @@ export class PgObjects {
         return { deleteMarker: false };
       }
       const marker: ObjectContent = { size: 0, etag: '', lastModified: opts.now, owner: bucket.owner, storageClass: '', headers: {}, userMeta: {} };
+      if (opts.markerVersionId !== undefined) marker.replicaVersionId = opts.markerVersionId;
+      if (opts.markerReplicationStatus !== undefined) marker.replicationStatus = opts.markerReplicationStatus;
       const res = await this.placeVersion(t, bucket, key, marker, true, latest);
       return { versionId: res.versionId, deleteMarker: true };
     });
@@ -373,7 +393,7 @@ export class PgObjects {
     bucketId: number,
     key: string,
     versionId: string | undefined,
-    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl' | 'replicationStatus'>>,
     check?: (current: ObjectVersion) => void,
     opts?: WriteOptions,
   ): Promise<ObjectVersion> {
@@ -390,6 +410,7 @@ export class PgObjects {
       if ('retention' in patch) v.retention = patch.retention;
       if ('legalHold' in patch) v.legalHold = patch.legalHold;
       if ('acl' in patch) v.acl = patch.acl;
+      if ('replicationStatus' in patch) v.replicationStatus = patch.replicationStatus;
       await t.run('UPDATE objects SET meta = $1 WHERE id = $2', [objectMetaJson(v), row.id]);
       return v;
     });

@@ -374,4 +374,7 @@ export class SqliteMetaStore implements MetaStore {
   workStats(): Promise<WorkStats> {
     return work.workStats(this.c);
   }
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+    return work.listWork(this.c, kind, afterId, limit);
+  }
 }

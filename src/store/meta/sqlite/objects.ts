@@ -157,6 +157,7 @@ function insertRow(c: Ctx, bucketId: number, key: string, vid: string, isNull: b
  */
 export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): PutResult {
   c.latest.forget(bucket.id, key);
+  if (content.replicaVersionId !== undefined) return placeReplica(c, bucket, key, content, deleteMarker, latest, content.replicaVersionId);
   const isNull = bucket.versioning !== 'Enabled';
   // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it
   // (in an unversioned bucket it can only be the latest).
@@ -175,6 +176,23 @@ export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: Ob
   if (existingNull) removeRow(c, existingNull);
   const res: PutResult = { versionId: isNull ? 'null' : vid };
   if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker === 1 };
+  return res;
+}
+
+/**
+ * A replica's version (ObjectContent.replicaVersionId): inserted with its own id where it sorts
+ * among the key's versions, the latest only if newest; idempotent (a version of that id already
+ * there is kept, and the write reports it existed).
+ */
+function placeReplica(c: Ctx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined, vid: string): PutResult {
+  if (bucket.versioning !== 'Enabled') throw new StoreError('InvalidBucketState', { key, reason: 'versioning-not-enabled' });
+  if (c.stmt.versionById.get(bucket.id, key, vid)) return { versionId: vid, existed: true };
+  const newest = !latest || vid > latest.vid;
+  if (newest && latest) c.stmt.setLatest.run(0, latest.id);
+  const id = insertRow(c, bucket.id, key, vid, false, deleteMarker, content);
+  if (!newest) c.stmt.setLatest.run(0, id);
+  const res: PutResult = { versionId: vid };
+  if (newest && latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker === 1 };
   return res;
 }
 
@@ -242,6 +260,8 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
       headers: {},
       userMeta: {},
     };
+    if (opts.markerVersionId !== undefined) marker.replicaVersionId = opts.markerVersionId;
+    if (opts.markerReplicationStatus !== undefined) marker.replicationStatus = opts.markerReplicationStatus;
     const res = placeVersion(c, bucket, key, marker, true, latest);
     return { versionId: res.versionId, deleteMarker: true };
   }));
@@ -252,7 +272,7 @@ export function updateObject(
   bucketId: number,
   key: string,
   versionId: string | undefined,
-  patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+  patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl' | 'replicationStatus'>>,
   check?: (current: ObjectVersion) => void,
   opts?: WriteOptions,
 ): Promise<ObjectVersion> {
@@ -269,6 +289,7 @@ export function updateObject(
     if ('retention' in patch) v.retention = patch.retention;
     if ('legalHold' in patch) v.legalHold = patch.legalHold;
     if ('acl' in patch) v.acl = patch.acl;
+    if ('replicationStatus' in patch) v.replicationStatus = patch.replicationStatus;
     c.stmt.updateMeta.run(objectMetaJson(v), row.id);
     return v;
   }));
