@@ -29,6 +29,8 @@ import { SpaceGuard } from './store/space.js';
 import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
+import { deserializeLogging, serializeLogging } from './s3/bucket/config/logging.js';
+import { DELIVERY_LEASE, ServerAccessLogs } from './logging/service.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -204,6 +206,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const sts = new StsService(meta, iam, log, displayName);
   const accountIdOf = (canonicalId: string) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId);
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
+  let accessLogs: ServerAccessLogs | undefined;
   const app: App = {
     config,
     meta,
@@ -224,7 +227,12 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     serverCors: serverCorsRules(config.corsOrigins),
     kms,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
+    bucketLogging: new BucketConfigCache(meta, 'logging', deserializeLogging, serializeLogging),
+    get accessLogs(): ServerAccessLogs {
+      return accessLogs!;
+    },
   };
+  accessLogs = new ServerAccessLogs(app, blobs.nodeId, { rollMs: config.logRollMs });
 
   // Coherent caches: what another process or node changes reaches every cache above the store
   // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
@@ -237,6 +245,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketAccess.clear();
     app.bucketCors.clear();
     app.bucketWebsite.clear();
+    app.bucketLogging.clear();
     app.accountPublicAccessBlocks.clear();
   });
 
@@ -269,8 +278,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // temporary directories of nodes that are gone.
   // Leases held by nodes of this machine that are gone (their processes no longer run) are given
   // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
-  for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
+  for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE, DELIVERY_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
+  accessLogs.start();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -314,6 +324,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await closed;
       await websiteClosed;
       clearTimeout(timer);
+      await accessLogs.stop();
       await gc!.stop();
       await space!.close();
       await meta.close();

@@ -233,6 +233,29 @@ const MIGRATIONS: string[] = [
   CREATE TABLE change_seq (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL);
   INSERT INTO change_seq (seq) VALUES (0);
   `,
+  // 4, 5: taken by other branches (the work engine, tiering); no-ops here until they merge.
+  `SELECT 1`,
+  `SELECT 1`,
+  // 6: server access logs waiting for delivery (src/logging/): a batch per source bucket,
+  // configuration and roll period, its records in append order. As the SQLite store's schema 9.
+  `
+  CREATE TABLE IF NOT EXISTS log_batches (
+    id bigserial PRIMARY KEY,
+    bucket_id bigint NOT NULL,
+    config text NOT NULL,
+    opened_at bigint NOT NULL,
+    deadline bigint NOT NULL,
+    closed boolean NOT NULL DEFAULT false
+  );
+  CREATE INDEX IF NOT EXISTS log_batches_open ON log_batches (bucket_id, closed, deadline);
+  CREATE INDEX IF NOT EXISTS log_batches_due ON log_batches (deadline);
+  CREATE TABLE IF NOT EXISTS log_records (
+    seq bigserial PRIMARY KEY,
+    batch_id bigint NOT NULL,
+    line text NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS log_records_batch ON log_records (batch_id, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

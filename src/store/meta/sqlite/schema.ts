@@ -14,8 +14,10 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  * 5: inline bytes carry a CRC32 (objects.inline_crc) and blob files a checksum table and trailer.
  * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
  *    leases for background jobs (leases).
+ * 7, 8: taken by other branches (the work engine, tiering); no-ops here until they merge.
+ * 9: server access logs waiting for delivery (log_batches, log_records).
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -68,6 +70,15 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
     // Garbage released before this version has no release time: it counts as released long ago.
     // The leases table is created by SCHEMA.
     addColumn(db, 'blobs', 'released_at INTEGER');
+  },
+  7: () => {
+    // Another branch's step (the work engine); a no-op here.
+  },
+  8: () => {
+    // Another branch's step; a no-op here.
+  },
+  9: () => {
+    // log_batches and log_records are created by SCHEMA (IF NOT EXISTS): nothing existing changes.
   },
 
 };
@@ -247,6 +258,24 @@ CREATE TABLE IF NOT EXISTS blobs (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blobs_garbage ON blobs (id) WHERE refs <= 0;
 -- Leases on background jobs: one holder at a time, until expires (ms since epoch).
+-- Server access logs waiting for delivery (src/logging/): a batch per source bucket and
+-- configuration and roll period, its records in append order.
+CREATE TABLE IF NOT EXISTS log_batches (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  bucket_id INTEGER NOT NULL,
+  config TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  closed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS log_batches_open ON log_batches (bucket_id, closed, deadline);
+CREATE INDEX IF NOT EXISTS log_batches_due ON log_batches (deadline);
+CREATE TABLE IF NOT EXISTS log_records (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  batch_id INTEGER NOT NULL,
+  line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_records_batch ON log_records (batch_id, seq);
 CREATE TABLE IF NOT EXISTS leases (
   name TEXT PRIMARY KEY,
   holder TEXT NOT NULL,
