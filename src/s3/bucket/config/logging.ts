@@ -33,7 +33,7 @@ export interface LoggingConfig {
   /** Grants given on every log object, beside the target bucket owner's full control. */
   targetGrants: Grant[];
   keyFormat: KeyFormat;
-  /** Whether TargetObjectKeyFormat was given (GetBucketLogging returns it only then). */
+  /** Whether TargetObjectKeyFormat was given. */
   keyFormatGiven: boolean;
 }
 
@@ -121,7 +121,9 @@ export function renderLogging(c: LoggingConfig | undefined): { root: string; bod
   const le: XmlNode = { TargetBucket: c.targetBucket };
   if (c.targetGrants.length) le.TargetGrants = { Grant: c.targetGrants.map((g) => ({ Grantee: granteeXml(g.grantee), Permission: g.permission })) };
   le.TargetPrefix = c.targetPrefix;
-  if (c.keyFormatGiven) {
+  // Always, SimplePrefix by default (what the Ceph suite's test_put_bucket_logging, which is not
+  // marked as failing on AWS, expects back from a configuration that did not name one).
+  {
     le.TargetObjectKeyFormat = c.keyFormat.kind === 'simple' ? { SimplePrefix: '' } : { PartitionedPrefix: { PartitionDateSource: c.keyFormat.dateSource } };
   }
   return { root: LOGGING_ROOT, body: { LoggingEnabled: le }, namespace: LOGGING_NS };
