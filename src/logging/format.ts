@@ -147,8 +147,9 @@ const NAMED: Record<string, string> = {
   PutObject: 'REST.PUT.OBJECT',
   PostObject: 'REST.POST.OBJECT',
   DeleteObject: 'REST.DELETE.OBJECT',
-  CopyObject: 'REST.COPY.OBJECT',
-  UploadPartCopy: 'REST.COPY.PART',
+  // A copy is logged by its HTTP method on the destination (REST.HTTP_method.resource_type).
+  CopyObject: 'REST.PUT.OBJECT',
+  UploadPartCopy: 'REST.PUT.PART',
   UploadPart: 'REST.PUT.PART',
   CreateMultipartUpload: 'REST.POST.UPLOADS',
   CompleteMultipartUpload: 'REST.POST.UPLOAD',
@@ -170,7 +171,7 @@ const NAMED: Record<string, string> = {
 
 /**
  * The log's operation for an S3 operation: `REST.<method>.<resource>`, e.g. REST.GET.OBJECT,
- * REST.PUT.ACL, REST.POST.MULTI_OBJECT_DELETE; copies are REST.COPY.OBJECT / REST.COPY.PART.
+ * REST.PUT.ACL, REST.POST.MULTI_OBJECT_DELETE; copies are PUTs of the destination object or part.
  */
 export function operationOf(name: string, method: string, resource: 'bucket' | 'object' | 'service' | 'account', sub: readonly string[] | undefined): string {
   const named = NAMED[name];

@@ -71,7 +71,7 @@ export function accessRecord(f: RequestFacts): AccessRecord {
     remoteIp: f.remoteIp,
     requester: requesterOf(f.identity),
     requestId: f.requestId,
-    operation: f.op ? operationOf(f.op.name, f.op.name === 'CopyObject' || f.op.name === 'UploadPartCopy' ? 'COPY' : method, f.op.resource, f.op.sub) : `REST.${method}.${f.key ? 'OBJECT' : 'BUCKET'}`,
+    operation: f.op ? operationOf(f.op.name, method, f.op.resource, f.op.sub) : `REST.${method}.${f.key ? 'OBJECT' : 'BUCKET'}`,
     key: f.key,
     requestUri: `${method} ${f.req.url ?? '/'} HTTP/${f.req.httpVersion}`,
     status: f.status,

@@ -116,7 +116,8 @@ describe('server access log records', () => {
     assert.equal(operationOf('ListObjectsV2', 'GET', 'bucket', ['list-type']), 'REST.GET.BUCKET');
     assert.equal(operationOf('GetBucketLogging', 'GET', 'bucket', ['logging']), 'REST.GET.LOGGING_STATUS');
     assert.equal(operationOf('CompleteMultipartUpload', 'POST', 'object', ['uploadId']), 'REST.POST.UPLOAD');
-    assert.equal(operationOf('CopyObject', 'COPY', 'object', undefined), 'REST.COPY.OBJECT');
+    assert.equal(operationOf('CopyObject', 'PUT', 'object', undefined), 'REST.PUT.OBJECT');
+    assert.equal(operationOf('UploadPartCopy', 'PUT', 'object', ['partNumber', 'uploadId']), 'REST.PUT.PART');
   });
 });
 
