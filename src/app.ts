@@ -7,6 +7,7 @@ import type { MetaStore } from './store/meta/types.js';
 import type { BlobStore } from './store/blob/types.js';
 import type { SpaceGuard } from './store/space.js';
 import type { BlobGc } from './workers/gc.js';
+import type { Engine } from './engine/runner.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
@@ -31,6 +32,11 @@ export interface App {
   readonly blobs: BlobStore;
   readonly log: Logger;
   readonly gc: BlobGc;
+  /**
+   * The durable work engine: register handlers for kinds of follow-up work (engine.register);
+   * it runs them in every process, each item once (src/engine/).
+   */
+  readonly engine: Engine;
   /** Free space on the data directory: whether writes are admitted, and the reserve for deletes. */
   readonly space: SpaceGuard;
   /** Counts of events metrics will report (integrity failures…). */

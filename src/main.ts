@@ -28,6 +28,7 @@ Commands:
   admin account list  list accounts
   admin user add      create an IAM user of an account, with its first access key
   admin user list     list an account's IAM users
+  admin work          the work engine's queue: depth, lag and failures by kind
 
 Run "trove server --help" or "trove admin --help" for options.
 `;
@@ -50,6 +51,7 @@ const ADMIN_HELP = `Usage:
   trove admin kms create [--id <key id>] [--alias <name>] [--description <text>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin kms list|disable|enable|rotate [--key <id, alias/name or ARN>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin kms rotate-master --new-master-key-file <file> [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
+  trove admin work [--json] [--data-dir <dir>] [--meta <postgres://…>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
@@ -203,9 +205,36 @@ async function adminKms(verb: string | undefined, rest: string[]): Promise<void>
   }
 }
 
+/** trove admin work: the work engine's queue, by kind (depth, due, running, failing, lag). */
+async function adminWork(rest: string[]): Promise<void> {
+  const json = rest.includes('--json');
+  const flags = takeFlags(rest.filter((a) => a !== '--json'), ['data-dir', 'meta']);
+  const args: string[] = [];
+  for (const f of ['data-dir', 'meta']) if (flags.has(f)) args.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...args, '--meta-pool', '1']);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  try {
+    const st = await meta.workStats();
+    if (json) {
+      out(JSON.stringify(st, null, 2) + '\n');
+      return;
+    }
+    const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+    out(`${'kind'.padEnd(24)} ${'depth'.padStart(9)} ${'due'.padStart(9)} ${'running'.padStart(8)} ${'failing'.padStart(8)} ${'lag'.padStart(9)} ${'attempts'.padStart(8)}\n`);
+    for (const k of st.kinds) {
+      out(`${k.kind.padEnd(24)} ${String(k.depth).padStart(9)} ${String(k.due).padStart(9)} ${String(k.running).padStart(8)} ${String(k.failing).padStart(8)} ${secs(k.lagMs).padStart(9)} ${String(k.maxAttempts).padStart(8)}\n`);
+    }
+    out(`${'total'.padEnd(24)} ${String(st.depth).padStart(9)} ${''.padStart(9)} ${''.padStart(8)} ${String(st.failing).padStart(8)} ${secs(st.lagMs).padStart(9)}\n`);
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
   if (noun === 'kms') return adminKms(verb, rest);
+  if (noun === 'work' || (noun === 'engine' && verb === 'status')) return adminWork(noun === 'work' ? [verb, ...rest].filter((a): a is string => a !== undefined) : rest);
   if (!noun || noun === '--help' || noun === '-h' || (noun !== 'account' && noun !== 'user') || (verb !== 'add' && verb !== 'list')) {
     out(ADMIN_HELP);
     if (noun && noun !== '--help' && noun !== '-h') process.exitCode = 2;

@@ -30,7 +30,8 @@ import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
 import { deserializeLogging, serializeLogging } from './s3/bucket/config/logging.js';
-import { DELIVERY_LEASE, ServerAccessLogs } from './logging/service.js';
+import { ServerAccessLogs } from './logging/service.js';
+import { Engine } from './engine/runner.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -207,12 +208,15 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const accountIdOf = (canonicalId: string) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId);
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
   let accessLogs: ServerAccessLogs | undefined;
+  // The work engine runs in every process; its handlers are registered below (before start).
+  const engine = new Engine(meta, log, { holder: blobs.nodeId });
   const app: App = {
     config,
     meta,
     blobs,
     log,
     gc,
+    engine,
     space,
     counters: { integrityFailures: 0 },
     lookupCredential: (id, token) => (token === undefined ? iam.lookupCredential(id) : sts.resolve(id, token)),
@@ -232,7 +236,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       return accessLogs!;
     },
   };
-  accessLogs = new ServerAccessLogs(app, blobs.nodeId, { rollMs: config.logRollMs });
+  accessLogs = new ServerAccessLogs(app, { rollMs: config.logRollMs });
+  accessLogs.register();
 
   // Coherent caches: what another process or node changes reaches every cache above the store
   // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
@@ -267,6 +272,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   } catch (e) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await gc.stop();
+    await engine.stop();
     await space.close();
     await meta.close();
     await blobs.close();
@@ -278,9 +284,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // temporary directories of nodes that are gone.
   // Leases held by nodes of this machine that are gone (their processes no longer run) are given
   // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
-  for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE, DELIVERY_LEASE]) await meta.releaseLease(lease, node);
+  for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
-  accessLogs.start();
+  engine.start();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -326,6 +332,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       clearTimeout(timer);
       await accessLogs.stop();
       await gc!.stop();
+      await engine.stop();
       await space!.close();
       await meta.close();
       await blobs.close();

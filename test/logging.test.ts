@@ -178,7 +178,11 @@ describe('server access logs', () => {
     assert.equal(m.errorCode, 'NoSuchKey');
     assert.equal(m.key, 'missing');
     assert.ok(byOp.get('REST.GET.BUCKET'));
-    // Delivered batches are gone from the store.
+    // Delivered batches are gone from the store, and so are their log.deliver work items.
+    await until('the delivery work item to complete', async () => {
+      const stats = await server.trove.app.meta.workStats();
+      return (stats.kinds.find((k) => k.kind === 'log.deliver')?.depth ?? 0) === 0 ? true : undefined;
+    });
     assert.deepEqual(await server.trove.app.meta.dueLogBatches(Date.now() + 60_000, 10), []);
   });
 

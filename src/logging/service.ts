@@ -7,9 +7,10 @@
 // Records of concurrent requests share one transaction and one sync (below, and the SQLite
 // store's group commit). A batch is one source bucket's records under one configuration from its
 // first record for --log-roll-seconds; then it is delivered as one object whose key is fixed by
-// the batch (logging/keys.ts), and deleted. A delivery interrupted by a crash is done again after
-// the restart and writes the same key with the same records: at least once, never a duplicate
-// object. A delivery the target refuses (the bucket is gone, another owner now, its policy or ACL
+// the batch (logging/keys.ts), and deleted: a `log.deliver` work item of the engine (src/engine/),
+// recorded in the transaction that opened the batch. A delivery interrupted by a crash is done
+// again (the engine claims the item again) and writes the same key with the same records: at least
+// once, never a duplicate object; a failing one is retried with backoff. A delivery the target refuses (the bucket is gone, another owner now, its policy or ACL
 // no longer allows logging.s3.amazonaws.com) drops the batch, as S3 does.
 
 import type { Logger } from 'pino';
@@ -18,7 +19,7 @@ import { mayDeliverLogs } from '../authz/logDelivery.js';
 import { serializeAcl, canonicalUser, type Acl } from '../authz/acl/index.js';
 import type { LoggingConfig } from '../s3/bucket/config/logging.js';
 import { discardBlob, storeBytes } from '../s3/object/ingest.js';
-import type { Bucket, LogBatch, LogRecordInput, ObjectContent } from '../store/meta/types.js';
+import { LOG_DELIVER, type Bucket, type LogBatch, type LogRecordInput, type ObjectContent } from '../store/meta/types.js';
 import { logObjectKey } from './keys.js';
 
 /** What a batch is delivered by: the source bucket as it was, and the configuration in force. */
@@ -27,8 +28,8 @@ interface BatchConfig {
   logging: LoggingConfig;
 }
 
-export const DELIVERY_LEASE = 'server-access-log-delivery';
-const LEASE_MS = 60_000;
+/** A delivery's claim: a crashed process's delivery is taken up again this long after. */
+const LEASE_MS = 15_000;
 /** Records appended in one transaction at most. */
 const MAX_APPEND = 2000;
 
@@ -43,15 +44,12 @@ export class ServerAccessLogs {
   private flushing = false;
   /** The batch key of each configuration object the cache hands out (one JSON per configuration). */
   private readonly keys = new WeakMap<LoggingConfig, string>();
-  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private delivering: Promise<void> | undefined;
   private readonly log: Logger;
 
   constructor(
     private readonly app: App,
-    private readonly holder: string,
-    private readonly opts: { rollMs: number; pollMs?: number },
+    private readonly opts: { rollMs: number },
   ) {
     this.log = app.log;
   }
@@ -98,50 +96,20 @@ export class ServerAccessLogs {
     }
   }
 
-  /** A batch opened here is delivered from here at its deadline (and by any node's poll after). */
+  /**
+   * Registers the delivery of batches with the work engine: each batch's `log.deliver` item was
+   * recorded with the batch (MetaStore.appendLogRecords), due at its deadline; the engine claims
+   * it in one process of the cluster, retries it with backoff when it fails, and claims it again
+   * after a crash once the claim has expired (LEASE_MS).
+   */
+  register(): void {
+    this.app.engine.register<{ batchId: number }>(LOG_DELIVER, (item) => this.deliver(item.payload.batchId), { concurrency: 2, leaseMs: LEASE_MS });
+  }
+
+  /** A batch opened here is looked for at its deadline rather than at the engine's next poll. */
   private schedule(b: LogBatch): void {
     if (this.stopped) return;
-    setTimeout(() => this.kick(), Math.max(0, b.deadline - Date.now()) + 20).unref();
-  }
-
-  /** Starts delivering: due batches now (those a crash left too), then every poll period. */
-  start(): void {
-    const poll = this.opts.pollMs ?? Math.min(5_000, Math.max(250, Math.floor(this.opts.rollMs / 4)));
-    this.timer = setInterval(() => this.kick(), poll);
-    this.timer.unref();
-    this.kick();
-  }
-
-  /** Delivers what is due, unless a pass is running (then it will see it). */
-  kick(): void {
-    if (this.stopped || this.delivering) return;
-    this.delivering = this.deliverDue()
-      .then(() => undefined)
-      .catch((e: unknown) => this.log.error({ err: e }, 'server access log delivery failed; retrying at the next pass'))
-      .finally(() => {
-        this.delivering = undefined;
-      });
-  }
-
-  /** Delivers every due batch, under a lease so that one process of a cluster does it at a time. */
-  async deliverDue(): Promise<number> {
-    let n = 0;
-    if (!(await this.app.meta.tryLease(DELIVERY_LEASE, this.holder, LEASE_MS))) return 0;
-    try {
-      for (;;) {
-        const due = await this.app.meta.dueLogBatches(Date.now(), 50);
-        if (due.length === 0 || this.stopped) break;
-        for (const b of due) {
-          if (this.stopped) break;
-          await this.deliver(b.id);
-          n++;
-        }
-        await this.app.meta.tryLease(DELIVERY_LEASE, this.holder, LEASE_MS);
-      }
-    } finally {
-      await this.app.meta.releaseLease(DELIVERY_LEASE, this.holder).catch(() => undefined);
-    }
-    return n;
+    setTimeout(() => this.app.engine.kick(LOG_DELIVER), Math.max(0, b.deadline - Date.now()) + 20).unref();
   }
 
   /**
@@ -201,11 +169,9 @@ export class ServerAccessLogs {
     this.log.debug({ batch: batch.id, target: target.name, key, records: lines.length }, 'server access logs delivered');
   }
 
-  /** Stops delivering (pending appends still complete); waits for a delivery in progress. */
+  /** Stops scheduling (the engine stops deliveries); waits for the appends in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.delivering;
     while (this.flushing) await new Promise((r) => setTimeout(r, 5));
   }
 }

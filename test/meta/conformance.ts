@@ -730,6 +730,150 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
         }));
     });
 
+    describe('work queue', () => {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+      it('enqueues, claims due items of the asked kinds oldest first, completes them', () =>
+        withStore(async (s) => {
+          const ids = await s.enqueueWork([
+            { kind: 'a', payload: { n: 1, key: 'k\u00e9' } },
+            { kind: 'b', payload: [2] },
+            { kind: 'a', payload: 'three', orderKey: '7/k' },
+            { kind: 'a', payload: null, notBefore: Date.now() + 3_600_000 },
+          ]);
+          assert.equal(ids.length, 4);
+          assert.equal(new Set(ids).size, 4);
+          const got = await s.claimWork(['a'], 'h1', 10, 60_000);
+          assert.deepEqual(got.map((w) => w.payload), [{ n: 1, key: 'k\u00e9' }, 'three'], 'due items of kind a only, in order; the future one waits');
+          assert.deepEqual(got.map((w) => w.id), [ids[0], ids[2]]);
+          assert.equal(got[0]!.kind, 'a');
+          assert.equal(got[0]!.attempts, 1);
+          assert.equal(got[1]!.orderKey, '7/k');
+          assert.equal(got[0]!.orderKey, undefined);
+          assert.deepEqual(await s.claimWork(['a'], 'h2', 10, 60_000), [], 'claimed items are not handed out again');
+          const b = await s.claimWork(['a', 'b'], 'h2', 10, 60_000);
+          assert.deepEqual(b.map((w) => w.payload), [[2]]);
+          await s.completeWork([got[0]!.id, got[1]!.id, b[0]!.id]);
+          const st = await s.workStats();
+          assert.equal(st.depth, 1, 'the scheduled item remains');
+          assert.deepEqual(st.kinds.map((k) => [k.kind, k.depth, k.due]), [['a', 1, 0]]);
+          assert.equal(await s.claimWork([], 'h', 10, 1000).then((l) => l.length), 0);
+        }));
+
+      it('an expired claim is due again (a crashed worker), a renewed one is not; attempts count', () =>
+        withStore(async (s) => {
+          const [id] = await s.enqueueWork([{ kind: 'k', payload: 1 }]);
+          const [first] = await s.claimWork(['k'], 'dead', 5, 50);
+          assert.equal(first!.id, id);
+          assert.deepEqual(await s.claimWork(['k'], 'other', 5, 60_000), []);
+          await sleep(80);
+          assert.deepEqual(await s.renewWork([id!], 'other', 60_000), [], 'only the holder renews');
+          const [again] = await s.claimWork(['k'], 'other', 5, 200);
+          assert.equal(again?.id, id, 'expired: claimed by another');
+          assert.equal(again!.attempts, 2);
+          await sleep(50);
+          assert.deepEqual(await s.renewWork([id!], 'other', 60_000), [id], 'the holder renews before expiry');
+          await sleep(200);
+          assert.deepEqual(await s.claimWork(['k'], 'third', 5, 60_000), [], 'renewed: still held');
+          const st = await s.workStats();
+          assert.equal(st.kinds[0]!.running, 1);
+          assert.equal(st.kinds[0]!.maxAttempts, 2);
+        }));
+
+      it('retries later with the error recorded; stats show depth, lag and failures by kind', () =>
+        withStore(async (s) => {
+          await s.enqueueWork([{ kind: 'x', payload: 1 }, { kind: 'y', payload: 2 }, { kind: 'y', payload: 3 }]);
+          const [x] = await s.claimWork(['x'], 'h', 1, 60_000);
+          await s.retryWork(x!.id, 'remote said 503', Date.now() + 3_600_000);
+          assert.deepEqual(await s.claimWork(['x'], 'h', 1, 60_000), [], 'not before its retry time');
+          await sleep(30);
+          let st = await s.workStats();
+          assert.equal(st.depth, 3);
+          assert.equal(st.failing, 1);
+          const [sx, sy] = st.kinds;
+          assert.deepEqual([sx!.kind, sx!.depth, sx!.due, sx!.failing, sx!.running], ['x', 1, 0, 1, 0]);
+          assert.deepEqual([sy!.kind, sy!.depth, sy!.due, sy!.failing], ['y', 2, 2, 0]);
+          assert.ok(sy!.lagMs >= 20 && sy!.lagMs < 60_000, `lag ${sy!.lagMs}`);
+          assert.equal(st.lagMs, sy!.lagMs);
+          await s.retryWork(x!.id, 'again', 0);
+          const [x2] = await s.claimWork(['x'], 'h', 1, 60_000);
+          assert.equal(x2!.lastError, 'again');
+          assert.equal(x2!.attempts, 2);
+          await s.completeWork([x2!.id]);
+          st = await s.workStats();
+          assert.equal(st.failing, 0);
+          assert.deepEqual(st.kinds.map((k) => k.kind), ['y']);
+        }));
+
+      it('records one queued item per dedupe key; once it is done another may be recorded', () =>
+        withStore(async (s) => {
+          const [first] = await s.enqueueWork([{ kind: 'd', payload: 1, dedupeKey: 'pass:1' }]);
+          const again = await s.enqueueWork([{ kind: 'd', payload: 2, dedupeKey: 'pass:1' }, { kind: 'd', payload: 3, dedupeKey: 'pass:2' }, { kind: 'd', payload: 4 }]);
+          assert.equal(again[0], first, 'the queued item answers');
+          assert.equal(new Set(again).size, 3);
+          const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => s.enqueueWork([{ kind: 'd', payload: 10 + i, dedupeKey: 'pass:3' }])));
+          assert.equal(new Set(racing.flat()).size, 1, 'of racing recorders one item is recorded');
+          const items = await s.claimWork(['d'], 'h', 100, 60_000);
+          assert.equal(items.length, 4);
+          assert.deepEqual(items.slice(0, 3).map((w) => [w.payload, w.dedupeKey]), [[1, 'pass:1'], [3, 'pass:2'], [4, undefined]]);
+          assert.deepEqual(await s.enqueueWork([{ kind: 'd', payload: 5, dedupeKey: 'pass:1' }]), [first], 'claimed still counts as queued');
+          await s.completeWork([first!]);
+          const [next] = await s.enqueueWork([{ kind: 'd', payload: 6, dedupeKey: 'pass:1' }]);
+          assert.notEqual(next, first, 'done: a new one is recorded');
+        }));
+
+      it('of racing claimers each item goes to exactly one', () =>
+        withStore(async (s) => {
+          const ids = await s.enqueueWork(Array.from({ length: 60 }, (_, i) => ({ kind: 'r', payload: i })));
+          const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => s.claimWork(['r'], `h${i}`, 10, 60_000)));
+          const got = claims.flat().map((w) => w.id);
+          assert.equal(got.length, 60, 'every item claimed');
+          assert.equal(new Set(got).size, 60, 'none twice');
+          assert.deepEqual([...got].sort((a, b) => a - b), [...ids].sort((a, b) => a - b));
+        }));
+
+      it('object writes record their work in the same transaction, and not when they fail', () =>
+        withStore(async (s) => {
+          const b = await newBucket(s);
+          const v = await newBucket(s, 'Enabled');
+          await s.putObject(b.id, 'k', content('e1'), undefined, { work: [{ kind: 'w', payload: 'put' }] });
+          await rejectsStore(s.putObject(b.id, 'k', content('e2'), { ifNoneMatch: '*' }, { work: [{ kind: 'w', payload: 'refused' }] }), 'PreconditionFailed');
+          // A function of the effect: the overwritten null version is handed over.
+          await s.putObject(b.id, 'k', content('e3'), undefined, {
+            work: (e) => [{ kind: 'w', payload: { put: e.versionId, removed: e.removed.map((r) => [r.versionId, r.etag]) } }],
+          });
+          await s.updateObject(b.id, 'k', undefined, { tags: [['t', '1']] }, undefined, { work: [{ kind: 'w', payload: 'tagged' }] });
+          const put = await s.putObject(v.id, 'k', content('v1'));
+          await s.deleteObject(v.id, 'k', { now: 5, work: (e) => [{ kind: 'w', payload: { marker: e.versionId, removed: e.removed.length } }] });
+          await s.deleteObject(v.id, 'k', {
+            now: 6,
+            versionId: put.versionId,
+            work: (e) => [{ kind: 'w', payload: { removed: e.removed.map((r) => r.versionId) } }],
+          });
+          await s.createUpload({ uploadId: 'u1', bucketId: b.id, key: 'mp', initiated: 1, owner: 'owner-1', storageClass: 'STANDARD', headers: {}, userMeta: {} });
+          await s.abortUpload(b.id, 'u1', { work: [{ kind: 'w', payload: 'aborted' }] });
+          await s.createUpload({ uploadId: 'u2', bucketId: b.id, key: 'mp', initiated: 1, owner: 'owner-1', storageClass: 'STANDARD', headers: {}, userMeta: {} });
+          const part = blobId();
+          await s.putPart(b.id, 'u2', { partNumber: 1, size: 5, etag: 'p1', lastModified: 1, blobId: part });
+          const parts = [{ partNumber: 1, offset: 0, size: 5, etag: 'p1', blobId: part }];
+          await s.completeUpload(b.id, 'u2', content('m-1', { inline: undefined, size: 5, parts }), { uploadId: 'u2', bucketId: b.id, key: 'mp', etag: 'm-1', partsDigest: 'd', completedAt: Date.now() }, undefined, {
+            work: (e) => [{ kind: 'w', payload: { completed: e.versionId } }],
+          });
+          const items = await s.claimWork(['w'], 'h', 100, 60_000);
+          const marker = (items[3]!.payload as { marker: string }).marker;
+          assert.ok(marker && marker !== 'null');
+          assert.deepEqual(items.map((w) => w.payload), [
+            'put',
+            { put: 'null', removed: [['null', 'e1']] },
+            'tagged',
+            { marker, removed: 0 },
+            { removed: [put.versionId] },
+            'aborted',
+            { completed: 'null' },
+          ]);
+        }));
+    });
+
     describe('IAM', () => {
       const entity = (name: string, id: string, path = '/'): IamEntity => ({ accountId: ACCT, id, name, path, createdAt: 1 });
 

@@ -138,6 +138,8 @@ export interface DeleteOptions {
   /** ms since epoch, for retention checks. */
   now: number;
   conditions?: WriteConditions;
+  /** Follow-up work, committed in the same transaction (see WriteOptions). */
+  work?: WorkSpec;
 }
 
 export interface DeleteResult {
@@ -179,6 +181,94 @@ export interface ListVersionsQuery {
   /** Start at this key (inclusive), used to seek past a common prefix. */
   startKey?: string;
   limit: number;
+}
+
+// ---------------------------------------------------------------- the work engine's queue
+//
+// Follow-up work (expire, transition, deliver a log batch, …) is a row of the `work` table,
+// written either on its own (enqueueWork) or in the same transaction as the object change that
+// causes it (the `work` option of the object writes: an outbox), so that a change and its
+// follow-up commit or vanish together. Workers claim rows under a lease (claimWork), delete them
+// when done (completeWork) or put them back with a later not-before (retryWork). A claimed row's
+// not-before is its lease's expiry: a holder that dies leaves it claimable again then.
+
+/** A work item to record. */
+export interface NewWork {
+  /** What to do (the runner's handler name): 'lifecycle.expire', 'transition', 'log.deliver', … */
+  kind: string;
+  /** Anything JSON can carry; handed back parsed. */
+  payload: unknown;
+  /** Not before this time (ms since epoch; default: now). */
+  notBefore?: number;
+  /**
+   * Items with the same ordering key may later be delivered in order (e.g. `${bucketId}/${key}`
+   * for per-key notifications); recorded, not yet enforced by claims.
+   */
+  orderKey?: string;
+  /**
+   * At most one item with this key is queued (due, scheduled or claimed) at a time: recording
+   * another while one is queued records nothing (and answers the queued item's id). E.g. one
+   * lifecycle pass per bucket, one transition per object version.
+   */
+  dedupeKey?: string;
+}
+
+/** A recorded work item, as claimed. */
+export interface WorkItem {
+  id: number;
+  kind: string;
+  payload: unknown;
+  /** ms since epoch: due from then (while claimed: the claim's expiry). */
+  notBefore: number;
+  /** Claims so far, this one included. */
+  attempts: number;
+  /** ms since epoch */
+  createdAt: number;
+  orderKey?: string;
+  dedupeKey?: string;
+  /** What the last failed attempt said. */
+  lastError?: string;
+}
+
+/** What an object write did, for work that depends on it (see WriteOptions.work). */
+export interface WriteEffect {
+  /** The version written (PUT, Complete, delete marker) or removed (versioned DELETE). */
+  versionId?: string;
+  /** Versions this write removed for good (an overwritten null version, a deleted version). */
+  removed: ObjectVersion[];
+}
+
+/** Work recorded with an object write: a list, or a function of what the write did. */
+export type WorkSpec = NewWork[] | ((effect: WriteEffect) => NewWork[]);
+
+/** Options every object write takes. */
+export interface WriteOptions {
+  /** Follow-up work, committed in the same transaction as the write (the outbox). */
+  work?: WorkSpec;
+}
+
+export interface WorkKindStats {
+  kind: string;
+  /** Items recorded (due, scheduled later, or claimed). */
+  depth: number;
+  /** Items due now and not claimed. */
+  due: number;
+  /** Items claimed by a worker right now. */
+  running: number;
+  /** Items whose last attempt failed (they are retried with backoff). */
+  failing: number;
+  /** How long the oldest due item has waited (ms): the lag. */
+  lagMs: number;
+  /** Most claims of one item. */
+  maxAttempts: number;
+}
+
+export interface WorkStats {
+  depth: number;
+  /** How long the oldest due item of any kind has waited (ms). */
+  lagMs: number;
+  failing: number;
+  kinds: WorkKindStats[];
 }
 
 /** An account: the tenant that owns buckets and objects, and whose root user holds keys. */
@@ -577,7 +667,7 @@ export interface MetaStore {
    * Unversioned/Suspended replace the 'null' version, Enabled adds a new version id.
    * Conditions are checked atomically (PreconditionFailed / NoSuchKey).
    */
-  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult>;
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult>;
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult>;
   /**
    * Updates tags / retention / legal hold / acl of one version in place (the latest when no
@@ -590,6 +680,7 @@ export interface MetaStore {
     versionId: string | undefined,
     patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
     check?: (current: ObjectVersion) => void,
+    opts?: WriteOptions,
   ): Promise<ObjectVersion>;
   /** Latest, non-delete-marker versions in key (UTF-8 byte) order. */
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]>;
@@ -604,7 +695,7 @@ export interface MetaStore {
   listParts(uploadId: string, afterPart: number, limit: number): Promise<UploadPart[]>;
   listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]>;
   /** Removes the upload and releases its parts. Fails with NoSuchUpload. */
-  abortUpload(bucketId: number, uploadId: string): Promise<void>;
+  abortUpload(bucketId: number, uploadId: string, opts?: WriteOptions): Promise<void>;
   /**
    * Atomically turns the upload into an object version made of the given parts (which must be
    * the upload's current parts, else InvalidPart); releases parts not used; removes the upload
@@ -616,6 +707,7 @@ export interface MetaStore {
     content: ObjectContent,
     completion: Omit<CompletedUpload, 'versionId'>,
     conditions?: WriteConditions,
+    opts?: WriteOptions,
   ): Promise<PutResult>;
   /** A completion recorded by completeUpload (kept for a day). */
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined>;
@@ -645,16 +737,35 @@ export interface MetaStore {
   /** Gives the lease up if `holder` holds it, so another may take it at once. */
   releaseLease(name: string, holder: string): Promise<void>;
 
+  // work queue (see NewWork): durable follow-up work, claimed under leases
+  /** Records work items (one transaction); answers their ids (see NewWork.dedupeKey). */
+  enqueueWork(items: NewWork[]): Promise<number[]>;
+  /**
+   * Claims up to `limit` due items of these kinds for `holder` until now + `leaseMs`, oldest due
+   * first, atomically: of racing claimers (processes, nodes) each item goes to one. An item whose
+   * claim expired is due again. Counts an attempt. "Now" is the store's clock, as for leases.
+   */
+  claimWork(kinds: string[], holder: string, limit: number, leaseMs: number): Promise<WorkItem[]>;
+  /** Extends `holder`'s claims on these items to now + `leaseMs`; answers the ids still held. */
+  renewWork(ids: number[], holder: string, leaseMs: number): Promise<number[]>;
+  /** Done: the items are deleted. */
+  completeWork(ids: number[]): Promise<void>;
+  /** Failed: records the error and makes the item due again at `notBefore` (ms since epoch). */
+  retryWork(id: number, error: string, notBefore: number): Promise<void>;
+  /** Depth, lag and failures, by kind. */
+  workStats(): Promise<WorkStats>;
+
   // server access logs (src/logging/): records wait in batches, one open batch per source bucket
   // and configuration at a time, until the batch's deadline; then one log object is written per
   // batch and the batch is deleted.
   /**
    * Appends records, each to the open batch of its bucket and configuration (opening one, with
-   * deadline now + rollMs, when there is none or the open one's deadline has passed). Durable when
-   * it resolves. Answers the batches it opened.
+   * deadline now + rollMs, when there is none or the open one's deadline has passed, and with it,
+   * in the same transaction, a LOG_DELIVER work item due at the deadline). Durable when it
+   * resolves. Answers the batches it opened.
    */
   appendLogRecords(records: readonly LogRecordInput[], rollMs: number, now: number): Promise<LogBatch[]>;
-  /** Batches whose deadline is at or before `now`, oldest first. */
+  /** Batches whose deadline is at or before `now`, oldest first (status and tests; delivery is work items). */
   dueLogBatches(now: number, limit: number): Promise<LogBatch[]>;
   /**
    * Closes the batch (no record is appended to it from now on) and reads its records in the
@@ -664,6 +775,9 @@ export interface MetaStore {
   /** Deletes a delivered (or undeliverable) batch and its records. */
   deleteLogBatch(id: number): Promise<void>;
 }
+
+/** The work kind that delivers a batch of server access log records (payload: { batchId }). */
+export const LOG_DELIVER = 'log.deliver';
 
 /** One server access log record on its way into a batch. */
 export interface LogRecordInput {

@@ -24,6 +24,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { ObjectVersion } from '../types.js';
 
 /** int8 (counts, sizes, timestamps in ms) as numbers: they all fit in 2^53. */
 const types = {
@@ -153,6 +154,8 @@ export class Db {
 export class Tx {
   /** Set when the transaction dropped a blob reference (garbage may follow its commit). */
   released = false;
+  /** Versions the transaction removed, collected while set (WriteOptions.work as a function). */
+  removed: ObjectVersion[] | undefined;
 
   constructor(
     private readonly db: Db,

@@ -8,6 +8,7 @@
 
 import { StoreError } from '../../errors.js';
 import { prefixSuccessor } from '../../keys.js';
+import { LOG_DELIVER } from '../types.js';
 import type {
   LogBatch,
   LogRecordInput,
@@ -30,7 +31,11 @@ import type {
   Upload,
   UploadPart,
   VersioningState,
+  NewWork,
+  WorkItem,
+  WorkStats,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
 import { ChangeFeed } from './changes.js';
 import { Db, sessionSynchronousCommit } from './db.js';
@@ -38,6 +43,7 @@ import { PgIamStore, toAccessKey, type AccessKeyRow } from './iam.js';
 import { PgObjects } from './objects.js';
 import { toAccount, toBucket, type AccountRow, type BucketRow } from './rows.js';
 import { migrate } from './schema.js';
+import { PgWork, recordWork } from './work.js';
 
 export interface PgOptions {
   /** postgres://user:password@host:port/database (libpq-style parameters accepted by node-postgres). */
@@ -59,6 +65,7 @@ const NOTIFY = { notify: true };
 export class PgMetaStore implements MetaStore {
   readonly iam: PgIamStore;
   private readonly objects: PgObjects;
+  private readonly work: PgWork;
   private readonly changes: ChangeFeed;
   private closed = false;
 
@@ -87,6 +94,7 @@ export class PgMetaStore implements MetaStore {
     opts: PgOptions,
   ) {
     this.objects = new PgObjects(db, opts.onGarbage);
+    this.work = new PgWork(db);
     this.iam = new PgIamStore(db);
     this.changes = new ChangeFeed(opts.url, db.origin);
   }
@@ -124,10 +132,8 @@ export class PgMetaStore implements MetaStore {
     return this.db.tx(async (t) => {
       const opened: LogBatch[] = [];
       const open = new Map<string, number>();
-      const locked = new Set<number>();
       for (const bucketId of [...new Set(records.map((r) => r.bucketId))].sort((a, b) => a - b)) {
         await t.lockKey(bucketId, '\u0000server-access-log');
-        locked.add(bucketId);
       }
       const byBatch = new Map<number, string[]>();
       for (const r of records) {
@@ -141,7 +147,9 @@ export class PgMetaStore implements MetaStore {
             )
           )?.id;
           if (id === undefined) {
-            id = (await t.row<{ id: number }>('INSERT INTO log_batches (bucket_id, config, opened_at, deadline) VALUES ($1, $2, $3, $4) RETURNING id', [r.bucketId, r.config, now, now + rollMs]))!.id;
+            id = Number((await t.row<{ id: number }>('INSERT INTO log_batches (bucket_id, config, opened_at, deadline) VALUES ($1, $2, $3, $4) RETURNING id', [r.bucketId, r.config, now, now + rollMs]))!.id);
+            // Its delivery, in the same transaction (the engine's outbox).
+            await recordWork(t, [{ kind: LOG_DELIVER, payload: { batchId: id }, notBefore: now + rollMs, dedupeKey: `${LOG_DELIVER}:${id}` }]);
             opened.push({ id, bucketId: r.bucketId, config: r.config, openedAt: now, deadline: now + rollMs });
           }
           open.set(k, id);
@@ -374,8 +382,8 @@ export class PgMetaStore implements MetaStore {
   getObjectParts(rowId: number, fromPart?: number, limit?: number): Promise<ObjectPart[]> {
     return this.objects.getObjectParts(rowId, fromPart, limit);
   }
-  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
-    return this.objects.putObject(bucketId, key, content, conditions);
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+    return this.objects.putObject(bucketId, key, content, conditions, opts);
   }
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
     return this.objects.deleteObject(bucketId, key, opts);
@@ -386,8 +394,9 @@ export class PgMetaStore implements MetaStore {
     versionId: string | undefined,
     patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
     check?: (current: ObjectVersion) => void,
+    opts?: WriteOptions,
   ): Promise<ObjectVersion> {
-    return this.objects.updateObject(bucketId, key, versionId, patch, check);
+    return this.objects.updateObject(bucketId, key, versionId, patch, check, opts);
   }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return this.objects.listObjects(bucketId, q);
@@ -410,11 +419,18 @@ export class PgMetaStore implements MetaStore {
   listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]> {
     return this.objects.listUploads(bucketId, q);
   }
-  abortUpload(bucketId: number, uploadId: string): Promise<void> {
-    return this.objects.abortUpload(bucketId, uploadId);
+  abortUpload(bucketId: number, uploadId: string, opts?: WriteOptions): Promise<void> {
+    return this.objects.abortUpload(bucketId, uploadId, opts);
   }
-  completeUpload(bucketId: number, uploadId: string, content: ObjectContent, completion: Omit<CompletedUpload, 'versionId'>, conditions?: WriteConditions): Promise<PutResult> {
-    return this.objects.completeUpload(bucketId, uploadId, content, completion, conditions);
+  completeUpload(
+    bucketId: number,
+    uploadId: string,
+    content: ObjectContent,
+    completion: Omit<CompletedUpload, 'versionId'>,
+    conditions?: WriteConditions,
+    opts?: WriteOptions,
+  ): Promise<PutResult> {
+    return this.objects.completeUpload(bucketId, uploadId, content, completion, conditions, opts);
   }
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
     return this.objects.getCompletedUpload(bucketId, uploadId);
@@ -427,5 +443,26 @@ export class PgMetaStore implements MetaStore {
   }
   hasBlob(blobId: string): Promise<boolean> {
     return this.objects.hasBlob(blobId);
+  }
+
+  // ---------------------------------------------------------------- the work queue (work.ts)
+
+  enqueueWork(items: NewWork[]): Promise<number[]> {
+    return this.work.enqueueWork(items);
+  }
+  claimWork(kinds: string[], holder: string, limit: number, leaseMs: number): Promise<WorkItem[]> {
+    return this.work.claimWork(kinds, holder, limit, leaseMs);
+  }
+  renewWork(ids: number[], holder: string, leaseMs: number): Promise<number[]> {
+    return this.work.renewWork(ids, holder, leaseMs);
+  }
+  completeWork(ids: number[]): Promise<void> {
+    return this.work.completeWork(ids);
+  }
+  retryWork(id: number, error: string, notBefore: number): Promise<void> {
+    return this.work.retryWork(id, error, notBefore);
+  }
+  workStats(): Promise<WorkStats> {
+    return this.work.workStats();
   }
 }

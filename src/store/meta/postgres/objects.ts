@@ -23,9 +23,12 @@ import type {
   StoredChecksum,
   Upload,
   UploadPart,
+  WorkSpec,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
 import type { Db, Tx } from './db.js';
+import { recordWriteWork } from './work.js';
 import {
   keyBytes,
   LISTED_COLUMNS,
@@ -183,7 +186,8 @@ export class PgObjects {
   }
 
   /** Deletes a version row and drops its references to blobs. */
-  private async removeRow(t: Tx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count'>): Promise<void> {
+  private async removeRow(t: Tx, r: ObjectRow): Promise<void> {
+    t.removed?.push(toVersion(r));
     if (r.blob_id) await this.release(t, r.blob_id);
     if (r.parts_count) {
       for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) await this.release(t, p.blob_id);
@@ -270,8 +274,25 @@ export class PgObjects {
     return t.row<ObjectRow>(LATEST, [bucketId, keyBytes(key)]);
   }
 
-  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
+  /**
+   * A write transaction with follow-up work (WriteOptions.work): the versions it removes are
+   * collected when the work is a function of them, and the work is recorded in the same
+   * transaction.
+   */
+  private writeWithWork<T extends { versionId?: string }>(work: WorkSpec | undefined, fn: (t: Tx) => Promise<T>): Promise<T> {
+    if (!work) return this.write(fn);
     return this.write(async (t) => {
+      const removed: ObjectVersion[] = [];
+      if (typeof work === 'function') t.removed = removed;
+      const res = await fn(t);
+      t.removed = undefined;
+      await recordWriteWork(t, work, () => ({ versionId: res.versionId, removed }));
+      return res;
+    });
+  }
+
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+    return this.writeWithWork(opts?.work, async (t) => {
       const bucket = await this.bucketState(t, bucketId);
       const latest = await this.lockedLatest(t, bucketId, key);
       this.checkConditions(latest, conditions, key);
@@ -280,7 +301,7 @@ export class PgObjects {
   }
 
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
-    return this.write(async (t): Promise<DeleteResult> => {
+    return this.writeWithWork(opts.work, async (t): Promise<DeleteResult> => {
       const bucket = await this.bucketState(t, bucketId);
       const latest = await this.lockedLatest(t, bucketId, key);
       this.checkConditions(latest, opts.conditions, key);
@@ -311,8 +332,9 @@ export class PgObjects {
     versionId: string | undefined,
     patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
     check?: (current: ObjectVersion) => void,
+    opts?: WriteOptions,
   ): Promise<ObjectVersion> {
-    return this.write(async (t) => {
+    return this.writeWithWork(opts?.work, async (t) => {
       const latest = await this.lockedLatest(t, bucketId, key);
       const row = versionId === undefined ? latest : await this.versionRow(t, bucketId, key, versionId);
       if (!row || (versionId === undefined && row.delete_marker)) {
@@ -404,10 +426,11 @@ export class PgObjects {
     return (await this.db.rows<UploadRow>(sql, p.values)).map(toUpload);
   }
 
-  async abortUpload(bucketId: number, uploadId: string): Promise<void> {
-    await this.write(async (t) => {
+  async abortUpload(bucketId: number, uploadId: string, opts?: WriteOptions): Promise<void> {
+    await this.writeWithWork(opts?.work, async (t) => {
       await this.lockedUpload(t, bucketId, uploadId);
       await this.dropUpload(t, uploadId);
+      return {};
     });
   }
 
@@ -416,8 +439,15 @@ export class PgObjects {
     await t.run('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
   }
 
-  completeUpload(bucketId: number, uploadId: string, content: ObjectContent, completion: Omit<CompletedUpload, 'versionId'>, conditions?: WriteConditions): Promise<PutResult> {
-    return this.write(async (t) => {
+  completeUpload(
+    bucketId: number,
+    uploadId: string,
+    content: ObjectContent,
+    completion: Omit<CompletedUpload, 'versionId'>,
+    conditions?: WriteConditions,
+    opts?: WriteOptions,
+  ): Promise<PutResult> {
+    return this.writeWithWork(opts?.work, async (t) => {
       const bucket = await this.bucketState(t, bucketId);
       const up = await this.lockedUpload(t, bucketId, uploadId);
       const key = up.key.toString('utf8');

@@ -36,7 +36,11 @@ import type {
   Upload,
   UploadPart,
   VersioningState,
+  NewWork,
+  WorkItem,
+  WorkStats,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
 import * as accounts from './accounts.js';
 import * as blobs from './blobs.js';
@@ -53,6 +57,7 @@ import * as objects from './objects.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
 import { prepareStatements } from './statements.js';
 import * as uploads from './uploads.js';
+import * as work from './work.js';
 
 export interface SqliteOptions {
   /** Directory holding meta.db (and its WAL). */
@@ -156,6 +161,7 @@ export class SqliteMetaStore implements MetaStore {
       buckets: bucketCache,
       latest: latestCache,
       foreign,
+      effects: { removed: undefined },
       cached(sql: string): Database.Statement {
         let s = stmtCache.get(sql);
         if (!s) {
@@ -269,8 +275,8 @@ export class SqliteMetaStore implements MetaStore {
   getObjectParts(rowId: number, fromPart?: number, limit?: number): Promise<ObjectPart[]> {
     return objects.getObjectParts(this.c, rowId, fromPart, limit);
   }
-  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
-    return objects.putObject(this.c, bucketId, key, content, conditions);
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+    return objects.putObject(this.c, bucketId, key, content, conditions, opts);
   }
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
     return objects.deleteObject(this.c, bucketId, key, opts);
@@ -281,8 +287,9 @@ export class SqliteMetaStore implements MetaStore {
     versionId: string | undefined,
     patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
     check?: (current: ObjectVersion) => void,
+    opts?: WriteOptions,
   ): Promise<ObjectVersion> {
-    return objects.updateObject(this.c, bucketId, key, versionId, patch, check);
+    return objects.updateObject(this.c, bucketId, key, versionId, patch, check, opts);
   }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return objects.listObjects(this.c, bucketId, q);
@@ -308,8 +315,8 @@ export class SqliteMetaStore implements MetaStore {
   listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]> {
     return uploads.listUploads(this.c, bucketId, q);
   }
-  abortUpload(bucketId: number, uploadId: string): Promise<void> {
-    return uploads.abortUpload(this.c, bucketId, uploadId);
+  abortUpload(bucketId: number, uploadId: string, opts?: WriteOptions): Promise<void> {
+    return uploads.abortUpload(this.c, bucketId, uploadId, opts);
   }
   completeUpload(
     bucketId: number,
@@ -317,8 +324,9 @@ export class SqliteMetaStore implements MetaStore {
     content: ObjectContent,
     completion: Omit<CompletedUpload, 'versionId'>,
     conditions?: WriteConditions,
+    opts?: WriteOptions,
   ): Promise<PutResult> {
-    return uploads.completeUpload(this.c, bucketId, uploadId, content, completion, conditions);
+    return uploads.completeUpload(this.c, bucketId, uploadId, content, completion, conditions, opts);
   }
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
     return uploads.getCompletedUpload(this.c, bucketId, uploadId);
@@ -358,5 +366,26 @@ export class SqliteMetaStore implements MetaStore {
   }
   deleteLogBatch(id: number): Promise<void> {
     return logs.deleteLogBatch(this.c, id);
+  }
+
+  // ---------------------------------------------------------------- the work queue (work.ts)
+
+  enqueueWork(items: NewWork[]): Promise<number[]> {
+    return work.enqueueWork(this.c, items);
+  }
+  claimWork(kinds: string[], holder: string, limit: number, leaseMs: number): Promise<WorkItem[]> {
+    return work.claimWork(this.c, kinds, holder, limit, leaseMs);
+  }
+  renewWork(ids: number[], holder: string, leaseMs: number): Promise<number[]> {
+    return work.renewWork(this.c, ids, holder, leaseMs);
+  }
+  completeWork(ids: number[]): Promise<void> {
+    return work.completeWork(this.c, ids);
+  }
+  retryWork(id: number, error: string, notBefore: number): Promise<void> {
+    return work.retryWork(this.c, id, error, notBefore);
+  }
+  workStats(): Promise<WorkStats> {
+    return work.workStats(this.c);
   }
 }

@@ -1,9 +1,11 @@
 // Server access logs waiting for delivery (MetaStore.appendLogRecords and the rest; src/logging/).
 // Appends go through the group commit like every write: many requests' records share one
-// transaction and one sync.
+// transaction and one sync. Opening a batch records its `log.deliver` work item (src/engine/) in
+// the same transaction, due at the batch's deadline.
 
-import type { LogBatch, LogRecordInput } from '../types.js';
+import { LOG_DELIVER, type LogBatch, type LogRecordInput } from '../types.js';
 import type { Ctx } from './context.js';
+import { recordWork } from './work.js';
 
 interface BatchRow {
   id: number;
@@ -31,6 +33,8 @@ export function appendLogRecords(c: Ctx, records: readonly LogRecordInput[], rol
         id = (find.get(r.bucketId, r.config, now) as { id: number } | undefined)?.id;
         if (id === undefined) {
           id = Number(create.run(r.bucketId, r.config, now, now + rollMs).lastInsertRowid);
+          // Its delivery, in the same transaction (the engine's outbox).
+          recordWork(c, [{ kind: LOG_DELIVER, payload: { batchId: id }, notBefore: now + rollMs, dedupeKey: `${LOG_DELIVER}:${id}` }]);
           opened.push({ id, bucketId: r.bucketId, config: r.config, openedAt: now, deadline: now + rollMs });
         }
         open.set(k, id);

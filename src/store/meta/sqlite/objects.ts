@@ -17,11 +17,14 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  WorkSpec,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
 import type { Ctx } from './context.js';
+import { recordWriteWork } from './work.js';
 import { LISTED_COLUMNS, keyRange, toListed, toObjectPart, toVersion, versionIdOf, type BucketRow, type ListedRow, type ObjectPartRow, type ObjectRow } from './rows.js';
 
 /** The latest row of a key, in the shape the shared write rules take. */
@@ -65,7 +68,8 @@ export async function getObjectParts(c: Ctx, rowId: number, fromPart = 1, limit 
 }
 
 /** Deletes a version row and drops its references to blobs. */
-function removeRow(c: Ctx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count'>): void {
+function removeRow(c: Ctx, r: ObjectRow): void {
+  c.effects.removed?.push(toVersion(r));
   if (r.blob_id) release(c, r.blob_id);
   if (r.parts_count) {
     for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
@@ -133,17 +137,38 @@ export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: Ob
   return res;
 }
 
-export function putObject(c: Ctx, bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
-  return c.commit.write(() => {
-    const bucket = bucketState(c, bucketId);
-    const latest = latestRow(c, bucketId, key);
-    checkRowConditions(latest, conditions, key);
-    return placeVersion(c, bucket, key, content, false, latest);
-  });
+/**
+ * Runs a write's body with its follow-up work (WriteOptions.work): the versions it removes are
+ * collected when the work is a function of them, and the work is recorded in the same
+ * transaction. Must run inside a write.
+ */
+export function withWork<T extends { versionId?: string }>(c: Ctx, work: WorkSpec | undefined, body: () => T): T {
+  if (!work) return body();
+  const collect = typeof work === 'function';
+  const removed: ObjectVersion[] = [];
+  if (collect) c.effects.removed = removed;
+  try {
+    const res = body();
+    recordWriteWork(c, work, () => ({ versionId: res.versionId, removed }));
+    return res;
+  } finally {
+    if (collect) c.effects.removed = undefined;
+  }
+}
+
+export function putObject(c: Ctx, bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+  return c.commit.write(() =>
+    withWork(c, opts?.work, () => {
+      const bucket = bucketState(c, bucketId);
+      const latest = latestRow(c, bucketId, key);
+      checkRowConditions(latest, conditions, key);
+      return placeVersion(c, bucket, key, content, false, latest);
+    }),
+  );
 }
 
 export function deleteObject(c: Ctx, bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
-  return c.commit.write((): DeleteResult => {
+  return c.commit.write(() => withWork(c, opts.work, (): DeleteResult => {
     const bucket = bucketState(c, bucketId);
     c.latest.forget(bucketId, key);
     const latest = latestRow(c, bucketId, key);
@@ -178,7 +203,7 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
     };
     const res = placeVersion(c, bucket, key, marker, true, latest);
     return { versionId: res.versionId, deleteMarker: true };
-  });
+  }));
 }
 
 export function updateObject(
@@ -188,8 +213,9 @@ export function updateObject(
   versionId: string | undefined,
   patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
   check?: (current: ObjectVersion) => void,
+  opts?: WriteOptions,
 ): Promise<ObjectVersion> {
-  return c.commit.write(() => {
+  return c.commit.write(() => withWork(c, opts?.work, () => {
     const row = versionId === undefined ? latestRow(c, bucketId, key) : versionRow(c, bucketId, key, versionId);
     if (!row || (versionId === undefined && row.delete_marker === 1)) {
       throw versionId === undefined ? new StoreError('NoSuchKey', { key }) : new StoreError('NoSuchVersion', { key, versionId });
@@ -204,7 +230,7 @@ export function updateObject(
     if ('acl' in patch) v.acl = patch.acl;
     c.stmt.updateMeta.run(objectMetaJson(v), row.id);
     return v;
-  });
+  }));
 }
 
 export async function listObjects(c: Ctx, bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {

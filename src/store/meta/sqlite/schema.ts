@@ -14,7 +14,8 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  * 5: inline bytes carry a CRC32 (objects.inline_crc) and blob files a checksum table and trailer.
  * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
  *    leases for background jobs (leases).
- * 7, 8: taken by other branches (the work engine, tiering); no-ops here until they merge.
+ * 7: the work engine's queue (work): follow-up work recorded with object changes, claimed under leases.
+ * 8: taken by another branch (tiering); a no-op here until it merges.
  * 9: server access logs waiting for delivery (log_batches, log_records).
  */
 export const SCHEMA_VERSION = 9;
@@ -72,7 +73,8 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
     addColumn(db, 'blobs', 'released_at INTEGER');
   },
   7: () => {
-    // Another branch's step (the work engine); a no-op here.
+    // The work table and its indexes are created by SCHEMA (IF NOT EXISTS); nothing existing
+    // changes. The version moves on so that an older Trove refuses a directory with queued work.
   },
   8: () => {
     // Another branch's step; a no-op here.
@@ -281,6 +283,24 @@ CREATE TABLE IF NOT EXISTS leases (
   holder TEXT NOT NULL,
   expires INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The work engine's queue (MetaStore.enqueueWork/claimWork): a claimed item's not_before is its
+-- claim's expiry (lease_until), so one index finds what is due, expired claims included.
+CREATE TABLE IF NOT EXISTS work (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  not_before INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_holder TEXT,
+  lease_until INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  order_key TEXT,
+  dedupe_key TEXT
+);
+CREATE INDEX IF NOT EXISTS work_due ON work (kind, not_before, id);
+CREATE INDEX IF NOT EXISTS work_order ON work (order_key, id) WHERE order_key IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS work_dedupe ON work (dedupe_key) WHERE dedupe_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY,
   bucket_id INTEGER NOT NULL,
