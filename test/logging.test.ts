@@ -205,6 +205,31 @@ describe('server access logs', () => {
     assert.match(got.keys[0]!, new RegExp(`^p/${account}/${REGION}/${source}/${day}/\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9A-F]{16}$`));
   });
 
+  it("answers only once the request's record is committed (a slow store delays the answer, never the record)", async () => {
+    const { source, target } = await pair();
+    await server.s3.send(new PutBucketPolicyCommand({ Bucket: target, Policy: deliveryPolicy(target, source, account) }));
+    await server.s3.send(new PutBucketLoggingCommand({ Bucket: source, BucketLoggingStatus: { LoggingEnabled: { TargetBucket: target, TargetPrefix: 'log/' } } }));
+    const meta = server.trove.app.meta;
+    const append = meta.appendLogRecords.bind(meta);
+    let committedAt = 0;
+    meta.appendLogRecords = async (...args) => {
+      await new Promise((r) => setTimeout(r, 300));
+      const opened = await append(...args);
+      committedAt = Date.now();
+      return opened;
+    };
+    try {
+      const started = Date.now();
+      const e = await s3error(server.s3.send(new GetObjectCommand({ Bucket: source, Key: 'nothing-here' })));
+      const answered = Date.now();
+      assert.equal(e.name, 'NoSuchKey');
+      assert.ok(committedAt > 0 && committedAt <= answered, 'the record was committed before the answer arrived');
+      assert.ok(answered - started >= 300);
+    } finally {
+      meta.appendLogRecords = append;
+    }
+  });
+
   it('drops a batch whose target no longer allows delivery', async () => {
     const { source, target } = await pair();
     await server.s3.send(new PutBucketPolicyCommand({ Bucket: target, Policy: deliveryPolicy(target, source, account) }));
