@@ -57,6 +57,8 @@ export interface Config {
   lifecycleDayMs: number;
   /** Versions this process copies to replication destinations at once. */
   replicationConcurrency: number;
+  /** Server access logs: a batch of records is delivered as one log object this long after its first record (ms). */
+  logRollMs: number;
   /** Origins allowed to call the service endpoints (ListBuckets, IAM, STS) from a browser; `*` for any. */
   corsOrigins: string[];
   /** Domains of website endpoints on the S3 listener: <bucket>.<website-domain>. */
@@ -110,6 +112,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'region', env: 'TROVE_REGION', arg: 'name', help: 'region this server answers for (default us-east-1)' },
   { flag: 'domain', env: 'TROVE_DOMAIN', arg: 'd1,d2', help: 'domains for virtual-hosted-style bucket addressing, comma-separated' },
   { flag: 'log-level', env: 'TROVE_LOG_LEVEL', arg: 'level', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
+  { flag: 'log-roll-seconds', env: 'TROVE_LOG_ROLL_SECONDS', arg: 'seconds', help: 'server access logs: a log object is delivered this long after its first record (default 300)' },
   { flag: 'inline-threshold', env: 'TROVE_INLINE_THRESHOLD', arg: 'bytes', help: `objects up to this size are kept in the metadata store (default ${DEFAULT_INLINE_THRESHOLD})` },
   { flag: 'no-fsync', env: 'TROVE_NO_FSYNC', help: 'do not fsync before acknowledging writes (unsafe; for throwaway test servers only)' },
   { flag: 'trusted-proxies', env: 'TROVE_TRUSTED_PROXIES', arg: 'cidr,cidr', help: 'proxies (addresses or CIDR ranges) whose X-Forwarded-For gives the client address bucket policies see (default: none)' },
@@ -279,6 +282,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     workers,
     orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
     // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
+    logRollMs: Math.max(100, secondsOrZero('log-roll-seconds', 300)),
     gcGraceMs: secondsOrZero('gc-grace', workers > 1 || metaUrl !== undefined ? DEFAULT_SHARED_GC_GRACE_S : 0),
     lifecycleDayMs: lifecycleDay(get('lifecycle-day-seconds')),
     replicationConcurrency: replicationConcurrency(get('replication-concurrency')),

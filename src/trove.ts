@@ -31,6 +31,8 @@ import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
 import { Tiering } from './tiering/service.js';
 import { registerTiering } from './tiering/handlers.js';
+import { deserializeLogging, serializeLogging } from './s3/bucket/config/logging.js';
+import { ServerAccessLogs } from './logging/service.js';
 import { Engine } from './engine/runner.js';
 import { ReplicationService } from './replication/service.js';
 import { Lifecycle } from './lifecycle/service.js';
@@ -214,6 +216,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const sts = new StsService(meta, iam, log, displayName);
   const accountIdOf = (canonicalId: string) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId);
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
+  let accessLogs: ServerAccessLogs | undefined;
   // The work engine runs in every process; its handlers are registered below (before start).
   const engine = new Engine(meta, log, { holder: blobs.nodeId });
   const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
@@ -242,8 +245,14 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     tiers,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
     replication: new ReplicationService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), log),
+    bucketLogging: new BucketConfigCache(meta, 'logging', deserializeLogging, serializeLogging),
+    get accessLogs(): ServerAccessLogs {
+      return accessLogs!;
+    },
   };
   app.replication.register(app);
+  accessLogs = new ServerAccessLogs(app, { rollMs: config.logRollMs });
+  accessLogs.register();
 
   // Coherent caches: what another process or node changes reaches every cache above the store
   // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
@@ -258,6 +267,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketWebsite.clear();
     app.replication.configs.clear();
     app.bucketLifecycle.clear();
+    app.bucketLogging.clear();
     app.accountPublicAccessBlocks.clear();
     tiers.clear();
   });
@@ -341,6 +351,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await closed;
       await websiteClosed;
       clearTimeout(timer);
+      await accessLogs.stop();
       await gc!.stop();
       await lifecycle.stop();
       await engine.stop();

@@ -23,6 +23,8 @@ export interface AccessRequest {
   versionId?: string;
   /** Asked for, not required: the request goes on either way and the handler reads the answer. */
   optional?: boolean;
+  /** Only principals of the bucket owner's account may (OperationSpec.ownerAccountOnly). */
+  ownerAccountOnly?: boolean;
   /** The bucket is being created: only the caller's own account decides (CreateBucket). */
   newBucket?: boolean;
   /** S3 Control: the account addressed (x-amz-account-id); only its own principals may act on it. */
@@ -102,7 +104,7 @@ export function accessRequests(op: OperationSpec, bucket: string, key: string, q
     writeExtras(headers, bucket, key, out);
     return out;
   }
-  if (op.resource === 'bucket') return [{ action: op.action, bucket }];
+  if (op.resource === 'bucket') return [{ action: op.action, bucket, ...(op.ownerAccountOnly ? { ownerAccountOnly: true } : {}) }];
   const versionId = query.get('versionId');
   const out: AccessRequest[] = [{ action: versionedAction(op.action, versionId), bucket, key, ...(versionId !== undefined ? { versionId } : {}) }];
   switch (op.name) {

@@ -14,6 +14,7 @@ export const ERRORS = {
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.'],
   BucketAlreadyOwnedByYou: [409, 'Your previous request to create the named bucket succeeded and you already own it.'],
+  CrossLocationLoggingProhibited: [403, 'Cross-location logging not allowed. Buckets in one geographic location cannot log information to a bucket in another location.'],
   BucketNotEmpty: [409, 'The bucket you tried to delete is not empty'],
   ConditionalRequestConflict: [409, 'The conditional request cannot succeed due to a conflicting operation against this resource.'],
   CredentialsNotSupported: [400, 'This request does not support credentials.'],

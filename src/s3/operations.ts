@@ -41,6 +41,7 @@ import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './bucke
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket/cors.js';
 import { deleteBucketReplication, getBucketReplication, putBucketReplication } from './bucket/replication.js';
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './bucket/lifecycle.js';
+import { getBucketLogging, putBucketLogging } from './bucket/logging.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
 import { deleteAccountPublicAccessBlock, getAccountPublicAccessBlock, putAccountPublicAccessBlock } from './control/publicAccessBlock.js';
 
@@ -77,6 +78,11 @@ export interface OperationSpec {
    * full. Deletes and reads never are, so space can always be freed through S3.
    */
   consumesSpace?: true;
+  /**
+   * Only the bucket owner's account may, whatever a policy or ACL grants others ("To set the
+   * logging status of a bucket, you must be the bucket owner", PutBucketLogging).
+   */
+  ownerAccountOnly?: true;
   handler?: Handler;
 }
 
@@ -107,7 +113,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketMetricsConfiguration', method: 'GET', resource: 'bucket', sub: ['metrics'], when: hasId, action: 's3:GetMetricsConfiguration' },
   { name: 'ListBucketMetricsConfigurations', method: 'GET', resource: 'bucket', sub: ['metrics'], when: noId, action: 's3:GetMetricsConfiguration' },
   { name: 'GetBucketLifecycleConfiguration', method: 'GET', resource: 'bucket', sub: ['lifecycle'], action: 's3:GetLifecycleConfiguration', handler: getBucketLifecycle },
-  { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging' },
+  { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging', handler: getBucketLogging },
   { name: 'GetBucketNotificationConfiguration', method: 'GET', resource: 'bucket', sub: ['notification'], action: 's3:GetBucketNotification' },
   { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls', handler: getBucketOwnershipControls },
   { name: 'GetBucketPolicy', method: 'GET', resource: 'bucket', sub: ['policy'], action: 's3:GetBucketPolicy', handler: getBucketPolicy },
@@ -138,7 +144,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketAnalyticsConfiguration', method: 'PUT', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration', consumesSpace: true },
   { name: 'PutBucketMetricsConfiguration', method: 'PUT', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration', consumesSpace: true },
   { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', consumesSpace: true, handler: putBucketLifecycle },
-  { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', consumesSpace: true },
+  { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', ownerAccountOnly: true, consumesSpace: true, handler: putBucketLogging },
   { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true },
   { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true, handler: putBucketOwnershipControls },
   { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy', consumesSpace: true, handler: putBucketPolicy },

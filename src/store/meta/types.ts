@@ -827,4 +827,46 @@ export interface MetaStore {
   workStats(): Promise<WorkStats>;
   /** Queued items of one kind (due, scheduled or claimed), by id after `afterId`, for per-item figures (replication lag by rule). */
   listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]>;
+
+  // server access logs (src/logging/): records wait in batches, one open batch per source bucket
+  // and configuration at a time, until the batch's deadline; then one log object is written per
+  // batch and the batch is deleted.
+  /**
+   * Appends records, each to the open batch of its bucket and configuration (opening one, with
+   * deadline now + rollMs, when there is none or the open one's deadline has passed, and with it,
+   * in the same transaction, a LOG_DELIVER work item due at the deadline). Durable when it
+   * resolves. Answers the batches it opened.
+   */
+  appendLogRecords(records: readonly LogRecordInput[], rollMs: number, now: number): Promise<LogBatch[]>;
+  /** Batches whose deadline is at or before `now`, oldest first (status and tests; delivery is work items). */
+  dueLogBatches(now: number, limit: number): Promise<LogBatch[]>;
+  /**
+   * Closes the batch (no record is appended to it from now on) and reads its records in the
+   * order they were appended; undefined when it is gone (delivered meanwhile).
+   */
+  takeLogBatch(id: number): Promise<{ batch: LogBatch; lines: string[] } | undefined>;
+  /** Deletes a delivered (or undeliverable) batch and its records. */
+  deleteLogBatch(id: number): Promise<void>;
+}
+
+/** The work kind that delivers a batch of server access log records (payload: { batchId }). */
+export const LOG_DELIVER = 'log.deliver';
+
+/** One server access log record on its way into a batch. */
+export interface LogRecordInput {
+  bucketId: number;
+  /** What the batch is delivered by (source bucket and logging configuration, JSON): equal strings share a batch. */
+  config: string;
+  /** The formatted record (one line, without its newline). */
+  line: string;
+}
+
+export interface LogBatch {
+  id: number;
+  bucketId: number;
+  config: string;
+  /** ms since epoch: when its first record came. */
+  openedAt: number;
+  /** ms since epoch: when it is delivered. */
+  deadline: number;
 }

@@ -15,6 +15,8 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DIR_MODE, FILE_MODE } from '../../datadir.js';
 import type {
+  LogBatch,
+  LogRecordInput,
   AccessKey,
   Account,
   Bucket,
@@ -51,6 +53,7 @@ import type { Ctx } from './context.js';
 import { WalBarrier, fsyncDir } from '../../durability.js';
 import { SqliteIamStore } from './iam.js';
 import * as leases from './leases.js';
+import * as logs from './logs.js';
 import * as objects from './objects.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
 import { prepareStatements } from './statements.js';
@@ -352,6 +355,21 @@ export class SqliteMetaStore implements MetaStore {
   }
   releaseLease(name: string, holder: string): Promise<void> {
     return leases.releaseLease(this.c, name, holder);
+  }
+
+  // ---------------------------------------------------------------- server access logs (logs.ts)
+
+  appendLogRecords(records: readonly LogRecordInput[], rollMs: number, now: number): Promise<LogBatch[]> {
+    return logs.appendLogRecords(this.c, records, rollMs, now);
+  }
+  dueLogBatches(now: number, limit: number): Promise<LogBatch[]> {
+    return logs.dueLogBatches(this.c, now, limit);
+  }
+  takeLogBatch(id: number): Promise<{ batch: LogBatch; lines: string[] } | undefined> {
+    return logs.takeLogBatch(this.c, id);
+  }
+  deleteLogBatch(id: number): Promise<void> {
+    return logs.deleteLogBatch(this.c, id);
   }
 
   // ---------------------------------------------------------------- the work queue (work.ts)
