@@ -7,6 +7,9 @@ import type { MetaStore } from './store/meta/types.js';
 import type { BlobStore } from './store/blob/types.js';
 import type { SpaceGuard } from './store/space.js';
 import type { BlobGc } from './workers/gc.js';
+import type { Engine } from './engine/runner.js';
+import type { Lifecycle } from './lifecycle/service.js';
+import type { LifecycleConfig } from './s3/bucket/config/lifecycle.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
@@ -16,6 +19,10 @@ import type { BucketConfigCache } from './s3/bucket/config/cache.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
+import type { Tiering } from './tiering/service.js';
+import type { ReplicationService } from './replication/service.js';
+import type { LoggingConfig } from './s3/bucket/config/logging.js';
+import type { ServerAccessLogs } from './logging/service.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -29,6 +36,15 @@ export interface App {
   readonly blobs: BlobStore;
   readonly log: Logger;
   readonly gc: BlobGc;
+  /**
+   * The durable work engine: register handlers for kinds of follow-up work (engine.register);
+   * it runs them in every process, each item once (src/engine/).
+   */
+  readonly engine: Engine;
+  /** Lifecycle passes (scheduling a bucket's pass after its configuration changed). */
+  readonly lifecycle: Lifecycle;
+  /** Bucket lifecycle configurations, parsed and cached (x-amz-expiration on object reads and writes). */
+  readonly bucketLifecycle: BucketConfigCache<LifecycleConfig>;
   /** Free space on the data directory: whether writes are admitted, and the reserve for deletes. */
   readonly space: SpaceGuard;
   /** Counts of events metrics will report (integrity failures…). */
@@ -56,10 +72,18 @@ export interface App {
   readonly bucketCors: BucketConfigCache<CorsRule[]>;
   /** Bucket website configurations, parsed and cached (consulted by every website request). */
   readonly bucketWebsite: BucketConfigCache<WebsiteConfig>;
+  /** Bucket logging configurations, parsed and cached (consulted by every request to a bucket). */
+  readonly bucketLogging: BucketConfigCache<LoggingConfig>;
+  /** Server access logs: records committed per request, delivered in batches (logging/service.ts). */
+  readonly accessLogs: ServerAccessLogs;
   /** The server-wide CORS rules for requests to the service (--cors-origins); [] when unset. */
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */
   readonly kms: BuiltinKeyService;
+  /** Remote tiers object data moves to (tiering/). */
+  readonly tiers: Tiering;
+  /** Bucket replication: configurations (cached), remotes, the outbox of writes, the engine's handler. */
+  readonly replication: ReplicationService;
 }
 
 /**

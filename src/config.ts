@@ -53,6 +53,12 @@ export interface Config {
    * or nodes that found its id a moment before may still be about to open it.
    */
   gcGraceMs: number;
+  /** Length of a lifecycle "day" (ms): 86 400 000, shortened for tests (as Ceph's rgw_lc_debug_interval). */
+  lifecycleDayMs: number;
+  /** Versions this process copies to replication destinations at once. */
+  replicationConcurrency: number;
+  /** Server access logs: a batch of records is delivered as one log object this long after its first record (ms). */
+  logRollMs: number;
   /** Origins allowed to call the service endpoints (ListBuckets, IAM, STS) from a browser; `*` for any. */
   corsOrigins: string[];
   /** Domains of website endpoints on the S3 listener: <bucket>.<website-domain>. */
@@ -106,6 +112,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'region', env: 'TROVE_REGION', arg: 'name', help: 'region this server answers for (default us-east-1)' },
   { flag: 'domain', env: 'TROVE_DOMAIN', arg: 'd1,d2', help: 'domains for virtual-hosted-style bucket addressing, comma-separated' },
   { flag: 'log-level', env: 'TROVE_LOG_LEVEL', arg: 'level', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
+  { flag: 'log-roll-seconds', env: 'TROVE_LOG_ROLL_SECONDS', arg: 'seconds', help: 'server access logs: a log object is delivered this long after its first record (default 300)' },
   { flag: 'inline-threshold', env: 'TROVE_INLINE_THRESHOLD', arg: 'bytes', help: `objects up to this size are kept in the metadata store (default ${DEFAULT_INLINE_THRESHOLD})` },
   { flag: 'no-fsync', env: 'TROVE_NO_FSYNC', help: 'do not fsync before acknowledging writes (unsafe; for throwaway test servers only)' },
   { flag: 'trusted-proxies', env: 'TROVE_TRUSTED_PROXIES', arg: 'cidr,cidr', help: 'proxies (addresses or CIDR ranges) whose X-Forwarded-For gives the client address bucket policies see (default: none)' },
@@ -123,9 +130,25 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'node-id', env: 'TROVE_NODE_ID', arg: 'id', help: 'this node\'s id (letters, digits, - and _); its temporary files live in <data-dir>/tmp/<id>/ (default: generated at each start)' },
   { flag: 'orphan-grace', env: 'TROVE_ORPHAN_GRACE', arg: 'seconds', help: `unreferenced blob files older than this are removed, and the temporary files of nodes not heard from for this long (default ${DEFAULT_ORPHAN_GRACE_S})` },
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
+  { flag: 'replication-concurrency', env: 'TROVE_REPLICATION_CONCURRENCY', arg: 'n', help: 'versions each process copies to replication destinations at once (default 32)' },
+  { flag: 'lifecycle-day-seconds', env: 'TROVE_LIFECYCLE_DAY_SECONDS', arg: 'seconds', help: 'length of a lifecycle day (default 86400); shorten it only to test lifecycle rules (Ceph: rgw_lc_debug_interval)' },
 ];
 
 export class ConfigError extends Error {}
+
+function replicationConcurrency(v: string | undefined): number {
+  if (v === undefined) return 32;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new ConfigError(`--replication-concurrency must be a whole number from 1 to 1024, got "${v}"`);
+  return n;
+}
+
+function lifecycleDay(v: string | undefined): number {
+  if (v === undefined || v === '') return 86_400_000;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 1) throw new ConfigError(`--lifecycle-day-seconds must be a number of seconds of at least 1, got "${v}"`);
+  return Math.round(n * 1000);
+}
 
 /** Parses `--flag value`, `--flag=value` and boolean `--no-fsync` style arguments. */
 export function parseFlags(argv: string[]): Map<string, string> {
@@ -261,7 +284,10 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     workers,
     orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
     // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
+    logRollMs: Math.max(100, secondsOrZero('log-roll-seconds', 300)),
     gcGraceMs: secondsOrZero('gc-grace', workers > 1 || metaUrl !== undefined ? DEFAULT_SHARED_GC_GRACE_S : 0),
+    lifecycleDayMs: lifecycleDay(get('lifecycle-day-seconds')),
+    replicationConcurrency: replicationConcurrency(get('replication-concurrency')),
     corsOrigins: list(get('cors-origins')),
     websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,

@@ -10,6 +10,7 @@ import { BLOCK_SIZE, fileSize } from '../src/store/blob/layout.js';
 import { BlobDamagedError } from '../src/store/blob/types.js';
 import { compareKeys, prefixSuccessor } from '../src/store/keys.js';
 import { SqliteMetaStore } from '../src/store/meta/sqlite/index.js';
+import { SCHEMA_VERSION } from '../src/store/meta/sqlite/schema.js';
 import { IamStoreError, type Bucket, type ObjectContent } from '../src/store/meta/types.js';
 import { StoreError } from '../src/store/errors.js';
 import { tempDir } from './helpers.js';
@@ -366,7 +367,7 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '6');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, String(SCHEMA_VERSION));
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
@@ -393,7 +394,7 @@ describe('SqliteMetaStore upgrades', () => {
         await meta.close();
       }
       const after = new Database(path.join(dir, 'meta.db'));
-      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, '6');
+      assert.equal((after.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get() as { v: string }).v, String(SCHEMA_VERSION));
       after.close();
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });

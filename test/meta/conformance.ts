@@ -19,6 +19,7 @@ import {
   type ListedObject,
   type MetaStore,
   type ObjectContent,
+  type TierState,
   type Upload,
   type VersioningState,
 } from '../../src/store/meta/types.js';
@@ -313,6 +314,31 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
           assert.equal(await s.getObject(b.id, 'k'), undefined);
           assert.deepEqual(await s.listVersions(b.id, { prefix: '', limit: 10 }), []);
           assert.deepEqual(await s.deleteObject(b.id, 'k', { now: Date.now() }), { deleteMarker: false });
+        }));
+
+      it('replicas: written with their own version id, in order whatever the arrival, once, with their status', () =>
+        withStore(async (s) => {
+          const b = await newBucket(s, 'Enabled');
+          const [v1, v2, v3] = ['0000018c000000000000000000000001', '0000018c000000000000000000000002', '0000018c000000000000000000000003'];
+          // The newest arrives first; older ones slot in below it and never become the latest.
+          assert.deepEqual(await s.putObject(b.id, 'k', content('e3', { replicaVersionId: v3, replicationStatus: 'REPLICA' })), { versionId: v3 });
+          assert.deepEqual(await s.putObject(b.id, 'k', content('e1', { replicaVersionId: v1, replicationStatus: 'REPLICA' })), { versionId: v1 });
+          assert.equal((await s.getObject(b.id, 'k'))?.versionId, v3);
+          // A delete marker replica in between.
+          assert.deepEqual(await s.deleteObject(b.id, 'k', { now: Date.now(), markerVersionId: v2, markerReplicationStatus: 'REPLICA' }), { versionId: v2, deleteMarker: true });
+          assert.deepEqual((await s.listVersions(b.id, { prefix: '', limit: 10 })).map((v) => [v.versionId, v.isLatest, v.deleteMarker]), [[v3, true, false], [v2, false, true], [v1, false, false]]);
+          // Again: nothing written, the write says the version existed.
+          assert.deepEqual(await s.putObject(b.id, 'k', content('other', { replicaVersionId: v1 })), { versionId: v1, existed: true });
+          assert.equal((await s.getObject(b.id, 'k', v1))?.etag, 'e1');
+          assert.equal((await s.getObject(b.id, 'k', v1))?.replicationStatus, 'REPLICA');
+          // A newer ordinary write goes on top; the status of a version is updated in place.
+          const own = await s.putObject(b.id, 'k', content('e4', { replicationStatus: 'PENDING' }));
+          assert.ok(own.versionId > v3);
+          await s.updateObject(b.id, 'k', own.versionId, { replicationStatus: 'COMPLETED' });
+          assert.equal((await s.getObject(b.id, 'k'))?.replicationStatus, 'COMPLETED');
+          // Only versioned buckets take replicas.
+          const u = await newBucket(s);
+          await rejectsStore(s.putObject(u.id, 'k', content('e', { replicaVersionId: v1 })), 'InvalidBucketState');
         }));
 
       it('versioned: versions accumulate newest first, delete markers hide and reveal', () =>
@@ -727,6 +753,202 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
           await s.releaseLease('job', 'a');
           const wins = await Promise.all(['x', 'y', 'z', 'w'].map((h) => s.tryLease('job', h, 60_000)));
           assert.equal(wins.filter(Boolean).length, 1, 'of racing takers one wins');
+        }));
+    });
+
+    describe('work queue', () => {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+      it('enqueues, claims due items of the asked kinds oldest first, completes them', () =>
+        withStore(async (s) => {
+          const ids = await s.enqueueWork([
+            { kind: 'a', payload: { n: 1, key: 'k\u00e9' } },
+            { kind: 'b', payload: [2] },
+            { kind: 'a', payload: 'three', orderKey: '7/k' },
+            { kind: 'a', payload: null, notBefore: Date.now() + 3_600_000 },
+          ]);
+          assert.equal(ids.length, 4);
+          assert.equal(new Set(ids).size, 4);
+          const got = await s.claimWork(['a'], 'h1', 10, 60_000);
+          assert.deepEqual(got.map((w) => w.payload), [{ n: 1, key: 'k\u00e9' }, 'three'], 'due items of kind a only, in order; the future one waits');
+          assert.deepEqual(got.map((w) => w.id), [ids[0], ids[2]]);
+          assert.equal(got[0]!.kind, 'a');
+          assert.equal(got[0]!.attempts, 1);
+          assert.equal(got[1]!.orderKey, '7/k');
+          assert.equal(got[0]!.orderKey, undefined);
+          assert.deepEqual(await s.claimWork(['a'], 'h2', 10, 60_000), [], 'claimed items are not handed out again');
+          const b = await s.claimWork(['a', 'b'], 'h2', 10, 60_000);
+          assert.deepEqual(b.map((w) => w.payload), [[2]]);
+          await s.completeWork([got[0]!.id, got[1]!.id, b[0]!.id]);
+          const st = await s.workStats();
+          assert.equal(st.depth, 1, 'the scheduled item remains');
+          assert.deepEqual(st.kinds.map((k) => [k.kind, k.depth, k.due]), [['a', 1, 0]]);
+          assert.equal(await s.claimWork([], 'h', 10, 1000).then((l) => l.length), 0);
+        }));
+
+      it('an expired claim is due again (a crashed worker), a renewed one is not; attempts count', () =>
+        withStore(async (s) => {
+          const [id] = await s.enqueueWork([{ kind: 'k', payload: 1 }]);
+          // Leases long enough for a loaded machine's slow commits, short enough to wait out.
+          const [first] = await s.claimWork(['k'], 'dead', 5, 500);
+          assert.equal(first!.id, id);
+          assert.deepEqual(await s.claimWork(['k'], 'other', 5, 60_000), []);
+          await sleep(600);
+          assert.deepEqual(await s.renewWork([id!], 'other', 60_000), [], 'only the holder renews');
+          const [again] = await s.claimWork(['k'], 'other', 5, 1000);
+          assert.equal(again?.id, id, 'expired: claimed by another');
+          assert.equal(again!.attempts, 2);
+          await sleep(50);
+          assert.deepEqual(await s.renewWork([id!], 'other', 60_000), [id], 'the holder renews before expiry');
+          await sleep(1100);
+          assert.deepEqual(await s.claimWork(['k'], 'third', 5, 60_000), [], 'renewed: still held');
+          const st = await s.workStats();
+          assert.equal(st.kinds[0]!.running, 1);
+          assert.equal(st.kinds[0]!.maxAttempts, 2);
+        }));
+
+      it('retries later with the error recorded; stats show depth, lag and failures by kind', () =>
+        withStore(async (s) => {
+          await s.enqueueWork([{ kind: 'x', payload: 1 }, { kind: 'y', payload: 2 }, { kind: 'y', payload: 3 }]);
+          const [x] = await s.claimWork(['x'], 'h', 1, 60_000);
+          await s.retryWork(x!.id, 'remote said 503', Date.now() + 3_600_000);
+          assert.deepEqual(await s.claimWork(['x'], 'h', 1, 60_000), [], 'not before its retry time');
+          await sleep(30);
+          let st = await s.workStats();
+          assert.equal(st.depth, 3);
+          assert.equal(st.failing, 1);
+          const [sx, sy] = st.kinds;
+          assert.deepEqual([sx!.kind, sx!.depth, sx!.due, sx!.failing, sx!.running], ['x', 1, 0, 1, 0]);
+          assert.deepEqual([sy!.kind, sy!.depth, sy!.due, sy!.failing], ['y', 2, 2, 0]);
+          assert.ok(sy!.lagMs >= 20 && sy!.lagMs < 60_000, `lag ${sy!.lagMs}`);
+          assert.equal(st.lagMs, sy!.lagMs);
+          await s.retryWork(x!.id, 'again', 0);
+          const [x2] = await s.claimWork(['x'], 'h', 1, 60_000);
+          assert.equal(x2!.lastError, 'again');
+          assert.equal(x2!.attempts, 2);
+          await s.completeWork([x2!.id]);
+          st = await s.workStats();
+          assert.equal(st.failing, 0);
+          assert.deepEqual(st.kinds.map((k) => k.kind), ['y']);
+        }));
+
+      it('records one queued item per dedupe key; once it is done another may be recorded', () =>
+        withStore(async (s) => {
+          const [first] = await s.enqueueWork([{ kind: 'd', payload: 1, dedupeKey: 'pass:1' }]);
+          const again = await s.enqueueWork([{ kind: 'd', payload: 2, dedupeKey: 'pass:1' }, { kind: 'd', payload: 3, dedupeKey: 'pass:2' }, { kind: 'd', payload: 4 }]);
+          assert.equal(again[0], first, 'the queued item answers');
+          assert.equal(new Set(again).size, 3);
+          const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => s.enqueueWork([{ kind: 'd', payload: 10 + i, dedupeKey: 'pass:3' }])));
+          assert.equal(new Set(racing.flat()).size, 1, 'of racing recorders one item is recorded');
+          const items = await s.claimWork(['d'], 'h', 100, 60_000);
+          assert.equal(items.length, 4);
+          assert.deepEqual(items.slice(0, 3).map((w) => [w.payload, w.dedupeKey]), [[1, 'pass:1'], [3, 'pass:2'], [4, undefined]]);
+          assert.deepEqual(await s.enqueueWork([{ kind: 'd', payload: 5, dedupeKey: 'pass:1' }]), [first], 'claimed still counts as queued');
+          await s.completeWork([first!]);
+          const [next] = await s.enqueueWork([{ kind: 'd', payload: 6, dedupeKey: 'pass:1' }]);
+          assert.notEqual(next, first, 'done: a new one is recorded');
+        }));
+
+      it('of racing claimers each item goes to exactly one', () =>
+        withStore(async (s) => {
+          const ids = await s.enqueueWork(Array.from({ length: 60 }, (_, i) => ({ kind: 'r', payload: i })));
+          const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => s.claimWork(['r'], `h${i}`, 10, 60_000)));
+          const got = claims.flat().map((w) => w.id);
+          assert.equal(got.length, 60, 'every item claimed');
+          assert.equal(new Set(got).size, 60, 'none twice');
+          assert.deepEqual([...got].sort((a, b) => a - b), [...ids].sort((a, b) => a - b));
+        }));
+
+      it('object writes record their work in the same transaction, and not when they fail', () =>
+        withStore(async (s) => {
+          const b = await newBucket(s);
+          const v = await newBucket(s, 'Enabled');
+          await s.putObject(b.id, 'k', content('e1'), undefined, { work: [{ kind: 'w', payload: 'put' }] });
+          await rejectsStore(s.putObject(b.id, 'k', content('e2'), { ifNoneMatch: '*' }, { work: [{ kind: 'w', payload: 'refused' }] }), 'PreconditionFailed');
+          // A function of the effect: the overwritten null version is handed over.
+          await s.putObject(b.id, 'k', content('e3'), undefined, {
+            work: (e) => [{ kind: 'w', payload: { put: e.versionId, removed: e.removed.map((r) => [r.versionId, r.etag]) } }],
+          });
+          await s.updateObject(b.id, 'k', undefined, { tags: [['t', '1']] }, undefined, { work: [{ kind: 'w', payload: 'tagged' }] });
+          const put = await s.putObject(v.id, 'k', content('v1'));
+          await s.deleteObject(v.id, 'k', { now: 5, work: (e) => [{ kind: 'w', payload: { marker: e.versionId, removed: e.removed.length } }] });
+          await s.deleteObject(v.id, 'k', {
+            now: 6,
+            versionId: put.versionId,
+            work: (e) => [{ kind: 'w', payload: { removed: e.removed.map((r) => r.versionId) } }],
+          });
+          await s.createUpload({ uploadId: 'u1', bucketId: b.id, key: 'mp', initiated: 1, owner: 'owner-1', storageClass: 'STANDARD', headers: {}, userMeta: {} });
+          await s.abortUpload(b.id, 'u1', { work: [{ kind: 'w', payload: 'aborted' }] });
+          await s.createUpload({ uploadId: 'u2', bucketId: b.id, key: 'mp', initiated: 1, owner: 'owner-1', storageClass: 'STANDARD', headers: {}, userMeta: {} });
+          const part = blobId();
+          await s.putPart(b.id, 'u2', { partNumber: 1, size: 5, etag: 'p1', lastModified: 1, blobId: part });
+          const parts = [{ partNumber: 1, offset: 0, size: 5, etag: 'p1', blobId: part }];
+          await s.completeUpload(b.id, 'u2', content('m-1', { inline: undefined, size: 5, parts }), { uploadId: 'u2', bucketId: b.id, key: 'mp', etag: 'm-1', partsDigest: 'd', completedAt: Date.now() }, undefined, {
+            work: (e) => [{ kind: 'w', payload: { completed: e.versionId } }],
+          });
+          const items = await s.claimWork(['w'], 'h', 100, 60_000);
+          const marker = (items[3]!.payload as { marker: string }).marker;
+          assert.ok(marker && marker !== 'null');
+          assert.deepEqual(items.map((w) => w.payload), [
+            'put',
+            { put: 'null', removed: [['null', 'e1']] },
+            'tagged',
+            { marker, removed: 0 },
+            { removed: [put.versionId] },
+            'aborted',
+            { completed: 'null' },
+          ]);
+        }));
+    });
+
+    describe('tiering', () => {
+      it('moves a version to a tier only while it is the same row, releases its blobs, counts a restored copy, records tier.delete when it goes', () =>
+        withStore(async (s) => {
+          const b = await newBucket(s);
+          const single = blobId();
+          await s.putObject(b.id, 'one', content('e1', { inline: undefined, blobId: single, size: 100 }));
+          const p1 = blobId();
+          const p2 = blobId();
+          const parts = [
+            { partNumber: 1, offset: 0, size: 5, etag: 'p1', blobId: p1 },
+            { partNumber: 2, offset: 5, size: 3, etag: 'p2', blobId: p2 },
+          ];
+          await s.putObject(b.id, 'mp', content('m-2', { inline: undefined, size: 8, parts }));
+          const one = (await s.getObject(b.id, 'one'))!;
+          const mp = (await s.getObject(b.id, 'mp'))!;
+          const state = (key: string): TierState => ({ tier: 't', key, size: 100, sha256: 'x', archive: true });
+          // Another row (the null version was overwritten since it was read): no change.
+          assert.equal(await s.updateTier(b.id, 'one', 'null', one.rowId + 1000, () => ({ tier: state('r0') })), undefined);
+          const moved = await s.updateTier(b.id, 'one', 'null', one.rowId, (cur) => {
+            assert.equal(cur.blobId, single);
+            return { tier: state('r1'), storageClass: 'GLACIER' };
+          });
+          assert.deepEqual(moved?.tier, state('r1'));
+          assert.equal(moved?.blobId, undefined);
+          await s.updateTier(b.id, 'mp', 'null', mp.rowId, () => ({ tier: state('r2'), storageClass: 'GLACIER' }));
+          assert.deepEqual((await s.takeGarbage(100)).sort(), [single, p1, p2].sort());
+          const read = (await s.getObject(b.id, 'one'))!;
+          assert.equal(read.storageClass, 'GLACIER');
+          assert.deepEqual(read.tier, state('r1'));
+          // The parts keep their offsets (ranges, partNumber reads).
+          assert.deepEqual((await s.getObjectParts(mp.rowId)).map((p) => [p.offset, p.size]), [[0, 5], [5, 3]]);
+          assert.equal((await s.listObjects(b.id, { prefix: '', limit: 10 }))[0]!.storageClass, 'GLACIER');
+          // A restored copy is a fresh blob with one reference; dropping it releases it.
+          const restoredBlob = blobId();
+          await s.updateTier(b.id, 'one', 'null', one.rowId, (cur) => ({ tier: { ...cur.tier!, restore: { ongoing: false, days: 1, expiry: 5, blob: restoredBlob } }, work: [{ kind: 'restore.expire', payload: 'one', notBefore: 5 }] }));
+          assert.equal(await s.hasBlob(restoredBlob), true);
+          assert.ok(!(await s.takeGarbage(100)).includes(restoredBlob));
+          // Deleting the versions: the restored copy is released (the parts were already), and
+          // each remote copy gets a tier.delete item, recorded with the delete.
+          await s.deleteObject(b.id, 'one', { now: 1 });
+          await s.deleteObject(b.id, 'mp', { now: 1 });
+          assert.ok((await s.takeGarbage(100)).includes(restoredBlob));
+          const items = await s.claimWork(['tier.delete', 'restore.expire'], 'h', 10, 60_000);
+          assert.deepEqual(items.map((w) => [w.kind, w.payload]).sort(), [
+            ['restore.expire', 'one'],
+            ['tier.delete', { tier: 't', key: 'r1' }],
+            ['tier.delete', { tier: 't', key: 'r2' }],
+          ]);
         }));
     });
 

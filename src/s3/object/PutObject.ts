@@ -3,6 +3,7 @@
 // made durable before the metadata commit; conditions (If-None-Match: *, If-Match) are checked
 // inside that commit, so of two racing conditional writers exactly one wins.
 
+import { expirationHeaderFor } from '../../lifecycle/header.js';
 import { checksumHeader } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
@@ -16,6 +17,7 @@ import { encryptedEtag } from '../../sse/object.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
+import { replicationForWrite } from '../../replication/writes.js';
 
 const LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'];
 
@@ -62,7 +64,7 @@ export interface Written {
 export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise<Written> {
   const bucket = bucketOf(ctx);
   refuseUnsupported(ctx);
-  const write = parseWriteHeaders(ctx.headers);
+  const write = parseWriteHeaders(ctx.headers, ctx.app.tiers.classes);
   const contentMd5 = parseContentMd5(ctx.headers);
   const checksum = parseChecksumSpec(ctx.headers, ctx.auth.payload);
   if (checksum && checksum.type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type applies to multipart uploads only.');
@@ -97,12 +99,15 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
 
   let result;
   try {
+    const work = await replicationForWrite(ctx, bucket, content);
     await o.beforeCommit?.();
-    result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions);
+    result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions, work ? { work } : undefined);
   } catch (e) {
     await discardBlob(ctx.app, data.blobId, e);
     throw e;
   }
+  // A replica already there (a retried replication): this copy of the bytes is not needed.
+  if (result.existed && data.blobId) await ctx.app.blobs.delete(data.blobId).catch((e: unknown) => ctx.log.warn({ err: e, blobId: data.blobId }, 'could not remove an unneeded blob'));
   const headers: Record<string, string> = { ETag: quoteEtag(content.etag), ...encryptionHeaders(ctx, content.sse) };
   // Null versions (unversioned and suspended buckets) are not announced.
   if (result.versionId !== 'null') headers['x-amz-version-id'] = result.versionId;
@@ -110,5 +115,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
     headers[checksumHeader(content.checksum.algorithm)] = content.checksum.value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';
   }
+  const expiration = await expirationHeaderFor(ctx.app, bucket, { key: ctx.key, size: content.size, lastModified: content.lastModified, tags: content.tags });
+  if (expiration) headers['x-amz-expiration'] = expiration;
   return { etag: content.etag, headers };
 }

@@ -25,6 +25,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { ObjectVersion } from '../types.js';
 
 /** int8 (counts, sizes, timestamps in ms) as numbers: they all fit in 2^53. */
 const types = {
@@ -174,6 +175,8 @@ export class Tx {
   failure: Error | undefined;
   /** Every statement sent, answered or not. */
   private readonly sent: Array<Promise<unknown>> = [];
+  /** Versions the transaction removed, collected while set (WriteOptions.work as a function). */
+  removed: ObjectVersion[] | undefined;
 
   constructor(
     private readonly db: Db,

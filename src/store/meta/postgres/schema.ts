@@ -233,6 +233,49 @@ const MIGRATIONS: string[] = [
   CREATE TABLE change_seq (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL);
   INSERT INTO change_seq (seq) VALUES (0);
   `,
+  // 4: the work engine's queue: follow-up work recorded with object changes, claimed under
+  // leases (FOR UPDATE SKIP LOCKED). A claimed item's not_before is its claim's expiry, so one
+  // index finds what is due, expired claims included. As the SQLite store's schema 7.
+  `
+  CREATE TABLE IF NOT EXISTS work (
+    id bigserial PRIMARY KEY,
+    kind text COLLATE "C" NOT NULL,
+    payload text NOT NULL,
+    not_before bigint NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    lease_holder text,
+    lease_until bigint,
+    last_error text,
+    created_at bigint NOT NULL,
+    order_key text COLLATE "C",
+    dedupe_key text COLLATE "C"
+  );
+  CREATE INDEX IF NOT EXISTS work_due ON work (kind, not_before, id);
+  CREATE INDEX IF NOT EXISTS work_order ON work (order_key, id) WHERE order_key IS NOT NULL;
+  CREATE UNIQUE INDEX IF NOT EXISTS work_dedupe ON work (dedupe_key) WHERE dedupe_key IS NOT NULL;
+  `,
+  // 5: objects moved to a remote tier say where (JSON TierState; tiering/). As SQLite's 8.
+  `ALTER TABLE objects ADD COLUMN IF NOT EXISTS tier text;`,
+  // 6: server access logs waiting for delivery (src/logging/): a batch per source bucket,
+  // configuration and roll period, its records in append order. As the SQLite store's schema 9.
+  `
+  CREATE TABLE IF NOT EXISTS log_batches (
+    id bigserial PRIMARY KEY,
+    bucket_id bigint NOT NULL,
+    config text NOT NULL,
+    opened_at bigint NOT NULL,
+    deadline bigint NOT NULL,
+    closed boolean NOT NULL DEFAULT false
+  );
+  CREATE INDEX IF NOT EXISTS log_batches_open ON log_batches (bucket_id, closed, deadline);
+  CREATE INDEX IF NOT EXISTS log_batches_due ON log_batches (deadline);
+  CREATE TABLE IF NOT EXISTS log_records (
+    seq bigserial PRIMARY KEY,
+    batch_id bigint NOT NULL,
+    line text NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS log_records_batch ON log_records (batch_id, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

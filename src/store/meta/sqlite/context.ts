@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import type { BucketCache, ForeignWrites, LatestCache } from './cache.js';
 import type { GroupCommit } from './commit.js';
 import type { Statements } from './statements.js';
+import type { ObjectVersion } from '../types.js';
 
 export interface Ctx {
   readonly db: Database.Database;
@@ -15,6 +16,12 @@ export interface Ctx {
   readonly latest: LatestCache;
   /** Checked before every cached read: drops the caches when another process has committed. */
   readonly foreign: ForeignWrites;
+  /**
+   * Versions removed by the write running now, collected only while `removed` is set (for work
+   * that depends on what a write did: WriteOptions.work as a function). Transactions run one at a
+   * time on the one connection, so one slot serves them all.
+   */
+  effects: { removed: ObjectVersion[] | undefined };
   /** A statement built at run time (listing filters), prepared once. */
   cached(sql: string): Database.Statement;
 }

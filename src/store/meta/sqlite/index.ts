@@ -15,6 +15,8 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DIR_MODE, FILE_MODE } from '../../datadir.js';
 import type {
+  LogBatch,
+  LogRecordInput,
   AccessKey,
   Account,
   Bucket,
@@ -31,10 +33,15 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
   Upload,
   UploadPart,
   VersioningState,
+  NewWork,
+  WorkItem,
+  WorkStats,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
 import * as accounts from './accounts.js';
 import * as blobs from './blobs.js';
@@ -46,10 +53,12 @@ import type { Ctx } from './context.js';
 import { WalBarrier, fsyncDir } from '../../durability.js';
 import { SqliteIamStore } from './iam.js';
 import * as leases from './leases.js';
+import * as logs from './logs.js';
 import * as objects from './objects.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
 import { prepareStatements } from './statements.js';
 import * as uploads from './uploads.js';
+import * as work from './work.js';
 
 export interface SqliteOptions {
   /** Directory holding meta.db (and its WAL). */
@@ -155,6 +164,7 @@ export class SqliteMetaStore implements MetaStore {
       buckets: bucketCache,
       latest: latestCache,
       foreign,
+      effects: { removed: undefined },
       cached(sql: string): Database.Statement {
         let s = stmtCache.get(sql);
         if (!s) {
@@ -268,8 +278,8 @@ export class SqliteMetaStore implements MetaStore {
   getObjectParts(rowId: number, fromPart?: number, limit?: number): Promise<ObjectPart[]> {
     return objects.getObjectParts(this.c, rowId, fromPart, limit);
   }
-  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
-    return objects.putObject(this.c, bucketId, key, content, conditions);
+  putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+    return objects.putObject(this.c, bucketId, key, content, conditions, opts);
   }
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
     return objects.deleteObject(this.c, bucketId, key, opts);
@@ -280,8 +290,12 @@ export class SqliteMetaStore implements MetaStore {
     versionId: string | undefined,
     patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
     check?: (current: ObjectVersion) => void,
+    opts?: WriteOptions,
   ): Promise<ObjectVersion> {
-    return objects.updateObject(this.c, bucketId, key, versionId, patch, check);
+    return objects.updateObject(this.c, bucketId, key, versionId, patch, check, opts);
+  }
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return objects.updateTier(this.c, bucketId, key, versionId, rowId, change);
   }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return objects.listObjects(this.c, bucketId, q);
@@ -307,8 +321,8 @@ export class SqliteMetaStore implements MetaStore {
   listUploads(bucketId: number, q: ListUploadsQuery): Promise<Upload[]> {
     return uploads.listUploads(this.c, bucketId, q);
   }
-  abortUpload(bucketId: number, uploadId: string): Promise<void> {
-    return uploads.abortUpload(this.c, bucketId, uploadId);
+  abortUpload(bucketId: number, uploadId: string, opts?: WriteOptions): Promise<void> {
+    return uploads.abortUpload(this.c, bucketId, uploadId, opts);
   }
   completeUpload(
     bucketId: number,
@@ -316,8 +330,9 @@ export class SqliteMetaStore implements MetaStore {
     content: ObjectContent,
     completion: Omit<CompletedUpload, 'versionId'>,
     conditions?: WriteConditions,
+    opts?: WriteOptions,
   ): Promise<PutResult> {
-    return uploads.completeUpload(this.c, bucketId, uploadId, content, completion, conditions);
+    return uploads.completeUpload(this.c, bucketId, uploadId, content, completion, conditions, opts);
   }
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
     return uploads.getCompletedUpload(this.c, bucketId, uploadId);
@@ -342,5 +357,44 @@ export class SqliteMetaStore implements MetaStore {
   }
   releaseLease(name: string, holder: string): Promise<void> {
     return leases.releaseLease(this.c, name, holder);
+  }
+
+  // ---------------------------------------------------------------- server access logs (logs.ts)
+
+  appendLogRecords(records: readonly LogRecordInput[], rollMs: number, now: number): Promise<LogBatch[]> {
+    return logs.appendLogRecords(this.c, records, rollMs, now);
+  }
+  dueLogBatches(now: number, limit: number): Promise<LogBatch[]> {
+    return logs.dueLogBatches(this.c, now, limit);
+  }
+  takeLogBatch(id: number): Promise<{ batch: LogBatch; lines: string[] } | undefined> {
+    return logs.takeLogBatch(this.c, id);
+  }
+  deleteLogBatch(id: number): Promise<void> {
+    return logs.deleteLogBatch(this.c, id);
+  }
+
+  // ---------------------------------------------------------------- the work queue (work.ts)
+
+  enqueueWork(items: NewWork[]): Promise<number[]> {
+    return work.enqueueWork(this.c, items);
+  }
+  claimWork(kinds: string[], holder: string, limit: number, leaseMs: number): Promise<WorkItem[]> {
+    return work.claimWork(this.c, kinds, holder, limit, leaseMs);
+  }
+  renewWork(ids: number[], holder: string, leaseMs: number): Promise<number[]> {
+    return work.renewWork(this.c, ids, holder, leaseMs);
+  }
+  completeWork(ids: number[]): Promise<void> {
+    return work.completeWork(this.c, ids);
+  }
+  retryWork(id: number, error: string, notBefore: number): Promise<void> {
+    return work.retryWork(this.c, id, error, notBefore);
+  }
+  workStats(): Promise<WorkStats> {
+    return work.workStats(this.c);
+  }
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+    return work.listWork(this.c, kind, afterId, limit);
   }
 }

@@ -17,11 +17,17 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
+  TierState,
+  WorkSpec,
   WriteConditions,
+  WriteOptions,
 } from '../types.js';
+import { tierDeleteWork, tierEffects } from '../common/tier.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
 import { OBJECTS_ONLY, type Ctx } from './context.js';
+import { recordWork, recordWriteWork } from './work.js';
 import { LISTED_COLUMNS, keyRange, toListed, toObjectPart, toVersion, versionIdOf, type BucketRow, type ListedRow, type ObjectPartRow, type ObjectRow } from './rows.js';
 
 /** The latest row of a key, in the shape the shared write rules take. */
@@ -64,14 +70,53 @@ export async function getObjectParts(c: Ctx, rowId: number, fromPart = 1, limit 
   return (c.stmt.partsOf.all(rowId, fromPart, limit) as ObjectPartRow[]).map(toObjectPart);
 }
 
-/** Deletes a version row and drops its references to blobs. */
-function removeRow(c: Ctx, r: Pick<ObjectRow, 'id' | 'blob_id' | 'parts_count'>): void {
+/**
+ * Deletes a version row and drops its references to blobs. A tiered version's parts name blobs it
+ * released when it moved (its restored copy, if any, is its only local blob), and its remote copy
+ * is deleted by a `tier.delete` work item recorded here, in the same transaction.
+ */
+function removeRow(c: Ctx, r: ObjectRow): void {
+  c.effects.removed?.push(toVersion(r));
   if (r.blob_id) release(c, r.blob_id);
+  const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
   if (r.parts_count) {
-    for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
+    if (!tier) for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
     c.stmt.deleteParts.run(r.id);
   }
+  if (tier) {
+    if (tier.restore?.blob) release(c, tier.restore.blob);
+    tierReleased(c, tier);
+  }
   c.stmt.deleteObjectRow.run(r.id);
+}
+
+/** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
+function tierReleased(c: Ctx, tier: TierState): void {
+  recordWork(c, [tierDeleteWork(tier)]);
+}
+
+export function updateTier(c: Ctx, bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+  return c.commit.write(() => {
+    const row = versionRow(c, bucketId, key, versionId);
+    if (!row || row.id !== rowId || row.delete_marker === 1) return undefined;
+    const v = toVersion(row);
+    const next = change(v);
+    if (!next) return v;
+    c.latest.forget(bucketId, key);
+    const e = tierEffects(v, next);
+    if (e.releaseLocal) {
+      if (row.blob_id) release(c, row.blob_id);
+      if (row.parts_count) for (const p of c.stmt.partBlobs.all(row.id) as { blob_id: string }[]) release(c, p.blob_id);
+    }
+    if (e.addBlob) addRef(c, e.addBlob, false);
+    if (e.releaseBlob) release(c, e.releaseBlob);
+    if (next.work) recordWork(c, next.work);
+    const storageClass = next.storageClass ?? row.storage_class;
+    const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
+    const local = e.releaseLocal ? { blob_id: null, inline: null, inline_crc: null } : { blob_id: row.blob_id, inline: row.inline, inline_crc: row.inline_crc };
+    c.stmt.updateTier.run(tier, storageClass, local.blob_id, local.inline, local.inline_crc, row.id);
+    return toVersion({ ...row, tier, storage_class: storageClass, ...local });
+  });
 }
 
 function insertRow(c: Ctx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, o: ObjectContent): number {
@@ -112,6 +157,7 @@ function insertRow(c: Ctx, bucketId: number, key: string, vid: string, isNull: b
  */
 export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): PutResult {
   c.latest.forget(bucket.id, key);
+  if (content.replicaVersionId !== undefined) return placeReplica(c, bucket, key, content, deleteMarker, latest, content.replicaVersionId);
   const isNull = bucket.versioning !== 'Enabled';
   // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it
   // (in an unversioned bucket it can only be the latest).
@@ -133,17 +179,56 @@ export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: Ob
   return res;
 }
 
-export function putObject(c: Ctx, bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions): Promise<PutResult> {
-  return c.commit.write(() => {
-    const bucket = bucketState(c, bucketId);
-    const latest = latestRow(c, bucketId, key);
-    checkRowConditions(latest, conditions, key);
-    return placeVersion(c, bucket, key, content, false, latest);
-  }, OBJECTS_ONLY);
+/**
+ * A replica's version (ObjectContent.replicaVersionId): inserted with its own id where it sorts
+ * among the key's versions, the latest only if newest; idempotent (a version of that id already
+ * there is kept, and the write reports it existed).
+ */
+function placeReplica(c: Ctx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined, vid: string): PutResult {
+  if (bucket.versioning !== 'Enabled') throw new StoreError('InvalidBucketState', { key, reason: 'versioning-not-enabled' });
+  if (c.stmt.versionById.get(bucket.id, key, vid)) return { versionId: vid, existed: true };
+  const newest = !latest || vid > latest.vid;
+  if (newest && latest) c.stmt.setLatest.run(0, latest.id);
+  const id = insertRow(c, bucket.id, key, vid, false, deleteMarker, content);
+  if (!newest) c.stmt.setLatest.run(0, id);
+  const res: PutResult = { versionId: vid };
+  if (newest && latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker === 1 };
+  return res;
+}
+
+/**
+ * Runs a write's body with its follow-up work (WriteOptions.work): the versions it removes are
+ * collected when the work is a function of them, and the work is recorded in the same
+ * transaction. Must run inside a write.
+ */
+export function withWork<T extends { versionId?: string }>(c: Ctx, work: WorkSpec | undefined, body: () => T): T {
+  if (!work) return body();
+  const collect = typeof work === 'function';
+  const removed: ObjectVersion[] = [];
+  if (collect) c.effects.removed = removed;
+  try {
+    const res = body();
+    recordWriteWork(c, work, () => ({ versionId: res.versionId, removed }));
+    return res;
+  } finally {
+    if (collect) c.effects.removed = undefined;
+  }
+}
+
+export function putObject(c: Ctx, bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
+  return c.commit.write(() =>
+    withWork(c, opts?.work, () => {
+      const bucket = bucketState(c, bucketId);
+      const latest = latestRow(c, bucketId, key);
+      checkRowConditions(latest, conditions, key);
+      return placeVersion(c, bucket, key, content, false, latest);
+    }),
+    OBJECTS_ONLY,
+  );
 }
 
 export function deleteObject(c: Ctx, bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
-  return c.commit.write((): DeleteResult => {
+  return c.commit.write(() => withWork(c, opts.work, (): DeleteResult => {
     const bucket = bucketState(c, bucketId);
     c.latest.forget(bucketId, key);
     const latest = latestRow(c, bucketId, key);
@@ -176,9 +261,11 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
       headers: {},
       userMeta: {},
     };
+    if (opts.markerVersionId !== undefined) marker.replicaVersionId = opts.markerVersionId;
+    if (opts.markerReplicationStatus !== undefined) marker.replicationStatus = opts.markerReplicationStatus;
     const res = placeVersion(c, bucket, key, marker, true, latest);
     return { versionId: res.versionId, deleteMarker: true };
-  }, OBJECTS_ONLY);
+  }), OBJECTS_ONLY);
 }
 
 export function updateObject(
@@ -186,10 +273,11 @@ export function updateObject(
   bucketId: number,
   key: string,
   versionId: string | undefined,
-  patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+  patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl' | 'replicationStatus'>>,
   check?: (current: ObjectVersion) => void,
+  opts?: WriteOptions,
 ): Promise<ObjectVersion> {
-  return c.commit.write(() => {
+  return c.commit.write(() => withWork(c, opts?.work, () => {
     const row = versionId === undefined ? latestRow(c, bucketId, key) : versionRow(c, bucketId, key, versionId);
     if (!row || (versionId === undefined && row.delete_marker === 1)) {
       throw versionId === undefined ? new StoreError('NoSuchKey', { key }) : new StoreError('NoSuchVersion', { key, versionId });
@@ -202,9 +290,10 @@ export function updateObject(
     if ('retention' in patch) v.retention = patch.retention;
     if ('legalHold' in patch) v.legalHold = patch.legalHold;
     if ('acl' in patch) v.acl = patch.acl;
+    if ('replicationStatus' in patch) v.replicationStatus = patch.replicationStatus;
     c.stmt.updateMeta.run(objectMetaJson(v), row.id);
     return v;
-  }, OBJECTS_ONLY);
+  }), OBJECTS_ONLY);
 }
 
 export async function listObjects(c: Ctx, bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {

@@ -5,11 +5,11 @@ import { StoreError } from '../../errors.js';
 import { compareKeys } from '../../keys.js';
 import { uploadMetaJson } from '../common/json.js';
 import { COMPLETION_MEMORY_MS } from '../common/rules.js';
-import type { CompletedUpload, ListUploadsQuery, ObjectContent, PutResult, StoredChecksum, Upload, UploadPart, WriteConditions } from '../types.js';
+import type { CompletedUpload, ListUploadsQuery, ObjectContent, PutResult, StoredChecksum, Upload, UploadPart, WriteConditions, WriteOptions } from '../types.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
 import { OBJECTS_ONLY, type Ctx } from './context.js';
-import { checkRowConditions, latestRow, placeVersion } from './objects.js';
+import { checkRowConditions, latestRow, placeVersion, withWork } from './objects.js';
 import { keyRange, toUpload, toUploadPart, type CompletedRow, type UploadPartRow, type UploadRow } from './rows.js';
 
 export async function createUpload(c: Ctx, u: Upload): Promise<void> {
@@ -59,11 +59,15 @@ export async function listUploads(c: Ctx, bucketId: number, q: ListUploadsQuery)
   return (c.cached(sql).all(bucketId, ...w.args, ...markerArgs, q.limit) as UploadRow[]).map(toUpload);
 }
 
-export async function abortUpload(c: Ctx, bucketId: number, uploadId: string): Promise<void> {
-  await c.commit.write(() => {
-    if (!c.stmt.getUpload.get(uploadId, bucketId)) throw new StoreError('NoSuchUpload', { uploadId });
-    dropUpload(c, uploadId);
-  }, OBJECTS_ONLY);
+export async function abortUpload(c: Ctx, bucketId: number, uploadId: string, opts?: WriteOptions): Promise<void> {
+  await c.commit.write(() =>
+    withWork(c, opts?.work, () => {
+      if (!c.stmt.getUpload.get(uploadId, bucketId)) throw new StoreError('NoSuchUpload', { uploadId });
+      dropUpload(c, uploadId);
+      return {};
+    }),
+    OBJECTS_ONLY,
+  );
 }
 
 /** Removes an upload and releases its parts (inside a write). */
@@ -80,8 +84,9 @@ export function completeUpload(
   content: ObjectContent,
   completion: Omit<CompletedUpload, 'versionId'>,
   conditions?: WriteConditions,
+  opts?: WriteOptions,
 ): Promise<PutResult> {
-  return c.commit.write(() => {
+  return c.commit.write(() => withWork(c, opts?.work, () => {
     const bucket = bucketState(c, bucketId);
     const up = c.stmt.getUpload.get(uploadId, bucketId) as { key: string } | undefined;
     if (!up) throw new StoreError('NoSuchUpload', { uploadId });
@@ -109,7 +114,7 @@ export function completeUpload(
       completion.completedAt,
     );
     return res;
-  }, OBJECTS_ONLY);
+  }), OBJECTS_ONLY);
 }
 
 export async function getCompletedUpload(c: Ctx, bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {
