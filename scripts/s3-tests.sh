@@ -80,6 +80,20 @@ for k in "${S3_KMS_KEYID:-testkey-1}" "${S3_KMS_KEYID2:-testkey-2}"; do
   $TROVE admin kms create --data-dir "$DATA" --master-key-file "$MASTER_KEY_FILE" --id "$k" > /dev/null
 done
 
+# The timed lifecycle tests (extended and all profiles) count a day as lc_debug_interval seconds
+# (S3_LC_DEBUG_INTERVAL, default 10), as RGW's rgw_lc_debug_interval: so does the server.
+PROFILE_ARG="${S3TESTS_PROFILE:-core}"
+prev=""
+for a in "$@"; do
+  [ "$prev" = --profile ] && PROFILE_ARG="$a"
+  case "$a" in --profile=*) PROFILE_ARG="${a#--profile=}";; esac
+  prev="$a"
+done
+if [ "$PROFILE_ARG" = extended ] || [ "$PROFILE_ARG" = all ]; then
+  export TROVE_LIFECYCLE_DAY_SECONDS="${S3_LC_DEBUG_INTERVAL:-10}"
+  echo "s3-tests.sh: lifecycle day = $TROVE_LIFECYCLE_DAY_SECONDS s"
+fi
+
 TROVE_LOG_LEVEL="${TROVE_LOG_LEVEL:-warn}" $TROVE server --address "127.0.0.1:$PORT" --data-dir "$DATA" --master-key-file "$MASTER_KEY_FILE" > "$DATA/server.log" 2>&1 &
 PID=$!
 CLEANUP=("kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf $DATA $MASTER_KEY_FILE" "${CLEANUP[@]}")

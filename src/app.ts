@@ -8,6 +8,8 @@ import type { BlobStore } from './store/blob/types.js';
 import type { SpaceGuard } from './store/space.js';
 import type { BlobGc } from './workers/gc.js';
 import type { Engine } from './engine/runner.js';
+import type { Lifecycle } from './lifecycle/service.js';
+import type { LifecycleConfig } from './s3/bucket/config/lifecycle.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
@@ -35,6 +37,10 @@ export interface App {
    * it runs them in every process, each item once (src/engine/).
    */
   readonly engine: Engine;
+  /** Lifecycle passes (scheduling a bucket's pass after its configuration changed). */
+  readonly lifecycle: Lifecycle;
+  /** Bucket lifecycle configurations, parsed and cached (x-amz-expiration on object reads and writes). */
+  readonly bucketLifecycle: BucketConfigCache<LifecycleConfig>;
   /** Free space on the data directory: whether writes are admitted, and the reserve for deletes. */
   readonly space: SpaceGuard;
   /** Counts of events metrics will report (integrity failures…). */

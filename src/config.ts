@@ -53,6 +53,8 @@ export interface Config {
    * or nodes that found its id a moment before may still be about to open it.
    */
   gcGraceMs: number;
+  /** Length of a lifecycle "day" (ms): 86 400 000, shortened for tests (as Ceph's rgw_lc_debug_interval). */
+  lifecycleDayMs: number;
   /** Origins allowed to call the service endpoints (ListBuckets, IAM, STS) from a browser; `*` for any. */
   corsOrigins: string[];
   /** Domains of website endpoints on the S3 listener: <bucket>.<website-domain>. */
@@ -123,9 +125,17 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'node-id', env: 'TROVE_NODE_ID', arg: 'id', help: 'this node\'s id (letters, digits, - and _); its temporary files live in <data-dir>/tmp/<id>/ (default: generated at each start)' },
   { flag: 'orphan-grace', env: 'TROVE_ORPHAN_GRACE', arg: 'seconds', help: `unreferenced blob files older than this are removed, and the temporary files of nodes not heard from for this long (default ${DEFAULT_ORPHAN_GRACE_S})` },
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
+  { flag: 'lifecycle-day-seconds', env: 'TROVE_LIFECYCLE_DAY_SECONDS', arg: 'seconds', help: 'length of a lifecycle day (default 86400); shorten it only to test lifecycle rules (Ceph: rgw_lc_debug_interval)' },
 ];
 
 export class ConfigError extends Error {}
+
+function lifecycleDay(v: string | undefined): number {
+  if (v === undefined || v === '') return 86_400_000;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 1) throw new ConfigError(`--lifecycle-day-seconds must be a number of seconds of at least 1, got "${v}"`);
+  return Math.round(n * 1000);
+}
 
 /** Parses `--flag value`, `--flag=value` and boolean `--no-fsync` style arguments. */
 export function parseFlags(argv: string[]): Map<string, string> {
@@ -260,6 +270,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
     // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
     gcGraceMs: secondsOrZero('gc-grace', workers > 1 || metaUrl !== undefined ? DEFAULT_SHARED_GC_GRACE_S : 0),
+    lifecycleDayMs: lifecycleDay(get('lifecycle-day-seconds')),
     corsOrigins: list(get('cors-origins')),
     websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,

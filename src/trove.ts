@@ -30,6 +30,8 @@ import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
 import { Engine } from './engine/runner.js';
+import { Lifecycle } from './lifecycle/service.js';
+import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -207,6 +209,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
   // The work engine runs in every process; its handlers are registered below (before start).
   const engine = new Engine(meta, log, { holder: blobs.nodeId });
+  const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
   const app: App = {
     config,
     meta,
@@ -214,6 +217,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     log,
     gc,
     engine,
+    lifecycle,
+    bucketLifecycle: new BucketConfigCache(meta, 'lifecycle', deserializeLifecycle, serializeLifecycle),
     space,
     counters: { integrityFailures: 0 },
     lookupCredential: (id, token) => (token === undefined ? iam.lookupCredential(id) : sts.resolve(id, token)),
@@ -241,6 +246,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketAccess.clear();
     app.bucketCors.clear();
     app.bucketWebsite.clear();
+    app.bucketLifecycle.clear();
     app.accountPublicAccessBlocks.clear();
   });
 
@@ -262,6 +268,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   } catch (e) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await gc.stop();
+    await lifecycle.stop();
     await engine.stop();
     await space.close();
     await meta.close();
@@ -277,6 +284,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
   engine.start();
+  lifecycle.start();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -321,6 +329,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await websiteClosed;
       clearTimeout(timer);
       await gc!.stop();
+      await lifecycle.stop();
       await engine.stop();
       await space!.close();
       await meta.close();

@@ -38,6 +38,7 @@ import { getObjectAcl, putObjectAcl } from './object/acl.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './bucket/ownershipControls.js';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './bucket/website.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket/cors.js';
+import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './bucket/lifecycle.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
 import { deleteAccountPublicAccessBlock, getAccountPublicAccessBlock, putAccountPublicAccessBlock } from './control/publicAccessBlock.js';
 
@@ -103,7 +104,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'ListBucketAnalyticsConfigurations', method: 'GET', resource: 'bucket', sub: ['analytics'], when: noId, action: 's3:GetAnalyticsConfiguration' },
   { name: 'GetBucketMetricsConfiguration', method: 'GET', resource: 'bucket', sub: ['metrics'], when: hasId, action: 's3:GetMetricsConfiguration' },
   { name: 'ListBucketMetricsConfigurations', method: 'GET', resource: 'bucket', sub: ['metrics'], when: noId, action: 's3:GetMetricsConfiguration' },
-  { name: 'GetBucketLifecycleConfiguration', method: 'GET', resource: 'bucket', sub: ['lifecycle'], action: 's3:GetLifecycleConfiguration' },
+  { name: 'GetBucketLifecycleConfiguration', method: 'GET', resource: 'bucket', sub: ['lifecycle'], action: 's3:GetLifecycleConfiguration', handler: getBucketLifecycle },
   { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging' },
   { name: 'GetBucketNotificationConfiguration', method: 'GET', resource: 'bucket', sub: ['notification'], action: 's3:GetBucketNotification' },
   { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls', handler: getBucketOwnershipControls },
@@ -134,7 +135,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketInventoryConfiguration', method: 'PUT', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration', consumesSpace: true },
   { name: 'PutBucketAnalyticsConfiguration', method: 'PUT', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration', consumesSpace: true },
   { name: 'PutBucketMetricsConfiguration', method: 'PUT', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration', consumesSpace: true },
-  { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', consumesSpace: true },
+  { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', consumesSpace: true, handler: putBucketLifecycle },
   { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', consumesSpace: true },
   { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true },
   { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true, handler: putBucketOwnershipControls },
@@ -159,7 +160,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucketInventoryConfiguration', method: 'DELETE', resource: 'bucket', sub: ['inventory'], action: 's3:PutInventoryConfiguration' },
   { name: 'DeleteBucketAnalyticsConfiguration', method: 'DELETE', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration' },
   { name: 'DeleteBucketMetricsConfiguration', method: 'DELETE', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration' },
-  { name: 'DeleteBucketLifecycle', method: 'DELETE', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration' },
+  { name: 'DeleteBucketLifecycle', method: 'DELETE', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', handler: deleteBucketLifecycle },
   { name: 'DeleteBucketOwnershipControls', method: 'DELETE', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', handler: deleteBucketOwnershipControls },
   { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy', handler: deleteBucketPolicy },
   { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },

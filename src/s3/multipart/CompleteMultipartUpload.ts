@@ -3,6 +3,7 @@
 // The object becomes the ordered list of its parts' blobs: no byte is copied, so completing a
 // 100 GiB upload takes milliseconds. Repeating a Complete that succeeded answers the same.
 
+import { expirationHeaderFor } from '../../lifecycle/header.js';
 import { dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
 import { createHash } from 'node:crypto';
 import { checksumHeader } from '../../auth/checksums.js';
@@ -146,5 +147,7 @@ export const completeMultipartUpload: Handler = async (ctx) => {
   );
   const r = result(ctx, bucket.name, etag, checksum, res.versionId);
   Object.assign(r.headers!, encryptionHeaders(ctx, up.sse));
+  const expiration = await expirationHeaderFor(ctx.app, bucket, { key: ctx.key, size: offset, lastModified: content.lastModified, tags: content.tags });
+  if (expiration) r.headers!['x-amz-expiration'] = expiration;
   return r;
 };

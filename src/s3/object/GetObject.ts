@@ -1,6 +1,7 @@
 // GetObject:  GET  /<bucket>/<key>  [versionId, partNumber, response-*, Range, If-*]
 // HeadObject: HEAD /<bucket>/<key>
 
+import { expirationHeaderFor } from '../../lifecycle/header.js';
 import { checksumHeader } from '../../auth/checksums.js';
 import type { ObjectVersion } from '../../store/meta/types.js';
 import { isMintedId } from '../../store/ids.js';
@@ -104,6 +105,10 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   checkReadConditions(ctx.headers, v.etag, v.lastModified);
 
   const headers = { ...objectHeaders(v, bucket.versioning !== 'Unversioned'), ...encryptionHeaders(ctx, v.sse) };
+  if (v.isLatest) {
+    const expiration = await expirationHeaderFor(ctx.app, bucket, v);
+    if (expiration) headers['x-amz-expiration'] = expiration;
+  }
   let range: ByteRange | undefined;
   let status = 200;
 

@@ -3,6 +3,7 @@
 // made durable before the metadata commit; conditions (If-None-Match: *, If-Match) are checked
 // inside that commit, so of two racing conditional writers exactly one wins.
 
+import { expirationHeaderFor } from '../../lifecycle/header.js';
 import { checksumHeader } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
@@ -110,5 +111,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
     headers[checksumHeader(content.checksum.algorithm)] = content.checksum.value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';
   }
+  const expiration = await expirationHeaderFor(ctx.app, bucket, { key: ctx.key, size: content.size, lastModified: content.lastModified, tags: content.tags });
+  if (expiration) headers['x-amz-expiration'] = expiration;
   return { etag: content.etag, headers };
 }
