@@ -32,6 +32,7 @@ import { BlobGc, GC_LEASE } from './workers/gc.js';
 import { Engine } from './engine/runner.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
+import { Notifier, serializeNotification, deserializeNotification } from './notify/index.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -210,6 +211,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // The work engine runs in every process; its handlers are registered below (before start).
   const engine = new Engine(meta, log, { holder: blobs.nodeId });
   const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
+  const bucketNotification = new BucketConfigCache(meta, 'notification', deserializeNotification, serializeNotification);
+  const notify = new Notifier(meta, engine, log, bucketNotification, { region: config.region, maxAgeMs: config.notifyMaxAgeMs, maxQueue: config.notifyMaxQueue });
+  notify.register();
   const app: App = {
     config,
     meta,
@@ -233,6 +237,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     serverCors: serverCorsRules(config.corsOrigins),
     kms,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
+    bucketNotification,
+    notify,
   };
 
   // Coherent caches: what another process or node changes reaches every cache above the store
@@ -247,6 +253,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketCors.clear();
     app.bucketWebsite.clear();
     app.bucketLifecycle.clear();
+    app.bucketNotification.clear();
     app.accountPublicAccessBlocks.clear();
   });
 
@@ -270,6 +277,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     await gc.stop();
     await lifecycle.stop();
     await engine.stop();
+    await notify.close();
     await space.close();
     await meta.close();
     await blobs.close();
@@ -331,6 +339,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await gc!.stop();
       await lifecycle.stop();
       await engine.stop();
+      await notify.close();
       await space!.close();
       await meta.close();
       await blobs.close();

@@ -3,6 +3,7 @@
 // reference), so copying a large object moves no data. x-amz-metadata-directive COPY keeps the
 // source's headers and metadata, REPLACE takes the request's.
 
+import { notified, notifyWork } from '../bucket/notification.js';
 import { checksumHeader, createChecksum, parseChecksumAlgorithm } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
@@ -124,7 +125,9 @@ export const copyObject: Handler = async (ctx) => {
 
   let res;
   try {
-    res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers));
+    const work = await notifyWork(ctx, 's3:ObjectCreated:Copy', ctx.key, { size: content.size, etag: content.etag });
+    res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers), work && { work });
+    notified(ctx, work);
   } catch (e) {
     await discardBlob(ctx.app, written, e);
     throw e;

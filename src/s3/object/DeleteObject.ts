@@ -5,17 +5,21 @@ import { bucketOf } from '../handler.js';
 import { unquoteEtag } from './headers.js';
 import { versionParam } from './GetObject.js';
 import { bypassGovernance } from './lock.js';
+import { notified, notifyWork, removalEvent } from '../bucket/notification.js';
 
 export const deleteObject: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   const versionId = versionParam(ctx);
   const ifMatch = ctx.headers['if-match'];
+  const work = await notifyWork(ctx, removalEvent(bucket, versionId), ctx.key);
   const r = await ctx.app.meta.deleteObject(bucket.id, ctx.key, {
+    ...(work ? { work } : {}),
     ...(versionId !== undefined ? { versionId } : {}),
     bypassGovernance: bypassGovernance(ctx),
     now: Date.now(),
     ...(ifMatch !== undefined ? { conditions: { ifMatch: ifMatch.trim() === '*' ? '*' : unquoteEtag(ifMatch) } } : {}),
   });
+  notified(ctx, work);
   const headers: Record<string, string> = {};
   if (r.versionId !== undefined && (versionId !== undefined || bucket.versioning !== 'Unversioned')) headers['x-amz-version-id'] = r.versionId;
   if (r.deleteMarker) headers['x-amz-delete-marker'] = 'true';

@@ -17,6 +17,7 @@ import { encryptedEtag } from '../../sse/object.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
+import { notified, notifyWork } from '../bucket/notification.js';
 
 const LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'];
 
@@ -99,7 +100,9 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
   let result;
   try {
     await o.beforeCommit?.();
-    result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions);
+    const work = await notifyWork(ctx, ctx.op.name === 'PostObject' ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', ctx.key, { size: content.size, etag: content.etag });
+    result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions, work && { work });
+    notified(ctx, work);
   } catch (e) {
     await discardBlob(ctx.app, data.blobId, e);
     throw e;
