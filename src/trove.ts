@@ -210,10 +210,14 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
   // The work engine runs in every process; its handlers are registered below (before start).
   const engine = new Engine(meta, log, { holder: blobs.nodeId });
-  const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
   const bucketNotification = new BucketConfigCache(meta, 'notification', deserializeNotification, serializeNotification);
   const notify = new Notifier(meta, engine, log, bucketNotification, { region: config.region, maxAgeMs: config.notifyMaxAgeMs, maxQueue: config.notifyMaxQueue });
   notify.register();
+  const lifecycle = new Lifecycle(meta, engine, log, {
+    dayMs: config.lifecycleDayMs,
+    holder: blobs.nodeId,
+    expirationWork: (bucketId, key, versionId) => notify.expirationWork(bucketId, key, versionId),
+  });
   const app: App = {
     config,
     meta,

@@ -22,6 +22,7 @@ import {
   DeleteObjectsCommand,
   GetBucketNotificationConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectAclCommand,
   PutObjectCommand,
@@ -335,6 +336,36 @@ describe(`event notifications (${TEST_META})`, () => {
       assert.deepEqual([...seqs].sort(), seqs, `delivered in order for ${k}`);
     }
     assert.equal(srv.trove.app.notify.counters.dropped, 0);
+  });
+
+  it('lifecycle expirations send s3:LifecycleExpiration:* (one-second days)', async () => {
+    const s2 = await startServer({ lifecycleDayMs: 1000 });
+    try {
+      await saveTargets(s2.trove.app.meta, [webhookTarget('hook', hook.url)]);
+      const plain = uniqueBucket('lc');
+      const versioned = uniqueBucket('lcv');
+      for (const b of [plain, versioned]) {
+        await s2.s3.send(new CreateBucketCommand({ Bucket: b }));
+        await s2.s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: b, NotificationConfiguration: config(arn, ['s3:LifecycleExpiration:*']) }));
+      }
+      await s2.s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }));
+      await s2.s3.send(new PutObjectCommand({ Bucket: plain, Key: 'old/a', Body: 'x' }));
+      await s2.s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'old/b', Body: 'x' }));
+      for (const b of [plain, versioned]) {
+        await s2.s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [{ ID: 'old', Filter: { Prefix: 'old/' }, Status: 'Enabled', Expiration: { Days: 1 } }] } }));
+      }
+      const recs = await hook.waitFor((r) => r.filter((x) => x.eventName.startsWith('LifecycleExpiration:') && [plain, versioned].includes(x.s3.bucket.name)).length >= 2, 20_000, 'lifecycle events');
+      const a = recs.find((x) => x.s3.bucket.name === plain && x.eventName.startsWith('LifecycleExpiration:'))!;
+      assert.equal(a.eventName, 'LifecycleExpiration:Delete');
+      assert.equal(a.s3.object.key, 'old/a');
+      assert.equal(a.eventVersion, '2.3');
+      assert.equal(a.userIdentity.principalId, 's3.amazonaws.com');
+      const b = recs.find((x) => x.s3.bucket.name === versioned && x.eventName.startsWith('LifecycleExpiration:'))!;
+      assert.equal(b.eventName, 'LifecycleExpiration:DeleteMarkerCreated');
+      assert.ok(b.s3.object.versionId, 'the delete marker');
+    } finally {
+      await s2.stop();
+    }
   });
 
   it('drops (logged and counted) only beyond the age limit', async () => {

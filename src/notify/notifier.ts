@@ -14,6 +14,7 @@ import type { Bucket, MetaStore, NewWork, WorkItem, WorkSpec } from '../store/me
 import type { BucketConfigCache } from '../s3/bucket/config/cache.js';
 import { matchingRules, type NotificationConfig } from './config.js';
 import { eventRecord, nextSequencer, testEvent, type EmittedEvent, type EventRequest } from './events.js';
+import { HOST_ID, nextRequestId } from '../http/request.js';
 import { connectSender, loadTargets, type Sender, type TargetDef } from './targets.js';
 
 export const NOTIFY_KIND = 'notify';
@@ -64,6 +65,7 @@ export class Notifier {
   private readonly senders = new Map<string, { def: string; sender: Promise<Sender> }>();
   private queueCheck: { at: number; depth: number } | undefined;
   private closed = false;
+  private readonly buckets = new Map<number, { at: number; bucket: Bucket }>();
 
   constructor(
     private readonly meta: MetaStore,
@@ -114,6 +116,36 @@ export class Notifier {
         return { kind: NOTIFY_KIND, payload: { arn: r.arn, key, record } satisfies NotifyPayload, orderKey: orderKey(r.arn, bucket.id, key) };
       });
     };
+  }
+
+  /**
+   * The work of a lifecycle expiration (s3:LifecycleExpiration:*): a version removed is Delete; the
+   * current version of a versioned bucket gets a delete marker (DeleteMarkerCreated). Caused by
+   * S3 itself, as S3's records say: principal and source address s3.amazonaws.com.
+   */
+  async expirationWork(bucketId: number, key: string, versionId: string | undefined): Promise<WorkSpec | undefined> {
+    const bucket = await this.bucketById(bucketId);
+    if (!bucket) return undefined;
+    const event: EmittedEvent = versionId !== undefined || bucket.versioning === 'Unversioned' ? 's3:LifecycleExpiration:Delete' : 's3:LifecycleExpiration:DeleteMarkerCreated';
+    const req: EventRequest = { principalId: 's3.amazonaws.com', sourceIp: 's3.amazonaws.com', requestId: nextRequestId(), hostId: HOST_ID };
+    // A version removed: the record names it; a marker created: the write's own version id.
+    // Removal records carry no size or eTag (as S3's).
+    return this.work(bucket, key, event, req, versionId !== undefined ? { versionId } : {});
+  }
+
+  /** A bucket by id (background work knows only ids), from a small cache refreshed on a miss. */
+  private async bucketById(id: number): Promise<Bucket | undefined> {
+    const hit = this.buckets.get(id);
+    if (hit && Date.now() - hit.at < 60_000) return hit.bucket;
+    this.buckets.clear();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.meta.listBuckets(undefined, { limit: 1000, ...(after !== undefined ? { after } : {}) });
+      for (const b of page) this.buckets.set(b.id, { at: Date.now(), bucket: b });
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.name;
+    }
+    return this.buckets.get(id)?.bucket;
   }
 
   /** s3:TestEvent to each destination of a configuration just put (after its commit). */
