@@ -40,17 +40,20 @@ function need(bin: string): string | false {
   return msg;
 }
 
+function portOpen(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
 async function waitPort(port: number, ms: number): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return;
+    if (await portOpen(port)) return;
     if (Date.now() > end) throw new Error(`nothing listens on ${port} after ${ms} ms`);
     await sleep(100);
   }
@@ -63,24 +66,44 @@ class Broker {
     readonly port: number,
     private readonly cmd: string,
     private readonly args: string[],
-    private readonly env: Record<string, string> = {},
+    readonly env: Record<string, string> = {},
     private readonly startMs = 15_000,
   ) {}
   async start(): Promise<void> {
+    if (await portOpen(this.port)) throw new Error(`port ${this.port} is taken: a ${this.name} left over from another run?`);
     this.child = spawn(this.cmd, this.args, { env: { ...process.env, ...this.env }, stdio: 'ignore', detached: true });
     await waitPort(this.port, this.startMs);
   }
+  /** Kills the broker (SIGKILL: a crash, not a clean shutdown) and waits until its port is free. */
   async stop(): Promise<void> {
     const c = this.child;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    try {
-      process.kill(-c.pid!, 'SIGKILL');
-    } catch {
-      /* gone */
+    if (!c) return;
+    // RabbitMQ's start script runs the Erlang VM in a process group of its own: its pid file says
+    // which process to kill.
+    const pidFile = this.env.RABBITMQ_PID_FILE;
+    if (pidFile && fs.existsSync(pidFile)) {
+      try {
+        process.kill(Number(fs.readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      fs.rmSync(pidFile, { force: true });
     }
-    await exited;
+    if (c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise((r) => c.once('exit', r));
+      try {
+        process.kill(-c.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await exited;
+    }
     this.child = undefined;
+    const end = Date.now() + 10_000;
+    while (await portOpen(this.port)) {
+      if (Date.now() > end) throw new Error(`${this.name} still listens on ${this.port}`);
+      await sleep(100);
+    }
   }
 }
 
@@ -236,7 +259,7 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
     }
   });
 
-  it('AMQP 0-9-1 (RabbitMQ): persistent messages with publisher confirms, to a queue', { skip: need('rabbitmq-server'), timeout: 120_000 }, async () => {
+  it('AMQP 0-9-1 (RabbitMQ): persistent messages with publisher confirms, to a queue', { skip: need('rabbitmq-server'), timeout: 240_000 }, async () => {
     const dir = path.join(work, 'rabbitmq');
     fs.mkdirSync(path.join(dir, 'mnesia'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'log'), { recursive: true });
@@ -258,13 +281,25 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
         RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'plugins'),
         RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq'),
         RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, 'advanced.config'),
+        RABBITMQ_PID_FILE: path.join(dir, 'rabbit.pid'),
         HOME: dir,
       },
       60_000,
     );
     brokers.push(broker);
     await broker.start();
-    const conn = await until(() => amqp.connect('amqp://guest:guest@127.0.0.1:8704').catch(() => undefined), 30_000, 'RabbitMQ accepting connections');
+    let lastError = '';
+    const conn = await until(
+      () =>
+        amqp.connect('amqp://guest:guest@127.0.0.1:8704').catch((e: Error) => {
+          lastError = e.message;
+          return undefined;
+        }),
+      90_000,
+      'RabbitMQ accepting connections',
+    ).catch((e: Error) => {
+      throw new Error(`${e.message} (last: ${lastError}; logs in ${path.join(dir, 'log')}: ${fs.readdirSync(path.join(dir, 'log')).join(', ')})`);
+    });
     const ch = await conn.createChannel();
     await ch.assertQueue('trove-events', { durable: true });
     const got: string[] = [];
@@ -278,8 +313,39 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
       const s = await scenario(target('amqp', 'amqp', 'amqp://guest:guest@127.0.0.1:8704', { destination: 'trove-events' }), 5);
       await until(() => (recordsOf(got).filter((r) => r.s3.bucket.name === s.bucket).length >= 6 ? true : undefined), 30_000, 'AMQP events');
       checkRecords(recordsOf(got), s.bucket, s.keys);
+
+      // Outage under load: kill RabbitMQ, keep writing, restart it → every event written meanwhile
+      // arrives (the sender reconnects; the queue is durable, the messages persistent).
+      conn.on('error', () => undefined);
+      await broker.stop();
+      const N = 40;
+      const writes = [];
+      for (let i = 0; i < N; i++) writes.push(srv.s3.send(new PutObjectCommand({ Bucket: s.bucket, Key: `outage/${i % 4}`, Body: `v${i}` })));
+      await Promise.all(writes);
+      await broker.start();
+      const conn2 = await until(() => amqp.connect('amqp://guest:guest@127.0.0.1:8704').catch(() => undefined), 60_000, 'RabbitMQ back');
+      const again: string[] = [];
+      const ch2 = await conn2.createChannel();
+      await ch2.consume('trove-events', (m) => {
+        if (m) {
+          again.push(m.content.toString());
+          ch2.ack(m);
+        }
+      });
+      try {
+        const recs = await until(() => {
+          const l = recordsOf(again).filter((r) => r.s3.object.key.startsWith('outage/'));
+          return new Set(l.map((r) => r.s3.object.sequencer)).size >= N ? l : undefined;
+        }, 90_000, 'AMQP events after the restart');
+        for (let k = 0; k < 4; k++) {
+          const seqs = [...new Set(recs.filter((r) => r.s3.object.key === `outage/${k}`).map((r) => r.s3.object.sequencer))];
+          assert.deepEqual([...seqs].sort(), seqs, 'in order per key');
+        }
+      } finally {
+        await conn2.close();
+      }
     } finally {
-      await conn.close();
+      await conn.close().catch(() => undefined);
     }
   });
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -50,21 +51,24 @@ class Webhook {
   status = 200;
   private server!: http.Server;
   port = 0;
-  async start(port = 0): Promise<this> {
-    this.server = http.createServer((req, res) => {
+  private tls = false;
+  async start(port = 0, tls?: { key: string; cert: string }): Promise<this> {
+    this.tls = tls !== undefined;
+    const handler: http.RequestListener = (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         if (this.status === 200) this.got.push({ at: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>, auth: req.headers.authorization });
         res.writeHead(this.status).end();
       });
-    });
+    };
+    this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
     await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', () => r()));
     this.port = (this.server.address() as net.AddressInfo).port;
     return this;
   }
   get url(): string {
-    return `http://127.0.0.1:${this.port}/hook`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}/hook`;
   }
   /** Records (not test events) received so far. */
   records(): Record<string, any>[] {
@@ -365,6 +369,43 @@ describe(`event notifications (${TEST_META})`, () => {
       assert.ok(b.s3.object.versionId, 'the delete marker');
     } finally {
       await s2.stop();
+    }
+  });
+
+  it('a webhook over TLS: delivered when the target trusts its CA (--ca), retried (not delivered) when not', async () => {
+    const dir = await tempDir('trove-notify-tls-');
+    try {
+      await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+      const cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+      const secure = await new Webhook().start(0, { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert });
+      try {
+        const trusted = { ...webhookTarget('tls', secure.url), ca: cert };
+        const untrusted = webhookTarget('tls-untrusted', secure.url);
+        await saveTargets(srv.trove.app.meta, [webhookTarget('hook', hook.url, 's3cr3t-token'), trusted, untrusted]);
+        const bucket = uniqueBucket();
+        await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+        await srv.s3.send(new PutBucketNotificationConfigurationCommand({
+          Bucket: bucket,
+          NotificationConfiguration: {
+            QueueConfigurations: [
+              { Id: 'trusted', QueueArn: trusted.arn, Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'a/' }] } } },
+              { Id: 'untrusted', QueueArn: untrusted.arn, Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'b/' }] } } },
+            ],
+          },
+        }));
+        const failedBefore = srv.trove.app.notify.counters.failed;
+        await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a/1', Body: 'x' }));
+        await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b/1', Body: 'x' }));
+        const recs = await secure.waitFor((r) => r.some((x) => x.s3.object.key === 'a/1'), 10_000, 'the TLS delivery');
+        await sleep(1000);
+        assert.deepEqual(recs.map((r) => r.s3.object.key), ['a/1'], 'only the target that trusts the CA delivers');
+        assert.ok(srv.trove.app.notify.counters.failed > failedBefore, 'the untrusted one fails (and is retried)');
+      } finally {
+        await saveTargets(srv.trove.app.meta, [webhookTarget('hook', hook.url, 's3cr3t-token')]);
+        await secure.close();
+      }
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
     }
   });
 
