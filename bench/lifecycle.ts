@@ -24,13 +24,13 @@ const CONCURRENCY = Number(args.get('concurrency') ?? 8);
 const PORT = Number(args.get('port') ?? 8103);
 const KEY = 'BENCHLIFECYCLE000001';
 const SECRET = 'bench/lifecycle/secret/00000000000000000001';
-const root = path.resolve(import.meta.dirname, '..');
+const dist = path.resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hasTaskset = spawnSync('taskset', ['-V']).status === 0;
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trove-bench-lc-'));
-  const cmd = [path.join(root, 'dist/src/main.js'), 'server', '--address', `127.0.0.1:${PORT}`, '--data-dir', dataDir, '--workers', '1', '--lifecycle-day-seconds', '1', '--root-access-key', KEY, '--root-secret-key', SECRET];
+  const cmd = [path.join(dist, 'src/main.js'), 'server', '--address', `127.0.0.1:${PORT}`, '--data-dir', dataDir, '--workers', '1', '--lifecycle-day-seconds', '1', '--root-access-key', KEY, '--root-secret-key', SECRET];
   const server = hasTaskset
     ? spawn('taskset', ['-c', '0', process.execPath, ...cmd], { env: { ...process.env, TROVE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] })
     : spawn(process.execPath, cmd, { env: { ...process.env, TROVE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -125,13 +125,13 @@ describe(`work engine (${TEST_META})`, () => {
   it('resumes the items of a holder that died once its claims expire', async () => {
     await a.enqueueWork([{ kind: 'resume', payload: 'r1' }, { kind: 'resume', payload: 'r2' }]);
     // A process claims both, then dies (it never completes, renews or retries them).
-    const dead = await a.claimWork(['resume'], 'dead-node', 10, 300);
+    const dead = await a.claimWork(['resume'], 'dead-node', 10, 1500);
     assert.equal(dead.length, 2);
     const ran: unknown[] = [];
     const e = engine(b, 'survivor');
     e.register('resume', async (item) => void ran.push(item.payload));
     e.start();
-    await sleep(100);
+    await sleep(300);
     assert.deepEqual(ran, [], 'not while the claims hold');
     await until(() => ran.length === 2, 5000, 'the items to resume');
     assert.deepEqual(ran.sort(), ['r1', 'r2']);
@@ -142,10 +142,10 @@ describe(`work engine (${TEST_META})`, () => {
     let runs = 0;
     const long = async () => {
       runs++;
-      await sleep(700);
+      await sleep(2000);
     };
-    const e1 = engine(a, 'long-1', { leaseMs: 150 });
-    const e2 = engine(b, 'long-2', { leaseMs: 150 });
+    const e1 = engine(a, 'long-1', { leaseMs: 500 });
+    const e2 = engine(b, 'long-2', { leaseMs: 500 });
     e1.register('long', long);
     e2.register('long', long);
     e1.start();
@@ -201,6 +201,33 @@ describe(`work engine (${TEST_META})`, () => {
     assert.equal(st?.depth, 1, 'the third is still queued for another process');
     assert.equal(st?.running, 0);
     await a.completeWork((await a.claimWork(['slow'], 'x', 10, 1000)).map((w) => w.id));
+  });
+
+  it('stop() tells a long handler, whose item is then due at once for another process', async () => {
+    let started = 0;
+    const e1 = engine(a, 'leaving');
+    e1.register('long.pass', async (_item, { signal }) => {
+      started++;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, 30_000);
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(signal.reason as Error);
+        });
+      });
+    });
+    e1.start();
+    await e1.enqueue([{ kind: 'long.pass', payload: 'p' }]);
+    await until(() => started === 1, 5000, 'the handler to start');
+    const t0 = Date.now();
+    await e1.stop();
+    assert.ok(Date.now() - t0 < 2000, 'stop does not wait for the long handler to finish');
+    const done: unknown[] = [];
+    const e2 = engine(b, 'staying');
+    e2.register('long.pass', async (item) => void done.push(item.payload));
+    e2.start();
+    await until(() => done.length === 1, 5000, 'another engine to run it');
+    await e2.stop();
   });
 
   it('an object write\'s outbox reaches the handler; a refused write records nothing', async () => {

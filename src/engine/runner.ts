@@ -15,17 +15,21 @@
 // - Each kind has its own lane: at most `concurrency` items at once and at most `ratePerSec`
 //   started per second, and the lane yields to the event loop between items, so request
 //   handling is never starved by background work.
-// - stop() stops claiming and waits for the handlers in flight (their claims are renewed until
-//   they finish); items it has not started are left to their claims' expiry… so it claims only
-//   what it can start at once.
+// - stop() stops claiming, tells the handlers in flight (their signal) and waits for them; a
+//   handler that gives up puts its item back, due at once for another process. A lane claims
+//   only what it can start at once, so no claimed item waits behind others.
 
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { MetaStore, NewWork, WorkItem } from '../store/meta/types.js';
 
-/** What a handler gets: the item (payload parsed) and a signal aborted when its claim is lost. */
+/** What a handler gets: the item (payload parsed) and a signal to stop early. */
 export interface WorkContext {
-  /** Aborted when the claim could not be renewed (another process may run the item now). */
+  /**
+   * Aborted when the claim could not be renewed (another process may run the item now), or when
+   * the engine stops: a long handler may then throw, and the item is due again at once (not
+   * counted as a failure); one that finishes anyway completes it.
+   */
   signal: AbortSignal;
 }
 
@@ -201,6 +205,11 @@ class Lane {
       await this.handler(item, { signal });
       await meta.completeWork([item.id]);
     } catch (e) {
+      if (this.stopped && signal.aborted) {
+        // Interrupted by shutdown (the handler saw the signal): due again at once, elsewhere.
+        await meta.retryWork(item.id, 'interrupted by shutdown', Date.now()).catch(() => undefined);
+        return;
+      }
       const delay = backoffMs(item.attempts, this.retryBaseMs, this.retryMaxMs);
       log.warn({ err: e, kind: this.kind, id: item.id, attempts: item.attempts, retryInMs: delay }, 'work item failed; will retry');
       const message = e instanceof Error ? e.message || e.name : String(e);
@@ -245,6 +254,8 @@ class Lane {
     this.stopped = true;
     this.kick();
     await this.loop;
+    // Long handlers (a lifecycle pass) may stop early and resume elsewhere: they are told.
+    for (const ctl of this.running.values()) ctl.abort(new Error('engine stopping'));
     while (this.running.size > 0) await new Promise((r) => setTimeout(r, 10));
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.idleResolve?.();

@@ -14,10 +14,11 @@
 //   a retained or held version is never deleted (the store refuses; the pass moves on).
 // - It saves its position (a setting per bucket) every page: a pass whose process died is claimed
 //   again when its claim expires and resumes at the saved key (redoing a key is harmless).
-// - It never starves requests: the engine runs one pass at a time per process, and the pass yields
-//   to the event loop after every key; its writes queue with requests' in the group commit.
+// - It never starves requests: the engine runs one pass at a time per process; a pass handles 16
+//   keys at a time (their writes share the group commit's syncs), then rests as long as the batch
+//   took, so it has at most half of the process's time and requests are served in between.
 
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/runner.js';
 import { deserializeLifecycle, type LifecycleConfig } from '../s3/bucket/config/lifecycle.js';
@@ -30,6 +31,8 @@ export const TRANSITION_KIND = 'transition';
 export const LIFECYCLE_LEASE = 'lifecycle';
 const LEASE_TTL_MS = 60_000;
 const PAGE = 500;
+/** Keys a pass handles at once. */
+const BATCH = 16;
 
 export interface ScanPayload {
   bucketId: number;
@@ -98,7 +101,7 @@ export class Lifecycle {
   ) {
     this.dayMs = opts.dayMs;
     this.intervalMs = opts.intervalMs ?? Math.min(3_600_000, Math.max(1000, Math.floor(opts.dayMs / 24)));
-    engine.register<ScanPayload>(SCAN_KIND, (item) => this.pass(item), { concurrency: 1, leaseMs: 60_000 });
+    engine.register<ScanPayload>(SCAN_KIND, (item, ctx) => this.pass(item, ctx.signal), { concurrency: 1, leaseMs: 60_000 });
   }
 
   start(): void {
@@ -163,7 +166,7 @@ export class Lifecycle {
   }
 
   /** One pass over one bucket (a 'lifecycle.scan' work item). */
-  async pass(item: WorkItem & { payload: ScanPayload }): Promise<void> {
+  async pass(item: WorkItem & { payload: ScanPayload }, signal?: AbortSignal): Promise<void> {
     const { bucketId } = item.payload;
     const raw = await this.meta.getBucketConfig(bucketId, 'lifecycle');
     if (!raw) return;
@@ -182,24 +185,51 @@ export class Lifecycle {
     for (let phase = cursor.phase; phase < prefixes.length; phase++) {
       const prefix = prefixes[phase]!;
       let n = 0;
-      for await (const { key, versions } of keysFrom(this.meta, bucketId, prefix, phase === cursor.phase ? cursor.key : undefined)) {
-        const facts = versions.map(toFacts);
-        // Tags only when a tag rule could apply to the version (one read each).
-        if (tagRules.length) {
-          for (const f of facts) {
-            if (!f.deleteMarker && tagRules.some((r) => matchesWithoutTags(r.filter, key, f.size))) {
-              f.tags = (await this.meta.getObject(bucketId, key, f.versionId))?.tags ?? [];
-            }
-          }
+      // Keys are handled BATCH at a time, concurrently (distinct keys never conflict): their writes
+      // share the group commit's syncs, so requests' reads wait for fewer of them.
+      let batch: string[] = [];
+      let work: Promise<void>[] = [];
+      let began = performance.now();
+      const flush = async () => {
+        await Promise.all(work);
+        // At most half the time: after a batch that took d ms, rest d ms (requests come first).
+        const d = performance.now() - began;
+        await sleep(Math.min(d, 200));
+        began = performance.now();
+        n += work.length;
+        const last = batch[batch.length - 1];
+        batch = [];
+        work = [];
+        if (last === undefined) return;
+        if (n % PAGE < BATCH) await save({ pass: item.id, phase, key: last });
+        if (signal?.aborted) {
+          // Stopping (or the claim was lost): resume here, in this process or another.
+          await save({ pass: item.id, phase, key: last });
+          throw signal.reason instanceof Error ? signal.reason : new Error('lifecycle pass interrupted');
         }
-        await this.apply(bucketId, decide(config, facts, now, this.dayMs));
-        if (++n % PAGE === 0) await save({ pass: item.id, phase, key });
-        await yieldToLoop();
+      };
+      for await (const { key, versions } of keysFrom(this.meta, bucketId, prefix, phase === cursor.phase ? cursor.key : undefined)) {
+        batch.push(key);
+        work.push(this.handleKey(bucketId, config, key, versions.map(toFacts), tagRules, now));
+        if (work.length >= BATCH) await flush();
       }
+      await flush();
     }
     await this.abortUploads(bucketId, config, now);
     await save({ pass: item.id, phase: prefixes.length + 1, done: now });
     this.counters.passes++;
+  }
+
+  private async handleKey(bucketId: number, config: LifecycleConfig, key: string, facts: VersionFacts[], tagRules: LifecycleConfig['rules'], now: number): Promise<void> {
+    // Tags only when a tag rule could apply to the version (one read each).
+    if (tagRules.length) {
+      for (const f of facts) {
+        if (!f.deleteMarker && tagRules.some((r) => matchesWithoutTags(r.filter, key, f.size))) {
+          f.tags = (await this.meta.getObject(bucketId, key, f.versionId))?.tags ?? [];
+        }
+      }
+    }
+    await this.apply(bucketId, decide(config, facts, now, this.dayMs));
   }
 
   private async abortUploads(bucketId: number, config: LifecycleConfig, now: number): Promise<void> {

@@ -37,12 +37,20 @@ export async function recordWork(t: Tx, items: NewWork[]): Promise<number[]> {
     // the same key at once: the second waits for the first's commit on the unique index.)
     const ids: number[] = [];
     for (const w of items) {
-      const r = await t.row<{ id: number }>(
-        `INSERT INTO work (kind, payload, not_before, created_at, order_key, dedupe_key)
-         VALUES ($1, $2, coalesce($3, ${NOW}), ${NOW}, $4, $5) ON CONFLICT DO NOTHING RETURNING id`,
-        [w.kind, JSON.stringify(w.payload ?? null), w.notBefore ?? null, w.orderKey ?? null, w.dedupeKey ?? null],
-      );
-      ids.push(r ? r.id : (await t.row<{ id: number }>('SELECT id FROM work WHERE dedupe_key = $1', [w.dedupeKey]))!.id);
+      for (let attempt = 0; ; attempt++) {
+        const r = await t.row<{ id: number }>(
+          `INSERT INTO work (kind, payload, not_before, created_at, order_key, dedupe_key)
+           VALUES ($1, $2, coalesce($3, ${NOW}), ${NOW}, $4, $5) ON CONFLICT DO NOTHING RETURNING id`,
+          [w.kind, JSON.stringify(w.payload ?? null), w.notBefore ?? null, w.orderKey ?? null, w.dedupeKey ?? null],
+        );
+        const id = r?.id ?? (await t.row<{ id: number }>('SELECT id FROM work WHERE dedupe_key = $1', [w.dedupeKey]))?.id;
+        // The queued item may have been completed between the two statements: record it again.
+        if (id !== undefined) {
+          ids.push(id);
+          break;
+        }
+        if (attempt >= 5) throw new Error(`cannot record work with dedupe key ${w.dedupeKey}`);
+      }
     }
     return ids;
   }

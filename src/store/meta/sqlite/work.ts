@@ -46,12 +46,15 @@ export function enqueueWork(c: Ctx, items: NewWork[]): Promise<number[]> {
   return c.commit.write(() => recordWork(c, items));
 }
 
-export function claimWork(c: Ctx, kinds: string[], holder: string, limit: number, leaseMs: number): Promise<WorkItem[]> {
-  if (kinds.length === 0 || limit <= 0) return Promise.resolve([]);
+export async function claimWork(c: Ctx, kinds: string[], holder: string, limit: number, leaseMs: number): Promise<WorkItem[]> {
+  if (kinds.length === 0 || limit <= 0) return [];
+  const marks = kinds.map(() => '?').join(', ');
+  // Idle engines look every second or so: a read answers "nothing due" without taking the write
+  // lock (which every process sharing the file would otherwise contend for).
+  if (!c.cached(`SELECT 1 FROM work WHERE kind IN (${marks}) AND not_before <= ? LIMIT 1`).get(...kinds, Date.now())) return [];
   return c.commit.write(() => {
     const now = Date.now();
     const until = now + leaseMs;
-    const marks = kinds.map(() => '?').join(', ');
     const rows = c
       .cached(
         `UPDATE work SET lease_holder = ?, lease_until = ?, not_before = ?, attempts = attempts + 1
