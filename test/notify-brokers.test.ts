@@ -300,7 +300,9 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
     ).catch((e: Error) => {
       throw new Error(`${e.message} (last: ${lastError}; logs in ${path.join(dir, 'log')}: ${fs.readdirSync(path.join(dir, 'log')).join(', ')})`);
     });
+    conn.on('error', () => undefined);
     const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
     await ch.assertQueue('trove-events', { durable: true });
     const got: string[] = [];
     await ch.consume('trove-events', (m) => {
@@ -316,7 +318,6 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
 
       // Outage under load: kill RabbitMQ, keep writing, restart it → every event written meanwhile
       // arrives (the sender reconnects; the queue is durable, the messages persistent).
-      conn.on('error', () => undefined);
       await broker.stop();
       const N = 40;
       const writes = [];
@@ -324,8 +325,12 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
       await Promise.all(writes);
       await broker.start();
       const conn2 = await until(() => amqp.connect('amqp://guest:guest@127.0.0.1:8704').catch(() => undefined), 60_000, 'RabbitMQ back');
+      conn2.on('error', () => undefined);
       const again: string[] = [];
       const ch2 = await conn2.createChannel();
+      // Whether or not the broker kept the queue through the crash: events it could not route were
+      // returned to Trove, which retries them until the queue is there.
+      await ch2.assertQueue('trove-events', { durable: true });
       await ch2.consume('trove-events', (m) => {
         if (m) {
           again.push(m.content.toString());

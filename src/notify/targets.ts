@@ -166,11 +166,20 @@ async function amqpSender(t: TargetDef): Promise<Sender> {
   const ch = await conn.createConfirmChannel();
   ch.on('error', (e: Error) => (broken = e));
   ch.on('close', () => (broken ??= new Error('AMQP channel closed')));
+  // Mandatory: a message no queue takes (the queue is missing, say after a broker lost it) comes
+  // back (basic.return, before its confirm) instead of being confirmed and dropped.
+  const returned = new Set<string>();
+  ch.on('return', (m: { properties: { messageId?: string } }) => {
+    if (m.properties.messageId) returned.add(m.properties.messageId);
+  });
+  let seq = 0;
   return {
     async send(body) {
       if (broken) throw broken;
-      ch.publish(t.exchange ?? '', t.destination!, Buffer.from(body), { persistent: true, contentType: 'application/json' });
+      const messageId = `${process.pid}-${Date.now()}-${++seq}`;
+      ch.publish(t.exchange ?? '', t.destination!, Buffer.from(body), { persistent: true, mandatory: true, contentType: 'application/json', messageId });
       await withTimeout(ch.waitForConfirms(), SEND_TIMEOUT_MS, 'AMQP confirm');
+      if (returned.delete(messageId)) throw new Error(`AMQP: no queue took the message (exchange "${t.exchange ?? ''}", routing key "${t.destination}")`);
     },
     async close() {
       await conn.close().catch(() => undefined);
