@@ -20,6 +20,8 @@ import type { BucketConfigCache } from './s3/bucket/config/cache.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
+import type { Tiering } from './tiering/service.js';
+import type { ReplicationService } from './replication/service.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -77,6 +79,10 @@ export interface App {
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */
   readonly kms: BuiltinKeyService;
+  /** Remote tiers object data moves to (tiering/). */
+  readonly tiers: Tiering;
+  /** Bucket replication: configurations (cached), remotes, the outbox of writes, the engine's handler. */
+  readonly replication: ReplicationService;
 }
 
 /**

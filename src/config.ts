@@ -59,6 +59,8 @@ export interface Config {
   gcGraceMs: number;
   /** Length of a lifecycle "day" (ms): 86 400 000, shortened for tests (as Ceph's rgw_lc_debug_interval). */
   lifecycleDayMs: number;
+  /** Versions this process copies to replication destinations at once. */
+  replicationConcurrency: number;
   /** Origins allowed to call the service endpoints (ListBuckets, IAM, STS) from a browser; `*` for any. */
   corsOrigins: string[];
   /** Domains of website endpoints on the S3 listener: <bucket>.<website-domain>. */
@@ -132,12 +134,20 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'node-id', env: 'TROVE_NODE_ID', arg: 'id', help: 'this node\'s id (letters, digits, - and _); its temporary files live in <data-dir>/tmp/<id>/ (default: generated at each start)' },
   { flag: 'orphan-grace', env: 'TROVE_ORPHAN_GRACE', arg: 'seconds', help: `unreferenced blob files older than this are removed, and the temporary files of nodes not heard from for this long (default ${DEFAULT_ORPHAN_GRACE_S})` },
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
+  { flag: 'replication-concurrency', env: 'TROVE_REPLICATION_CONCURRENCY', arg: 'n', help: 'versions each process copies to replication destinations at once (default 32)' },
   { flag: 'lifecycle-day-seconds', env: 'TROVE_LIFECYCLE_DAY_SECONDS', arg: 'seconds', help: 'length of a lifecycle day (default 86400); shorten it only to test lifecycle rules (Ceph: rgw_lc_debug_interval)' },
   { flag: 'notify-max-age', env: 'TROVE_NOTIFY_MAX_AGE', arg: 'seconds', help: `event notifications not delivered within this time are dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_AGE_S}, 7 days)` },
   { flag: 'notify-max-queue', env: 'TROVE_NOTIFY_MAX_QUEUE', arg: 'n', help: `beyond this many queued event notifications, one whose delivery fails is dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_QUEUE})` },
 ];
 
 export class ConfigError extends Error {}
+
+function replicationConcurrency(v: string | undefined): number {
+  if (v === undefined) return 32;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new ConfigError(`--replication-concurrency must be a whole number from 1 to 1024, got "${v}"`);
+  return n;
+}
 
 function lifecycleDay(v: string | undefined): number {
   if (v === undefined || v === '') return 86_400_000;
@@ -282,6 +292,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
     gcGraceMs: secondsOrZero('gc-grace', workers > 1 || metaUrl !== undefined ? DEFAULT_SHARED_GC_GRACE_S : 0),
     lifecycleDayMs: lifecycleDay(get('lifecycle-day-seconds')),
+    replicationConcurrency: replicationConcurrency(get('replication-concurrency')),
     corsOrigins: list(get('cors-origins')),
     websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,

@@ -29,7 +29,10 @@ import { SpaceGuard } from './store/space.js';
 import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
+import { Tiering } from './tiering/service.js';
+import { registerTiering } from './tiering/handlers.js';
 import { Engine } from './engine/runner.js';
+import { ReplicationService } from './replication/service.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 import { Notifier, serializeNotification, deserializeNotification } from './notify/index.js';
@@ -190,8 +193,12 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
   let kms: BuiltinKeyService;
+  let tiers: Tiering;
   try {
-    kms = new BuiltinKeyService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), config.region);
+    const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
+    kms = new BuiltinKeyService(meta, master, config.region);
+    tiers = new Tiering(meta, master);
+    await tiers.refresh();
     // Once anything is encrypted, refuse to start without the master key (or with a wrong one).
     await kms.verifyMaster();
   } catch (e) {
@@ -240,10 +247,13 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     bucketCors: new BucketConfigCache(meta, 'cors', deserializeCors, serializeCors),
     serverCors: serverCorsRules(config.corsOrigins),
     kms,
+    tiers,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
     bucketNotification,
     notify,
+    replication: new ReplicationService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), log),
   };
+  app.replication.register(app);
 
   // Coherent caches: what another process or node changes reaches every cache above the store
   // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
@@ -256,9 +266,11 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketAccess.clear();
     app.bucketCors.clear();
     app.bucketWebsite.clear();
+    app.replication.configs.clear();
     app.bucketLifecycle.clear();
     app.bucketNotification.clear();
     app.accountPublicAccessBlocks.clear();
+    tiers.clear();
   });
 
   const server = createHttpServer(app);
@@ -295,6 +307,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
   for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
+  registerTiering(app);
   engine.start();
   lifecycle.start();
   const sweepAbort = new AbortController();
@@ -344,6 +357,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await lifecycle.stop();
       await engine.stop();
       await notify.close();
+      tiers.close();
+      app.replication.close();
       await space!.close();
       await meta.close();
       await blobs.close();

@@ -10,6 +10,7 @@ import { S3Error } from '../s3/errors.js';
 import { IamStoreError } from '../store/meta/types.js';
 import { escapeXml } from '../s3/xml.js';
 import { IAM_NAMESPACE } from './names.js';
+import { queryAuthError } from '../http/queryErrors.js';
 
 type Fault = 'Sender' | 'Receiver';
 
@@ -63,28 +64,8 @@ export class IamError extends Error {
 /** The IAM error for a failure of authentication, of the request body or of the store. */
 export function toIamError(e: S3Error | IamStoreError): IamError {
   if (e instanceof IamStoreError) return new IamError(e.code, e.message);
-  switch (e.code) {
-    case 'InvalidAccessKeyId':
-    case 'InvalidToken':
-      return new IamError('InvalidClientTokenId');
-    case 'ExpiredToken':
-      return new IamError('ExpiredToken');
-    case 'SignatureDoesNotMatch':
-      return new IamError('SignatureDoesNotMatch');
-    case 'RequestTimeTooSkewed':
-      return new IamError('SignatureDoesNotMatch', `Signature expired: ${e.message}`);
-    case 'XAmzContentSHA256Mismatch':
-      return new IamError('SignatureDoesNotMatch', e.message);
-    case 'AccessDenied':
-      return new IamError('AccessDenied', e.message);
-    case 'IncompleteBody':
-    case 'RequestTimeout':
-    case 'InsufficientStorage':
-    case 'NotImplemented':
-      return new IamError(e.code, e.message);
-    default:
-      return e.status >= 500 ? new IamError('ServiceFailure') : new IamError('IncompleteSignature', e.message);
-  }
+  const { code, message } = queryAuthError(e, 'ServiceFailure');
+  return new IamError(code, message);
 }
 
 /** IAM's error document. */

@@ -16,6 +16,7 @@ import { postObject } from './object/PostObject.js';
 import { getObject, headObject } from './object/GetObject.js';
 import { deleteObject } from './object/DeleteObject.js';
 import { deleteObjects } from './object/DeleteObjects.js';
+import { restoreObject } from './object/RestoreObject.js';
 import { listObjectVersions } from './bucket/ListObjectVersions.js';
 import { getBucketVersioning, putBucketVersioning } from './bucket/versioning.js';
 import { createMultipartUpload } from './multipart/CreateMultipartUpload.js';
@@ -38,6 +39,7 @@ import { getObjectAcl, putObjectAcl } from './object/acl.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './bucket/ownershipControls.js';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './bucket/website.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket/cors.js';
+import { deleteBucketReplication, getBucketReplication, putBucketReplication } from './bucket/replication.js';
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './bucket/lifecycle.js';
 import { getBucketNotificationConfiguration, putBucketNotificationConfiguration } from './bucket/notification.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
@@ -111,7 +113,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls', handler: getBucketOwnershipControls },
   { name: 'GetBucketPolicy', method: 'GET', resource: 'bucket', sub: ['policy'], action: 's3:GetBucketPolicy', handler: getBucketPolicy },
   { name: 'GetBucketPolicyStatus', method: 'GET', resource: 'bucket', sub: ['policyStatus'], action: 's3:GetBucketPolicyStatus', handler: getBucketPolicyStatus },
-  { name: 'GetBucketReplication', method: 'GET', resource: 'bucket', sub: ['replication'], action: 's3:GetReplicationConfiguration' },
+  { name: 'GetBucketReplication', method: 'GET', resource: 'bucket', sub: ['replication'], action: 's3:GetReplicationConfiguration', handler: getBucketReplication },
   { name: 'GetBucketRequestPayment', method: 'GET', resource: 'bucket', sub: ['requestPayment'], action: 's3:GetBucketRequestPayment' },
   { name: 'GetBucketTagging', method: 'GET', resource: 'bucket', sub: ['tagging'], action: 's3:GetBucketTagging', handler: getBucketTagging },
   { name: 'GetBucketVersioning', method: 'GET', resource: 'bucket', sub: ['versioning'], action: 's3:GetBucketVersioning', handler: getBucketVersioning },
@@ -141,7 +143,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true, handler: putBucketNotificationConfiguration },
   { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true, handler: putBucketOwnershipControls },
   { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy', consumesSpace: true, handler: putBucketPolicy },
-  { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', consumesSpace: true },
+  { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', consumesSpace: true, handler: putBucketReplication },
   { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment', consumesSpace: true },
   { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', consumesSpace: true, handler: putBucketTagging },
   { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', consumesSpace: true, handler: putBucketVersioning },
@@ -164,7 +166,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucketLifecycle', method: 'DELETE', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', handler: deleteBucketLifecycle },
   { name: 'DeleteBucketOwnershipControls', method: 'DELETE', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', handler: deleteBucketOwnershipControls },
   { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy', handler: deleteBucketPolicy },
-  { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
+  { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', handler: deleteBucketReplication },
   { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: deleteBucketTagging },
   { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite', handler: deleteBucketWebsite },
   { name: 'DeletePublicAccessBlock', method: 'DELETE', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', handler: deletePublicAccessBlock },
@@ -203,7 +205,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   // ---- object: POST
   { name: 'CreateMultipartUpload', method: 'POST', resource: 'object', sub: ['uploads'], action: 's3:PutObject', consumesSpace: true, handler: createMultipartUpload },
   { name: 'CompleteMultipartUpload', method: 'POST', resource: 'object', sub: ['uploadId'], action: 's3:PutObject', consumesSpace: true, handler: completeMultipartUpload },
-  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject', consumesSpace: true },
+  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject', consumesSpace: true, handler: restoreObject },
   { name: 'SelectObjectContent', method: 'POST', resource: 'object', sub: ['select'], action: 's3:GetObject' },
 
   // ---- object: DELETE

@@ -9,6 +9,7 @@
 import { escapeXml } from '../s3/xml.js';
 import type { S3Error } from '../s3/errors.js';
 import { STS_NAMESPACE } from './names.js';
+import { queryAuthError } from '../http/queryErrors.js';
 
 type Fault = 'Sender' | 'Receiver';
 
@@ -57,28 +58,8 @@ export class StsError extends Error {
 
 /** The STS error for a failure of authentication or of the request body. */
 export function toStsError(e: S3Error): StsError {
-  switch (e.code) {
-    case 'InvalidAccessKeyId':
-    case 'InvalidToken':
-      return new StsError('InvalidClientTokenId');
-    case 'ExpiredToken':
-      return new StsError('ExpiredToken');
-    case 'SignatureDoesNotMatch':
-      return new StsError('SignatureDoesNotMatch');
-    case 'RequestTimeTooSkewed':
-      return new StsError('SignatureDoesNotMatch', `Signature expired: ${e.message}`);
-    case 'XAmzContentSHA256Mismatch':
-      return new StsError('SignatureDoesNotMatch', e.message);
-    case 'AccessDenied':
-      return new StsError('AccessDenied', e.message);
-    case 'IncompleteBody':
-    case 'RequestTimeout':
-    case 'InsufficientStorage':
-    case 'NotImplemented':
-      return new StsError(e.code, e.message);
-    default:
-      return e.status >= 500 ? new StsError('InternalFailure') : new StsError('IncompleteSignature', e.message);
-  }
+  const { code, message } = queryAuthError(e, 'InternalFailure');
+  return new StsError(code, message);
 }
 
 /** STS's error document. */

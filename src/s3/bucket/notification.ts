@@ -11,7 +11,7 @@ import { bucketOf } from '../handler.js';
 import { NOTIFICATION_ROOT, NOTIFICATION_XML_LIMITS, parseNotification, renderNotification } from '../../notify/config.js';
 import type { EmittedEvent, EventRequest } from '../../notify/events.js';
 import { NOTIFY_KIND, type ObjectFacts } from '../../notify/notifier.js';
-import type { Bucket, WorkSpec } from '../../store/meta/types.js';
+import type { Bucket, WorkSpec, WriteEffect } from '../../store/meta/types.js';
 
 export const putBucketNotificationConfiguration: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
@@ -61,6 +61,14 @@ export function eventRequest(ctx: S3Context): EventRequest {
  * The notification work of an object write this request makes: pass it as the write's `work`
  * (committed with the write). `facts` may be a function read inside the write's transaction.
  */
+/** Both kinds of follow-up work of one write (notification and replication), in one spec. */
+export function combineWork(a: WorkSpec | undefined, b: WorkSpec | undefined): WorkSpec | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const run = (w: WorkSpec, effect: WriteEffect) => (typeof w === 'function' ? w(effect) : w);
+  return (effect) => [...run(a, effect), ...run(b, effect)];
+}
+
 /** Wakes delivery once a write that recorded notification work has committed. */
 export function notified(ctx: S3Context, work: WorkSpec | undefined): void {
   if (work) ctx.app.engine.kick(NOTIFY_KIND);

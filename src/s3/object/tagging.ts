@@ -1,9 +1,10 @@
 // Object tagging: x-amz-tagging on writes, Put/Get/DeleteObjectTagging (per version), and the
 // validation S3 applies to tag sets.
 
-import { notified, notifyWork } from '../bucket/notification.js';
+import { combineWork, notified, notifyWork } from '../bucket/notification.js';
 import type { EmittedEvent } from '../../notify/events.js';
 import type { ObjectVersion } from '../../store/meta/types.js';
+import { replicationForMeta } from '../../replication/writes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
@@ -106,11 +107,12 @@ function versionHeader(ctx: Parameters<Handler>[0], versionId: string): string |
   return bucketOf(ctx).versioning !== 'Unversioned' || ctx.query.has('versionId') ? versionId : undefined;
 }
 
-/** Updates the addressed version's tags, recording the event with the update (notify/). */
+/** Updates the addressed version's tags, recording the event (notify/) and the replication of the change with it. */
 async function updateWithEvent(ctx: S3Context, event: EmittedEvent, patch: { tags: TagSet | undefined }): Promise<ObjectVersion> {
   let current: ObjectVersion | undefined;
-  const work = await notifyWork(ctx, event, ctx.key, () => current && { size: current.size, etag: current.etag, versionId: current.versionId });
+  const events = await notifyWork(ctx, event, ctx.key, () => current && { size: current.size, etag: current.etag, versionId: current.versionId });
+  const work = combineWork(events, await replicationForMeta(ctx, bucketOf(ctx), patch.tags));
   const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), patch, (v) => (current = v), work && { work });
-  notified(ctx, work);
+  notified(ctx, events);
   return v;
 }

@@ -25,6 +25,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
   Upload,
   UploadPart,
   VersioningState,
@@ -322,6 +323,9 @@ export class PgMetaStore implements MetaStore {
   ): Promise<ObjectVersion> {
     return this.objects.updateObject(bucketId, key, versionId, patch, check, opts);
   }
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return this.objects.updateTier(bucketId, key, versionId, rowId, change);
+  }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return this.objects.listObjects(bucketId, q);
   }
@@ -388,5 +392,8 @@ export class PgMetaStore implements MetaStore {
   }
   workStats(): Promise<WorkStats> {
     return this.work.workStats();
+  }
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+    return this.work.listWork(kind, afterId, limit);
   }
 }

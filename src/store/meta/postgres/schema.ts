@@ -254,6 +254,8 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS work_order ON work (order_key, id) WHERE order_key IS NOT NULL;
   CREATE UNIQUE INDEX IF NOT EXISTS work_dedupe ON work (dedupe_key) WHERE dedupe_key IS NOT NULL;
   `,
+  // 5: objects moved to a remote tier say where (JSON TierState; tiering/). As SQLite's 8.
+  `ALTER TABLE objects ADD COLUMN IF NOT EXISTS tier text;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -31,6 +31,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
   Upload,
   UploadPart,
   VersioningState,
@@ -288,6 +289,9 @@ export class SqliteMetaStore implements MetaStore {
   ): Promise<ObjectVersion> {
     return objects.updateObject(this.c, bucketId, key, versionId, patch, check, opts);
   }
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return objects.updateTier(this.c, bucketId, key, versionId, rowId, change);
+  }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return objects.listObjects(this.c, bucketId, q);
   }
@@ -369,5 +373,8 @@ export class SqliteMetaStore implements MetaStore {
   }
   workStats(): Promise<WorkStats> {
     return work.workStats(this.c);
+  }
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+    return work.listWork(this.c, kind, afterId, limit);
   }
 }

@@ -15,8 +15,9 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
  *    leases for background jobs (leases).
  * 7: the work engine's queue (work): follow-up work recorded with object changes, claimed under leases.
+ * 8: objects moved to a remote tier say where (objects.tier, JSON; tiering/).
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -73,6 +74,9 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   7: () => {
     // The work table and its indexes are created by SCHEMA (IF NOT EXISTS); nothing existing
     // changes. The version moves on so that an older Trove refuses a directory with queued work.
+  },
+  8: (db) => {
+    addColumn(db, 'objects', 'tier TEXT');
   },
 
 };
@@ -229,7 +233,9 @@ CREATE TABLE IF NOT EXISTS objects (
   -- CRC32 of inline, verified before the bytes are served (NULL in rows written by schema 1).
   inline_crc INTEGER,
   blob_id TEXT,
-  parts_count INTEGER
+  parts_count INTEGER,
+  -- Where the bytes are when they were moved to a remote tier (JSON TierState; NULL: here).
+  tier TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_versions ON objects (bucket_id, key, vid DESC);
 CREATE INDEX IF NOT EXISTS objects_current ON objects (bucket_id, key) WHERE is_latest = 1 AND delete_marker = 0;
