@@ -46,6 +46,10 @@ export interface Config {
   nodeId: string | undefined;
   /** Worker processes sharing the listening socket (1: this process serves). */
   workers: number;
+  /** Event notifications older than this are dropped, not delivered (ms). */
+  notifyMaxAgeMs: number;
+  /** Beyond this many queued notifications, one whose delivery fails is dropped. */
+  notifyMaxQueue: number;
   /** Unreferenced blob files older than this are orphans; node temp dirs silent this long are removed (ms). */
   orphanGraceMs: number;
   /**
@@ -79,6 +83,9 @@ export type BucketDefaults = (typeof BUCKET_DEFAULTS)[number];
 export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
 /** S3 times out a silent client after about 20 s. */
 export const DEFAULT_IDLE_TIMEOUT_S = 20;
+export const DEFAULT_NOTIFY_MAX_AGE_S = 7 * 24 * 3600;
+export const DEFAULT_NOTIFY_MAX_QUEUE = 10_000_000;
+
 /** SigV4's own limit, applied to SigV2 presigned URLs too. */
 export const DEFAULT_PRESIGN_MAX_S = 7 * 24 * 3600;
 /** Room for SQLite to commit deletes (a few pages each) and checkpoint after a disk filled up. */
@@ -132,6 +139,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
   { flag: 'replication-concurrency', env: 'TROVE_REPLICATION_CONCURRENCY', arg: 'n', help: 'versions each process copies to replication destinations at once (default 32)' },
   { flag: 'lifecycle-day-seconds', env: 'TROVE_LIFECYCLE_DAY_SECONDS', arg: 'seconds', help: 'length of a lifecycle day (default 86400); shorten it only to test lifecycle rules (Ceph: rgw_lc_debug_interval)' },
+  { flag: 'notify-max-age', env: 'TROVE_NOTIFY_MAX_AGE', arg: 'seconds', help: `event notifications not delivered within this time are dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_AGE_S}, 7 days)` },
+  { flag: 'notify-max-queue', env: 'TROVE_NOTIFY_MAX_QUEUE', arg: 'n', help: `beyond this many queued event notifications, one whose delivery fails is dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_QUEUE})` },
 ];
 
 export class ConfigError extends Error {}
@@ -282,6 +291,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     metaPoolSize,
     nodeId,
     workers,
+    notifyMaxAgeMs: Math.round(seconds('notify-max-age', DEFAULT_NOTIFY_MAX_AGE_S) * 1000),
+    notifyMaxQueue: count('notify-max-queue', DEFAULT_NOTIFY_MAX_QUEUE, 1),
     orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
     // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
     logRollMs: Math.max(100, secondsOrZero('log-roll-seconds', 300)),

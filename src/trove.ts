@@ -37,6 +37,7 @@ import { Engine } from './engine/runner.js';
 import { ReplicationService } from './replication/service.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
+import { Notifier, serializeNotification, deserializeNotification } from './notify/index.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -219,7 +220,14 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   let accessLogs: ServerAccessLogs | undefined;
   // The work engine runs in every process; its handlers are registered below (before start).
   const engine = new Engine(meta, log, { holder: blobs.nodeId });
-  const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
+  const bucketNotification = new BucketConfigCache(meta, 'notification', deserializeNotification, serializeNotification);
+  const notify = new Notifier(meta, engine, log, bucketNotification, { region: config.region, maxAgeMs: config.notifyMaxAgeMs, maxQueue: config.notifyMaxQueue });
+  notify.register();
+  const lifecycle = new Lifecycle(meta, engine, log, {
+    dayMs: config.lifecycleDayMs,
+    holder: blobs.nodeId,
+    expirationWork: (bucketId, key, versionId) => notify.expirationWork(bucketId, key, versionId),
+  });
   const app: App = {
     config,
     meta,
@@ -244,6 +252,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     kms,
     tiers,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
+    bucketNotification,
+    notify,
     replication: new ReplicationService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), log),
     bucketLogging: new BucketConfigCache(meta, 'logging', deserializeLogging, serializeLogging),
     get accessLogs(): ServerAccessLogs {
@@ -268,6 +278,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.replication.configs.clear();
     app.bucketLifecycle.clear();
     app.bucketLogging.clear();
+    app.bucketNotification.clear();
     app.accountPublicAccessBlocks.clear();
     tiers.clear();
   });
@@ -292,6 +303,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     await gc.stop();
     await lifecycle.stop();
     await engine.stop();
+    await notify.close();
     await space.close();
     await meta.close();
     await blobs.close();
@@ -355,6 +367,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await gc!.stop();
       await lifecycle.stop();
       await engine.stop();
+      await notify.close();
       tiers.close();
       app.replication.close();
       await space!.close();

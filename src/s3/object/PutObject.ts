@@ -17,6 +17,7 @@ import { encryptedEtag } from '../../sse/object.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
+import { combineWork, notified, notifyWork } from '../bucket/notification.js';
 import { replicationForWrite } from '../../replication/writes.js';
 
 const LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'];
@@ -99,9 +100,11 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
 
   let result;
   try {
-    const work = await replicationForWrite(ctx, bucket, content);
+    const events = await notifyWork(ctx, ctx.op.name === 'PostObject' ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', ctx.key, { size: content.size, etag: content.etag });
+    const work = combineWork(events, await replicationForWrite(ctx, bucket, content));
     await o.beforeCommit?.();
     result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions, work ? { work } : undefined);
+    notified(ctx, events);
   } catch (e) {
     await discardBlob(ctx.app, data.blobId, e);
     throw e;

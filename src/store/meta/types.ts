@@ -262,7 +262,8 @@ export interface NewWork {
   notBefore?: number;
   /**
    * Items with the same ordering key may later be delivered in order (e.g. `${bucketId}/${key}`
-   * for per-key notifications); recorded, not yet enforced by claims.
+   * for per-key notifications): an item is not claimed while an earlier item (lower id) with
+   * the same key is queued — due, scheduled for a retry, or claimed.
    */
   orderKey?: string;
   /**
