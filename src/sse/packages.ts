@@ -60,7 +60,7 @@
 // inline nonce id, the package size) lives in the object's metadata JSON (`e`), so objects need
 // no schema change. node:crypto only.
 
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type CipherGCM } from 'node:crypto';
 import type { PooledBody } from '../common/body.js';
 import { BLOCK_SIZE } from '../store/blob/layout.js';
 import { BlobDamagedError } from '../store/blob/types.js';
@@ -126,40 +126,49 @@ export function openAll(key: Buffer, sealed: Buffer, p: number): Buffer {
   return Buffer.concat(out);
 }
 
-/** Cuts a stream of plaintext chunks into sealed packages of `p` bytes. */
+/**
+ * Cuts a stream of plaintext chunks into sealed packages of `p` bytes, encrypting each piece of a
+ * chunk as it comes (GCM encrypts as a stream; a package's tag is appended when it is full):
+ * nothing is gathered or copied, whatever the chunks' sizes. Returns the stored bytes in order,
+ * as ciphertext pieces and tags.
+ */
 export class Sealer {
   private index = 0;
-  private fill: Buffer[] = [];
+  private cipher: CipherGCM | undefined;
   private filled = 0;
   constructor(
     private readonly key: Buffer,
     private readonly p: number,
   ) {}
 
-  /** Sealed packages completed by this chunk. */
+  /** Sealed bytes produced by this chunk (ciphertext, and the tags of the packages it completed). */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
     let off = 0;
     while (off < chunk.length) {
       const n = Math.min(this.p - this.filled, chunk.length - off);
-      this.fill.push(chunk.subarray(off, off + n));
+      this.cipher ??= createCipheriv('aes-256-gcm', this.key, nonce(this.index));
+      const c = this.cipher.update(n === chunk.length ? chunk : chunk.subarray(off, off + n));
+      if (c.length > 0) out.push(c);
       this.filled += n;
       off += n;
-      if (this.filled === this.p) out.push(this.flush());
+      if (this.filled === this.p) out.push(...this.seal());
     }
     return out;
   }
 
-  /** The last, short package (none when the plaintext ended on a package boundary). */
+  /** The end of the last, short package (nothing when the plaintext ended on a package boundary). */
   end(): Buffer[] {
-    return this.filled > 0 ? [this.flush()] : [];
+    return this.filled > 0 ? this.seal() : [];
   }
 
-  private flush(): Buffer {
-    const plain = this.fill.length === 1 ? this.fill[0]! : Buffer.concat(this.fill, this.filled);
-    this.fill = [];
+  private seal(): Buffer[] {
+    const c = this.cipher!;
+    const rest = c.final();
+    this.cipher = undefined;
     this.filled = 0;
-    return sealPackage(this.key, this.index++, plain);
+    this.index++;
+    return rest.length > 0 ? [rest, c.getAuthTag()] : [c.getAuthTag()];
   }
 }
 
