@@ -18,7 +18,7 @@ import { bodyChunks, checkStoredData, closeBody, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
-import { dataKeyForRead, encryptionForWrite, encryptionHeaders } from './encryption.js';
+import { dataKeyForRead, encryptionForWrite, encryptionHeaders, sealing } from './encryption.js';
 import { discardBlob, storeBytes } from './ingest.js';
 import { encryptedEtag, parseSseRequest } from '../../sse/object.js';
 
@@ -91,7 +91,7 @@ export const copyObject: Handler = async (ctx) => {
     let data;
     try {
       const computeAlgorithm = algorithm ?? (v.checksum?.type === 'FULL_OBJECT' ? v.checksum.algorithm : undefined);
-      data = await storeBytes(ctx.app, bodyChunks(body), v.size, () => ({}), { computeAlgorithm, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE, dataKey: sse?.dataKey });
+      data = await storeBytes(ctx.app, bodyChunks(body), v.size, () => ({}), { computeAlgorithm, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE, seal: sealing(sse?.desc, sse?.dataKey) });
     } finally {
       await closeBody(body);
     }

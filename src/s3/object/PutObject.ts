@@ -12,7 +12,7 @@ import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { parseChecksumSpec, parseContentMd5, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { discardBlob, ingest } from './ingest.js';
-import { encryptionForWrite, encryptionHeaders } from './encryption.js';
+import { encryptionForWrite, encryptionHeaders, sealing } from './encryption.js';
 import { encryptedEtag } from '../../sse/object.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
@@ -79,7 +79,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
   }
 
   const sse = await encryptionForWrite(ctx);
-  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize, dataKey: sse?.dataKey });
+  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize, seal: sealing(sse?.desc, sse?.dataKey) });
   const content: ObjectContent = {
     size: data.size,
     etag: sse ? encryptedEtag(sse.desc, data.md5, sse.dataKey) : data.md5,
