@@ -13,6 +13,7 @@ import type { BucketAccess } from './authz/bucketAccess.js';
 import type { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import type { StsService } from './sts/service.js';
 import type { BucketConfigCache } from './s3/bucket/config/cache.js';
+import type { BucketEncryption } from './s3/bucket/encryption.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
@@ -56,6 +57,8 @@ export interface App {
   readonly bucketCors: BucketConfigCache<CorsRule[]>;
   /** Bucket website configurations, parsed and cached (consulted by every website request). */
   readonly bucketWebsite: BucketConfigCache<WebsiteConfig>;
+  /** Bucket encryption configurations (default encryption, blocked types), parsed and cached (consulted by every write). */
+  readonly bucketEncryption: BucketConfigCache<BucketEncryption>;
   /** The server-wide CORS rules for requests to the service (--cors-origins); [] when unset. */
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */

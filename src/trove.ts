@@ -18,6 +18,7 @@ import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
 import { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import { BucketConfigCache } from './s3/bucket/config/cache.js';
+import { deserializeBucketEncryption, serializeBucketEncryption } from './s3/bucket/encryption.js';
 import { deserializeCors, serializeCors } from './s3/bucket/config/cors.js';
 import { serverCorsRules } from './http/cors.js';
 import { createWebsiteServer } from './http/website.js';
@@ -224,6 +225,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     serverCors: serverCorsRules(config.corsOrigins),
     kms,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
+    bucketEncryption: new BucketConfigCache(meta, 'encryption', deserializeBucketEncryption, serializeBucketEncryption),
   };
 
   // Coherent caches: what another process or node changes reaches every cache above the store
@@ -237,6 +239,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketAccess.clear();
     app.bucketCors.clear();
     app.bucketWebsite.clear();
+    app.bucketEncryption.clear();
     app.accountPublicAccessBlocks.clear();
   });
 
