@@ -47,6 +47,8 @@ export interface App {
   displayName(userId: string): Promise<string>;
   /** The 12-digit account id of an account's canonical id (cached); undefined when unknown. */
   accountIdOf(canonicalId: string): Promise<string | undefined>;
+  /** accountIdOf's cached answer while fresh, without waiting (undefined: not cached). */
+  peekAccountIdOf(canonicalId: string): { readonly value: string | undefined } | undefined;
   /** Bucket policies, parsed and cached. */
   readonly bucketPolicies: BucketPolicies;
   /** Bucket ACLs, Object Ownership and Block Public Access settings, parsed and cached. */
@@ -74,6 +76,12 @@ export class TtlCache<V> {
   /** Bumped by clear(): a load that overlapped one is not kept. */
   private generation = 0;
   constructor(private readonly ttlMs: number, private readonly max = 10000) {}
+
+  /** The cached entry for `key` while fresh, without loading (the hot path's synchronous hit). */
+  peek(key: string): { readonly value: V } | undefined {
+    const hit = this.map.get(key);
+    return hit && hit.expires > Date.now() ? hit : undefined;
+  }
 
   async get(key: string, load: (key: string) => Promise<V>): Promise<V> {
     const now = Date.now();

@@ -218,6 +218,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     sts,
     displayName,
     accountIdOf,
+    peekAccountIdOf: (canonicalId) => accountIds.peek(canonicalId),
     bucketPolicies: new BucketPolicies(meta),
     bucketAccess: new BucketAccess(meta, { blocks: accountPublicAccessBlocks, accountIdOf }),
     accountPublicAccessBlocks,

@@ -10,7 +10,7 @@ import type { KeySpec } from '../lib/keys.js';
 import type { RunContext, Scenario, Target } from './types.js';
 import type { Endpoint } from '../lib/s3client.js';
 
-function twentyStatements(bucket: string): string {
+export function twentyStatements(bucket: string): string {
   const b = `arn:aws:s3:::${bucket}`;
   const statements: object[] = [];
   for (let i = 0; i < 6; i++) {
