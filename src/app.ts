@@ -17,6 +17,7 @@ import type { BucketAccess } from './authz/bucketAccess.js';
 import type { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import type { StsService } from './sts/service.js';
 import type { BucketConfigCache } from './s3/bucket/config/cache.js';
+import type { BucketEncryption } from './s3/bucket/encryption.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
@@ -63,6 +64,8 @@ export interface App {
   displayName(userId: string): Promise<string>;
   /** The 12-digit account id of an account's canonical id (cached); undefined when unknown. */
   accountIdOf(canonicalId: string): Promise<string | undefined>;
+  /** accountIdOf's cached answer while fresh, without waiting (undefined: not cached). */
+  peekAccountIdOf(canonicalId: string): { readonly value: string | undefined } | undefined;
   /** Bucket policies, parsed and cached. */
   readonly bucketPolicies: BucketPolicies;
   /** Bucket ACLs, Object Ownership and Block Public Access settings, parsed and cached. */
@@ -81,6 +84,8 @@ export interface App {
   readonly bucketNotification: BucketConfigCache<NotificationConfig>;
   /** Event notifications: the work object writes record, and its delivery to targets (src/notify/). */
   readonly notify: Notifier;
+  /** Bucket encryption configurations (default encryption, blocked types), parsed and cached (consulted by every write). */
+  readonly bucketEncryption: BucketConfigCache<BucketEncryption>;
   /** The server-wide CORS rules for requests to the service (--cors-origins); [] when unset. */
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */
@@ -100,6 +105,12 @@ export class TtlCache<V> {
   /** Bumped by clear(): a load that overlapped one is not kept. */
   private generation = 0;
   constructor(private readonly ttlMs: number, private readonly max = 10000) {}
+
+  /** The cached entry for `key` while fresh, without loading (the hot path's synchronous hit). */
+  peek(key: string): { readonly value: V } | undefined {
+    const hit = this.map.get(key);
+    return hit && hit.expires > Date.now() ? hit : undefined;
+  }
 
   async get(key: string, load: (key: string) => Promise<V>): Promise<V> {
     const now = Date.now();

@@ -18,6 +18,7 @@ import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { BucketAccess } from './authz/bucketAccess.js';
 import { AccountPublicAccessBlocks } from './authz/accountAccess.js';
 import { BucketConfigCache } from './s3/bucket/config/cache.js';
+import { deserializeBucketEncryption, serializeBucketEncryption } from './s3/bucket/encryption.js';
 import { deserializeCors, serializeCors } from './s3/bucket/config/cors.js';
 import { serverCorsRules } from './http/cors.js';
 import { createWebsiteServer } from './http/website.js';
@@ -244,6 +245,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     sts,
     displayName,
     accountIdOf,
+    peekAccountIdOf: (canonicalId) => accountIds.peek(canonicalId),
     bucketPolicies: new BucketPolicies(meta),
     bucketAccess: new BucketAccess(meta, { blocks: accountPublicAccessBlocks, accountIdOf }),
     accountPublicAccessBlocks,
@@ -259,6 +261,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     get accessLogs(): ServerAccessLogs {
       return accessLogs!;
     },
+    bucketEncryption: new BucketConfigCache(meta, 'encryption', deserializeBucketEncryption, serializeBucketEncryption),
   };
   app.replication.register(app);
   accessLogs = new ServerAccessLogs(app, { rollMs: config.logRollMs });
@@ -279,6 +282,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketLifecycle.clear();
     app.bucketLogging.clear();
     app.bucketNotification.clear();
+    app.bucketEncryption.clear();
     app.accountPublicAccessBlocks.clear();
     tiers.clear();
   });

@@ -16,6 +16,7 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketEncryptionCommand,
   PutBucketPolicyCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -547,5 +548,24 @@ describe('POST object with server-side encryption fields', () => {
     await assert.rejects(srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'enc/c' })), (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 400);
     const withKey = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'enc/c', SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64') }));
     assert.equal(await withKey.Body!.transformToString(), 'sse-c form');
+  });
+
+  it('refuses a form with customer-key fields when the bucket blocks SSE-C (403 AccessDenied)', async () => {
+    const blocked = uniqueBucket('post-ssec-blocked');
+    await srv.s3.send(new CreateBucketCommand({ Bucket: blocked }));
+    await srv.s3.send(new PutBucketEncryptionCommand({ Bucket: blocked, ServerSideEncryptionConfiguration: { Rules: [{ BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] } }] } }));
+    const key = randomBytes(32);
+    const c = {
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-server-side-encryption-customer-key': key.toString('base64'),
+      'x-amz-server-side-encryption-customer-key-MD5': createHash('md5').update(key).digest('base64'),
+    };
+    const fields = signV4([{ bucket: blocked }, ['starts-with', '$key', 'enc/'], ...Object.entries(c).map(([k, v]) => ({ [k]: v }))]);
+    const r = await post(`${srv.url}/${blocked}`, [['key', 'enc/c'], ...Object.entries(c), ...fields, ['file', { data: 'sse-c form' }]]);
+    assert.equal(r.status, 403, r.text);
+    assert.equal(errorCode(r.text), 'AccessDenied');
+    const plainFields = signV4([{ bucket: blocked }, ['starts-with', '$key', 'enc/']]);
+    const plain = await post(`${srv.url}/${blocked}`, [['key', 'enc/plain'], ...plainFields, ['file', { data: 'plain form' }]]);
+    assert.equal(plain.status, 204, plain.text);
   });
 });

@@ -515,3 +515,102 @@ describe('server-side encryption: customer keys and plain HTTP', () => {
     }
   });
 });
+
+describe('server-side encryption: blocking SSE-C (BlockedEncryptionTypes)', () => {
+  let srv: TestServer;
+  let s3: S3Client;
+  before(async () => {
+    srv = await startServer({ masterKeyEnv: MASTER });
+    s3 = srv.client({ maxAttempts: 1 });
+  });
+  after(async () => srv.stop());
+
+  const block = (types: string[], by?: { SSEAlgorithm: 'AES256' }) => ({ ServerSideEncryptionConfiguration: { Rules: [{ ...(by ? { ApplyServerSideEncryptionByDefault: by } : {}), BlockedEncryptionTypes: { EncryptionType: types as ('SSE-C' | 'NONE')[] } }] } });
+  async function denied(p: Promise<unknown>, what: string): Promise<void> {
+    const e = await s3error(p);
+    assert.equal(e.name, 'AccessDenied', what);
+    assert.equal(e.$metadata.httpStatusCode, 403, what);
+  }
+
+  it('refuses every write of new SSE-C data once blocked, still reads what is stored, and unblocks with NONE', async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const k = customerKey();
+    // Before the block: an SSE-C object and an SSE-C multipart upload.
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'old', Body: 'stored before', ...k }));
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp-old', ...k }));
+
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ...block(['SSE-C']) }));
+    const got = await s3.send(new GetBucketEncryptionCommand({ Bucket: b }));
+    const rule = got.ServerSideEncryptionConfiguration?.Rules?.[0];
+    assert.deepEqual(rule?.BlockedEncryptionTypes?.EncryptionType, ['SSE-C']);
+    assert.equal(rule?.ApplyServerSideEncryptionByDefault, undefined, 'no default encryption was put');
+
+    await denied(s3.send(new PutObjectCommand({ Bucket: b, Key: 'new', Body: 'x', ...k })), 'PutObject');
+    await denied(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'copy', CopySource: `${b}/old`, ...copySourceKey(k), ...k })), 'CopyObject to SSE-C');
+    await denied(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ...k })), 'CreateMultipartUpload');
+    await denied(s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp-old', UploadId: up.UploadId, PartNumber: 1, Body: 'part', ...k })), 'UploadPart of an upload begun before the block');
+    await denied(
+      s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'mp-old', UploadId: up.UploadId, PartNumber: 1, CopySource: `${b}/old`, ...copySourceKey(k), ...k })),
+      'UploadPartCopy of an upload begun before the block',
+    );
+    assert.equal((await srv.trove.app.meta.getObject((await srv.trove.app.meta.getBucket(b))!.id, 'new')), undefined, 'nothing was written');
+
+    // Reads of what is stored, and writes without customer keys, go on.
+    const old = await getBytes(s3, { Bucket: b, Key: 'old', ...k });
+    assert.equal(old.body.toString(), 'stored before');
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'decrypted', CopySource: `${b}/old`, ...copySourceKey(k) }));
+    assert.equal((await getBytes(s3, { Bucket: b, Key: 'decrypted' })).body.toString(), 'stored before');
+    assert.equal((await s3.send(new PutObjectCommand({ Bucket: b, Key: 's3', Body: 'x', ServerSideEncryption: 'AES256' }))).ServerSideEncryption, 'AES256');
+    assert.equal((await s3.send(new PutObjectCommand({ Bucket: b, Key: 'plain', Body: 'x' }))).ServerSideEncryption, undefined);
+
+    // NONE unblocks; a default encryption and the block live in one rule.
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ...block(['NONE'], { SSEAlgorithm: 'AES256' }) }));
+    const none = (await s3.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules?.[0];
+    assert.deepEqual(none?.BlockedEncryptionTypes?.EncryptionType, ['NONE']);
+    assert.equal(none?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm, 'AES256');
+    assert.equal((await s3.send(new PutObjectCommand({ Bucket: b, Key: 'new', Body: 'x', ...k }))).SSECustomerAlgorithm, 'AES256');
+    await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp-old', UploadId: up.UploadId, PartNumber: 1, Body: 'part', ...k }));
+    // A configuration without BlockedEncryptionTypes replaces the whole configuration: nothing blocked.
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ...block(['SSE-C']) }));
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'again', Body: 'x', ...k }));
+  });
+
+  it('validates BlockedEncryptionTypes', async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const bad = async (xml: string) => {
+      const r = await raw(srv, { method: 'PUT', path: `/${b}`, query: { encryption: '' }, body: `<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule>${xml}</Rule></ServerSideEncryptionConfiguration>` });
+      return { status: r.status, code: errorCode(r.text) };
+    };
+    assert.deepEqual(await bad('<BlockedEncryptionTypes><EncryptionType>SSE-KMS</EncryptionType></BlockedEncryptionTypes>'), { status: 400, code: 'MalformedXML' });
+    assert.deepEqual(await bad('<BlockedEncryptionTypes></BlockedEncryptionTypes>'), { status: 400, code: 'MalformedXML' });
+    assert.deepEqual(await bad('<BlockedEncryptionTypes><EncryptionType>NONE</EncryptionType><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes>'), { status: 400, code: 'InvalidArgument' });
+    assert.deepEqual(await bad(''), { status: 400, code: 'MalformedXML' });
+    assert.equal((await bad('<BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes>')).status, 200);
+  });
+
+  it('--bucket-defaults aws: new buckets block SSE-C until PutBucketEncryption unblocks it; compatible keeps it allowed', async () => {
+    const aws = await startServer({ masterKeyEnv: MASTER, bucketDefaults: 'aws' });
+    try {
+      const c = aws.client({ maxAttempts: 1 });
+      const b = uniqueBucket();
+      await c.send(new CreateBucketCommand({ Bucket: b }));
+      const got = await c.send(new GetBucketEncryptionCommand({ Bucket: b }));
+      assert.deepEqual(got.ServerSideEncryptionConfiguration?.Rules?.[0]?.BlockedEncryptionTypes?.EncryptionType, ['SSE-C']);
+      const k = customerKey();
+      await denied(c.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ...k })), 'PutObject on a new bucket');
+      await c.send(new PutObjectCommand({ Bucket: b, Key: 'plain', Body: 'x' }));
+      await c.send(new PutBucketEncryptionCommand({ Bucket: b, ...block(['NONE']) }));
+      assert.equal((await c.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ...k }))).SSECustomerKeyMD5, k.SSECustomerKeyMD5);
+    } finally {
+      await aws.stop();
+    }
+    // The compatible default (this suite's server): a new bucket has no encryption configuration and takes customer keys.
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    assert.equal((await s3error(s3.send(new GetBucketEncryptionCommand({ Bucket: b })))).name, 'ServerSideEncryptionConfigurationNotFoundError');
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ...customerKey() }));
+  });
+});

@@ -284,6 +284,10 @@ describe('STS', () => {
     const managed = (await rootIam.send(new CreatePolicyCommand({ PolicyName: 'warm-session', PolicyDocument: doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }) }))).Policy!.Arn!;
     const session = s3As(await assume(lee, { RoleArn: roleArn('warm'), RoleSessionName: 'warm', Policy: doc({ Effect: 'Allow', Action: 's3:*', Resource: '*' }), PolicyArns: [{ arn: managed }] }));
     await get(session, 'reports/q1.csv');
+    // Warm the refusal's path too: an implicit deny consults the bucket's ACL settings (and its
+    // owner account's Block Public Access), cached for 5 s; without this the test depended on an
+    // earlier test having read them less than 5 s before (it failed on a loaded machine).
+    await denied(get(session, 'private/salaries.csv'));
     const meta = srv.trove.app.meta;
     const iam = meta.iam;
     const reads: string[] = [];

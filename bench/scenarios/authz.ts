@@ -10,7 +10,7 @@ import type { KeySpec } from '../lib/keys.js';
 import type { RunContext, Scenario, Target } from './types.js';
 import type { Endpoint } from '../lib/s3client.js';
 
-function twentyStatements(bucket: string): string {
+export function twentyStatements(bucket: string): string {
   const b = `arn:aws:s3:::${bucket}`;
   const statements: object[] = [];
   for (let i = 0; i < 6; i++) {
@@ -30,20 +30,23 @@ function twentyStatements(bucket: string): string {
 }
 
 /** The IAM user's credentials per bucket (Trove only; the bare server uses the target's). */
-const users = new Map<string, Endpoint>();
+const users = new Map<string, Pick<Endpoint, 'accessKeyId' | 'secretAccessKey'>>();
 
 async function withPolicy(t: Target, ctx: RunContext, bucket: string): Promise<void> {
   await createBucket(t, ctx, bucket);
   if (t.kind !== 'trove') return;
   await ctx.job('lib/jobs.js', 'putBucketPolicy', { endpoint: t.endpoint, bucket, policy: twentyStatements(bucket) });
   const key = await ctx.job<{ accessKeyId: string; secretAccessKey: string }>('lib/jobs.js', 'iamUserWithPolicies', { endpoint: t.endpoint, user: `bench-${bucket}`, bucket });
-  users.set(bucket, { ...t.endpoint, ...key });
+  users.set(bucket, key);
 }
 
-/** The target as the IAM user sees it. */
+/**
+ * The target as the IAM user sees it: the target's endpoint as it is now (--cpu-prof restarts the
+ * servers on new ports after setup) with the user's credentials.
+ */
 function asUser(t: Target, bucket: string): Target {
-  const e = t.kind === 'trove' ? users.get(bucket) : undefined;
-  return e ? { ...t, endpoint: e } : t;
+  const key = t.kind === 'trove' ? users.get(bucket) : undefined;
+  return key ? { ...t, endpoint: { ...t.endpoint, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } } : t;
 }
 
 const PUT_BUCKET = 'bench-put4k-policy';

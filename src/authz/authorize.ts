@@ -16,7 +16,7 @@ import type { App } from '../app.js';
 import type { Identity } from '../auth/types.js';
 import { S3Error } from '../s3/errors.js';
 import type { Bucket } from '../store/meta/types.js';
-import { decide, rootArn, type Policy, type RequestPrincipal } from './policy/index.js';
+import { decide, rootArn, type DecisionInput, type Policy, type RequestContext, type RequestPrincipal } from './policy/index.js';
 import { resourceArn, unversionedAction, type AccessRequest } from './requests.js';
 import { aclAllows, aclPermissionFor } from './acl/index.js';
 import { objectAcl } from './bucketAccess.js';
@@ -31,6 +31,19 @@ function usesExistingObjectTag(p: Policy): boolean {
   if (v === undefined) {
     v = p.statements.some((st) => st.conditions.some((c) => c.key.startsWith(EXISTING_TAG)));
     existingTagUse.set(p, v);
+  }
+  return v;
+}
+
+const identityTagUse = new WeakMap<readonly Policy[], boolean>();
+
+/** Whether any of a caller's identity policies (a cached array: computed once per array) uses s3:ExistingObjectTag. */
+function anyUsesExistingObjectTag(policies: readonly Policy[] | undefined): boolean {
+  if (!policies || policies.length === 0) return false;
+  let v = identityTagUse.get(policies);
+  if (v === undefined) {
+    v = policies.some(usesExistingObjectTag);
+    identityTagUse.set(policies, v);
   }
   return v;
 }
@@ -82,8 +95,9 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
     }
   }
   // A bucket's account is its owner's; an S3 Control request names its account; anything else
-  // (ListBuckets, CreateBucket) is the caller's own.
-  const resourceAccount = bucket ? await app.accountIdOf(bucket.owner) : (r.account ?? req.principal.accountId);
+  // (ListBuckets, CreateBucket) is the caller's own. The caches below answer synchronously when
+  // warm (peek): this runs for every request.
+  const resourceAccount = bucket ? (app.peekAccountIdOf(bucket.owner)?.value ?? (await app.accountIdOf(bucket.owner))) : (r.account ?? req.principal.accountId);
   if (r.ownerAccountOnly && (req.principal.accountId === undefined || req.principal.accountId !== resourceAccount)) {
     app.log.debug({ action: r.action, bucket: r.bucket }, "access denied: only the bucket owner's account may");
     return false;
@@ -93,34 +107,28 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
   let keys = req.keys;
   if (resourceAccount !== undefined) keys.set('s3:resourceaccount', [resourceAccount]);
   else keys.delete('s3:resourceaccount');
-  const stored = bucket ? await app.bucketPolicies.get(bucket) : undefined;
+  const stored = bucket ? (app.bucketPolicies.peek(bucket) ?? { policy: await app.bucketPolicies.get(bucket) }).policy : undefined;
   // s3:ExistingObjectTag/<key> is the addressed object's tags: read it only when a policy asks.
-  if (bucket && r.key !== undefined && [stored, ...(req.identityPolicies ?? [])].some((p) => p !== undefined && usesExistingObjectTag(p))) {
+  if (bucket && r.key !== undefined && ((stored !== undefined && usesExistingObjectTag(stored)) || anyUsesExistingObjectTag(req.identityPolicies))) {
     const v = await app.meta.getObject(bucket.id, r.key, r.versionId);
     keys = new Map(keys);
     for (const [k, value] of v && !v.deleteMarker ? (v.tags ?? []) : []) keys.set(`s3:existingobjecttag/${k.toLowerCase()}`, [value]);
   }
   const action = r.action;
-  const input = {
-    request: {
-      principal: req.principal,
-      action,
-      resource: resourceArn(r),
-      ...(resourceAccount !== undefined ? { resourceAccount } : {}),
-      keys,
-    },
-    ownerRootOverride: NO_LOCKOUT.has(action.toLowerCase()),
-    ...(req.identityPolicies ? { identityPolicies: req.identityPolicies } : {}),
-    ...(req.sessionPolicies ? { sessionPolicies: req.sessionPolicies } : {}),
-  };
+  const request: { -readonly [K in keyof RequestContext]: RequestContext[K] } = { principal: req.principal, action, resource: resourceArn(r), keys };
+  if (resourceAccount !== undefined) request.resourceAccount = resourceAccount;
+  const input: { -readonly [K in keyof DecisionInput]: DecisionInput[K] } = { request, ownerRootOverride: NO_LOCKOUT.has(action.toLowerCase()) };
+  if (req.identityPolicies) input.identityPolicies = req.identityPolicies;
+  if (req.sessionPolicies) input.sessionPolicies = req.sessionPolicies;
   // ACLs and Block Public Access (bucketGrants.ts), read only when they can matter:
   // RestrictPublicBuckets narrows a policy; an ACL grant is looked for only when the policies
   // leave the request implicitly denied.
-  const settings = bucket && stored ? await app.bucketAccess.get(bucket) : undefined;
+  const settings = bucket && stored ? (app.bucketAccess.peek(bucket)?.settings ?? (await app.bucketAccess.get(bucket))) : undefined;
   const policy = stored && settings ? effectiveBucketPolicy(stored, settings, req.principal, resourceAccount) : stored;
-  let d = decide(policy ? { ...input, resourcePolicy: policy } : input);
+  if (policy) input.resourcePolicy = policy;
+  let d = decide(input);
   if (d.decision === 'ImplicitDeny' && bucket && (await aclGrants(app.meta, req.principal, r, bucket, settings ?? (await app.bucketAccess.get(bucket))))) {
-    d = decide(policy ? { ...input, resourcePolicy: policy, aclAllows: true } : { ...input, aclAllows: true });
+    d = decide({ ...input, aclAllows: true });
   }
   if (d.decision === 'Allow' && d.source !== 'acl' && bucket && r.key !== undefined && OBJECT_ACP.has(action.toLowerCase()) && resourceAccount === req.principal.accountId) {
     if (!(await ownAccountMayUseObjectAcl(app, req.principal, r, bucket))) {

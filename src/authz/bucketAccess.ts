@@ -78,6 +78,12 @@ export class BucketAccess {
     this.cache.clear();
   }
 
+  /** The cached entry of the bucket's settings while fresh, without reading (the hot path's synchronous hit). */
+  peek(bucket: Bucket): { readonly settings: BucketAccessSettings } | undefined {
+    const hit = this.cache.get(bucket.id);
+    return hit && hit.expires > Date.now() ? hit : undefined;
+  }
+
   /** The bucket's settings, with its owner account's Block Public Access switches folded into `block`. */
   async get(bucket: Bucket): Promise<BucketAccessSettings> {
     const now = Date.now();

@@ -22,6 +22,12 @@ export class BucketPolicies {
     this.cache.clear();
   }
 
+  /** The cached entry of the bucket's policy while fresh, without reading (the hot path's synchronous hit). */
+  peek(bucket: Bucket): { readonly policy: Policy | undefined } | undefined {
+    const hit = this.cache.get(bucket.id);
+    return hit && hit.expires > Date.now() ? hit : undefined;
+  }
+
   /** The bucket's policy, or undefined when it has none. */
   async get(bucket: Bucket): Promise<Policy | undefined> {
     const now = Date.now();

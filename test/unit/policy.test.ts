@@ -473,6 +473,56 @@ describe('decide: AWS policy evaluation logic', () => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe('decide: a parsed policy reused across requests decides as a fresh one', () => {
+  // decide() plans, per policy object, the statements an action and a caller can meet (evaluate.ts):
+  // a policy evaluated many times for many callers and actions, in any order, must decide every
+  // request exactly as a policy parsed for that request alone.
+  const statements: Stmt[] = [
+    { Sid: 'DenyLocked', Effect: 'Deny', Principal: '*', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::b/locked/*' },
+    { Sid: 'Bob', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT}:user/bob` }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' },
+    { Sid: 'Account', Effect: 'Allow', Principal: { AWS: ACCT }, Action: ['s3:PutObject', 's3:ListBucket'], Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'] },
+    { Sid: 'Other', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${OTHER}:root` }, Action: 's3:Get*', Resource: 'arn:aws:s3:::b/shared/*' },
+    { Sid: 'Role', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT}:role/r` }, Action: 's3:*', Resource: 'arn:aws:s3:::b/r/*' },
+    { Sid: 'Session', Effect: 'Allow', Principal: { AWS: `arn:aws:sts::${ACCT}:assumed-role/r/s` }, Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::b/*' },
+    { Sid: 'Canonical', Effect: 'Allow', Principal: { CanonicalUser: CANONICAL }, Action: 's3:GetObjectAcl', Resource: 'arn:aws:s3:::b/*' },
+    { Sid: 'Public', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/public/*' },
+    { Sid: 'Logs', Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/logs/*' },
+    { Sid: 'NotBob', Effect: 'Deny', NotPrincipal: { AWS: [`arn:aws:iam::${ACCT}:user/bob`, ACCT] }, Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::b/keep/*' },
+    { Sid: 'Home', Effect: 'Allow', Principal: { AWS: ACCT }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/home/${aws:username}/*' },
+  ];
+  const idStatements: Stmt[] = [allowAll('arn:aws:s3:::b/*', ['s3:GetObject', 's3:PutObject']), { Effect: 'Deny', Action: 's3:*', Resource: 'arn:aws:s3:::b/secret/*' }];
+  const callers = [user('bob'), user('alice'), user('eve', OTHER), session('r', 's'), session('r', 't'), session('x', 's'), root(), root(OTHER), anon, service('logging.s3.amazonaws.com')];
+  const actions = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:GetObjectAcl', 's3:ListBucket', 's3:GetObjectVersion'];
+  const resources = ['arn:aws:s3:::b', obj('locked/x'), obj('shared/x'), obj('r/x'), obj('public/x'), obj('logs/x'), obj('keep/x'), obj('home/bob/x'), obj('secret/x'), obj('x')];
+
+  it('every caller × action × resource, the shared policies evaluated in between', () => {
+    const shared = bucketPolicy(...statements);
+    const sharedId = identity(...idStatements);
+    let n = 0;
+    let allowed = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const resource of pass === 0 ? resources : [...resources].reverse()) {
+        for (const action of actions) {
+          for (const p of pass === 0 ? callers : [...callers].reverse()) {
+            const request = req(p, action, resource);
+            const ids = p.kind === 'user' || p.kind === 'assumed-role';
+            const got = decide({ request, resourcePolicy: shared, ...(ids ? { identityPolicies: [sharedId] } : {}) });
+            const fresh = decide({ request, resourcePolicy: bucketPolicy(...statements), ...(ids ? { identityPolicies: [identity(...idStatements)] } : {}) });
+            assert.deepEqual(got, fresh, `${p.arn ?? p.kind} ${action} ${resource}`);
+            n++;
+            if (got.decision === 'Allow') allowed++;
+          }
+        }
+      }
+    }
+    assert.equal(n, 2 * callers.length * actions.length * resources.length);
+    // The grid exercises all three outcomes, not just one.
+    assert.ok(allowed > 50 && allowed < n - 50, `allowed ${allowed} of ${n}`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
 describe('isPublicPolicy (S3 User Guide, "The meaning of public")', () => {
   const pub = (s: Stmt): boolean => isPublicPolicy(bucketPolicy({ Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*', ...s }));
   const rows: [string, Stmt, boolean][] = [

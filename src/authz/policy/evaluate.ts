@@ -31,19 +31,42 @@
 import type { Policy, Statement } from './document.js';
 import type { RequestContext, RequestPrincipal } from './context.js';
 import { evaluateCondition } from './conditions.js';
-import { matchArn, matchTemplate, splitArn } from './match.js';
+import { type ArnPattern, arnHead, matchArn, matchTemplate, splitArn } from './match.js';
 import { PrincipalMatch, excludedByNotPrincipal, matchPrincipal } from './principal.js';
 
 /** A request prepared once for many statements: lower-cased action, split resource ARN. */
 interface Prepared {
   readonly ctx: RequestContext;
   readonly action: string;
-  readonly arn: string[] | undefined;
+  /** The resource's first five ARN parts with their colons (arnHead), and the resource part after them. */
+  readonly head: string | undefined;
+  readonly tail: string;
+  /** The resource ARN split in six (splitArn), computed at most once. */
+  arn(): string[] | undefined;
   readonly star: boolean;
+  /** principalKey(ctx.principal), computed at most once. */
+  principalKey(): string;
 }
 
 function prepare(ctx: RequestContext): Prepared {
-  return { ctx, action: ctx.action.toLowerCase(), arn: splitArn(ctx.resource), star: ctx.resource === '*' };
+  let pk: string | undefined;
+  let split: string[] | undefined | null = null;
+  const head = arnHead(ctx.resource);
+  return {
+    ctx,
+    action: ctx.action.toLowerCase(),
+    head,
+    tail: head === undefined ? '' : ctx.resource.slice(head.length),
+    arn: () => (split === null ? (split = splitArn(ctx.resource)) : split),
+    star: ctx.resource === '*',
+    principalKey: () => (pk ??= principalKey(ctx.principal)),
+  };
+}
+
+/** matchArn for the request's resource; a pattern whose first five parts are plain text compares them at once. */
+function resourceArnMatches(p: ArnPattern, req: Prepared): boolean {
+  if (p.head !== undefined && req.head !== undefined) return p.head === req.head && matchTemplate(p.parts![5]!, req.tail, req.ctx.keys);
+  return matchArn(p, req.arn(), req.ctx.keys);
 }
 
 function actionMatches(s: Statement, action: string): boolean {
@@ -68,7 +91,7 @@ function resourceMatches(s: Statement, req: Prepared): boolean {
     for (const p of r.patterns) {
       // An action on no particular resource (the request resource "*", e.g. s3:ListAllMyBuckets)
       // is matched by "*" and by ARNs whose resource part is "*" (arn:aws:s3:::*).
-      if (req.star ? p.parts !== undefined && p.parts[5]!.fast.kind === 'any' : matchArn(p, req.arn, req.ctx.keys)) {
+      if (req.star ? p.parts !== undefined && p.parts[5]!.fast.kind === 'any' : resourceArnMatches(p, req)) {
         hit = true;
         break;
       }
@@ -99,17 +122,66 @@ interface Scan {
 
 const NOTHING: Scan = { deny: undefined, allow: undefined, allowLevel: PrincipalMatch.None };
 
+// ---- plans: the statements of a policy that can apply to one action by one principal
+//
+// A statement's Action and Principal / NotPrincipal do not depend on anything else in the request
+// (no policy variables in either), so which statements of a policy can apply to a request is fixed
+// by its action and its principal: computed once, in document order, with each statement's
+// principal match level, and kept with the (immutable, cached) parsed policy. A request then
+// tests only those statements' resources and conditions. A policy changed is a new Policy object:
+// its plans go with the old one (WeakMap). For policies without principals (identity, session,
+// boundary) the plan depends on the action alone.
+
+interface Planned {
+  readonly s: Statement;
+  readonly level: PrincipalMatch;
+}
+type Plan = readonly Planned[];
+
+interface Plans {
+  /** Some statement names a Principal or NotPrincipal: plans depend on the caller too. */
+  readonly byPrincipal: boolean;
+  readonly map: Map<string, Plan>;
+}
+
+const plans = new WeakMap<Policy, Plans>();
+/** Plans kept per policy (distinct action and caller pairs); beyond, the policy starts afresh. */
+const PLANS_PER_POLICY = 256;
+const UNSET = '\u0001';
+
+/** Everything of a principal that principal matching reads, as one string. */
+function principalKey(p: RequestPrincipal): string {
+  return `${p.kind}\u0000${p.accountId ?? UNSET}\u0000${p.arn ?? UNSET}\u0000${p.roleArn ?? UNSET}\u0000${p.canonicalId ?? UNSET}\u0000${p.service ?? UNSET}\u0000${p.provider ?? UNSET}`;
+}
+
+function planFor(policy: Policy, req: Prepared): Plan {
+  let ps = plans.get(policy);
+  if (!ps) {
+    ps = { byPrincipal: policy.statements.some((st) => st.principal !== undefined), map: new Map() };
+    plans.set(policy, ps);
+  }
+  const key = ps.byPrincipal ? `${req.action}\n${req.principalKey()}` : req.action;
+  let plan = ps.map.get(key);
+  if (!plan) {
+    const out: Planned[] = [];
+    for (const s of policy.statements) {
+      if (!actionMatches(s, req.action)) continue;
+      const level = principalMatch(s, req.ctx.principal);
+      if (level !== PrincipalMatch.None) out.push({ s, level });
+    }
+    plan = out;
+    if (ps.map.size >= PLANS_PER_POLICY) ps.map.clear();
+    ps.map.set(key, plan);
+  }
+  return plan;
+}
+
 function scan(policy: Policy, req: Prepared): Scan {
   let allow: Statement | undefined;
   let allowLevel: PrincipalMatch = PrincipalMatch.None;
-  for (const s of policy.statements) {
-    // Cheapest and most selective tests first.
-    if (!actionMatches(s, req.action)) continue;
-    if (s.effect === 'Allow' && allowLevel === PrincipalMatch.Direct) continue;
-    if (!resourceMatches(s, req)) continue;
-    const level = principalMatch(s, req.ctx.principal);
-    if (level === PrincipalMatch.None) continue;
+  for (const { s, level } of planFor(policy, req)) {
     if (s.effect === 'Allow' && level <= allowLevel) continue;
+    if (!resourceMatches(s, req)) continue;
     if (!conditionsHold(s, req)) continue;
     if (s.effect === 'Deny') return { deny: s, allow: undefined, allowLevel: PrincipalMatch.None };
     allow = s;
@@ -176,6 +248,8 @@ function fromStatement(decision: Decision['decision'], source: DecisionSource, s
   return s.sid === undefined ? { decision, reason, source, statement: s.index } : { decision, reason, source, sid: s.sid, statement: s.index };
 }
 
+const NONE: readonly Policy[] = [];
+
 /** AWS's decision over all the policies that apply to a request. */
 export function decide(input: DecisionInput): Decision {
   const req = prepare(input.request);
@@ -189,11 +263,15 @@ export function decide(input: DecisionInput): Decision {
   }
 
   // 1. Explicit denies, everywhere.
-  const identity = (input.identityPolicies ?? []).map((pol) => scan(pol, req));
+  let idAllow: Statement | undefined;
+  for (const pol of input.identityPolicies ?? NONE) {
+    const r = scan(pol, req);
+    if (r.deny) return fromStatement('ExplicitDeny', 'identity', r.deny, `explicit Deny in an identity-based policy (${describe(r.deny)})`);
+    idAllow ??= r.allow;
+  }
   const resource = input.resourcePolicy ? scan(input.resourcePolicy, req) : NOTHING;
   const boundary = input.permissionsBoundary ? scan(input.permissionsBoundary, req) : undefined;
-  const sessions = (input.sessionPolicies ?? []).map((pol) => scan(pol, req));
-  for (const r of identity) if (r.deny) return fromStatement('ExplicitDeny', 'identity', r.deny, `explicit Deny in an identity-based policy (${describe(r.deny)})`);
+  const sessions = (input.sessionPolicies ?? NONE).map((pol) => scan(pol, req));
   if (resource.deny) return fromStatement('ExplicitDeny', 'resource', resource.deny, `explicit Deny in the resource policy (${describe(resource.deny)})`);
   if (boundary?.deny) return fromStatement('ExplicitDeny', 'boundary', boundary.deny, `explicit Deny in the permissions boundary (${describe(boundary.deny)})`);
   for (const r of sessions) if (r.deny) return fromStatement('ExplicitDeny', 'session', r.deny, `explicit Deny in a session policy (${describe(r.deny)})`);
@@ -217,7 +295,6 @@ export function decide(input: DecisionInput): Decision {
   }
 
   // 4. IAM users and role sessions.
-  const idAllow = identity.find((r) => r.allow)?.allow;
   const boundaryOk = !boundary || boundary.allow !== undefined;
   const sessionOk = sessions.length === 0 || sessions.some((r) => r.allow);
   const capped = (): Decision | undefined => {

@@ -242,6 +242,16 @@ export function splitArn(s: string): string[] | undefined {
   return parts;
 }
 
+/** An ARN's first five parts with their colons ("arn:aws:s3:::"), or undefined when it has fewer than five colons. */
+export function arnHead(s: string): string | undefined {
+  let i = -1;
+  for (let n = 0; n < 5; n++) {
+    i = s.indexOf(':', i + 1);
+    if (i < 0) return undefined;
+  }
+  return s.slice(0, i + 1);
+}
+
 /** Like splitArn, but a colon inside `${…}` (a variable such as `${aws:username}`) does not split. */
 function splitArnPattern(s: string): string[] | undefined {
   const parts: string[] = [];
@@ -267,6 +277,11 @@ export interface ArnPattern {
   readonly any: boolean;
   /** The six compiled parts; undefined when the pattern is not ARN-shaped (matches nothing). */
   readonly parts: readonly Template[] | undefined;
+  /**
+   * When the first five parts are plain text (`arn:aws:s3:::` in every S3 resource), that text
+   * with its five colons: an ARN matches those parts exactly when its own head (arnHead) is this.
+   */
+  readonly head: string | undefined;
   readonly hasVars: boolean;
   readonly wild: boolean;
 }
@@ -277,16 +292,18 @@ export interface ArnPattern {
  * colon"); ARN condition values accept them anywhere.
  */
 export function compileArnPattern(text: string, opts: { variables: boolean; varsInResourceOnly: boolean }): ArnPattern {
-  if (text === '*') return { text, any: true, parts: undefined, hasVars: false, wild: true };
+  if (text === '*') return { text, any: true, parts: undefined, head: undefined, hasVars: false, wild: true };
   const raw = opts.variables ? splitArnPattern(text) : splitArn(text);
-  if (!raw) return { text, any: false, parts: undefined, hasVars: false, wild: false };
+  if (!raw) return { text, any: false, parts: undefined, head: undefined, hasVars: false, wild: false };
   const parts = raw.map((p, i) =>
     compileTemplate(p, { wildcards: true, variables: opts.variables && (i === 5 || !opts.varsInResourceOnly) }),
   );
+  const plain = parts.slice(0, 5).every((t) => t.fast.kind === 'exact');
   return {
     text,
     any: false,
     parts,
+    head: plain ? parts.slice(0, 5).map((t) => (t.fast as { s: string }).s).join(':') + ':' : undefined,
     hasVars: parts.some((p) => p.hasVars),
     wild: parts.some((p) => p.wild),
   };

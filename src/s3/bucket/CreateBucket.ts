@@ -14,6 +14,7 @@ import { privateAcl } from '../../authz/bucketAccess.js';
 import { StoreError } from '../../store/errors.js';
 import type { Bucket } from '../../store/meta/types.js';
 import { checkAclChange, grantsOnlyTo, headerAcl } from '../acl.js';
+import { SSE_C_BLOCKED } from './encryption.js';
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { childText } from '../xml.js';
@@ -81,6 +82,8 @@ export const createBucket: Handler = async (ctx) => {
   if (block) await ctx.app.bucketAccess.putPublicAccessBlock(bucket, block);
   if (ownership !== undefined) await ctx.app.bucketAccess.putOwnership(bucket, ownership);
   if (acl) await ctx.app.bucketAccess.putAcl(bucket, acl);
+  // S3 since April 2026: new buckets refuse writes with customer keys (SSE-C) until unblocked.
+  if (aws) await ctx.app.bucketEncryption.put(bucket, SSE_C_BLOCKED);
   return { headers: { Location: '/' + name } };
 };
 

@@ -28,7 +28,7 @@ export const uploadPart: Handler = async (ctx) => {
     );
   }
   // SSE-C uploads need the upload's customer key on every part (400 without, 403 with another).
-  const dataKey = await dataKeyForUpload(ctx, up);
+  const dataKey = await dataKeyForUpload(ctx, up, true);
   // Parts are always blobs (an object is the ordered list of its parts' blobs).
   const data = await ingest(ctx, { contentMd5, checksum, computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, seal: sealing(up.sse, dataKey) });
   try {

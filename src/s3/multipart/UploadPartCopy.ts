@@ -37,7 +37,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
   const v = src.version;
   // Source and destination keys are independent (x-amz-copy-source-server-side-encryption-customer-*).
   const srcKey = await dataKeyForRead(ctx, v, 'x-amz-copy-source-server-side-encryption');
-  const partKey = await dataKeyForUpload(ctx, up);
+  const partKey = await dataKeyForUpload(ctx, up, true);
   const rangeHeader = ctx.headers['x-amz-copy-source-range'];
   const range = parseCopyRange(Array.isArray(rangeHeader) ? rangeHeader[0] : rangeHeader, v.size);
   const start = range?.start ?? 0;

@@ -6,10 +6,9 @@ import { newDataKey, openDataKey, parseCustomerKey, parseSseRequest, sseHeaders,
 import { packageSizeOf } from '../../sse/packages.js';
 import type { S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { defaultEncryption } from '../bucket/encryption.js';
+import { defaultEncryption, sseCBlocked } from '../bucket/encryption.js';
 import { S3Error } from '../errors.js';
 
-/** The encryption of a new object or upload: the request's headers, else the bucket's default; undefined for none. */
 /**
  * S3 refuses customer keys over plain HTTP. Trove speaks HTTP and is meant to sit behind TLS
  * termination: a key is accepted from a loopback client, from a trusted proxy that says the client
@@ -30,10 +29,25 @@ function customerKeyOf(ctx: S3Context, prefix?: string): CustomerKey | undefined
   return k;
 }
 
+/**
+ * A write of new data with a customer key into a bucket whose encryption configuration blocks
+ * SSE-C: 403 AccessDenied, as S3 answers (the bucket default can never be SSE-C: only a request's
+ * own headers ask for it).
+ */
+async function refuseBlockedCustomerKey(ctx: S3Context): Promise<void> {
+  if (await sseCBlocked(ctx.app, bucketOf(ctx))) {
+    throw new S3Error('AccessDenied', 'Requests specifying Server Side Encryption with Customer provided keys are blocked for this bucket (its encryption configuration blocks SSE-C).');
+  }
+}
+
+/** The encryption of a new object or upload: the request's headers, else the bucket's default; undefined for none. */
 export async function encryptionForWrite(ctx: S3Context): Promise<{ dataKey: Buffer; desc: SseDescriptor } | undefined> {
-  const req: SseRequest | undefined = parseSseRequest(ctx.headers) ?? (await defaultEncryption(ctx.app, bucketOf(ctx).id));
+  const req: SseRequest | undefined = parseSseRequest(ctx.headers) ?? (await defaultEncryption(ctx.app, bucketOf(ctx)));
   if (!req) return undefined;
-  if (req.mode === 'SSE-C') requireSecureForCustomerKey(ctx);
+  if (req.mode === 'SSE-C') {
+    await refuseBlockedCustomerKey(ctx);
+    requireSecureForCustomerKey(ctx);
+  }
   const made = await newDataKey(ctx.app.kms, req);
   if (made.desc.a === 'aws:kms') await requireKeyUse(ctx, 'kms:GenerateDataKey', made.desc);
   return made;
@@ -51,9 +65,14 @@ export async function dataKeyForRead(ctx: S3Context, v: Pick<ObjectVersion, 'sse
   return openDataKey(ctx.app.kms, v.sse, customerKeyOf(ctx, prefix));
 }
 
-/** The data key of an upload's parts: SSE-C uploads need the same customer key on every part request. */
-export async function dataKeyForUpload(ctx: S3Context, up: Upload): Promise<Buffer | undefined> {
+/**
+ * The data key of an upload's parts: SSE-C uploads need the same customer key on every part
+ * request. `newData`: the request writes a part (UploadPart, UploadPartCopy), which a bucket that
+ * blocks SSE-C refuses with a customer key even for an upload created before the block.
+ */
+export async function dataKeyForUpload(ctx: S3Context, up: Upload, newData = false): Promise<Buffer | undefined> {
   if (up.sse?.a === 'aws:kms') await requireKeyUse(ctx, 'kms:Decrypt', up.sse);
+  if (newData && parseCustomerKey(ctx.headers) !== undefined) await refuseBlockedCustomerKey(ctx);
   return openDataKey(ctx.app.kms, up.sse, customerKeyOf(ctx), true);
 }
 
