@@ -22,6 +22,7 @@
 // Reads run outside transactions on any pooled connection and see every commit acknowledged
 // before they started, on whichever node it was made: strong read-after-write with no cache.
 
+import { quotaError } from './quota.js';
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ObjectVersion } from '../types.js';
@@ -138,7 +139,7 @@ export class Db {
           await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
           continue;
         }
-        throw e;
+        throw quotaError(e);
       } finally {
         client.release(broken);
       }

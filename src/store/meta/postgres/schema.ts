@@ -10,6 +10,7 @@
 // are. Other names that list in order (buckets, version and upload ids, access key ids) are
 // `text COLLATE "C"`, i.e. byte order too.
 
+import { QUOTA_MIGRATION } from './quota.js';
 import type pg from 'pg';
 
 /** Advisory lock id of schema migration (the 64-bit key space; key locks use the two-int4 space). */
@@ -254,6 +255,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS work_order ON work (order_key, id) WHERE order_key IS NOT NULL;
   CREATE UNIQUE INDEX IF NOT EXISTS work_dedupe ON work (dedupe_key) WHERE dedupe_key IS NOT NULL;
   `,
+  // 6–8: numbers other branches use (their steps replace these when they merge).
+  'SELECT 1',
+  'SELECT 1',
+  'SELECT 1',
+  // 9: usage counters per bucket and account, kept by triggers, and quotas (quota.ts).
+  QUOTA_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { newAccountId } from '../../ids.js';
 import { LEGACY_BLOBS_SETTING } from '../types.js';
+import { computeUsage, QUOTA_SCHEMA } from './quota.js';
 
 /**
  * 1: the first format.
@@ -15,8 +16,10 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
  *    leases for background jobs (leases).
  * 7: the work engine's queue (work): follow-up work recorded with object changes, claimed under leases.
+ * 12: usage counters per bucket and account (usage_buckets, usage_accounts, kept by triggers) and
+ *     quotas (quotas); see quota.ts.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 12;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -73,6 +76,10 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   7: () => {
     // The work table and its indexes are created by SCHEMA (IF NOT EXISTS); nothing existing
     // changes. The version moves on so that an older Trove refuses a directory with queued work.
+  },
+  12: (db) => {
+    // The tables and triggers are created by SCHEMA; the counters start from what exists.
+    computeUsage(db);
   },
 
 };
@@ -318,13 +325,15 @@ export function migrate(db: Database.Database): number {
   return db
     .transaction(() => {
       db.exec(SCHEMA);
+      db.exec(QUOTA_SCHEMA);
       const setVersion = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
       const row = db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
       let version = row ? Number(row.v) : SCHEMA_VERSION;
       if (!row) setVersion.run('schema_version', String(SCHEMA_VERSION));
       // Each step upgrades a data directory one version.
-      for (; version < SCHEMA_VERSION && MIGRATIONS[version + 1]; version++) {
-        MIGRATIONS[version + 1]!(db);
+      // Versions without a step here (numbers other branches use) are passed over.
+      for (; version < SCHEMA_VERSION; version++) {
+        MIGRATIONS[version + 1]?.(db);
         setVersion.run('schema_version', String(version + 1));
       }
       db.exec(INDEXES);
