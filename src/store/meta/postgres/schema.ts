@@ -255,7 +255,8 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS work_order ON work (order_key, id) WHERE order_key IS NOT NULL;
   CREATE UNIQUE INDEX IF NOT EXISTS work_dedupe ON work (dedupe_key) WHERE dedupe_key IS NOT NULL;
   `,
-  // 6–8: numbers other branches use (their steps replace these when they merge).
+  // 5–8: numbers other branches use (their steps replace these when they merge).
+  'SELECT 1',
   'SELECT 1',
   'SELECT 1',
   'SELECT 1',
