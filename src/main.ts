@@ -14,6 +14,7 @@ import { newAccountId } from './store/ids.js';
 import { IamService, userArn } from './iam/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { RULES, ruleViolation } from './iam/names.js';
+import { parseQosLimits, qosSetting, type QosLimits } from './http/qos.js';
 import type { MetaStore, Quota, QuotaScope, Usage } from './store/meta/types.js';
 
 // Blob writes, fdatasyncs and reads all run on libuv's thread pool; 4 threads (the default)
@@ -31,6 +32,7 @@ Commands:
   admin work          the work engine's queue: depth, lag and failures by kind
   admin quota         set, show or clear a bucket's or an account's storage quota
   admin usage         bytes and objects stored, by bucket or account
+  admin qos           set, show or clear an account's or an IAM user's request and byte rates
 
 Run "trove server --help" or "trove admin --help" for options.
 `;
@@ -57,6 +59,8 @@ const ADMIN_HELP = `Usage:
   trove admin quota set --bucket <name>|--account <12 digits> [--max-bytes <n>] [--max-objects <n>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin quota show|clear --bucket <name>|--account <12 digits> [--data-dir <dir>] [--meta <postgres://…>]
   trove admin usage [--bucket <name>|--account <12 digits>] [--json] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin qos set --account <12 digits>|--user <IAM user ARN> [--rps <n>] [--up-bps <n>] [--down-bps <n>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin qos show|clear --account <12 digits>|--user <IAM user ARN> [--data-dir <dir>] [--meta <postgres://…>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
@@ -320,8 +324,49 @@ function usageLine(label: string, u: Usage, q: Quota | undefined): string {
   return `${label}\tbytes ${u.bytes}\tobjects ${u.objects}\tstaged part bytes ${u.stagedBytes}\tquota ${q ? `max-bytes ${lim(q.maxBytes)} max-objects ${lim(q.maxObjects)}` : 'none'}\n`;
 }
 
+/** trove admin qos set|show|clear: per-node request and byte rates (http/qos.ts). */
+async function adminQos(verb: string | undefined, rest: string[]): Promise<void> {
+  if (verb !== 'set' && verb !== 'show' && verb !== 'clear') {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = takeFlags(rest, ['account', 'user', 'data-dir', 'meta', ...(verb === 'set' ? ['rps', 'up-bps', 'down-bps'] : [])]);
+  const account = flags.get('account');
+  const user = flags.get('user');
+  if ((account === undefined) === (user === undefined)) throw new ConfigError('give one of --account <12-digit account id> or --user <IAM user ARN>');
+  if (account !== undefined && !/^\d{12}$/.test(account)) throw new ConfigError('--account must be 12 digits');
+  if (user !== undefined && !/^arn:aws:iam::\d{12}:user\/./.test(user)) throw new ConfigError('--user must be an IAM user ARN (arn:aws:iam::<account>:user/<name>)');
+  const limits: QosLimits = {};
+  const rps = count(flags, 'rps');
+  const up = count(flags, 'up-bps');
+  const down = count(flags, 'down-bps');
+  if (verb === 'set' && rps === undefined && up === undefined && down === undefined) throw new ConfigError('give --rps, --up-bps and/or --down-bps');
+  const storeArgs: string[] = [];
+  for (const f of ['data-dir', 'meta']) if (flags.has(f)) storeArgs.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...storeArgs, '--meta-pool', '1']);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  try {
+    const setting = account !== undefined ? qosSetting('account', account) : qosSetting('user', user!);
+    if (verb === 'set') {
+      Object.assign(limits, parseQosLimits(await meta.getSetting(setting)));
+      if (rps !== undefined) limits.rps = rps;
+      if (up !== undefined) limits.upBps = up;
+      if (down !== undefined) limits.downBps = down;
+      await meta.putSetting(setting, JSON.stringify(limits));
+    } else if (verb === 'clear') await meta.putSetting(setting, '');
+    const now = parseQosLimits(await meta.getSetting(setting));
+    const lim = (v: number | undefined) => (v === undefined || v === 0 ? 'unlimited' : String(v));
+    out(`${account !== undefined ? `account ${account}` : `user ${user}`}\t${now ? `rps ${lim(now.rps)}\tup-bps ${lim(now.upBps)}\tdown-bps ${lim(now.downBps)}` : 'no limits'}\n`);
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
+  if (noun === 'qos') return adminQos(verb, rest);
   if (noun === 'quota' || noun === 'usage') return adminQuota(noun, verb, rest);
   if (noun === 'kms') return adminKms(verb, rest);
   if (noun === 'work' || (noun === 'engine' && verb === 'status')) return adminWork(noun === 'work' ? [verb, ...rest].filter((a): a is string => a !== undefined) : rest);
