@@ -8,7 +8,9 @@
 // Limits are per node: each of a node's `--workers` processes enforces limit / workers (the kernel
 // spreads connections across them), and nodes do not share counters; give each node its share.
 // They are read from the metadata store (`trove admin qos set`, settings `qos:account:<id>` and
-// `qos:user:<arn>`) and re-read at most every second, so a change applies within a second.
+// `qos:user:<arn>`) and cached: a warm request costs no store read. The store's change feed
+// (MetaStore.onChange: about 100 ms with SQLite, at once with PostgreSQL's NOTIFY) drops the
+// cache when another process or node changes them; a minute's TTL bounds a missed notice.
 
 import type { App } from '../app.js';
 import type { Identity } from '../auth/types.js';
@@ -33,7 +35,7 @@ export function parseQosLimits(v: string | undefined): QosLimits | undefined {
   return o.rps === undefined && o.upBps === undefined && o.downBps === undefined ? undefined : o;
 }
 
-const LIMITS_TTL_MS = 1000;
+const LIMITS_TTL_MS = 60_000;
 /** Byte buckets hold a tenth of a second of their rate (at least 64 KiB): bursts stay short. */
 const BYTE_BURST_S = 0.1;
 const MIN_BYTE_BURST = 64 * 1024;
@@ -83,18 +85,28 @@ class Qos {
   private readonly limits = new Map<string, { at: number; limits: QosLimits | undefined }>();
   private readonly buckets = new Map<string, { limits: QosLimits; rps?: TokenBucket; up?: TokenBucket; down?: TokenBucket }>();
 
-  constructor(private readonly app: App) {}
+  /** Bumped by every change notice: a load that started before one is not cached. */
+  private generation = 0;
+
+  constructor(private readonly app: App) {
+    app.meta.onChange(() => {
+      this.generation++;
+      this.limits.clear();
+    });
+  }
 
   private async limitsOf(setting: string): Promise<QosLimits | undefined> {
     const hit = this.limits.get(setting);
     if (hit && performance.now() - hit.at < LIMITS_TTL_MS) return hit.limits;
+    const generation = this.generation;
     let limits: QosLimits | undefined;
     try {
       limits = parseQosLimits(await this.app.meta.getSetting(setting));
     } catch {
-      limits = undefined;
+      // Unreadable limits (a damaged setting, the store failing): none, rather than refuse requests.
+      return undefined;
     }
-    this.limits.set(setting, { at: performance.now(), limits });
+    if (generation === this.generation) this.limits.set(setting, { at: performance.now(), limits });
     return limits;
   }
 
