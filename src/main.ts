@@ -15,7 +15,8 @@ import { newAccountId } from './store/ids.js';
 import { IamService, userArn } from './iam/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { RULES, ruleViolation } from './iam/names.js';
-import type { MetaStore } from './store/meta/types.js';
+import { parseQosLimits, qosSetting, type QosLimits } from './http/qos.js';
+import type { MetaStore, Quota, QuotaScope, Usage } from './store/meta/types.js';
 import { TierError, TierRegistry, describeTier } from './tiering/tiers.js';
 import { RemoteError, RemoteRegistry, describeRemote } from './replication/remotes.js';
 import { replicationBacklog, resync } from './replication/service.js';
@@ -38,6 +39,9 @@ Commands:
   admin remote        replication destinations: add, list, remove
   admin target        event notification targets (webhook, amqp, redis, nats, mqtt, postgres)
   admin replication   replication: status (lag and pending bytes per rule), resync BUCKET
+  admin quota         set, show or clear a bucket's or an account's storage quota
+  admin usage         bytes and objects stored, by bucket or account
+  admin qos           set, show or clear an account's or an IAM user's request and byte rates
 
 Run "trove server --help" or "trove admin --help" for options.
 `;
@@ -73,6 +77,11 @@ const ADMIN_HELP = `Usage:
                          [--destination <queue|key|subject|topic|table>] [--exchange <amqp exchange>]
                          [--format list|stream] [--token <bearer token>] [--ca <PEM file>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin target list|remove [--name <name>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin quota set --bucket <name>|--account <12 digits> [--max-bytes <n>] [--max-objects <n>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin quota show|clear --bucket <name>|--account <12 digits> [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin usage [--bucket <name>|--account <12 digits>] [--json] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin qos set --account <12 digits>|--user <IAM user ARN> [--rps <n>] [--up-bps <n>] [--down-bps <n>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin qos show|clear --account <12 digits>|--user <IAM user ARN> [--data-dir <dir>] [--meta <postgres://…>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
@@ -507,9 +516,135 @@ async function adminTarget(verb: string | undefined, rest: string[]): Promise<vo
   }
 }
 
+/** The quota scope and store id that --bucket / --account name. */
+async function quotaTarget(meta: MetaStore, flags: Map<string, string>): Promise<{ scope: QuotaScope; id: string; label: string }> {
+  const bucket = flags.get('bucket');
+  const account = flags.get('account');
+  if ((bucket === undefined) === (account === undefined)) throw new ConfigError('give one of --bucket <name> or --account <12-digit account id>');
+  if (bucket !== undefined) {
+    const b = await meta.getBucket(bucket);
+    if (!b) throw new ConfigError(`no bucket ${bucket}`);
+    return { scope: 'bucket', id: String(b.id), label: `bucket ${bucket}` };
+  }
+  const a = await meta.getAccountById(account!);
+  if (!a) throw new ConfigError(`no account ${account} (trove admin account list shows them)`);
+  return { scope: 'account', id: a.id, label: `account ${account}` };
+}
+
+function count(flags: Map<string, string>, name: string): number | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new ConfigError(`--${name} must be a whole number`);
+  return Number(v);
+}
+
+/** trove admin quota set|show|clear and trove admin usage. */
+async function adminQuota(noun: 'quota' | 'usage', verb: string | undefined, rest: string[]): Promise<void> {
+  const args = noun === 'usage' ? [verb, ...rest].filter((a): a is string => a !== undefined) : rest;
+  if (noun === 'quota' && verb !== 'set' && verb !== 'show' && verb !== 'clear') {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const json = args.includes('--json');
+  const allowed = ['bucket', 'account', 'data-dir', 'meta', ...(verb === 'set' ? ['max-bytes', 'max-objects'] : [])];
+  const flags = takeFlags(args.filter((a) => a !== '--json'), allowed);
+  const maxBytes = count(flags, 'max-bytes');
+  const maxObjects = count(flags, 'max-objects');
+  if (noun === 'quota' && verb === 'set' && maxBytes === undefined && maxObjects === undefined) throw new ConfigError('give --max-bytes and/or --max-objects');
+  const storeArgs: string[] = [];
+  for (const f of ['data-dir', 'meta']) if (flags.has(f)) storeArgs.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...storeArgs, '--meta-pool', '1']);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  try {
+    if (noun === 'usage' && !flags.has('bucket') && !flags.has('account')) {
+      // Every bucket, then every account.
+      const rows: { bucket?: string; account?: string; bytes: number; objects: number; stagedBytes: number; quota?: Quota }[] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await meta.listBuckets(undefined, { limit: 1000, ...(after !== undefined ? { after } : {}) });
+        for (const b of page) {
+          const q = await meta.getQuota('bucket', String(b.id));
+          rows.push({ bucket: b.name, ...(await meta.getUsage('bucket', String(b.id))), ...(q ? { quota: q } : {}) });
+        }
+        if (page.length < 1000) break;
+        after = page[page.length - 1]!.name;
+      }
+      for (const a of await meta.listAccounts()) {
+        const q = await meta.getQuota('account', a.id);
+        rows.push({ account: a.accountId, ...(await meta.getUsage('account', a.id)), ...(q ? { quota: q } : {}) });
+      }
+      if (json) out(JSON.stringify(rows, null, 2) + '\n');
+      else for (const r of rows) out(usageLine(r.bucket !== undefined ? `bucket ${r.bucket}` : `account ${r.account}`, r, r.quota));
+      return;
+    }
+    const t = await quotaTarget(meta, flags);
+    if (verb === 'set') {
+      const current = await meta.getQuota(t.scope, t.id);
+      const q: Quota = { ...current };
+      if (maxBytes !== undefined) q.maxBytes = maxBytes;
+      if (maxObjects !== undefined) q.maxObjects = maxObjects;
+      await meta.setQuota(t.scope, t.id, q);
+    } else if (verb === 'clear') await meta.setQuota(t.scope, t.id, undefined);
+    const quota = await meta.getQuota(t.scope, t.id);
+    const usage = await meta.getUsage(t.scope, t.id);
+    if (json) out(JSON.stringify({ ...usage, ...(quota ? { quota } : {}) }, null, 2) + '\n');
+    else out(usageLine(t.label, usage, quota));
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
+function usageLine(label: string, u: Usage, q: Quota | undefined): string {
+  const lim = (v: number | undefined) => (v === undefined ? 'unlimited' : String(v));
+  return `${label}\tbytes ${u.bytes}\tobjects ${u.objects}\tstaged part bytes ${u.stagedBytes}\tquota ${q ? `max-bytes ${lim(q.maxBytes)} max-objects ${lim(q.maxObjects)}` : 'none'}\n`;
+}
+
+/** trove admin qos set|show|clear: per-node request and byte rates (http/qos.ts). */
+async function adminQos(verb: string | undefined, rest: string[]): Promise<void> {
+  if (verb !== 'set' && verb !== 'show' && verb !== 'clear') {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = takeFlags(rest, ['account', 'user', 'data-dir', 'meta', ...(verb === 'set' ? ['rps', 'up-bps', 'down-bps'] : [])]);
+  const account = flags.get('account');
+  const user = flags.get('user');
+  if ((account === undefined) === (user === undefined)) throw new ConfigError('give one of --account <12-digit account id> or --user <IAM user ARN>');
+  if (account !== undefined && !/^\d{12}$/.test(account)) throw new ConfigError('--account must be 12 digits');
+  if (user !== undefined && !/^arn:aws:iam::\d{12}:user\/./.test(user)) throw new ConfigError('--user must be an IAM user ARN (arn:aws:iam::<account>:user/<name>)');
+  const limits: QosLimits = {};
+  const rps = count(flags, 'rps');
+  const up = count(flags, 'up-bps');
+  const down = count(flags, 'down-bps');
+  if (verb === 'set' && rps === undefined && up === undefined && down === undefined) throw new ConfigError('give --rps, --up-bps and/or --down-bps');
+  const storeArgs: string[] = [];
+  for (const f of ['data-dir', 'meta']) if (flags.has(f)) storeArgs.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...storeArgs, '--meta-pool', '1']);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  try {
+    const setting = account !== undefined ? qosSetting('account', account) : qosSetting('user', user!);
+    if (verb === 'set') {
+      Object.assign(limits, parseQosLimits(await meta.getSetting(setting)));
+      if (rps !== undefined) limits.rps = rps;
+      if (up !== undefined) limits.upBps = up;
+      if (down !== undefined) limits.downBps = down;
+      await meta.putSetting(setting, JSON.stringify(limits));
+    } else if (verb === 'clear') await meta.putSetting(setting, '');
+    const now = parseQosLimits(await meta.getSetting(setting));
+    const lim = (v: number | undefined) => (v === undefined || v === 0 ? 'unlimited' : String(v));
+    out(`${account !== undefined ? `account ${account}` : `user ${user}`}\t${now ? `rps ${lim(now.rps)}\tup-bps ${lim(now.upBps)}\tdown-bps ${lim(now.downBps)}` : 'no limits'}\n`);
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
   if (noun === 'target') return adminTarget(verb, rest);
+  if (noun === 'qos') return adminQos(verb, rest);
+  if (noun === 'quota' || noun === 'usage') return adminQuota(noun, verb, rest);
   if (noun === 'kms') return adminKms(verb, rest);
   if (noun === 'tier') return adminTier(verb, rest);
   if (noun === 'remote') return adminRemote(verb, rest);

@@ -156,6 +156,31 @@ describe('PgMetaStore: migrations, leases, garbage grace and the change feed', {
     }
   });
 
+  it('upgrades a database from before usage counters (schema 9): counters computed from what exists', async () => {
+    const url = await freshDatabase();
+    let meta = await PgMetaStore.open({ url, poolSize: 2 });
+    const obj = (size: number): ObjectContent => ({ size, etag: 'e', lastModified: 1, owner: 'o1', storageClass: 'STANDARD', headers: {}, userMeta: {}, inline: Buffer.alloc(size) });
+    const b = await meta.createBucket({ name: 'counted', owner: 'o1', createdAt: 1, region: 'us-east-1', versioning: 'Enabled', objectLock: false });
+    try {
+      await meta.putObject(b.id, 'a', obj(5));
+      await meta.putObject(b.id, 'a', obj(7));
+      await meta.putObject(b.id, 'b', obj(11));
+      await meta.deleteObject(b.id, 'b', { now: 2 });
+      await meta.db.pool.query('DROP TABLE usage_buckets; DROP TABLE usage_accounts; DROP TABLE quotas; DROP FUNCTION trove_usage_insert, trove_usage_delete, trove_usage_update, trove_usage_part, trove_usage_bucket_gone CASCADE; UPDATE trove_schema SET version = 8');
+    } finally {
+      await meta.close();
+    }
+    meta = await PgMetaStore.open({ url, poolSize: 2 });
+    try {
+      assert.deepEqual(await meta.getUsage('bucket', String(b.id)), { bytes: 23, objects: 3, stagedBytes: 0 });
+      assert.deepEqual(await meta.getUsage('account', 'o1'), { bytes: 23, objects: 3, stagedBytes: 0 });
+      await meta.putObject(b.id, 'c', obj(1));
+      assert.equal((await meta.getUsage('bucket', String(b.id))).bytes, 24);
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('turns synchronous_commit on for its sessions when the database has it off', async () => {
     const url = await freshDatabase();
     const c = new pg.Client({ connectionString: url });

@@ -374,6 +374,34 @@ describe('SqliteMetaStore upgrades', () => {
     }
   });
 
+  it('upgrades a data dir from before usage counters (schema 12): counters computed from what exists', async () => {
+    const dir = await tempDir();
+    try {
+      let meta = await SqliteMetaStore.open({ dir, fsync: false });
+      const b = await meta.createBucket({ name: 'counted', owner: 'o1', createdAt: 1, region: 'us-east-1', versioning: 'Enabled', objectLock: false });
+      const obj = (size: number): ObjectContent => ({ size, etag: 'e', lastModified: 1, owner: 'o1', storageClass: 'STANDARD', headers: {}, userMeta: {}, inline: Buffer.alloc(size) });
+      await meta.putObject(b.id, 'a', obj(5));
+      await meta.putObject(b.id, 'a', obj(7));
+      await meta.putObject(b.id, 'b', obj(11));
+      await meta.deleteObject(b.id, 'b', { now: 2 });
+      await meta.close();
+      const db = new Database(path.join(dir, 'meta.db'));
+      db.exec("DROP TRIGGER usage_insert; DROP TRIGGER usage_delete; DROP TRIGGER usage_update; DROP TRIGGER usage_part; DROP TRIGGER usage_bucket_gone; DROP TABLE usage_buckets; DROP TABLE usage_accounts; DROP TABLE quotas; UPDATE meta SET v = '7' WHERE k = 'schema_version'");
+      db.close();
+      meta = await SqliteMetaStore.open({ dir, fsync: false });
+      try {
+        assert.deepEqual(await meta.getUsage('bucket', String(b.id)), { bytes: 23, objects: 3, stagedBytes: 0 });
+        assert.deepEqual(await meta.getUsage('account', 'o1'), { bytes: 23, objects: 3, stagedBytes: 0 });
+        await meta.putObject(b.id, 'c', obj(1));
+        assert.equal((await meta.getUsage('bucket', String(b.id))).bytes, 24);
+      } finally {
+        await meta.close();
+      }
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('upgrades a data dir from before OpenID Connect providers: IAM kept, providers storable', async () => {
     const dir = await tempDir();
     try {

@@ -29,6 +29,8 @@ import { fileBody, openPostForm, type PostForm } from '../s3/object/PostObject.j
 import { actualCorsHeaders, preflight } from './cors.js';
 import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
 import { recordLine } from '../logging/records.js';
+import { admit, paced, pacedPooled, spendDown, type Pace } from './qos.js';
+import { Readable } from 'node:stream';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
@@ -111,6 +113,8 @@ class Context implements S3Context {
   transport: S3Context['transport'] = { sourceIp: undefined, forwardedHttps: false };
   private decoded: DecodedBody | undefined;
   readonly log;
+  /** Byte rates the caller's QoS limits pace this request at (http/qos.ts). */
+  pace: Pace | undefined;
 
   constructor(
     readonly requestId: string,
@@ -230,7 +234,8 @@ class Context implements S3Context {
     this.bodyOpened = true;
     if (this.expectContinue) this.res.writeContinue();
     const raw = this.req.headers['content-length'];
-    this.decoded = openBody(this.raw, this.auth.payload, raw === undefined ? undefined : Number(raw));
+    const up = this.pace?.up;
+    this.decoded = openBody(up?.length ? paced(this.raw, up) : this.raw, this.auth.payload, raw === undefined ? undefined : Number(raw));
     return this.decoded;
   }
 
@@ -437,7 +442,10 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     );
     refuseUnsignedSubresource(auth, op);
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
+    // QoS: over its requests/s the caller gets SlowDown now; byte rates pace its body and response.
+    const pace = await admit(app, auth.identity);
     ctx = new Context(requestId, method, op, bucketPart, keyPart, parsed.query, auth, app, Date.now(), form ? undefined : declaredLength(req, auth), req, res, expectContinue, raw);
+    ctx.pace = pace;
     if (op.resource !== 'service' && op.resource !== 'account' && op.authorizes !== 'new-bucket') {
       if ((op.name === 'GetObject' || op.name === 'HeadObject') && !parsed.query.has('versionId') && app.meta.getBucketWithLatest) {
         // One read for both where the store pays a round trip per read (PostgreSQL).
@@ -460,7 +468,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     if (!op.handler) throw new S3Error('NotImplemented', `${op.name} is not implemented by this server.`);
     // Before the body is read: a client that sent Expect: 100-continue never sends it.
     if (op.consumesSpace && !app.space.admits()) throw new S3Error('InsufficientStorage');
-    const result: S3Response = await ctx.run();
+    let result: S3Response = await ctx.run();
+    if (pace?.down.length && method !== 'HEAD') result = await pacedResponse(result, pace);
     if (req.headers.origin !== undefined) state.cors = await corsFor(app, req, bucketPart);
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendResponse(res, method, result, state, app.log);
@@ -473,6 +482,18 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendError(res, method, err, state, resourcePath);
   }
+}
+
+/** A response whose body goes out at the caller's download rate (http/qos.ts). */
+async function pacedResponse(r: S3Response, pace: Pace): Promise<S3Response> {
+  const b = r.body;
+  if (b === undefined) return r;
+  if (typeof b === 'string' || Buffer.isBuffer(b)) {
+    await spendDown(pace.down, Buffer.byteLength(b));
+    return r;
+  }
+  if (b instanceof Readable) return { ...r, body: Readable.from(paced(b, pace.down), { objectMode: false }) };
+  return { ...r, body: pacedPooled(b, pace.down) };
 }
 
 /**

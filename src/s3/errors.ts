@@ -98,6 +98,8 @@ export const ERRORS = {
   RestoreAlreadyInProgress: [409, 'Object restore is already in progress'],
   RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
+  // Trove's own (as MinIO's XMinioAdminBucketQuotaExceeded): a write past a bucket or account quota.
+  QuotaExceeded: [403, 'Quota exceeded.'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
   SlowDown: [503, 'Please reduce your request rate.'],
   TooManyBuckets: [400, 'You have attempted to create more buckets than allowed.'],

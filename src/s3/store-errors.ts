@@ -39,6 +39,13 @@ export function fromStoreError(e: StoreError): S3Error {
       return new S3Error('AccessDenied', OBJECT_LOCKED);
     case 'SourceGone':
       return new S3Error('NoSuchKey', 'The source object was deleted while it was being copied.');
+    case 'QuotaExceeded':
+      return new S3Error(
+        'QuotaExceeded',
+        d.quotaScope === 'account'
+          ? "This write would exceed the storage quota of the bucket owner's account (bytes or objects)."
+          : "This write would exceed the bucket's storage quota (bytes or objects).",
+      );
   }
 }
 

@@ -28,7 +28,9 @@ export type StoreErrorCode =
   /** Deleting a version under legal hold or unexpired retention. */
   | 'ObjectLocked'
   /** A write that shares existing data (a copy) found it released meanwhile. */
-  | 'SourceGone';
+  | 'SourceGone'
+  /** A write would take a bucket or its owner account past a quota (see `quotaScope`). */
+  | 'QuotaExceeded';
 
 export interface StoreErrorDetails {
   bucket?: string;
@@ -39,6 +41,8 @@ export interface StoreErrorDetails {
   condition?: 'If-None-Match' | 'If-Match';
   /** InvalidBucketState: object lock forbids leaving Enabled, or object lock needs Enabled. */
   reason?: 'object-lock-present' | 'versioning-not-enabled';
+  /** QuotaExceeded: whose quota. */
+  quotaScope?: 'bucket' | 'account';
 }
 
 export class StoreError extends Error {

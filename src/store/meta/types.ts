@@ -696,6 +696,13 @@ export interface MetaStore {
    */
   initSetting(name: string, value: string): Promise<string>;
 
+  // quotas and usage (see sqlite/quota.ts): a bucket by its id, an account by its canonical id
+  getQuota(scope: QuotaScope, id: string): Promise<Quota | undefined>;
+  /** Sets (or, with undefined, clears) a quota; enforced by every write from its commit on. */
+  setQuota(scope: QuotaScope, id: string, quota: Quota | undefined): Promise<void>;
+  /** Exact usage: what the store's writes keep counted in their own transactions. */
+  getUsage(scope: QuotaScope, id: string): Promise<Usage>;
+
   // users and keys
   getAccessKey(accessKeyId: string): Promise<AccessKey | undefined>;
   getAccount(canonicalId: string): Promise<Account | undefined>;
@@ -877,4 +884,19 @@ export interface LogBatch {
   openedAt: number;
   /** ms since epoch: when it is delivered. */
   deadline: number;
+}
+
+export type QuotaScope = 'bucket' | 'account';
+/** Limits on stored bytes and object versions (delete markers excluded); absent: unlimited. */
+export interface Quota {
+  maxBytes?: number;
+  maxObjects?: number;
+}
+export interface Usage {
+  /** Bytes of every stored version (all versions in versioned buckets). */
+  bytes: number;
+  /** Object versions, delete markers excluded. */
+  objects: number;
+  /** Bytes in parts of multipart uploads not completed yet (they count against byte quotas). */
+  stagedBytes: number;
 }

@@ -23,6 +23,7 @@
 // before they started, on whichever node it was made: strong read-after-write (the one cache,
 // of bucket configurations, is kept coherent by the change sequence: index.ts ConfigCache).
 
+import { quotaError } from './quota.js';
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ObjectVersion } from '../types.js';
@@ -155,7 +156,7 @@ export class Db {
           await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
           continue;
         }
-        throw e;
+        throw quotaError(e);
       } finally {
         client.release(broken);
       }

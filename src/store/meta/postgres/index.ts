@@ -8,6 +8,8 @@
 // (the same one-row read whether the bucket is cached or not, so a bucket cache would save
 // nothing).
 
+import * as quota from './quota.js';
+import type { Quota, QuotaScope, Usage } from '../types.js';
 import { StoreError } from '../../errors.js';
 import { prefixSuccessor } from '../../keys.js';
 import { LOG_DELIVER } from '../types.js';
@@ -239,6 +241,17 @@ export class PgMetaStore implements MetaStore {
   }
 
   // ---------------------------------------------------------------- settings, accounts and keys
+
+  // quotas and usage (quota.ts)
+  getQuota(scope: QuotaScope, id: string): Promise<Quota | undefined> {
+    return quota.getQuota(this.db, scope, id);
+  }
+  setQuota(scope: QuotaScope, id: string, q: Quota | undefined): Promise<void> {
+    return quota.setQuota(this.db, scope, id, q);
+  }
+  getUsage(scope: QuotaScope, id: string): Promise<Usage> {
+    return quota.getUsage(this.db, scope, id);
+  }
 
   async getSetting(name: string): Promise<string | undefined> {
     return (await this.db.row<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name]))?.value;

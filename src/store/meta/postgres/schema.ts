@@ -10,6 +10,7 @@
 // are. Other names that list in order (buckets, version and upload ids, access key ids) are
 // `text COLLATE "C"`, i.e. byte order too.
 
+import { QUOTA_MIGRATION } from './quota.js';
 import type pg from 'pg';
 
 /** Advisory lock id of schema migration (the 64-bit key space; key locks use the two-int4 space). */
@@ -276,6 +277,11 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX IF NOT EXISTS log_records_batch ON log_records (batch_id, seq);
   `,
+  // 7, 8: reserved for branches that ended up needing no step (notifications, replication).
+  'SELECT 1',
+  'SELECT 1',
+  // 9: usage counters per bucket and account, kept by triggers, and quotas (quota.ts).
+  QUOTA_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,6 +5,7 @@
 
 import type Database from 'better-sqlite3';
 import { isOutOfSpace } from '../../space.js';
+import { quotaError } from './quota.js';
 import type { WalBarrier } from '../../durability.js';
 
 /** Group commit under load: event-loop turns to wait for more writes, and the batch size that ends the wait. */
@@ -232,7 +233,7 @@ export class GroupCommit {
           if (isOutOfSpace(error) || !this.db.inTransaction) throw error;
           tx.rollbackTo.run();
           tx.releaseSavepoint.run();
-          out.push({ ok: false, error });
+          out.push({ ok: false, error: quotaError(error) });
         }
       }
       const seq = batch.some((w) => w.changesCaches) ? (this.bump.get() as number) : undefined;

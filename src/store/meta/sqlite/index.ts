@@ -17,6 +17,9 @@ import { DIR_MODE, FILE_MODE } from '../../datadir.js';
 import type {
   LogBatch,
   LogRecordInput,
+  Quota,
+  QuotaScope,
+  Usage,
   AccessKey,
   Account,
   Bucket,
@@ -55,6 +58,7 @@ import { SqliteIamStore } from './iam.js';
 import * as leases from './leases.js';
 import * as logs from './logs.js';
 import * as objects from './objects.js';
+import * as quota from './quota.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
 import { prepareStatements } from './statements.js';
 import * as uploads from './uploads.js';
@@ -211,6 +215,18 @@ export class SqliteMetaStore implements MetaStore {
     await this.checkpointer.terminate();
     this.barrier?.close();
     this.db.close();
+  }
+
+  // ---------------------------------------------------------------- quotas and usage (quota.ts)
+
+  getQuota(scope: QuotaScope, id: string): Promise<Quota | undefined> {
+    return quota.getQuota(this.c, scope, id);
+  }
+  setQuota(scope: QuotaScope, id: string, q: Quota | undefined): Promise<void> {
+    return quota.setQuota(this.c, scope, id, q);
+  }
+  getUsage(scope: QuotaScope, id: string): Promise<Usage> {
+    return quota.getUsage(this.c, scope, id);
   }
 
   // ---------------------------------------------------------------- settings, accounts and keys (accounts.ts)

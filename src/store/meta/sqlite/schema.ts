@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { newAccountId } from '../../ids.js';
 import { LEGACY_BLOBS_SETTING } from '../types.js';
+import { computeUsage, QUOTA_SCHEMA } from './quota.js';
 
 /**
  * 1: the first format.
@@ -17,8 +18,11 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  * 7: the work engine's queue (work): follow-up work recorded with object changes, claimed under leases.
  * 8: objects moved to a remote tier say where (objects.tier, JSON; tiering/).
  * 9: server access logs waiting for delivery (log_batches, log_records).
+ * 10, 11: not used (reserved for notifications and replication, which needed no step).
+ * 12: usage counters per bucket and account (usage_buckets, usage_accounts, kept by triggers) and
+ *     quotas (quotas); see quota.ts.
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 12;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -81,6 +85,10 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   },
   9: () => {
     // log_batches and log_records are created by SCHEMA (IF NOT EXISTS): nothing existing changes.
+  },
+  12: (db) => {
+    // The tables and triggers are created by SCHEMA; the counters start from what exists.
+    computeUsage(db);
   },
 
 };
@@ -346,13 +354,15 @@ export function migrate(db: Database.Database): number {
   return db
     .transaction(() => {
       db.exec(SCHEMA);
+      db.exec(QUOTA_SCHEMA);
       const setVersion = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
       const row = db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
       let version = row ? Number(row.v) : SCHEMA_VERSION;
       if (!row) setVersion.run('schema_version', String(SCHEMA_VERSION));
       // Each step upgrades a data directory one version.
-      for (; version < SCHEMA_VERSION && MIGRATIONS[version + 1]; version++) {
-        MIGRATIONS[version + 1]!(db);
+      // Versions without a step here (numbers other branches use) are passed over.
+      for (; version < SCHEMA_VERSION; version++) {
+        MIGRATIONS[version + 1]?.(db);
         setVersion.run('schema_version', String(version + 1));
       }
       db.exec(INDEXES);
