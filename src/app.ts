@@ -19,6 +19,7 @@ import type { BucketConfigCache } from './s3/bucket/config/cache.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
+import type { Observability } from './observe/endpoints.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -72,6 +73,8 @@ export interface App {
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */
   readonly kms: BuiltinKeyService;
+  /** Prometheus metrics, the audit log and who may scrape (src/observe/). */
+  readonly observe: Observability;
 }
 
 /**
