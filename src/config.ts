@@ -71,7 +71,7 @@ export interface Config {
   metrics: boolean;
   /** Metrics scrapes must carry `Authorization: Bearer <this file's contents>` (src/observe/endpoints.ts). */
   metricsTokenFile: string | undefined;
-  /** Anyone may scrape metrics (else: loopback clients, and holders of the token). */
+  /** Anyone may scrape metrics (else: holders of the token when one is set, else loopback clients). */
   metricsPublic: boolean;
   /** A separate listener serving /metrics and /health/* (undefined: only /_trove/… on the S3 listener). */
   metricsAddress: { host: string; port: number } | undefined;
@@ -142,7 +142,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
   { flag: 'no-metrics', env: 'TROVE_NO_METRICS', help: 'keep no Prometheus metrics (to measure their cost; the metrics endpoints then answer 404)' },
   { flag: 'metrics-token-file', env: 'TROVE_METRICS_TOKEN_FILE', arg: 'file', help: 'scrapes of /_trove/metrics (and /metrics on --metrics-address) need "Authorization: Bearer <the file\'s contents>"; re-read on SIGHUP' },
-  { flag: 'metrics-public', env: 'TROVE_METRICS_PUBLIC', help: 'anyone may scrape metrics (default: loopback clients, and holders of the --metrics-token-file token)' },
+  { flag: 'metrics-public', env: 'TROVE_METRICS_PUBLIC', help: 'anyone may scrape metrics (default: holders of the --metrics-token-file token when one is set, else loopback clients)' },
   { flag: 'metrics-address', env: 'TROVE_METRICS_ADDRESS', arg: 'host:port', help: 'also serve /metrics and /health/live, /health/ready on this separate listener' },
   { flag: 'audit-log', env: 'TROVE_AUDIT_LOG', arg: 'file', help: 'append an audit record (who, from where, what, the authorisation decision, the status) per S3 request to this file, as JSON lines' },
   { flag: 'audit-webhook', env: 'TROVE_AUDIT_WEBHOOK', arg: 'url', help: 'POST audit records to this URL in batches (application/x-ndjson), retried in the background' },

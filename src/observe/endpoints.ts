@@ -6,8 +6,8 @@
 //
 // Health is unauthenticated and cheap: live = the process serves; ready = the metadata store
 // answers a trivial read and the data directory is writable (access(2), no write). Metrics are
-// for loopback clients, holders of the bearer token (--metrics-token-file, Prometheus's
-// `authorization.credentials_file`), or everyone with --metrics-public.
+// for holders of the bearer token when one is set (--metrics-token-file, Prometheus's
+// `authorization.credentials_file`), else for loopback clients; for everyone with --metrics-public.
 
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -57,14 +57,14 @@ export class Observability {
   /** Whether this request may read the metrics. */
   mayScrape(req: IncomingMessage): boolean {
     if (this.config.metricsPublic) return true;
-    const auth = req.headers.authorization;
-    if (this.token && auth !== undefined) {
-      const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (this.token) {
+      // With a token, every scraper shows it (loopback ones too).
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
       const given = m ? Buffer.from(m[1]!) : undefined;
       return given !== undefined && given.length === this.token.length && timingSafeEqual(given, this.token);
     }
     const peer = req.socket.remoteAddress ?? '';
-    return peer === '127.0.0.1' || peer === '::1' || peer.startsWith('::ffff:127.') || peer.startsWith('127.');
+    return peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.');
   }
 
   async close(): Promise<void> {
