@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startServer, tempDir, uniqueBucket, ACCESS_KEY } from './helpers.js';
+import { signer, startServer, tempDir, uniqueBucket, ACCESS_KEY, SECRET_KEY, type TestServer } from './helpers.js';
 
 interface Sample {
   name: string;
@@ -90,6 +90,29 @@ test('metrics: counts, bytes and latencies of a known workload, store and engine
     // The next scrape sees the previous one.
     const again = parseExposition((await get(`${srv.url}/_trove/metrics`)).body).samples;
     assert.equal(value(again, 'trove_requests_total', { operation: 'Metrics', status: '200' }), 1);
+  } finally {
+    await srv.stop();
+  }
+});
+
+async function iamPost(srv: TestServer, params: Record<string, string>): Promise<number> {
+  const body = new URLSearchParams(params).toString();
+  const headers: Record<string, string> = { host: `127.0.0.1:${srv.port}`, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+  const signed = await signer(ACCESS_KEY, SECRET_KEY, 'iam').sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: srv.port, path: '/', query: {}, headers, body });
+  const res = await fetch(`${srv.url}/`, { method: 'POST', headers: signed.headers, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+test('metrics: IAM actions are labels only when IAM has them (clients cannot grow the series)', async () => {
+  const srv = await startServer();
+  try {
+    assert.equal(await iamPost(srv, { Action: 'ListUsers', Version: '2010-05-08' }), 200);
+    for (let i = 0; i < 3; i++) assert.equal(await iamPost(srv, { Action: `Made${i}Up`, Version: '2010-05-08' }), 400);
+    const { samples } = parseExposition((await get(`${srv.url}/_trove/metrics`)).body);
+    assert.equal(value(samples, 'trove_requests_total', { operation: 'iam:ListUsers', status: '200' }), 1);
+    assert.equal(value(samples, 'trove_requests_total', { operation: 'iam:other', status: '400' }), 3);
+    assert.equal(samples.filter((x) => x.labels.operation?.startsWith('iam:Made')).length, 0);
   } finally {
     await srv.stop();
   }

@@ -8,6 +8,20 @@ import type { App } from '../app.js';
 import { statfsFree } from '../store/space.js';
 import { metaTelemetry } from '../store/meta/telemetry.js';
 import type { WorkStats } from '../store/meta/types.js';
+import { IAM_ACTIONS } from '../iam/api.js';
+import { STS_ACTIONS } from '../sts/api.js';
+
+/**
+ * IAM and STS requests are named by their `Action` parameter, which the client chooses: only
+ * actions these APIs have become labels (`iam:other` otherwise), so a client cannot grow the
+ * series without bound. Other names are the server's own (the S3 operation table's and a few
+ * fixed ones).
+ */
+const QUERY_ACTIONS = new Set([...IAM_ACTIONS.map((a) => `iam:${a.name}`), ...STS_ACTIONS.map((a) => `sts:${a.name}`)]);
+function operationLabel(op: string): string {
+  if (op.startsWith('iam:') || op.startsWith('sts:')) return QUERY_ACTIONS.has(op) ? op : `${op.slice(0, 3)}:other`;
+  return op;
+}
 
 /** Store-backed samples are reused for this long. */
 const SAMPLE_MS = 2000;
@@ -132,8 +146,9 @@ export class Metrics {
   }
 
   /** A request's response ended (or its connection closed). */
-  finished(operation: string, status: number, seconds: number, bytesIn: number, bytesOut: number): void {
+  finished(op: string, status: number, seconds: number, bytesIn: number, bytesOut: number): void {
     this.inFlight.dec();
+    const operation = operationLabel(op);
     const k = `${operation} ${status}`;
     let rc = this.byStatus.get(k);
     if (!rc) {
