@@ -55,7 +55,7 @@ export class Metrics {
 
   constructor(private readonly app: Pick<App, 'meta' | 'config' | 'counters' | 'gc' | 'log'>) {
     const r = this.registry;
-    client.collectDefaultMetrics({ register: r, prefix: 'trove_process_' });
+    client.collectDefaultMetrics({ register: r, prefix: 'trove_' });
     this.requests = new client.Counter({ name: 'trove_requests_total', help: 'Requests answered, by operation (the S3 operation table\'s name, or the IAM/STS action) and HTTP status.', labelNames: ['operation', 'status'], registers: [r] });
     this.latency = new client.Histogram({ name: 'trove_request_duration_seconds', help: 'Time from the request\'s arrival to the end of its response, by operation.', labelNames: ['operation'], buckets: LATENCY_BUCKETS, registers: [r] });
     this.bytesIn = new client.Counter({ name: 'trove_request_bytes_total', help: 'Request body bytes received (decoded payload), by operation.', labelNames: ['operation'], registers: [r] });
