@@ -94,6 +94,28 @@ if [ "$PROFILE_ARG" = extended ] || [ "$PROFILE_ARG" = all ]; then
   echo "s3-tests.sh: lifecycle day = $TROVE_LIFECYCLE_DAY_SECONDS s"
 fi
 
+# Tiering: the suite's extra storage classes (run.sh's storage_classes, from S3_STORAGE_CLASSES;
+# the lifecycle transition tests need two) each name a tier on this same server — a bucket of an
+# account of its own — so that transitions to them move data. By default two with the extended and
+# all profiles (core's tests stay as they were: storage classes multiply its copy tests by nine);
+# S3_STORAGE_CLASSES= (empty) for none, or a list of your own.
+if [ "$PROFILE_ARG" = extended ] || [ "$PROFILE_ARG" = all ]; then
+  export S3_STORAGE_CLASSES="${S3_STORAGE_CLASSES-LUKEWARM, FROZEN}"
+else
+  export S3_STORAGE_CLASSES="${S3_STORAGE_CLASSES-}"
+fi
+TIER_AK=TROVETIERS0000000001 TIER_SK=trove-s3t-tier-secret-key-000000000000001 TIER_BUCKET=trove-s3t-tiers
+if [ -n "$S3_STORAGE_CLASSES" ]; then
+  $TROVE admin account add --data-dir "$DATA" --name trove-tiers --access-key "$TIER_AK" --secret-key "$TIER_SK" >/dev/null
+  for sc in $(echo "$S3_STORAGE_CLASSES" | tr ',' ' '); do
+    $TROVE admin tier add "$(echo "$sc" | tr 'A-Z' 'a-z')" --data-dir "$DATA" --master-key-file "$MASTER_KEY_FILE" --endpoint "http://127.0.0.1:$PORT" \
+      --bucket "$TIER_BUCKET" --prefix "$sc/" --access-key "$TIER_AK" --secret-key "$TIER_SK" --storage-class "$sc" >/dev/null
+  done
+fi
+
+# Server access logs: the suite waits 5.5 s (its expected_object_roll_time of 5 s, plus 10 %) after
+# its requests before it lists the log bucket; a batch is delivered this long after its first record.
+TROVE_LOG_ROLL_SECONDS="${TROVE_LOG_ROLL_SECONDS:-4}" \
 TROVE_LOG_LEVEL="${TROVE_LOG_LEVEL:-warn}" $TROVE server --address "127.0.0.1:$PORT" --data-dir "$DATA" --master-key-file "$MASTER_KEY_FILE" > "$DATA/server.log" 2>&1 &
 PID=$!
 CLEANUP=("kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf $DATA $MASTER_KEY_FILE" "${CLEANUP[@]}")
@@ -101,6 +123,12 @@ for _ in $(seq 100); do
   (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1
 done
+if [ -n "$S3_STORAGE_CLASSES" ]; then
+  (cd "$ROOT" && node --input-type=module -e "
+    import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
+    const s3 = new S3Client({ endpoint: 'http://127.0.0.1:$PORT', region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: '$TIER_AK', secretAccessKey: '$TIER_SK' } });
+    await s3.send(new CreateBucketCommand({ Bucket: '$TIER_BUCKET' }));")
+fi
 
 "$SHARED/run.sh" --port "$PORT" --out "$OUT" "$@" || true
 python3 "$SHARED/categorize.py" "$OUT" --s3tests-dir "$S3TESTS_DIR"

@@ -20,6 +20,10 @@ import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
 import type { Observability } from './observe/endpoints.js';
+import type { Tiering } from './tiering/service.js';
+import type { ReplicationService } from './replication/service.js';
+import type { LoggingConfig } from './s3/bucket/config/logging.js';
+import type { ServerAccessLogs } from './logging/service.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -69,12 +73,20 @@ export interface App {
   readonly bucketCors: BucketConfigCache<CorsRule[]>;
   /** Bucket website configurations, parsed and cached (consulted by every website request). */
   readonly bucketWebsite: BucketConfigCache<WebsiteConfig>;
+  /** Bucket logging configurations, parsed and cached (consulted by every request to a bucket). */
+  readonly bucketLogging: BucketConfigCache<LoggingConfig>;
+  /** Server access logs: records committed per request, delivered in batches (logging/service.ts). */
+  readonly accessLogs: ServerAccessLogs;
   /** The server-wide CORS rules for requests to the service (--cors-origins); [] when unset. */
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */
   readonly kms: BuiltinKeyService;
   /** Prometheus metrics, the audit log and who may scrape (src/observe/). */
   readonly observe: Observability;
+  /** Remote tiers object data moves to (tiering/). */
+  readonly tiers: Tiering;
+  /** Bucket replication: configurations (cached), remotes, the outbox of writes, the engine's handler. */
+  readonly replication: ReplicationService;
 }
 
 /**

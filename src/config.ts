@@ -55,6 +55,10 @@ export interface Config {
   gcGraceMs: number;
   /** Length of a lifecycle "day" (ms): 86 400 000, shortened for tests (as Ceph's rgw_lc_debug_interval). */
   lifecycleDayMs: number;
+  /** Versions this process copies to replication destinations at once. */
+  replicationConcurrency: number;
+  /** Server access logs: a batch of records is delivered as one log object this long after its first record (ms). */
+  logRollMs: number;
   /** Origins allowed to call the service endpoints (ListBuckets, IAM, STS) from a browser; `*` for any. */
   corsOrigins: string[];
   /** Domains of website endpoints on the S3 listener: <bucket>.<website-domain>. */
@@ -123,6 +127,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'region', env: 'TROVE_REGION', arg: 'name', help: 'region this server answers for (default us-east-1)' },
   { flag: 'domain', env: 'TROVE_DOMAIN', arg: 'd1,d2', help: 'domains for virtual-hosted-style bucket addressing, comma-separated' },
   { flag: 'log-level', env: 'TROVE_LOG_LEVEL', arg: 'level', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
+  { flag: 'log-roll-seconds', env: 'TROVE_LOG_ROLL_SECONDS', arg: 'seconds', help: 'server access logs: a log object is delivered this long after its first record (default 300)' },
   { flag: 'inline-threshold', env: 'TROVE_INLINE_THRESHOLD', arg: 'bytes', help: `objects up to this size are kept in the metadata store (default ${DEFAULT_INLINE_THRESHOLD})` },
   { flag: 'no-fsync', env: 'TROVE_NO_FSYNC', help: 'do not fsync before acknowledging writes (unsafe; for throwaway test servers only)' },
   { flag: 'trusted-proxies', env: 'TROVE_TRUSTED_PROXIES', arg: 'cidr,cidr', help: 'proxies (addresses or CIDR ranges) whose X-Forwarded-For gives the client address bucket policies see (default: none)' },
@@ -148,10 +153,18 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'audit-webhook', env: 'TROVE_AUDIT_WEBHOOK', arg: 'url', help: 'POST audit records to this URL in batches (application/x-ndjson), retried in the background' },
   { flag: 'tls-cert', env: 'TROVE_TLS_CERT', arg: 'file', help: 'serve HTTPS with this certificate chain (PEM); with --tls-key; both re-read on SIGHUP' },
   { flag: 'tls-key', env: 'TROVE_TLS_KEY', arg: 'file', help: 'the private key (PEM) of --tls-cert' },
+  { flag: 'replication-concurrency', env: 'TROVE_REPLICATION_CONCURRENCY', arg: 'n', help: 'versions each process copies to replication destinations at once (default 32)' },
   { flag: 'lifecycle-day-seconds', env: 'TROVE_LIFECYCLE_DAY_SECONDS', arg: 'seconds', help: 'length of a lifecycle day (default 86400); shorten it only to test lifecycle rules (Ceph: rgw_lc_debug_interval)' },
 ];
 
 export class ConfigError extends Error {}
+
+function replicationConcurrency(v: string | undefined): number {
+  if (v === undefined) return 32;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new ConfigError(`--replication-concurrency must be a whole number from 1 to 1024, got "${v}"`);
+  return n;
+}
 
 function lifecycleDay(v: string | undefined): number {
   if (v === undefined || v === '') return 86_400_000;
@@ -297,8 +310,10 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     workers,
     orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
     // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
+    logRollMs: Math.max(100, secondsOrZero('log-roll-seconds', 300)),
     gcGraceMs: secondsOrZero('gc-grace', workers > 1 || metaUrl !== undefined ? DEFAULT_SHARED_GC_GRACE_S : 0),
     lifecycleDayMs: lifecycleDay(get('lifecycle-day-seconds')),
+    replicationConcurrency: replicationConcurrency(get('replication-concurrency')),
     corsOrigins: list(get('cors-origins')),
     websiteDomains: list(get('website-domain')).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')).filter(Boolean),
     websiteAddress: get('website-address') ? parseAddress(get('website-address')!) : undefined,

@@ -15,6 +15,10 @@ import { IamService, userArn } from './iam/service.js';
 import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { RULES, ruleViolation } from './iam/names.js';
 import type { MetaStore } from './store/meta/types.js';
+import { TierError, TierRegistry, describeTier } from './tiering/tiers.js';
+import { RemoteError, RemoteRegistry, describeRemote } from './replication/remotes.js';
+import { replicationBacklog, resync } from './replication/service.js';
+import { deserializeReplication } from './replication/config.js';
 
 // Blob writes, fdatasyncs and reads all run on libuv's thread pool; 4 threads (the default)
 // serialise concurrent uploads behind each other's fsyncs. Must be set before the pool starts.
@@ -28,7 +32,10 @@ Commands:
   admin account list  list accounts
   admin user add      create an IAM user of an account, with its first access key
   admin user list     list an account's IAM users
+  admin tier add|list|remove   remote tiers (any S3 endpoint) that lifecycle transitions move data to
   admin work          the work engine's queue: depth, lag and failures by kind
+  admin remote        replication destinations: add, list, remove
+  admin replication   replication: status (lag and pending bytes per rule), resync BUCKET
 
 Run "trove server --help" or "trove admin --help" for options.
 `;
@@ -51,7 +58,15 @@ const ADMIN_HELP = `Usage:
   trove admin kms create [--id <key id>] [--alias <name>] [--description <text>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin kms list|disable|enable|rotate [--key <id, alias/name or ARN>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin kms rotate-master --new-master-key-file <file> [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
+  trove admin tier add <name> --endpoint <url> --bucket <bucket> [--prefix <prefix>] --access-key <id> --secret-key <secret>
+        [--region <region>] [--archive] [--storage-class <CLASS>]… [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
+  trove admin tier list|remove [<name>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin work [--json] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin remote add <name> --endpoint <url> --access-key <id> --secret-key <secret> --buckets <b1,b2>
+                         [--region <region>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
+  trove admin remote list|remove [<name>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin replication status [--json] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin replication resync <bucket> [--data-dir <dir>] [--meta <postgres://…>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
@@ -60,7 +75,17 @@ put-user-policy, as the account's root); "user add" prints its first access key.
 KMS keys (SSE-KMS; the SSE-S3 key is one of them) are wrapped by the master key: --master-key-file
 (mode 0600) or TROVE_MASTER_KEY. "rotate" adds a key version (new objects use it, old ones keep
 theirs); "rotate-master" re-wraps every key version under a new master key (restart the server
-with the new one afterwards).
+with the new one afterwards; tier and replication remote secrets are re-sealed too).
+A tier is a bucket (and key prefix) of any S3 endpoint (AWS, another Trove, MinIO, Ceph) that
+object data moves to when a lifecycle Transition names one of its storage classes; an --archive
+tier's objects need RestoreObject before they can be read, others are read through. Its secret key
+is sealed under the master key when one is configured, and never printed.
+A remote is a replication destination: an S3 endpoint and the keys replication writes with there,
+and the destination buckets it holds (a rule's arn:aws:s3:::bucket resolves to the remote listing
+that bucket). Its secret key is sealed under the master key when one is configured, never printed.
+"replication resync" queues every existing version of the bucket its rules match (versions the
+destination has already are skipped); "replication status" shows, per bucket and rule, the
+versions waiting, their bytes, the failing ones and the age of the oldest (the lag).
 The data directory defaults to TROVE_DATA_DIR or ./data; with --meta (or TROVE_META_URL) the
 accounts, users and keys are those of that PostgreSQL database. A running server sees changes made here
 within about 100 ms.
@@ -206,10 +231,82 @@ async function adminKms(verb: string | undefined, rest: string[]): Promise<void>
     else if (verb === 'rotate') show(await kms.rotate(flags.get('key')!));
     else {
       const next = loadMasterKey(path.resolve(flags.get('new-master-key-file')!), undefined)!;
-      out(`re-wrapped ${await kms.rewrapAll(next)} key versions; restart the server with the new master key\n`);
+      const keys = await kms.rewrapAll(next);
+      const tiers = await new TierRegistry(meta, master).rewrapAll(next);
+      const remotes = await new RemoteRegistry(meta, master).rewrapAll(next);
+      out(`re-wrapped ${keys} key versions${tiers ? `, ${tiers} tier secrets` : ''}${remotes ? `, ${remotes} replication remote secrets` : ''}; restart the server with the new master key\n`);
     }
   } catch (e) {
     if (e instanceof KeyError || e instanceof MasterKeyError) throw new ConfigError(e.message);
+    throw e;
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
+/**
+ * trove admin tier add NAME … | list | remove NAME: remote tiers (tiering/tiers.ts). Flags may
+ * repeat (--storage-class) or stand alone (--archive); the secret key is never printed.
+ */
+async function adminTier(verb: string | undefined, rest: string[]): Promise<void> {
+  const valued = ['endpoint', 'bucket', 'prefix', 'access-key', 'secret-key', 'region', 'storage-class', 'data-dir', 'meta', 'master-key-file'];
+  if (verb !== 'add' && verb !== 'list' && verb !== 'remove') {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = new Map<string, string[]>();
+  const positional: string[] = [];
+  let archive = false;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (name === 'archive' && verb === 'add') {
+      archive = true;
+      continue;
+    }
+    if (!valued.includes(name)) throw new ConfigError(`unexpected argument: ${a}`);
+    const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
+    if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    flags.set(name, [...(flags.get(name) ?? []), value]);
+  }
+  const one = (n: string) => flags.get(n)?.at(-1);
+  if (verb !== 'list' && positional.length !== 1) throw new ConfigError(`trove admin tier ${verb} NAME: one tier name`);
+  if (verb === 'list' && positional.length) throw new ConfigError(`unexpected argument: ${positional[0]}`);
+  const args: string[] = [];
+  for (const f of ['data-dir', 'meta', 'master-key-file']) if (flags.has(f)) args.push(`--${f}`, one(f)!);
+  const config = loadConfig([...args, '--meta-pool', '1']);
+  const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  try {
+    const tiers = new TierRegistry(meta, master);
+    if (verb === 'list') for (const t of await tiers.records()) out(describeTier(t));
+    else if (verb === 'remove') {
+      if (!(await tiers.remove(positional[0]!))) throw new ConfigError(`no tier ${positional[0]}`);
+      out(`removed tier ${positional[0]}\n`);
+    } else {
+      const rec = await tiers.add({
+        name: positional[0]!,
+        endpoint: one('endpoint') ?? '',
+        bucket: one('bucket') ?? '',
+        accessKey: one('access-key') ?? '',
+        secretKey: one('secret-key') ?? '',
+        archive,
+        storageClasses: (flags.get('storage-class') ?? []).flatMap((s) => s.split(',')),
+        ...(one('prefix') !== undefined ? { prefix: one('prefix')! } : {}),
+        ...(one('region') !== undefined ? { region: one('region')! } : {}),
+      });
+      out(describeTier(rec));
+      if (!master) out('note: no master key is configured: the secret key is stored unsealed in the metadata\n');
+    }
+  } catch (e) {
+    if (e instanceof TierError || e instanceof MasterKeyError) throw new ConfigError(e.message);
     throw e;
   } finally {
     await meta.close();
@@ -243,9 +340,116 @@ async function adminWork(rest: string[]): Promise<void> {
   }
 }
 
+/** Opens the stores for an admin command from its --data-dir / --meta / --master-key-file flags. */
+async function adminStores(flags: Map<string, string>) {
+  const args: string[] = [];
+  for (const f of ['data-dir', 'meta', 'master-key-file']) if (flags.has(f)) args.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...args, '--meta-pool', '1']);
+  const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
+  const stores = await openStores(config, { shared: true });
+  return { ...stores, master };
+}
+
+/** Splits `<positional> --flag value…` (the positional may come anywhere). */
+function positional(rest: string[]): { name: string | undefined; flags: string[] } {
+  const flags: string[] = [];
+  let name: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a.startsWith('--')) {
+      flags.push(a);
+      if (!a.includes('=') && a !== '--json' && i + 1 < rest.length) flags.push(rest[++i]!);
+    } else if (name === undefined) name = a;
+    else throw new ConfigError(`unexpected argument: ${a}`);
+  }
+  return { name, flags };
+}
+
+/** trove admin remote add|list|remove: replication destinations. */
+async function adminRemote(verb: string | undefined, rest: string[]): Promise<void> {
+  const { name, flags: f } = positional(rest);
+  const allowed: Record<string, string[]> = {
+    add: ['endpoint', 'access-key', 'secret-key', 'buckets', 'region', 'data-dir', 'meta', 'master-key-file'],
+    list: ['data-dir', 'meta', 'master-key-file'],
+    remove: ['data-dir', 'meta', 'master-key-file'],
+  };
+  if (!verb || !allowed[verb]) {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = takeFlags(f, allowed[verb]!);
+  if (verb !== 'list' && !name) throw new ConfigError('the remote\'s name is required');
+  const { meta, blobs, master } = await adminStores(flags);
+  try {
+    const remotes = new RemoteRegistry(meta, master);
+    if (verb === 'list') {
+      for (const r of await remotes.records()) out(describeRemote(r));
+    } else if (verb === 'remove') {
+      if (!(await remotes.remove(name!))) throw new ConfigError(`no remote ${name}`);
+      out(`removed remote ${name}\n`);
+    } else {
+      const rec = await remotes.add({
+        name: name!,
+        endpoint: flags.get('endpoint') ?? '',
+        accessKey: flags.get('access-key') ?? '',
+        secretKey: flags.get('secret-key') ?? '',
+        buckets: (flags.get('buckets') ?? '').split(','),
+        ...(flags.has('region') ? { region: flags.get('region')! } : {}),
+      });
+      out(describeRemote(rec));
+    }
+  } catch (e) {
+    if (e instanceof RemoteError || e instanceof MasterKeyError) throw new ConfigError(e.message);
+    throw e;
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
+/** trove admin replication status|resync. */
+async function adminReplication(verb: string | undefined, rest: string[]): Promise<void> {
+  const json = rest.includes('--json');
+  const { name, flags: f } = positional(rest.filter((a) => a !== '--json'));
+  if (verb !== 'status' && verb !== 'resync') {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = takeFlags(f, ['data-dir', 'meta']);
+  if (verb === 'resync' && !name) throw new ConfigError('the bucket is required: trove admin replication resync <bucket>');
+  const { meta, blobs } = await adminStores(flags);
+  try {
+    if (verb === 'status') {
+      const rows = await replicationBacklog(meta);
+      if (json) {
+        out(JSON.stringify(rows, null, 2) + '\n');
+        return;
+      }
+      out(`${'bucket'.padEnd(24)} ${'rule'.padEnd(20)} ${'pending'.padStart(9)} ${'bytes'.padStart(14)} ${'failing'.padStart(8)} ${'lag'.padStart(9)}\n`);
+      for (const r of rows) {
+        out(`${r.bucket.padEnd(24)} ${r.rule.padEnd(20)} ${String(r.pending).padStart(9)} ${String(r.bytes).padStart(14)} ${String(r.failing).padStart(8)} ${`${(r.lagMs / 1000).toFixed(1)}s`.padStart(9)}\n`);
+      }
+      return;
+    }
+    const bucket = await meta.getBucket(name!);
+    if (!bucket) throw new ConfigError(`no bucket ${name}`);
+    const stored = await meta.getBucketConfig(bucket.id, 'replication');
+    if (!stored) throw new ConfigError(`bucket ${name} has no replication configuration`);
+    out(`queued ${await resync(meta, bucket, deserializeReplication(stored))} versions of ${name} for replication\n`);
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
   if (noun === 'kms') return adminKms(verb, rest);
+  if (noun === 'tier') return adminTier(verb, rest);
+  if (noun === 'remote') return adminRemote(verb, rest);
+  if (noun === 'replication') return adminReplication(verb, rest);
   if (noun === 'work' || (noun === 'engine' && verb === 'status')) return adminWork(noun === 'work' ? [verb, ...rest].filter((a): a is string => a !== undefined) : rest);
   if (!noun || noun === '--help' || noun === '-h' || (noun !== 'account' && noun !== 'user') || (verb !== 'add' && verb !== 'list')) {
     out(ADMIN_HELP);

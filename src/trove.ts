@@ -31,7 +31,12 @@ import { SpaceGuard } from './store/space.js';
 import { BuiltinKeyService, loadMasterKey } from './sse/keys.js';
 import { LEGACY_BLOBS_SETTING, type MetaStore } from './store/meta/types.js';
 import { BlobGc, GC_LEASE } from './workers/gc.js';
+import { Tiering } from './tiering/service.js';
+import { registerTiering } from './tiering/handlers.js';
+import { deserializeLogging, serializeLogging } from './s3/bucket/config/logging.js';
+import { ServerAccessLogs } from './logging/service.js';
 import { Engine } from './engine/runner.js';
+import { ReplicationService } from './replication/service.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 import { Observability, listenObserve } from './observe/endpoints.js';
@@ -199,8 +204,12 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   space = await SpaceGuard.open({ dir: config.dataDir, reserveBytes: config.spaceReserve, minFreeBytes: config.minFree, log });
   const root = await ensureRoot(meta, config);
   let kms: BuiltinKeyService;
+  let tiers: Tiering;
   try {
-    kms = new BuiltinKeyService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), config.region);
+    const master = loadMasterKey(config.masterKeyFile, config.masterKeyEnv);
+    kms = new BuiltinKeyService(meta, master, config.region);
+    tiers = new Tiering(meta, master);
+    await tiers.refresh();
     // Once anything is encrypted, refuse to start without the master key (or with a wrong one).
     await kms.verifyMaster();
   } catch (e) {
@@ -228,6 +237,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const sts = new StsService(meta, iam, log, displayName);
   const accountIdOf = (canonicalId: string) => accountIds.get(canonicalId, async () => (await meta.getAccount(canonicalId))?.accountId);
   const accountPublicAccessBlocks = new AccountPublicAccessBlocks(meta);
+  let accessLogs: ServerAccessLogs | undefined;
   // The work engine runs in every process; its handlers are registered below (before start).
   const engine = new Engine(meta, log, { holder: blobs.nodeId });
   const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
@@ -253,10 +263,19 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     bucketCors: new BucketConfigCache(meta, 'cors', deserializeCors, serializeCors),
     serverCors: serverCorsRules(config.corsOrigins),
     kms,
+    tiers,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
+    replication: new ReplicationService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), log),
+    bucketLogging: new BucketConfigCache(meta, 'logging', deserializeLogging, serializeLogging),
+    get accessLogs(): ServerAccessLogs {
+      return accessLogs!;
+    },
     observe,
   };
   observe.attach(app);
+  app.replication.register(app);
+  accessLogs = new ServerAccessLogs(app, { rollMs: config.logRollMs });
+  accessLogs.register();
 
   // Coherent caches: what another process or node changes reaches every cache above the store
   // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
@@ -269,8 +288,11 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketAccess.clear();
     app.bucketCors.clear();
     app.bucketWebsite.clear();
+    app.replication.configs.clear();
     app.bucketLifecycle.clear();
+    app.bucketLogging.clear();
     app.accountPublicAccessBlocks.clear();
+    tiers.clear();
   });
 
   const server = createHttpServer(app, tls);
@@ -310,6 +332,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // up now rather than when they expire: a crashed worker's jobs resume at once elsewhere.
   for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
+  registerTiering(app);
   engine.start();
   lifecycle.start();
   const sweepAbort = new AbortController();
@@ -360,9 +383,12 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await operatorsClosed;
       await observe.close();
       clearTimeout(timer);
+      await accessLogs.stop();
       await gc!.stop();
       await lifecycle.stop();
       await engine.stop();
+      tiers.close();
+      app.replication.close();
       await space!.close();
       await meta.close();
       await blobs.close();

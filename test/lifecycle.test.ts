@@ -251,17 +251,16 @@ describe('lifecycle passes (one-second days)', () => {
     const b = await newBucket(false);
     await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'cold/big', Body: Buffer.alloc(200 * 1024) }));
     await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'cold/small', Body: 'x' }));
+    const counters = srv.trove.app.lifecycle.counters;
+    const queued = counters.transitionsQueued;
     await lifecycle(b, [{ ID: 't', Filter: { Prefix: 'cold/' }, Status: 'Enabled', Transitions: [{ Days: 1, StorageClass: 'GLACIER' }] }]);
-    const meta = srv.trove.app.meta;
-    await until(async () => ((await meta.workStats()).kinds.find((k) => k.kind === 'transition')?.depth ?? 0) >= 1, 15_000, 'a transition item');
+    // The tiering handler runs the item (no tier has GLACIER here: the version is relabelled).
+    await until(async () => (await srv.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'cold/big' }))).StorageClass === 'GLACIER', 15_000, 'the transition');
     // Several passes later, still one item: queued once per version.
-    const passes = srv.trove.app.lifecycle.counters.passes;
-    await until(async () => srv.trove.app.lifecycle.counters.passes >= passes + 2, 15_000, 'two more passes');
-    assert.equal((await meta.workStats()).kinds.find((k) => k.kind === 'transition')?.depth, 1);
-    const [item] = await meta.claimWork(['transition'], 'test', 10, 60_000);
-    const head = await srv.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'cold/big' }));
-    assert.deepEqual(item!.payload, { bucketId: (await meta.getBucket(b))!.id, key: 'cold/big', versionId: 'null', storageClass: 'GLACIER', etag: head.ETag!.replace(/"/g, '') });
-    await meta.completeWork([item!.id]);
+    const passes = counters.passes;
+    await until(async () => counters.passes >= passes + 2, 15_000, 'two more passes');
+    assert.equal(counters.transitionsQueued, queued + 1);
+    assert.equal((await srv.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'cold/small' }))).StorageClass, undefined);
   });
 
   it('never expires a locked version; the pass moves on to the others', async () => {

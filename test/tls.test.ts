@@ -11,7 +11,8 @@ import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parseRecord } from './support/accesslog.js';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, tempDir, uniqueBucket } from './helpers.js';
 
@@ -76,7 +77,7 @@ test('HTTPS with the AWS SDK; aws:SecureTransport; the certificate swapped while
   fs.writeFileSync(certFile, a.cert);
   fs.writeFileSync(keyFile, a.key);
   const ca = [a.cert, b.cert];
-  const srv = await startServer({ tlsCert: certFile, tlsKey: keyFile });
+  const srv = await startServer({ tlsCert: certFile, tlsKey: keyFile, logRollMs: 200 });
   const plain = await startServer();
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
   const s3 = new S3Client({
@@ -107,6 +108,25 @@ test('HTTPS with the AWS SDK; aws:SecureTransport; the certificate swapped while
     const refused = await fetch(`${plain.url}/${plainBucket}/k`);
     assert.equal(refused.status, 403);
     await refused.arrayBuffer();
+
+    // Server access log records of requests over TLS carry the cipher suite and TLS version.
+    const logs = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: logs }));
+    const account = (await srv.trove.app.accountIdOf((await srv.trove.app.meta.getAccessKey(ACCESS_KEY))!.userId))!;
+    await s3.send(new PutBucketPolicyCommand({ Bucket: logs, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${logs}/*`, Condition: { StringEquals: { 'aws:SourceAccount': account } } }] }) }));
+    await s3.send(new PutBucketLoggingCommand({ Bucket: bucket, BucketLoggingStatus: { LoggingEnabled: { TargetBucket: logs, TargetPrefix: 'log/' } } }));
+    await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))).Body!.transformToByteArray();
+    let record: ReturnType<typeof parseRecord> | undefined;
+    for (let i = 0; i < 150 && !record; i++) {
+      for (const o of (await s3.send(new ListObjectsV2Command({ Bucket: logs, Prefix: 'log/' }))).Contents ?? []) {
+        const text = await (await s3.send(new GetObjectCommand({ Bucket: logs, Key: o.Key! }))).Body!.transformToString();
+        record ??= text.trim().split('\n').map(parseRecord).find((r) => r.operation === 'REST.GET.OBJECT');
+      }
+      if (!record) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(record, 'the GetObject record was delivered');
+    assert.match(record.tlsVersion, /^TLSv1\.[23]$/);
+    assert.match(record.cipherSuite, /^[A-Z0-9_-]+$/);
 
     // A keep-alive connection, open before the swap.
     const first = await request(agent, srv.port, '/_trove/health/live');

@@ -3,6 +3,7 @@
 
 import { get4kPolicy, put4kPolicy } from './authz.js';
 import { get4kCors } from './cors.js';
+import { get4kLogging } from './logging.js';
 import { get1m } from './get1m.js';
 import { get256m } from './get256m.js';
 import { get4k } from './get4k.js';
@@ -17,4 +18,4 @@ import { get1mSseC, get1mSseS3, put1mSseC, put1mSseS3 } from './sse.js';
 import { versions10k } from './versions10k.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: Scenario[] = [put4k, get4k, get4kCors, put4kPolicy, get4kPolicy, put1m, get1m, put1mSseS3, get1mSseS3, put1mSseC, get1mSseC, put256m, get256m, list100k, list100kDelimiter, mp1g, versions10k, mem5g, list1m];
+export const SCENARIOS: Scenario[] = [put4k, get4k, get4kCors, get4kLogging, put4kPolicy, get4kPolicy, put1m, get1m, put1mSseS3, get1mSseS3, put1mSseC, get1mSseC, put256m, get256m, list100k, list100kDelimiter, mp1g, versions10k, mem5g, list1m];

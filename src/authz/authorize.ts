@@ -63,6 +63,8 @@ export interface AuthzRequest {
   identityPolicies?: readonly Policy[];
   /** A role session's session policies, which cap its identity-based policies. */
   sessionPolicies?: readonly Policy[];
+  /** Set when an access was allowed only by an ACL grant (the access log's "ACL required"). */
+  aclRequired?: boolean;
   /** When set (an audit log is kept), every decision made for the request is appended here. */
   decisions?: AuditDecision[];
 }
@@ -95,6 +97,10 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
   // A bucket's account is its owner's; an S3 Control request names its account; anything else
   // (ListBuckets, CreateBucket) is the caller's own.
   const resourceAccount = bucket ? await app.accountIdOf(bucket.owner) : (r.account ?? req.principal.accountId);
+  if (r.ownerAccountOnly && (req.principal.accountId === undefined || req.principal.accountId !== resourceAccount)) {
+    app.log.debug({ action: r.action, bucket: r.bucket }, "access denied: only the bucket owner's account may");
+    return false;
+  }
   // The request's keys, plus those of this resource. Per-object keys (existing tags) go into a
   // copy: DeleteObjects checks its keys concurrently.
   let keys = req.keys;
@@ -136,6 +142,7 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
       return false;
     }
   }
+  if (d.decision === 'Allow' && d.source === 'acl') req.aclRequired = true;
   req.decisions?.push({ action, resource: input.request.resource, decision: d.decision, ...(d.source ? { source: d.source } : {}), ...(d.sid ? { sid: d.sid } : {}), reason: d.reason });
   if (d.decision !== 'Allow') app.log.debug({ action, resource: input.request.resource, decision: d.decision, reason: d.reason }, 'access denied');
   return d.decision === 'Allow';

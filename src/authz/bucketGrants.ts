@@ -23,10 +23,13 @@ import { aclAllows, aclPermissionFor, type AclRequester } from './acl/index.js';
 import { objectAcl, type BucketAccessSettings } from './bucketAccess.js';
 import { isPublicPolicy, type Policy, type RequestPrincipal } from './policy/index.js';
 import { unversionedAction, type AccessRequest } from './requests.js';
+import { LOGGING_SERVICE } from './logDelivery.js';
 
 function requester(p: RequestPrincipal): AclRequester | undefined {
   if (p.kind === 'anonymous') return 'anonymous';
-  // Service principals and federated callers are no canonical user: no grant names them.
+  // Server access log delivery is S3's LogDelivery group (authz/logDelivery.ts).
+  if (p.kind === 'service' && p.service === LOGGING_SERVICE) return 'log-delivery';
+  // Other service principals and federated callers are no canonical user: no grant names them.
   return p.canonicalId === undefined ? undefined : { canonicalId: p.canonicalId };
 }
 
@@ -45,7 +48,7 @@ export async function aclGrants(meta: MetaStore, principal: RequestPrincipal, r:
       return aclAllows(objectAcl(v), who, permission, opts);
     }
   }
-  const permission = aclPermissionFor(action, 'bucket', { requesterIsBucketOwner: who !== 'anonymous' && who.canonicalId === bucket.owner });
+  const permission = aclPermissionFor(action, 'bucket', { requesterIsBucketOwner: typeof who === 'object' && who.canonicalId === bucket.owner });
   return permission !== undefined && aclAllows(settings.acl, who, permission, opts);
 }
 

@@ -23,6 +23,8 @@ export interface AccessRequest {
   versionId?: string;
   /** Asked for, not required: the request goes on either way and the handler reads the answer. */
   optional?: boolean;
+  /** Only principals of the bucket owner's account may (OperationSpec.ownerAccountOnly). */
+  ownerAccountOnly?: boolean;
   /** The bucket is being created: only the caller's own account decides (CreateBucket). */
   newBucket?: boolean;
   /** S3 Control: the account addressed (x-amz-account-id); only its own principals may act on it. */
@@ -61,6 +63,17 @@ export function unversionedAction(action: string): string {
 
 export const BYPASS_GOVERNANCE = 's3:BypassGovernanceRetention';
 
+/** Which replication action a replica header needs, by operation (see src/replication/writes.ts). */
+const REPLICA_ACTIONS: Record<string, { header: string; action: string }> = {
+  PutObject: { header: 'x-trove-replica-version-id', action: 's3:ReplicateObject' },
+  CompleteMultipartUpload: { header: 'x-trove-replica-version-id', action: 's3:ReplicateObject' },
+  DeleteObject: { header: 'x-trove-replica-version-id', action: 's3:ReplicateDelete' },
+  PutObjectTagging: { header: 'x-trove-replica', action: 's3:ReplicateTags' },
+  DeleteObjectTagging: { header: 'x-trove-replica', action: 's3:ReplicateTags' },
+  PutObjectRetention: { header: 'x-trove-replica', action: 's3:ReplicateTags' },
+  PutObjectLegalHold: { header: 'x-trove-replica', action: 's3:ReplicateTags' },
+};
+
 function has(h: IncomingHttpHeaders, name: string): boolean {
   return h[name] !== undefined;
 }
@@ -91,7 +104,7 @@ export function accessRequests(op: OperationSpec, bucket: string, key: string, q
     writeExtras(headers, bucket, key, out);
     return out;
   }
-  if (op.resource === 'bucket') return [{ action: op.action, bucket }];
+  if (op.resource === 'bucket') return [{ action: op.action, bucket, ...(op.ownerAccountOnly ? { ownerAccountOnly: true } : {}) }];
   const versionId = query.get('versionId');
   const out: AccessRequest[] = [{ action: versionedAction(op.action, versionId), bucket, key, ...(versionId !== undefined ? { versionId } : {}) }];
   switch (op.name) {
@@ -108,6 +121,11 @@ export function accessRequests(op: OperationSpec, bucket: string, key: string, q
       break;
     }
   }
+  // Replica writes (src/replication/writes.ts): the headers that let a write choose its version id
+  // and mark itself a replica are honoured only for a caller allowed to replicate, and required
+  // here, so anyone else sending them is refused (AccessDenied) rather than silently obeyed.
+  const replica = REPLICA_ACTIONS[op.name];
+  if (replica && headers[replica.header] !== undefined) out.push({ action: replica.action, bucket, key });
   if (String(headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true') {
     out.push({ action: BYPASS_GOVERNANCE, bucket, key, optional: true });
   }

@@ -23,6 +23,12 @@ export interface ResponseState {
    * response — success or error — after all others, so no handler can omit or override them.
    */
   cors?: Record<string, string>;
+  /**
+   * Runs once the status and the body's length are known, before the status line is written:
+   * the server access log record is committed here (http/server.ts), so that no response goes
+   * out whose record a crash could still lose. Must not throw.
+   */
+  beforeHead?: (status: number, headers: Record<string, string | number | undefined> | undefined) => Promise<void>;
 }
 
 type HeaderValue = string | number;
@@ -61,6 +67,7 @@ export async function sendResponse(res: ServerResponse, method: string, r: S3Res
     const length = Buffer.byteLength(body);
     if (declared === undefined) more.push(['Content-Length', length]);
     state.bytesOut = Number(declared ?? length);
+    if (state.beforeHead) await state.beforeHead(status, r.headers);
     res.writeHead(status, headerList(state, r.headers, more));
     res.end(method === 'HEAD' ? undefined : body);
     return;
@@ -68,11 +75,22 @@ export async function sendResponse(res: ServerResponse, method: string, r: S3Res
   if (body === undefined) {
     if (declared === undefined && status !== 204 && status !== 304) more.push(['Content-Length', 0]);
     state.bytesOut = Number(declared ?? 0);
+    if (state.beforeHead) await state.beforeHead(status, r.headers);
     res.writeHead(status, headerList(state, r.headers, more));
     res.end();
     return;
   }
   state.bytesOut = Number(declared ?? 0);
+  if (state.beforeHead) {
+    try {
+      await state.beforeHead(status, r.headers);
+    } catch (e) {
+      // The body stream is ours to release.
+      if (isPooled(body)) await body.close();
+      else body.destroy();
+      throw e;
+    }
+  }
   res.writeHead(status, headerList(state, r.headers, more));
   if (method === 'HEAD') {
     if (isPooled(body)) await body.close();
@@ -101,7 +119,7 @@ function cut(res: ServerResponse): void {
 }
 
 /** Renders an S3 error document (no body for HEAD requests, as S3 does). */
-export function sendError(res: ServerResponse, method: string, err: S3Error, state: ResponseState, resource: string): void {
+export async function sendError(res: ServerResponse, method: string, err: S3Error, state: ResponseState, resource: string): Promise<void> {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -109,6 +127,9 @@ export function sendError(res: ServerResponse, method: string, err: S3Error, sta
   const more: [string, HeaderValue][] = [];
   if (method === 'HEAD' || err.status === 304) {
     if (err.status !== 304) more.push(['Content-Length', 0]);
+    state.bytesOut = 0;
+    if (state.beforeHead) await state.beforeHead(err.status, err.headers);
+    if (res.headersSent || res.destroyed) return;
     res.writeHead(err.status, headerList(state, err.headers, more));
     res.end();
     return;
@@ -120,6 +141,8 @@ export function sendError(res: ServerResponse, method: string, err: S3Error, sta
   parts.push(`<Resource>${escapeXml(resource)}</Resource><RequestId>${state.requestId}</RequestId><HostId>${HOST_ID}</HostId></Error>`);
   const body = parts.join('');
   state.bytesOut = Buffer.byteLength(body);
+  if (state.beforeHead) await state.beforeHead(err.status, err.headers);
+  if (res.headersSent || res.destroyed) return;
   more.push(['Content-Type', 'application/xml'], ['Content-Length', state.bytesOut]);
   res.writeHead(err.status, headerList(state, err.headers, more));
   res.end(body);

@@ -30,6 +30,7 @@ import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
 import { fileBody, openPostForm, type PostForm } from '../s3/object/PostObject.js';
 import { actualCorsHeaders, preflight } from './cors.js';
 import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
+import { recordLine } from '../logging/records.js';
 import { OBSERVE_PREFIX, serveObserve } from '../observe/endpoints.js';
 import type { AuditDecision } from '../authz/authorize.js';
 
@@ -327,6 +328,48 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   let resourcePath = req.url?.split('?')[0] ?? '/';
   let errorCode: string | undefined;
   let query: QueryNote | undefined;
+  const receivedAt = Date.now();
+  let bodyEnded: number | undefined;
+  req.once('end', () => (bodyEnded = performance.now()));
+
+  // Server access logs: the one place a request's record is made. The response writer calls this
+  // once the status and length are known and writes the status line only after it resolves: the
+  // record of a request to a bucket with logging on is durable before the client sees an answer
+  // (logging/service.ts says what that guarantees).
+  state.beforeHead = async (status, headers) => {
+    const bucket = ctx?.bucket;
+    if (!bucket || query) return;
+    try {
+      const logging = await app.bucketLogging.get(bucket);
+      if (!logging) return;
+      const line = recordLine({
+        bucket,
+        req,
+        requestId,
+        hostId: HOST_ID,
+        receivedAt,
+        started,
+        bodyEnded,
+        now: performance.now(),
+        op: ctx?.op,
+        key,
+        query: ctx?.query,
+        auth: ctx?.auth,
+        identity: ctx?.identity,
+        remoteIp: ctx?.transport.sourceIp ?? req.socket.remoteAddress,
+        status,
+        errorCode,
+        bytesSent: method === 'HEAD' ? 0 : state.bytesOut,
+        bodyBytes: ctx?.bodyBytes ?? 0,
+        headers,
+        aclRequired: ctx?.authz?.aclRequired === true,
+      });
+      await app.accessLogs.append(bucket, logging, line);
+    } catch (e) {
+      // The request itself succeeded or failed on its own: its answer still goes out.
+      app.log.error({ err: e, req: requestId, bucket: bucket.name }, 'could not record a server access log record');
+    }
+  };
   const metrics = app.observe.metrics;
   metrics?.started();
 
@@ -443,7 +486,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     errorCode = err.code;
     if (req.headers.origin !== undefined && method !== 'OPTIONS' && query === undefined) state.cors = await corsFor(app, req, bucketName);
     state.close = finishBody(req, res, ctx, expectContinue);
-    sendError(res, method, err, state, resourcePath);
+    await sendError(res, method, err, state, resourcePath);
   }
 }
 

@@ -16,6 +16,7 @@ import { postObject } from './object/PostObject.js';
 import { getObject, headObject } from './object/GetObject.js';
 import { deleteObject } from './object/DeleteObject.js';
 import { deleteObjects } from './object/DeleteObjects.js';
+import { restoreObject } from './object/RestoreObject.js';
 import { listObjectVersions } from './bucket/ListObjectVersions.js';
 import { getBucketVersioning, putBucketVersioning } from './bucket/versioning.js';
 import { createMultipartUpload } from './multipart/CreateMultipartUpload.js';
@@ -38,7 +39,9 @@ import { getObjectAcl, putObjectAcl } from './object/acl.js';
 import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './bucket/ownershipControls.js';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './bucket/website.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket/cors.js';
+import { deleteBucketReplication, getBucketReplication, putBucketReplication } from './bucket/replication.js';
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './bucket/lifecycle.js';
+import { getBucketLogging, putBucketLogging } from './bucket/logging.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
 import { deleteAccountPublicAccessBlock, getAccountPublicAccessBlock, putAccountPublicAccessBlock } from './control/publicAccessBlock.js';
 
@@ -75,6 +78,11 @@ export interface OperationSpec {
    * full. Deletes and reads never are, so space can always be freed through S3.
    */
   consumesSpace?: true;
+  /**
+   * Only the bucket owner's account may, whatever a policy or ACL grants others ("To set the
+   * logging status of a bucket, you must be the bucket owner", PutBucketLogging).
+   */
+  ownerAccountOnly?: true;
   handler?: Handler;
 }
 
@@ -105,12 +113,12 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'GetBucketMetricsConfiguration', method: 'GET', resource: 'bucket', sub: ['metrics'], when: hasId, action: 's3:GetMetricsConfiguration' },
   { name: 'ListBucketMetricsConfigurations', method: 'GET', resource: 'bucket', sub: ['metrics'], when: noId, action: 's3:GetMetricsConfiguration' },
   { name: 'GetBucketLifecycleConfiguration', method: 'GET', resource: 'bucket', sub: ['lifecycle'], action: 's3:GetLifecycleConfiguration', handler: getBucketLifecycle },
-  { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging' },
+  { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging', handler: getBucketLogging },
   { name: 'GetBucketNotificationConfiguration', method: 'GET', resource: 'bucket', sub: ['notification'], action: 's3:GetBucketNotification' },
   { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls', handler: getBucketOwnershipControls },
   { name: 'GetBucketPolicy', method: 'GET', resource: 'bucket', sub: ['policy'], action: 's3:GetBucketPolicy', handler: getBucketPolicy },
   { name: 'GetBucketPolicyStatus', method: 'GET', resource: 'bucket', sub: ['policyStatus'], action: 's3:GetBucketPolicyStatus', handler: getBucketPolicyStatus },
-  { name: 'GetBucketReplication', method: 'GET', resource: 'bucket', sub: ['replication'], action: 's3:GetReplicationConfiguration' },
+  { name: 'GetBucketReplication', method: 'GET', resource: 'bucket', sub: ['replication'], action: 's3:GetReplicationConfiguration', handler: getBucketReplication },
   { name: 'GetBucketRequestPayment', method: 'GET', resource: 'bucket', sub: ['requestPayment'], action: 's3:GetBucketRequestPayment' },
   { name: 'GetBucketTagging', method: 'GET', resource: 'bucket', sub: ['tagging'], action: 's3:GetBucketTagging', handler: getBucketTagging },
   { name: 'GetBucketVersioning', method: 'GET', resource: 'bucket', sub: ['versioning'], action: 's3:GetBucketVersioning', handler: getBucketVersioning },
@@ -136,11 +144,11 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketAnalyticsConfiguration', method: 'PUT', resource: 'bucket', sub: ['analytics'], action: 's3:PutAnalyticsConfiguration', consumesSpace: true },
   { name: 'PutBucketMetricsConfiguration', method: 'PUT', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration', consumesSpace: true },
   { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', consumesSpace: true, handler: putBucketLifecycle },
-  { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', consumesSpace: true },
+  { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', ownerAccountOnly: true, consumesSpace: true, handler: putBucketLogging },
   { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true },
   { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true, handler: putBucketOwnershipControls },
   { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy', consumesSpace: true, handler: putBucketPolicy },
-  { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', consumesSpace: true },
+  { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', consumesSpace: true, handler: putBucketReplication },
   { name: 'PutBucketRequestPayment', method: 'PUT', resource: 'bucket', sub: ['requestPayment'], action: 's3:PutBucketRequestPayment', consumesSpace: true },
   { name: 'PutBucketTagging', method: 'PUT', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', consumesSpace: true, handler: putBucketTagging },
   { name: 'PutBucketVersioning', method: 'PUT', resource: 'bucket', sub: ['versioning'], action: 's3:PutBucketVersioning', consumesSpace: true, handler: putBucketVersioning },
@@ -163,7 +171,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'DeleteBucketLifecycle', method: 'DELETE', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', handler: deleteBucketLifecycle },
   { name: 'DeleteBucketOwnershipControls', method: 'DELETE', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', handler: deleteBucketOwnershipControls },
   { name: 'DeleteBucketPolicy', method: 'DELETE', resource: 'bucket', sub: ['policy'], action: 's3:DeleteBucketPolicy', handler: deleteBucketPolicy },
-  { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration' },
+  { name: 'DeleteBucketReplication', method: 'DELETE', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', handler: deleteBucketReplication },
   { name: 'DeleteBucketTagging', method: 'DELETE', resource: 'bucket', sub: ['tagging'], action: 's3:PutBucketTagging', handler: deleteBucketTagging },
   { name: 'DeleteBucketWebsite', method: 'DELETE', resource: 'bucket', sub: ['website'], action: 's3:DeleteBucketWebsite', handler: deleteBucketWebsite },
   { name: 'DeletePublicAccessBlock', method: 'DELETE', resource: 'bucket', sub: ['publicAccessBlock'], action: 's3:PutBucketPublicAccessBlock', handler: deletePublicAccessBlock },
@@ -202,7 +210,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   // ---- object: POST
   { name: 'CreateMultipartUpload', method: 'POST', resource: 'object', sub: ['uploads'], action: 's3:PutObject', consumesSpace: true, handler: createMultipartUpload },
   { name: 'CompleteMultipartUpload', method: 'POST', resource: 'object', sub: ['uploadId'], action: 's3:PutObject', consumesSpace: true, handler: completeMultipartUpload },
-  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject', consumesSpace: true },
+  { name: 'RestoreObject', method: 'POST', resource: 'object', sub: ['restore'], action: 's3:RestoreObject', consumesSpace: true, handler: restoreObject },
   { name: 'SelectObjectContent', method: 'POST', resource: 'object', sub: ['select'], action: 's3:GetObject' },
 
   // ---- object: DELETE

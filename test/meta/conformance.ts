@@ -19,6 +19,7 @@ import {
   type ListedObject,
   type MetaStore,
   type ObjectContent,
+  type TierState,
   type Upload,
   type VersioningState,
 } from '../../src/store/meta/types.js';
@@ -313,6 +314,31 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
           assert.equal(await s.getObject(b.id, 'k'), undefined);
           assert.deepEqual(await s.listVersions(b.id, { prefix: '', limit: 10 }), []);
           assert.deepEqual(await s.deleteObject(b.id, 'k', { now: Date.now() }), { deleteMarker: false });
+        }));
+
+      it('replicas: written with their own version id, in order whatever the arrival, once, with their status', () =>
+        withStore(async (s) => {
+          const b = await newBucket(s, 'Enabled');
+          const [v1, v2, v3] = ['0000018c000000000000000000000001', '0000018c000000000000000000000002', '0000018c000000000000000000000003'];
+          // The newest arrives first; older ones slot in below it and never become the latest.
+          assert.deepEqual(await s.putObject(b.id, 'k', content('e3', { replicaVersionId: v3, replicationStatus: 'REPLICA' })), { versionId: v3 });
+          assert.deepEqual(await s.putObject(b.id, 'k', content('e1', { replicaVersionId: v1, replicationStatus: 'REPLICA' })), { versionId: v1 });
+          assert.equal((await s.getObject(b.id, 'k'))?.versionId, v3);
+          // A delete marker replica in between.
+          assert.deepEqual(await s.deleteObject(b.id, 'k', { now: Date.now(), markerVersionId: v2, markerReplicationStatus: 'REPLICA' }), { versionId: v2, deleteMarker: true });
+          assert.deepEqual((await s.listVersions(b.id, { prefix: '', limit: 10 })).map((v) => [v.versionId, v.isLatest, v.deleteMarker]), [[v3, true, false], [v2, false, true], [v1, false, false]]);
+          // Again: nothing written, the write says the version existed.
+          assert.deepEqual(await s.putObject(b.id, 'k', content('other', { replicaVersionId: v1 })), { versionId: v1, existed: true });
+          assert.equal((await s.getObject(b.id, 'k', v1))?.etag, 'e1');
+          assert.equal((await s.getObject(b.id, 'k', v1))?.replicationStatus, 'REPLICA');
+          // A newer ordinary write goes on top; the status of a version is updated in place.
+          const own = await s.putObject(b.id, 'k', content('e4', { replicationStatus: 'PENDING' }));
+          assert.ok(own.versionId > v3);
+          await s.updateObject(b.id, 'k', own.versionId, { replicationStatus: 'COMPLETED' });
+          assert.equal((await s.getObject(b.id, 'k'))?.replicationStatus, 'COMPLETED');
+          // Only versioned buckets take replicas.
+          const u = await newBucket(s);
+          await rejectsStore(s.putObject(u.id, 'k', content('e', { replicaVersionId: v1 })), 'InvalidBucketState');
         }));
 
       it('versioned: versions accumulate newest first, delete markers hide and reveal', () =>
@@ -871,6 +897,57 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
             { removed: [put.versionId] },
             'aborted',
             { completed: 'null' },
+          ]);
+        }));
+    });
+
+    describe('tiering', () => {
+      it('moves a version to a tier only while it is the same row, releases its blobs, counts a restored copy, records tier.delete when it goes', () =>
+        withStore(async (s) => {
+          const b = await newBucket(s);
+          const single = blobId();
+          await s.putObject(b.id, 'one', content('e1', { inline: undefined, blobId: single, size: 100 }));
+          const p1 = blobId();
+          const p2 = blobId();
+          const parts = [
+            { partNumber: 1, offset: 0, size: 5, etag: 'p1', blobId: p1 },
+            { partNumber: 2, offset: 5, size: 3, etag: 'p2', blobId: p2 },
+          ];
+          await s.putObject(b.id, 'mp', content('m-2', { inline: undefined, size: 8, parts }));
+          const one = (await s.getObject(b.id, 'one'))!;
+          const mp = (await s.getObject(b.id, 'mp'))!;
+          const state = (key: string): TierState => ({ tier: 't', key, size: 100, sha256: 'x', archive: true });
+          // Another row (the null version was overwritten since it was read): no change.
+          assert.equal(await s.updateTier(b.id, 'one', 'null', one.rowId + 1000, () => ({ tier: state('r0') })), undefined);
+          const moved = await s.updateTier(b.id, 'one', 'null', one.rowId, (cur) => {
+            assert.equal(cur.blobId, single);
+            return { tier: state('r1'), storageClass: 'GLACIER' };
+          });
+          assert.deepEqual(moved?.tier, state('r1'));
+          assert.equal(moved?.blobId, undefined);
+          await s.updateTier(b.id, 'mp', 'null', mp.rowId, () => ({ tier: state('r2'), storageClass: 'GLACIER' }));
+          assert.deepEqual((await s.takeGarbage(100)).sort(), [single, p1, p2].sort());
+          const read = (await s.getObject(b.id, 'one'))!;
+          assert.equal(read.storageClass, 'GLACIER');
+          assert.deepEqual(read.tier, state('r1'));
+          // The parts keep their offsets (ranges, partNumber reads).
+          assert.deepEqual((await s.getObjectParts(mp.rowId)).map((p) => [p.offset, p.size]), [[0, 5], [5, 3]]);
+          assert.equal((await s.listObjects(b.id, { prefix: '', limit: 10 }))[0]!.storageClass, 'GLACIER');
+          // A restored copy is a fresh blob with one reference; dropping it releases it.
+          const restoredBlob = blobId();
+          await s.updateTier(b.id, 'one', 'null', one.rowId, (cur) => ({ tier: { ...cur.tier!, restore: { ongoing: false, days: 1, expiry: 5, blob: restoredBlob } }, work: [{ kind: 'restore.expire', payload: 'one', notBefore: 5 }] }));
+          assert.equal(await s.hasBlob(restoredBlob), true);
+          assert.ok(!(await s.takeGarbage(100)).includes(restoredBlob));
+          // Deleting the versions: the restored copy is released (the parts were already), and
+          // each remote copy gets a tier.delete item, recorded with the delete.
+          await s.deleteObject(b.id, 'one', { now: 1 });
+          await s.deleteObject(b.id, 'mp', { now: 1 });
+          assert.ok((await s.takeGarbage(100)).includes(restoredBlob));
+          const items = await s.claimWork(['tier.delete', 'restore.expire'], 'h', 10, 60_000);
+          assert.deepEqual(items.map((w) => [w.kind, w.payload]).sort(), [
+            ['restore.expire', 'one'],
+            ['tier.delete', { tier: 't', key: 'r1' }],
+            ['tier.delete', { tier: 't', key: 'r2' }],
           ]);
         }));
     });

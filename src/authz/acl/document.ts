@@ -72,9 +72,9 @@ function parseOwner(node: ParsedXml): AclOwner {
 }
 
 /** A grantee as written, before its group is known to be one S3 has. */
-type WrittenGrantee = Grantee | { type: 'UnknownGroup'; uri: string };
+export type WrittenGrantee = Grantee | { type: 'UnknownGroup'; uri: string };
 
-function parseGrantee(node: ParsedXml): WrittenGrantee {
+export function parseGrantee(node: ParsedXml): WrittenGrantee {
   switch (attributesOf(node).type) {
     case 'CanonicalUser': {
       const id = required(node, 'ID');
@@ -126,7 +126,7 @@ function ownerXml(o: AclOwner): XmlNode {
   return o.displayName === undefined ? { ID: o.id } : { ID: o.id, DisplayName: o.displayName };
 }
 
-function granteeXml(g: Grantee): XmlNode {
+export function granteeXml(g: Grantee): XmlNode {
   const attrs: XmlNode = { [ATTRS]: { 'xmlns:xsi': XSI, 'xsi:type': g.type } };
   switch (g.type) {
     case 'CanonicalUser':

@@ -2,10 +2,13 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html
 //   ("ACL permissions", "Mapping of ACL permissions and access policy permissions")
 
-import { ALL_USERS, AUTHENTICATED_USERS, type Acl, type Grantee, type Permission } from './types.js';
+import { ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY, type Acl, type Grantee, type Permission } from './types.js';
 
-/** Who is asking: a canonical user (any signed request), or an unsigned request. */
-export type AclRequester = { readonly canonicalId: string } | 'anonymous';
+/**
+ * Who asks: a canonical user (any signed caller of that account), an anonymous caller, or S3's
+ * own log writer delivering server access logs (the LogDelivery group, authz/logDelivery.ts).
+ */
+export type AclRequester = { readonly canonicalId: string } | 'anonymous' | 'log-delivery';
 
 export interface AclCheckOptions {
   /**
@@ -24,13 +27,13 @@ export function isPublicGrantee(g: Grantee): boolean {
 function granteeIncludes(g: Grantee, who: AclRequester): boolean {
   switch (g.type) {
     case 'CanonicalUser':
-      return who !== 'anonymous' && who.canonicalId === g.id;
+      return typeof who === 'object' && who.canonicalId === g.id;
     case 'Group':
       if (g.uri === ALL_USERS) return true;
       // Any signed request, whatever account signed it.
-      if (g.uri === AUTHENTICATED_USERS) return who !== 'anonymous';
-      // LogDelivery is S3's own log writer, never a requester.
-      return false;
+      if (g.uri === AUTHENTICATED_USERS) return typeof who === 'object';
+      // LogDelivery is S3's own log writer: never a caller of the API, only log delivery.
+      return g.uri === LOG_DELIVERY && who === 'log-delivery';
     case 'AmazonCustomerByEmail':
       // Stored ACLs hold users, not addresses (resolveAcl); an address never matches a request.
       return false;
@@ -44,7 +47,7 @@ function granteeIncludes(g: Grantee, who: AclRequester): boolean {
  * not spell this out; Ceph's RGWAccessControlPolicy::get_perm grants the same.
  */
 export function aclAllows(acl: Acl, who: AclRequester, permission: Permission, opts: AclCheckOptions = {}): boolean {
-  if ((permission === 'READ_ACP' || permission === 'WRITE_ACP') && who !== 'anonymous' && who.canonicalId === acl.owner.id) return true;
+  if ((permission === 'READ_ACP' || permission === 'WRITE_ACP') && typeof who === 'object' && who.canonicalId === acl.owner.id) return true;
   return acl.grants.some(
     (g) => (g.permission === permission || g.permission === 'FULL_CONTROL') && !(opts.ignorePublicGrants && isPublicGrantee(g.grantee)) && granteeIncludes(g.grantee, who),
   );

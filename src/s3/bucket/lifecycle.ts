@@ -11,19 +11,16 @@ import { LIFECYCLE_ROOT, LIFECYCLE_XML_LIMITS, parseLifecycle, parseMinimumObjec
 
 const MINIMUM_SIZE_HEADER = 'x-amz-transition-default-minimum-object-size';
 
-/**
- * The storage classes a transition may name: S3's. (Tiers an operator configures add their own
- * classes: the tiering registry answers for those once it is there.)
- */
-export function lifecycleStorageClass(name: string): boolean {
-  return STORAGE_CLASSES.has(name);
+/** The storage classes a transition may name: S3's, and those the operator's tiers name. */
+export function lifecycleStorageClass(name: string, tierClasses?: ReadonlySet<string>): boolean {
+  return STORAGE_CLASSES.has(name) || tierClasses?.has(name) === true;
 }
 
 export const putBucketLifecycle: Handler = async (ctx) => {
   if (ctx.contentLength === 0) throw new S3Error('MissingRequestBodyError', 'Request Body is empty');
   const header = ctx.headers[MINIMUM_SIZE_HEADER];
   const minimum = parseMinimumObjectSize(typeof header === 'string' ? header : undefined);
-  const config = parseLifecycle(await ctx.readXml(LIFECYCLE_ROOT, LIFECYCLE_XML_LIMITS), lifecycleStorageClass, minimum);
+  const config = parseLifecycle(await ctx.readXml(LIFECYCLE_ROOT, LIFECYCLE_XML_LIMITS), (c) => lifecycleStorageClass(c, ctx.app.tiers.classes), minimum);
   const bucket = bucketOf(ctx);
   await ctx.app.bucketLifecycle.put(bucket, config);
   // A first pass soon, rather than at the next scheduled one.

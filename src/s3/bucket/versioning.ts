@@ -21,6 +21,10 @@ export const putBucketVersioning: Handler = async (ctx) => {
   if (bucket.objectLock && status === 'Suspended') {
     throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
   }
+  // S3 keeps a replicating bucket versioned (replication follows versions).
+  if (status === 'Suspended' && (await ctx.app.replication.configs.get(bucket))) {
+    throw new S3Error('InvalidBucketState', 'A replication configuration is present on this bucket, so the versioning state cannot be changed.');
+  }
   await ctx.app.meta.setVersioning(bucket.id, status);
   return {};
 };

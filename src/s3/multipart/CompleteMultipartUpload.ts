@@ -3,6 +3,7 @@
 // The object becomes the ordered list of its parts' blobs: no byte is copied, so completing a
 // 100 GiB upload takes milliseconds. Repeating a Complete that succeeded answers the same.
 
+import { replicationForWrite } from '../../replication/writes.js';
 import { expirationHeaderFor } from '../../lifecycle/header.js';
 import { dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
 import { createHash } from 'node:crypto';
@@ -138,12 +139,14 @@ export const completeMultipartUpload: Handler = async (ctx) => {
   if (up.legalHold !== undefined) content.legalHold = up.legalHold;
   if (up.acl !== undefined) content.acl = up.acl;
   if (up.sse) content.sse = up.sse;
+  const work = await replicationForWrite(ctx, bucket, content);
   const res = await ctx.app.meta.completeUpload(
     bucket.id,
     up.uploadId,
     content,
     { uploadId: up.uploadId, bucketId: bucket.id, key: ctx.key, etag, ...(checksum ? { checksum } : {}), partsDigest: digest, completedAt: Date.now() },
     parseWriteConditions(ctx.headers),
+    work ? { work } : undefined,
   );
   const r = result(ctx, bucket.name, etag, checksum, res.versionId);
   Object.assign(r.headers!, encryptionHeaders(ctx, up.sse));

@@ -17,7 +17,7 @@ import { encryptionForWrite, encryptionHeaders } from '../object/encryption.js';
 export const createMultipartUpload: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   refuseUnsupported(ctx);
-  const write = parseWriteHeaders(ctx.headers);
+  const write = parseWriteHeaders(ctx.headers, ctx.app.tiers.classes);
   const algHeader = ctx.headers['x-amz-checksum-algorithm'];
   const algorithm = parseChecksumAlgorithm(Array.isArray(algHeader) ? algHeader[0] : algHeader);
   if (algHeader !== undefined && !algorithm) {

@@ -3,6 +3,7 @@
 // reference), so copying a large object moves no data. x-amz-metadata-directive COPY keeps the
 // source's headers and metadata, REPLACE takes the request's.
 
+import { replicationForWrite } from '../../replication/writes.js';
 import { checksumHeader, createChecksum, parseChecksumAlgorithm } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
@@ -10,7 +11,7 @@ import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { loadCopySource } from './copySource.js';
-import { STORAGE_CLASSES, checkRedirectLocation, parseWriteConditions, parseWriteHeaders } from './headers.js';
+import { checkStorageClass, checkRedirectLocation, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { MAX_PUT_SIZE, refuseUnsupported } from './PutObject.js';
 import { bodyChunks, checkStoredData, closeBody, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
@@ -41,7 +42,7 @@ export const copyObject: Handler = async (ctx) => {
   }
   const storageClassHeader = ctx.headers['x-amz-storage-class'];
   const storageClass = storageClassHeader === undefined ? 'STANDARD' : String(storageClassHeader);
-  if (!STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: storageClass });
+  checkStorageClass(storageClass, ctx.app.tiers.classes);
   const algHeader = ctx.headers['x-amz-checksum-algorithm'];
   const algorithm = algHeader === undefined ? undefined : parseChecksumAlgorithm(String(algHeader));
   if (algHeader !== undefined && !algorithm) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
@@ -63,7 +64,7 @@ export const copyObject: Handler = async (ctx) => {
   // The copy shares or duplicates the source's data: it must be intact.
   await checkStoredData(ctx.app, src.bucket.name, v);
 
-  const write = metadataDirective === 'REPLACE' ? parseWriteHeaders(ctx.headers) : { headers: copiedHeaders(v.headers, ctx.headers['x-amz-website-redirect-location']), userMeta: v.userMeta };
+  const write = metadataDirective === 'REPLACE' ? parseWriteHeaders(ctx.headers, ctx.app.tiers.classes) : { headers: copiedHeaders(v.headers, ctx.headers['x-amz-website-redirect-location']), userMeta: v.userMeta };
   const content: ObjectContent = {
     size: v.size,
     etag: v.etag,
@@ -81,7 +82,8 @@ export const copyObject: Handler = async (ctx) => {
   if (lock.legalHold !== undefined) content.legalHold = lock.legalHold;
   const sse = await encryptionForWrite(ctx);
   let written: string | undefined;
-  const rewrite = srcKey !== undefined || sse !== undefined;
+  // A tiered source's bytes are not here to share (each remote copy belongs to one version).
+  const rewrite = srcKey !== undefined || sse !== undefined || v.tier !== undefined;
   if (rewrite) {
     // Encrypted bytes are sealed under their object's keys: decrypt and re-seal (a rewrite).
     const body = await objectBody(ctx.app, src.bucket.name, v, 0, v.size - 1, srcKey);
@@ -124,7 +126,8 @@ export const copyObject: Handler = async (ctx) => {
 
   let res;
   try {
-    res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers));
+    const work = await replicationForWrite(ctx, bucket, content);
+    res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers), work ? { work } : undefined);
   } catch (e) {
     await discardBlob(ctx.app, written, e);
     throw e;

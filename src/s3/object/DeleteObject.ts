@@ -1,5 +1,6 @@
 // DeleteObject: DELETE /<bucket>/<key>  [versionId, x-amz-bypass-governance-retention, If-Match]
 
+import { replicationForDelete } from '../../replication/writes.js';
 import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { unquoteEtag } from './headers.js';
@@ -15,6 +16,7 @@ export const deleteObject: Handler = async (ctx) => {
     bypassGovernance: bypassGovernance(ctx),
     now: Date.now(),
     ...(ifMatch !== undefined ? { conditions: { ifMatch: ifMatch.trim() === '*' ? '*' : unquoteEtag(ifMatch) } } : {}),
+    ...(await replicationForDelete(ctx, bucket, ctx.key, versionId)),
   });
   const headers: Record<string, string> = {};
   if (r.versionId !== undefined && (versionId !== undefined || bucket.versioning !== 'Unversioned')) headers['x-amz-version-id'] = r.versionId;

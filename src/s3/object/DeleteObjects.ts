@@ -2,6 +2,7 @@
 // Up to 1000 keys; each is deleted in its own transaction (they share fsyncs through group
 // commit); per-key failures are reported in the result, not as a request error.
 
+import { replicationForDelete } from '../../replication/writes.js';
 import { createHash } from 'node:crypto';
 import { CHECKSUM_ALGORITHMS, checksumHeader, createChecksum } from '../../auth/checksums.js';
 import { isMintedId } from '../../store/ids.js';
@@ -93,6 +94,7 @@ export const deleteObjects: Handler = async (ctx) => {
         bypassGovernance: askedBypass && (await ctx.mayAccess(BYPASS_GOVERNANCE, t.key)),
         now: Date.now(),
         ...(t.etag !== undefined ? { conditions: { ifMatch: t.etag } } : {}),
+        ...(await replicationForDelete(ctx, bucket, t.key, t.versionId)),
       });
       if (quiet) return;
       const node: XmlNode = { Key: t.key };

@@ -13,6 +13,7 @@ import { httpDate } from '../xml.js';
 import { checkReadConditions, closeBody, objectBody, parseRange, type ByteRange } from './read.js';
 import { encodeHeaderText } from './headers.js';
 import { dataKeyForRead, encryptionHeaders } from './encryption.js';
+import { restoreHeader } from '../../tiering/read.js';
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'Content-Type',
@@ -84,6 +85,9 @@ export function objectHeaders(v: ObjectVersion, versioned: boolean): Record<stri
     h['x-amz-object-lock-retain-until-date'] = new Date(v.retention.until).toISOString();
   }
   if (v.legalHold !== undefined) h['x-amz-object-lock-legal-hold'] = v.legalHold ? 'ON' : 'OFF';
+  const restore = restoreHeader(v.tier);
+  if (restore) h['x-amz-restore'] = restore;
+  if (v.replicationStatus) h['x-amz-replication-status'] = v.replicationStatus;
   return h;
 }
 
@@ -153,6 +157,9 @@ async function read(ctx: S3Context, withBody: boolean): Promise<S3Response> {
   const end = range?.end ?? v.size - 1;
   headers['Content-Length'] = Math.max(0, end - start + 1);
   const dataKey = await dataKeyForRead(ctx, v);
+  // A tiered version: HEAD answers from the metadata here (an archived one too, as S3 does);
+  // GET reads through, or answers InvalidObjectState until an archived one is restored.
+  if (v.tier && !withBody) return { status, headers };
   // HEAD checks the data too (the same checks, no data read): a 200 means a GET can be served.
   const body = await objectBody(ctx.app, bucket.name, v, start, end, dataKey);
   if (withBody) return { status, headers, body };

@@ -33,6 +33,11 @@ export const STORAGE_CLASSES = new Set([
   'FSX_OPENZFS',
 ]);
 
+/** InvalidStorageClass unless S3 has the class or this server's tiers name it. */
+export function checkStorageClass(storageClass: string, extraClasses?: ReadonlySet<string>): void {
+  if (!STORAGE_CLASSES.has(storageClass) && !extraClasses?.has(storageClass)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: storageClass });
+}
+
 /** S3 limits user-defined metadata to 2 KB (names and values, UTF-8 bytes). */
 export const MAX_USER_METADATA = 2048;
 
@@ -54,7 +59,10 @@ export function checkRedirectLocation(v: string): void {
   if (v.length > 2048) throw new S3Error('InvalidRedirectLocation', 'The length of website redirect location cannot exceed 2,048 characters.');
 }
 
-export function parseWriteHeaders(h: IncomingHttpHeaders): WriteHeaders {
+/**
+ * `extraClasses`: storage classes configured on this server besides S3's (tiers' own names).
+ */
+export function parseWriteHeaders(h: IncomingHttpHeaders, extraClasses?: ReadonlySet<string>): WriteHeaders {
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     let v = header(h, name);
@@ -82,7 +90,7 @@ export function parseWriteHeaders(h: IncomingHttpHeaders): WriteHeaders {
   }
   if (metaBytes > MAX_USER_METADATA) throw new S3Error('MetadataTooLarge', undefined, { MaxSizeAllowed: MAX_USER_METADATA, Size: metaBytes });
   const storageClass = header(h, 'x-amz-storage-class') ?? 'STANDARD';
-  if (!STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: storageClass });
+  checkStorageClass(storageClass, extraClasses);
   return { headers, userMeta, storageClass };
 }
 

@@ -5,6 +5,7 @@
 // shortened, removed or changed to another mode only with x-amz-bypass-governance-retention by a
 // caller allowed to bypass; a legal hold blocks deletion until released. Deletion itself is refused by the store.
 
+import { replicationForMeta } from '../../replication/writes.js';
 import { BYPASS_GOVERNANCE } from '../../authz/requests.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Bucket, ObjectVersion, Retention } from '../../store/meta/types.js';
@@ -96,8 +97,14 @@ export const putObjectRetention: Handler = async (ctx) => {
   if ((mode === undefined) !== (until === undefined)) throw new S3Error('MalformedXML');
   const next: Retention | undefined =
     mode !== undefined && until !== undefined ? { mode: parseMode(mode, () => new S3Error('MalformedXML')), until: parseUntil(until, now) } : undefined;
-  const v = await ctx.app.meta.updateObject(bucket.id, ctx.key, versionParam(ctx), { retention: next }, (cur: ObjectVersion) =>
-    checkRetentionChange(cur.retention, next, bypassGovernance(ctx), now),
+  const work = await replicationForMeta(ctx, bucket, undefined);
+  const v = await ctx.app.meta.updateObject(
+    bucket.id,
+    ctx.key,
+    versionParam(ctx),
+    { retention: next },
+    (cur: ObjectVersion) => checkRetentionChange(cur.retention, next, bypassGovernance(ctx), now),
+    work ? { work } : undefined,
   );
   return { headers: { 'x-amz-version-id': v.versionId !== 'null' ? v.versionId : undefined } };
 };
@@ -115,7 +122,8 @@ export const putObjectLegalHold: Handler = async (ctx) => {
   const doc = await ctx.readXml('LegalHold', { maxBytes: 64 * 1024 });
   const status = childText(doc, 'Status');
   if (status !== 'ON' && status !== 'OFF') throw new S3Error('MalformedXML');
-  const v = await ctx.app.meta.updateObject(bucket.id, ctx.key, versionParam(ctx), { legalHold: status === 'ON' });
+  const work = await replicationForMeta(ctx, bucket, undefined);
+  const v = await ctx.app.meta.updateObject(bucket.id, ctx.key, versionParam(ctx), { legalHold: status === 'ON' }, undefined, work ? { work } : undefined);
   return { headers: { 'x-amz-version-id': v.versionId !== 'null' ? v.versionId : undefined } };
 };
 

@@ -13,6 +13,7 @@ import { S3Error } from '../errors.js';
 import { quoteEtag } from '../common.js';
 import { httpDate } from '../xml.js';
 import { unquoteEtag } from './headers.js';
+import { invalidObjectState, readable, restored, tieredBody } from '../../tiering/read.js';
 
 export function etagMatches(headerValue: string, etag: string): boolean {
   return headerValue.split(',').some((t) => {
@@ -99,6 +100,11 @@ const DAMAGED = "The object's stored data is missing or damaged.";
  */
 export async function objectBody(app: App, bucket: string, v: ObjectVersion, start: number, end: number, dataKey?: Buffer): Promise<Buffer | PooledBody> {
   if (v.sse && !dataKey) throw new Error(`object ${v.key} is encrypted: its data key is needed`);
+  if (v.tier) {
+    if (!readable(v.tier)) throw invalidObjectState(v);
+    if (v.size === 0 || end < start) return Buffer.alloc(0);
+    return tieredBody(app, v, start, end, dataKey);
+  }
   if (v.inline) {
     const stored = verifiedInline(app, bucket, v);
     if (!dataKey) return stored.subarray(start, end + 1);
@@ -149,6 +155,12 @@ async function openBlob(app: App, blobId: string, size: number, start: number, e
  * every blob for presence, length and checksum trailer (InternalError otherwise).
  */
 export async function checkStoredData(app: App, bucket: string, v: ObjectVersion): Promise<void> {
+  if (v.tier) {
+    // A tiered version's data is read (and verified) as it is copied; an archived one must be restored.
+    if (!readable(v.tier)) throw invalidObjectState(v);
+    if (restored(v.tier)) await app.blobs.check(v.tier.restore!.blob!, v.tier.size).catch(async (e: unknown) => Promise.reject(await damaged(app, bucket, v, e)));
+    return;
+  }
   if (v.inline) {
     verifiedInline(app, bucket, v);
     return;

@@ -1,6 +1,7 @@
 // Object tagging: x-amz-tagging on writes, Put/Get/DeleteObjectTagging (per version), and the
 // validation S3 applies to tag sets.
 
+import { replicationForMeta } from '../../replication/writes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
@@ -84,7 +85,8 @@ export function tagSetXml(tags: TagSet | undefined) {
 
 export const putObjectTagging: Handler = async (ctx) => {
   const tags = await readTagging(ctx, 10);
-  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags });
+  const work = await replicationForMeta(ctx, bucketOf(ctx), tags);
+  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags }, undefined, work ? { work } : undefined);
   return { headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) } };
 };
 
@@ -94,7 +96,8 @@ export const getObjectTagging: Handler = async (ctx) => {
 };
 
 export const deleteObjectTagging: Handler = async (ctx) => {
-  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags: undefined });
+  const work = await replicationForMeta(ctx, bucketOf(ctx), undefined);
+  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags: undefined }, undefined, work ? { work } : undefined);
   return { status: 204, headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) } };
 };
 

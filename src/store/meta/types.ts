@@ -89,7 +89,21 @@ export interface ObjectContent {
    * they are fresh blobs written for this request.
    */
   sharedData?: boolean;
+  /**
+   * Replication (src/replication/): PENDING / COMPLETED / FAILED on a source version a rule
+   * replicates, REPLICA on a version written by replication. Kept in the version's JSON.
+   */
+  replicationStatus?: ReplicationStatus;
+  /**
+   * A replica's version id (32 hex digits, as the source minted it): the version is written with
+   * exactly this id, is the latest only if it sorts after the current latest, and a version of
+   * that id already there is left as it is (the write answers `existed`). Never persisted as such.
+   * Versioning-enabled buckets only.
+   */
+  replicaVersionId?: string;
 }
+
+export type ReplicationStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'REPLICA';
 
 export interface ObjectPart {
   partNumber: number;
@@ -101,7 +115,35 @@ export interface ObjectPart {
   blobId: string;
 }
 
-export interface ObjectVersion extends Omit<ObjectContent, 'parts'> {
+/**
+ * Where a tiered version's bytes are (tiering/): in a remote tier, and, once restored, in a local
+ * blob too. The version keeps everything else here (metadata, tags, ETag, its parts' offsets).
+ */
+export interface TierState {
+  /** The tier's name (tiering/tiers.ts). */
+  tier: string;
+  /** The remote copy's key in the tier's bucket. */
+  key: string;
+  /** Bytes the remote copy holds: the stored bytes (sealed ones for an encrypted object). */
+  size: number;
+  /** SHA-256 of the remote copy as verified after the upload (base64; composite: "…-N"). */
+  sha256: string;
+  /** Reads need a restore first. */
+  archive: boolean;
+  /** An encrypted single-blob object: the blob id its bytes were sealed under (keys derive from it). */
+  sealedAs?: string;
+  /** RestoreObject: a local copy of the remote bytes, asked for, made, until `expiry`. */
+  restore?: {
+    ongoing: boolean;
+    days: number;
+    /** ms since epoch, once restored. */
+    expiry?: number;
+    /** The local blob holding the restored copy (the same bytes as the remote one). */
+    blob?: string;
+  };
+}
+
+export interface ObjectVersion extends Omit<ObjectContent, 'parts' | 'replicaVersionId'> {
   bucketId: number;
   key: string;
   /** 'null' for the null version. */
@@ -114,6 +156,18 @@ export interface ObjectVersion extends Omit<ObjectContent, 'parts'> {
   inlineCrc?: number;
   /** Store-internal identity of this version row (used to fetch parts). */
   rowId: number;
+  /** The version's bytes were moved to a remote tier (tiering/). */
+  tier?: TierState;
+}
+
+/** A change of a version's tier state (MetaStore.updateTier). */
+export interface TierChange {
+  /** The new tier state (absent: unchanged). */
+  tier?: TierState;
+  /** The storage class the version reports from now on. */
+  storageClass?: string;
+  /** Follow-up work recorded in the same transaction (the work engine's items). */
+  work?: NewWork[];
 }
 
 /** Write preconditions, checked inside the transaction (compare-and-swap). */
@@ -128,6 +182,8 @@ export interface PutResult {
   versionId: string;
   /** The version this write displaced as latest, if any. */
   previous?: { versionId: string; deleteMarker: boolean };
+  /** A replica write (ObjectContent.replicaVersionId) found that version there already: nothing was written. */
+  existed?: boolean;
 }
 
 export interface DeleteOptions {
@@ -140,6 +196,10 @@ export interface DeleteOptions {
   conditions?: WriteConditions;
   /** Follow-up work, committed in the same transaction (see WriteOptions). */
   work?: WorkSpec;
+  /** A replicated delete marker: created with this version id (see ObjectContent.replicaVersionId). */
+  markerVersionId?: string;
+  /** The replication status the delete marker gets (REPLICA for a replicated one). */
+  markerReplicationStatus?: ReplicationStatus;
 }
 
 export interface DeleteResult {
@@ -678,7 +738,7 @@ export interface MetaStore {
     bucketId: number,
     key: string,
     versionId: string | undefined,
-    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl' | 'replicationStatus'>>,
     check?: (current: ObjectVersion) => void,
     opts?: WriteOptions,
   ): Promise<ObjectVersion>;
@@ -711,6 +771,17 @@ export interface MetaStore {
   ): Promise<PutResult>;
   /** A completion recorded by completeUpload (kept for a day). */
   getCompletedUpload(bucketId: number, uploadId: string): Promise<CompletedUpload | undefined>;
+
+  /**
+   * Tiering: changes the tier state of one version in one transaction, only while it is still the
+   * row `rowId` (an overwrite of a null version makes another row). `change` sees the version as it
+   * is and answers the next state (undefined: nothing to change; it may throw to refuse). A version
+   * moving to a tier drops its local data (inline bytes; its blob, its parts' blobs, released: the
+   * parts keep their offsets); a restore blob the new state names and the old did not gets its first reference, one
+   * the old state named and the new does not is released. Answers the version as it then is;
+   * undefined when the row is gone.
+   */
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined>;
 
   // blob garbage: blobs no longer referenced by any record, to be deleted from the BlobStore
   /**
@@ -754,4 +825,48 @@ export interface MetaStore {
   retryWork(id: number, error: string, notBefore: number): Promise<void>;
   /** Depth, lag and failures, by kind. */
   workStats(): Promise<WorkStats>;
+  /** Queued items of one kind (due, scheduled or claimed), by id after `afterId`, for per-item figures (replication lag by rule). */
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]>;
+
+  // server access logs (src/logging/): records wait in batches, one open batch per source bucket
+  // and configuration at a time, until the batch's deadline; then one log object is written per
+  // batch and the batch is deleted.
+  /**
+   * Appends records, each to the open batch of its bucket and configuration (opening one, with
+   * deadline now + rollMs, when there is none or the open one's deadline has passed, and with it,
+   * in the same transaction, a LOG_DELIVER work item due at the deadline). Durable when it
+   * resolves. Answers the batches it opened.
+   */
+  appendLogRecords(records: readonly LogRecordInput[], rollMs: number, now: number): Promise<LogBatch[]>;
+  /** Batches whose deadline is at or before `now`, oldest first (status and tests; delivery is work items). */
+  dueLogBatches(now: number, limit: number): Promise<LogBatch[]>;
+  /**
+   * Closes the batch (no record is appended to it from now on) and reads its records in the
+   * order they were appended; undefined when it is gone (delivered meanwhile).
+   */
+  takeLogBatch(id: number): Promise<{ batch: LogBatch; lines: string[] } | undefined>;
+  /** Deletes a delivered (or undeliverable) batch and its records. */
+  deleteLogBatch(id: number): Promise<void>;
+}
+
+/** The work kind that delivers a batch of server access log records (payload: { batchId }). */
+export const LOG_DELIVER = 'log.deliver';
+
+/** One server access log record on its way into a batch. */
+export interface LogRecordInput {
+  bucketId: number;
+  /** What the batch is delivered by (source bucket and logging configuration, JSON): equal strings share a batch. */
+  config: string;
+  /** The formatted record (one line, without its newline). */
+  line: string;
+}
+
+export interface LogBatch {
+  id: number;
+  bucketId: number;
+  config: string;
+  /** ms since epoch: when its first record came. */
+  openedAt: number;
+  /** ms since epoch: when it is delivered. */
+  deadline: number;
 }

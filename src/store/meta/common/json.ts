@@ -3,7 +3,7 @@
 // stores the same document, so a data set keeps its meaning whichever store holds it.
 
 import type { ChecksumAlgorithm } from '../../../common/checksums.js';
-import type { ChecksumType, ObjectContent, ObjectVersion, Retention, Upload } from '../types.js';
+import type { ChecksumType, ObjectContent, ObjectVersion, ReplicationStatus, Retention, Upload } from '../types.js';
 import type { SseDescriptor } from '../../../sse/object.js';
 
 /** Tags, retention, legal hold and ACL, as objects and uploads store them in their JSON. */
@@ -37,15 +37,18 @@ export interface ObjectMetaJson extends GovernanceJson {
   c?: string;
   /** Server-side encryption descriptor (sse/object.ts). */
   e?: SseDescriptor;
+  /** Replication status (ObjectContent.replicationStatus). */
+  rs?: ReplicationStatus;
 }
 
 /** The `meta` column of a version: null when there is nothing to say. */
-export function objectMetaJson(c: Pick<ObjectContent, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl' | 'sse'>): string | null {
+export function objectMetaJson(c: Pick<ObjectContent, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl' | 'sse' | 'replicationStatus'>): string | null {
   const m: ObjectMetaJson = {};
   if (Object.keys(c.headers).length) m.h = c.headers;
   if (Object.keys(c.userMeta).length) m.m = c.userMeta;
   if (c.checksum) m.c = c.checksum.value;
   if (c.sse) m.e = c.sse;
+  if (c.replicationStatus) m.rs = c.replicationStatus;
   governanceToJson(c, m);
   return Object.keys(m).length ? JSON.stringify(m) : null;
 }
@@ -59,7 +62,7 @@ export function parseObjectMeta(meta: string | null): ObjectMetaJson {
  * its checksum columns.
  */
 export function objectMetaInto(
-  v: Pick<ObjectVersion, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl' | 'sse'>,
+  v: Pick<ObjectVersion, 'headers' | 'userMeta' | 'checksum' | 'tags' | 'retention' | 'legalHold' | 'acl' | 'sse' | 'replicationStatus'>,
   meta: string | null,
   checksumAlg: string | null,
   checksumType: string | null,
@@ -71,6 +74,7 @@ export function objectMetaInto(
     v.checksum = { algorithm: checksumAlg as ChecksumAlgorithm, value: m.c, type: (checksumType ?? 'FULL_OBJECT') as ChecksumType };
   }
   if (m.e) v.sse = m.e;
+  if (m.rs) v.replicationStatus = m.rs;
   governanceFromJson(m, v);
 }
 

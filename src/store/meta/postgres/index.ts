@@ -8,7 +8,10 @@
 
 import { StoreError } from '../../errors.js';
 import { prefixSuccessor } from '../../keys.js';
+import { LOG_DELIVER } from '../types.js';
 import type {
+  LogBatch,
+  LogRecordInput,
   AccessKey,
   Account,
   Bucket,
@@ -25,6 +28,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
   Upload,
   UploadPart,
   VersioningState,
@@ -40,7 +44,7 @@ import { PgIamStore, toAccessKey, type AccessKeyRow } from './iam.js';
 import { PgObjects } from './objects.js';
 import { toAccount, toBucket, type AccountRow, type BucketRow } from './rows.js';
 import { migrate } from './schema.js';
-import { PgWork } from './work.js';
+import { PgWork, recordWork } from './work.js';
 
 export interface PgOptions {
   /** postgres://user:password@host:port/database (libpq-style parameters accepted by node-postgres). */
@@ -115,6 +119,79 @@ export class PgMetaStore implements MetaStore {
   /** Resolves once the change feed listens (tests). */
   changesReady(): Promise<void> {
     return this.changes.ready();
+  }
+
+  // ---------------------------------------------------------------- server access logs (src/logging/)
+
+  /**
+   * One transaction for all the records. Writers of one bucket's records queue on an advisory
+   * lock, so concurrent nodes find the same open batch rather than each opening one; the open
+   * batch's row is locked (FOR UPDATE), so a delivery closing it waits for the append or is
+   * waited for (then the append opens a new batch).
+   */
+  async appendLogRecords(records: readonly LogRecordInput[], rollMs: number, now: number): Promise<LogBatch[]> {
+    return this.db.tx(async (t) => {
+      const opened: LogBatch[] = [];
+      const open = new Map<string, number>();
+      for (const bucketId of [...new Set(records.map((r) => r.bucketId))].sort((a, b) => a - b)) {
+        await t.lockKey(bucketId, '\u0000server-access-log');
+      }
+      const byBatch = new Map<number, string[]>();
+      for (const r of records) {
+        const k = `${r.bucketId}\n${r.config}`;
+        let id = open.get(k);
+        if (id === undefined) {
+          id = (
+            await t.row<{ id: number }>(
+              'SELECT id FROM log_batches WHERE bucket_id = $1 AND config = $2 AND NOT closed AND deadline > $3 ORDER BY id DESC LIMIT 1 FOR UPDATE',
+              [r.bucketId, r.config, now],
+            )
+          )?.id;
+          if (id === undefined) {
+            id = Number((await t.row<{ id: number }>('INSERT INTO log_batches (bucket_id, config, opened_at, deadline) VALUES ($1, $2, $3, $4) RETURNING id', [r.bucketId, r.config, now, now + rollMs]))!.id);
+            // Its delivery, in the same transaction (the engine's outbox).
+            await recordWork(t, [{ kind: LOG_DELIVER, payload: { batchId: id }, notBefore: now + rollMs, dedupeKey: `${LOG_DELIVER}:${id}` }]);
+            opened.push({ id, bucketId: r.bucketId, config: r.config, openedAt: now, deadline: now + rollMs });
+          }
+          open.set(k, id);
+        }
+        let lines = byBatch.get(id);
+        if (!lines) byBatch.set(id, (lines = []));
+        lines.push(r.line);
+      }
+      for (const [id, lines] of byBatch) {
+        await t.run('INSERT INTO log_records (batch_id, line) SELECT $1, unnest($2::text[])', [id, lines]);
+      }
+      return opened;
+    });
+  }
+
+  async dueLogBatches(now: number, limit: number): Promise<LogBatch[]> {
+    const rows = await this.db.rows<{ id: number; bucket_id: number; config: string; opened_at: number; deadline: number }>(
+      'SELECT id, bucket_id, config, opened_at, deadline FROM log_batches WHERE deadline <= $1 ORDER BY deadline, id LIMIT $2',
+      [now, limit],
+    );
+    return rows.map((r) => ({ id: Number(r.id), bucketId: Number(r.bucket_id), config: r.config, openedAt: Number(r.opened_at), deadline: Number(r.deadline) }));
+  }
+
+  async takeLogBatch(id: number): Promise<{ batch: LogBatch; lines: string[] } | undefined> {
+    return this.db.tx(async (t) => {
+      const r = await t.row<{ id: number; bucket_id: number; config: string; opened_at: number; deadline: number }>(
+        'SELECT id, bucket_id, config, opened_at, deadline FROM log_batches WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      if (!r) return undefined;
+      await t.run('UPDATE log_batches SET closed = true WHERE id = $1', [id]);
+      const lines = (await t.rows<{ line: string }>('SELECT line FROM log_records WHERE batch_id = $1 ORDER BY seq', [id])).map((l) => l.line);
+      return { batch: { id: Number(r.id), bucketId: Number(r.bucket_id), config: r.config, openedAt: Number(r.opened_at), deadline: Number(r.deadline) }, lines };
+    });
+  }
+
+  async deleteLogBatch(id: number): Promise<void> {
+    await this.db.tx(async (t) => {
+      await t.run('DELETE FROM log_records WHERE batch_id = $1', [id]);
+      await t.run('DELETE FROM log_batches WHERE id = $1', [id]);
+    });
   }
 
   // ---------------------------------------------------------------- leases on background jobs
@@ -322,6 +399,9 @@ export class PgMetaStore implements MetaStore {
   ): Promise<ObjectVersion> {
     return this.objects.updateObject(bucketId, key, versionId, patch, check, opts);
   }
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return this.objects.updateTier(bucketId, key, versionId, rowId, change);
+  }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return this.objects.listObjects(bucketId, q);
   }
@@ -388,5 +468,8 @@ export class PgMetaStore implements MetaStore {
   }
   workStats(): Promise<WorkStats> {
     return this.work.workStats();
+  }
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+    return this.work.listWork(kind, afterId, limit);
   }
 }

@@ -21,14 +21,17 @@ import type {
   ObjectVersion,
   PutResult,
   StoredChecksum,
+  TierChange,
+  TierState,
   Upload,
   UploadPart,
   WorkSpec,
   WriteConditions,
   WriteOptions,
 } from '../types.js';
+import { tierDeleteWork, tierEffects } from '../common/tier.js';
 import type { Db, Tx } from './db.js';
-import { recordWriteWork } from './work.js';
+import { recordWork, recordWriteWork } from './work.js';
 import {
   keyBytes,
   LISTED_COLUMNS,
@@ -185,21 +188,61 @@ export class PgObjects {
     t.released = true;
   }
 
-  /** Deletes a version row and drops its references to blobs. */
+  /**
+   * Deletes a version row and drops its references to blobs. A tiered version's parts name blobs it
+   * released when it moved (its restored copy, if any, is its only local blob), and its remote copy
+   * is deleted by a `tier.delete` work item recorded here, in the same transaction.
+   */
   private async removeRow(t: Tx, r: ObjectRow): Promise<void> {
     t.removed?.push(toVersion(r));
     if (r.blob_id) await this.release(t, r.blob_id);
+    const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
     if (r.parts_count) {
-      for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) await this.release(t, p.blob_id);
+      for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) if (!tier) await this.release(t, p.blob_id);
+    }
+    if (tier) {
+      if (tier.restore?.blob) await this.release(t, tier.restore.blob);
+      await this.tierReleased(t, tier);
     }
     await t.run('DELETE FROM objects WHERE id = $1', [r.id]);
   }
 
-  private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent): Promise<number> {
+  /** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
+  private async tierReleased(t: Tx, tier: TierState): Promise<void> {
+    await recordWork(t, [tierDeleteWork(tier)]);
+  }
+
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return this.write(async (t) => {
+      const row = await t.row<ObjectRow>('SELECT * FROM objects WHERE id = $1 FOR UPDATE', [rowId]);
+      if (!row || row.bucket_id !== bucketId || row.key.toString('utf8') !== key || versionIdOf(row) !== versionId || row.delete_marker) return undefined;
+      const v = toVersion(row);
+      const next = change(v);
+      if (!next) return v;
+      const e = tierEffects(v, next);
+      if (e.releaseLocal) {
+        if (row.blob_id) await this.release(t, row.blob_id);
+        if (row.parts_count) for (const p of await t.rows<{ blob_id: string }>('SELECT blob_id FROM object_parts WHERE object_id = $1', [row.id])) await this.release(t, p.blob_id);
+      }
+      if (e.addBlob) await this.addRef(t, e.addBlob, false);
+      if (e.releaseBlob) await this.release(t, e.releaseBlob);
+      if (next.work) await recordWork(t, next.work);
+      const storageClass = next.storageClass ?? row.storage_class;
+      const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
+      if (e.releaseLocal) {
+        await t.run('UPDATE objects SET tier = $1, storage_class = $2, blob_id = NULL, inline = NULL, inline_crc = NULL WHERE id = $3', [tier, storageClass, row.id]);
+        return toVersion({ ...row, tier, storage_class: storageClass, blob_id: null, inline: null, inline_crc: null });
+      }
+      await t.run('UPDATE objects SET tier = $1, storage_class = $2 WHERE id = $3', [tier, storageClass, row.id]);
+      return toVersion({ ...row, tier, storage_class: storageClass });
+    });
+  }
+
+  private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent, latest = true): Promise<number> {
     const r = await t.row<{ id: number }>(
       `INSERT INTO objects (bucket_id, key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner, storage_class,
          checksum_alg, checksum_type, meta, inline, inline_crc, blob_id, parts_count)
-       VALUES ($1, $2, $3, $4, true, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+       VALUES ($1, $2, $3, $4, ${latest ? 'true' : 'false'}, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
       [
         bucketId,
         keyBytes(key),
@@ -247,6 +290,7 @@ export class PgObjects {
    * bucket's versioning state. Runs inside a transaction holding the key's lock.
    */
   private async placeVersion(t: Tx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): Promise<PutResult> {
+    if (content.replicaVersionId !== undefined) return this.placeReplica(t, bucket, key, content, deleteMarker, latest, content.replicaVersionId);
     const isNull = bucket.versioning !== 'Enabled';
     // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it
     // (in an unversioned bucket it can only be the latest).
@@ -265,6 +309,23 @@ export class PgObjects {
     if (existingNull) await this.removeRow(t, existingNull);
     const res: PutResult = { versionId: isNull ? 'null' : vid };
     if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker };
+    return res;
+  }
+
+  /**
+   * A replica's version (ObjectContent.replicaVersionId): inserted with its own id where it sorts
+   * among the key's versions, the latest only if newest; idempotent (a version of that id already
+   * there is kept, and the write reports it existed).
+   */
+  private async placeReplica(t: Tx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined, vid: string): Promise<PutResult> {
+    if (bucket.versioning !== 'Enabled') throw new StoreError('InvalidBucketState', { key, reason: 'versioning-not-enabled' });
+    if (await this.versionRow(t, bucket.id, key, vid)) return { versionId: vid, existed: true };
+    const newest = !latest || vid > latest.vid;
+    if (newest && latest) await t.run('UPDATE objects SET is_latest = false WHERE id = $1', [latest.id]);
+    // (One latest row per key is an index constraint: an older replica goes in as not latest.)
+    await this.insertRow(t, bucket.id, key, vid, false, deleteMarker, content, newest);
+    const res: PutResult = { versionId: vid };
+    if (newest && latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker };
     return res;
   }
 
@@ -321,6 +382,8 @@ export class PgObjects {
         return { deleteMarker: false };
       }
       const marker: ObjectContent = { size: 0, etag: '', lastModified: opts.now, owner: bucket.owner, storageClass: '', headers: {}, userMeta: {} };
+      if (opts.markerVersionId !== undefined) marker.replicaVersionId = opts.markerVersionId;
+      if (opts.markerReplicationStatus !== undefined) marker.replicationStatus = opts.markerReplicationStatus;
       const res = await this.placeVersion(t, bucket, key, marker, true, latest);
       return { versionId: res.versionId, deleteMarker: true };
     });
@@ -330,7 +393,7 @@ export class PgObjects {
     bucketId: number,
     key: string,
     versionId: string | undefined,
-    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+    patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl' | 'replicationStatus'>>,
     check?: (current: ObjectVersion) => void,
     opts?: WriteOptions,
   ): Promise<ObjectVersion> {
@@ -347,6 +410,7 @@ export class PgObjects {
       if ('retention' in patch) v.retention = patch.retention;
       if ('legalHold' in patch) v.legalHold = patch.legalHold;
       if ('acl' in patch) v.acl = patch.acl;
+      if ('replicationStatus' in patch) v.replicationStatus = patch.replicationStatus;
       await t.run('UPDATE objects SET meta = $1 WHERE id = $2', [objectMetaJson(v), row.id]);
       return v;
     });

@@ -5,7 +5,7 @@
 import type { ChecksumAlgorithm } from '../../../common/checksums.js';
 import { objectMetaInto, parseObjectMeta, uploadFromJson } from '../common/json.js';
 import { s3VersionId } from '../common/rules.js';
-import type { Account, Bucket, ChecksumType, ListedObject, ObjectVersion, Retention, Upload, VersioningState } from '../types.js';
+import type { TierState, Account, Bucket, ChecksumType, ListedObject, ObjectVersion, Retention, Upload, VersioningState } from '../types.js';
 
 /** Object and upload keys are stored as their UTF-8 bytes. */
 export function keyBytes(key: string): Buffer {
@@ -32,6 +32,7 @@ export interface ObjectRow {
   inline_crc: number | null;
   blob_id: string | null;
   parts_count: number | null;
+  tier: string | null;
 }
 
 export type ListedRow = Pick<
@@ -74,6 +75,7 @@ export function toVersion(r: ObjectRow): ObjectVersion {
   if (r.inline_crc !== null) v.inlineCrc = r.inline_crc;
   if (r.blob_id) v.blobId = r.blob_id;
   if (r.parts_count) v.partsCount = r.parts_count;
+  if (r.tier) v.tier = JSON.parse(r.tier) as TierState;
   return v;
 }
 

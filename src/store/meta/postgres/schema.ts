@@ -254,6 +254,28 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS work_order ON work (order_key, id) WHERE order_key IS NOT NULL;
   CREATE UNIQUE INDEX IF NOT EXISTS work_dedupe ON work (dedupe_key) WHERE dedupe_key IS NOT NULL;
   `,
+  // 5: objects moved to a remote tier say where (JSON TierState; tiering/). As SQLite's 8.
+  `ALTER TABLE objects ADD COLUMN IF NOT EXISTS tier text;`,
+  // 6: server access logs waiting for delivery (src/logging/): a batch per source bucket,
+  // configuration and roll period, its records in append order. As the SQLite store's schema 9.
+  `
+  CREATE TABLE IF NOT EXISTS log_batches (
+    id bigserial PRIMARY KEY,
+    bucket_id bigint NOT NULL,
+    config text NOT NULL,
+    opened_at bigint NOT NULL,
+    deadline bigint NOT NULL,
+    closed boolean NOT NULL DEFAULT false
+  );
+  CREATE INDEX IF NOT EXISTS log_batches_open ON log_batches (bucket_id, closed, deadline);
+  CREATE INDEX IF NOT EXISTS log_batches_due ON log_batches (deadline);
+  CREATE TABLE IF NOT EXISTS log_records (
+    seq bigserial PRIMARY KEY,
+    batch_id bigint NOT NULL,
+    line text NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS log_records_batch ON log_records (batch_id, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

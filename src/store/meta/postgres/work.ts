@@ -127,4 +127,8 @@ export class PgWork {
     );
     return statsOf(rows, rows[0]?.now ?? Date.now());
   }
+
+  async listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+    return (await this.db.rows<WorkRow>('SELECT * FROM work WHERE kind = $1 AND id > $2 ORDER BY id LIMIT $3', [kind, afterId, limit])).map(toItem);
+  }
 }

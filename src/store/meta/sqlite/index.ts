@@ -15,6 +15,8 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DIR_MODE, FILE_MODE } from '../../datadir.js';
 import type {
+  LogBatch,
+  LogRecordInput,
   AccessKey,
   Account,
   Bucket,
@@ -31,6 +33,7 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
   Upload,
   UploadPart,
   VersioningState,
@@ -50,6 +53,7 @@ import type { Ctx } from './context.js';
 import { WalBarrier, fsyncDir } from '../../durability.js';
 import { SqliteIamStore } from './iam.js';
 import * as leases from './leases.js';
+import * as logs from './logs.js';
 import * as objects from './objects.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
 import { prepareStatements } from './statements.js';
@@ -288,6 +292,9 @@ export class SqliteMetaStore implements MetaStore {
   ): Promise<ObjectVersion> {
     return objects.updateObject(this.c, bucketId, key, versionId, patch, check, opts);
   }
+  updateTier(bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+    return objects.updateTier(this.c, bucketId, key, versionId, rowId, change);
+  }
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {
     return objects.listObjects(this.c, bucketId, q);
   }
@@ -350,6 +357,21 @@ export class SqliteMetaStore implements MetaStore {
     return leases.releaseLease(this.c, name, holder);
   }
 
+  // ---------------------------------------------------------------- server access logs (logs.ts)
+
+  appendLogRecords(records: readonly LogRecordInput[], rollMs: number, now: number): Promise<LogBatch[]> {
+    return logs.appendLogRecords(this.c, records, rollMs, now);
+  }
+  dueLogBatches(now: number, limit: number): Promise<LogBatch[]> {
+    return logs.dueLogBatches(this.c, now, limit);
+  }
+  takeLogBatch(id: number): Promise<{ batch: LogBatch; lines: string[] } | undefined> {
+    return logs.takeLogBatch(this.c, id);
+  }
+  deleteLogBatch(id: number): Promise<void> {
+    return logs.deleteLogBatch(this.c, id);
+  }
+
   // ---------------------------------------------------------------- the work queue (work.ts)
 
   enqueueWork(items: NewWork[]): Promise<number[]> {
@@ -369,5 +391,8 @@ export class SqliteMetaStore implements MetaStore {
   }
   workStats(): Promise<WorkStats> {
     return work.workStats(this.c);
+  }
+  listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+    return work.listWork(this.c, kind, afterId, limit);
   }
 }

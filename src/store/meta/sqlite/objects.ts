@@ -17,14 +17,17 @@ import type {
   ObjectPart,
   ObjectVersion,
   PutResult,
+  TierChange,
+  TierState,
   WorkSpec,
   WriteConditions,
   WriteOptions,
 } from '../types.js';
+import { tierDeleteWork, tierEffects } from '../common/tier.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
 import type { Ctx } from './context.js';
-import { recordWriteWork } from './work.js';
+import { recordWork, recordWriteWork } from './work.js';
 import { LISTED_COLUMNS, keyRange, toListed, toObjectPart, toVersion, versionIdOf, type BucketRow, type ListedRow, type ObjectPartRow, type ObjectRow } from './rows.js';
 
 /** The latest row of a key, in the shape the shared write rules take. */
@@ -67,15 +70,53 @@ export async function getObjectParts(c: Ctx, rowId: number, fromPart = 1, limit 
   return (c.stmt.partsOf.all(rowId, fromPart, limit) as ObjectPartRow[]).map(toObjectPart);
 }
 
-/** Deletes a version row and drops its references to blobs. */
+/**
+ * Deletes a version row and drops its references to blobs. A tiered version's parts name blobs it
+ * released when it moved (its restored copy, if any, is its only local blob), and its remote copy
+ * is deleted by a `tier.delete` work item recorded here, in the same transaction.
+ */
 function removeRow(c: Ctx, r: ObjectRow): void {
   c.effects.removed?.push(toVersion(r));
   if (r.blob_id) release(c, r.blob_id);
+  const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
   if (r.parts_count) {
-    for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
+    if (!tier) for (const p of c.stmt.partBlobs.all(r.id) as { blob_id: string }[]) release(c, p.blob_id);
     c.stmt.deleteParts.run(r.id);
   }
+  if (tier) {
+    if (tier.restore?.blob) release(c, tier.restore.blob);
+    tierReleased(c, tier);
+  }
   c.stmt.deleteObjectRow.run(r.id);
+}
+
+/** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
+function tierReleased(c: Ctx, tier: TierState): void {
+  recordWork(c, [tierDeleteWork(tier)]);
+}
+
+export function updateTier(c: Ctx, bucketId: number, key: string, versionId: string, rowId: number, change: (v: ObjectVersion) => TierChange | undefined): Promise<ObjectVersion | undefined> {
+  return c.commit.write(() => {
+    const row = versionRow(c, bucketId, key, versionId);
+    if (!row || row.id !== rowId || row.delete_marker === 1) return undefined;
+    const v = toVersion(row);
+    const next = change(v);
+    if (!next) return v;
+    c.latest.forget(bucketId, key);
+    const e = tierEffects(v, next);
+    if (e.releaseLocal) {
+      if (row.blob_id) release(c, row.blob_id);
+      if (row.parts_count) for (const p of c.stmt.partBlobs.all(row.id) as { blob_id: string }[]) release(c, p.blob_id);
+    }
+    if (e.addBlob) addRef(c, e.addBlob, false);
+    if (e.releaseBlob) release(c, e.releaseBlob);
+    if (next.work) recordWork(c, next.work);
+    const storageClass = next.storageClass ?? row.storage_class;
+    const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
+    const local = e.releaseLocal ? { blob_id: null, inline: null, inline_crc: null } : { blob_id: row.blob_id, inline: row.inline, inline_crc: row.inline_crc };
+    c.stmt.updateTier.run(tier, storageClass, local.blob_id, local.inline, local.inline_crc, row.id);
+    return toVersion({ ...row, tier, storage_class: storageClass, ...local });
+  });
 }
 
 function insertRow(c: Ctx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, o: ObjectContent): number {
@@ -116,6 +157,7 @@ function insertRow(c: Ctx, bucketId: number, key: string, vid: string, isNull: b
  */
 export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined): PutResult {
   c.latest.forget(bucket.id, key);
+  if (content.replicaVersionId !== undefined) return placeReplica(c, bucket, key, content, deleteMarker, latest, content.replicaVersionId);
   const isNull = bucket.versioning !== 'Enabled';
   // Unversioned and Suspended buckets keep at most one 'null' version: the new one replaces it
   // (in an unversioned bucket it can only be the latest).
@@ -134,6 +176,23 @@ export function placeVersion(c: Ctx, bucket: BucketRow, key: string, content: Ob
   if (existingNull) removeRow(c, existingNull);
   const res: PutResult = { versionId: isNull ? 'null' : vid };
   if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker === 1 };
+  return res;
+}
+
+/**
+ * A replica's version (ObjectContent.replicaVersionId): inserted with its own id where it sorts
+ * among the key's versions, the latest only if newest; idempotent (a version of that id already
+ * there is kept, and the write reports it existed).
+ */
+function placeReplica(c: Ctx, bucket: BucketRow, key: string, content: ObjectContent, deleteMarker: boolean, latest: ObjectRow | undefined, vid: string): PutResult {
+  if (bucket.versioning !== 'Enabled') throw new StoreError('InvalidBucketState', { key, reason: 'versioning-not-enabled' });
+  if (c.stmt.versionById.get(bucket.id, key, vid)) return { versionId: vid, existed: true };
+  const newest = !latest || vid > latest.vid;
+  if (newest && latest) c.stmt.setLatest.run(0, latest.id);
+  const id = insertRow(c, bucket.id, key, vid, false, deleteMarker, content);
+  if (!newest) c.stmt.setLatest.run(0, id);
+  const res: PutResult = { versionId: vid };
+  if (newest && latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker === 1 };
   return res;
 }
 
@@ -201,6 +260,8 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
       headers: {},
       userMeta: {},
     };
+    if (opts.markerVersionId !== undefined) marker.replicaVersionId = opts.markerVersionId;
+    if (opts.markerReplicationStatus !== undefined) marker.replicationStatus = opts.markerReplicationStatus;
     const res = placeVersion(c, bucket, key, marker, true, latest);
     return { versionId: res.versionId, deleteMarker: true };
   }));
@@ -211,7 +272,7 @@ export function updateObject(
   bucketId: number,
   key: string,
   versionId: string | undefined,
-  patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl'>>,
+  patch: Partial<Pick<ObjectContent, 'tags' | 'retention' | 'legalHold' | 'acl' | 'replicationStatus'>>,
   check?: (current: ObjectVersion) => void,
   opts?: WriteOptions,
 ): Promise<ObjectVersion> {
@@ -228,6 +289,7 @@ export function updateObject(
     if ('retention' in patch) v.retention = patch.retention;
     if ('legalHold' in patch) v.legalHold = patch.legalHold;
     if ('acl' in patch) v.acl = patch.acl;
+    if ('replicationStatus' in patch) v.replicationStatus = patch.replicationStatus;
     c.stmt.updateMeta.run(objectMetaJson(v), row.id);
     return v;
   }));

@@ -3,7 +3,7 @@
 import type { ChecksumAlgorithm } from '../../../common/checksums.js';
 import { objectMetaInto, uploadFromJson } from '../common/json.js';
 import { keyBounds, s3VersionId } from '../common/rules.js';
-import type { Account, Bucket, ChecksumType, ListedObject, ObjectPart, ObjectVersion, Upload, UploadPart, VersioningState } from '../types.js';
+import type { TierState, Account, Bucket, ChecksumType, ListedObject, ObjectPart, ObjectVersion, Upload, UploadPart, VersioningState } from '../types.js';
 
 export interface ObjectRow {
   id: number;
@@ -25,6 +25,7 @@ export interface ObjectRow {
   inline_crc: number | null;
   blob_id: string | null;
   parts_count: number | null;
+  tier: string | null;
 }
 
 export type ListedRow = Pick<
@@ -148,6 +149,7 @@ export function toVersion(r: ObjectRow): ObjectVersion {
   if (r.inline_crc !== null) v.inlineCrc = r.inline_crc;
   if (r.blob_id) v.blobId = r.blob_id;
   if (r.parts_count) v.partsCount = r.parts_count;
+  if (r.tier) v.tier = JSON.parse(r.tier) as TierState;
   return v;
 }
 

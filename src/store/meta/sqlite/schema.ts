@@ -15,8 +15,10 @@ import { LEGACY_BLOBS_SETTING } from '../types.js';
  * 6: blobs remember when their last reference went (blobs.released_at), for GC's grace period;
  *    leases for background jobs (leases).
  * 7: the work engine's queue (work): follow-up work recorded with object changes, claimed under leases.
+ * 8: objects moved to a remote tier say where (objects.tier, JSON; tiering/).
+ * 9: server access logs waiting for delivery (log_batches, log_records).
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -73,6 +75,12 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   7: () => {
     // The work table and its indexes are created by SCHEMA (IF NOT EXISTS); nothing existing
     // changes. The version moves on so that an older Trove refuses a directory with queued work.
+  },
+  8: (db) => {
+    addColumn(db, 'objects', 'tier TEXT');
+  },
+  9: () => {
+    // log_batches and log_records are created by SCHEMA (IF NOT EXISTS): nothing existing changes.
   },
 
 };
@@ -229,7 +237,9 @@ CREATE TABLE IF NOT EXISTS objects (
   -- CRC32 of inline, verified before the bytes are served (NULL in rows written by schema 1).
   inline_crc INTEGER,
   blob_id TEXT,
-  parts_count INTEGER
+  parts_count INTEGER,
+  -- Where the bytes are when they were moved to a remote tier (JSON TierState; NULL: here).
+  tier TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_versions ON objects (bucket_id, key, vid DESC);
 CREATE INDEX IF NOT EXISTS objects_current ON objects (bucket_id, key) WHERE is_latest = 1 AND delete_marker = 0;
@@ -252,6 +262,24 @@ CREATE TABLE IF NOT EXISTS blobs (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blobs_garbage ON blobs (id) WHERE refs <= 0;
 -- Leases on background jobs: one holder at a time, until expires (ms since epoch).
+-- Server access logs waiting for delivery (src/logging/): a batch per source bucket and
+-- configuration and roll period, its records in append order.
+CREATE TABLE IF NOT EXISTS log_batches (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  bucket_id INTEGER NOT NULL,
+  config TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  closed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS log_batches_open ON log_batches (bucket_id, closed, deadline);
+CREATE INDEX IF NOT EXISTS log_batches_due ON log_batches (deadline);
+CREATE TABLE IF NOT EXISTS log_records (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  batch_id INTEGER NOT NULL,
+  line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_records_batch ON log_records (batch_id, seq);
 CREATE TABLE IF NOT EXISTS leases (
   name TEXT PRIMARY KEY,
   holder TEXT NOT NULL,

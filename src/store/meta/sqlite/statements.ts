@@ -45,6 +45,7 @@ export function prepareStatements(db: Database.Database) {
       storage_class, checksum_alg, checksum_type, meta, inline, inline_crc, blob_id, parts_count) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     deleteObjectRow: db.prepare('DELETE FROM objects WHERE id = ?'),
     updateMeta: db.prepare('UPDATE objects SET meta = ? WHERE id = ?'),
+    updateTier: db.prepare('UPDATE objects SET tier = ?, storage_class = ?, blob_id = ?, inline = ?, inline_crc = ? WHERE id = ?'),
     insertPart: db.prepare('INSERT INTO object_parts (object_id, part_number, part_offset, size, etag, checksum, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     partsOf: db.prepare('SELECT * FROM object_parts WHERE object_id = ? AND part_number >= ? ORDER BY part_number LIMIT ?'),
     partBlobs: db.prepare('SELECT blob_id FROM object_parts WHERE object_id = ?'),

@@ -111,3 +111,8 @@ export async function workStats(c: Ctx): Promise<WorkStats> {
   return statsOf(rows, now);
 }
 
+
+export async function listWork(c: Ctx, kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
+  await c.commit.synced();
+  return (c.cached('SELECT * FROM work WHERE kind = ? AND id > ? ORDER BY id LIMIT ?').all(kind, afterId, limit) as WorkRow[]).map(toItem);
+}
