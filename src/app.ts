@@ -10,6 +10,7 @@ import type { BlobGc } from './workers/gc.js';
 import type { Engine } from './engine/runner.js';
 import type { Lifecycle } from './lifecycle/service.js';
 import type { LifecycleConfig } from './s3/bucket/config/lifecycle.js';
+import type { Notifier, NotificationConfig } from './notify/index.js';
 import type { BucketPolicies } from './authz/bucketPolicies.js';
 import type { IamService } from './iam/service.js';
 import type { BucketAccess } from './authz/bucketAccess.js';
@@ -77,6 +78,10 @@ export interface App {
   readonly bucketLogging: BucketConfigCache<LoggingConfig>;
   /** Server access logs: records committed per request, delivered in batches (logging/service.ts). */
   readonly accessLogs: ServerAccessLogs;
+  /** Bucket notification configurations, parsed and cached (consulted by every object write). */
+  readonly bucketNotification: BucketConfigCache<NotificationConfig>;
+  /** Event notifications: the work object writes record, and its delivery to targets (src/notify/). */
+  readonly notify: Notifier;
   /** The server-wide CORS rules for requests to the service (--cors-origins); [] when unset. */
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */

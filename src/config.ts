@@ -46,6 +46,10 @@ export interface Config {
   nodeId: string | undefined;
   /** Worker processes sharing the listening socket (1: this process serves). */
   workers: number;
+  /** Event notifications older than this are dropped, not delivered (ms). */
+  notifyMaxAgeMs: number;
+  /** Beyond this many queued notifications, one whose delivery fails is dropped. */
+  notifyMaxQueue: number;
   /** Unreferenced blob files older than this are orphans; node temp dirs silent this long are removed (ms). */
   orphanGraceMs: number;
   /**
@@ -94,6 +98,9 @@ export type BucketDefaults = (typeof BUCKET_DEFAULTS)[number];
 export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
 /** S3 times out a silent client after about 20 s. */
 export const DEFAULT_IDLE_TIMEOUT_S = 20;
+export const DEFAULT_NOTIFY_MAX_AGE_S = 7 * 24 * 3600;
+export const DEFAULT_NOTIFY_MAX_QUEUE = 10_000_000;
+
 /** SigV4's own limit, applied to SigV2 presigned URLs too. */
 export const DEFAULT_PRESIGN_MAX_S = 7 * 24 * 3600;
 /** Room for SQLite to commit deletes (a few pages each) and checkpoint after a disk filled up. */
@@ -141,7 +148,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'master-key-file', env: 'TROVE_MASTER_KEY_FILE', arg: 'file', help: 'the 32-byte master key of server-side encryption (64 hex digits or base64), in a file of mode 0600; or set TROVE_MASTER_KEY' },
   { flag: 'sse-c-allow-http', env: 'TROVE_SSE_C_ALLOW_HTTP', help: 'accept customer keys (SSE-C) over plain HTTP from any client (default: only from loopback clients, or with X-Forwarded-Proto: https from a trusted proxy)' },
   { flag: 'bucket-defaults', env: 'TROVE_BUCKET_DEFAULTS', arg: 'compatible|aws', help: 'settings of new buckets: compatible (ACLs honoured, ObjectWriter, no public access block; default) or aws (BucketOwnerEnforced, all Block Public Access settings on)' },
-  { flag: 'workers', env: 'TROVE_WORKERS', arg: 'n', help: 'worker processes sharing the listening socket (default: the number of cores; 1 serves from this process)' },
+  { flag: 'workers', env: 'TROVE_WORKERS', arg: 'n', help: 'worker processes sharing the listening socket (default: the number of cores less one, at least 1; 1 serves from this process)' },
   { flag: 'node-id', env: 'TROVE_NODE_ID', arg: 'id', help: 'this node\'s id (letters, digits, - and _); its temporary files live in <data-dir>/tmp/<id>/ (default: generated at each start)' },
   { flag: 'orphan-grace', env: 'TROVE_ORPHAN_GRACE', arg: 'seconds', help: `unreferenced blob files older than this are removed, and the temporary files of nodes not heard from for this long (default ${DEFAULT_ORPHAN_GRACE_S})` },
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
@@ -155,6 +162,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'tls-key', env: 'TROVE_TLS_KEY', arg: 'file', help: 'the private key (PEM) of --tls-cert' },
   { flag: 'replication-concurrency', env: 'TROVE_REPLICATION_CONCURRENCY', arg: 'n', help: 'versions each process copies to replication destinations at once (default 32)' },
   { flag: 'lifecycle-day-seconds', env: 'TROVE_LIFECYCLE_DAY_SECONDS', arg: 'seconds', help: 'length of a lifecycle day (default 86400); shorten it only to test lifecycle rules (Ceph: rgw_lc_debug_interval)' },
+  { flag: 'notify-max-age', env: 'TROVE_NOTIFY_MAX_AGE', arg: 'seconds', help: `event notifications not delivered within this time are dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_AGE_S}, 7 days)` },
+  { flag: 'notify-max-queue', env: 'TROVE_NOTIFY_MAX_QUEUE', arg: 'n', help: `beyond this many queued event notifications, one whose delivery fails is dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_QUEUE})` },
 ];
 
 export class ConfigError extends Error {}
@@ -273,7 +282,9 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${flag} must be a non-negative number of seconds, got "${v}"`);
     return Math.round(n * 1000);
   };
-  const workers = count('workers', os.availableParallelism(), 1);
+  // One core is left to the kernel's network and disk work, fsyncs, SQLite's checkpointer and a
+  // local PostgreSQL: on two cores that is one process (README, *Several processes*).
+  const workers = count('workers', Math.max(1, os.availableParallelism() - 1), 1);
   const nodeId = get('node-id') || undefined;
   if (nodeId !== undefined && !NODE_ID_RE.test(nodeId)) throw new ConfigError(`--node-id must be 1-64 letters, digits, - or _, got "${nodeId}"`);
   const bucketDefaults = get('bucket-defaults') || 'compatible';
@@ -308,6 +319,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     metaPoolSize,
     nodeId,
     workers,
+    notifyMaxAgeMs: Math.round(seconds('notify-max-age', DEFAULT_NOTIFY_MAX_AGE_S) * 1000),
+    notifyMaxQueue: count('notify-max-queue', DEFAULT_NOTIFY_MAX_QUEUE, 1),
     orphanGraceMs: secondsOrZero('orphan-grace', DEFAULT_ORPHAN_GRACE_S),
     // Several workers, or a PostgreSQL store (other nodes may share the data directory), share blobs.
     logRollMs: Math.max(100, secondsOrZero('log-roll-seconds', 300)),

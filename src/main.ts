@@ -2,6 +2,7 @@
 // The `trove` command: `trove server …` runs a node; `trove admin …` manages accounts and their
 // IAM users offline, on the data directory.
 
+import { checkTarget, loadTargets, readCa, redact, saveTargets, targetArn, type TargetDef, type TargetType } from './notify/targets.js';
 import cluster from 'node:cluster';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,7 @@ Commands:
   admin tier add|list|remove   remote tiers (any S3 endpoint) that lifecycle transitions move data to
   admin work          the work engine's queue: depth, lag and failures by kind
   admin remote        replication destinations: add, list, remove
+  admin target        event notification targets (webhook, amqp, redis, nats, mqtt, postgres)
   admin replication   replication: status (lag and pending bytes per rule), resync BUCKET
 
 Run "trove server --help" or "trove admin --help" for options.
@@ -67,6 +69,10 @@ const ADMIN_HELP = `Usage:
   trove admin remote list|remove [<name>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin replication status [--json] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin replication resync <bucket> [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin target add --name <name> --type webhook|amqp|redis|nats|mqtt|postgres --endpoint <url>
+                         [--destination <queue|key|subject|topic|table>] [--exchange <amqp exchange>]
+                         [--format list|stream] [--token <bearer token>] [--ca <PEM file>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin target list|remove [--name <name>] [--data-dir <dir>] [--meta <postgres://…>]
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
@@ -444,8 +450,78 @@ async function adminReplication(verb: string | undefined, rest: string[]): Promi
   }
 }
 
+const TARGET_FLAGS: Record<string, string[]> = {
+  add: ['name', 'type', 'endpoint', 'destination', 'exchange', 'format', 'token', 'ca', 'data-dir', 'meta'],
+  list: ['data-dir', 'meta'],
+  remove: ['name', 'data-dir', 'meta'],
+};
+
+/**
+ * trove admin target add|list|remove: the destinations bucket notification configurations may
+ * name, by ARN. Secrets (a webhook's token, passwords in endpoint URLs) are stored, never printed.
+ */
+async function adminTarget(verb: string | undefined, rest: string[]): Promise<void> {
+  if (!verb || !TARGET_FLAGS[verb]) {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = takeFlags(rest, TARGET_FLAGS[verb]!);
+  if (verb !== 'list' && !flags.get('name')) throw new ConfigError('--name is required');
+  let def: TargetDef | undefined;
+  if (verb === 'add') {
+    const type = (flags.get('type') ?? '') as TargetType;
+    const base = {
+      name: flags.get('name')!,
+      type,
+      endpoint: flags.get('endpoint') ?? '',
+      ...(flags.has('destination') ? { destination: flags.get('destination')! } : {}),
+      ...(flags.has('exchange') ? { exchange: flags.get('exchange')! } : {}),
+      ...(flags.has('format') ? { format: flags.get('format') as 'list' | 'stream' } : {}),
+      ...(flags.has('token') ? { token: flags.get('token')! } : {}),
+    };
+    try {
+      checkTarget(base);
+      def = { ...base, arn: targetArn(base.name, type), createdAt: Date.now(), ...(flags.has('ca') ? { ca: readCa(flags.get('ca')!) } : {}) };
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
+  const args: string[] = [];
+  for (const f of ['data-dir', 'meta']) if (flags.has(f)) args.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...args, '--meta-pool', '1']);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  const show = (t: TargetDef) =>
+    out(`${t.arn}	${t.type}	${redact(t.endpoint)}${t.destination ? `	${t.destination}` : ''}${t.exchange ? `	exchange=${t.exchange}` : ''}${t.format ? `	format=${t.format}` : ''}${t.token ? '	token=(set)' : ''}${t.ca ? '	ca=(set)' : ''}
+`);
+  try {
+    const targets = await loadTargets(meta);
+    if (verb === 'list') {
+      for (const t of targets) show(t);
+      return;
+    }
+    const name = flags.get('name')!;
+    const i = targets.findIndex((t) => t.name === name);
+    if (verb === 'remove') {
+      if (i < 0) throw new ConfigError(`no target ${name} (trove admin target list shows them)`);
+      targets.splice(i, 1);
+      await saveTargets(meta, targets);
+      out(`removed ${name}; events still queued for it are dropped (logged and counted)\n`);
+      return;
+    }
+    if (i >= 0) targets[i] = def!;
+    else targets.push(def!);
+    await saveTargets(meta, targets);
+    show(def!);
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 async function runAdmin(argv: string[]): Promise<void> {
   const [noun, verb, ...rest] = argv;
+  if (noun === 'target') return adminTarget(verb, rest);
   if (noun === 'kms') return adminKms(verb, rest);
   if (noun === 'tier') return adminTier(verb, rest);
   if (noun === 'remote') return adminRemote(verb, rest);

@@ -40,6 +40,7 @@ import { ReplicationService } from './replication/service.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 import { Observability, listenObserve } from './observe/endpoints.js';
+import { Notifier, serializeNotification, deserializeNotification } from './notify/index.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -240,7 +241,14 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   let accessLogs: ServerAccessLogs | undefined;
   // The work engine runs in every process; its handlers are registered below (before start).
   const engine = new Engine(meta, log, { holder: blobs.nodeId });
-  const lifecycle = new Lifecycle(meta, engine, log, { dayMs: config.lifecycleDayMs, holder: blobs.nodeId });
+  const bucketNotification = new BucketConfigCache(meta, 'notification', deserializeNotification, serializeNotification);
+  const notify = new Notifier(meta, engine, log, bucketNotification, { region: config.region, maxAgeMs: config.notifyMaxAgeMs, maxQueue: config.notifyMaxQueue });
+  notify.register();
+  const lifecycle = new Lifecycle(meta, engine, log, {
+    dayMs: config.lifecycleDayMs,
+    holder: blobs.nodeId,
+    expirationWork: (bucketId, key, versionId) => notify.expirationWork(bucketId, key, versionId),
+  });
   const app: App = {
     config,
     meta,
@@ -265,6 +273,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     kms,
     tiers,
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
+    bucketNotification,
+    notify,
     replication: new ReplicationService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), log),
     bucketLogging: new BucketConfigCache(meta, 'logging', deserializeLogging, serializeLogging),
     get accessLogs(): ServerAccessLogs {
@@ -291,6 +301,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.replication.configs.clear();
     app.bucketLifecycle.clear();
     app.bucketLogging.clear();
+    app.bucketNotification.clear();
     app.accountPublicAccessBlocks.clear();
     tiers.clear();
   });
@@ -319,6 +330,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     await gc.stop();
     await lifecycle.stop();
     await engine.stop();
+    await notify.close();
     await space.close();
     await meta.close();
     await blobs.close();
@@ -387,6 +399,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await gc!.stop();
       await lifecycle.stop();
       await engine.stop();
+      await notify.close();
       tiers.close();
       app.replication.close();
       await space!.close();

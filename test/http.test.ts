@@ -40,7 +40,7 @@ describe('http', () => {
   });
 
   it('answers operations it does not implement with 501 NotImplemented XML', async () => {
-    for (const sub of ['accelerate', 'inventory', 'notification']) {
+    for (const sub of ['accelerate', 'inventory']) {
       const r = await raw(srv, { method: 'GET', path: `/${bucket}`, query: { [sub]: '' } });
       assert.equal(r.status, 501, sub);
       assert.equal(errorCode(r.text), 'NotImplemented', sub);

@@ -253,6 +253,87 @@ describe('PgMetaStore: migrations, leases, garbage grace and the change feed', {
   });
 });
 
+describe('PgMetaStore round trips and caches', { skip: !available && 'no PostgreSQL binaries' }, () => {
+  it('keeps bucket configurations cached, and a change on another node is read by its next request', async () => {
+    const url = await freshDatabase();
+    const [a, b] = await Promise.all([PgMetaStore.open({ url, poolSize: 2 }), PgMetaStore.open({ url, poolSize: 2 })]);
+    try {
+      const bucket = await a.createBucket(newBucket('cfg'));
+      let reads = 0;
+      b.db.trace = (text) => void (text.includes('FROM bucket_configs') && reads++);
+      // As a request does: the bucket first (with the change sequence), then its configurations.
+      await b.getBucket('cfg');
+      assert.equal(await b.getBucketConfig(bucket.id, 'encryption'), undefined);
+      await b.getBucket('cfg');
+      assert.equal(await b.getBucketConfig(bucket.id, 'encryption'), undefined);
+      assert.equal(reads, 1, 'the second request read its configuration from the cache');
+      // No notification is waited for (b does not even listen): the sequence read with the bucket does it.
+      for (let i = 0; i < 20; i++) {
+        await a.putBucketConfig(bucket.id, 'encryption', `{"a":"AES256","n":${i}}`);
+        await b.getBucket('cfg');
+        assert.equal(await b.getBucketConfig(bucket.id, 'encryption'), `{"a":"AES256","n":${i}}`, `change ${i} read by the next request on the other node`);
+      }
+      // Its own writes: read back at once.
+      await b.putBucketConfig(bucket.id, 'encryption', undefined);
+      assert.equal(await b.getBucketConfig(bucket.id, 'encryption'), undefined);
+      // A load racing a change is not kept: start a read, change the value elsewhere, let the
+      // next request see the change; the raced value must not be served afterwards.
+      const racing = b.getBucketConfig(bucket.id, 'policy');
+      await a.putBucketConfig(bucket.id, 'policy', '{"raced":1}');
+      await b.getBucket('cfg');
+      await racing;
+      assert.equal(await b.getBucketConfig(bucket.id, 'policy'), '{"raced":1}');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('pipelines a PUT into three round trips, and a pipelined statement that fails rolls the whole write back', async () => {
+    const url = await freshDatabase();
+    const meta = await PgMetaStore.open({ url, poolSize: 2 });
+    try {
+      const bucket = await meta.createBucket(newBucket('pipe'));
+      const statements: string[] = [];
+      meta.db.trace = (text) => void statements.push(text);
+      await meta.getBucket('pipe');
+      await meta.putObject(bucket.id, 'k', content('one'));
+      meta.db.trace = undefined;
+      assert.equal(statements.length, 5, `bucket, then [bucket lock, key lock, latest] and [insert]: ${statements.join(' | ')}`);
+      assert.equal(statements.filter((s) => /FROM bucket_configs/.test(s)).length, 0);
+      // A fresh blob inserted twice: the second write's INSERT INTO blobs (not waited for) fails,
+      // after its object row was written; the commit must fail and keep nothing of it.
+      const blobId = 'e'.repeat(32);
+      await meta.putObject(bucket.id, 'b1', { ...content('first'), blobId });
+      await assert.rejects(meta.putObject(bucket.id, 'b2', { ...content('second'), blobId }), (e: { code?: string }) => e.code === '23505');
+      assert.equal(await meta.getObject(bucket.id, 'b2'), undefined, 'rolled back whole');
+      assert.equal((await meta.getObject(bucket.id, 'b1'))?.etag, 'first');
+      // The object row's INSERT itself failing (nobody awaits it: left to the commit) — a NUL
+      // character PostgreSQL's text refuses — rejects the write; no unhandled rejection.
+      await assert.rejects(meta.putObject(bucket.id, 'b2', { ...content('nul'), storageClass: 'bad\u0000class' }), (e: { code?: string }) => e.code === '22021');
+      assert.equal(await meta.getObject(bucket.id, 'b2'), undefined);
+      // And the connection is fine afterwards (the pool's clients are reused).
+      for (let i = 0; i < 4; i++) await meta.putObject(bucket.id, 'b2', content(`again${i}`));
+      assert.equal((await meta.getObject(bucket.id, 'b2'))?.etag, 'again3');
+      // A GET reads its bucket and the latest version in one statement, as getBucket + getObject would.
+      statements.length = 0;
+      meta.db.trace = (text) => void statements.push(text);
+      const both = await meta.getBucketWithLatest('pipe', 'b2');
+      const none = await meta.getBucketWithLatest('pipe', 'missing');
+      const noBucket = await meta.getBucketWithLatest('no-such-bucket', 'b2');
+      meta.db.trace = undefined;
+      assert.equal(statements.length, 3);
+      assert.deepEqual(both, { bucket: await meta.getBucket('pipe'), latest: await meta.getObject(bucket.id, 'b2') });
+      assert.deepEqual(none, { bucket: await meta.getBucket('pipe'), latest: undefined });
+      assert.equal(noBucket, undefined);
+      // A condition that fails (decided on the pipelined read) writes nothing.
+      await assert.rejects(meta.putObject(bucket.id, 'b2', content('no'), { ifNoneMatch: '*' }));
+      assert.equal((await meta.getObject(bucket.id, 'b2'))?.etag, 'again3');
+    } finally {
+      await meta.close();
+    }
+  });
+});
+
 describe('PgMetaStore listings are index range scans', { skip: !available && 'no PostgreSQL binaries' }, () => {
   let url: string;
   let meta: PgMetaStore;

@@ -237,11 +237,19 @@ describe('SqliteMetaStore', () => {
       const b = await shared.createBucket({ name: 'shared-b', owner: 'u1', createdAt: Date.now(), region: 'us-east-1', versioning: 'Unversioned', objectLock: false });
       await shared.putObject(b.id, 'k', content('one'));
       assert.equal((await shared.getObject(b.id, 'k'))?.etag, 'one', 'cached now');
+      await shared.getBucket('shared-b');
+      const beforeObjects = changes;
       await other.putObject(b.id, 'k', content('two'));
       // As a request does: its bucket first (which notices foreign commits), then the object.
       assert.ok(await shared.getBucket('shared-b'));
       assert.equal((await shared.getObject(b.id, 'k'))?.etag, 'two', 'the cached version was dropped');
-      assert.ok(changes >= 1, 'the change listeners heard of it');
+      // Object writes change nothing the caches above the store hold (IAM, policies, bucket
+      // settings): another worker's PUTs leave them alone (the change sequence did not move).
+      assert.equal(changes, beforeObjects, 'an object write does not clear the caches above the store');
+      await other.putBucketConfig(b.id, 'policy', '{}');
+      assert.ok(await shared.getBucket('shared-b'));
+      assert.equal(changes, beforeObjects + 1, 'a configuration write does: the change listeners heard of it');
+      await other.putBucketConfig(b.id, 'policy', undefined);
       await other.deleteObject(b.id, 'k', { now: Date.now() });
       await other.deleteBucket(b.id);
       assert.equal(await shared.getBucket('shared-b'), undefined, 'the cached bucket was dropped');

@@ -14,8 +14,8 @@ import { mp1g } from './mp1g.js';
 import { put1m } from './put1m.js';
 import { put256m } from './put256m.js';
 import { put4k } from './put4k.js';
-import { get1mSseC, get1mSseS3, put1mSseC, put1mSseS3 } from './sse.js';
+import { get1mSseC, get1mSseS3, get256mSseC, get256mSseS3, put1mSseC, put1mSseS3, put256mSseC, put256mSseS3 } from './sse.js';
 import { versions10k } from './versions10k.js';
 import type { Scenario } from './types.js';
 
-export const SCENARIOS: Scenario[] = [put4k, get4k, get4kCors, get4kLogging, put4kPolicy, get4kPolicy, put1m, get1m, put1mSseS3, get1mSseS3, put1mSseC, get1mSseC, put256m, get256m, list100k, list100kDelimiter, mp1g, versions10k, mem5g, list1m];
+export const SCENARIOS: Scenario[] = [put4k, get4k, get4kCors, get4kLogging, put4kPolicy, get4kPolicy, put1m, get1m, put1mSseS3, get1mSseS3, put1mSseC, get1mSseC, put256m, get256m, put256mSseS3, get256mSseS3, put256mSseC, get256mSseC, list100k, list100kDelimiter, mp1g, versions10k, mem5g, list1m];

@@ -107,6 +107,7 @@ function onClientError(app: App, err: NodeJS.ErrnoException, socket: Socket): vo
 
 class Context implements S3Context {
   bucket: S3Context['bucket'] = undefined;
+  latest: S3Context['latest'] = undefined;
   bodyOpened = false;
   /** Optional actions authorisation granted (e.g. s3:BypassGovernanceRetention). */
   private grantedActions = new Set<string>();
@@ -459,7 +460,12 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
     ctx = new Context(requestId, method, op, bucketPart, keyPart, parsed.query, auth, app, Date.now(), form ? undefined : declaredLength(req, auth), req, res, expectContinue, raw);
     if (op.resource !== 'service' && op.resource !== 'account' && op.authorizes !== 'new-bucket') {
-      ctx.bucket = await app.meta.getBucket(parsed.bucket);
+      if ((op.name === 'GetObject' || op.name === 'HeadObject') && !parsed.query.has('versionId') && app.meta.getBucketWithLatest) {
+        // One read for both where the store pays a round trip per read (PostgreSQL).
+        const both = await app.meta.getBucketWithLatest(parsed.bucket, keyPart);
+        ctx.bucket = both?.bucket;
+        if (both) ctx.latest = { key: keyPart, version: both.latest };
+      } else ctx.bucket = await app.meta.getBucket(parsed.bucket);
       if (!ctx.bucket) {
         // To anonymous callers too, as S3 answers: bucket names are global and public anyway.
         throw new S3Error('NoSuchBucket', undefined, { BucketName: parsed.bucket });

@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/runner.js';
 import { deserializeLifecycle, type LifecycleConfig } from '../s3/bucket/config/lifecycle.js';
 import { StoreError } from '../store/errors.js';
-import type { ListedObject, MetaStore, NewWork, WorkItem } from '../store/meta/types.js';
+import type { ListedObject, MetaStore, NewWork, WorkItem, WorkSpec } from '../store/meta/types.js';
 import { abortRule, DAY_MS, decide, matchesWithoutTags, scanPrefixes, uploadPrefixes, type Action, type VersionFacts } from './rules.js';
 
 export const SCAN_KIND = 'lifecycle.scan';
@@ -65,6 +65,11 @@ export interface LifecycleOptions {
   holder: string;
   /** How often the scheduler looks (ms; default: a 24th of a day, between 1 s and 1 h). */
   intervalMs?: number;
+  /**
+   * The event notification work of an expiration (s3:LifecycleExpiration:*), recorded with the
+   * delete: of the current version (`versionId` undefined) or of a given version.
+   */
+  expirationWork?: (bucketId: number, key: string, versionId: string | undefined) => Promise<WorkSpec | undefined>;
 }
 
 /** Counts of what passes did (tests, logs). */
@@ -250,6 +255,12 @@ export class Lifecycle {
     }
   }
 
+  /** The notification work of an expiration, as the delete's `work` option. */
+  private async events(bucketId: number, v: { key: string }, versionId: string | undefined): Promise<{ work?: WorkSpec }> {
+    const work = await this.opts.expirationWork?.(bucketId, v.key, versionId);
+    return work ? { work } : {};
+  }
+
   /** Writes what the rules decided for one key, through the store's ordinary methods. */
   private async apply(bucketId: number, actions: Action[]): Promise<void> {
     const transitions: NewWork[] = [];
@@ -259,15 +270,15 @@ export class Lifecycle {
         switch (a.kind) {
           case 'expire-current':
             // Only the version the rule judged: a write since then makes this a no-op.
-            await this.meta.deleteObject(bucketId, v.key, { now: Date.now(), conditions: { ifMatch: v.etag } });
+            await this.meta.deleteObject(bucketId, v.key, { now: Date.now(), conditions: { ifMatch: v.etag }, ...(await this.events(bucketId, v, undefined)) });
             this.counters.expired++;
             break;
           case 'expire-noncurrent':
-            await this.meta.deleteObject(bucketId, v.key, { now: Date.now(), versionId: v.versionId });
+            await this.meta.deleteObject(bucketId, v.key, { now: Date.now(), versionId: v.versionId, ...(await this.events(bucketId, v, v.versionId)) });
             this.counters.noncurrentExpired++;
             break;
           case 'remove-delete-marker':
-            await this.meta.deleteObject(bucketId, v.key, { now: Date.now(), versionId: v.versionId });
+            await this.meta.deleteObject(bucketId, v.key, { now: Date.now(), versionId: v.versionId, ...(await this.events(bucketId, v, v.versionId)) });
             this.counters.markersRemoved++;
             break;
           case 'transition':

@@ -7,7 +7,7 @@ import type { PooledBody } from '../http/pooled.js';
 import type { Logger } from 'pino';
 import type { AuthResult, DecodedBody, Identity } from '../auth/types.js';
 import type { App } from '../app.js';
-import type { Bucket } from '../store/meta/types.js';
+import type { Bucket, ObjectVersion } from '../store/meta/types.js';
 import type { ParsedDoc, XmlLimits, XmlNode } from './xml.js';
 import type { OperationSpec } from './operations.js';
 import type { PostForm } from './object/PostObject.js';
@@ -33,6 +33,12 @@ export interface S3Context {
   readonly now: number;
   /** The addressed bucket, loaded before the handler runs for bucket and object operations. */
   bucket: Bucket | undefined;
+  /**
+   * GetObject / HeadObject without a version id, on a store that reads both at once
+   * (MetaStore.getBucketWithLatest): the latest version of `key`, read with the bucket. Taken
+   * (and cleared) by loadForRead instead of a read of its own.
+   */
+  latest?: { key: string; version: ObjectVersion | undefined } | undefined;
   /**
    * Declared length of the decoded body: Content-Length, or x-amz-decoded-content-length for
    * aws-chunked bodies; undefined when unknown.

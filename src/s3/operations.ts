@@ -42,6 +42,7 @@ import { deleteBucketCors, getBucketCors, putBucketCors } from './bucket/cors.js
 import { deleteBucketReplication, getBucketReplication, putBucketReplication } from './bucket/replication.js';
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './bucket/lifecycle.js';
 import { getBucketLogging, putBucketLogging } from './bucket/logging.js';
+import { getBucketNotificationConfiguration, putBucketNotificationConfiguration } from './bucket/notification.js';
 import { deletePublicAccessBlock, getPublicAccessBlock, putPublicAccessBlock } from './bucket/publicAccessBlock.js';
 import { deleteAccountPublicAccessBlock, getAccountPublicAccessBlock, putAccountPublicAccessBlock } from './control/publicAccessBlock.js';
 
@@ -114,7 +115,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'ListBucketMetricsConfigurations', method: 'GET', resource: 'bucket', sub: ['metrics'], when: noId, action: 's3:GetMetricsConfiguration' },
   { name: 'GetBucketLifecycleConfiguration', method: 'GET', resource: 'bucket', sub: ['lifecycle'], action: 's3:GetLifecycleConfiguration', handler: getBucketLifecycle },
   { name: 'GetBucketLogging', method: 'GET', resource: 'bucket', sub: ['logging'], action: 's3:GetBucketLogging', handler: getBucketLogging },
-  { name: 'GetBucketNotificationConfiguration', method: 'GET', resource: 'bucket', sub: ['notification'], action: 's3:GetBucketNotification' },
+  { name: 'GetBucketNotificationConfiguration', method: 'GET', resource: 'bucket', sub: ['notification'], action: 's3:GetBucketNotification', handler: getBucketNotificationConfiguration },
   { name: 'GetBucketOwnershipControls', method: 'GET', resource: 'bucket', sub: ['ownershipControls'], action: 's3:GetBucketOwnershipControls', handler: getBucketOwnershipControls },
   { name: 'GetBucketPolicy', method: 'GET', resource: 'bucket', sub: ['policy'], action: 's3:GetBucketPolicy', handler: getBucketPolicy },
   { name: 'GetBucketPolicyStatus', method: 'GET', resource: 'bucket', sub: ['policyStatus'], action: 's3:GetBucketPolicyStatus', handler: getBucketPolicyStatus },
@@ -145,7 +146,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   { name: 'PutBucketMetricsConfiguration', method: 'PUT', resource: 'bucket', sub: ['metrics'], action: 's3:PutMetricsConfiguration', consumesSpace: true },
   { name: 'PutBucketLifecycleConfiguration', method: 'PUT', resource: 'bucket', sub: ['lifecycle'], action: 's3:PutLifecycleConfiguration', consumesSpace: true, handler: putBucketLifecycle },
   { name: 'PutBucketLogging', method: 'PUT', resource: 'bucket', sub: ['logging'], action: 's3:PutBucketLogging', ownerAccountOnly: true, consumesSpace: true, handler: putBucketLogging },
-  { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true },
+  { name: 'PutBucketNotificationConfiguration', method: 'PUT', resource: 'bucket', sub: ['notification'], action: 's3:PutBucketNotification', consumesSpace: true, handler: putBucketNotificationConfiguration },
   { name: 'PutBucketOwnershipControls', method: 'PUT', resource: 'bucket', sub: ['ownershipControls'], action: 's3:PutBucketOwnershipControls', consumesSpace: true, handler: putBucketOwnershipControls },
   { name: 'PutBucketPolicy', method: 'PUT', resource: 'bucket', sub: ['policy'], action: 's3:PutBucketPolicy', consumesSpace: true, handler: putBucketPolicy },
   { name: 'PutBucketReplication', method: 'PUT', resource: 'bucket', sub: ['replication'], action: 's3:PutReplicationConfiguration', consumesSpace: true, handler: putBucketReplication },

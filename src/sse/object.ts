@@ -28,7 +28,7 @@ export interface SseDescriptor {
   /** SSE-KMS encryption context as sent (base64 JSON), and the bucket key flag. */
   c?: string;
   b?: boolean;
-  /** Plaintext bytes per package. */
+  /** Plaintext bytes per package: PACKAGE for objects written now, PACKAGE_V1 (64 KiB) before packages were aligned with blob blocks (packages.ts). */
   p: number;
 }
 

@@ -19,30 +19,68 @@
 //                kept in its descriptor). Every blob id is minted fresh for each write, so no two
 //                encryptions ever share a blob key, even when a part number is uploaded again.
 //
-// Data format: the plaintext is cut into packages of PACKAGE bytes (the last may be shorter);
-// each is sealed with AES-256-GCM under the blob key, nonce = 4 zero bytes | uint64 BE package
-// index, and stored as ciphertext followed by its 16-byte tag. Because each blob key encrypts
-// exactly one blob, a (key, nonce) pair is never used twice: a counter nonce is safe, and binds a
-// package to its position (a package moved, swapped with another blob's or replayed fails its
-// tag). The number of packages follows from the plaintext size in the metadata, so truncation is
-// caught by the blob store's length check before any byte is read. A range read maps to the
-// packages that cover it and decrypts only those. The blob store below keeps its own CRC32 per
-// 64 KiB block of the stored (encrypted) bytes; the GCM tag authenticates each package on top.
+// Data format: the plaintext is cut into packages of `p` bytes (the descriptor's `p`; the last
+// package may be shorter); each is sealed with AES-256-GCM under the blob key, nonce = 4 zero
+// bytes | uint64 BE package index, and stored as ciphertext followed by its 16-byte tag. Because
+// each blob key encrypts exactly one blob, a (key, nonce) pair is never used twice: a counter nonce
+// is safe, and binds a package to its position (a package moved, swapped with another blob's or
+// replayed fails its tag). The number of packages follows from the plaintext size in the
+// metadata, so truncation is caught by the blob store's length check before any byte is read. A
+// range read maps to the packages that cover it and decrypts only those.
+//
+// Package sizes (the descriptor records which, so both kinds read):
+//   PACKAGE     = BLOCK_SIZE - TAG (65520): a sealed package is exactly one 64 KiB block of the blob
+//               store's CRC layout (store/blob/layout.ts), so reading N packages is one read of N
+//               whole blocks, each read and checked once. Every object written since.
+//   PACKAGE_V1  = 64 KiB: objects written before; a sealed package (64 KiB + 16) straddles two
+//               blocks. They read through the same code, with reads that do not align.
+// Integrity: the GCM tag stands in for the blob store's block CRCs. The store still writes a
+// CRC32 per 64 KiB block of the sealed bytes, and still checks, when a sealed blob is opened, that
+// the file is there with the length the metadata implies and that its CRC table and trailer are
+// intact (their own CRC); but reads of sealed bytes skip the per-block CRC check (OpenOptions.
+// authenticated), which was a tenth of an encrypted GET's CPU. The tag covers every failure the
+// CRC covers, and more:
+//   - every sealed byte a read hands out belongs to a whole package read and authenticated before
+//     any of its plaintext is handed out (openingBody never reads part of a package), so nothing
+//     is served unchecked, with either package size;
+//   - a tag is a 128-bit MAC (GHASH under a key derived from the blob key, which no error or
+//     on-disk process knows): any change to a package's ciphertext or tag — a flipped bit, a burst,
+//     a torn or zeroed write, whole garbage — passes with probability at most about 2^-116 for a
+//     64 KiB package, where CRC32 lets through 2^-32 of random damage;
+//   - bytes in the wrong place pass a CRC check if the CRC table moved with them, or the whole
+//     file is another blob's of the same length; a tag does not (the nonce is the package index
+//     and the key is this blob's);
+//   - truncation and a damaged CRC table or trailer are found at open, as for any blob;
+//   - damage is reported as for a CRC mismatch: BlobDamagedError with the package's offset, the
+//     request fails with InternalError, it is logged and counted, nothing of the package is sent.
+// What the CRC gave and the tag does not: telling damage from a wrong key. The key is checked
+// before any read (the SSE-C key's HMAC; KMS and SSE-S3 keys unwrap under their own GCM tag).
 //
 // The descriptor (algorithm, wrapped data key, key id and version, the SSE-C HMAC and salt, the
 // inline nonce id, the package size) lives in the object's metadata JSON (`e`), so objects need
 // no schema change. node:crypto only.
 
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type CipherGCM } from 'node:crypto';
 import type { PooledBody } from '../common/body.js';
+import { BLOCK_SIZE } from '../store/blob/layout.js';
 import { BlobDamagedError } from '../store/blob/types.js';
 
-export const PACKAGE = 64 * 1024;
 export const TAG = 16;
+/** Plaintext bytes per package of objects written now: a sealed package fills one blob block. */
+export const PACKAGE = BLOCK_SIZE - TAG;
+/** Plaintext bytes per package of objects written before packages were aligned with blocks. */
+export const PACKAGE_V1 = 64 * 1024;
 
-/** Stored bytes for `size` bytes of plaintext. */
-export function sealedSize(size: number): number {
-  return size + Math.ceil(size / PACKAGE) * TAG;
+/** The package size a descriptor records (`p`); descriptors always had it, the fallback is the first format. */
+export function packageSizeOf(desc: { p?: number }): number {
+  const p = desc.p ?? PACKAGE_V1;
+  if (!Number.isInteger(p) || p <= 0) throw new Error(`invalid package size ${String(desc.p)}`);
+  return p;
+}
+
+/** Stored bytes for `size` bytes of plaintext in packages of `p` bytes. */
+export function sealedSize(size: number, p: number): number {
+  return size + Math.ceil(size / p) * TAG;
 }
 
 export function blobKey(dataKey: Buffer, blobId: string): Buffer {
@@ -74,110 +112,161 @@ export function openPackage(key: Buffer, index: number, sealed: Buffer): Buffer 
   return p;
 }
 
-/** Seals a whole buffer (inline objects). */
-export function sealAll(key: Buffer, plain: Buffer): Buffer {
+/** Seals a whole buffer (inline objects) in packages of `p` bytes. */
+export function sealAll(key: Buffer, plain: Buffer, p: number): Buffer {
   const out: Buffer[] = [];
-  for (let i = 0, off = 0; off < plain.length; i++, off += PACKAGE) out.push(sealPackage(key, i, plain.subarray(off, off + PACKAGE)));
+  for (let i = 0, off = 0; off < plain.length; i++, off += p) out.push(sealPackage(key, i, plain.subarray(off, off + p)));
   return Buffer.concat(out);
 }
 
-/** Opens a whole buffer sealed by sealAll. */
-export function openAll(key: Buffer, sealed: Buffer): Buffer {
+/** Opens a whole buffer sealed by sealAll with packages of `p` bytes. */
+export function openAll(key: Buffer, sealed: Buffer, p: number): Buffer {
   const out: Buffer[] = [];
-  for (let i = 0, off = 0; off < sealed.length; i++, off += PACKAGE + TAG) out.push(openPackage(key, i, sealed.subarray(off, off + PACKAGE + TAG)));
+  for (let i = 0, off = 0; off < sealed.length; i++, off += p + TAG) out.push(openPackage(key, i, sealed.subarray(off, off + p + TAG)));
   return Buffer.concat(out);
 }
 
-/** Cuts a stream of plaintext chunks into sealed packages. */
+/**
+ * Cuts a stream of plaintext chunks into sealed packages of `p` bytes, encrypting each piece of a
+ * chunk as it comes (GCM encrypts as a stream; a package's tag is appended when it is full):
+ * nothing is gathered or copied, whatever the chunks' sizes. Returns the stored bytes in order,
+ * as ciphertext pieces and tags.
+ */
 export class Sealer {
   private index = 0;
-  private fill: Buffer[] = [];
+  private cipher: CipherGCM | undefined;
   private filled = 0;
-  constructor(private readonly key: Buffer) {}
+  constructor(
+    private readonly key: Buffer,
+    private readonly p: number,
+  ) {}
 
-  /** Sealed packages completed by this chunk. */
+  /** Sealed bytes produced by this chunk (ciphertext, and the tags of the packages it completed). */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
     let off = 0;
     while (off < chunk.length) {
-      const n = Math.min(PACKAGE - this.filled, chunk.length - off);
-      this.fill.push(chunk.subarray(off, off + n));
+      const n = Math.min(this.p - this.filled, chunk.length - off);
+      this.cipher ??= createCipheriv('aes-256-gcm', this.key, nonce(this.index));
+      const c = this.cipher.update(n === chunk.length ? chunk : chunk.subarray(off, off + n));
+      if (c.length > 0) out.push(c);
       this.filled += n;
       off += n;
-      if (this.filled === PACKAGE) out.push(this.flush());
+      if (this.filled === this.p) out.push(...this.seal());
     }
     return out;
   }
 
-  /** The last, short package (none when the plaintext ended on a package boundary). */
+  /** The end of the last, short package (nothing when the plaintext ended on a package boundary). */
   end(): Buffer[] {
-    return this.filled > 0 ? [this.flush()] : [];
+    return this.filled > 0 ? this.seal() : [];
   }
 
-  private flush(): Buffer {
-    const plain = this.fill.length === 1 ? this.fill[0]! : Buffer.concat(this.fill, this.filled);
-    this.fill = [];
+  private seal(): Buffer[] {
+    const c = this.cipher!;
+    const rest = c.final();
+    this.cipher = undefined;
     this.filled = 0;
-    return sealPackage(this.key, this.index++, plain);
+    this.index++;
+    return rest.length > 0 ? [rest, c.getAuthTag()] : [c.getAuthTag()];
   }
 }
 
-/** Which sealed bytes [from, to] hold plaintext bytes [start, end], and what to drop from the first package. */
-export function sealedRange(start: number, end: number, size: number): { from: number; to: number; first: number; skip: number } {
-  const first = Math.floor(start / PACKAGE);
-  const last = Math.floor(end / PACKAGE);
-  return { from: first * (PACKAGE + TAG), to: Math.min(sealedSize(size), (last + 1) * (PACKAGE + TAG)) - 1, first, skip: start - first * PACKAGE };
+/** Which sealed bytes [from, to] hold plaintext bytes [start, end] (packages of `p`), and what to drop from the first package. */
+export function sealedRange(start: number, end: number, size: number, p: number): { from: number; to: number; first: number; skip: number } {
+  const first = Math.floor(start / p);
+  const last = Math.floor(end / p);
+  return { from: first * (p + TAG), to: Math.min(sealedSize(size, p), (last + 1) * (p + TAG)) - 1, first, skip: start - first * p };
 }
 
 /**
- * Plaintext bytes [start, end] of a blob holding `size` bytes sealed under `key`, read from
- * `sealed` (a body over the sealed bytes of sealedRange): packages are read whole, authenticated,
- * then handed out. A package that fails its tag fails the read (BlobDamagedError of `blobId`).
+ * Plaintext bytes [start, end] of a blob holding `size` bytes sealed under `key` in packages of
+ * `p` bytes, read from `sealed` (a body over the sealed bytes of sealedRange): packages are read
+ * whole, authenticated, then handed out. A package that fails its tag fails the read
+ * (BlobDamagedError of `blobId`) and nothing of it is handed out.
+ *
+ * Each read() reads as many whole sealed packages as the caller's buffer holds, in one read of
+ * the sealed body, into that very buffer, and decrypts them in place: package k's plaintext
+ * (written at k·p at most) never reaches package k+1's sealed bytes (from (k+1)·(p + 16)). With
+ * aligned packages (PACKAGE) and the 256 KiB buffers of http/pooled.ts, that is one 256 KiB read
+ * of four whole blob blocks per call, as a plain GET does, and the read-ahead of sendPooled works
+ * as it does for plain objects. A buffer smaller than one sealed package goes through a scratch
+ * package (what does not fit waits for the next call).
  */
-export function openingBody(key: Buffer, sealed: PooledBody, start: number, end: number, size: number, blobId: string): PooledBody {
-  const r = sealedRange(start, end, size);
+export function openingBody(key: Buffer, sealed: PooledBody, start: number, end: number, size: number, blobId: string, p: number): PooledBody {
+  const r = sealedRange(start, end, size, p);
+  const S = p + TAG;
+  const last = Math.floor(end / p);
   let index = r.first;
   let skip = r.skip;
   let remaining = end - start + 1;
+  /** Plaintext decrypted for a small buffer and not handed out yet. */
   let pending: Buffer | undefined;
   let scratch: Buffer | undefined;
-  const readPackage = async (): Promise<Buffer | undefined> => {
-    const plainLen = Math.min(PACKAGE, size - index * PACKAGE);
-    if (plainLen <= 0) return undefined;
-    const want = plainLen + TAG;
-    const buf = (scratch ??= Buffer.allocUnsafe(PACKAGE + TAG));
+
+  /** Sealed length of package i. */
+  const sealedLen = (i: number) => Math.min(p, size - i * p) + TAG;
+  /** Reads exactly `want` sealed bytes into buf[0, want). */
+  const readSealed = async (buf: Buffer, want: number): Promise<void> => {
     for (let got = 0; got < want; ) {
       const n = await sealed.read(buf.subarray(got, want));
-      if (n === 0) throw new BlobDamagedError(blobId, index * (PACKAGE + TAG), 'encrypted package cut short');
+      if (n === 0) throw new BlobDamagedError(blobId, index * S + got, 'encrypted package cut short');
       got += n;
     }
-    let plain: Buffer;
-    try {
-      plain = openPackage(key, index, buf.subarray(0, want));
-    } catch {
-      throw new BlobDamagedError(blobId, index * (PACKAGE + TAG), `encrypted package ${index} does not authenticate`);
-    }
-    index++;
-    return plain;
   };
+  const open = (i: number, bytes: Buffer): Buffer => {
+    try {
+      return openPackage(key, i, bytes);
+    } catch {
+      throw new BlobDamagedError(blobId, i * S, `encrypted package ${i} does not authenticate`);
+    }
+  };
+  /** Hands out plaintext of one package (after the range's first bytes are dropped) into out at `at`. */
+  const emit = (plain: Buffer, out: Buffer, at: number): number => {
+    let from = 0;
+    if (skip > 0) {
+      from = skip;
+      skip = 0;
+    }
+    const n = Math.min(plain.length - from, remaining, out.length - at);
+    plain.copy(out, at, from, from + n);
+    remaining -= n;
+    if (from + n < plain.length && remaining > 0) pending = plain.subarray(from + n);
+    return n;
+  };
+
   return {
     async read(out: Buffer): Promise<number> {
-      if (remaining <= 0) return 0;
-      let written = 0;
-      while (written < out.length && remaining > 0) {
-        if (!pending || pending.length === 0) {
-          pending = await readPackage();
-          if (!pending) break;
-          if (skip > 0) {
-            pending = pending.subarray(skip);
-            skip = 0;
-          }
-        }
-        const n = Math.min(pending.length, out.length - written, remaining);
-        pending.copy(out, written, 0, n);
+      if (remaining <= 0 || out.length === 0) return 0;
+      if (pending && pending.length > 0) {
+        const n = Math.min(pending.length, out.length, remaining);
+        pending.copy(out, 0, 0, n);
         pending = pending.subarray(n);
-        written += n;
         remaining -= n;
+        return n;
+      }
+      if (index > last) return 0;
+      // Whole sealed packages that fit in `out`.
+      let count = 0;
+      let want = 0;
+      while (index + count <= last && want + sealedLen(index + count) <= out.length) want += sealedLen(index + count++);
+      if (count === 0) {
+        const len = sealedLen(index);
+        const buf = (scratch ??= Buffer.allocUnsafe(S));
+        await readSealed(buf, len);
+        const plain = open(index, buf.subarray(0, len));
+        index++;
+        return emit(plain, out, 0);
+      }
+      await readSealed(out, want);
+      let written = 0;
+      for (let off = 0; count > 0; count--) {
+        const len = sealedLen(index);
+        const plain = open(index, out.subarray(off, off + len));
+        index++;
+        off += len;
+        written += emit(plain, out, written);
+        if (remaining <= 0) break;
       }
       return written;
     },

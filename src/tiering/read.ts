@@ -7,7 +7,7 @@
 import type { App } from '../app.js';
 import type { PooledBody } from '../common/body.js';
 import { S3Error } from '../s3/errors.js';
-import { blobKey, openingBody, sealedRange, sealedSize } from '../sse/packages.js';
+import { blobKey, openingBody, sealedRange, packageSizeOf, sealedSize } from '../sse/packages.js';
 import type { ObjectVersion, TierState } from '../store/meta/types.js';
 import { RemoteVerifyError } from './remote.js';
 
@@ -60,6 +60,7 @@ export async function tieredBody(app: App, v: ObjectVersion, start: number, end:
   if (!v.sse) return open(start, end);
   if (!dataKey) throw new Error(`object ${v.key} is encrypted: its data key is needed`);
   const t = v.tier!;
+  const p = packageSizeOf(v.sse);
   // The stored copy is the sealed bytes of each blob, one after the other.
   const segments = v.partsCount
     ? (await app.meta.getObjectParts(v.rowId, 1, v.partsCount)).map((p) => ({ offset: p.offset, size: p.size, keyId: p.blobId }))
@@ -68,12 +69,12 @@ export async function tieredBody(app: App, v: ObjectVersion, start: number, end:
   let stored = 0;
   for (const s of segments) {
     const at = stored;
-    stored += sealedSize(s.size);
+    stored += sealedSize(s.size, p);
     if (s.size === 0 || s.offset > end || s.offset + s.size - 1 < start) continue;
     const s0 = Math.max(start, s.offset) - s.offset;
     const s1 = Math.min(end, s.offset + s.size - 1) - s.offset;
-    const r = sealedRange(s0, s1, s.size);
-    pieces.push(async () => openingBody(blobKey(dataKey, s.keyId), await open(at + r.from, at + r.to), s0, s1, s.size, s.keyId));
+    const r = sealedRange(s0, s1, s.size, p);
+    pieces.push(async () => openingBody(blobKey(dataKey, s.keyId), await open(at + r.from, at + r.to), s0, s1, s.size, s.keyId, p));
   }
   // The first is opened now: a remote that cannot answer fails the request before its headers.
   const first = pieces.length ? await pieces[0]!() : undefined;

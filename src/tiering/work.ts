@@ -11,7 +11,7 @@ import { crc32 } from 'node:zlib';
 import type { App } from '../app.js';
 import type { PooledBody } from '../common/body.js';
 import { pooledChunks } from '../http/pooled.js';
-import { sealedSize } from '../sse/packages.js';
+import { packageSizeOf, sealedSize } from '../sse/packages.js';
 import type { ObjectVersion, TierState } from '../store/meta/types.js';
 import { PART_SIZE, RemoteVerifyError } from './remote.js';
 import type { Tier } from './tiers.js';
@@ -54,7 +54,7 @@ async function* storedBytes(app: App, v: ObjectVersion): AsyncGenerator<Buffer> 
     if (v.inline.length) yield v.inline;
     return;
   }
-  const stored = (n: number) => (v.sse ? sealedSize(n) : n);
+  const stored = (n: number) => (v.sse ? sealedSize(n, packageSizeOf(v.sse)) : n);
   const blobs = v.blobId ? [{ id: v.blobId, size: v.size }] : v.partsCount ? (await app.meta.getObjectParts(v.rowId, 1, v.partsCount)).map((p) => ({ id: p.blobId, size: p.size })) : [];
   for (const b of blobs) {
     if (b.size === 0) continue;
@@ -75,7 +75,7 @@ async function* copyChunks(body: PooledBody): AsyncGenerator<Buffer> {
 
 function storedSize(v: ObjectVersion, partSizes: number[]): number {
   if (v.inline) return v.inline.length;
-  return v.sse ? partSizes.reduce((a, n) => a + sealedSize(n), 0) : v.size;
+  return v.sse ? partSizes.reduce((a, n) => a + sealedSize(n, packageSizeOf(v.sse!)), 0) : v.size;
 }
 
 /**

@@ -786,6 +786,29 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
           assert.equal(await s.claimWork([], 'h', 10, 1000).then((l) => l.length), 0);
         }));
 
+      it('items with one ordering key are claimed one at a time, in order, even while the first waits for a retry', () =>
+        withStore(async (s) => {
+          const ids = await s.enqueueWork([
+            { kind: 'o', payload: 1, orderKey: 'k1' },
+            { kind: 'o', payload: 2, orderKey: 'k1' },
+            { kind: 'o', payload: 3, orderKey: 'k2' },
+            { kind: 'o', payload: 4 },
+            { kind: 'o', payload: 5, orderKey: 'k1' },
+          ]);
+          const first = await s.claimWork(['o'], 'h', 10, 60_000);
+          assert.deepEqual(first.map((w) => w.payload), [1, 3, 4], 'the head of each key, and unkeyed items');
+          assert.deepEqual(await s.claimWork(['o'], 'h2', 10, 60_000), [], 'later items of a key wait while its head is claimed');
+          await s.retryWork(ids[0]!, 'target down', Date.now() + 3_600_000);
+          assert.deepEqual(await s.claimWork(['o'], 'h2', 10, 60_000), [], '… and while it waits for its retry');
+          await s.retryWork(ids[0]!, 'target down', 0);
+          const again = await s.claimWork(['o'], 'h2', 10, 60_000);
+          assert.deepEqual(again.map((w) => w.payload), [1]);
+          await s.completeWork([ids[0]!]);
+          assert.deepEqual((await s.claimWork(['o'], 'h2', 10, 60_000)).map((w) => w.payload), [2], 'then the next of the key');
+          await s.completeWork([ids[1]!]);
+          assert.deepEqual((await s.claimWork(['o'], 'h2', 10, 60_000)).map((w) => w.payload), [5]);
+        }));
+
       it('an expired claim is due again (a crashed worker), a renewed one is not; attempts count', () =>
         withStore(async (s) => {
           const [id] = await s.enqueueWork([{ kind: 'k', payload: 1 }]);

@@ -3,6 +3,7 @@
 // The object becomes the ordered list of its parts' blobs: no byte is copied, so completing a
 // 100 GiB upload takes milliseconds. Repeating a Complete that succeeded answers the same.
 
+import { combineWork, notified, notifyWork } from '../bucket/notification.js';
 import { replicationForWrite } from '../../replication/writes.js';
 import { expirationHeaderFor } from '../../lifecycle/header.js';
 import { dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
@@ -139,7 +140,8 @@ export const completeMultipartUpload: Handler = async (ctx) => {
   if (up.legalHold !== undefined) content.legalHold = up.legalHold;
   if (up.acl !== undefined) content.acl = up.acl;
   if (up.sse) content.sse = up.sse;
-  const work = await replicationForWrite(ctx, bucket, content);
+  const events = await notifyWork(ctx, 's3:ObjectCreated:CompleteMultipartUpload', ctx.key, { size: content.size, etag });
+  const work = combineWork(events, await replicationForWrite(ctx, bucket, content));
   const res = await ctx.app.meta.completeUpload(
     bucket.id,
     up.uploadId,
@@ -148,6 +150,7 @@ export const completeMultipartUpload: Handler = async (ctx) => {
     parseWriteConditions(ctx.headers),
     work ? { work } : undefined,
   );
+  notified(ctx, events);
   const r = result(ctx, bucket.name, etag, checksum, res.versionId);
   Object.assign(r.headers!, encryptionHeaders(ctx, up.sse));
   const expiration = await expirationHeaderFor(ctx.app, bucket, { key: ctx.key, size: offset, lastModified: content.lastModified, tags: content.tags });

@@ -9,7 +9,7 @@ import { quoteEtag } from '../common.js';
 import { parseChecksumSpec, parseContentMd5 } from '../object/headers.js';
 import { discardBlob, ingest } from '../object/ingest.js';
 import { MAX_PART_SIZE, loadUpload, partNumberParam } from './common.js';
-import { dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
+import { dataKeyForUpload, encryptionHeaders, sealing } from '../object/encryption.js';
 
 export const uploadPart: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
@@ -30,7 +30,7 @@ export const uploadPart: Handler = async (ctx) => {
   // SSE-C uploads need the upload's customer key on every part (400 without, 403 with another).
   const dataKey = await dataKeyForUpload(ctx, up);
   // Parts are always blobs (an object is the ordered list of its parts' blobs).
-  const data = await ingest(ctx, { contentMd5, checksum, computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, dataKey });
+  const data = await ingest(ctx, { contentMd5, checksum, computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, seal: sealing(up.sse, dataKey) });
   try {
     await ctx.app.meta.putPart(bucket.id, up.uploadId, {
       partNumber,

@@ -11,7 +11,7 @@ import { loadCopySource } from '../object/copySource.js';
 import { discardBlob, storeBytes } from '../object/ingest.js';
 import { bodyChunks, checkStoredData, closeBody, objectBody } from '../object/read.js';
 import { MAX_PART_SIZE, loadUpload, partNumberParam } from './common.js';
-import { dataKeyForRead, dataKeyForUpload, encryptionHeaders } from '../object/encryption.js';
+import { dataKeyForRead, dataKeyForUpload, encryptionHeaders, sealing } from '../object/encryption.js';
 
 function parseCopyRange(v: string | undefined, size: number): { start: number; end: number } | undefined {
   if (v === undefined) return undefined;
@@ -57,7 +57,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
     const body = await objectBody(ctx.app, src.bucket.name, v, start, end, srcKey);
     let data;
     try {
-      data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, dataKey: partKey });
+      data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, seal: sealing(up.sse, partKey) });
     } finally {
       await closeBody(body);
     }

@@ -3,6 +3,7 @@
 // reference), so copying a large object moves no data. x-amz-metadata-directive COPY keeps the
 // source's headers and metadata, REPLACE takes the request's.
 
+import { combineWork, notified, notifyWork } from '../bucket/notification.js';
 import { replicationForWrite } from '../../replication/writes.js';
 import { checksumHeader, createChecksum, parseChecksumAlgorithm } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
@@ -17,7 +18,7 @@ import { bodyChunks, checkStoredData, closeBody, objectBody } from './read.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
-import { dataKeyForRead, encryptionForWrite, encryptionHeaders } from './encryption.js';
+import { dataKeyForRead, encryptionForWrite, encryptionHeaders, sealing } from './encryption.js';
 import { discardBlob, storeBytes } from './ingest.js';
 import { encryptedEtag, parseSseRequest } from '../../sse/object.js';
 
@@ -90,7 +91,7 @@ export const copyObject: Handler = async (ctx) => {
     let data;
     try {
       const computeAlgorithm = algorithm ?? (v.checksum?.type === 'FULL_OBJECT' ? v.checksum.algorithm : undefined);
-      data = await storeBytes(ctx.app, bodyChunks(body), v.size, () => ({}), { computeAlgorithm, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE, dataKey: sse?.dataKey });
+      data = await storeBytes(ctx.app, bodyChunks(body), v.size, () => ({}), { computeAlgorithm, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE, seal: sealing(sse?.desc, sse?.dataKey) });
     } finally {
       await closeBody(body);
     }
@@ -126,8 +127,10 @@ export const copyObject: Handler = async (ctx) => {
 
   let res;
   try {
-    const work = await replicationForWrite(ctx, bucket, content);
+    const events = await notifyWork(ctx, 's3:ObjectCreated:Copy', ctx.key, { size: content.size, etag: content.etag });
+    const work = combineWork(events, await replicationForWrite(ctx, bucket, content));
     res = await ctx.app.meta.putObject(bucket.id, ctx.key, content, parseWriteConditions(ctx.headers), work ? { work } : undefined);
+    notified(ctx, events);
   } catch (e) {
     await discardBlob(ctx.app, written, e);
     throw e;

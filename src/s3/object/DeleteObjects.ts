@@ -2,6 +2,7 @@
 // Up to 1000 keys; each is deleted in its own transaction (they share fsyncs through group
 // commit); per-key failures are reported in the result, not as a request error.
 
+import { combineWork, notified, notifyWork, removalEvent } from '../bucket/notification.js';
 import { replicationForDelete } from '../../replication/writes.js';
 import { createHash } from 'node:crypto';
 import { CHECKSUM_ALGORITHMS, checksumHeader, createChecksum } from '../../auth/checksums.js';
@@ -89,13 +90,18 @@ export const deleteObjects: Handler = async (ctx) => {
       // Each key is authorised as the DeleteObject(Version) it is.
       if (!(await ctx.mayAccess(versionedAction('s3:DeleteObject', t.versionId), t.key))) throw new S3Error('AccessDenied');
       if (t.versionId !== undefined && t.versionId !== 'null' && !isMintedId(t.versionId)) throw new S3Error('NoSuchVersion');
+      const events = await notifyWork(ctx, removalEvent(bucket, t.versionId), t.key);
+      const replication = await replicationForDelete(ctx, bucket, t.key, t.versionId);
+      const work = combineWork(events, replication.work);
       const r = await ctx.app.meta.deleteObject(bucket.id, t.key, {
         ...(t.versionId !== undefined ? { versionId: t.versionId } : {}),
         bypassGovernance: askedBypass && (await ctx.mayAccess(BYPASS_GOVERNANCE, t.key)),
         now: Date.now(),
         ...(t.etag !== undefined ? { conditions: { ifMatch: t.etag } } : {}),
-        ...(await replicationForDelete(ctx, bucket, t.key, t.versionId)),
+        ...replication,
+        ...(work ? { work } : {}),
       });
+      notified(ctx, events);
       if (quiet) return;
       const node: XmlNode = { Key: t.key };
       if (t.versionId !== undefined) node.VersionId = t.versionId;

@@ -38,7 +38,9 @@ export function versionParam(ctx: S3Context): string | undefined {
  */
 export async function loadForRead(ctx: S3Context): Promise<ObjectVersion> {
   const versionId = versionParam(ctx);
-  const v = await ctx.app.meta.getObject(bucketOf(ctx).id, ctx.key, versionId);
+  const latest = ctx.latest;
+  ctx.latest = undefined;
+  const v = versionId === undefined && latest?.key === ctx.key ? latest.version : await ctx.app.meta.getObject(bucketOf(ctx).id, ctx.key, versionId);
   if (!v) {
     throw versionId === undefined
       ? new S3Error('NoSuchKey', undefined, { Key: ctx.key }, { 'x-amz-delete-marker': 'false' })

@@ -12,11 +12,12 @@ import { bucketOf } from '../handler.js';
 import { quoteEtag } from '../common.js';
 import { parseChecksumSpec, parseContentMd5, parseWriteConditions, parseWriteHeaders } from './headers.js';
 import { discardBlob, ingest } from './ingest.js';
-import { encryptionForWrite, encryptionHeaders } from './encryption.js';
+import { encryptionForWrite, encryptionHeaders, sealing } from './encryption.js';
 import { encryptedEtag } from '../../sse/object.js';
 import { lockForWrite } from './lock.js';
 import { parseTaggingHeader } from './tagging.js';
 import { newObjectAccess } from './writeAcl.js';
+import { combineWork, notified, notifyWork } from '../bucket/notification.js';
 import { replicationForWrite } from '../../replication/writes.js';
 
 const LOCK_HEADERS = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'];
@@ -78,7 +79,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
   }
 
   const sse = await encryptionForWrite(ctx);
-  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize, dataKey: sse?.dataKey });
+  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize, seal: sealing(sse?.desc, sse?.dataKey) });
   const content: ObjectContent = {
     size: data.size,
     etag: sse ? encryptedEtag(sse.desc, data.md5, sse.dataKey) : data.md5,
@@ -99,9 +100,11 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
 
   let result;
   try {
-    const work = await replicationForWrite(ctx, bucket, content);
+    const events = await notifyWork(ctx, ctx.op.name === 'PostObject' ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', ctx.key, { size: content.size, etag: content.etag });
+    const work = combineWork(events, await replicationForWrite(ctx, bucket, content));
     await o.beforeCommit?.();
     result = await ctx.app.meta.putObject(bucket.id, ctx.key, content, conditions, work ? { work } : undefined);
+    notified(ctx, events);
   } catch (e) {
     await discardBlob(ctx.app, data.blobId, e);
     throw e;

@@ -6,6 +6,7 @@
 // read back is the bucket owner's full control. A public ACL is refused under BlockPublicAcls.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectAcl.html
 
+import { notified, notifyWork } from '../bucket/notification.js';
 import { objectAcl, privateAcl, storedAcl } from '../../authz/bucketAccess.js';
 import { aclResponse, checkAclChange, requestedAcl } from '../acl.js';
 import { S3Error } from '../errors.js';
@@ -34,8 +35,17 @@ export const putObjectAcl: Handler = async (ctx) => {
   const acl = await requestedAcl(ctx, { owner: { id: v.owner }, bucketOwner: { id: bucket.owner }, forBucket: false });
   checkAclChange(settings, acl);
   // The version read above, whatever was written since: the ACL was made for its owner.
-  await ctx.app.meta.updateObject(bucket.id, ctx.key, v.versionId, { acl: storedAcl(acl, v.owner) }, (current) => {
-    if (current.owner !== v.owner) throw new S3Error('OperationAborted');
-  });
+  const work = await notifyWork(ctx, 's3:ObjectAcl:Put', ctx.key, { size: v.size, etag: v.etag, versionId: v.versionId });
+  await ctx.app.meta.updateObject(
+    bucket.id,
+    ctx.key,
+    v.versionId,
+    { acl: storedAcl(acl, v.owner) },
+    (current) => {
+      if (current.owner !== v.owner) throw new S3Error('OperationAborted');
+    },
+    work && { work },
+  );
+  notified(ctx, work);
   return { headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) } };
 };

@@ -3,6 +3,7 @@
 
 import type { ObjectVersion, Upload } from '../../store/meta/types.js';
 import { newDataKey, openDataKey, parseCustomerKey, parseSseRequest, sseHeaders, type CustomerKey, type SseDescriptor, type SseRequest } from '../../sse/object.js';
+import { packageSizeOf } from '../../sse/packages.js';
 import type { S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { defaultEncryption } from '../bucket/encryption.js';
@@ -54,6 +55,11 @@ export async function dataKeyForRead(ctx: S3Context, v: Pick<ObjectVersion, 'sse
 export async function dataKeyForUpload(ctx: S3Context, up: Upload): Promise<Buffer | undefined> {
   if (up.sse?.a === 'aws:kms') await requireKeyUse(ctx, 'kms:Decrypt', up.sse);
   return openDataKey(ctx.app.kms, up.sse, customerKeyOf(ctx), true);
+}
+
+/** How bytes written under `desc` with `dataKey` are sealed (undefined: not encrypted). */
+export function sealing(desc: SseDescriptor | undefined, dataKey: Buffer | undefined): { dataKey: Buffer; p: number } | undefined {
+  return desc && dataKey ? { dataKey, p: packageSizeOf(desc) } : undefined;
 }
 
 export function encryptionHeaders(ctx: S3Context, desc: SseDescriptor | undefined): Record<string, string> {

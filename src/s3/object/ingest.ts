@@ -39,8 +39,11 @@ export interface IngestOptions {
   maxSize: number;
   /** Refuse (EntityTooSmall) a body shorter than this, before anything is committed. */
   minSize?: number | undefined;
-  /** Server-side encryption: seal the bytes under keys derived from this data key (sse/). */
-  dataKey?: Buffer | undefined;
+  /**
+   * Server-side encryption: seal the bytes under keys derived from this data key, in packages of
+   * `p` bytes (the descriptor's; sse/packages.ts).
+   */
+  seal?: { dataKey: Buffer; p: number } | undefined;
 }
 
 /** Reads the request body into storage (see storeBytes). */
@@ -74,8 +77,8 @@ export async function storeBytes(
   let size = 0;
   // With encryption, what the blob receives is sealed packages (sse/packages.ts).
   const toBlob = async (w: BlobWriter, chunk: Buffer): Promise<void> => {
-    if (!o.dataKey) return w.write(chunk);
-    sealer ??= new Sealer(blobKey(o.dataKey, w.id));
+    if (!o.seal) return w.write(chunk);
+    sealer ??= new Sealer(blobKey(o.seal.dataKey, w.id), o.seal.p);
     for (const p of sealer.push(chunk)) await w.write(p);
   };
   try {
@@ -121,9 +124,9 @@ export async function storeBytes(
       result.blobId = writer.id;
     } else {
       result.inline = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      if (o.dataKey) {
+      if (o.seal) {
         result.inlineId = randomBytes(16).toString('hex');
-        result.inline = sealAll(blobKey(o.dataKey, result.inlineId), result.inline);
+        result.inline = sealAll(blobKey(o.seal.dataKey, result.inlineId), result.inline, o.seal.p);
       }
     }
     return result;

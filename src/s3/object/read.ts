@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
 import type { App } from '../../app.js';
 import type { ObjectVersion } from '../../store/meta/types.js';
 import { BlobDamagedError, type OpenOptions } from '../../store/blob/types.js';
-import { blobKey, openAll, openingBody, sealedRange, sealedSize } from '../../sse/packages.js';
+import { blobKey, openAll, openingBody, packageSizeOf, sealedRange, sealedSize } from '../../sse/packages.js';
 import { pooledChunks, type PooledBody } from '../../http/pooled.js';
 import { S3Error } from '../errors.js';
 import { quoteEtag } from '../common.js';
@@ -109,22 +109,23 @@ export async function objectBody(app: App, bucket: string, v: ObjectVersion, sta
     const stored = verifiedInline(app, bucket, v);
     if (!dataKey) return stored.subarray(start, end + 1);
     try {
-      return openAll(blobKey(dataKey, v.sse!.n!), stored).subarray(start, end + 1);
+      return openAll(blobKey(dataKey, v.sse!.n!), stored, packageSizeOf(v.sse!)).subarray(start, end + 1);
     } catch {
       report(app, bucket, v, { reason: 'inline data does not authenticate' });
       throw new S3Error('InternalError', DAMAGED);
     }
   }
   if (v.size === 0 || end < start) return Buffer.alloc(0);
+  const seal = dataKey ? { dataKey, p: packageSizeOf(v.sse!) } : undefined;
   try {
-    if (v.blobId) return reporting(app, bucket, v, await openBlob(app, v.blobId, v.size, start, end, dataKey));
+    if (v.blobId) return reporting(app, bucket, v, await openBlob(app, v.blobId, v.size, start, end, seal));
     if (v.partsCount) {
       const parts = (await app.meta.getObjectParts(v.rowId, 1, v.partsCount)).filter((p) => p.size > 0 && p.offset <= end && p.offset + p.size - 1 >= start);
       const bodies: PooledBody[] = [];
       try {
         await forEachBounded(parts.length, async (i) => {
           const p = parts[i]!;
-          bodies[i] = await openBlob(app, p.blobId, p.size, Math.max(start, p.offset) - p.offset, Math.min(end, p.offset + p.size - 1) - p.offset, dataKey, { lazy: true });
+          bodies[i] = await openBlob(app, p.blobId, p.size, Math.max(start, p.offset) - p.offset, Math.min(end, p.offset + p.size - 1) - p.offset, seal, { lazy: true });
         });
       } catch (e) {
         await Promise.all(bodies.map((b) => b?.close()));
@@ -143,11 +144,12 @@ export async function objectBody(app: App, bucket: string, v: ObjectVersion, sta
  * Plaintext bytes [start, end] of a blob holding `size` bytes: read as they are, or, with a data
  * key, the sealed packages covering them, each authenticated before a byte of it is handed out.
  */
-async function openBlob(app: App, blobId: string, size: number, start: number, end: number, dataKey: Buffer | undefined, opts?: OpenOptions): Promise<PooledBody> {
-  if (!dataKey) return app.blobs.openRange(blobId, size, start, end, opts);
-  const r = sealedRange(start, end, size);
-  const sealed = await app.blobs.openRange(blobId, sealedSize(size), r.from, r.to, opts);
-  return openingBody(blobKey(dataKey, blobId), sealed, start, end, size, blobId);
+async function openBlob(app: App, blobId: string, size: number, start: number, end: number, seal: { dataKey: Buffer; p: number } | undefined, opts?: OpenOptions): Promise<PooledBody> {
+  if (!seal) return app.blobs.openRange(blobId, size, start, end, opts);
+  const r = sealedRange(start, end, size, seal.p);
+  // The GCM tags stand in for the blob's block CRCs (the argument: sse/packages.ts).
+  const sealed = await app.blobs.openRange(blobId, sealedSize(size, seal.p), r.from, r.to, { ...opts, authenticated: true });
+  return openingBody(blobKey(seal.dataKey, blobId), sealed, start, end, size, blobId, seal.p);
 }
 
 /**
@@ -166,7 +168,7 @@ export async function checkStoredData(app: App, bucket: string, v: ObjectVersion
     return;
   }
   try {
-    const stored = (n: number) => (v.sse ? sealedSize(n) : n);
+    const stored = (n: number) => (v.sse ? sealedSize(n, packageSizeOf(v.sse)) : n);
     if (v.blobId) await app.blobs.check(v.blobId, stored(v.size));
     else if (v.partsCount) {
       const parts = await app.meta.getObjectParts(v.rowId, 1, v.partsCount);

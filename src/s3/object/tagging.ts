@@ -1,6 +1,9 @@
 // Object tagging: x-amz-tagging on writes, Put/Get/DeleteObjectTagging (per version), and the
 // validation S3 applies to tag sets.
 
+import { combineWork, notified, notifyWork } from '../bucket/notification.js';
+import type { EmittedEvent } from '../../notify/events.js';
+import type { ObjectVersion } from '../../store/meta/types.js';
 import { replicationForMeta } from '../../replication/writes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
@@ -85,8 +88,7 @@ export function tagSetXml(tags: TagSet | undefined) {
 
 export const putObjectTagging: Handler = async (ctx) => {
   const tags = await readTagging(ctx, 10);
-  const work = await replicationForMeta(ctx, bucketOf(ctx), tags);
-  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags }, undefined, work ? { work } : undefined);
+  const v = await updateWithEvent(ctx, 's3:ObjectTagging:Put', { tags });
   return { headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) } };
 };
 
@@ -96,12 +98,21 @@ export const getObjectTagging: Handler = async (ctx) => {
 };
 
 export const deleteObjectTagging: Handler = async (ctx) => {
-  const work = await replicationForMeta(ctx, bucketOf(ctx), undefined);
-  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), { tags: undefined }, undefined, work ? { work } : undefined);
+  const v = await updateWithEvent(ctx, 's3:ObjectTagging:Delete', { tags: undefined });
   return { status: 204, headers: { 'x-amz-version-id': versionHeader(ctx, v.versionId) } };
 };
 
 /** x-amz-version-id on tagging responses: shown for versioned buckets and explicit versions. */
 function versionHeader(ctx: Parameters<Handler>[0], versionId: string): string | undefined {
   return bucketOf(ctx).versioning !== 'Unversioned' || ctx.query.has('versionId') ? versionId : undefined;
+}
+
+/** Updates the addressed version's tags, recording the event (notify/) and the replication of the change with it. */
+async function updateWithEvent(ctx: S3Context, event: EmittedEvent, patch: { tags: TagSet | undefined }): Promise<ObjectVersion> {
+  let current: ObjectVersion | undefined;
+  const events = await notifyWork(ctx, event, ctx.key, () => current && { size: current.size, etag: current.etag, versionId: current.versionId });
+  const work = combineWork(events, await replicationForMeta(ctx, bucketOf(ctx), patch.tags));
+  const v = await ctx.app.meta.updateObject(bucketOf(ctx).id, ctx.key, versionParam(ctx), patch, (v) => (current = v), work && { work });
+  notified(ctx, events);
+  return v;
 }

@@ -39,6 +39,13 @@ export interface OpenOptions {
    * held); open it and check its checksums when reading starts.
    */
   lazy?: boolean;
+  /**
+   * The caller authenticates every byte it reads with a check of its own that is at least as
+   * strong as the block CRCs (the GCM tags of sealed packages, sse/packages.ts), before handing
+   * any of it out: blocks are then not checked against their CRCs as they are read. Everything
+   * else still is: presence, length, and the CRC table and trailer (on open).
+   */
+  authenticated?: boolean;
 }
 
 export interface BlobStore {

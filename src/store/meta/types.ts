@@ -262,7 +262,8 @@ export interface NewWork {
   notBefore?: number;
   /**
    * Items with the same ordering key may later be delivered in order (e.g. `${bucketId}/${key}`
-   * for per-key notifications); recorded, not yet enforced by claims.
+   * for per-key notifications): an item is not claimed while an earlier item (lower id) with
+   * the same key is queued — due, scheduled for a retry, or claimed.
    */
   orderKey?: string;
   /**
@@ -707,6 +708,13 @@ export interface MetaStore {
   // buckets
   createBucket(b: Omit<Bucket, 'id'>): Promise<Bucket>;
   getBucket(name: string): Promise<Bucket | undefined>;
+  /**
+   * Optional: getBucket and, in the same read, the latest version of `key` in that bucket
+   * (getObject without a version id) — as getBucket followed at once by getObject. A store that
+   * pays a round trip per read (PostgreSQL) answers both with one; GetObject and HeadObject use
+   * it. The version is read at the start of the request, so it is as fresh as getObject's later.
+   */
+  getBucketWithLatest?(name: string, key: string): Promise<{ bucket: Bucket; latest: ObjectVersion | undefined } | undefined>;
   listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]>;
   /** Fails with BucketNotEmpty when any object version remains; aborts open multipart uploads. */
   deleteBucket(bucketId: number): Promise<void>;

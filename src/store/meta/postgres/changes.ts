@@ -5,10 +5,11 @@
 // own feed ignores.
 //
 // Notifications arrive milliseconds after the commit. For read-after-write through those caches,
-// every such transaction also increments change_seq, which getBucket reads in the same query as
-// the bucket (once per request, no extra round trip): when it moved by a change not this store's
-// own, the listeners are called before the request goes on (seen()), so a request never uses a
-// cache entry older than a change committed before the request began.
+// every such transaction also increments change_seq, which getBucket (and getBucketWithLatest)
+// reads in the same query as the bucket (once per request, no extra round trip): when it moved by
+// a change not this store's own, the store's own caches (addInternal: bucket configurations) and
+// the listeners are called before the request goes on (seen()), so a request never uses a cache
+// entry older than a change committed before the request began.
 //
 // Every transaction that changes what the caches above the store hold — IAM entities, policies
 // and keys, accounts, settings, buckets and their configurations — sends a notification on
@@ -30,6 +31,8 @@ const RECONNECT_MS = 1000;
 
 export class ChangeFeed {
   private readonly listeners: Array<() => void> = [];
+  /** The store's own caches (index.ts): told as the listeners are, but they start no listening. */
+  private readonly internal: Array<() => void> = [];
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reconnect: NodeJS.Timeout | undefined;
@@ -46,6 +49,15 @@ export class ChangeFeed {
   add(listener: () => void): void {
     this.listeners.push(listener);
     this.starting ??= this.connect();
+  }
+
+  /**
+   * Adds a cache of the store itself. It is told of every change the listeners are told of, but
+   * does not start listening: the change sequence read with every request's bucket keeps it
+   * coherent alone (seen()); notifications only drop it sooner.
+   */
+  addInternal(listener: () => void): void {
+    this.internal.push(listener);
   }
 
   /** Resolves once the feed listens (tests). */
@@ -122,15 +134,20 @@ export class ChangeFeed {
     const last = this.lastSeq;
     if (last !== undefined && seq <= last) return;
     this.lastSeq = seq;
-    if (last === undefined) return;
+    if (last === undefined) {
+      // Anything loaded before the first sequence read is of unknown age.
+      for (const l of this.internal) l();
+      return;
+    }
     let foreign = false;
     for (let s = last + 1; s <= seq; s++) {
       if (!own.delete(s)) foreign = true;
     }
-    if (foreign && this.listeners.length) this.fire();
+    if (foreign) this.fire();
   }
 
   private fire(): void {
+    for (const l of this.internal) l();
     for (const l of this.listeners) l();
   }
 

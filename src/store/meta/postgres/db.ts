@@ -20,7 +20,8 @@
 // Durability: a write resolves after COMMIT, which with synchronous_commit on (forced on for
 // this store's sessions if the server has it off) returns once the commit is flushed to the WAL.
 // Reads run outside transactions on any pooled connection and see every commit acknowledged
-// before they started, on whichever node it was made: strong read-after-write with no cache.
+// before they started, on whichever node it was made: strong read-after-write (the one cache,
+// of bucket configurations, is kept coherent by the change sequence: index.ts ConfigCache).
 
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -55,6 +56,12 @@ export async function sessionSynchronousCommit(url: string): Promise<string> {
 /** The LISTEN/NOTIFY channel of the change feed. */
 export const CHANGE_CHANNEL = 'trove_change';
 
+/**
+ * Bumps the change sequence and notifies, in one statement: the notification is delivered when,
+ * and only if, the transaction commits.
+ */
+const NOTIFY_SQL = `WITH s AS (UPDATE change_seq SET seq = seq + 1 RETURNING seq) SELECT s.seq, pg_notify('${CHANGE_CHANNEL}', $1) FROM s`;
+
 /** SQLSTATEs after which a transaction is retried from the start. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
@@ -79,6 +86,8 @@ export class Db {
       idleTimeoutMillis: 300_000,
       types,
       application_name: 'trove',
+      // Statements are written without waiting for the answers before them (Db.tx, Tx.rows).
+      pipeline: true,
       ...(opts.forceSynchronousCommit ? { options: '-c synchronous_commit=on' } : {}),
     });
     // An idle connection that fails (server restart) must not take the process down.
@@ -109,29 +118,37 @@ export class Db {
    * Runs `fn` in one transaction; retried whole after a deadlock or serialization failure. With
    * `notify`, the commit also tells every node's change feed (changes.ts) that what the caches
    * above the store hold (IAM, accounts, bucket settings) may have changed.
+   *
+   * Round trips: the connections pipeline (node-postgres `pipeline: true`: a statement is written
+   * at once, without waiting for the answers to those before it; the server still runs them one
+   * after the other, in the order written). BEGIN goes out with the transaction's first
+   * statements, and COMMIT right behind its last ones: a statement `fn` did not wait for (see
+   * Tx.rows) is answered after `fn` returned, and if it failed, the transaction is aborted, the
+   * server answers the COMMIT with ROLLBACK and the statement's error is thrown here. So `fn`
+   * awaits only what it decides on, and a simple write costs two round trips: [BEGIN, locks,
+   * reads] and [writes, COMMIT].
    */
   async tx<T>(fn: (t: Tx) => Promise<T>, opts: { notify?: boolean } = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
+      const t = new Tx(this, client);
       try {
-        await client.query('BEGIN');
-        const t = new Tx(this, client);
+        t.send('BEGIN');
         try {
           const value = await fn(t);
           // Delivered to listeners only if and when the transaction commits.
-          if (opts.notify) {
-            const r = await client.query<{ seq: number }>(this.stmt('UPDATE change_seq SET seq = seq + 1 RETURNING seq', []));
-            await client.query(this.stmt(`SELECT pg_notify('${CHANGE_CHANNEL}', $1)`, [this.origin]));
-            await client.query('COMMIT');
-            this.ownChanges.add(r.rows[0]!.seq);
-            return value;
-          }
-          await client.query('COMMIT');
+          const seq = opts.notify ? t.rows<{ seq: number }>(NOTIFY_SQL, [this.origin]) : undefined;
+          const commit = client.query('COMMIT');
+          const [committed] = await Promise.all([commit, t.settled()]);
+          if (t.failure) throw t.failure;
+          if (committed.command !== 'COMMIT') throw new Error(`transaction not committed (${committed.command})`);
+          if (seq) this.ownChanges.add((await seq)[0]!.seq);
           return value;
         } catch (e) {
           await client.query('ROLLBACK').catch((re: Error) => (broken = re));
-          throw e;
+          // The first failed statement says why (those behind it only that the transaction was aborted).
+          throw t.failure ?? e;
         }
       } catch (e) {
         if (RETRYABLE.has((e as { code?: string }).code ?? '') && attempt < 20) {
@@ -154,6 +171,10 @@ export class Db {
 export class Tx {
   /** Set when the transaction dropped a blob reference (garbage may follow its commit). */
   released = false;
+  /** The first statement that failed: the transaction is aborted from there on. */
+  failure: Error | undefined;
+  /** Every statement sent, answered or not. */
+  private readonly sent: Array<Promise<unknown>> = [];
   /** Versions the transaction removed, collected while set (WriteOptions.work as a function). */
   removed: ObjectVersion[] | undefined;
 
@@ -162,28 +183,63 @@ export class Tx {
     readonly client: pg.PoolClient,
   ) {}
 
-  async rows<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
-    return (await this.client.query<R>(this.db.stmt(text, values))).rows;
+  /**
+   * Sends a statement at once (the connection pipelines) and returns its answer. A caller that
+   * does not await it leaves it to the commit (Db.tx), which fails if it failed: write statements
+   * whose outcome decides nothing in `fn` need not be waited for.
+   */
+  rows<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    return handled(this.query<R>(text, values).then((r) => r.rows));
   }
 
-  async row<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R | undefined> {
-    return (await this.rows<R>(text, values))[0];
+  row<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R | undefined> {
+    return handled(this.query<R>(text, values).then((r) => r.rows[0]));
   }
 
   /** Rows changed by an INSERT / UPDATE / DELETE. */
-  async run(text: string, values: unknown[] = []): Promise<number> {
-    return (await this.client.query(this.db.stmt(text, values))).rowCount ?? 0;
+  run(text: string, values: unknown[] = []): Promise<number> {
+    return handled(this.query(text, values).then((r) => r.rowCount ?? 0));
   }
 
-  /** Waits for, then holds until commit, the lock of one object key (see the top of this file). */
-  async lockKey(bucketId: number, key: string): Promise<void> {
-    await this.run('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [bucketId, keyHash(key)]);
+  /** A statement whose answer nobody waits for (it is waited for at commit). */
+  send(text: string, values: unknown[] = []): void {
+    void this.query(text, values);
   }
 
-  /** Holds, until commit, a lock of a named domain (e.g. IAM writes). */
-  async lockDomain(name: string): Promise<void> {
-    await this.run('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [0, keyHash(name)]);
+  private query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    const p = text === 'BEGIN' ? this.client.query<R>(text) : this.client.query<R>(this.db.stmt(text, values));
+    p.catch((e: Error) => (this.failure ??= e));
+    this.sent.push(p);
+    return p;
   }
+
+  /** Resolves when every statement sent so far has been answered (failed or not). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.sent);
+  }
+
+  /**
+   * Waits for, then holds until commit, the lock of one object key (see the top of this file).
+   * Sent, not waited for: the server runs the statements behind it once the lock is granted.
+   */
+  lockKey(bucketId: number, key: string): void {
+    this.send('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [bucketId, keyHash(key)]);
+  }
+
+  /** Holds, until commit, a lock of a named domain (e.g. IAM writes); sent as lockKey. */
+  lockDomain(name: string): void {
+    this.send('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [0, keyHash(name)]);
+  }
+}
+
+/**
+ * Marks a statement's answer as handled: one nobody awaits (it is left to the commit) must not
+ * be an unhandled rejection when it fails — Tx.failure and the commit report it. A caller that
+ * awaits it still gets the error.
+ */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 /** A signed 32-bit hash of a key. */

@@ -2,9 +2,11 @@
 // database. Same semantics as the SQLite store; db.ts explains transactions, locks and
 // durability, objects.ts objects and uploads, iam.ts IAM.
 //
-// No cache: every read goes to the database, so a write acknowledged by any node is seen by the
-// next request on every node. (Buckets are read on every request; the SQLite store caches them
-// because it is the only writer of its file, which no node is here.)
+// One cache: bucket configurations (ConfigCache below, with its correctness argument). Every
+// other read goes to the database, so a write acknowledged by any node is seen by the next
+// request on every node. Buckets themselves are read on every request, with the change sequence
+// (the same one-row read whether the bucket is cached or not, so a bucket cache would save
+// nothing).
 
 import { StoreError } from '../../errors.js';
 import { prefixSuccessor } from '../../keys.js';
@@ -42,7 +44,7 @@ import { ChangeFeed } from './changes.js';
 import { Db, sessionSynchronousCommit } from './db.js';
 import { PgIamStore, toAccessKey, type AccessKeyRow } from './iam.js';
 import { PgObjects } from './objects.js';
-import { toAccount, toBucket, type AccountRow, type BucketRow } from './rows.js';
+import { keyBytes, toAccount, toBucket, toVersion, type AccountRow, type BucketRow, type ObjectRow } from './rows.js';
 import { migrate } from './schema.js';
 import { PgWork, recordWork } from './work.js';
 
@@ -60,6 +62,22 @@ export function isPostgresUrl(s: string): boolean {
   return /^postgres(ql)?:\/\//i.test(s);
 }
 
+/** The bucket's columns beside an object row's (getBucketWithLatest). */
+interface BucketColumns {
+  b_id: number;
+  b_name: string;
+  b_owner: string;
+  b_created_at: number;
+  b_region: string;
+  b_versioning: string;
+  b_object_lock: boolean;
+}
+
+const BUCKET_WITH_LATEST = `SELECT c.seq AS change_seq, b.id AS b_id, b.name AS b_name, b.owner AS b_owner, b.created_at AS b_created_at,
+    b.region AS b_region, b.versioning AS b_versioning, b.object_lock AS b_object_lock, o.*
+  FROM change_seq c LEFT JOIN buckets b ON b.name = $1
+  LEFT JOIN LATERAL (SELECT * FROM objects WHERE bucket_id = b.id AND key = $2 ORDER BY vid DESC LIMIT 1) o ON true`;
+
 /** Transactions that change what caches above the store hold tell every node's change feed. */
 const NOTIFY = { notify: true };
 
@@ -68,6 +86,7 @@ export class PgMetaStore implements MetaStore {
   private readonly objects: PgObjects;
   private readonly work: PgWork;
   private readonly changes: ChangeFeed;
+  private readonly configs = new ConfigCache();
   private closed = false;
 
   static async open(opts: PgOptions): Promise<PgMetaStore> {
@@ -98,6 +117,7 @@ export class PgMetaStore implements MetaStore {
     this.work = new PgWork(db);
     this.iam = new PgIamStore(db);
     this.changes = new ChangeFeed(opts.url, db.origin);
+    this.changes.addInternal(() => this.configs.clear());
   }
 
   async close(): Promise<void> {
@@ -304,6 +324,16 @@ export class PgMetaStore implements MetaStore {
     return r.id === null ? undefined : toBucket(r);
   }
 
+  /** getBucket and the latest version of `key` in one statement (one round trip for a GET). */
+  async getBucketWithLatest(name: string, key: string): Promise<{ bucket: Bucket; latest: ObjectVersion | undefined } | undefined> {
+    const r = await this.db.row<ObjectRow & BucketColumns & { change_seq: number }>(BUCKET_WITH_LATEST, [name, keyBytes(key)]);
+    if (!r) return undefined;
+    this.changes.seen(r.change_seq, this.db.ownChanges);
+    if (r.b_id === null) return undefined;
+    const bucket = toBucket({ id: r.b_id, name: r.b_name, owner: r.b_owner, created_at: r.b_created_at, region: r.b_region, versioning: r.b_versioning, object_lock: r.b_object_lock });
+    return { bucket, latest: r.id === null ? undefined : toVersion(r) };
+  }
+
   async listBuckets(owner: string | undefined, opts: { prefix?: string; after?: string; limit: number }): Promise<Bucket[]> {
     const where: string[] = [];
     const args: unknown[] = [];
@@ -336,6 +366,7 @@ export class PgMetaStore implements MetaStore {
       await t.run('DELETE FROM completed_uploads WHERE bucket_id = $1', [bucketId]);
       await t.run('DELETE FROM buckets WHERE id = $1', [bucketId]);
     }, NOTIFY);
+    this.configs.forget(bucketId);
   }
 
   async setVersioning(bucketId: number, state: VersioningState): Promise<void> {
@@ -359,20 +390,31 @@ export class PgMetaStore implements MetaStore {
   }
 
   async getBucketConfig(bucketId: number, kind: BucketConfigKind): Promise<string | undefined> {
-    return (await this.db.row<{ value: string }>('SELECT value FROM bucket_configs WHERE bucket_id = $1 AND kind = $2', [bucketId, kind]))?.value;
+    const hit = this.configs.get(bucketId, kind);
+    if (hit) return hit.value;
+    const generation = this.configs.generation;
+    const value = (await this.db.row<{ value: string }>('SELECT value FROM bucket_configs WHERE bucket_id = $1 AND kind = $2', [bucketId, kind]))?.value;
+    this.configs.set(generation, bucketId, kind, value);
+    return value;
   }
 
   async putBucketConfig(bucketId: number, kind: BucketConfigKind, value: string | undefined): Promise<void> {
-    await this.db.tx((t) =>
-      value === undefined
-        ? t.run('DELETE FROM bucket_configs WHERE bucket_id = $1 AND kind = $2', [bucketId, kind])
-        : t.run('INSERT INTO bucket_configs (bucket_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT (bucket_id, kind) DO UPDATE SET value = excluded.value', [
-            bucketId,
-            kind,
-            value,
-          ]),
-      NOTIFY,
-    );
+    try {
+      await this.db.tx((t) =>
+        value === undefined
+          ? t.run('DELETE FROM bucket_configs WHERE bucket_id = $1 AND kind = $2', [bucketId, kind])
+          : t.run('INSERT INTO bucket_configs (bucket_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT (bucket_id, kind) DO UPDATE SET value = excluded.value', [
+              bucketId,
+              kind,
+              value,
+            ]),
+        NOTIFY,
+      );
+    } finally {
+      // After the commit (or its failure: the outcome may be unknown): what a load in flight read
+      // may be older, and is not kept (ConfigCache).
+      this.configs.forget(bucketId);
+    }
   }
 
   // ---------------------------------------------------------------- objects and uploads (objects.ts)
@@ -471,5 +513,55 @@ export class PgMetaStore implements MetaStore {
   }
   listWork(kind: string, afterId: number, limit: number): Promise<WorkItem[]> {
     return this.work.listWork(kind, afterId, limit);
+  }
+}
+
+/**
+ * Bucket configurations (policy, ACL, ownership, encryption, CORS, …), read by many requests (a
+ * PUT reads the default encryption), kept per (bucket, kind), with no expiry.
+ *
+ * Correctness argument (strong read-after-write across processes and nodes). Every transaction
+ * that changes a configuration (putBucketConfig, deleteBucket) increments change_seq and notifies,
+ * in the transaction (db.ts). A request reads its bucket before anything else of it, and that
+ * read returns the change sequence too (getBucket, the same statement); ChangeFeed.seen() clears
+ * this cache before getBucket returns when the sequence moved by a change that was not this
+ * store's own. So a request that begins after a change was acknowledged — by any node — reads the
+ * sequence after that commit, and finds the cache cleared of everything loaded before it. A load
+ * that raced a change (sent before the commit, answered after the clear) could hold the old
+ * value: loads remember the generation they began in, and every clear and forget bumps it, so such
+ * a load is returned to its own request but not kept. This store's own changes forget their
+ * bucket's entries once committed (with the same generation rule), so the writing node reads its
+ * own writes too. Notifications (LISTEN) clear the cache as well, which only makes it sooner.
+ */
+class ConfigCache {
+  private readonly entries = new Map<number, Map<BucketConfigKind, string | undefined>>();
+  /** Bumped by every clear and forget: a load that overlapped one is not kept. */
+  generation = 0;
+
+  get(bucketId: number, kind: BucketConfigKind): { value: string | undefined } | undefined {
+    const m = this.entries.get(bucketId);
+    return m && m.has(kind) ? { value: m.get(kind) } : undefined;
+  }
+
+  /** Keeps what a load that began in `generation` read, unless the cache changed meanwhile. */
+  set(generation: number, bucketId: number, kind: BucketConfigKind, value: string | undefined): void {
+    if (generation !== this.generation) return;
+    let m = this.entries.get(bucketId);
+    if (!m) {
+      if (this.entries.size >= 10_000) this.entries.clear();
+      m = new Map();
+      this.entries.set(bucketId, m);
+    }
+    m.set(kind, value);
+  }
+
+  forget(bucketId: number): void {
+    this.generation++;
+    this.entries.delete(bucketId);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
   }
 }

@@ -175,7 +175,8 @@ export class PgObjects {
    */
   private async addRef(t: Tx, blobId: string, shared: boolean): Promise<void> {
     if (!shared) {
-      await t.run('INSERT INTO blobs (id, refs) VALUES ($1, 1)', [blobId]);
+      // Cannot fail but by an error, which fails the commit: not waited for (Db.tx).
+      t.send('INSERT INTO blobs (id, refs) VALUES ($1, 1)', [blobId]);
       return;
     }
     if ((await t.run('UPDATE blobs SET refs = refs + 1 WHERE id = $1 AND refs > 0', [blobId])) === 0) {
@@ -183,8 +184,8 @@ export class PgObjects {
     }
   }
 
-  private async release(t: Tx, blobId: string): Promise<void> {
-    await t.run('UPDATE blobs SET refs = refs - 1, released_at = CASE WHEN refs <= 1 THEN $2 ELSE released_at END WHERE id = $1', [blobId, Date.now()]);
+  private release(t: Tx, blobId: string): void {
+    t.send('UPDATE blobs SET refs = refs - 1, released_at = CASE WHEN refs <= 1 THEN $2 ELSE released_at END WHERE id = $1', [blobId, Date.now()]);
     t.released = true;
   }
 
@@ -194,17 +195,27 @@ export class PgObjects {
    * is deleted by a `tier.delete` work item recorded here, in the same transaction.
    */
   private async removeRow(t: Tx, r: ObjectRow): Promise<void> {
+    await this.dropRowRefs(t, r);
+    t.send('DELETE FROM objects WHERE id = $1', [r.id]);
+  }
+
+  /**
+   * What removing a version row entails besides the DELETE itself: it is reported to the write's
+   * work (WriteOptions.work as a function), its blobs are released, its parts' rows deleted, and a
+   * tiered version's remote copy queued for deletion. placeVersion's overwrite path deletes the row
+   * itself (first, in the same round trip) and calls this.
+   */
+  private async dropRowRefs(t: Tx, r: ObjectRow): Promise<void> {
     t.removed?.push(toVersion(r));
-    if (r.blob_id) await this.release(t, r.blob_id);
+    if (r.blob_id) this.release(t, r.blob_id);
     const tier = r.tier ? (JSON.parse(r.tier) as TierState) : undefined;
     if (r.parts_count) {
-      for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) if (!tier) await this.release(t, p.blob_id);
+      for (const p of await t.rows<{ blob_id: string }>('DELETE FROM object_parts WHERE object_id = $1 RETURNING blob_id', [r.id])) if (!tier) this.release(t, p.blob_id);
     }
     if (tier) {
-      if (tier.restore?.blob) await this.release(t, tier.restore.blob);
+      if (tier.restore?.blob) this.release(t, tier.restore.blob);
       await this.tierReleased(t, tier);
     }
-    await t.run('DELETE FROM objects WHERE id = $1', [r.id]);
   }
 
   /** A tiered version is gone: its remote copy is to be deleted (a work item, same transaction). */
@@ -221,11 +232,11 @@ export class PgObjects {
       if (!next) return v;
       const e = tierEffects(v, next);
       if (e.releaseLocal) {
-        if (row.blob_id) await this.release(t, row.blob_id);
-        if (row.parts_count) for (const p of await t.rows<{ blob_id: string }>('SELECT blob_id FROM object_parts WHERE object_id = $1', [row.id])) await this.release(t, p.blob_id);
+        if (row.blob_id) this.release(t, row.blob_id);
+        if (row.parts_count) for (const p of await t.rows<{ blob_id: string }>('SELECT blob_id FROM object_parts WHERE object_id = $1', [row.id])) this.release(t, p.blob_id);
       }
       if (e.addBlob) await this.addRef(t, e.addBlob, false);
-      if (e.releaseBlob) await this.release(t, e.releaseBlob);
+      if (e.releaseBlob) this.release(t, e.releaseBlob);
       if (next.work) await recordWork(t, next.work);
       const storageClass = next.storageClass ?? row.storage_class;
       const tier = next.tier ? JSON.stringify(next.tier) : row.tier;
@@ -238,8 +249,9 @@ export class PgObjects {
     });
   }
 
-  private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent, latest = true): Promise<number> {
-    const r = await t.row<{ id: number }>(
+  /** Waits for the database only when it must (shared blobs are checked, parts need the row id). */
+  private async insertRow(t: Tx, bucketId: number, key: string, vid: string, isNull: boolean, deleteMarker: boolean, c: ObjectContent, latest = true): Promise<void> {
+    const inserted = t.row<{ id: number }>(
       `INSERT INTO objects (bucket_id, key, vid, is_null, is_latest, delete_marker, size, etag, last_modified, owner, storage_class,
          checksum_alg, checksum_type, meta, inline, inline_crc, blob_id, parts_count)
        VALUES ($1, $2, $3, $4, ${latest ? 'true' : 'false'}, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
@@ -263,11 +275,11 @@ export class PgObjects {
         c.parts?.length ?? null,
       ],
     );
-    const id = r!.id;
     const shared = c.sharedData === true;
     if (c.blobId) await this.addRef(t, c.blobId, shared);
     if (c.parts && c.parts.length) {
-      await t.run(
+      const id = (await inserted)!.id;
+      t.send(
         `INSERT INTO object_parts (object_id, part_number, part_offset, size, etag, checksum, blob_id)
          SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])`,
         [
@@ -282,7 +294,6 @@ export class PgObjects {
       );
       for (const p of c.parts) await this.addRef(t, p.blobId, shared);
     }
-    return id;
   }
 
   /**
@@ -301,12 +312,17 @@ export class PgObjects {
         : bucket.versioning === 'Unversioned'
           ? undefined
           : await t.row<ObjectRow>(NULL_VERSION, [bucket.id, keyBytes(key)]);
-    if (latest) await t.run('UPDATE objects SET is_latest = false WHERE id = $1', [latest.id]);
+    // The latest version replaced whole (the null version, without parts): its row goes first,
+    // so the new one needs no is_latest update of the old (one statement fewer per overwrite).
+    const replaced = latest !== undefined && existingNull === latest && !latest.parts_count;
+    if (replaced) t.send('DELETE FROM objects WHERE id = $1', [latest.id]);
+    else if (latest) t.send('UPDATE objects SET is_latest = false WHERE id = $1', [latest.id]);
     const vid = timeOrderedIdAfter(latest?.vid);
     // The new row takes its blob references before the old one drops its own: an object copied
     // onto itself shares its blobs, which must never reach zero references in between.
     await this.insertRow(t, bucket.id, key, vid, isNull, deleteMarker, content);
-    if (existingNull) await this.removeRow(t, existingNull);
+    if (replaced) await this.dropRowRefs(t, latest);
+    else if (existingNull) await this.removeRow(t, existingNull);
     const res: PutResult = { versionId: isNull ? 'null' : vid };
     if (latest) res.previous = { versionId: versionIdOf(latest), deleteMarker: latest.delete_marker };
     return res;
@@ -330,8 +346,9 @@ export class PgObjects {
   }
 
   /** The latest version of a key, once this transaction holds the key's lock. */
-  private async lockedLatest(t: Tx, bucketId: number, key: string): Promise<ObjectRow | undefined> {
-    await t.lockKey(bucketId, key);
+  private lockedLatest(t: Tx, bucketId: number, key: string): Promise<ObjectRow | undefined> {
+    // Pipelined: the server runs the read after the lock is granted, with a snapshot taken then.
+    t.lockKey(bucketId, key);
     return t.row<ObjectRow>(LATEST, [bucketId, keyBytes(key)]);
   }
 
@@ -354,8 +371,8 @@ export class PgObjects {
 
   putObject(bucketId: number, key: string, content: ObjectContent, conditions?: WriteConditions, opts?: WriteOptions): Promise<PutResult> {
     return this.writeWithWork(opts?.work, async (t) => {
-      const bucket = await this.bucketState(t, bucketId);
-      const latest = await this.lockedLatest(t, bucketId, key);
+      // One round trip: [BEGIN,] bucket lock, key lock, latest version.
+      const [bucket, latest] = await Promise.all([this.bucketState(t, bucketId), this.lockedLatest(t, bucketId, key)]);
       this.checkConditions(latest, conditions, key);
       return this.placeVersion(t, bucket, key, content, false, latest);
     });
@@ -363,8 +380,7 @@ export class PgObjects {
 
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
     return this.writeWithWork(opts.work, async (t): Promise<DeleteResult> => {
-      const bucket = await this.bucketState(t, bucketId);
-      const latest = await this.lockedLatest(t, bucketId, key);
+      const [bucket, latest] = await Promise.all([this.bucketState(t, bucketId), this.lockedLatest(t, bucketId, key)]);
       this.checkConditions(latest, opts.conditions, key);
       if (opts.versionId !== undefined) {
         const row = await this.versionRow(t, bucketId, key, opts.versionId);
@@ -373,7 +389,7 @@ export class PgObjects {
         await this.removeRow(t, row);
         if (row.is_latest) {
           const next = await t.row<ObjectRow>(LATEST, [bucketId, keyBytes(key)]);
-          if (next) await t.run('UPDATE objects SET is_latest = true WHERE id = $1', [next.id]);
+          if (next) t.send('UPDATE objects SET is_latest = true WHERE id = $1', [next.id]);
         }
         return { versionId: versionIdOf(row), deleteMarker: row.delete_marker };
       }
@@ -449,7 +465,7 @@ export class PgObjects {
       await this.lockedUpload(t, bucketId, uploadId);
       const old = await t.row<{ blob_id: string }>('SELECT blob_id FROM upload_parts WHERE upload_id = $1 AND part_number = $2', [uploadId, part.partNumber]);
       await this.addRef(t, part.blobId, part.shared === true);
-      if (old) await this.release(t, old.blob_id);
+      if (old) this.release(t, old.blob_id);
       await t.run(
         `INSERT INTO upload_parts (upload_id, part_number, size, etag, checksum, last_modified, blob_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, checksum = excluded.checksum,
@@ -499,7 +515,7 @@ export class PgObjects {
   }
 
   async dropUpload(t: Tx, uploadId: string): Promise<void> {
-    for (const p of await t.rows<{ blob_id: string }>('DELETE FROM upload_parts WHERE upload_id = $1 RETURNING blob_id', [uploadId])) await this.release(t, p.blob_id);
+    for (const p of await t.rows<{ blob_id: string }>('DELETE FROM upload_parts WHERE upload_id = $1 RETURNING blob_id', [uploadId])) this.release(t, p.blob_id);
     await t.run('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
   }
 

@@ -82,7 +82,8 @@ export class PgWork {
     const rows = await this.db.tx((t) =>
       t.rows<WorkRow>(
         `WITH now AS (SELECT ${NOW} AS ms),
-         due AS (SELECT id FROM work WHERE kind = ANY($1::text[]) AND not_before <= (SELECT ms FROM now)
+         due AS (SELECT id FROM work w WHERE kind = ANY($1::text[]) AND not_before <= (SELECT ms FROM now)
+                   AND (order_key IS NULL OR NOT EXISTS (SELECT 1 FROM work p WHERE p.order_key = w.order_key AND p.id < w.id))
                  ORDER BY not_before, id LIMIT $2 FOR UPDATE SKIP LOCKED)
          UPDATE work SET lease_holder = $3, lease_until = now.ms + $4, not_before = now.ms + $4, attempts = work.attempts + 1
          FROM due, now WHERE work.id = due.id

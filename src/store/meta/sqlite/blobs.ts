@@ -2,7 +2,7 @@
 // collector has deleted the file and forgets it.
 
 import { StoreError } from '../../errors.js';
-import type { Ctx } from './context.js';
+import { OBJECTS_ONLY, type Ctx } from './context.js';
 
 /**
  * Takes a reference on a blob: a fresh one (just written for this request) gets its first
@@ -28,14 +28,14 @@ export function release(c: Ctx, blobId: string): void {
  * by a crash.
  */
 export function takeGarbage(c: Ctx, limit: number, releasedBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
-  return c.commit.write(() => (c.stmt.garbage.all(releasedBefore, limit) as { id: string }[]).map((r) => r.id));
+  return c.commit.write(() => (c.stmt.garbage.all(releasedBefore, limit) as { id: string }[]).map((r) => r.id), OBJECTS_ONLY);
 }
 
 export async function forgetBlobs(c: Ctx, blobIds: string[]): Promise<void> {
   if (blobIds.length === 0) return;
   await c.commit.write(() => {
     for (const id of blobIds) c.stmt.forgetBlob.run(id);
-  });
+  }, OBJECTS_ONLY);
 }
 
 export async function hasBlob(c: Ctx, blobId: string): Promise<boolean> {

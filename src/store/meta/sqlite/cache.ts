@@ -4,9 +4,15 @@
 // other connections (worker processes, `trove admin`) are noticed through PRAGMA data_version,
 // which SQLite changes whenever another connection has committed to the file: ForeignWrites reads
 // it (a few microseconds) before every cached bucket read when the file is shared (a request looks
-// its bucket up before any object of it), and every 100 ms in any case, and, when it moved, drops
-// both caches whole and
-// tells the store's change listeners (the caches above the store). The argument for strong
+// its bucket up before any object of it), and every 100 ms in any case. When it moved, the change
+// sequence (commit.ts CHANGE_SEQ_KEY, incremented by every transaction that may change a bucket,
+// a configuration, IAM, an account or a setting) says what kind of commit it was: if the sequence
+// moved too, both caches are dropped whole and the store's change listeners (the caches above
+// the store) are told; if not, the commits changed objects only (another worker's PUTs), and only
+// the latest-version cache is dropped — the buckets and everything above the store stay valid,
+// and a worker no longer reloads IAM, policies and bucket settings after every PUT of another.
+// (The sequence is read after data_version, in the same process: a commit that moved
+// data_version is visible to that read, with its increment if it had one.) The argument for strong
 // read-after-write: a write acknowledged by process A was committed (and, with several processes,
 // synced: synchronous=FULL makes a commit visible to others only once its WAL is synced) before
 // A answered; a request that reaches process B after that answer checks data_version after that
@@ -14,6 +20,7 @@
 // it read, but the commit moved data_version, so the next check drops it.
 
 import type Database from 'better-sqlite3';
+import { CHANGE_SEQ_KEY } from './commit.js';
 import type { Bucket, ObjectVersion } from '../types.js';
 
 /** Notices commits by other connections (see above) and drops the caches when there were any. */
@@ -23,7 +30,8 @@ export class ForeignWrites {
 
   constructor(
     db: Database.Database,
-    private readonly onForeignWrite: () => void,
+    /** `everything`: the change sequence moved too; `objects`: objects-only commits. */
+    private readonly onForeignWrite: (what: 'everything' | 'objects') => void,
     /**
      * Check before every cached read (other processes write objects and buckets: workers). Alone,
      * the only other writer is `trove admin`, which changes accounts and keys, never what the
@@ -32,7 +40,27 @@ export class ForeignWrites {
     private readonly perRead: boolean,
   ) {
     this.version = db.prepare('PRAGMA data_version').pluck();
+    this.changeSeq = db.prepare(`SELECT CAST(v AS INTEGER) FROM meta WHERE k = '${CHANGE_SEQ_KEY}'`).pluck();
     this.last = this.version.get();
+    this.lastSeq = this.readSeq();
+  }
+
+  private readonly changeSeq: Database.Statement;
+  /** The change sequence as of the last check, with this connection's own increments since. */
+  private lastSeq: number;
+
+  private readSeq(): number {
+    return Number(this.changeSeq.get() ?? 0);
+  }
+
+  /**
+   * This connection committed an increment, to `seq`. If the sequence stood at lastSeq before it,
+   * no other connection's increment is unaccounted for: lastSeq follows. Otherwise another
+   * connection's increment came in between, and its commit moved data_version: the next check
+   * reads a sequence different from lastSeq and drops everything.
+   */
+  ownChange(seq: number): void {
+    if (seq === this.lastSeq + 1) this.lastSeq = seq;
   }
 
   /** Before a cached read: see `perRead`. */
@@ -45,7 +73,10 @@ export class ForeignWrites {
     const v = this.version.get();
     if (v === this.last) return;
     this.last = v;
-    this.onForeignWrite();
+    const seq = this.readSeq();
+    if (seq === this.lastSeq) return this.onForeignWrite('objects');
+    this.lastSeq = seq;
+    this.onForeignWrite('everything');
   }
 }
 

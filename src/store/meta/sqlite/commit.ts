@@ -16,11 +16,22 @@ export const BUSY_TIMEOUT_MS = 5000;
 /** Shared file: how long a batch waits for another process's write lock before it fails. */
 const SHARED_LOCK_WAIT_MS = 60_000;
 
+/**
+ * The change sequence, in the key-value table `meta`: incremented by every transaction with a
+ * write that may change what caches above the store hold (accounts, keys, IAM, settings, buckets
+ * and their configurations; every write not marked objects-only). Other processes read it when
+ * PRAGMA data_version says the file changed (cache.ts ForeignWrites), to tell a commit of object
+ * writes only, which leaves their caches of IAM, policies and buckets valid, from the others.
+ */
+export const CHANGE_SEQ_KEY = 'change-seq';
+
 /** Another connection holds the write lock (BEGIN IMMEDIATE answered SQLITE_BUSY). */
 class Busy extends Error {}
 
 interface PendingWrite {
   fn: () => unknown;
+  /** May change what the caches above the store hold (see CHANGE_SEQ). */
+  changesCaches: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -47,6 +58,8 @@ export interface TransactionStatements {
 }
 
 export class GroupCommit {
+  /** Told of the change sequence number each of this connection's own commits took (cache.ts). */
+  onOwnChange: ((seq: number) => void) | undefined;
   /** Set by a write that released a blob; the batch's commit then calls onGarbage. */
   garbageReleased = false;
   private closed = false;
@@ -60,11 +73,13 @@ export class GroupCommit {
     private readonly shared = false,
   ) {
     this.noWait = db.prepare('PRAGMA busy_timeout = 0');
+    this.bump = db.prepare(`INSERT INTO meta (k, v) VALUES ('${CHANGE_SEQ_KEY}', '1') ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1 RETURNING CAST(v AS INTEGER)`).pluck();
     this.wait = db.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   }
 
   private readonly noWait: Database.Statement;
   private readonly wait: Database.Statement;
+  private readonly bump: Database.Statement;
 
   /** Waits until the batch committed last is durable (what every read does first). */
   async synced(): Promise<void> {
@@ -79,12 +94,15 @@ export class GroupCommit {
    * whole batch. A batch is committed as soon as the previous batch's sync has finished, so batch
    * size follows the load: one write when idle, everything that arrived during an fsync when
    * busy. Each write still sees every earlier write (one connection, in order).
+   *
+   * `objectsOnly`: the write changes objects, versions, uploads, blobs or leases only, nothing a
+   * cache above the store holds (the batch then need not increment CHANGE_SEQ).
    */
-  write<T>(fn: () => T): Promise<T> {
+  write<T>(fn: () => T, opts: { objectsOnly?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new Error('metadata store is closed'));
     if (this.failed) return Promise.reject(new Error('metadata store failed to sync its log; restart required'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, changesCaches: opts.objectsOnly !== true, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
         setImmediate(() => void this.drain());
@@ -220,7 +238,9 @@ export class GroupCommit {
           out.push({ ok: false, error });
         }
       }
+      const seq = batch.some((w) => w.changesCaches) ? (this.bump.get() as number) : undefined;
       tx.commit.run();
+      if (seq !== undefined) this.onOwnChange?.(seq);
     } catch (e) {
       if (this.db.inTransaction) tx.rollback.run();
       throw e;

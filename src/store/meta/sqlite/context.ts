@@ -25,3 +25,6 @@ export interface Ctx {
   /** A statement built at run time (listing filters), prepared once. */
   cached(sql: string): Database.Statement;
 }
+
+/** GroupCommit.write's option for writes of objects, versions, uploads, blobs and leases only. */
+export const OBJECTS_ONLY = { objectsOnly: true } as const;

@@ -142,12 +142,14 @@ export class SqliteMetaStore implements MetaStore {
     const bucketCache = new BucketCache();
     const latestCache = new LatestCache();
     const listeners = this.changeListeners;
-    const foreign = new ForeignWrites(this.db, () => {
-      bucketCache.clear();
+    const foreign = new ForeignWrites(this.db, (what) => {
       latestCache.clear();
+      if (what === 'objects') return;
+      bucketCache.clear();
       for (const l of listeners) l();
     }, opts.shared ?? false);
     this.foreign = foreign;
+    this.commit.onOwnChange = (seq) => foreign.ownChange(seq);
     // Foreign writes are checked before every cached read here, and at least every
     // FOREIGN_CHECK_MS for the caches above the store (IAM, policies): their window.
     this.foreignTimer = setInterval(() => {

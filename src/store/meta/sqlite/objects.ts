@@ -26,7 +26,7 @@ import type {
 import { tierDeleteWork, tierEffects } from '../common/tier.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
-import type { Ctx } from './context.js';
+import { OBJECTS_ONLY, type Ctx } from './context.js';
 import { recordWork, recordWriteWork } from './work.js';
 import { LISTED_COLUMNS, keyRange, toListed, toObjectPart, toVersion, versionIdOf, type BucketRow, type ListedRow, type ObjectPartRow, type ObjectRow } from './rows.js';
 
@@ -223,6 +223,7 @@ export function putObject(c: Ctx, bucketId: number, key: string, content: Object
       checkRowConditions(latest, conditions, key);
       return placeVersion(c, bucket, key, content, false, latest);
     }),
+    OBJECTS_ONLY,
   );
 }
 
@@ -264,7 +265,7 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
     if (opts.markerReplicationStatus !== undefined) marker.replicationStatus = opts.markerReplicationStatus;
     const res = placeVersion(c, bucket, key, marker, true, latest);
     return { versionId: res.versionId, deleteMarker: true };
-  }));
+  }), OBJECTS_ONLY);
 }
 
 export function updateObject(
@@ -292,7 +293,7 @@ export function updateObject(
     if ('replicationStatus' in patch) v.replicationStatus = patch.replicationStatus;
     c.stmt.updateMeta.run(objectMetaJson(v), row.id);
     return v;
-  }));
+  }), OBJECTS_ONLY);
 }
 
 export async function listObjects(c: Ctx, bucketId: number, q: ListObjectsQuery): Promise<ListedObject[]> {

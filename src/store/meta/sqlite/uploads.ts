@@ -8,7 +8,7 @@ import { COMPLETION_MEMORY_MS } from '../common/rules.js';
 import type { CompletedUpload, ListUploadsQuery, ObjectContent, PutResult, StoredChecksum, Upload, UploadPart, WriteConditions, WriteOptions } from '../types.js';
 import { addRef, release } from './blobs.js';
 import { bucketState } from './buckets.js';
-import type { Ctx } from './context.js';
+import { OBJECTS_ONLY, type Ctx } from './context.js';
 import { checkRowConditions, latestRow, placeVersion, withWork } from './objects.js';
 import { keyRange, toUpload, toUploadPart, type CompletedRow, type UploadPartRow, type UploadRow } from './rows.js';
 
@@ -17,7 +17,7 @@ export async function createUpload(c: Ctx, u: Upload): Promise<void> {
   await c.commit.write(() => {
     bucketState(c, u.bucketId);
     c.stmt.insertUpload.run(u.uploadId, u.bucketId, u.key, u.initiated, u.owner, meta);
-  });
+  }, OBJECTS_ONLY);
 }
 
 export async function getUpload(c: Ctx, bucketId: number, uploadId: string): Promise<Upload | undefined> {
@@ -33,7 +33,7 @@ export async function putPart(c: Ctx, bucketId: number, uploadId: string, part: 
     addRef(c, part.blobId, part.shared === true);
     if (old) release(c, old.blob_id);
     c.stmt.putPart.run(uploadId, part.partNumber, part.size, part.etag, part.checksum ?? null, part.lastModified, part.blobId);
-  });
+  }, OBJECTS_ONLY);
 }
 
 export async function listParts(c: Ctx, uploadId: string, afterPart: number, limit: number): Promise<UploadPart[]> {
@@ -66,6 +66,7 @@ export async function abortUpload(c: Ctx, bucketId: number, uploadId: string, op
       dropUpload(c, uploadId);
       return {};
     }),
+    OBJECTS_ONLY,
   );
 }
 
@@ -113,7 +114,7 @@ export function completeUpload(
       completion.completedAt,
     );
     return res;
-  }));
+  }), OBJECTS_ONLY);
 }
 
 export async function getCompletedUpload(c: Ctx, bucketId: number, uploadId: string): Promise<CompletedUpload | undefined> {

@@ -58,7 +58,9 @@ export async function claimWork(c: Ctx, kinds: string[], holder: string, limit: 
     const rows = c
       .cached(
         `UPDATE work SET lease_holder = ?, lease_until = ?, not_before = ?, attempts = attempts + 1
-         WHERE id IN (SELECT id FROM work WHERE kind IN (${marks}) AND not_before <= ? ORDER BY not_before, id LIMIT ?) RETURNING *`,
+         WHERE id IN (SELECT id FROM work w WHERE kind IN (${marks}) AND not_before <= ?
+                        AND (order_key IS NULL OR NOT EXISTS (SELECT 1 FROM work p WHERE p.order_key = w.order_key AND p.id < w.id))
+                      ORDER BY not_before, id LIMIT ?) RETURNING *`,
       )
       .all(holder, until, until, ...kinds, now, limit) as WorkRow[];
     return rows.sort((a, b) => a.created_at - b.created_at || a.id - b.id).map(toItem);
