@@ -53,6 +53,7 @@ const HELP = `Usage: node dist/bench/run.js [options]
                         trove-postgres in alternated rounds; one row per store, each against the
                         same bare rounds). postgres: a throwaway cluster (fsync on) pinned to the
                         server cpu, a fresh database per scenario group; its CPU counts as the server's
+  --trove-args "A B"    extra flags for every Trove server (e.g. "--no-metrics")
   --bare-only           measure only the bare baseline (while Trove does not build)
   --cpu-prof            after setup, restart both servers under node --cpu-prof; print their top
                         frames over the measurements (profiles in bench/results/profiles/)
@@ -71,6 +72,8 @@ interface CliOptions extends BenchOptions {
   cpuProf: boolean;
   out: string;
   metas: Meta[];
+  /** Extra `trove server` flags (e.g. --no-metrics, to measure what metrics cost). */
+  troveArgs: string[];
 }
 
 type Meta = 'sqlite' | 'postgres';
@@ -90,6 +93,7 @@ function parseArgs(argv: string[]): CliOptions {
     cpuProf: false,
     out: path.join(RESULTS_DIR, 'latest.json'),
     metas: ['sqlite'],
+    troveArgs: [],
   };
   const num = (v: string | undefined, name: string): number => {
     const n = Number(v);
@@ -146,6 +150,9 @@ function parseArgs(argv: string[]): CliOptions {
         o.metas = [...new Set(ms)] as Meta[];
         break;
       }
+      case 'trove-args':
+        o.troveArgs = (value() ?? '').split(/\s+/).filter(Boolean);
+        break;
       case 'bare-only':
         o.bareOnly = true;
         break;
@@ -480,7 +487,7 @@ async function main(): Promise<void> {
   const tagged = troveMetas.length > 1 || troveMetas[0] === 'postgres';
   const variantOf = (m: Meta) => `trove-${m === 'postgres' ? 'pg' : m}`;
   const startVariant = async (meta: Meta, dataDir: string, nodeFlags: string[], metaUrl: string | undefined): Promise<Srv> => {
-    const h = await startTrove({ cpu: o.serverCpu, dataDir, nodeFlags, args: ['--workers', '1', ...(metaUrl ? ['--meta', metaUrl] : [])] });
+    const h = await startTrove({ cpu: o.serverCpu, dataDir, nodeFlags, args: ['--workers', '1', ...(metaUrl ? ['--meta', metaUrl] : []), ...o.troveArgs] });
     return Object.assign(h, { variant: variantOf(meta), meta, ...(meta === 'postgres' ? { pg: pg!, metaUrl: metaUrl! } : {}) });
   };
 

@@ -21,6 +21,7 @@ import type { BucketEncryption } from './s3/bucket/encryption.js';
 import type { CorsRule } from './s3/bucket/config/cors.js';
 import type { WebsiteConfig } from './s3/bucket/config/website.js';
 import type { BuiltinKeyService } from './sse/keys.js';
+import type { Observability } from './observe/endpoints.js';
 import type { Tiering } from './tiering/service.js';
 import type { ReplicationService } from './replication/service.js';
 import type { LoggingConfig } from './s3/bucket/config/logging.js';
@@ -90,6 +91,8 @@ export interface App {
   readonly serverCors: readonly CorsRule[];
   /** The key service of server-side encryption (the SSE-S3 key and KMS keys). */
   readonly kms: BuiltinKeyService;
+  /** Prometheus metrics, the audit log and who may scrape (src/observe/). */
+  readonly observe: Observability;
   /** Remote tiers object data moves to (tiering/). */
   readonly tiers: Tiering;
   /** Bucket replication: configurations (cached), remotes, the outbox of writes, the engine's handler. */

@@ -114,6 +114,11 @@ export async function runPrimary(config: Config, exec: string, argv: string[], l
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Each worker serves with its own certificate: it reads the files again when told.
+  process.on('SIGHUP', () => {
+    log.info({ workers: workers.size }, 'SIGHUP: workers reload their TLS certificate and metrics token');
+    for (const w of workers.values()) if (w.isConnected()) w.send({ type: 'reload' });
+  });
 
   for (let i = 0; i < config.workers; i++) fork(i, true);
   await ready;

@@ -75,6 +75,21 @@ export interface Config {
   masterKeyEnv: string | undefined;
   /** Accept SSE-C keys over plain HTTP from any client (else: loopback clients, or https through a trusted proxy). */
   sseCAllowHttp: boolean;
+  /** Keep Prometheus metrics (request accounting included); off only to measure what they cost. */
+  metrics: boolean;
+  /** Metrics scrapes must carry `Authorization: Bearer <this file's contents>` (src/observe/endpoints.ts). */
+  metricsTokenFile: string | undefined;
+  /** Anyone may scrape metrics (else: holders of the token when one is set, else loopback clients). */
+  metricsPublic: boolean;
+  /** A separate listener serving /metrics and /health/* (undefined: only /_trove/… on the S3 listener). */
+  metricsAddress: { host: string; port: number } | undefined;
+  /** The audit log: JSON lines appended to this file. */
+  auditLog: string | undefined;
+  /** The audit log: batches of JSON lines POSTed here. */
+  auditWebhook: string | undefined;
+  /** HTTPS: the certificate chain and private key files (PEM), reloaded on SIGHUP. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
 
 export const BUCKET_DEFAULTS = ['compatible', 'aws'] as const;
@@ -137,6 +152,14 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'node-id', env: 'TROVE_NODE_ID', arg: 'id', help: 'this node\'s id (letters, digits, - and _); its temporary files live in <data-dir>/tmp/<id>/ (default: generated at each start)' },
   { flag: 'orphan-grace', env: 'TROVE_ORPHAN_GRACE', arg: 'seconds', help: `unreferenced blob files older than this are removed, and the temporary files of nodes not heard from for this long (default ${DEFAULT_ORPHAN_GRACE_S})` },
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
+  { flag: 'no-metrics', env: 'TROVE_NO_METRICS', help: 'keep no Prometheus metrics (to measure their cost; the metrics endpoints then answer 404)' },
+  { flag: 'metrics-token-file', env: 'TROVE_METRICS_TOKEN_FILE', arg: 'file', help: 'scrapes of /_trove/metrics (and /metrics on --metrics-address) need "Authorization: Bearer <the file\'s contents>"; re-read on SIGHUP' },
+  { flag: 'metrics-public', env: 'TROVE_METRICS_PUBLIC', help: 'anyone may scrape metrics (default: holders of the --metrics-token-file token when one is set, else loopback clients)' },
+  { flag: 'metrics-address', env: 'TROVE_METRICS_ADDRESS', arg: 'host:port', help: 'also serve /metrics and /health/live, /health/ready on this separate listener' },
+  { flag: 'audit-log', env: 'TROVE_AUDIT_LOG', arg: 'file', help: 'append an audit record (who, from where, what, the authorisation decision, the status) per S3 request to this file, as JSON lines' },
+  { flag: 'audit-webhook', env: 'TROVE_AUDIT_WEBHOOK', arg: 'url', help: 'POST audit records to this URL in batches (application/x-ndjson), retried in the background' },
+  { flag: 'tls-cert', env: 'TROVE_TLS_CERT', arg: 'file', help: 'serve HTTPS with this certificate chain (PEM); with --tls-key; both re-read on SIGHUP' },
+  { flag: 'tls-key', env: 'TROVE_TLS_KEY', arg: 'file', help: 'the private key (PEM) of --tls-cert' },
   { flag: 'replication-concurrency', env: 'TROVE_REPLICATION_CONCURRENCY', arg: 'n', help: 'versions each process copies to replication destinations at once (default 32)' },
   { flag: 'lifecycle-day-seconds', env: 'TROVE_LIFECYCLE_DAY_SECONDS', arg: 'seconds', help: 'length of a lifecycle day (default 86400); shorten it only to test lifecycle rules (Ceph: rgw_lc_debug_interval)' },
   { flag: 'notify-max-age', env: 'TROVE_NOTIFY_MAX_AGE', arg: 'seconds', help: `event notifications not delivered within this time are dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_AGE_S}, 7 days)` },
@@ -268,6 +291,11 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   if (!(BUCKET_DEFAULTS as readonly string[]).includes(bucketDefaults)) throw new ConfigError(`--bucket-defaults must be compatible or aws, got "${bucketDefaults}"`);
   const metaUrl = get('meta') || undefined;
   if (metaUrl !== undefined && !/^postgres(ql)?:\/\//i.test(metaUrl)) throw new ConfigError(`--meta must be a postgres:// or postgresql:// URL, got "${metaUrl.replace(/\/\/[^@/]*@/, '//…@')}"`);
+  const tlsCert = get('tls-cert') || undefined;
+  const tlsKey = get('tls-key') || undefined;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('set both --tls-cert and --tls-key, or neither');
+  const auditWebhook = get('audit-webhook') || undefined;
+  if (auditWebhook !== undefined && !/^https?:\/\//i.test(auditWebhook)) throw new ConfigError(`--audit-webhook must be an http:// or https:// URL, got "${auditWebhook}"`);
   const metaPoolSize = bytes('meta-pool', DEFAULT_META_POOL);
   if (metaPoolSize < 1) throw new ConfigError('--meta-pool must be at least 1');
   return {
@@ -305,5 +333,13 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     masterKeyFile: get('master-key-file') ? path.resolve(get('master-key-file')!) : undefined,
     masterKeyEnv: env['TROVE_MASTER_KEY'] || undefined,
     sseCAllowHttp: truthy(get('sse-c-allow-http')),
+    metrics: !truthy(get('no-metrics')),
+    metricsTokenFile: get('metrics-token-file') ? path.resolve(get('metrics-token-file')!) : undefined,
+    metricsPublic: truthy(get('metrics-public')),
+    metricsAddress: get('metrics-address') ? parseAddress(get('metrics-address')!) : undefined,
+    auditLog: get('audit-log') ? path.resolve(get('audit-log')!) : undefined,
+    auditWebhook,
+    tlsCert: tlsCert && path.resolve(tlsCert),
+    tlsKey: tlsKey && path.resolve(tlsKey),
   };
 }

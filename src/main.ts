@@ -112,7 +112,7 @@ function out(s: string): void {
 
 function printGenerated(config: Config, root: RootCredentials, port: number): void {
   if (!root.generated) return;
-  const endpoint = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  const endpoint = `${config.tlsCert ? 'https' : 'http'}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   out(
     `\nTrove generated root credentials (saved in ${root.file}; shown only this once):\n` +
       `  Access key: ${root.accessKeyId}\n  Secret key: ${root.secretAccessKey}\n\n` +
@@ -168,7 +168,19 @@ async function runServer(argv: string[]): Promise<void> {
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGHUP: the TLS certificate and key, and the metrics token, are read again (a worker gets it
+  // from the primary, which forwards its own).
+  const reload = (from: string) => {
+    try {
+      trove.reload();
+      trove.app.log.info({ from }, 'reloaded the TLS certificate and the metrics token');
+    } catch (e) {
+      trove.app.log.error({ err: e, from }, 'reload failed; keeping the previous certificate');
+    }
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
   if (cluster.isWorker) {
+    process.on('message', (m: { type?: string }) => m?.type === 'reload' && reload('primary'));
     // The primary decides: a terminal's Ctrl-C reaches the whole process group, and the primary
     // then asks each worker to stop (once). A primary that is gone leaves its workers to stop.
     process.on('SIGINT', () => undefined);

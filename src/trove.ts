@@ -2,7 +2,9 @@
 
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import tlsModule from 'node:tls';
 import type http from 'node:http';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -38,6 +40,7 @@ import { Engine } from './engine/runner.js';
 import { ReplicationService } from './replication/service.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
+import { Observability, listenObserve } from './observe/endpoints.js';
 import { Notifier, serializeNotification, deserializeNotification } from './notify/index.js';
 
 export interface RootCredentials {
@@ -50,13 +53,20 @@ export interface RootCredentials {
 
 export interface Trove {
   readonly app: App;
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   readonly host: string;
   readonly port: number;
   readonly url: string;
   readonly root: RootCredentials;
   /** The website listener's URL (--website-address), if there is one. */
   readonly websiteUrl: string | undefined;
+  /** The operators' listener's URL (--metrics-address), if there is one. */
+  readonly metricsUrl: string | undefined;
+  /**
+   * Re-reads the TLS certificate and key and the metrics token (SIGHUP): new connections get the
+   * new certificate, open ones keep theirs. Throws (keeping the old ones) when they do not load.
+   */
+  reload(): void;
   /** Graceful stop: refuse new connections, let in-flight requests finish, close the stores. */
   close(graceMs?: number): Promise<void>;
 }
@@ -211,6 +221,17 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     throw e;
   }
 
+  let observe: Observability;
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    observe = new Observability(config, log);
+    tls = readTls(config);
+  } catch (e) {
+    await meta.close().catch(() => undefined);
+    await blobs.close().catch(() => undefined);
+    await space.close?.().catch(() => undefined);
+    throw e;
+  }
   const iam = new IamService(meta, log);
   const names = new TtlCache<string>(60_000);
   const accountIds = new TtlCache<string | undefined>(60_000);
@@ -262,7 +283,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       return accessLogs!;
     },
     bucketEncryption: new BucketConfigCache(meta, 'encryption', deserializeBucketEncryption, serializeBucketEncryption),
+    observe,
   };
+  observe.attach(app);
   app.replication.register(app);
   accessLogs = new ServerAccessLogs(app, { rollMs: config.logRollMs });
   accessLogs.register();
@@ -287,7 +310,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     tiers.clear();
   });
 
-  const server = createHttpServer(app);
+  const server = createHttpServer(app, tls);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -298,12 +321,16 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const addr = server.address() as AddressInfo;
   const host = addr.address;
   const port = addr.port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let website: { server: http.Server; url: string } | undefined;
+  let operators: { server: http.Server; url: string } | undefined;
   try {
     website = config.websiteAddress ? await listenWebsite(app, config.websiteAddress) : undefined;
+    operators = config.metricsAddress ? await listenObserve(app, config.metricsAddress) : undefined;
   } catch (e) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (website) await new Promise<void>((resolve) => website!.server.close(() => resolve()));
+    await observe.close();
     await gc.stop();
     await lifecycle.stop();
     await engine.stop();
@@ -360,12 +387,17 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       server.closeIdleConnections();
       const websiteClosed = website && new Promise<void>((resolve) => website.server.close(() => resolve()));
       website?.server.closeIdleConnections();
+      const operatorsClosed = operators && new Promise<void>((resolve) => operators.server.close(() => resolve()));
+      operators?.server.closeIdleConnections();
       const timer = setTimeout(() => {
         server.closeAllConnections();
         website?.server.closeAllConnections();
+        operators?.server.closeAllConnections();
       }, graceMs);
       await closed;
       await websiteClosed;
+      await operatorsClosed;
+      await observe.close();
       clearTimeout(timer);
       await accessLogs.stop();
       await gc!.stop();
@@ -381,7 +413,24 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     return closing;
   };
 
+  const reload = (): void => {
+    observe.reloadToken();
+    const fresh = readTls(config);
+    if (fresh) (server as https.Server).setSecureContext({ cert: fresh.cert, key: fresh.key });
+  };
+
   log.info({ url, dataDir: config.dataDir, region: config.region }, 'trove listening');
   if (website) log.info({ url: website.url }, 'website endpoint listening');
-  return { app, server, host, port, url, root, websiteUrl: website?.url, close };
+  if (operators) log.info({ url: operators.url }, 'metrics and health endpoint listening');
+  return { app, server, host, port, url, root, websiteUrl: website?.url, metricsUrl: operators?.url, reload, close };
+}
+
+/** The certificate and key files (PEM), when HTTPS is configured; checked by building a context. */
+function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.tlsCert || !config.tlsKey) return undefined;
+  const cert = fs.readFileSync(config.tlsCert);
+  const key = fs.readFileSync(config.tlsKey);
+  // Fails here (not at the next handshake) when they do not parse or do not match.
+  tlsModule.createSecureContext({ cert, key });
+  return { cert, key };
 }

@@ -78,6 +78,19 @@ export interface AuthzRequest {
   sessionPolicies?: readonly Policy[];
   /** Set when an access was allowed only by an ACL grant (the access log's "ACL required"). */
   aclRequired?: boolean;
+  /** When set (an audit log is kept), every decision made for the request is appended here. */
+  decisions?: AuditDecision[];
+}
+
+/** One access decision, as the audit log records it. */
+export interface AuditDecision {
+  action: string;
+  resource: string;
+  decision: 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
+  /** The policy kind that decided (identity, resource, session, acl, root…), when one did. */
+  source?: string;
+  sid?: string;
+  reason: string;
 }
 
 /**
@@ -132,11 +145,13 @@ export async function mayAccess(app: App, req: AuthzRequest, r: AccessRequest): 
   }
   if (d.decision === 'Allow' && d.source !== 'acl' && bucket && r.key !== undefined && OBJECT_ACP.has(action.toLowerCase()) && resourceAccount === req.principal.accountId) {
     if (!(await ownAccountMayUseObjectAcl(app, req.principal, r, bucket))) {
+      req.decisions?.push({ action, resource: input.request.resource, decision: 'ImplicitDeny', source: 'acl', reason: "the object belongs to another account and its ACL does not grant the bucket owner's account" });
       app.log.debug({ action, resource: input.request.resource }, "access denied: the object belongs to another account and its ACL does not grant the bucket owner's account");
       return false;
     }
   }
   if (d.decision === 'Allow' && d.source === 'acl') req.aclRequired = true;
+  req.decisions?.push({ action, resource: input.request.resource, decision: d.decision, ...(d.source ? { source: d.source } : {}), ...(d.sid ? { sid: d.sid } : {}), reason: d.reason });
   if (d.decision !== 'Allow') app.log.debug({ action, resource: input.request.resource, decision: d.decision, reason: d.reason }, 'access denied');
   return d.decision === 'Allow';
 }

@@ -26,6 +26,7 @@ import { StsError, stsErrorXml, toStsError } from '../sts/errors.js';
 import type { RequestBody } from './body.js';
 import { clientAddress, type ParsedRequest } from './request.js';
 import { sendResponse, type ResponseState } from './respond.js';
+import type { TLSSocket } from 'node:tls';
 
 /** Bodies above this are refused: the largest IAM request (a 131,072-character document, URL-encoded) fits. */
 const MAX_BODY = 1024 * 1024;
@@ -154,7 +155,7 @@ export async function serveQuery(app: App, service: QueryService, req: IncomingM
     for (const [k, v] of new URLSearchParams(body.toString('utf8'))) if (!params.has(k)) params.set(k, v);
     for (const [k, v] of parsed.query) if (!params.has(k)) params.set(k, v);
     note.op = `${service}:${params.get('Action') ?? '-'}`;
-    const keys = globalKeys({ principal: principalOf(identity), headers: req.headers, sourceIp: clientAddress(req, app.config.trustedProxies), secureTransport: false, now: now.getTime() });
+    const keys = globalKeys({ principal: principalOf(identity), headers: req.headers, sourceIp: clientAddress(req, app.config.trustedProxies), secureTransport: (req.socket as Partial<TLSSocket>).encrypted === true, now: now.getTime() });
     const { xml } = await api.dispatch(app, { params, identity, requestId: state.requestId, now: now.getTime(), keys });
     await sendResponse(res, method, { headers: { 'Content-Type': 'text/xml' }, body: xml }, state, app.log);
   } catch (e) {

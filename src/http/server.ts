@@ -3,8 +3,10 @@
 // take their own road (http/query.ts) right after parsing.
 
 import http from 'node:http';
+import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { App } from '../app.js';
 import { authenticate } from '../auth/sigv4.js';
 import { openBody } from '../auth/chunked.js';
@@ -31,6 +33,8 @@ import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
 import { recordLine } from '../logging/records.js';
 import { admit, paced, pacedPooled, spendDown, type Pace } from './qos.js';
 import { Readable } from 'node:stream';
+import { OBSERVE_PREFIX, serveObserve } from '../observe/endpoints.js';
+import type { AuditDecision } from '../authz/authorize.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
 const XML_SLICE = 16 * 1024;
@@ -45,9 +49,10 @@ const DRAIN_LIMIT = 1024 * 1024;
 /** The body of each request being served, so the connection layer can fail it. */
 const bodies = new WeakMap<IncomingMessage, RequestBody>();
 
-export function createHttpServer(app: App): http.Server {
+/** The S3 listener: HTTPS when `tls` holds a certificate and key (swapped on SIGHUP: setSecureContext). */
+export function createHttpServer(app: App, tls?: { cert: Buffer; key: Buffer }): http.Server | https.Server {
   const idleMs = app.config.idleTimeoutMs;
-  const server = http.createServer({
+  const options: http.ServerOptions = {
     // Uploads of many GiB can take long: no overall request timeout. A body that stops arriving
     // is timed out by RequestBody; headers must arrive within the same idle time (Node checks
     // every quarter of it).
@@ -56,7 +61,8 @@ export function createHttpServer(app: App): http.Server {
     connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(idleMs / 4))),
     keepAliveTimeout: 65_000,
     maxHeaderSize: 64 * 1024,
-  });
+  };
+  const server: http.Server | https.Server = tls ? https.createServer({ ...options, cert: tls.cert, key: tls.key }) : http.createServer(options);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(app, req, res, false));
   // With a listener here Node does not answer "100 Continue" by itself: we send it only once
   // the request is authenticated and the handler starts reading the body.
@@ -173,8 +179,9 @@ class Context implements S3Context {
     const principal = principalOf(this.identity);
     this.authz = {
       principal,
-      keys: requestKeys({ principal, method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: false, now: this.now }),
+      keys: requestKeys({ principal, method: this.auth.method, headers: this.headers, query: this.query, sourceIp, secureTransport: isTls(this.req), now: this.now }),
       buckets: new Map([[this.bucketName, this.bucket]]),
+      ...(this.app.observe.audit ? { decisions: [] as AuditDecision[] } : {}),
     };
     // An IAM user's own and its groups' policies, a role session's role's and session policies
     // (cached per user or role: no store read once warm).
@@ -264,6 +271,11 @@ class Context implements S3Context {
     if (limits.optional && reader.size === 0) return {};
     return reader.end();
   }
+}
+
+/** Whether the request came over TLS to this server (aws:SecureTransport). */
+export function isTls(req: IncomingMessage): boolean {
+  return (req.socket as Partial<TLSSocket>).encrypted === true;
 }
 
 const GET_OBJECT = OPERATIONS.find((o) => o.name === 'GetObject')!;
@@ -364,8 +376,13 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       app.log.error({ err: e, req: requestId, bucket: bucket.name }, 'could not record a server access log record');
     }
   };
+  const metrics = app.observe.metrics;
+  metrics?.started();
 
   res.once('close', () => {
+    const ms = performance.now() - started;
+    metrics?.finished(query?.op ?? opName, res.statusCode, ms / 1000, query?.bytesIn ?? ctx?.bodyBytes ?? 0, state.bytesOut);
+    if (app.observe.audit && ctx?.authz) audit(app, requestId, ctx, res.statusCode, errorCode, bucketName, key);
     app.log.info(
       {
         req: requestId,
@@ -376,7 +393,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
         err: query?.err ?? errorCode,
         in: query?.bytesIn ?? ctx?.bodyBytes ?? 0,
         out: state.bytesOut,
-        ms: Math.round((performance.now() - started) * 100) / 100,
+        ms: Math.round(ms * 100) / 100,
         user: query?.user ?? ctx?.identity?.accessKeyId,
         aborted: !res.writableFinished || undefined,
       },
@@ -394,6 +411,10 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       return;
     }
     const parsed = parseRequest(req, app.config.domains);
+    if (!parsed.virtualHost && parsed.rawPath.startsWith(OBSERVE_PREFIX)) {
+      opName = await serveObserve(app, parsed.rawPath.slice(OBSERVE_PREFIX.length), req, res);
+      return;
+    }
     bucketName = parsed.bucket || undefined;
     if (method === 'OPTIONS') {
       // A CORS preflight: anonymous by nature, answered from the bucket's rules alone.
@@ -494,6 +515,30 @@ async function pacedResponse(r: S3Response, pace: Pace): Promise<S3Response> {
   }
   if (b instanceof Readable) return { ...r, body: Readable.from(paced(b, pace.down), { objectMode: false }) };
   return { ...r, body: pacedPooled(b, pace.down) };
+}
+
+/** The request's audit record (src/observe/audit.ts): who, from where, what, and what authorisation decided. */
+function audit(app: App, requestId: string, ctx: Context, status: number, error: string | undefined, bucket: string | undefined, key: string | undefined): void {
+  const decisions = ctx.authz?.decisions ?? [];
+  const p = ctx.authz!.principal;
+  const id = ctx.identity;
+  const denied = decisions.some((d) => d.decision !== 'Allow');
+  app.observe.audit!.record({
+    time: new Date().toISOString(),
+    requestId,
+    ...('arn' in p && p.arn ? { identity: p.arn } : {}),
+    ...(id ? { accessKeyId: id.accessKeyId, account: id.accountId } : {}),
+    ...(ctx.transport.sourceIp ? { sourceIp: ctx.transport.sourceIp } : {}),
+    operation: ctx.op.name,
+    ...(bucket ? { bucket } : {}),
+    ...(key ? { key } : {}),
+    // Optional actions (s3:BypassGovernanceRetention…) may be refused in an allowed request: the
+    // request is denied when a required decision was, which its AccessDenied status shows.
+    decision: decisions.length === 0 ? 'none' : denied && (error === 'AccessDenied' || error === 'NoSuchKey') ? 'deny' : 'allow',
+    decisions,
+    status,
+    ...(error ? { error } : {}),
+  });
 }
 
 /**

@@ -2,6 +2,7 @@
 // (logging/format.ts). Called from the one hook in http/server.ts, just before the status line.
 
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { AuthResult, Identity } from '../auth/types.js';
 import { principalOf } from '../authz/authorize.js';
 import type { OperationSpec } from '../s3/operations.js';
@@ -87,8 +88,18 @@ export function accessRecord(f: RequestFacts): AccessRecord {
     signatureVersion: m === 'sigv4-header' || m === 'sigv4-query' ? 'SigV4' : m === 'sigv2-header' || m === 'sigv2-query' ? 'SigV2' : undefined,
     authType: m === 'sigv4-header' || m === 'sigv2-header' || m === 'post-policy' ? 'AuthHeader' : m === 'sigv4-query' || m === 'sigv2-query' ? 'QueryString' : undefined,
     hostHeader: header(f.req, 'host'),
+    ...tlsOf(f.req),
     aclRequired: f.aclRequired,
   };
+}
+
+/** Cipher suite and TLS version of a request over HTTPS (--tls-cert), as S3's records show them. */
+function tlsOf(req: IncomingMessage): { cipherSuite?: string; tlsVersion?: string } {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true) return {};
+  const cipher = socket.getCipher?.()?.name;
+  const version = socket.getProtocol?.() ?? undefined;
+  return { ...(cipher ? { cipherSuite: cipher } : {}), ...(version ? { tlsVersion: version } : {}) };
 }
 
 export function recordLine(f: RequestFacts): string {

@@ -45,6 +45,8 @@ export interface GcOptions {
 }
 
 export class BlobGc {
+  /** Blob files this collector deleted (metrics). */
+  collected = 0;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -109,6 +111,7 @@ export class BlobGc {
         if (ids.length === 0) return;
         await Promise.all(ids.map((id) => this.blobs.delete(id)));
         await this.meta.forgetBlobs(ids);
+        this.collected += ids.length;
         if (this.stopped || ids.length < BATCH) return;
         if (!(await this.lease())) return;
       }

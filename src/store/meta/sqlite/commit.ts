@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { isOutOfSpace } from '../../space.js';
 import { quotaError } from './quota.js';
 import type { WalBarrier } from '../../durability.js';
+import { metaTelemetry } from '../telemetry.js';
 
 /** Group commit under load: event-loop turns to wait for more writes, and the batch size that ends the wait. */
 const HOLD_TURNS = 2;
@@ -138,6 +139,7 @@ export class GroupCommit {
         first = false;
         const batch = this.queue;
         this.queue = [];
+        const batchStarted = performance.now();
         let outcomes: Outcome[];
         try {
           outcomes = this.commitBatch(batch);
@@ -190,6 +192,7 @@ export class GroupCommit {
         }
         busySince = undefined;
         busyDelay = 1;
+        metaTelemetry.batch(batch.length, performance.now() - batchStarted);
         for (const [i, w] of batch.entries()) {
           const o = outcomes[i]!;
           if (o.ok) w.resolve(o.value);
