@@ -29,15 +29,19 @@ export function twentyStatements(bucket: string): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }
 
-/** The IAM user's credentials per bucket (Trove only; the bare server uses the target's). */
+/**
+ * The IAM user's credentials per Trove server and bucket (the bare server uses the target's). With
+ * --meta sqlite,postgres each store has its own server, data directory and user.
+ */
 const users = new Map<string, Pick<Endpoint, 'accessKeyId' | 'secretAccessKey'>>();
+const userKey = (t: Target, bucket: string) => `${t.dataDir}\n${t.metaUrl ?? ''}\n${bucket}`;
 
 async function withPolicy(t: Target, ctx: RunContext, bucket: string): Promise<void> {
   await createBucket(t, ctx, bucket);
   if (t.kind !== 'trove') return;
   await ctx.job('lib/jobs.js', 'putBucketPolicy', { endpoint: t.endpoint, bucket, policy: twentyStatements(bucket) });
   const key = await ctx.job<{ accessKeyId: string; secretAccessKey: string }>('lib/jobs.js', 'iamUserWithPolicies', { endpoint: t.endpoint, user: `bench-${bucket}`, bucket });
-  users.set(bucket, key);
+  users.set(userKey(t, bucket), key);
 }
 
 /**
@@ -45,7 +49,7 @@ async function withPolicy(t: Target, ctx: RunContext, bucket: string): Promise<v
  * servers on new ports after setup) with the user's credentials.
  */
 function asUser(t: Target, bucket: string): Target {
-  const key = t.kind === 'trove' ? users.get(bucket) : undefined;
+  const key = t.kind === 'trove' ? users.get(userKey(t, bucket)) : undefined;
   return key ? { ...t, endpoint: { ...t.endpoint, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } } : t;
 }
 
