@@ -9,18 +9,16 @@
 // one remote. (AWS resolves the ARN within its own partition; a server has no such namespace, so
 // the operator says which endpoint holds which bucket.)
 
-import { unwrapKey, wrapKey } from '../sse/packages.js';
+import { SealedEndpoints, type StoredSecret } from '../sse/endpoints.js';
 import type { MetaStore } from '../store/meta/types.js';
 
-const INDEX_SETTING = 'remote:index';
-const PREFIX = 'remote:';
 
 export interface RemoteRecord {
   name: string;
   endpoint: string;
   region: string;
   accessKey: string;
-  secret: { plain: string } | { sealed: string };
+  secret: StoredSecret;
   /** Destination buckets this remote serves (what arn:aws:s3:::bucket resolves through). */
   buckets: string[];
   created: number;
@@ -37,12 +35,7 @@ export class RemoteError extends Error {
   }
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function aad(name: string): string {
-  return 'remote:' + name;
-}
 
 export interface RemoteInput {
   name: string;
@@ -54,34 +47,19 @@ export interface RemoteInput {
 }
 
 export class RemoteRegistry {
-  constructor(
-    private readonly meta: MetaStore,
-    private readonly master: Buffer | undefined,
-  ) {}
+  private readonly store: SealedEndpoints<RemoteRecord>;
 
-  private async names(): Promise<string[]> {
-    return JSON.parse((await this.meta.getSetting(INDEX_SETTING)) ?? '[]') as string[];
+  constructor(meta: MetaStore, master: Buffer | undefined) {
+    this.store = new SealedEndpoints<RemoteRecord>(meta, master, 'remote', (m) => new RemoteError(m));
   }
 
-  async records(): Promise<RemoteRecord[]> {
-    const out: RemoteRecord[] = [];
-    for (const n of await this.names()) {
-      const v = await this.meta.getSetting(PREFIX + n);
-      if (v) out.push(JSON.parse(v) as RemoteRecord);
-    }
-    return out;
+  records(): Promise<RemoteRecord[]> {
+    return this.store.records();
   }
 
   async add(input: RemoteInput): Promise<RemoteRecord> {
     const name = input.name;
-    if (!NAME.test(name)) throw new RemoteError(`invalid remote name ${JSON.stringify(name)}: letters, digits, - and _ (at most 63)`);
-    let url: URL;
-    try {
-      url = new URL(input.endpoint);
-    } catch {
-      throw new RemoteError(`invalid endpoint ${JSON.stringify(input.endpoint)}: a URL such as https://s3.example.com`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError('the endpoint must be an http:// or https:// URL');
+    this.store.check(name, input.endpoint, 'https://s3.example.com');
     if (!input.accessKey || !input.secretKey) throw new RemoteError('--access-key and --secret-key are required');
     const buckets = [...new Set(input.buckets.map((b) => b.trim()).filter(Boolean))];
     if (buckets.length === 0) throw new RemoteError('--buckets is required: the destination buckets this remote holds');
@@ -97,21 +75,16 @@ export class RemoteRegistry {
       endpoint: input.endpoint.replace(/\/+$/, ''),
       region: input.region ?? 'us-east-1',
       accessKey: input.accessKey,
-      secret: this.master ? { sealed: wrapKey(this.master, Buffer.from(input.secretKey, 'utf8'), aad(name)).toString('base64') } : { plain: input.secretKey },
+      secret: this.store.seal(name, input.secretKey),
       buckets,
       created: Date.now(),
     };
-    await this.meta.putSetting(PREFIX + name, JSON.stringify(rec));
-    const names = await this.names();
-    if (!names.includes(name)) await this.meta.putSetting(INDEX_SETTING, JSON.stringify([...names, name]));
+    await this.store.put(rec);
     return rec;
   }
 
-  async remove(name: string): Promise<boolean> {
-    const names = await this.names();
-    if (!names.includes(name)) return false;
-    await this.meta.putSetting(INDEX_SETTING, JSON.stringify(names.filter((n) => n !== name)));
-    return true;
+  remove(name: string): Promise<boolean> {
+    return this.store.remove(name);
   }
 
   /** The remote holding a destination bucket, its secret opened; undefined when none does. */
@@ -121,22 +94,12 @@ export class RemoteRegistry {
   }
 
   open(rec: RemoteRecord): Remote {
-    const { secret, ...rest } = rec;
-    if ('plain' in secret) return { ...rest, secretKey: secret.plain };
-    if (!this.master) throw new RemoteError(`the secret key of remote ${rec.name} is sealed under the master key: start with --master-key-file or TROVE_MASTER_KEY`);
-    return { ...rest, secretKey: unwrapKey(this.master, Buffer.from(secret.sealed, 'base64'), aad(rec.name)).toString('utf8') };
+    return this.store.open(rec);
   }
 
   /** Re-seals every remote's secret under a new master key (rotating the master key). */
-  async rewrapAll(next: Buffer): Promise<number> {
-    let n = 0;
-    for (const rec of await this.records()) {
-      const r = this.open(rec);
-      rec.secret = { sealed: wrapKey(next, Buffer.from(r.secretKey, 'utf8'), aad(rec.name)).toString('base64') };
-      await this.meta.putSetting(PREFIX + rec.name, JSON.stringify(rec));
-      n++;
-    }
-    return n;
+  rewrapAll(next: Buffer): Promise<number> {
+    return this.store.rewrapAll(next);
   }
 }
 
