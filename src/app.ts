@@ -97,6 +97,11 @@ export interface App {
   readonly tiers: Tiering;
   /** Bucket replication: configurations (cached), remotes, the outbox of writes, the engine's handler. */
   readonly replication: ReplicationService;
+  /**
+   * Drops every cache above the store, as a change made by another process does (MetaStore.onChange):
+   * the admin API calls it after each change it makes, which then applies at once on this node.
+   */
+  readonly cachesChanged: () => void;
 }
 
 /**

@@ -83,6 +83,8 @@ export interface Config {
   metricsPublic: boolean;
   /** A separate listener serving /metrics and /health/* (undefined: only /_trove/… on the S3 listener). */
   metricsAddress: { host: string; port: number } | undefined;
+  /** A separate listener serving the admin API at /admin/v1/ (it is also at /_trove/admin/v1/ on the S3 listener). */
+  adminAddress: { host: string; port: number } | undefined;
   /** The audit log: JSON lines appended to this file. */
   auditLog: string | undefined;
   /** The audit log: batches of JSON lines POSTed here. */
@@ -156,6 +158,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'metrics-token-file', env: 'TROVE_METRICS_TOKEN_FILE', arg: 'file', help: 'scrapes of /_trove/metrics (and /metrics on --metrics-address) need "Authorization: Bearer <the file\'s contents>"; re-read on SIGHUP' },
   { flag: 'metrics-public', env: 'TROVE_METRICS_PUBLIC', help: 'anyone may scrape metrics (default: holders of the --metrics-token-file token when one is set, else loopback clients)' },
   { flag: 'metrics-address', env: 'TROVE_METRICS_ADDRESS', arg: 'host:port', help: 'also serve /metrics and /health/live, /health/ready on this separate listener' },
+  { flag: 'admin-address', env: 'TROVE_ADMIN_ADDRESS', arg: 'host:port', help: 'also serve the admin API at /admin/v1/ on this separate listener (HTTPS with --tls-cert); it is always at /_trove/admin/v1/ on the S3 listener' },
   { flag: 'audit-log', env: 'TROVE_AUDIT_LOG', arg: 'file', help: 'append an audit record (who, from where, what, the authorisation decision, the status) per S3 request to this file, as JSON lines' },
   { flag: 'audit-webhook', env: 'TROVE_AUDIT_WEBHOOK', arg: 'url', help: 'POST audit records to this URL in batches (application/x-ndjson), retried in the background' },
   { flag: 'tls-cert', env: 'TROVE_TLS_CERT', arg: 'file', help: 'serve HTTPS with this certificate chain (PEM); with --tls-key; both re-read on SIGHUP' },
@@ -337,6 +340,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     metricsTokenFile: get('metrics-token-file') ? path.resolve(get('metrics-token-file')!) : undefined,
     metricsPublic: truthy(get('metrics-public')),
     metricsAddress: get('metrics-address') ? parseAddress(get('metrics-address')!) : undefined,
+    adminAddress: get('admin-address') ? parseAddress(get('admin-address')!) : undefined,
     auditLog: get('audit-log') ? path.resolve(get('audit-log')!) : undefined,
     auditWebhook,
     tlsCert: tlsCert && path.resolve(tlsCert),

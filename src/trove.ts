@@ -41,6 +41,7 @@ import { ReplicationService } from './replication/service.js';
 import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 import { Observability, listenObserve } from './observe/endpoints.js';
+import { listenAdmin } from './admin/api.js';
 import { Notifier, serializeNotification, deserializeNotification } from './notify/index.js';
 
 export interface RootCredentials {
@@ -62,6 +63,8 @@ export interface Trove {
   readonly websiteUrl: string | undefined;
   /** The operators' listener's URL (--metrics-address), if there is one. */
   readonly metricsUrl: string | undefined;
+  /** The admin API listener's URL (--admin-address), if there is one. */
+  readonly adminUrl: string | undefined;
   /**
    * Re-reads the TLS certificate and key and the metrics token (SIGHUP): new connections get the
    * new certificate, open ones keep theirs. Throws (keeping the old ones) when they do not load.
@@ -79,7 +82,7 @@ export interface StartOptions {
   onFatal?: (e: Error) => void;
 }
 
-const ROOT_USER_SETTING = 'root_user_id';
+export const ROOT_USER_SETTING = 'root_user_id';
 /** Orphan sweeps after the first one (shortly after start). */
 const ORPHAN_SWEEP_INTERVAL_MS = 3600_000;
 const SWEEP_LEASE = 'orphan-sweep';
@@ -284,6 +287,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     },
     bucketEncryption: new BucketConfigCache(meta, 'encryption', deserializeBucketEncryption, serializeBucketEncryption),
     observe,
+    // Set below, once the caches it drops exist.
+    cachesChanged: () => undefined,
   };
   observe.attach(app);
   app.replication.register(app);
@@ -293,7 +298,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   // Coherent caches: what another process or node changes reaches every cache above the store
   // through its change feed (within about 100 ms with SQLite; at once for the bucket policies and
   // settings of a request's bucket, whose lookup checks first). Each cache's TTL stays as a bound.
-  meta.onChange(() => {
+  const dropCaches = (): void => {
     names.clear();
     accountIds.clear();
     iam.changedElsewhere();
@@ -308,7 +313,10 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketEncryption.clear();
     app.accountPublicAccessBlocks.clear();
     tiers.clear();
-  });
+  };
+  meta.onChange(dropCaches);
+  // What this process changes outside the request pipeline (the admin API) drops the same caches.
+  (app as { cachesChanged: () => void }).cachesChanged = dropCaches;
 
   const server = createHttpServer(app, tls);
   await new Promise<void>((resolve, reject) => {
@@ -324,12 +332,15 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let website: { server: http.Server; url: string } | undefined;
   let operators: { server: http.Server; url: string } | undefined;
+  let admin: { server: http.Server | https.Server; url: string } | undefined;
   try {
     website = config.websiteAddress ? await listenWebsite(app, config.websiteAddress) : undefined;
     operators = config.metricsAddress ? await listenObserve(app, config.metricsAddress) : undefined;
+    admin = config.adminAddress ? await listenAdmin(app, config.adminAddress, tls) : undefined;
   } catch (e) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     if (website) await new Promise<void>((resolve) => website!.server.close(() => resolve()));
+    if (operators) await new Promise<void>((resolve) => operators!.server.close(() => resolve()));
     await observe.close();
     await gc.stop();
     await lifecycle.stop();
@@ -389,14 +400,18 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       website?.server.closeIdleConnections();
       const operatorsClosed = operators && new Promise<void>((resolve) => operators.server.close(() => resolve()));
       operators?.server.closeIdleConnections();
+      const adminClosed = admin && new Promise<void>((resolve) => admin.server.close(() => resolve()));
+      admin?.server.closeIdleConnections();
       const timer = setTimeout(() => {
         server.closeAllConnections();
         website?.server.closeAllConnections();
         operators?.server.closeAllConnections();
+        admin?.server.closeAllConnections();
       }, graceMs);
       await closed;
       await websiteClosed;
       await operatorsClosed;
+      await adminClosed;
       await observe.close();
       clearTimeout(timer);
       await accessLogs.stop();
@@ -417,12 +432,14 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     observe.reloadToken();
     const fresh = readTls(config);
     if (fresh) (server as https.Server).setSecureContext({ cert: fresh.cert, key: fresh.key });
+    if (fresh && admin && 'setSecureContext' in admin.server) admin.server.setSecureContext({ cert: fresh.cert, key: fresh.key });
   };
 
   log.info({ url, dataDir: config.dataDir, region: config.region }, 'trove listening');
   if (website) log.info({ url: website.url }, 'website endpoint listening');
   if (operators) log.info({ url: operators.url }, 'metrics and health endpoint listening');
-  return { app, server, host, port, url, root, websiteUrl: website?.url, metricsUrl: operators?.url, reload, close };
+  if (admin) log.info({ url: admin.url }, 'admin API listening');
+  return { app, server, host, port, url, root, websiteUrl: website?.url, metricsUrl: operators?.url, adminUrl: admin?.url, reload, close };
 }
 
 /** The certificate and key files (PEM), when HTTPS is configured; checked by building a context. */

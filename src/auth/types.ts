@@ -115,7 +115,7 @@ export interface AuthRequest {
 
 export type AuthMethod = 'anonymous' | 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'post-policy';
 
-export type SignedService = 's3' | 'iam' | 'sts';
+export type SignedService = 's3' | 'iam' | 'sts' | 'trove-admin';
 
 export interface Identity {
   accessKeyId: string;

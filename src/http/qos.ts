@@ -89,10 +89,13 @@ class Qos {
   private generation = 0;
 
   constructor(private readonly app: App) {
-    app.meta.onChange(() => {
-      this.generation++;
-      this.limits.clear();
-    });
+    app.meta.onChange(() => this.changed());
+  }
+
+  /** Limits changed (here or elsewhere): read them again. */
+  changed(): void {
+    this.generation++;
+    this.limits.clear();
   }
 
   private async limitsOf(setting: string): Promise<QosLimits | undefined> {
@@ -194,4 +197,9 @@ export function pacedPooled(body: PooledBody, buckets: TokenBucket[]): PooledBod
 /** Waits for a whole in-memory body's bytes. */
 export function spendDown(buckets: TokenBucket[], n: number): Promise<void> {
   return spendAll(buckets, n);
+}
+
+/** Limits were changed by this process (the admin API): this node applies them at once. */
+export function qosChanged(app: App): void {
+  instances.get(app)?.changed();
 }

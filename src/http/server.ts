@@ -34,6 +34,7 @@ import { recordLine } from '../logging/records.js';
 import { admit, paced, pacedPooled, spendDown, type Pace } from './qos.js';
 import { Readable } from 'node:stream';
 import { OBSERVE_PREFIX, serveObserve } from '../observe/endpoints.js';
+import { ADMIN_PATH_ON_S3, serveAdmin } from '../admin/api.js';
 import type { AuditDecision } from '../authz/authorize.js';
 
 /** XML request bodies are parsed this many bytes at a time, yielding after XML_TURN_MS. */
@@ -411,6 +412,10 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
       return;
     }
     const parsed = parseRequest(req, app.config.domains);
+    if (!parsed.virtualHost && (parsed.rawPath === ADMIN_PATH_ON_S3 || parsed.rawPath.startsWith(`${ADMIN_PATH_ON_S3}/`))) {
+      opName = await serveAdmin(app, req, res, { rawPath: parsed.rawPath, rawQuery: parsed.rawQuery, prefix: ADMIN_PATH_ON_S3, requestId });
+      return;
+    }
     if (!parsed.virtualHost && parsed.rawPath.startsWith(OBSERVE_PREFIX)) {
       opName = await serveObserve(app, parsed.rawPath.slice(OBSERVE_PREFIX.length), req, res);
       return;

@@ -114,7 +114,7 @@ export async function serveObserve(app: App, which: string, req: IncomingMessage
 }
 
 /** Why the server is not ready, or undefined when it is. */
-async function readiness(app: App): Promise<string | undefined> {
+export async function readiness(app: App): Promise<string | undefined> {
   try {
     await app.meta.getSetting('readiness-probe');
   } catch (e) {

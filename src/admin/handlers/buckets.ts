@@ -1,0 +1,70 @@
+// Buckets as an operator sees them: owner, usage, quota, versioning and object lock status, and
+// which configurations are set; and their quotas.
+
+import type { App } from '../../app.js';
+import type { Bucket, BucketConfigKind } from '../../store/meta/types.js';
+import { AdminError } from '../errors.js';
+import type { AdminCall } from '../route.js';
+import * as svc from '../service.js';
+
+const CONFIG_KINDS: BucketConfigKind[] = [
+  'tagging', 'object-lock', 'policy', 'cors', 'lifecycle', 'acl', 'encryption', 'website', 'ownership',
+  'public-access-block', 'notification', 'logging', 'accelerate', 'request-payment', 'replication',
+];
+
+async function describe(app: App, b: Bucket, detail: boolean) {
+  const owner = await app.meta.getAccount(b.owner);
+  const { quota, ...usage } = await svc.usageOf(app.meta, { scope: 'bucket', id: String(b.id), label: b.name });
+  const out: Record<string, unknown> = {
+    name: b.name,
+    createdAt: new Date(b.createdAt).toISOString(),
+    region: b.region,
+    owner: { canonicalId: b.owner, ...(owner ? { accountId: owner.accountId, name: owner.displayName } : {}) },
+    versioning: b.versioning,
+    objectLock: b.objectLock,
+    usage,
+    ...(quota ? { quota } : {}),
+  };
+  if (detail) {
+    const set: string[] = [];
+    for (const k of CONFIG_KINDS) if ((await app.meta.getBucketConfig(b.id, k)) !== undefined) set.push(k);
+    out.configurations = set;
+  }
+  return out;
+}
+
+/** Every bucket (or an account's: ?account=<12 digits>), by name; ?prefix, ?after and ?limit page. */
+export async function listBuckets(c: AdminCall) {
+  let owner: string | undefined;
+  const account = c.query.get('account');
+  if (account !== null) owner = (await svc.findAccount(c.app.meta, account)).id;
+  const limitArg = c.query.get('limit');
+  const limit = limitArg === null ? 1000 : Number(limitArg);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw AdminError.of('BadRequest', 'limit is a whole number from 1 to 1000');
+  const prefix = c.query.get('prefix');
+  const after = c.query.get('after');
+  const rows = await c.app.meta.listBuckets(owner, { limit: limit + 1, ...(prefix !== null ? { prefix } : {}), ...(after !== null ? { after } : {}) });
+  const truncated = rows.length > limit;
+  const page = truncated ? rows.slice(0, limit) : rows;
+  const buckets = [];
+  for (const b of page) buckets.push(await describe(c.app, b, false));
+  return { buckets, isTruncated: truncated, ...(truncated ? { next: page[page.length - 1]!.name } : {}) };
+}
+
+async function findBucket(c: AdminCall): Promise<Bucket> {
+  const b = await c.app.meta.getBucket(c.params.bucket!);
+  if (!b) throw AdminError.of('NoSuchBucket', `no bucket ${c.params.bucket}`);
+  return b;
+}
+
+export async function getBucket(c: AdminCall) {
+  return describe(c.app, await findBucket(c), true);
+}
+
+export async function setBucketQuota(c: AdminCall) {
+  return svc.setQuota(c.app.meta, await svc.bucketQuotaTarget(c.app.meta, c.params.bucket!), c.body);
+}
+
+export async function clearBucketQuota(c: AdminCall) {
+  return svc.clearQuota(c.app.meta, await svc.bucketQuotaTarget(c.app.meta, c.params.bucket!));
+}

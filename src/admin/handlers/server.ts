@@ -1,0 +1,74 @@
+// The server: what it is (version, node, stores), whether it is ready, its configuration (secrets
+// redacted), the stored usage, the work queue and the replication backlog.
+
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { redact } from '../../notify/targets.js';
+import { readiness } from '../../observe/endpoints.js';
+import { replicationBacklog } from '../../replication/service.js';
+import type { AdminCall } from '../route.js';
+import * as svc from '../service.js';
+
+const STARTED = Date.now();
+
+/** The package's version: package.json above this module (src/ or dist/src/). */
+const VERSION = ((): string => {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)), i = 0; i < 6; i++, dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'trove' && pkg.version) return pkg.version;
+    } catch {
+      // not here: one level up
+    }
+  }
+  return 'unknown';
+})();
+
+export async function info(c: AdminCall) {
+  const cfg = c.app.config;
+  const root = await svc.rootAccount(c.app.meta);
+  return {
+    version: VERSION,
+    node: (c.app.blobs as { nodeId?: string }).nodeId ?? cfg.nodeId ?? '',
+    region: cfg.region,
+    metaStore: cfg.metaUrl ? 'postgres' : 'sqlite',
+    dataDir: cfg.dataDir,
+    nodeVersion: process.version,
+    pid: process.pid,
+    startedAt: new Date(STARTED).toISOString(),
+    uptimeSeconds: Math.floor((Date.now() - STARTED) / 1000),
+    ...(root ? { rootAccountId: root.accountId } : {}),
+  };
+}
+
+export async function health(c: AdminCall) {
+  const problem = await readiness(c.app);
+  return { live: true, ready: problem === undefined, ...(problem ? { problem } : {}) };
+}
+
+/** Names of configuration fields that hold secrets: never shown. */
+const SECRET = /secret|masterKeyEnv|token/i;
+
+export async function config(c: AdminCall) {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c.app.config)) {
+    if (v === undefined) continue;
+    if (SECRET.test(k) && !/File$/.test(k)) out[k] = '(set)';
+    else if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out[k] = redact(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+export async function usage(c: AdminCall) {
+  return { at: new Date().toISOString(), ...(await svc.allUsage(c.app.meta)) };
+}
+
+export async function work(c: AdminCall) {
+  return c.app.meta.workStats();
+}
+
+export async function replication(c: AdminCall) {
+  return { rules: await replicationBacklog(c.app.meta) };
+}
