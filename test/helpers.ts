@@ -141,8 +141,9 @@ class NodeSha256 {
   }
 }
 
-export function signer(accessKeyId = ACCESS_KEY, secretAccessKey = SECRET_KEY, service = 's3'): SignatureV4 {
-  return new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region: REGION, service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
+/** `uriEscapePath`: encode the path's segments once more, as the SDKs do for services other than S3. */
+export function signer(accessKeyId = ACCESS_KEY, secretAccessKey = SECRET_KEY, service = 's3', uriEscapePath = false): SignatureV4 {
+  return new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region: REGION, service, sha256: NodeSha256, uriEscapePath, applyChecksum: false });
 }
 
 export interface RawResponse {

@@ -99,10 +99,21 @@ async function authenticateAdmin(app: App, req: IncomingMessage, rawPath: string
     return { kind: 'token', token, arn: `arn:trove:admin:::token/${token.id}` };
   }
   if (!authorization.startsWith('AWS4-HMAC-SHA256 ')) throw AdminError.of('MissingAuthentication', `admin requests are signed with AWS4-HMAC-SHA256 for the service "${ADMIN_SERVICE}" or carry a bearer token`);
-  const auth = await authenticate(
-    { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders, region: app.config.region, now, service: ADMIN_SERVICE, payloadHash: sha256Hex(body) },
-    (id, token) => app.lookupCredential(id, token),
-  );
+  const signed = (path: string) =>
+    authenticate(
+      { method: req.method ?? 'GET', rawPath: path, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders, region: app.config.region, now, service: ADMIN_SERVICE, payloadHash: sha256Hex(body) },
+      (id, token) => app.lookupCredential(id, token),
+    );
+  let auth;
+  try {
+    auth = await signed(rawPath);
+  } catch (e) {
+    // SigV4 for services other than S3 encodes the path's segments once more (what the SDKs and
+    // curl --aws-sigv4 do for "trove-admin"); S3-style signers do not. Either canonical form of the
+    // path received is accepted: both name the same path, and the signature is verified over it.
+    if (!rawPath.includes('%') || (e as { code?: string }).code !== 'SignatureDoesNotMatch') throw e;
+    auth = await signed(rawPath.split('/').map((s) => encodeURIComponent(s)).join('/'));
+  }
   const identity = auth.identity!;
   app.iam.noteKeyUsed(identity.accessKeyId, ADMIN_SERVICE, app.config.region);
   return { kind: 'sigv4', identity, arn: principalOf(identity).arn ?? identity.accessKeyId };

@@ -35,9 +35,10 @@ export const account = obj(
   ['accountId', 'canonicalId', 'name', 'createdAt'],
 );
 
+/** IAM's AccessKey / AccessKeyMetadata (the secret only when the key is created). */
 export const accessKey = obj(
-  { accessKeyId: str, secretAccessKey: str, status: oneOf('Active', 'Inactive'), userName: str, createdAt: time, lastUsed: obj({ at: time, service: str, region: str }) },
-  ['accessKeyId', 'status', 'createdAt'],
+  { AccessKeyId: str, SecretAccessKey: str, Status: oneOf('Active', 'Inactive'), UserName: str, CreateDate: time },
+  ['AccessKeyId', 'Status', 'CreateDate'],
 );
 
 export const user = obj({ UserName: str, UserId: str, Arn: str, Path: str, CreateDate: time }, ['UserName', 'UserId', 'Arn', 'Path', 'CreateDate']);
