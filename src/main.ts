@@ -2,7 +2,7 @@
 // The `trove` command: `trove server …` runs a node; `trove admin …` manages accounts and their
 // IAM users offline, on the data directory.
 
-import { checkTarget, loadTargets, readCa, redact, saveTargets, targetArn, type TargetDef, type TargetType } from './notify/targets.js';
+import { checkTarget, loadTargets, readCa, redact, type TargetDef, type TargetType } from './notify/targets.js';
 import cluster from 'node:cluster';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,17 +10,19 @@ import { BuiltinKeyService, KeyError, MasterKeyError, loadMasterKey, type KmsKey
 import { pino } from 'pino';
 import { runPrimary, workerNodeId } from './cluster.js';
 import { ConfigError, OPTIONS, loadConfig, type Config } from './config.js';
-import { newUserId, openStores, startTrove, type RootCredentials } from './trove.js';
-import { newAccountId } from './store/ids.js';
+import { openStores, startTrove, type RootCredentials } from './trove.js';
 import { IamService, userArn } from './iam/service.js';
-import { newAccessKeyId, newSecretKey } from './iam/ids.js';
 import { RULES, ruleViolation } from './iam/names.js';
-import { parseQosLimits, qosSetting, type QosLimits } from './http/qos.js';
-import type { MetaStore, Quota, QuotaScope, Usage } from './store/meta/types.js';
+import type { MetaStore, Quota, Usage } from './store/meta/types.js';
 import { TierError, TierRegistry, describeTier } from './tiering/tiers.js';
 import { RemoteError, RemoteRegistry, describeRemote } from './replication/remotes.js';
 import { replicationBacklog, resync } from './replication/service.js';
 import { deserializeReplication } from './replication/config.js';
+import { CliError, parseArgs, runRemote, takeConnection, tokenLine, tokenRequest } from './admin/cli.js';
+import { AdminApiError } from './admin/client.js';
+import { AdminError } from './admin/errors.js';
+import { AdminTokens } from './admin/tokens.js';
+import * as svc from './admin/service.js';
 
 // Blob writes, fdatasyncs and reads all run on libuv's thread pool; 4 threads (the default)
 // serialise concurrent uploads behind each other's fsyncs. Must be set before the pool starts.
@@ -477,21 +479,23 @@ async function adminTarget(verb: string | undefined, rest: string[]): Promise<vo
   }
   const flags = takeFlags(rest, TARGET_FLAGS[verb]!);
   if (verb !== 'list' && !flags.get('name')) throw new ConfigError('--name is required');
-  let def: TargetDef | undefined;
-  if (verb === 'add') {
-    const type = (flags.get('type') ?? '') as TargetType;
-    const base = {
-      name: flags.get('name')!,
-      type,
-      endpoint: flags.get('endpoint') ?? '',
-      ...(flags.has('destination') ? { destination: flags.get('destination')! } : {}),
-      ...(flags.has('exchange') ? { exchange: flags.get('exchange')! } : {}),
-      ...(flags.has('format') ? { format: flags.get('format') as 'list' | 'stream' } : {}),
-      ...(flags.has('token') ? { token: flags.get('token')! } : {}),
-    };
+  // Refuse a bad definition before a data directory is opened (or created).
+  const input: svc.TargetInput | undefined =
+    verb === 'add'
+      ? {
+          name: flags.get('name')!,
+          type: flags.get('type') ?? '',
+          endpoint: flags.get('endpoint') ?? '',
+          ...(flags.has('destination') ? { destination: flags.get('destination')! } : {}),
+          ...(flags.has('exchange') ? { exchange: flags.get('exchange')! } : {}),
+          ...(flags.has('format') ? { format: flags.get('format') as 'list' | 'stream' } : {}),
+          ...(flags.has('token') ? { token: flags.get('token')! } : {}),
+        }
+      : undefined;
+  if (input) {
     try {
-      checkTarget(base);
-      def = { ...base, arn: targetArn(base.name, type), createdAt: Date.now(), ...(flags.has('ca') ? { ca: readCa(flags.get('ca')!) } : {}) };
+      checkTarget({ ...input, type: input.type as TargetType });
+      if (flags.has('ca')) input.ca = readCa(flags.get('ca')!);
     } catch (e) {
       throw new ConfigError((e as Error).message);
     }
@@ -504,43 +508,21 @@ async function adminTarget(verb: string | undefined, rest: string[]): Promise<vo
     out(`${t.arn}	${t.type}	${redact(t.endpoint)}${t.destination ? `	${t.destination}` : ''}${t.exchange ? `	exchange=${t.exchange}` : ''}${t.format ? `	format=${t.format}` : ''}${t.token ? '	token=(set)' : ''}${t.ca ? '	ca=(set)' : ''}
 `);
   try {
-    const targets = await loadTargets(meta);
     if (verb === 'list') {
-      for (const t of targets) show(t);
+      for (const t of await loadTargets(meta)) show(t);
       return;
     }
     const name = flags.get('name')!;
-    const i = targets.findIndex((t) => t.name === name);
     if (verb === 'remove') {
-      if (i < 0) throw new ConfigError(`no target ${name} (trove admin target list shows them)`);
-      targets.splice(i, 1);
-      await saveTargets(meta, targets);
+      if (!(await svc.removeTarget(meta, name))) throw new ConfigError(`no target ${name} (trove admin target list shows them)`);
       out(`removed ${name}; events still queued for it are dropped (logged and counted)\n`);
       return;
     }
-    if (i >= 0) targets[i] = def!;
-    else targets.push(def!);
-    await saveTargets(meta, targets);
-    show(def!);
+    show(await svc.putTarget(meta, input!));
   } finally {
     await meta.close();
     await blobs.close();
   }
-}
-
-/** The quota scope and store id that --bucket / --account name. */
-async function quotaTarget(meta: MetaStore, flags: Map<string, string>): Promise<{ scope: QuotaScope; id: string; label: string }> {
-  const bucket = flags.get('bucket');
-  const account = flags.get('account');
-  if ((bucket === undefined) === (account === undefined)) throw new ConfigError('give one of --bucket <name> or --account <12-digit account id>');
-  if (bucket !== undefined) {
-    const b = await meta.getBucket(bucket);
-    if (!b) throw new ConfigError(`no bucket ${bucket}`);
-    return { scope: 'bucket', id: String(b.id), label: `bucket ${bucket}` };
-  }
-  const a = await meta.getAccountById(account!);
-  if (!a) throw new ConfigError(`no account ${account} (trove admin account list shows them)`);
-  return { scope: 'account', id: a.id, label: `account ${account}` };
 }
 
 function count(flags: Map<string, string>, name: string): number | undefined {
@@ -571,36 +553,26 @@ async function adminQuota(noun: 'quota' | 'usage', verb: string | undefined, res
   try {
     if (noun === 'usage' && !flags.has('bucket') && !flags.has('account')) {
       // Every bucket, then every account.
-      const rows: { bucket?: string; account?: string; bytes: number; objects: number; stagedBytes: number; quota?: Quota }[] = [];
-      for (let after: string | undefined; ; ) {
-        const page = await meta.listBuckets(undefined, { limit: 1000, ...(after !== undefined ? { after } : {}) });
-        for (const b of page) {
-          const q = await meta.getQuota('bucket', String(b.id));
-          rows.push({ bucket: b.name, ...(await meta.getUsage('bucket', String(b.id))), ...(q ? { quota: q } : {}) });
-        }
-        if (page.length < 1000) break;
-        after = page[page.length - 1]!.name;
+      const all = await svc.allUsage(meta);
+      if (json) out(JSON.stringify([...all.buckets, ...all.accounts], null, 2) + '\n');
+      else {
+        for (const r of all.buckets) out(usageLine(`bucket ${r.bucket}`, r, r.quota));
+        for (const r of all.accounts) out(usageLine(`account ${r.account}`, r, r.quota));
       }
-      for (const a of await meta.listAccounts()) {
-        const q = await meta.getQuota('account', a.id);
-        rows.push({ account: a.accountId, ...(await meta.getUsage('account', a.id)), ...(q ? { quota: q } : {}) });
-      }
-      if (json) out(JSON.stringify(rows, null, 2) + '\n');
-      else for (const r of rows) out(usageLine(r.bucket !== undefined ? `bucket ${r.bucket}` : `account ${r.account}`, r, r.quota));
       return;
     }
-    const t = await quotaTarget(meta, flags);
-    if (verb === 'set') {
-      const current = await meta.getQuota(t.scope, t.id);
-      const q: Quota = { ...current };
-      if (maxBytes !== undefined) q.maxBytes = maxBytes;
-      if (maxObjects !== undefined) q.maxObjects = maxObjects;
-      await meta.setQuota(t.scope, t.id, q);
-    } else if (verb === 'clear') await meta.setQuota(t.scope, t.id, undefined);
-    const quota = await meta.getQuota(t.scope, t.id);
-    const usage = await meta.getUsage(t.scope, t.id);
-    if (json) out(JSON.stringify({ ...usage, ...(quota ? { quota } : {}) }, null, 2) + '\n');
-    else out(usageLine(t.label, usage, quota));
+    const bucket = flags.get('bucket');
+    const account = flags.get('account');
+    if ((bucket === undefined) === (account === undefined)) throw new ConfigError('give one of --bucket <name> or --account <12-digit account id>');
+    const t = bucket !== undefined ? await svc.bucketQuotaTarget(meta, bucket) : await svc.accountQuotaTarget(meta, account!);
+    const report =
+      verb === 'set'
+        ? await svc.setQuota(meta, t, { ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxObjects !== undefined ? { maxObjects } : {}) })
+        : verb === 'clear'
+          ? await svc.clearQuota(meta, t)
+          : await svc.usageOf(meta, t);
+    if (json) out(JSON.stringify(report, null, 2) + '\n');
+    else out(usageLine(t.label, report, report.quota));
   } finally {
     await meta.close();
     await blobs.close();
@@ -625,7 +597,6 @@ async function adminQos(verb: string | undefined, rest: string[]): Promise<void>
   if ((account === undefined) === (user === undefined)) throw new ConfigError('give one of --account <12-digit account id> or --user <IAM user ARN>');
   if (account !== undefined && !/^\d{12}$/.test(account)) throw new ConfigError('--account must be 12 digits');
   if (user !== undefined && !/^arn:aws:iam::\d{12}:user\/./.test(user)) throw new ConfigError('--user must be an IAM user ARN (arn:aws:iam::<account>:user/<name>)');
-  const limits: QosLimits = {};
   const rps = count(flags, 'rps');
   const up = count(flags, 'up-bps');
   const down = count(flags, 'down-bps');
@@ -635,15 +606,11 @@ async function adminQos(verb: string | undefined, rest: string[]): Promise<void>
   const config = loadConfig([...storeArgs, '--meta-pool', '1']);
   const { meta, blobs } = await openStores(config, { shared: true });
   try {
-    const setting = account !== undefined ? qosSetting('account', account) : qosSetting('user', user!);
-    if (verb === 'set') {
-      Object.assign(limits, parseQosLimits(await meta.getSetting(setting)));
-      if (rps !== undefined) limits.rps = rps;
-      if (up !== undefined) limits.upBps = up;
-      if (down !== undefined) limits.downBps = down;
-      await meta.putSetting(setting, JSON.stringify(limits));
-    } else if (verb === 'clear') await meta.putSetting(setting, '');
-    const now = parseQosLimits(await meta.getSetting(setting));
+    const subject: svc.QosSubject = account !== undefined ? { account } : { user: user! };
+    if (verb === 'set') await svc.setQos(meta, subject, { ...(rps !== undefined ? { rps } : {}), ...(up !== undefined ? { upBps: up } : {}), ...(down !== undefined ? { downBps: down } : {}) });
+    else if (verb === 'clear') await svc.clearQos(meta, subject);
+    const limits = await svc.getQos(meta, subject);
+    const now = Object.keys(limits).length ? limits : undefined;
     const lim = (v: number | undefined) => (v === undefined || v === 0 ? 'unlimited' : String(v));
     out(`${account !== undefined ? `account ${account}` : `user ${user}`}\t${now ? `rps ${lim(now.rps)}\tup-bps ${lim(now.upBps)}\tdown-bps ${lim(now.downBps)}` : 'no limits'}\n`);
   } finally {
@@ -652,8 +619,44 @@ async function adminQos(verb: string | undefined, rest: string[]): Promise<void>
   }
 }
 
+/** trove admin token create|list|revoke on the data directory (the API's /tokens otherwise). */
+async function adminToken(verb: string | undefined, rest: string[]): Promise<void> {
+  if (verb !== 'create' && verb !== 'list' && verb !== 'revoke') {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const a = parseArgs(rest, ['name', 'action', 'resource', 'expires-in', 'id', 'data-dir', 'meta']);
+  if (a.positional.length) throw new ConfigError(`unexpected argument: ${a.positional[0]}`);
+  const request = verb === 'create' ? tokenRequest(a) : undefined;
+  if (verb === 'revoke' && !a.flags.get('id')?.length) throw new ConfigError('--id is required');
+  const flags = new Map([...a.flags].map(([k, v]) => [k, v.at(-1)!]));
+  const { meta, blobs } = await adminStores(flags);
+  try {
+    const tokens = new AdminTokens(meta);
+    if (verb === 'list') for (const t of await tokens.list()) out(tokenLine(t));
+    else if (verb === 'revoke') {
+      if (!(await tokens.revoke(flags.get('id')!))) throw new ConfigError(`no token ${flags.get('id')}`);
+      out(`revoked ${flags.get('id')}\n`);
+    } else {
+      const r = await tokens.create({ name: request!.name, scope: { actions: request!.actions, resources: request!.resources }, ...(request!.expiresInSeconds !== undefined ? { expiresInSeconds: request!.expiresInSeconds } : {}), createdBy: 'cli' });
+      out(`token ${r.token}\n${tokenLine(r.info)}`);
+    }
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 async function runAdmin(argv: string[]): Promise<void> {
-  const [noun, verb, ...rest] = argv;
+  // With --admin-url (or TROVE_ADMIN_URL), through a running server's admin API.
+  const { conn, rest: local } = takeConnection(argv);
+  if (conn) {
+    if (!(await runRemote(conn, local, out))) throw new ConfigError(`"trove admin ${local.slice(0, 2).join(' ')}" works on the data directory only (drop --admin-url)`);
+    return;
+  }
+  const [noun, verb, ...rest] = local;
+  if (noun === 'token') return adminToken(verb, rest);
   if (noun === 'target') return adminTarget(verb, rest);
   if (noun === 'qos') return adminQos(verb, rest);
   if (noun === 'quota' || noun === 'usage') return adminQuota(noun, verb, rest);
@@ -686,20 +689,17 @@ async function runAdmin(argv: string[]): Promise<void> {
       for (const a of await meta.listAccounts()) out(`${a.accountId}\t${a.id}\t${a.displayName}${a.email ? `\t${a.email}` : ''}\n`);
       return;
     }
-    const name = flags.get('name')!;
-    const id = flags.get('id') ?? newUserId();
-    const accessKeyId = flags.get('access-key') ?? newAccessKeyId();
-    const secretAccessKey = flags.get('secret-key') ?? newSecretKey();
-    const existing = await meta.getAccessKey(accessKeyId);
-    if (existing && existing.userId !== id) throw new ConfigError(`access key ${accessKeyId} already belongs to account ${existing.userId}`);
-    if (existing?.iamUserId !== undefined) throw new ConfigError(`access key ${accessKeyId} belongs to an IAM user of the account`);
-    const current = await meta.getAccount(id);
-    const accountId = flags.get('account-id') ?? current?.accountId ?? newAccountId();
-    if (!/^\d{12}$/.test(accountId)) throw new ConfigError('--account-id must be 12 digits');
-    if (current && current.accountId !== accountId) throw new ConfigError(`account ${id} already has account id ${current.accountId}`);
     const email = flags.get('email');
-    await meta.putAccount({ id, accountId, displayName: name, createdAt: current?.createdAt ?? Date.now(), ...(email ? { email } : {}) });
-    await meta.putAccessKey({ accessKeyId, secretAccessKey, userId: id, createdAt: Date.now() });
+    const r = await svc.createAccount(meta, {
+      name: flags.get('name')!,
+      ...(email ? { email } : {}),
+      ...(flags.has('account-id') ? { accountId: flags.get('account-id')! } : {}),
+      ...(flags.has('id') ? { canonicalId: flags.get('id')! } : {}),
+      ...(flags.has('access-key') ? { accessKey: flags.get('access-key')! } : {}),
+      ...(flags.has('secret-key') ? { secretKey: flags.get('secret-key')! } : {}),
+    });
+    const { accountId, displayName: name, id } = r.account;
+    const { accessKeyId, secretAccessKey } = r;
     out(`account ${accountId} (${name})\ncanonical id ${id}\naccess key ${accessKeyId}\nsecret key ${secretAccessKey}\n`);
   } finally {
     await meta.close();
@@ -756,7 +756,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof ConfigError) {
+  if (e instanceof AdminApiError) {
+    process.stderr.write(`trove: ${e.code}: ${e.message}\n`);
+    process.exit(e.status === 401 || e.status === 403 ? 3 : 1);
+  }
+  if (e instanceof ConfigError || e instanceof CliError || (e instanceof AdminError && e.status < 500)) {
     process.stderr.write(`trove: ${e.message}\n`);
     process.exit(2);
   }

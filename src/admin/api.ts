@@ -260,12 +260,14 @@ export async function listenAdmin(app: App, address: { host: string; port: numbe
     const started = performance.now();
     const done = (op: string) =>
       app.log.info({ op, status: res.statusCode, ms: Math.round((performance.now() - started) * 100) / 100, listener: 'admin' }, 'request');
-    if (rawPath !== ADMIN_PATH && !rawPath.startsWith(`${ADMIN_PATH}/`)) {
+    // Also under the S3 listener's prefix, so that one client URL form works on both listeners.
+    const prefix = [ADMIN_PATH, ADMIN_PATH_ON_S3].find((p) => rawPath === p || rawPath.startsWith(`${p}/`));
+    if (!prefix) {
       req.resume();
       sendJson(res, req.method ?? 'GET', 404, '-', { code: 'NoSuchRoute', message: `the admin API is under ${ADMIN_PATH}/` });
       return;
     }
-    serveAdmin(app, req, res, { rawPath, rawQuery, prefix: ADMIN_PATH }).then(done, (e: unknown) => {
+    serveAdmin(app, req, res, { rawPath, rawQuery, prefix }).then(done, (e: unknown) => {
       app.log.error({ err: e }, 'admin listener: internal error');
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();

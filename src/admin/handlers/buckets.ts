@@ -2,6 +2,8 @@
 // which configurations are set; and their quotas.
 
 import type { App } from '../../app.js';
+import { deserializeReplication } from '../../replication/config.js';
+import { resync } from '../../replication/service.js';
 import type { Bucket, BucketConfigKind } from '../../store/meta/types.js';
 import { AdminError } from '../errors.js';
 import type { AdminCall } from '../route.js';
@@ -67,4 +69,12 @@ export async function setBucketQuota(c: AdminCall) {
 
 export async function clearBucketQuota(c: AdminCall) {
   return svc.clearQuota(c.app.meta, await svc.bucketQuotaTarget(c.app.meta, c.params.bucket!));
+}
+
+/** Queues every existing version the bucket's replication rules match (versions the destination has are skipped). */
+export async function resyncReplication(c: AdminCall) {
+  const b = await findBucket(c);
+  const stored = await c.app.meta.getBucketConfig(b.id, 'replication');
+  if (!stored) throw AdminError.of('Conflict', `bucket ${b.name} has no replication configuration`);
+  return { queued: await resync(c.app.meta, b, deserializeReplication(stored)) };
 }
