@@ -7,13 +7,17 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { CreateBucketCommand, GetObjectCommand, PutBucketTaggingCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketReplicationCommand, GetObjectCommand, PutBucketReplicationCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { IAMClient, PutUserPolicyCommand, CreateUserCommand, CreateAccessKeyCommand } from '@aws-sdk/client-iam';
-import { ACCESS_KEY, REGION, SECRET_KEY, signer, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, signer, startServer, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
+
+const MAIN = path.join(import.meta.dirname, '..', 'src', 'main.js');
 
 interface Reply {
   status: number;
@@ -399,6 +403,16 @@ describe('admin API', () => {
     assert.deepEqual(remote.buckets, ['dest-a']);
     assert.deepEqual((await ok('GET', '/remotes')).remotes.map((r: any) => r.name), ['dr']);
     assert.equal((await ok('GET', '/remotes/dr')).endpoint, 'http://127.0.0.1:2');
+    // A bucket replicating to it: resync queues its existing versions.
+    const src = uniqueBucket('repl');
+    await server.s3.send(new CreateBucketCommand({ Bucket: src }));
+    await server.s3.send(new PutBucketVersioningCommand({ Bucket: src, VersioningConfiguration: { Status: 'Enabled' } }));
+    await fails(409, 'Conflict', 'POST', `/buckets/${src}/replication/resync`);
+    await server.s3.send(new PutObjectCommand({ Bucket: src, Key: 'before', Body: 'x' }));
+    await server.s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: { Role: 'arn:aws:iam::000000000000:role/replication', Rules: [{ ID: 'all', Status: 'Enabled', Priority: 1, Filter: {}, DeleteMarkerReplication: { Status: 'Disabled' }, Destination: { Bucket: 'arn:aws:s3:::dest-a' } }] } }));
+    assert.equal((await ok('POST', `/buckets/${src}/replication/resync`)).queued, 1);
+    assert.ok((await ok('GET', '/replication')).rules.some((r: any) => r.bucket === src && r.rule === 'all'));
+    await server.s3.send(new DeleteBucketReplicationCommand({ Bucket: src }));
     await ok('DELETE', '/remotes/dr');
     await fails(404, 'NotFound', 'DELETE', '/remotes/dr');
 
@@ -482,6 +496,84 @@ describe('admin API', () => {
     // A token cannot be used to sign: a Bearer header on the S3 API is not a credential.
     const s3 = await new Promise<number>((resolve) => http.get({ host: '127.0.0.1', port: server.port, path: '/', headers: { authorization: `Bearer ${brief.token}` } }, (res) => { res.resume(); resolve(res.statusCode!); }));
     assert.notEqual(s3, 200);
+  });
+
+  /** `trove admin …` as an operator runs it: another process. */
+  async function trove(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [MAIN, 'admin', ...args], { env: { ...process.env, TROVE_ADMIN_URL: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', TROVE_ADMIN_TOKEN: '', ...env } }, (err, stdout, stderr) =>
+        resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 }),
+      );
+    });
+  }
+
+  it('trove admin --admin-url: accounts, users, quotas, usage, QoS, registries and tokens through the API', async () => {
+    const creds = ['--admin-url', server.url, '--admin-access-key', ACCESS_KEY, '--admin-secret-key', SECRET_KEY];
+    const run = async (...args: string[]) => {
+      const r = await trove([...args, ...creds]);
+      assert.equal(r.code, 0, `trove admin ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const accountId = String(400000000000 + (process.pid % 100000) * 1000 + 2);
+    const added = await run('account', 'add', '--name', 'cli-made', '--account-id', accountId);
+    assert.match(added, new RegExp(`^account ${accountId} \\(cli-made\\)\ncanonical id [0-9a-f]{64}\naccess key \\S+\nsecret key \\S+\n$`));
+    assert.match(await run('account', 'list'), new RegExp(`^${accountId}\t[0-9a-f]{64}\tcli-made$`, 'm'));
+    const user = await run('user', 'add', '--account', accountId, '--name', 'bob');
+    assert.match(user, new RegExp(`^user arn:aws:iam::${accountId}:user/bob \\(AIDA\\w+\\)\naccess key \\S+\nsecret key \\S+\n$`));
+    assert.match(await run('user', 'list', '--account', accountId), /^bob\tAIDA\w+\tarn:aws:iam::\d{12}:user\/bob\t/m);
+
+    const b = uniqueBucket('cli');
+    await server.s3.send(new CreateBucketCommand({ Bucket: b }));
+    await server.s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: Buffer.alloc(60) }));
+    assert.match(await run('quota', 'set', '--bucket', b, '--max-bytes', '100'), /max-bytes 100 max-objects unlimited/);
+    assert.deepEqual(JSON.parse(await run('usage', '--bucket', b, '--json')), { bytes: 60, objects: 1, stagedBytes: 0, quota: { maxBytes: 100 } });
+    assert.match(await run('quota', 'clear', '--bucket', b), /quota none/);
+    assert.match(await run('usage'), new RegExp(`^bucket ${b}\tbytes 60\tobjects 1\t`, 'm'));
+    assert.match(await run('quota', 'set', '--account', accountId, '--max-objects', '3'), /max-objects 3/);
+    assert.match(await run('qos', 'set', '--account', accountId, '--rps', '50'), new RegExp(`^account ${accountId}\trps 50\tup-bps unlimited\tdown-bps unlimited\n$`));
+    assert.match(await run('qos', 'set', '--user', `arn:aws:iam::${accountId}:user/bob`, '--down-bps', '1000'), /down-bps 1000/);
+    assert.match(await run('qos', 'clear', '--account', accountId), /no limits/);
+
+    assert.match(await run('kms', 'create', '--alias', 'cli-key'), /\tEnabled\tv1\talias\/cli-key\tarn:aws:kms:/);
+    assert.match(await run('kms', 'rotate', '--key', 'alias/cli-key'), /\tv2\t/);
+    assert.match(await run('kms', 'disable', '--key', 'alias/cli-key'), /\tDisabled\t/);
+    assert.match(await run('kms', 'list'), /alias\/cli-key/);
+    assert.match(await run('tier', 'add', 'cli-tier', '--endpoint', 'http://127.0.0.1:1', '--bucket', 'cold', '--access-key', 'a', '--secret-key', 's3cr3t', '--storage-class', 'CLI_COLD'), /^cli-tier\thttp:\/\/127\.0\.0\.1:1\tcold\/\tus-east-1\ta\tsecret:sealed\tonline\tCLI_COLD\n$/);
+    assert.match(await run('tier', 'list'), /^cli-tier\t/m);
+    assert.match(await run('tier', 'remove', 'cli-tier'), /removed tier cli-tier/);
+    assert.match(await run('remote', 'add', 'cli-remote', '--endpoint', 'http://127.0.0.1:2', '--access-key', 'a', '--secret-key', 's', '--buckets', 'x-dest'), /^cli-remote\t.*\tx-dest\n$/);
+    assert.match(await run('remote', 'list'), /^cli-remote\t/m);
+    assert.match(await run('remote', 'remove', 'cli-remote'), /removed remote/);
+    assert.match(await run('target', 'add', '--name', 'cli-hook', '--type', 'webhook', '--endpoint', 'http://127.0.0.1:3/hook', '--token', 'never-printed'), /^arn:trove:sqs::cli-hook:webhook\twebhook\thttp:\/\/127\.0\.0\.1:3\/hook\ttoken=\(set\)\n$/);
+    assert.doesNotMatch(await run('target', 'list'), /never-printed/);
+    assert.match(await run('target', 'remove', '--name', 'cli-hook'), /removed cli-hook/);
+    assert.match(await run('work'), /^total\s/m);
+    assert.match(await run('replication', 'status'), /^bucket\s+rule/);
+
+    // Tokens: created on the data directory (offline) or through the API, then used by the CLI.
+    const store = ['--data-dir', server.dataDir, ...(process.env.TROVE_TEST_META === 'postgres' ? ['--meta', (await testMetaUrl(server.dataDir))!] : [])];
+    const offline = await trove(['token', 'create', '--name', 'cli-offline', '--action', 'admin:ListAccounts', '--expires-in', '1h', ...store]);
+    assert.equal(offline.code, 0, offline.stderr);
+    const token = /^token (\S+)$/m.exec(offline.stdout)![1]!;
+    const listed = await trove(['account', 'list', '--admin-url', server.url, '--admin-token', token]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(accountId));
+    const refused = await trove(['kms', 'list', '--admin-url', server.url], { TROVE_ADMIN_TOKEN: token });
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /AccessDenied: admin token \w+ \(cli-offline\) is not authorized to perform admin:ListKmsKeys/);
+    const viaApi = await run('token', 'create', '--name', 'cli-api', '--action', 'admin:Get*,admin:List*', '--expires-in', '10m');
+    const id = /^([0-9a-f]{24})\tcli-api\t/m.exec(viaApi)![1]!;
+    assert.match(await run('token', 'list'), new RegExp(`^${id}\tcli-api\texpires `, 'm'));
+    assert.match(await run('token', 'revoke', '--id', id), /revoked/);
+    // Environment credentials; a wrong secret is refused; commands without an API form say so.
+    const env = await trove(['account', 'list'], { TROVE_ADMIN_URL: `http://127.0.0.1:${adminPort}`, AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY });
+    assert.equal(env.code, 0, env.stderr);
+    const bad = await trove(['account', 'list', '--admin-url', server.url, '--admin-access-key', ACCESS_KEY, '--admin-secret-key', 'wrong']);
+    assert.equal(bad.code, 3);
+    assert.match(bad.stderr, /SignatureDoesNotMatch/);
+    const offlineOnly = await trove(['kms', 'rotate-master', '--new-master-key-file', '/nonexistent', ...creds]);
+    assert.equal(offlineOnly.code, 2);
+    assert.match(offlineOnly.stderr, /works on the data directory only/);
   });
 
   it('every documented operation was called successfully', () => {
