@@ -31,7 +31,7 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 const USAGE = `Usage: trove <command> [options]
 
 Commands:
-  server              run the S3 server (and the IAM API, on the same address)
+  server              run the S3 server (and the IAM API and the admin API, on the same address)
   admin account add   create an account with a root access key (works on the data directory directly)
   admin account list  list accounts
   admin user add      create an IAM user of an account, with its first access key
@@ -44,6 +44,10 @@ Commands:
   admin quota         set, show or clear a bucket's or an account's storage quota
   admin usage         bytes and objects stored, by bucket or account
   admin qos           set, show or clear an account's or an IAM user's request and byte rates
+  admin token         admin API tokens: create (scoped, expiring), list, revoke
+
+With --admin-url URL (or TROVE_ADMIN_URL) admin commands run on a running server through its
+admin API (see "trove admin --help").
 
 Run "trove server --help" or "trove admin --help" for options.
 `;
@@ -84,6 +88,17 @@ const ADMIN_HELP = `Usage:
   trove admin usage [--bucket <name>|--account <12 digits>] [--json] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin qos set --account <12 digits>|--user <IAM user ARN> [--rps <n>] [--up-bps <n>] [--down-bps <n>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin qos show|clear --account <12 digits>|--user <IAM user ARN> [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin token create --name <name> --action <admin:Action>… [--resource <arn:trove:admin:::path>…]
+                           [--expires-in <3600|90m|12h|30d>] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin token list|revoke [--id <token id>] [--data-dir <dir>] [--meta <postgres://…>]
+
+Through a running server's admin API instead of the data directory (account, user, kms except
+rotate-master, tier, remote, target, quota, usage, qos, work, replication, token):
+  trove admin … --admin-url <server URL> [--admin-token <token> | --admin-access-key <id> --admin-secret-key <secret>]
+                [--admin-region <region>]
+  (or TROVE_ADMIN_URL, TROVE_ADMIN_TOKEN, TROVE_ADMIN_ACCESS_KEY / TROVE_ADMIN_SECRET_KEY or
+  AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, TROVE_ADMIN_REGION or AWS_REGION). The credentials are
+  an identity of the server's root account allowed the command's admin actions, or an admin token.
 
 An account owns buckets; the keys "account add" prints are its root user's. Ids and keys are
 generated when not given (give them to pre-provision test suites or migrations).
