@@ -162,6 +162,8 @@ export interface AdminExchange {
   /** ADMIN_PATH or ADMIN_PATH_ON_S3: what rawPath starts with. */
   prefix: string;
   requestId?: string;
+  /** The client waits for "100 Continue" before sending its body (the S3 listener leaves that to handlers). */
+  expectContinue?: boolean;
 }
 
 /** Serves one admin API request; answers the operation's name for the access log. */
@@ -186,6 +188,7 @@ export async function serveAdmin(app: App, req: IncomingMessage, res: ServerResp
     }
     const m = matchRoute(method, segments.length === 1 && segments[0] === '' ? [''] : segments);
     op = `admin:${m.route.action}`;
+    if (x.expectContinue) res.writeContinue();
     const body = await readBody(req);
     bodyRead = true;
     if (m.route.public) {

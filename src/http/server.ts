@@ -413,7 +413,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     }
     const parsed = parseRequest(req, app.config.domains);
     if (!parsed.virtualHost && (parsed.rawPath === ADMIN_PATH_ON_S3 || parsed.rawPath.startsWith(`${ADMIN_PATH_ON_S3}/`))) {
-      opName = await serveAdmin(app, req, res, { rawPath: parsed.rawPath, rawQuery: parsed.rawQuery, prefix: ADMIN_PATH_ON_S3, requestId });
+      opName = await serveAdmin(app, req, res, { rawPath: parsed.rawPath, rawQuery: parsed.rawQuery, prefix: ADMIN_PATH_ON_S3, requestId, expectContinue });
       return;
     }
     if (!parsed.virtualHost && parsed.rawPath.startsWith(OBSERVE_PREFIX)) {

@@ -61,6 +61,11 @@ export async function config(c: AdminCall) {
   return out;
 }
 
+/**
+ * The bytes and objects stored now, by bucket and account (the quota counters). Hourly usage
+ * reports (src/usage/, being built) plug in beside it: GET /usage/reports?from=…&to=… and
+ * per-account routes, in routes.ts, reading what that module records.
+ */
 export async function usage(c: AdminCall) {
   return { at: new Date().toISOString(), ...(await svc.allUsage(c.app.meta)) };
 }
