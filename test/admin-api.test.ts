@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +16,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { CreateBucketCommand, DeleteBucketReplicationCommand, GetObjectCommand, PutBucketReplicationCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { IAMClient, PutUserPolicyCommand, CreateUserCommand, CreateAccessKeyCommand } from '@aws-sdk/client-iam';
-import { ACCESS_KEY, REGION, SECRET_KEY, signer, startServer, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, signer, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
 
 const MAIN = path.join(import.meta.dirname, '..', 'src', 'main.js');
 
@@ -40,6 +41,7 @@ const MASTER = randomBytes(32).toString('hex');
 describe('admin API', () => {
   let server: TestServer;
   let adminPort: number;
+  let auditDir: string;
   let doc: any;
   const ajv = new Ajv({ strict: false });
   addFormats.default(ajv);
@@ -127,13 +129,17 @@ describe('admin API', () => {
   }
 
   before(async () => {
-    server = await startServer({ adminAddress: { host: '127.0.0.1', port: 0 }, masterKeyEnv: MASTER });
+    auditDir = await tempDir('trove-admin-audit-');
+    server = await startServer({ adminAddress: { host: '127.0.0.1', port: 0 }, masterKeyEnv: MASTER, auditLog: path.join(auditDir, 'audit.jsonl') });
     adminPort = Number(new URL(server.trove.adminUrl!).port);
     const r = await call('GET', '/openapi.json', undefined, { anonymous: true });
     assert.equal(r.status, 200);
     doc = r.json;
   });
-  after(() => server.stop());
+  after(async () => {
+    await server.stop();
+    await fs.promises.rm(auditDir, { recursive: true, force: true });
+  });
 
   it('serves an OpenAPI 3.1 document of every route, without authentication, on both listeners', async () => {
     assert.equal(doc.openapi, '3.1.0');
@@ -574,6 +580,26 @@ describe('admin API', () => {
     const offlineOnly = await trove(['kms', 'rotate-master', '--new-master-key-file', '/nonexistent', ...creds]);
     assert.equal(offlineOnly.code, 2);
     assert.match(offlineOnly.stderr, /works on the data directory only/);
+  });
+
+  it('records admin calls in the audit log, allowed and denied, with the caller', async () => {
+    await ok('GET', '/health');
+    await fails(403, 'AccessDenied', 'GET', '/health', undefined, { accessKeyId: tenant.accessKeyId, secretAccessKey: tenant.secretAccessKey });
+    const lines = async () => (await fs.promises.readFile(path.join(auditDir, 'audit.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    let recs: any[] = [];
+    for (let i = 0; i < 50 && !recs.some((r) => r.status === 403); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      recs = (await lines()).filter((r) => r.operation === 'admin:GetHealth');
+    }
+    const allowed = recs.find((r) => r.status === 200)!;
+    assert.equal(allowed.decision, 'allow');
+    assert.match(allowed.identity, /^arn:aws:iam::\d{12}:root$/);
+    assert.equal(allowed.decisions[0].action, 'admin:GetHealth');
+    assert.equal(allowed.decisions[0].resource, 'arn:trove:admin:::health');
+    const denied = recs.find((r) => r.status === 403)!;
+    assert.equal(denied.decision, 'deny');
+    assert.equal(denied.account, tenant.accountId);
+    assert.equal(denied.error, 'AccessDenied');
   });
 
   it('every documented operation was called successfully', () => {
