@@ -378,6 +378,26 @@ describe('admin API', () => {
     await ok('DELETE', `/accounts/${a}/policies/read-only`);
     await fails(404, 'NoSuchEntity', 'GET', `/accounts/${a}/policies/read-only`);
 
+    // Roles: create with a trust policy, policies, delete.
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${a}:root` }, Action: 'sts:AssumeRole' }] };
+    const role = await ok('POST', `/accounts/${a}/roles`, { name: 'deployer', description: 'deploys', maxSessionDuration: 7200, trustPolicy: trust });
+    assert.deepEqual(role.Role.AssumeRolePolicyDocument, trust);
+    assert.equal(role.Role.MaxSessionDuration, 7200);
+    assert.deepEqual((await ok('GET', `/accounts/${a}/roles`)).roles.map((r: any) => r.RoleName), ['deployer']);
+    assert.equal((await ok('GET', `/accounts/${a}/roles/deployer`)).Role.Description, 'deploys');
+    await ok('POST', `/accounts/${a}/policies`, { name: 'read-only', document: readOnly });
+    await ok('PUT', `/accounts/${a}/roles/deployer/attached-policies/read-only`);
+    assert.deepEqual((await ok('GET', `/accounts/${a}/roles/deployer/attached-policies`)).policies.map((x: any) => x.PolicyName), ['read-only']);
+    await ok('PUT', `/accounts/${a}/roles/deployer/inline-policies/more`, { document: readOnly });
+    assert.deepEqual((await ok('GET', `/accounts/${a}/roles/deployer/inline-policies`)).policyNames, ['more']);
+    assert.deepEqual((await ok('GET', `/accounts/${a}/roles/deployer/inline-policies/more`)).Document, readOnly);
+    await fails(409, 'DeleteConflict', 'DELETE', `/accounts/${a}/roles/deployer`);
+    await ok('DELETE', `/accounts/${a}/roles/deployer/inline-policies/more`);
+    await ok('DELETE', `/accounts/${a}/roles/deployer/attached-policies/read-only`);
+    await ok('DELETE', `/accounts/${a}/roles/deployer`);
+    await fails(404, 'NoSuchEntity', 'GET', `/accounts/${a}/roles/deployer`);
+    await ok('DELETE', `/accounts/${a}/policies/read-only`);
+
     const renamed = await ok('PATCH', `/accounts/${a}/users/alice`, { name: 'alice2', path: '/' });
     assert.equal(renamed.User.Arn, `arn:aws:iam::${a}:user/alice2`);
     await ok('DELETE', `/accounts/${a}/users/alice2`);

@@ -29,10 +29,11 @@ const nullableCount: JsonSchema = { type: ['integer', 'null'], minimum: 0 };
 const quotaBody = S.obj({ maxBytes: nullableCount, maxObjects: nullableCount });
 const qosBody = S.obj({ rps: nullableCount, upBps: nullableCount, downBps: nullableCount });
 const usageReport = S.obj({ ...(S.usage.properties as Record<string, JsonSchema>), quota: S.quota }, ['bytes', 'objects', 'stagedBytes']);
-const attachments = { user: iam.attachments('user'), group: iam.attachments('group') };
+const attachments = { user: iam.attachments('user'), group: iam.attachments('group'), role: iam.attachments('role') };
 
 const U = '/accounts/{accountId}/users/{userName}';
 const G = '/accounts/{accountId}/groups/{groupName}';
+const R = '/accounts/{accountId}/roles/{roleName}';
 
 export const ROUTES: readonly AdminRoute[] = [
   // the API itself
@@ -98,6 +99,19 @@ export const ROUTES: readonly AdminRoute[] = [
   { method: 'PUT', path: `${G}/inline-policies/{policyName}`, action: 'PutGroupPolicy', tag: 'policies', summary: 'Set an inline policy of a group', body: S.obj({ document: policyDocument }, ['document']), response: ok(S.obj({ PolicyName: S.str, Document: policyDocument }, ['PolicyName', 'Document'])), handler: attachments.group.putInline },
   { method: 'GET', path: `${G}/inline-policies/{policyName}`, action: 'GetGroupPolicy', tag: 'policies', summary: 'An inline policy of a group', response: ok(S.obj({ PolicyName: S.str, Document: policyDocument }, ['PolicyName', 'Document'])), handler: attachments.group.getInline },
   { method: 'DELETE', path: `${G}/inline-policies/{policyName}`, action: 'DeleteGroupPolicy', tag: 'policies', summary: 'Delete an inline policy of a group', response: done(), handler: attachments.group.deleteInline },
+
+  // roles
+  { method: 'GET', path: '/accounts/{accountId}/roles', action: 'ListRoles', tag: 'roles', summary: "An account's IAM roles", query: [...paging, { name: 'pathPrefix', description: 'only roles under this path', schema: S.str }], response: ok(S.obj({ roles: S.arr(S.role), ...pageFields }, ['roles', 'isTruncated'])), handler: iam.listRoles },
+  { method: 'POST', path: '/accounts/{accountId}/roles', action: 'CreateRole', tag: 'roles', summary: 'Create a role with its trust policy', body: S.obj({ name: S.str, path: S.str, description: S.str, maxSessionDuration: { type: 'integer', minimum: 3600, maximum: 43200 }, trustPolicy: policyDocument }, ['name', 'trustPolicy']), response: created(S.obj({ Role: S.role }, ['Role'])), handler: iam.createRole },
+  { method: 'GET', path: R, action: 'GetRole', tag: 'roles', summary: 'A role', response: ok(S.obj({ Role: S.role }, ['Role'])), handler: iam.getRole },
+  { method: 'DELETE', path: R, action: 'DeleteRole', tag: 'roles', summary: 'Delete a role (it must have no policies, as in IAM)', response: done(), handler: iam.deleteRole },
+  { method: 'GET', path: `${R}/attached-policies`, action: 'ListAttachedRolePolicies', tag: 'policies', summary: 'Managed policies attached to a role', query: paging, response: ok(S.obj({ policies: S.arr(S.attachedPolicy), ...pageFields }, ['policies', 'isTruncated'])), handler: attachments.role.list },
+  { method: 'PUT', path: `${R}/attached-policies/{policyName}`, action: 'AttachRolePolicy', tag: 'policies', summary: "Attach one of the account's managed policies to a role", response: done(), handler: attachments.role.attach },
+  { method: 'DELETE', path: `${R}/attached-policies/{policyName}`, action: 'DetachRolePolicy', tag: 'policies', summary: 'Detach a managed policy from a role', response: done(), handler: attachments.role.detach },
+  { method: 'GET', path: `${R}/inline-policies`, action: 'ListRolePolicies', tag: 'policies', summary: "A role's inline policies", query: paging, response: ok(S.obj({ policyNames: S.arr(S.str), ...pageFields }, ['policyNames', 'isTruncated'])), handler: attachments.role.listInline },
+  { method: 'PUT', path: `${R}/inline-policies/{policyName}`, action: 'PutRolePolicy', tag: 'policies', summary: 'Set an inline policy of a role', body: S.obj({ document: policyDocument }, ['document']), response: ok(S.obj({ PolicyName: S.str, Document: policyDocument }, ['PolicyName', 'Document'])), handler: attachments.role.putInline },
+  { method: 'GET', path: `${R}/inline-policies/{policyName}`, action: 'GetRolePolicy', tag: 'policies', summary: 'An inline policy of a role', response: ok(S.obj({ PolicyName: S.str, Document: policyDocument }, ['PolicyName', 'Document'])), handler: attachments.role.getInline },
+  { method: 'DELETE', path: `${R}/inline-policies/{policyName}`, action: 'DeleteRolePolicy', tag: 'policies', summary: 'Delete an inline policy of a role', response: done(), handler: attachments.role.deleteInline },
 
   // managed policies
   { method: 'GET', path: '/accounts/{accountId}/policies', action: 'ListPolicies', tag: 'policies', summary: "The account's managed policies", query: paging, response: ok(S.obj({ policies: S.arr(S.managedPolicy), ...pageFields }, ['policies', 'isTruncated'])), handler: iam.listPolicies },

@@ -50,6 +50,10 @@ export const managedPolicy = obj(
   },
   ['PolicyName', 'PolicyId', 'Arn', 'Path', 'DefaultVersionId', 'AttachmentCount', 'CreateDate'],
 );
+export const role = obj(
+  { RoleName: str, RoleId: str, Arn: str, Path: str, CreateDate: time, AssumeRolePolicyDocument: { type: 'object' }, Description: str, MaxSessionDuration: int, RoleLastUsed: obj({ LastUsedDate: time, Region: str }) },
+  ['RoleName', 'RoleId', 'Arn', 'Path', 'CreateDate', 'AssumeRolePolicyDocument', 'MaxSessionDuration'],
+);
 export const attachedPolicy = obj({ PolicyName: str, PolicyArn: str }, ['PolicyName', 'PolicyArn']);
 
 export const bucket = obj(

@@ -160,11 +160,34 @@ export async function deletePolicy(c: AdminCall) {
   return iamCall(c, 'DeletePolicy', { PolicyArn: arn });
 }
 
-// ---------------------------------------------------------------- attachments and inline policies of users and groups
+// ---------------------------------------------------------------- roles
 
-const KIND = { user: ['User', 'UserName', 'userName'], group: ['Group', 'GroupName', 'groupName'] } as const;
+function roleJson(r: Record<string, unknown>) {
+  return { ...r, AssumeRolePolicyDocument: JSON.parse(r.AssumeRolePolicyDocument as string) };
+}
 
-export function attachments(kind: 'user' | 'group') {
+export async function listRoles(c: AdminCall) {
+  const r = await iamCall(c, 'ListRoles', { ...paging(c), PathPrefix: c.query.get('pathPrefix') ?? undefined });
+  return { roles: (r.Roles ?? []).map(roleJson), ...page(r) };
+}
+export async function createRole(c: AdminCall) {
+  const b = c.body as { name: string; path?: string; description?: string; maxSessionDuration?: number; trustPolicy: unknown };
+  const r = await iamCall(c, 'CreateRole', {
+    RoleName: b.name, Path: b.path, Description: b.description, AssumeRolePolicyDocument: JSON.stringify(b.trustPolicy),
+    MaxSessionDuration: b.maxSessionDuration === undefined ? undefined : String(b.maxSessionDuration),
+  });
+  return { Role: roleJson(r.Role) };
+}
+export async function getRole(c: AdminCall) {
+  return { Role: roleJson((await iamCall(c, 'GetRole', { RoleName: c.params.roleName })).Role) };
+}
+export const deleteRole = (c: AdminCall) => iamCall(c, 'DeleteRole', { RoleName: c.params.roleName });
+
+// ---------------------------------------------------------------- attachments and inline policies of users, groups and roles
+
+const KIND = { user: ['User', 'UserName', 'userName'], group: ['Group', 'GroupName', 'groupName'], role: ['Role', 'RoleName', 'roleName'] } as const;
+
+export function attachments(kind: 'user' | 'group' | 'role') {
   const [Kind, NameParam, pathParam] = KIND[kind];
   return {
     async list(c: AdminCall) {
