@@ -620,6 +620,12 @@ describe('admin API', () => {
     assert.equal(denied.decision, 'deny');
     assert.equal(denied.account, tenant.accountId);
     assert.equal(denied.error, 'AccessDenied');
+    assert.deepEqual(denied.decisions, [], "another account's identity is refused before any policy is read");
+    await fails(403, 'AccessDenied', 'GET', '/health', undefined, { token: (await ok('POST', '/tokens', { name: 'narrow', actions: ['admin:GetUsage'] })).token });
+    for (let i = 0; i < 50 && !(await lines()).some((r) => r.operation === 'admin:GetHealth' && r.identity?.startsWith('arn:trove:admin:::token/')); i++) await new Promise((r) => setTimeout(r, 100));
+    const byToken = (await lines()).find((r) => r.operation === 'admin:GetHealth' && r.identity?.startsWith('arn:trove:admin:::token/'))!;
+    assert.equal(byToken.decision, 'deny');
+    assert.equal(byToken.decisions[0].decision, 'ImplicitDeny');
   });
 
   it('every documented operation was called successfully', () => {

@@ -119,7 +119,7 @@ async function authenticateAdmin(app: App, req: IncomingMessage, rawPath: string
   return { kind: 'sigv4', identity, arn: principalOf(identity).arn ?? identity.accessKeyId };
 }
 
-/** admin:<Action> on the resource, for this caller: the decision, or AccessDenied. */
+/** admin:<Action> on the resource, for this caller: the policy engine's decision (AccessDenied for other accounts). */
 async function authorizeAdmin(app: App, req: IncomingMessage, caller: AdminCaller, action: string, resource: string, now: number): Promise<AuditDecision> {
   const root = await rootAccount(app.meta);
   if (!root) throw AdminError.of('ServiceUnavailable', 'the server has no root account yet');
@@ -135,12 +135,12 @@ async function authorizeAdmin(app: App, req: IncomingMessage, caller: AdminCalle
   const keys = globalKeys({ principal, headers: req.headers, sourceIp: clientAddress(req, app.config.trustedProxies), secureTransport: (req.socket as Partial<TLSSocket>).encrypted === true, now });
   const policies = caller.kind === 'sigv4' ? await app.iam.callerPolicies(caller.identity) : { identityPolicies: [scopePolicy(caller.token.scope)] };
   const d = decide({ request: { principal, action, resource, resourceAccount: root.accountId, keys }, ...policies });
-  const decision: AuditDecision = { action, resource, decision: d.decision, reason: d.reason, ...(d.source ? { source: d.source } : {}) };
-  if (d.decision !== 'Allow') {
-    const by = caller.kind === 'token' ? `admin token ${caller.token.id} (${caller.token.name})` : caller.arn;
-    throw AdminError.of('AccessDenied', `${by} is not authorized to perform ${action} on ${resource}${d.decision === 'ExplicitDeny' ? ' (explicit deny)' : caller.kind === 'token' ? ' (outside the token\'s scope)' : ''}`);
-  }
-  return decision;
+  return { action, resource, decision: d.decision, reason: d.reason, ...(d.source ? { source: d.source } : {}) };
+}
+
+function denied(caller: AdminCaller, d: AuditDecision): AdminError {
+  const by = caller.kind === 'token' ? `admin token ${caller.token.id} (${caller.token.name})` : caller.arn;
+  return AdminError.of('AccessDenied', `${by} is not authorized to perform ${d.action} on ${d.resource}${d.decision === 'ExplicitDeny' ? ' (explicit deny)' : caller.kind === 'token' ? " (outside the token's scope)" : ''}`);
 }
 
 function sendJson(res: ServerResponse, method: string, status: number, requestId: string, body: unknown, extra: Record<string, string> = {}): void {
@@ -198,6 +198,7 @@ export async function serveAdmin(app: App, req: IncomingMessage, res: ServerResp
     }
     caller = await authenticateAdmin(app, req, x.rawPath, x.rawQuery, body, now);
     decision = await authorizeAdmin(app, req, caller, op, resourceArn(m.path), now.getTime());
+    if (decision.decision !== 'Allow') throw denied(caller, decision);
     let json: unknown;
     if (m.route.body) {
       const type = req.headers['content-type'] ?? 'application/json';
@@ -244,7 +245,7 @@ export async function serveAdmin(app: App, req: IncomingMessage, res: ServerResp
         ...(caller.kind === 'sigv4' ? { accessKeyId: caller.identity.accessKeyId, account: caller.identity.accountId } : {}),
         ...(clientAddress(req, app.config.trustedProxies) ? { sourceIp: clientAddress(req, app.config.trustedProxies)! } : {}),
         operation: op,
-        decision: decision ? 'allow' : code === 'AccessDenied' ? 'deny' : 'none',
+        decision: decision?.decision === 'Allow' ? 'allow' : code === 'AccessDenied' ? 'deny' : 'none',
         decisions: decision ? [decision] : [],
         status,
         ...(code ? { error: code } : {}),
