@@ -45,6 +45,8 @@ Commands:
   admin usage         bytes and objects stored, by bucket or account
   admin qos           set, show or clear an account's or an IAM user's request and byte rates
   admin token         admin API tokens: create (scoped, expiring), list, revoke
+  admin bucket        list buckets (owner, versioning, usage, quota), show one
+  admin key           an account root's or IAM user's access keys (with --admin-url)
 
 With --admin-url URL (or TROVE_ADMIN_URL) admin commands run on a running server through its
 admin API (see "trove admin --help").
@@ -92,8 +94,12 @@ const ADMIN_HELP = `Usage:
                            [--expires-in <3600|90m|12h|30d>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin token list|revoke [--id <token id>] [--data-dir <dir>] [--meta <postgres://…>]
 
-Through a running server's admin API instead of the data directory (account, user, kms except
-rotate-master, tier, remote, target, quota, usage, qos, work, replication, token):
+  trove admin bucket list [--account <12 digits>] | show <bucket> [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin key list|create --account <12 digits> [--user <IAM user name>] --admin-url <url> …
+  trove admin key activate|deactivate|delete --account <12 digits> [--user <name>] --id <access key id> --admin-url <url> …
+
+Through a running server's admin API instead of the data directory (account, user, key, bucket,
+kms except rotate-master, tier, remote, target, quota, usage, qos, work, replication, token):
   trove admin … --admin-url <server URL> [--admin-token <token> | --admin-access-key <id> --admin-secret-key <secret>]
                 [--admin-region <region>]
   (or TROVE_ADMIN_URL, TROVE_ADMIN_TOKEN, TROVE_ADMIN_ACCESS_KEY / TROVE_ADMIN_SECRET_KEY or
@@ -663,6 +669,38 @@ async function adminToken(verb: string | undefined, rest: string[]): Promise<voi
   }
 }
 
+/** trove admin bucket list [--account] | show BUCKET, on the data directory. */
+async function adminBucket(verb: string | undefined, rest: string[]): Promise<void> {
+  if (verb !== 'list' && verb !== 'show') {
+    out(ADMIN_HELP);
+    process.exitCode = 2;
+    return;
+  }
+  const a = parseArgs(rest, ['account', 'data-dir', 'meta']);
+  if (verb === 'show' && a.positional.length !== 1) throw new ConfigError('trove admin bucket show BUCKET: one bucket name');
+  if (verb === 'list' && a.positional.length) throw new ConfigError(`unexpected argument: ${a.positional[0]}`);
+  const flags = new Map([...a.flags].map(([k, v]) => [k, v.at(-1)!]));
+  const { meta, blobs } = await adminStores(flags);
+  try {
+    if (verb === 'show') {
+      const b = await meta.getBucket(a.positional[0]!);
+      if (!b) throw new ConfigError(`no bucket ${a.positional[0]}`);
+      out(svc.bucketLine(await svc.describeBucket(meta, b, true)));
+      return;
+    }
+    const owner = flags.has('account') ? (await svc.findAccount(meta, flags.get('account')!)).id : undefined;
+    for (let after: string | undefined; ; ) {
+      const page = await meta.listBuckets(owner, { limit: 1000, ...(after !== undefined ? { after } : {}) });
+      for (const b of page) out(svc.bucketLine(await svc.describeBucket(meta, b, false)));
+      if (page.length < 1000) return;
+      after = page[page.length - 1]!.name;
+    }
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 async function runAdmin(argv: string[]): Promise<void> {
   // With --admin-url (or TROVE_ADMIN_URL), through a running server's admin API.
   const { conn, rest: local } = takeConnection(argv);
@@ -672,6 +710,8 @@ async function runAdmin(argv: string[]): Promise<void> {
   }
   const [noun, verb, ...rest] = local;
   if (noun === 'token') return adminToken(verb, rest);
+  if (noun === 'bucket') return adminBucket(verb, rest);
+  if (noun === 'key') throw new ConfigError('trove admin key … works through a running server: give --admin-url (on the data directory, "user add" makes a user\'s first key)');
   if (noun === 'target') return adminTarget(verb, rest);
   if (noun === 'qos') return adminQos(verb, rest);
   if (noun === 'quota' || noun === 'usage') return adminQuota(noun, verb, rest);

@@ -7,6 +7,7 @@
 // tier's, a remote's or a target's own.)
 
 import { AdminClient, type AdminConnection } from './client.js';
+import { bucketLine } from './service.js';
 
 export class CliError extends Error {}
 
@@ -135,6 +136,41 @@ export async function runRemote(conn: AdminConnection, argv: string[], out: (s: 
         if (!r.isTruncated) return true;
         marker = r.marker;
       }
+    }
+    case 'bucket list':
+    case 'bucket show': {
+      const a = parse(rest, ['account']);
+      if (verb === 'show') {
+        if (a.positional.length !== 1) throw new CliError('trove admin bucket show BUCKET: one bucket name');
+        out(bucketLine(await api.call('GET', `/buckets/${seg(a.positional[0]!)}`)));
+        return true;
+      }
+      for (let after: string | undefined; ; ) {
+        const r = await api.call('GET', '/buckets', undefined, { ...(one(a, 'account') ? { account: one(a, 'account')! } : {}), ...(after ? { after } : {}) });
+        for (const b of r.buckets) out(bucketLine(b));
+        if (!r.isTruncated) return true;
+        after = r.next;
+      }
+    }
+    case 'key list':
+    case 'key create':
+    case 'key activate':
+    case 'key deactivate':
+    case 'key delete': {
+      // An account root's keys (--account), or an IAM user's (--account and --user).
+      const a = parse(rest, ['account', 'user', 'id']);
+      const account = need(a, 'account', '--account <12-digit account id> is required');
+      const base = `/accounts/${seg(account)}${one(a, 'user') ? `/users/${seg(one(a, 'user')!)}` : ''}/keys`;
+      const line = (k: any) => out(`${k.AccessKeyId}\t${k.Status}\t${k.CreateDate}${k.UserName ? `\t${k.UserName}` : '\troot'}\n`);
+      if (verb === 'list') for (const k of (await api.call('GET', base, undefined, { maxItems: '1000' })).keys) line(k);
+      else if (verb === 'create') {
+        const k = await api.call('POST', base);
+        out(`access key ${k.AccessKeyId}\nsecret key ${k.SecretAccessKey}\n`);
+      } else if (verb === 'delete') {
+        await api.call('DELETE', `${base}/${seg(need(a, 'id'))}`);
+        out(`deleted ${one(a, 'id')}\n`);
+      } else line(await api.call('PATCH', `${base}/${seg(need(a, 'id'))}`, { status: verb === 'activate' ? 'Active' : 'Inactive' }));
+      return true;
     }
     case 'kms create':
     case 'kms list':

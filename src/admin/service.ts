@@ -6,7 +6,7 @@ import { newAccessKeyId, newSecretKey } from '../iam/ids.js';
 import { parseQosLimits, qosSetting, type QosLimits } from '../http/qos.js';
 import { checkTarget, loadTargets, saveTargets, targetArn, type TargetDef, type TargetType } from '../notify/targets.js';
 import { newAccountId } from '../store/ids.js';
-import type { Account, MetaStore, Quota, QuotaScope, Usage } from '../store/meta/types.js';
+import type { Account, Bucket, BucketConfigKind, MetaStore, Quota, QuotaScope, Usage } from '../store/meta/types.js';
 import { newUserId, ROOT_USER_SETTING } from '../trove.js';
 import { AdminError } from './errors.js';
 
@@ -119,6 +119,41 @@ export async function allUsage(meta: MetaStore): Promise<{ buckets: (UsageReport
   const accounts: (UsageReport & { account: string })[] = [];
   for (const a of await meta.listAccounts()) accounts.push({ account: a.accountId, ...(await usageOf(meta, { scope: 'account', id: a.id, label: a.accountId })) });
   return { buckets, accounts };
+}
+
+// ---------------------------------------------------------------- buckets
+
+const CONFIG_KINDS: BucketConfigKind[] = [
+  'tagging', 'object-lock', 'policy', 'cors', 'lifecycle', 'acl', 'encryption', 'website', 'ownership',
+  'public-access-block', 'notification', 'logging', 'accelerate', 'request-payment', 'replication',
+];
+
+/** A bucket as operators see it: owner, usage and quota, versioning and lock; with `detail`, the configurations it has. */
+export async function describeBucket(meta: MetaStore, b: Bucket, detail: boolean): Promise<Record<string, unknown>> {
+  const owner = await meta.getAccount(b.owner);
+  const { quota, ...usage } = await usageOf(meta, { scope: 'bucket', id: String(b.id), label: b.name });
+  const out: Record<string, unknown> = {
+    name: b.name,
+    createdAt: new Date(b.createdAt).toISOString(),
+    region: b.region,
+    owner: { canonicalId: b.owner, ...(owner ? { accountId: owner.accountId, name: owner.displayName } : {}) },
+    versioning: b.versioning,
+    objectLock: b.objectLock,
+    usage,
+    ...(quota ? { quota } : {}),
+  };
+  if (detail) {
+    const set: string[] = [];
+    for (const k of CONFIG_KINDS) if ((await meta.getBucketConfig(b.id, k)) !== undefined) set.push(k);
+    out.configurations = set;
+  }
+  return out;
+}
+
+/** One line of `trove admin bucket list|show`. */
+export function bucketLine(b: any): string {
+  const q = b.quota ? ` quota max-bytes ${b.quota.maxBytes ?? 'unlimited'} max-objects ${b.quota.maxObjects ?? 'unlimited'}` : '';
+  return `${b.name}\t${b.owner.accountId ?? b.owner.canonicalId}\t${b.versioning}${b.objectLock ? ' +lock' : ''}\tbytes ${b.usage.bytes}\tobjects ${b.usage.objects}${q}${b.configurations ? `\t${b.configurations.join(',') || '-'}` : ''}\n`;
 }
 
 // ---------------------------------------------------------------- QoS

@@ -1,39 +1,12 @@
 // Buckets as an operator sees them: owner, usage, quota, versioning and object lock status, and
 // which configurations are set; and their quotas.
 
-import type { App } from '../../app.js';
 import { deserializeReplication } from '../../replication/config.js';
 import { resync } from '../../replication/service.js';
-import type { Bucket, BucketConfigKind } from '../../store/meta/types.js';
+import type { Bucket } from '../../store/meta/types.js';
 import { AdminError } from '../errors.js';
 import type { AdminCall } from '../route.js';
 import * as svc from '../service.js';
-
-const CONFIG_KINDS: BucketConfigKind[] = [
-  'tagging', 'object-lock', 'policy', 'cors', 'lifecycle', 'acl', 'encryption', 'website', 'ownership',
-  'public-access-block', 'notification', 'logging', 'accelerate', 'request-payment', 'replication',
-];
-
-async function describe(app: App, b: Bucket, detail: boolean) {
-  const owner = await app.meta.getAccount(b.owner);
-  const { quota, ...usage } = await svc.usageOf(app.meta, { scope: 'bucket', id: String(b.id), label: b.name });
-  const out: Record<string, unknown> = {
-    name: b.name,
-    createdAt: new Date(b.createdAt).toISOString(),
-    region: b.region,
-    owner: { canonicalId: b.owner, ...(owner ? { accountId: owner.accountId, name: owner.displayName } : {}) },
-    versioning: b.versioning,
-    objectLock: b.objectLock,
-    usage,
-    ...(quota ? { quota } : {}),
-  };
-  if (detail) {
-    const set: string[] = [];
-    for (const k of CONFIG_KINDS) if ((await app.meta.getBucketConfig(b.id, k)) !== undefined) set.push(k);
-    out.configurations = set;
-  }
-  return out;
-}
 
 /** Every bucket (or an account's: ?account=<12 digits>), by name; ?prefix, ?after and ?limit page. */
 export async function listBuckets(c: AdminCall) {
@@ -49,7 +22,7 @@ export async function listBuckets(c: AdminCall) {
   const truncated = rows.length > limit;
   const page = truncated ? rows.slice(0, limit) : rows;
   const buckets = [];
-  for (const b of page) buckets.push(await describe(c.app, b, false));
+  for (const b of page) buckets.push(await svc.describeBucket(c.app.meta, b, false));
   return { buckets, isTruncated: truncated, ...(truncated ? { next: page[page.length - 1]!.name } : {}) };
 }
 
@@ -60,7 +33,7 @@ async function findBucket(c: AdminCall): Promise<Bucket> {
 }
 
 export async function getBucket(c: AdminCall) {
-  return describe(c.app, await findBucket(c), true);
+  return svc.describeBucket(c.app.meta, await findBucket(c), true);
 }
 
 export async function setBucketQuota(c: AdminCall) {
