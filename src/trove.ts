@@ -12,7 +12,7 @@ import { TtlCache, type App } from './app.js';
 import type { Config } from './config.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
-import { newAccountId } from './store/ids.js';
+import { newAccountId, newUserId, ROOT_USER_SETTING } from './store/ids.js';
 import { BucketPolicies } from './authz/bucketPolicies.js';
 import { IamService } from './iam/service.js';
 import { StsService } from './sts/service.js';
@@ -82,15 +82,13 @@ export interface StartOptions {
   onFatal?: (e: Error) => void;
 }
 
-export const ROOT_USER_SETTING = 'root_user_id';
+
 /** Orphan sweeps after the first one (shortly after start). */
 const ORPHAN_SWEEP_INTERVAL_MS = 3600_000;
 const SWEEP_LEASE = 'orphan-sweep';
 const SWEEP_LEASE_TTL_MS = 120_000;
 const CREDENTIALS_FILE = 'root-credentials.json';
-export function newUserId(): string {
-  return randomBytes(32).toString('hex');
-}
+export { newUserId } from './store/ids.js';
 
 /** Makes sure the root user and its key exist; generates and saves keys on the very first start. */
 export async function ensureRoot(meta: MetaStore, config: Config): Promise<RootCredentials> {

@@ -5,9 +5,8 @@
 import { newAccessKeyId, newSecretKey } from '../iam/ids.js';
 import { parseQosLimits, qosSetting, type QosLimits } from '../http/qos.js';
 import { checkTarget, loadTargets, saveTargets, targetArn, type TargetDef, type TargetType } from '../notify/targets.js';
-import { newAccountId } from '../store/ids.js';
+import { newAccountId, newUserId, ROOT_USER_SETTING } from '../store/ids.js';
 import type { Account, Bucket, BucketConfigKind, MetaStore, Quota, QuotaScope, Usage } from '../store/meta/types.js';
-import { newUserId, ROOT_USER_SETTING } from '../trove.js';
 import { AdminError } from './errors.js';
 
 export interface NewAccount {

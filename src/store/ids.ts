@@ -50,3 +50,11 @@ export function newAccountId(): string {
 export function isMintedId(s: string): boolean {
   return /^[0-9a-f]{32}$/.test(s);
 }
+
+/** A new account's canonical id (64 hex), as S3 shows owners. */
+export function newUserId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** The setting holding the canonical id of the server's bootstrap root account. */
+export const ROOT_USER_SETTING = 'root_user_id';
