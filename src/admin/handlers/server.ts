@@ -55,7 +55,7 @@ export async function config(c: AdminCall) {
   for (const [k, v] of Object.entries(c.app.config)) {
     if (v === undefined) continue;
     if (SECRET.test(k) && !/File$/.test(k)) out[k] = '(set)';
-    else if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out[k] = redact(v);
+    else if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out[k] = redact(v).replace(/([?&](?:password|sslpassword|token|secret)[^=&]*=)[^&]*/gi, '$1…');
     else out[k] = v;
   }
   return out;
