@@ -19,6 +19,7 @@ import {
   GetBucketReplicationCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutBucketEncryptionCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketReplicationCommand,
   PutBucketVersioningCommand,
@@ -216,6 +217,22 @@ describe(`replication of encrypted and tiered versions (${TEST_META})`, () => {
     await until('plain COMPLETED', async () => (await status(a, src, 'plain')) === 'COMPLETED');
     assert.equal(await status(a, src, 'kms'), undefined);
     assert.equal((await s3error(b.s3.send(new HeadObjectCommand({ Bucket: dest, Key: 'kms' })))).$metadata.httpStatusCode, 404);
+  });
+
+  it('a destination that encrypts with SSE-KMS by default: its ETags are its own, the bytes checked by Content-MD5', async () => {
+    const { src, dest } = await pair((d) => [rule(d)]);
+    await b.s3.send(new PutBucketEncryptionCommand({ Bucket: dest, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'replica-key' } }] } }));
+    const data = randomBytes(70_000);
+    const put = await a.s3.send(new PutObjectCommand({ Bucket: src, Key: 'plain', Body: data }));
+    const parts = [randomBytes(5 * 1024 * 1024), randomBytes(10)];
+    await multipart(a, src, 'plain-mp', parts);
+    for (const k of ['plain', 'plain-mp']) await until(`${k} COMPLETED`, async () => (await status(a, src, k)) === 'COMPLETED');
+    const h = await b.s3.send(new HeadObjectCommand({ Bucket: dest, Key: 'plain' }));
+    assert.equal(h.ServerSideEncryption, 'aws:kms');
+    assert.equal(h.VersionId, put.VersionId);
+    assert.notEqual(h.ETag, put.ETag);
+    assert.equal(md5(await body(b, dest, 'plain')), md5(data));
+    assert.equal(md5(await body(b, dest, 'plain-mp')), md5(Buffer.concat(parts)));
   });
 
   it('versions already in a tier (online, archive, encrypted) replicate, their bytes read through from the tier', async () => {
