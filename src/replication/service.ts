@@ -33,6 +33,7 @@
 // an ordinary client sending them is refused (AccessDenied), and `x-amz-replication-status` sent by
 // a client is never stored.
 
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
@@ -46,6 +47,7 @@ import {
   PutObjectRetentionCommand,
   PutObjectTaggingCommand,
   S3Client,
+  S3ServiceException,
   UploadPartCommand,
   AbortMultipartUploadCommand,
 } from '@aws-sdk/client-s3';
@@ -53,8 +55,6 @@ import type { App } from '../app.js';
 import { BucketConfigCache } from '../s3/bucket/config/cache.js';
 import { bodyChunks, closeBody, objectBody } from '../s3/object/read.js';
 import { encodeHeaderText } from '../s3/object/headers.js';
-import { createHash } from 'node:crypto';
-import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { Bucket, MetaStore, NewWork, ObjectVersion, ReplicationStatus, WorkItem, WorkSpec } from '../store/meta/types.js';
 import type { SseDescriptor } from '../sse/object.js';
 import { encryptedEtag, openDataKey } from '../sse/object.js';
@@ -282,10 +282,10 @@ export class ReplicationService {
 
   /** Copies one version (data, metadata, tags, lock) to the destination under the same version id. */
   private async pushVersion(app: App, client: Sender, dest: string, bucket: Bucket, v: ObjectVersion, rule: ReplicationRule, ask: boolean): Promise<void> {
-    // Already there (a retry after a lost answer, a resync): nothing to send. (A replica written
-    // twice is harmless anyway: the destination keeps the first and answers its version id.)
     // An SSE-KMS version of one part: its ETag depends on its data key (the replica's differs).
     const kmsSingle = v.sse?.a === 'aws:kms' && !v.partsCount;
+    // Already there (a retry after a lost answer, a resync): nothing to send. (A replica written
+    // twice is harmless anyway: the destination keeps the first and answers its version id.)
     if (ask) {
       const there = await client.send(new HeadObjectCommand({ Bucket: dest, Key: v.key, VersionId: v.versionId })).catch(() => undefined);
       if (there && (unquote(there.ETag) === v.etag || (kmsSingle && there.VersionId === v.versionId))) return;
