@@ -4,7 +4,8 @@
 // - SSE-S3 and SSE-KMS versions (one part and multipart) replicate decrypted and are encrypted
 //   again on the destination (SSE-KMS with the rule's ReplicaKmsKeyID, only where the rule selects
 //   SseKmsEncryptedObjects); the configuration rules S3 sets for them; SSE-C versions end FAILED at
-//   once with s3:Replication:OperationFailedReplication.
+//   once with s3:Replication:OperationFailedReplication; a destination bucket that does not exist
+//   and a destination server that is down end FAILED after three attempts, with S3's reasons.
 // - a version already in a tier (online or archive, encrypted or not) replicates, read through;
 //   a replicated version moved to an archive tier and restored on the source: the replica is
 //   untouched, and s3:LifecycleTransition, s3:ObjectRestore:Post / :Completed / :Delete arrive.
@@ -16,6 +17,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketReplicationCommand,
   GetBucketReplicationCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -208,6 +210,35 @@ describe(`replication of encrypted and tiered versions (${TEST_META})`, () => {
     // Nothing left queued: a FAILED SSE-C version is not retried for ever.
     await until('the queue to drain', async () => ((await a.trove.app.meta.workStats()).kinds.find((k) => k.kind === REPLICATE_KIND)?.depth ?? 0) === 0);
     assert.equal(hook.records().filter((x) => x.eventName === 'Replication:OperationFailedReplication' && x.s3.bucket.name === src).length, 1);
+  });
+
+  it('a destination that keeps failing: FAILED after three attempts, with S3’s failure reason in the event', async () => {
+    const src = uniqueBucket('fsrc');
+    const gone = uniqueBucket('fgone');
+    const down = uniqueBucket('fdown');
+    await versioned(a, src);
+    // One destination bucket that does not exist on its server, one server that is not there.
+    await a.trove.app.replication.remotes.add({ name: `r-${gone}`, endpoint: b.url, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, buckets: [gone] });
+    await a.trove.app.replication.remotes.add({ name: `r-${down}`, endpoint: 'http://127.0.0.1:1', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, buckets: [down] });
+    const rules = [rule(gone, { ID: 'gone', Priority: 2, Filter: { Prefix: 'g/' } }), rule(down, { ID: 'down', Priority: 1, Filter: { Prefix: 'd/' } })];
+    await a.s3.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: { Role: ROLE, Rules: rules } }));
+    await a.s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: src, NotificationConfiguration: { QueueConfigurations: [{ Id: 'f', QueueArn: arn, Events: ['s3:Replication:OperationFailedReplication'] }] } }));
+    await a.s3.send(new PutObjectCommand({ Bucket: src, Key: 'g/1', Body: 'x' }));
+    await a.s3.send(new PutObjectCommand({ Bucket: src, Key: 'd/1', Body: 'y' }));
+    const recs = await hook.waitFor((r) => r.filter((x) => x.s3.bucket.name === src).length >= 2, 40_000, 'two failure events');
+    const reason = (k: string) => recs.find((x) => x.s3.bucket.name === src && x.s3.object.key === k)!.replicationEventData;
+    assert.equal(reason('g/1').failureReason, 'DstBucketNotFound');
+    assert.equal(reason('g/1').replicationRuleId, 'gone');
+    assert.equal(reason('d/1').failureReason, 'DstConnectionFailed');
+    assert.equal(reason('d/1').destinationBucket, `arn:aws:s3:::${down}`);
+    assert.equal(await status(a, src, 'g/1'), 'FAILED');
+    assert.equal(await status(a, src, 'd/1'), 'FAILED');
+    // Still retried (never dropped), and the event is sent once, when the version became FAILED.
+    assert.ok(((await a.trove.app.meta.workStats()).kinds.find((k) => k.kind === REPLICATE_KIND)?.depth ?? 0) >= 2);
+    await sleep(500);
+    assert.equal(hook.records().filter((x) => x.s3.bucket.name === src).length, 2);
+    // Without its configuration, the items end (the versions stay FAILED, as S3 leaves them).
+    await a.s3.send(new DeleteBucketReplicationCommand({ Bucket: src }));
   });
 
   it('SSE-KMS versions are not replicated by a rule that does not select them (no status, as S3)', async () => {
