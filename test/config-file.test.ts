@@ -99,6 +99,14 @@ describe('configuration file', () => {
     refused(() => loadConfig(['--config', write('region: {a: b}')], {}), /"region" takes a value \(name\), not a mapping/);
   });
 
+  it('loads the example file shipped in packaging/', () => {
+    const example = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'packaging', 'trove.yaml');
+    const c = loadConfig(['--config', example], {});
+    assert.equal(c.dataDir, '/var/lib/trove');
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.ldap, undefined);
+  });
+
   it('refuses unknown keys, with the settings it may have meant', () => {
     refused(() => loadConfig(['--config', write('data_dir: /srv/trove')], {}), /unknown setting "data_dir"; did you mean data-dir/);
     refused(() => loadConfig(['--config', write('colour: blue')], {}), /unknown setting "colour" \(settings are named as the flags of trove server --help, without "--"\)/);

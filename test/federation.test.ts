@@ -473,6 +473,29 @@ describe('federation: AssumeRoleWithWebIdentity (OIDC)', () => {
     assert.equal(await s3code(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'x', Body: 'x' }))), 'AccessDenied');
   });
 
+  it('answers an unsigned GET with the parameters in the query string, in STS XML', async () => {
+    const q = new URLSearchParams({ Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleArn: `arn:aws:iam::${accountId}:role/web-readers`, RoleSessionName: 'via-get', WebIdentityToken: await token() });
+    const r = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: srv.port, path: `/?${q}`, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      }).on('error', reject);
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.text, /<AssumeRoleWithWebIdentityResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/"><AssumeRoleWithWebIdentityResult><Credentials>/);
+    assert.equal(tag(r.text, 'SubjectFromWebIdentityToken'), 'user-123');
+    assert.equal(tag(r.text, 'Arn'), `arn:aws:sts::${accountId}:assumed-role/web-readers/via-get`);
+    // Without a token: a validation error, not S3's ListBuckets.
+    const missing = await post(srv.port, '/', { Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleArn: `arn:aws:iam::${accountId}:role/web-readers`, RoleSessionName: 'x1' });
+    assert.equal(missing.status, 400);
+    assert.equal(code(missing.text), 'ValidationError');
+    // LDAP logins are off on this server.
+    const ldap = await post(srv.port, '/', { Action: 'AssumeRoleWithLDAPIdentity', Version: '2011-06-15', LDAPUsername: 'a', LDAPPassword: 'b' });
+    assert.equal(ldap.status, 501);
+    assert.equal(code(ldap.text), 'NotImplemented');
+  });
+
   it("decides on the trust policy's conditions on <provider>:sub and :aud, and its principal", async () => {
     const wrongSub = await failure(federate(await token({ sub: 'robot-1' })));
     assert.deepEqual([wrongSub.code, wrongSub.status, wrongSub.message], ['AccessDenied', 403, 'Not authorized to perform sts:AssumeRoleWithWebIdentity']);
