@@ -39,7 +39,7 @@ export const assumeRoleWithWebIdentity: StsUnsignedHandler = async (ctx) => {
   // The role first: the provider that may vouch for the token is one of the role's account.
   const role = await roleOf(ctx.app, roleArn);
   if (!role) throw notAuthorized();
-  const issuer = unverifiedIssuer(token);
+  const issuer = await unverifiedIssuer(token);
   const providerUrl = issuer.slice('https://'.length);
   const provider = await ctx.app.iam.store.getOidcProvider(role.accountId, providerUrl);
   if (!provider) throw new StsError('InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${issuer}`);

@@ -13,7 +13,7 @@
 
 import fs from 'node:fs';
 import tls from 'node:tls';
-import { Client, InvalidCredentialsError, type ClientOptions } from 'ldapts';
+import type { Client, ClientOptions } from 'ldapts';
 import type { Config } from '../../config.js';
 
 export { normalizeDn } from './dn.js';
@@ -76,6 +76,8 @@ export class LdapDirectory {
   async login(username: string, password: string): Promise<LdapUser> {
     if (username === '' || password === '') throw new LdapLoginError('invalid', 'empty user name or password');
     const ca = this.ca();
+    // Loaded on the first login: servers without LDAP never pay for the module.
+    const { Client, InvalidCredentialsError } = await import('ldapts');
     const client = new Client(this.options(ca));
     try {
       if (this.cfg.startTls) await client.startTLS(ca ? { ca } : {});

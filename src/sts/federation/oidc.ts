@@ -17,8 +17,11 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import type { createLocalJWKSet, JSONWebKeySet, JWTPayload } from 'jose';
 import { StsError } from '../errors.js';
+
+/** jose, loaded on first use: servers nobody federates to never pay for the module. */
+const jose = (): Promise<typeof import('jose')> => import('jose');
 
 /** Tolerated difference between our clock and the provider's (exp, nbf, iat). */
 export const CLOCK_SKEW_S = 60;
@@ -88,7 +91,8 @@ function getJson(url: string, caFile: string | undefined): Promise<unknown> {
 
 async function fetchKeys(providerUrl: string, caFile: string | undefined): Promise<ProviderKeys> {
   const issuer = `https://${providerUrl}`;
-  const discovery = (await getJson(`${issuer}/.well-known/openid-configuration`, caFile)) as Record<string, unknown> | null;
+  // OpenID Connect Discovery 1.0, section 4: an issuer's trailing "/" is dropped before the well-known path.
+  const discovery = (await getJson(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, caFile)) as Record<string, unknown> | null;
   if (typeof discovery !== 'object' || discovery === null) throw new Error('the discovery document is not a JSON object');
   if (discovery.issuer !== issuer) throw new Error(`the discovery document names issuer ${String(discovery.issuer)}, not ${issuer}`);
   const jwksUri = discovery.jwks_uri;
@@ -97,7 +101,7 @@ async function fetchKeys(providerUrl: string, caFile: string | undefined): Promi
   const algorithms = advertised.filter((a): a is string => typeof a === 'string' && ASYMMETRIC.has(a));
   const jwks = (await getJson(jwksUri, caFile)) as JSONWebKeySet | null;
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new Error('the JWKS document has no keys');
-  return { algorithms, keys: createLocalJWKSet(jwks), fetchedAt: Date.now(), refreshedAt: 0 };
+  return { algorithms, keys: (await jose()).createLocalJWKSet(jwks), fetchedAt: Date.now(), refreshedAt: 0 };
 }
 
 /** The provider's keys: cached, or fetched (one fetch at a time per provider). */
@@ -125,7 +129,8 @@ async function providerKeys(providerUrl: string, caFile: string | undefined, ref
 }
 
 /** What AssumeRoleWithWebIdentity learns from the token before it is verified: its issuer. */
-export function unverifiedIssuer(token: string): string {
+export async function unverifiedIssuer(token: string): Promise<string> {
+  const { decodeJwt, decodeProtectedHeader } = await jose();
   let payload: JWTPayload;
   try {
     decodeProtectedHeader(token);
@@ -139,6 +144,7 @@ export function unverifiedIssuer(token: string): string {
 
 /** The verified claims of an ID token issued by the provider at `providerUrl` for one of `clientIds`. */
 export async function verifyIdToken(token: string, providerUrl: string, clientIds: readonly string[], caFile: string | undefined, nowMs: number): Promise<JWTPayload> {
+  const { decodeProtectedHeader, errors: joseErrors, jwtVerify } = await jose();
   const header = decodeProtectedHeader(token);
   if (typeof header.alg !== 'string' || !ASYMMETRIC.has(header.alg)) throw new StsError('InvalidIdentityToken', `The web identity token's algorithm ${String(header.alg)} is not accepted (public-key signatures only).`);
   if (clientIds.length === 0) throw new StsError('InvalidIdentityToken', 'Incorrect token audience');
@@ -165,11 +171,11 @@ export async function verifyIdToken(token: string, providerUrl: string, clientId
       throw e;
     }
   } catch (e) {
-    throw asStsError(e, nowMs);
+    throw asStsError(e, nowMs, joseErrors);
   }
 }
 
-function asStsError(e: unknown, nowMs: number): unknown {
+function asStsError(e: unknown, nowMs: number, joseErrors: typeof import('jose').errors): unknown {
   if (e instanceof StsError) return e;
   if (e instanceof joseErrors.JWTExpired) {
     const exp = typeof e.payload.exp === 'number' ? new Date(e.payload.exp * 1000).toISOString() : '?';
