@@ -1,10 +1,13 @@
-// Configuration: command-line flags override environment variables, which override defaults.
+// Configuration: command-line flags override environment variables, which override the
+// configuration file (--config / TROVE_CONFIG, configFile.ts), which overrides defaults.
 // The environment variable names are a public contract (scripts and deployments rely on them).
 
 import os from 'node:os';
 import path from 'node:path';
 import { NODE_ID_RE } from './store/blob/fs.js';
 import { parseCidr, type Cidr } from './authz/policy/ip.js';
+import { readConfigFile } from './configFile.js';
+import { normalizeDn } from './sts/federation/dn.js';
 
 export interface Config {
   /** host:port to listen on. */
@@ -92,6 +95,31 @@ export interface Config {
   /** HTTPS: the certificate chain and private key files (PEM), reloaded on SIGHUP. */
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  /** STS AssumeRoleWithLDAPIdentity: the directory and the mapping of its users and groups to roles (sts/federation/ldap.ts); undefined: off. */
+  ldap: LdapConfig | undefined;
+  /** Extra CA certificates (PEM) trusted when fetching OIDC discovery documents and key sets. */
+  oidcCaFile: string | undefined;
+}
+
+export interface LdapConfig {
+  /** ldap://host:port or ldaps://host:port */
+  url: string;
+  startTls: boolean;
+  /** The lookup account; undefined: searches bind anonymously. */
+  bindDn: string | undefined;
+  /** File holding the lookup account's password (read at each login, so it can be rotated). */
+  bindPasswordFile: string | undefined;
+  userBase: string;
+  /** `%s`: the user name. */
+  userFilter: string;
+  /** undefined: groups are not looked up (only user DNs map to roles). */
+  groupBase: string | undefined;
+  /** `%d`: the user's DN, `%s`: the user name. */
+  groupFilter: string;
+  /** Extra CA certificates (PEM) for ldaps:// and StartTLS. */
+  caFile: string | undefined;
+  /** Group or user DN (normalised: ldap.ts normalizeDn) → the ARN of the role its sessions act as. */
+  roles: ReadonlyMap<string, string>;
 }
 
 export const BUCKET_DEFAULTS = ['compatible', 'aws'] as const;
@@ -124,9 +152,17 @@ export interface OptionSpec {
   env?: string;
   arg?: string;
   help: string;
+  /** How a list given in the configuration file joins into the flag's value (default ","). */
+  listSeparator?: string;
+  /** The configuration file may give a mapping, joined as `key=value` entries with listSeparator. */
+  mapping?: boolean;
 }
 
+export const DEFAULT_LDAP_USER_FILTER = '(uid=%s)';
+export const DEFAULT_LDAP_GROUP_FILTER = '(&(objectClass=groupOfNames)(member=%d))';
+
 export const OPTIONS: OptionSpec[] = [
+  { flag: 'config', env: 'TROVE_CONFIG', arg: 'file', help: 'read settings from this YAML (or JSON) file: one key per flag, named as the flag without "--"; flags and environment variables override it' },
   { flag: 'address', env: 'TROVE_ADDRESS', arg: 'host:port', help: 'address to listen on (default 127.0.0.1:9000)' },
   { flag: 'data-dir', env: 'TROVE_DATA_DIR', arg: 'dir', help: 'where metadata and object data live (default ./data)' },
   { flag: 'meta', env: 'TROVE_META_URL', arg: 'postgres://…', help: 'keep metadata in this PostgreSQL database instead of SQLite in <data-dir>/meta (several nodes may share it)' },
@@ -167,6 +203,17 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'lifecycle-day-seconds', env: 'TROVE_LIFECYCLE_DAY_SECONDS', arg: 'seconds', help: 'length of a lifecycle day (default 86400); shorten it only to test lifecycle rules (Ceph: rgw_lc_debug_interval)' },
   { flag: 'notify-max-age', env: 'TROVE_NOTIFY_MAX_AGE', arg: 'seconds', help: `event notifications not delivered within this time are dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_AGE_S}, 7 days)` },
   { flag: 'notify-max-queue', env: 'TROVE_NOTIFY_MAX_QUEUE', arg: 'n', help: `beyond this many queued event notifications, one whose delivery fails is dropped, logged and counted (default ${DEFAULT_NOTIFY_MAX_QUEUE})` },
+  { flag: 'ldap-url', env: 'TROVE_LDAP_URL', arg: 'ldap[s]://host:port', help: 'the LDAP or Active Directory server of STS AssumeRoleWithLDAPIdentity (default: LDAP logins off)' },
+  { flag: 'ldap-start-tls', env: 'TROVE_LDAP_START_TLS', help: 'upgrade the ldap:// connection with StartTLS before binding' },
+  { flag: 'ldap-bind-dn', env: 'TROVE_LDAP_BIND_DN', arg: 'dn', help: 'the lookup account that searches users and groups (default: anonymous searches)' },
+  { flag: 'ldap-bind-password-file', env: 'TROVE_LDAP_BIND_PASSWORD_FILE', arg: 'file', help: "file holding the lookup account's password (read at each login)" },
+  { flag: 'ldap-user-base', env: 'TROVE_LDAP_USER_BASE', arg: 'dn', help: 'where users are searched (required with --ldap-url)' },
+  { flag: 'ldap-user-filter', env: 'TROVE_LDAP_USER_FILTER', arg: 'filter', help: `finds a user's entry, %s being the user name (default ${DEFAULT_LDAP_USER_FILTER})` },
+  { flag: 'ldap-group-base', env: 'TROVE_LDAP_GROUP_BASE', arg: 'dn', help: "where the user's groups are searched (default: groups are not looked up)" },
+  { flag: 'ldap-group-filter', env: 'TROVE_LDAP_GROUP_FILTER', arg: 'filter', help: `finds a user's groups, %d being the user's DN and %s the user name (default ${DEFAULT_LDAP_GROUP_FILTER})` },
+  { flag: 'ldap-roles', env: 'TROVE_LDAP_ROLES', arg: 'dn=role-arn;…', listSeparator: ';', mapping: true, help: 'the role the sessions of the members of a group (or of a user) act as: group or user DN = role ARN, entries separated by ";"' },
+  { flag: 'ldap-ca-file', env: 'TROVE_LDAP_CA_FILE', arg: 'file', help: 'extra CA certificates (PEM) trusted for ldaps:// and StartTLS' },
+  { flag: 'oidc-ca-file', env: 'TROVE_OIDC_CA_FILE', arg: 'file', help: "extra CA certificates (PEM) trusted when fetching OpenID Connect providers' discovery documents and keys" },
 ];
 
 export class ConfigError extends Error {}
@@ -230,11 +277,57 @@ export function parseAddress(addr: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
+/** `dn=arn:…` entries separated by ";" or new lines: DN (normalised) → role ARN. */
+function ldapRoles(v: string | undefined, normalize: (dn: string) => string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of (v ?? '').split(/[;\n]/).map((e) => e.trim()).filter(Boolean)) {
+    const m = /^(.+?)\s*=\s*(arn:aws:iam::\d{12}:role\/\S+)$/.exec(entry);
+    if (!m) throw new ConfigError(`--ldap-roles: each entry is a group or user DN, "=", and a role ARN (arn:aws:iam::<account>:role/<name>), got "${entry}"`);
+    out.set(normalize(m[1]!), m[2]!);
+  }
+  return out;
+}
+
+function ldapConfig(get: (flag: string) => string | undefined): LdapConfig | undefined {
+  const url = get('ldap-url') || undefined;
+  const others = OPTIONS.filter((o) => o.flag.startsWith('ldap-') && o.flag !== 'ldap-url' && get(o.flag));
+  if (url === undefined) {
+    if (others.length > 0) throw new ConfigError(`--${others[0]!.flag} is set but --ldap-url is not`);
+    return undefined;
+  }
+  if (!/^ldaps?:\/\/[^/?#]+\/?$/i.test(url)) throw new ConfigError(`--ldap-url must be ldap://host[:port] or ldaps://host[:port], got "${url}"`);
+  const startTls = truthy(get('ldap-start-tls'));
+  if (startTls && /^ldaps:/i.test(url)) throw new ConfigError('--ldap-start-tls is for ldap:// URLs (ldaps:// is TLS from the start)');
+  const userBase = get('ldap-user-base');
+  if (!userBase) throw new ConfigError('--ldap-url needs --ldap-user-base (where users are searched)');
+  const bindDn = get('ldap-bind-dn') || undefined;
+  const bindPasswordFile = get('ldap-bind-password-file') || undefined;
+  if ((bindDn === undefined) !== (bindPasswordFile === undefined)) throw new ConfigError('set both --ldap-bind-dn and --ldap-bind-password-file, or neither (anonymous searches)');
+  const userFilter = get('ldap-user-filter') || DEFAULT_LDAP_USER_FILTER;
+  if (!userFilter.includes('%s')) throw new ConfigError('--ldap-user-filter must contain %s (the user name)');
+  const roles = ldapRoles(get('ldap-roles'), normalizeDn);
+  if (roles.size === 0) throw new ConfigError('--ldap-url needs --ldap-roles: which role the members of which group act as');
+  return {
+    url: url.replace(/\/$/, ''),
+    startTls,
+    bindDn,
+    bindPasswordFile: bindPasswordFile && path.resolve(bindPasswordFile),
+    userBase,
+    userFilter,
+    groupBase: get('ldap-group-base') || undefined,
+    groupFilter: get('ldap-group-filter') || DEFAULT_LDAP_GROUP_FILTER,
+    caFile: get('ldap-ca-file') ? path.resolve(get('ldap-ca-file')!) : undefined,
+    roles,
+  };
+}
+
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): Config {
   const flags = parseFlags(argv);
+  const configFile = flags.get('config') ?? (env['TROVE_CONFIG'] || undefined);
+  const file = configFile === undefined ? new Map<string, string>() : readConfigFile(configFile, OPTIONS);
   const get = (flag: string): string | undefined => {
     const spec = OPTIONS.find((o) => o.flag === flag)!;
-    return flags.get(flag) ?? (spec.env ? env[spec.env] : undefined);
+    return flags.get(flag) ?? (spec.env ? env[spec.env] : undefined) ?? file.get(flag);
   };
   const { host, port } = parseAddress(get('address') ?? '127.0.0.1:9000');
   const bytes = (flag: string, fallback: number): number => {
@@ -345,5 +438,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     auditWebhook,
     tlsCert: tlsCert && path.resolve(tlsCert),
     tlsKey: tlsKey && path.resolve(tlsKey),
+    ldap: ldapConfig(get),
+    oidcCaFile: get('oidc-ca-file') ? path.resolve(get('oidc-ca-file')!) : undefined,
   };
 }

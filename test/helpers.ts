@@ -114,6 +114,21 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
   };
 }
 
+/**
+ * A TCP port free on 127.0.0.1 now (the kernel's pick), for what a test must start or restart on
+ * a known port: never a fixed number, since several test runs share the machine.
+ */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 let bucketCounter = 0;
 export function uniqueBucket(prefix = 'b'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${bucketCounter++}`;

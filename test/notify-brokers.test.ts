@@ -3,7 +3,7 @@
 // receives S3's event JSON through the broker's own client library, and a broker stopped under
 // load and restarted gets every event written meanwhile. A broker that is not installed fails the
 // test when CI is set (.ci/run installs them all); elsewhere its test is skipped with a message.
-// Ports 8700-8749.
+// Brokers listen on ports picked free at each start (freePort): several runs share the machine.
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +18,7 @@ import { connect as natsConnect } from 'nats';
 import mqtt from 'mqtt';
 import amqp from 'amqplib';
 import pg from 'pg';
-import { TEST_META, startServer, uniqueBucket, type TestServer } from './helpers.js';
+import { TEST_META, freePort, startServer, uniqueBucket, type TestServer } from './helpers.js';
 import { saveTargets, targetArn, type TargetDef, type TargetType } from '../src/notify/targets.js';
 import { freshDatabase, postgresAvailable } from './support/postgres.js';
 
@@ -171,21 +171,22 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
   }
 
   it('Redis: a list (RPUSH) and a stream (XADD); every event written while Redis was down arrives after its restart', { skip: need('redis-server') }, async () => {
-    const broker = new Broker('redis', 8701, 'redis-server', ['--port', '8701', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work]);
+    const port = await freePort();
+    const broker = new Broker('redis', port, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work]);
     brokers.push(broker);
     await broker.start();
-    const redis = new Redis(8701, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const redis = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
     redis.on('error', () => undefined);
     await redis.connect();
     try {
-      const list = await scenario(target('redis-list', 'redis', 'redis://127.0.0.1:8701', { destination: 'trove:events' }), 5, 'list');
+      const list = await scenario(target('redis-list', 'redis', `redis://127.0.0.1:${port}`, { destination: 'trove:events' }), 5, 'list');
       const bodies = await until(async () => {
         const l = await redis.lrange('trove:events', 0, -1);
         return recordsOf(l).filter((r) => r.s3.bucket.name === list.bucket).length >= 6 ? l : undefined;
       }, 20_000, 'Redis list events');
       checkRecords(recordsOf(bodies), list.bucket, list.keys);
 
-      const stream = await scenario(target('redis-stream', 'redis', 'redis://127.0.0.1:8701', { destination: 'trove:stream', format: 'stream' }), 3, 'stream');
+      const stream = await scenario(target('redis-stream', 'redis', `redis://127.0.0.1:${port}`, { destination: 'trove:stream', format: 'stream' }), 3, 'stream');
       const entries = await until(async () => {
         const xs = await redis.xrange('trove:stream', '-', '+');
         const bodies = xs.map(([, fields]) => fields[fields.indexOf('event') + 1]!);
@@ -223,10 +224,11 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
   });
 
   it('NATS: published on the subject', { skip: need('nats-server') }, async () => {
-    const broker = new Broker('nats', 8702, 'nats-server', ['-a', '127.0.0.1', '-p', '8702']);
+    const port = await freePort();
+    const broker = new Broker('nats', port, 'nats-server', ['-a', '127.0.0.1', '-p', String(port)]);
     brokers.push(broker);
     await broker.start();
-    const nc = await natsConnect({ servers: '127.0.0.1:8702' });
+    const nc = await natsConnect({ servers: `127.0.0.1:${port}` });
     const got: string[] = [];
     const sub = nc.subscribe('trove.events');
     void (async () => {
@@ -234,7 +236,7 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
     })();
     await nc.flush();
     try {
-      const s = await scenario(target('nats', 'nats', 'nats://127.0.0.1:8702', { destination: 'trove.events' }), 5);
+      const s = await scenario(target('nats', 'nats', `nats://127.0.0.1:${port}`, { destination: 'trove.events' }), 5);
       await until(() => (recordsOf(got).filter((r) => r.s3.bucket.name === s.bucket).length >= 6 ? true : undefined), 20_000, 'NATS events');
       checkRecords(recordsOf(got), s.bucket, s.keys);
     } finally {
@@ -243,15 +245,16 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
   });
 
   it('MQTT: published with QoS 1 on the topic', { skip: need('mosquitto') }, async () => {
-    const broker = new Broker('mqtt', 8703, 'mosquitto', ['-p', '8703']);
+    const port = await freePort();
+    const broker = new Broker('mqtt', port, 'mosquitto', ['-p', String(port)]);
     brokers.push(broker);
     await broker.start();
-    const client = await mqtt.connectAsync('mqtt://127.0.0.1:8703');
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
     const got: string[] = [];
     client.on('message', (_t, payload) => got.push(payload.toString()));
     await client.subscribeAsync('trove/events', { qos: 1 });
     try {
-      const s = await scenario(target('mqtt', 'mqtt', 'mqtt://127.0.0.1:8703', { destination: 'trove/events' }), 5);
+      const s = await scenario(target('mqtt', 'mqtt', `mqtt://127.0.0.1:${port}`, { destination: 'trove/events' }), 5);
       await until(() => (recordsOf(got).filter((r) => r.s3.bucket.name === s.bucket).length >= 6 ? true : undefined), 20_000, 'MQTT events');
       checkRecords(recordsOf(got), s.bucket, s.keys);
     } finally {
@@ -266,15 +269,17 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
     // The server script runs RabbitMQ as the rabbitmq user when started as root.
     fs.chmodSync(work, 0o777);
     for (const d of [dir, path.join(dir, 'mnesia'), path.join(dir, 'log')]) fs.chmodSync(d, 0o777);
+    const port = await freePort();
+    const distPort = await freePort();
     const broker = new Broker(
       'rabbitmq',
-      8704,
+      port,
       'rabbitmq-server',
       [],
       {
-        RABBITMQ_NODE_PORT: '8704',
+        RABBITMQ_NODE_PORT: String(port),
         RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-        RABBITMQ_DIST_PORT: '8705',
+        RABBITMQ_DIST_PORT: String(distPort),
         RABBITMQ_NODENAME: `trove${process.pid}@localhost`,
         RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
         RABBITMQ_LOG_BASE: path.join(dir, 'log'),
@@ -291,7 +296,7 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
     let lastError = '';
     const conn = await until(
       () =>
-        amqp.connect('amqp://guest:guest@127.0.0.1:8704').catch((e: Error) => {
+        amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`).catch((e: Error) => {
           lastError = e.message;
           return undefined;
         }),
@@ -312,7 +317,7 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
       }
     });
     try {
-      const s = await scenario(target('amqp', 'amqp', 'amqp://guest:guest@127.0.0.1:8704', { destination: 'trove-events' }), 5);
+      const s = await scenario(target('amqp', 'amqp', `amqp://guest:guest@127.0.0.1:${port}`, { destination: 'trove-events' }), 5);
       await until(() => (recordsOf(got).filter((r) => r.s3.bucket.name === s.bucket).length >= 6 ? true : undefined), 30_000, 'AMQP events');
       checkRecords(recordsOf(got), s.bucket, s.keys);
 
@@ -324,7 +329,7 @@ describe(`event notifications to brokers (${TEST_META})`, () => {
       for (let i = 0; i < N; i++) writes.push(srv.s3.send(new PutObjectCommand({ Bucket: s.bucket, Key: `outage/${i % 4}`, Body: `v${i}` })));
       await Promise.all(writes);
       await broker.start();
-      const conn2 = await until(() => amqp.connect('amqp://guest:guest@127.0.0.1:8704').catch(() => undefined), 60_000, 'RabbitMQ back');
+      const conn2 = await until(() => amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`).catch(() => undefined), 60_000, 'RabbitMQ back');
       conn2.on('error', () => undefined);
       const again: string[] = [];
       const ch2 = await conn2.createChannel();

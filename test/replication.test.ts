@@ -31,13 +31,11 @@ import {
   UploadPartCommand,
   type ReplicationConfiguration,
 } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, SECRET_KEY, TEST_META, countBlobFiles, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, SECRET_KEY, TEST_META, countBlobFiles, freePort, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
 import { REPLICATE_KIND } from '../src/replication/service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAIN = path.resolve(import.meta.dirname, '../src/main.js');
-/** Ports of the destination servers this file restarts on a fixed address (the replication helper's range). */
-const DEST_PORT = 8750 + (TEST_META === 'postgres' ? 10 : 0);
 
 async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -107,11 +105,14 @@ describe(`replication between two servers (${TEST_META})`, () => {
   let a: TestServer;
   let b: TestServer;
   let bDir: string;
+  /** The destination restarts on the same address (its remote record names it): a port picked once. */
+  let destPort: number;
 
   before(async () => {
+    destPort = await freePort();
     a = await startServer();
     bDir = await tempDir('trove-repl-dest-');
-    b = await startServer({ dataDir: bDir, port: DEST_PORT });
+    b = await startServer({ dataDir: bDir, port: destPort });
   });
   after(async () => {
     await a.stop();
@@ -277,7 +278,7 @@ describe(`replication between two servers (${TEST_META})`, () => {
     assert.ok(backlog && backlog.pending > 0 && backlog.bytes > 0, stdout);
     assert.equal(backlog.rule, 'all');
 
-    b = await startServer({ dataDir: bDir, port: DEST_PORT });
+    b = await startServer({ dataDir: bDir, port: destPort });
     await until(async () => (await queued(a)) === 0, 120_000, 'the backlog to drain');
     const source = await versions(a.s3, src);
     assert.equal(source.filter((r) => !r.marker).length, 220);

@@ -14,11 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parseRecord } from './support/accesslog.js';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, tempDir, uniqueBucket } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, freePort, startServer, tempDir, uniqueBucket } from './helpers.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main.js');
-/** This test's own port (the session's range for this suite): the CLI server of the SIGHUP test. */
-const CLI_PORT = 8801;
 
 interface Cert {
   cert: Buffer;
@@ -166,6 +164,8 @@ test('SIGHUP to a --workers 2 primary: every worker serves the new certificate',
   fs.writeFileSync(keyFile, a.key);
   const ca = [a.cert, b.cert];
   const dataDir = path.join(dir, 'data');
+  // The CLI server's port: a free one picked now (several test runs share the machine).
+  const CLI_PORT = await freePort();
   const child = spawn(process.execPath, [MAIN, 'server', '--workers', '2', '--address', `127.0.0.1:${CLI_PORT}`, '--data-dir', dataDir, '--tls-cert', certFile, '--tls-key', keyFile, '--no-fsync'], {
     env: { ...process.env, TROVE_ROOT_ACCESS_KEY: ACCESS_KEY, TROVE_ROOT_SECRET_KEY: SECRET_KEY, TROVE_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -29,7 +29,24 @@ export function parseAuthRequest(req: AuthRequest): ParsedAuthRequest {
   };
 }
 
+/**
+ * Identities by credential. A long-term key's Credential is one cached object for as long as the
+ * IAM cache keeps it (iam/service.ts), and neither is ever modified: handing every request the
+ * same Identity lets what is derived from it (its policy principal, authz/authorize.ts) be
+ * derived once.
+ */
+const identities = new WeakMap<Credential, Identity>();
+
 export function identityOf(c: Credential): Identity {
+  let id = identities.get(c);
+  if (!id) {
+    id = newIdentity(c);
+    identities.set(c, id);
+  }
+  return id;
+}
+
+function newIdentity(c: Credential): Identity {
   const id: Identity = { accessKeyId: c.accessKeyId, userId: c.userId, accountId: c.accountId, displayName: c.displayName };
   if (c.user) id.user = c.user;
   if (c.session) id.session = c.session;

@@ -56,7 +56,20 @@ const NO_LOCKOUT = new Set(['s3:getbucketpolicy', 's3:putbucketpolicy', 's3:dele
  * the 'assumed-role' principal; a GetSessionToken session is the user or root that asked for it.
  */
 export function principalOf(identity: Identity | null): RequestPrincipal {
-  if (!identity) return { kind: 'anonymous' };
+  if (!identity) return ANONYMOUS;
+  let p = principals.get(identity);
+  if (!p) {
+    p = Object.freeze(newPrincipal(identity));
+    principals.set(identity, p);
+  }
+  return p;
+}
+
+const ANONYMOUS: RequestPrincipal = Object.freeze({ kind: 'anonymous' });
+/** Principals by identity (auth/context.ts identityOf hands out one identity per credential): derived once, never modified. */
+const principals = new WeakMap<Identity, RequestPrincipal>();
+
+function newPrincipal(identity: Identity): RequestPrincipal {
   const s = identity.session;
   const session = s ? { session: s.sourceIdentity === undefined ? { issuedAt: s.issuedAt } : { issuedAt: s.issuedAt, sourceIdentity: s.sourceIdentity } } : {};
   const r = s?.role;

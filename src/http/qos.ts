@@ -98,9 +98,15 @@ class Qos {
     this.limits.clear();
   }
 
-  private async limitsOf(setting: string): Promise<QosLimits | undefined> {
+  /** The cached limits while fresh: `{ limits }` (limits undefined: none set), or undefined when they must be read. */
+  private peekLimits(setting: string, now: number): { limits: QosLimits | undefined } | undefined {
     const hit = this.limits.get(setting);
-    if (hit && performance.now() - hit.at < LIMITS_TTL_MS) return hit.limits;
+    return hit && now - hit.at < LIMITS_TTL_MS ? hit : undefined;
+  }
+
+  private async limitsOf(setting: string): Promise<QosLimits | undefined> {
+    const hit = this.peekLimits(setting, performance.now());
+    if (hit) return hit.limits;
     const generation = this.generation;
     let limits: QosLimits | undefined;
     try {
@@ -135,26 +141,56 @@ class Qos {
     return b;
   }
 
-  async admit(identity: Identity): Promise<Pace | undefined> {
-    const settings = [qosSetting('account', identity.accountId)];
-    if (identity.user) settings.push(qosSetting('user', identity.user.arn));
+  /**
+   * Admits without waiting when every limit that applies is cached (the usual case: a request
+   * never waits on a promise for a caller with no limits); otherwise reads them first.
+   */
+  admit(identity: Identity): Pace | undefined | Promise<Pace | undefined> {
+    const settings = settingsOf(identity);
+    const now = performance.now();
     let pace: Pace | undefined;
     for (const s of settings) {
-      const limits = await this.limitsOf(s);
-      if (!limits) continue;
-      const b = this.bucketsOf(s, limits);
-      if (b.rps) {
-        const wait = b.rps.tryTake();
-        if (wait > 0) throw new S3Error('SlowDown', undefined, {}, { 'Retry-After': String(Math.max(1, Math.ceil(wait))) });
-      }
-      if (b.up || b.down) {
-        pace ??= { up: [], down: [] };
-        if (b.up) pace.up.push(b.up);
-        if (b.down) pace.down.push(b.down);
-      }
+      const hit = this.peekLimits(s, now);
+      if (!hit) return this.admitReading(settings);
+      if (hit.limits) pace = this.take(s, hit.limits, pace);
     }
     return pace;
   }
+
+  private async admitReading(settings: readonly string[]): Promise<Pace | undefined> {
+    let pace: Pace | undefined;
+    for (const s of settings) {
+      const limits = await this.limitsOf(s);
+      if (limits) pace = this.take(s, limits, pace);
+    }
+    return pace;
+  }
+
+  /** Takes the request's token from `setting`'s request bucket (SlowDown when empty); adds its byte buckets to `pace`. */
+  private take(s: string, limits: QosLimits, pace: Pace | undefined): Pace | undefined {
+    const b = this.bucketsOf(s, limits);
+    if (b.rps) {
+      const wait = b.rps.tryTake();
+      if (wait > 0) throw new S3Error('SlowDown', undefined, {}, { 'Retry-After': String(Math.max(1, Math.ceil(wait))) });
+    }
+    if (b.up || b.down) {
+      pace ??= { up: [], down: [] };
+      if (b.up) pace.up.push(b.up);
+      if (b.down) pace.down.push(b.down);
+    }
+    return pace;
+  }
+}
+
+/** The settings that hold an identity's limits: its account's, and its IAM user's (made once per identity: auth/context.ts identityOf). */
+const settingsByIdentity = new WeakMap<Identity, readonly string[]>();
+function settingsOf(identity: Identity): readonly string[] {
+  let s = settingsByIdentity.get(identity);
+  if (!s) {
+    s = identity.user ? [qosSetting('account', identity.accountId), qosSetting('user', identity.user.arn)] : [qosSetting('account', identity.accountId)];
+    settingsByIdentity.set(identity, s);
+  }
+  return s;
 }
 
 const instances = new WeakMap<App, Qos>();
@@ -163,7 +199,7 @@ const instances = new WeakMap<App, Qos>();
  * Admits an authenticated request (throws SlowDown over a requests-per-second limit); answers the
  * byte buckets its body and response must be paced by, if any.
  */
-export function admit(app: App, identity: Identity | null): Promise<Pace | undefined> | undefined {
+export function admit(app: App, identity: Identity | null): Pace | undefined | Promise<Pace | undefined> {
   if (!identity) return undefined;
   let q = instances.get(app);
   if (!q) instances.set(app, (q = new Qos(app)));

@@ -1,8 +1,10 @@
 // The query-protocol APIs on the S3 listener: IAM (iam/api.ts) and STS (sts/api.ts). A request
 // whose SigV4 credential scope names the service "iam" or "sts" (…/<region>/iam/aws4_request,
 // what the SDKs and the CLI send to those endpoints) is served here, before the S3 operation
-// table; so is an unsigned form POST to "/", which S3 has no use for, so that it gets IAM's
-// MissingAuthenticationToken rather than an S3 error.
+// table; so is an unsigned form POST to "/", which S3 has no use for: STS's when its Action is
+// one of the unsigned federation actions (AssumeRoleWithWebIdentity, AssumeRoleWithLDAPIdentity),
+// else it gets IAM's MissingAuthenticationToken rather than an S3 error. An unsigned GET of "/"
+// naming a federation Action in its query string is STS's too.
 //
 // Both services sign their payload without x-amz-content-sha256, so the (small) body is read first
 // and its hash handed to authentication. Parameters come from the form body and the query string.
@@ -21,7 +23,7 @@ import { IamError, iamErrorXml, toIamError } from '../iam/errors.js';
 import type { S3Error } from '../s3/errors.js';
 import { asS3Error } from '../s3/store-errors.js';
 import { IamStoreError } from '../store/meta/types.js';
-import { dispatchSts } from '../sts/api.js';
+import { dispatchSts, isUnsignedStsAction } from '../sts/api.js';
 import { StsError, stsErrorXml, toStsError } from '../sts/errors.js';
 import type { RequestBody } from './body.js';
 import { clientAddress, type ParsedRequest } from './request.js';
@@ -46,6 +48,7 @@ export function queryServiceOf(req: IncomingMessage, parsed: ParsedRequest): Que
   const authorization = firstHeader(req, 'authorization');
   const service = scopeService(authorization, parsed.query.get('X-Amz-Credential'));
   if (service !== undefined) return service === 'iam' || service === 'sts' ? service : undefined;
+  if (authorization === undefined && parsed.bucket === '' && (req.method === 'GET' || req.method === 'POST') && isUnsignedStsAction(parsed.query.get('Action'))) return 'sts';
   const unsignedForm = authorization === undefined && req.method === 'POST' && parsed.bucket === '' && (firstHeader(req, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded');
   return unsignedForm ? 'iam' : undefined;
 }
@@ -70,7 +73,7 @@ export interface QueryExchange {
 
 interface QueryCall {
   params: ReadonlyMap<string, string>;
-  identity: Identity;
+  identity: Identity | null;
   requestId: string;
   now: number;
   keys: ReadonlyMap<string, string[]>;
@@ -118,18 +121,39 @@ async function readBody(raw: RequestBody, note: QueryNote, api: QueryApi): Promi
 }
 
 export async function serveQuery(app: App, service: QueryService, req: IncomingMessage, res: ServerResponse, x: QueryExchange): Promise<void> {
-  const api = APIS[service];
+  let api = APIS[service];
   const method = req.method ?? 'GET';
   const { parsed, state, note } = x;
   let bodyRead = false;
   try {
     if (parsed.bucket !== '' || (method !== 'POST' && method !== 'GET')) throw api.refuse('InvalidAction', `${service.toUpperCase()} requests are GET or POST requests to /.`);
-    if (firstHeader(req, 'authorization') === undefined && !parsed.query.has('X-Amz-Credential')) throw api.refuse('MissingAuthenticationToken');
+    const unsigned = firstHeader(req, 'authorization') === undefined && !parsed.query.has('X-Amz-Credential');
+    // Only a form POST (whose Action is in the body) or a federation Action may come unsigned.
+    if (unsigned && method !== 'POST' && !isUnsignedStsAction(parsed.query.get('Action'))) throw api.refuse('MissingAuthenticationToken');
     if (Number(firstHeader(req, 'content-length') ?? 0) > MAX_BODY) throw api.refuse('RequestEntityTooLarge');
     if (x.expectContinue) res.writeContinue();
     const body = await readBody(x.raw, note, api);
     bodyRead = true;
     const now = new Date();
+
+    // The form body's parameters, then the query string's (the first occurrence of a name wins).
+    const params = new Map<string, string>();
+    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) if (!params.has(k)) params.set(k, v);
+    for (const [k, v] of parsed.query) if (!params.has(k)) params.set(k, v);
+    note.op = `${service}:${params.get('Action') ?? '-'}`;
+
+    if (unsigned) {
+      // The federation actions: the caller proves who it is inside the call (a token, a password).
+      if (!isUnsignedStsAction(params.get('Action'))) throw api.refuse('MissingAuthenticationToken');
+      service = 'sts';
+      api = APIS.sts;
+      note.op = `sts:${params.get('Action')!}`;
+      const keys = globalKeys({ principal: { kind: 'anonymous' }, headers: req.headers, sourceIp: clientAddress(req, app.config.trustedProxies), secureTransport: (req.socket as Partial<TLSSocket>).encrypted === true, now: now.getTime() });
+      const { xml } = await api.dispatch(app, { params, identity: null, requestId: state.requestId, now: now.getTime(), keys });
+      await sendResponse(res, method, { headers: { 'Content-Type': 'text/xml' }, body: xml }, state, app.log);
+      return;
+    }
+
     const auth = await authenticate(
       {
         method,
@@ -149,12 +173,6 @@ export async function serveQuery(app: App, service: QueryService, req: IncomingM
     if (!identity) throw api.refuse('MissingAuthenticationToken');
     note.user = identity.accessKeyId;
     app.iam.noteKeyUsed(identity.accessKeyId, service, app.config.region);
-
-    // The form body's parameters, then the query string's (the first occurrence of a name wins).
-    const params = new Map<string, string>();
-    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) if (!params.has(k)) params.set(k, v);
-    for (const [k, v] of parsed.query) if (!params.has(k)) params.set(k, v);
-    note.op = `${service}:${params.get('Action') ?? '-'}`;
     const keys = globalKeys({ principal: principalOf(identity), headers: req.headers, sourceIp: clientAddress(req, app.config.trustedProxies), secureTransport: (req.socket as Partial<TLSSocket>).encrypted === true, now: now.getTime() });
     const { xml } = await api.dispatch(app, { params, identity, requestId: state.requestId, now: now.getTime(), keys });
     await sendResponse(res, method, { headers: { 'Content-Type': 'text/xml' }, body: xml }, state, app.log);

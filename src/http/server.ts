@@ -186,7 +186,10 @@ class Context implements S3Context {
     };
     // An IAM user's own and its groups' policies, a role session's role's and session policies
     // (cached per user or role: no store read once warm).
-    if (this.identity) Object.assign(this.authz, await this.app.iam.callerPolicies(this.identity));
+    if (this.identity) {
+      const policies = this.app.iam.callerPolicies(this.identity);
+      Object.assign(this.authz, policies instanceof Promise ? await policies : policies);
+    }
     this.grantedActions = await authorize(this.app, this.authz, accessRequests(this.op, this.bucketName, this.key, this.query, this.headers));
   }
 
@@ -469,7 +472,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     refuseUnsignedSubresource(auth, op);
     if (auth.identity) app.iam.noteKeyUsed(auth.identity.accessKeyId, 's3', app.config.region);
     // QoS: over its requests/s the caller gets SlowDown now; byte rates pace its body and response.
-    const pace = await admit(app, auth.identity);
+    const admitted = admit(app, auth.identity);
+    const pace = admitted instanceof Promise ? await admitted : admitted;
     ctx = new Context(requestId, method, op, bucketPart, keyPart, parsed.query, auth, app, Date.now(), form ? undefined : declaredLength(req, auth), req, res, expectContinue, raw);
     ctx.pace = pace;
     if (op.resource !== 'service' && op.resource !== 'account' && op.authorizes !== 'new-bucket') {

@@ -31,6 +31,12 @@ export class AccountCache<V> {
     private readonly max = 10_000,
   ) {}
 
+  /** The cached value for `key` while fresh (`{ value }`), without waiting; undefined when it must be loaded. */
+  peek(key: string): { readonly value: V } | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expires > Date.now() && this.fresh(hit) ? hit : undefined;
+  }
+
   /** The cached value for `key`, or `load()`'s, remembered as belonging to `accountOf(value)`. */
   async get(key: string, load: () => Promise<V>, accountOf: (value: V) => string | undefined): Promise<V> {
     const hit = this.entries.get(key);

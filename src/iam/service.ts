@@ -47,6 +47,9 @@ export function userArn(u: Pick<IamUser, 'accountId' | 'path' | 'name'>): string
 const ALLOWS_NOTHING: Policy = { kind: 'session', version: '2012-10-17', id: undefined, statements: [], text: '', size: 0 };
 
 /** The policies that decide what a caller may do, as decide() takes them. */
+/** A root user's: none (its account's own resources need no policy). */
+const NO_CALLER_POLICIES: CallerPolicies = Object.freeze({});
+
 export interface CallerPolicies {
   /** An IAM user's (its own and its groups'), or a role session's role's; absent for root users. */
   identityPolicies?: readonly Policy[];
@@ -150,8 +153,18 @@ export class IamService {
   }
 
   /** Everything decide() needs of the caller's own policies (nothing for a root user). */
-  async callerPolicies(identity: Identity): Promise<CallerPolicies> {
-    if (!identity.user && !identity.session?.role) return {};
+  callerPolicies(identity: Identity): CallerPolicies | Promise<CallerPolicies> {
+    if (!identity.user && !identity.session?.role) return NO_CALLER_POLICIES;
+    // Warm and without session policies (an IAM user, a role session without any): no waiting.
+    const s = identity.session;
+    if (s?.policy === undefined && (s?.policyIds?.length ?? 0) === 0) {
+      const hit = this.policies.peek((s?.role?.id ?? identity.user?.id)!);
+      if (hit) return { identityPolicies: hit.value };
+    }
+    return this.loadCallerPolicies(identity);
+  }
+
+  private async loadCallerPolicies(identity: Identity): Promise<CallerPolicies> {
     const identityPolicies = await this.identityPolicies(identity);
     const sessionPolicies = await this.sessionPolicies(identity);
     return sessionPolicies ? { identityPolicies, sessionPolicies } : { identityPolicies };

@@ -121,6 +121,8 @@ export function eventRecord(
   configurationId: string,
   bucket: EventBucket,
   object: EventObject,
+  /** What some events add beside `s3`: glacierEventData, lifecycleEventData, replicationEventData. */
+  extra?: Record<string, unknown>,
 ): Record<string, unknown> {
   const obj: Record<string, unknown> = { key: encodeEventKey(object.key) };
   if (object.size !== undefined) obj.size = object.size;
@@ -142,6 +144,7 @@ export function eventRecord(
       bucket: { name: bucket.name, ownerIdentity: { principalId: bucket.owner }, arn: `arn:aws:s3:::${bucket.name}` },
       object: obj,
     },
+    ...extra,
   };
 }
 

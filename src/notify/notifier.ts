@@ -133,6 +133,28 @@ export class Notifier {
     return this.work(bucket, key, event, req, versionId !== undefined ? { versionId } : {});
   }
 
+  /**
+   * The work of an event S3 itself causes (a restore completed or expired, a lifecycle
+   * transition, a replication that failed), to record in the transaction of the change it
+   * describes (MetaStore.updateTier / updateObject `work`). `extra` is what the event adds beside
+   * `s3` (glacierEventData, lifecycleEventData, replicationEventData). `req` is the request that
+   * caused it, when one did (RestoreObject); else S3 itself, as S3's records say.
+   */
+  async eventWork(bucketId: number, key: string, event: EmittedEvent, facts: ObjectFacts & { versionId: string }, extra?: Record<string, unknown>, req?: EventRequest): Promise<NewWork[]> {
+    const bucket = await this.bucketById(bucketId);
+    if (!bucket) return [];
+    const rules = matchingRules(await this.configs.get(bucket), event, key);
+    if (rules.length === 0) return [];
+    const who = req ?? { principalId: 's3.amazonaws.com', sourceIp: 's3.amazonaws.com', requestId: nextRequestId(), hostId: HOST_ID };
+    const time = Date.now();
+    const sequencer = nextSequencer(time);
+    const region = bucket.region || this.opts.region;
+    return rules.map((r): NewWork => {
+      const record = eventRecord(event, region, time, who, r.id, { name: bucket.name, owner: bucket.owner }, { key, size: facts.size, etag: facts.etag, versionId: facts.versionId, sequencer }, extra);
+      return { kind: NOTIFY_KIND, payload: { arn: r.arn, key, record } satisfies NotifyPayload, orderKey: orderKey(r.arn, bucket.id, key) };
+    });
+  }
+
   /** A bucket by id (background work knows only ids), from a small cache refreshed on a miss. */
   private async bucketById(id: number): Promise<Bucket | undefined> {
     const hit = this.buckets.get(id);

@@ -34,13 +34,15 @@ export interface ReplicationRule {
   existingObjects?: boolean;
   /** SourceSelectionCriteria/ReplicaModifications (metadata changes of replicas go back too). */
   replicaModifications?: boolean;
-  /** SseKmsEncryptedObjects, as given (recorded; see README). */
+  /** SourceSelectionCriteria/SseKmsEncryptedObjects: SSE-KMS objects are replicated only when Enabled (as S3). */
   sseKms?: boolean;
   destination: {
     /** The bucket's name (from arn:aws:s3:::name). */
     bucket: string;
     storageClass?: string;
     account?: string;
+    /** EncryptionConfiguration/ReplicaKmsKeyID: the destination's KMS key replicas of SSE-KMS objects are encrypted with. */
+    replicaKmsKeyId?: string;
   };
 }
 
@@ -161,6 +163,16 @@ export function parseReplication(doc: ParsedDoc): ReplicationConfig {
     }
     const account = childText(dest, 'Account');
     if (account !== undefined) rule.destination.account = account;
+    // SSE-KMS objects replicate only when the rule selects them, and then with the destination's
+    // key: S3 requires both or neither.
+    const enc = one(dest, 'EncryptionConfiguration');
+    if (enc !== undefined) {
+      if (typeof enc === 'string') throw new S3Error('MalformedXML');
+      const keyId = childText(enc, 'ReplicaKmsKeyID');
+      if (keyId !== undefined && keyId.trim() !== '') rule.destination.replicaKmsKeyId = keyId.trim();
+    }
+    if (rule.sseKms && rule.destination.replicaKmsKeyId === undefined) throw new S3Error('InvalidRequest', 'ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present.');
+    if (rule.destination.replicaKmsKeyId !== undefined && !rule.sseKms) throw new S3Error('InvalidRequest', 'SseKmsEncryptedObjects must be specified if EncryptionConfiguration is present.');
     return rule;
   });
   const v2 = rules.some((r) => r.v2);
@@ -210,6 +222,7 @@ export function renderReplication(c: ReplicationConfig): { root: typeof REPLICAT
         const d: XmlNode = { Bucket: `arn:aws:s3:::${r.destination.bucket}` };
         if (r.destination.account !== undefined) d.Account = r.destination.account;
         if (r.destination.storageClass !== undefined) d.StorageClass = r.destination.storageClass;
+        if (r.destination.replicaKmsKeyId !== undefined) d.EncryptionConfiguration = { ReplicaKmsKeyID: r.destination.replicaKmsKeyId };
         n.Destination = d;
         if (r.v2) n.DeleteMarkerReplication = { Status: r.deleteMarkers ? 'Enabled' : 'Disabled' };
         return n;

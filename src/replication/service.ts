@@ -13,6 +13,18 @@
 // is COMPLETED; after FAIL_AFTER failed attempts it shows FAILED while the item keeps being
 // retried with backoff (never dropped), and COMPLETED once it gets through.
 //
+// Encrypted versions: SSE-S3 and SSE-KMS versions are decrypted here and sent with the SSE headers
+// that make the destination encrypt them again — SSE-S3 as SSE-S3, SSE-KMS (only where the rule
+// selects SseKmsEncryptedObjects, as S3) with the rule's ReplicaKmsKeyID. An SSE-KMS version's
+// ETag is not an MD5 and depends on its data key, so the destination's cannot be compared: its
+// plaintext MD5 is computed first (checked against the ETag) and sent as Content-MD5, which the
+// destination verifies. SSE-C versions cannot be replicated: their key was never stored here, and
+// a replica must be readable with the customer's key: they end FAILED at once, not retried.
+// A version in an archive tier is read through from the tier (replication is not a client read).
+//
+// A version that ends FAILED records s3:Replication:OperationFailedReplication with the change
+// (replicationEventData with S3's failureReason codes where one applies).
+//
 // Destination side (another Trove). The replica writes carry `x-trove-replica-version-id`: the
 // version is written with the source's version id, REPLICA status, and records no replication
 // work of its own — so two buckets replicating to each other (active-active) do not loop.
@@ -21,6 +33,7 @@
 // an ordinary client sending them is refused (AccessDenied), and `x-amz-replication-status` sent by
 // a client is never stored.
 
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
@@ -34,6 +47,7 @@ import {
   PutObjectRetentionCommand,
   PutObjectTaggingCommand,
   S3Client,
+  S3ServiceException,
   UploadPartCommand,
   AbortMultipartUploadCommand,
 } from '@aws-sdk/client-s3';
@@ -42,6 +56,11 @@ import { BucketConfigCache } from '../s3/bucket/config/cache.js';
 import { bodyChunks, closeBody, objectBody } from '../s3/object/read.js';
 import { encodeHeaderText } from '../s3/object/headers.js';
 import type { Bucket, MetaStore, NewWork, ObjectVersion, ReplicationStatus, WorkItem, WorkSpec } from '../store/meta/types.js';
+import type { SseDescriptor } from '../sse/object.js';
+import { encryptedEtag, openDataKey } from '../sse/object.js';
+import { readable } from '../tiering/read.js';
+import { NOTIFY_KIND } from '../notify/notifier.js';
+import { pooledChunks } from '../http/pooled.js';
 import { deserializeReplication, matchRule, serializeReplication, type ReplicationConfig, type ReplicationRule } from './config.js';
 import { RemoteRegistry, type Remote } from './remotes.js';
 
@@ -68,6 +87,35 @@ export interface ReplicatePayload {
   x?: boolean;
 }
 
+/**
+ * A version that cannot be replicated, with S3's failureReason code (or one of ours where S3 has
+ * none: see README). `final`: retrying cannot help (an SSE-C version), the version ends FAILED now.
+ */
+export class ReplicationFailure extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly final = false,
+  ) {
+    super(message);
+  }
+}
+
+/** S3's failureReason for an error of a replication attempt. */
+export function failureReason(e: unknown): string {
+  if (e instanceof ReplicationFailure) return e.reason;
+  if (e instanceof S3ServiceException) {
+    if (e.name === 'NoSuchBucket') return 'DstBucketNotFound';
+    if (e.name === 'AccessDenied') return 'DstPutObjectNotPermitted';
+    if (e.name === 'KMS.NotFoundException') return 'DstKmsKeyNotFound';
+    if (e.name === 'KMS.DisabledException') return 'DstKmsKeyInvalidState';
+    if (e.name === 'InvalidRequest' && /versioning/i.test(e.message)) return 'DstBucketUnversioned';
+    // The destination's own error code (e.g. ServiceUnavailable, InvalidObjectState).
+    return e.name;
+  }
+  return 'DstConnectionFailed';
+}
+
 /** A version id minted by a Trove (32 hex digits). */
 export const VERSION_ID = /^[0-9a-f]{32}$/;
 
@@ -89,9 +137,11 @@ export class ReplicationService {
    * For a new version of `key` (not a replica): its status (PENDING when a rule replicates it) and
    * the work recorded with it.
    */
-  async forWrite(bucket: Bucket, key: string, tags: readonly [string, string][] | undefined, size: number): Promise<{ status?: ReplicationStatus; work?: WorkSpec }> {
+  async forWrite(bucket: Bucket, key: string, tags: readonly [string, string][] | undefined, size: number, sse?: SseDescriptor['a']): Promise<{ status?: ReplicationStatus; work?: WorkSpec }> {
     const rule = matchRule(await this.configs.get(bucket), key, tags);
     if (!rule) return {};
+    // SSE-KMS objects are replicated only by a rule that selects them (S3: not eligible otherwise, no status).
+    if (sse === 'aws:kms' && !rule.sseKms) return {};
     return { status: 'PENDING', work: this.workFor(bucket, key, rule, 'put', size) };
   }
 
@@ -159,17 +209,17 @@ export class ReplicationService {
     const rule = config?.rules.find((r) => r.id === p.r) ?? matchRule(config, p.k, v.tags);
     if (!rule || !rule.enabled) {
       // The configuration changed since: the version stays as it is (S3 leaves it unreplicated).
-      if (v.replicationStatus === 'PENDING') await this.setStatus(bucket, v, 'FAILED');
+      if (v.replicationStatus === 'PENDING') await this.setStatus(app, bucket, v, 'FAILED', { rule: p.r, dest: rule?.destination.bucket ?? '', reason: 'SrcBucketReplicationConfigMissing' });
       return;
     }
     if (p.op === 'meta' && (v.replicationStatus === undefined || (v.replicationStatus === 'REPLICA' && !rule.replicaModifications))) return;
+    const dest = rule.destination.bucket;
     try {
-      const remote = await this.remotes.forBucket(rule.destination.bucket);
-      if (!remote) throw new Error(`no remote is registered for bucket ${rule.destination.bucket} (trove admin remote add … --buckets ${rule.destination.bucket})`);
+      const remote = await this.remotes.forBucket(dest);
+      if (!remote) throw new ReplicationFailure('DstBucketNotFound', `no remote is registered for bucket ${dest} (trove admin remote add … --buckets ${dest})`);
       // Requests in flight end when the engine stops (or the claim is lost): the item goes back.
       const raw = this.client(remote);
       const client: Sender = { send: ((cmd: Parameters<S3Client['send']>[0]) => raw.send(cmd, signal ? { abortSignal: signal } : {})) as S3Client['send'] };
-      const dest = rule.destination.bucket;
       if (p.op === 'marker') {
         if (!v.deleteMarker) return;
         await client.send(withHeaders(new DeleteObjectCommand({ Bucket: dest, Key: p.k }), { [REPLICA_VERSION_HEADER]: v.versionId }));
@@ -181,26 +231,50 @@ export class ReplicationService {
         return;
       }
       if (v.replicationStatus === 'REPLICA') return;
-      if (v.sse) {
-        // Not built yet: said once, not retried for ever.
-        this.log.warn({ bucket: bucket.name, key: v.key, versionId: v.versionId }, 'encrypted objects are not replicated by this server yet');
-        await this.setStatus(bucket, v, 'FAILED');
-        return;
-      }
       // A first attempt of a new version sends it at once; a retry or a resync asks first.
       await this.pushVersion(app, client, dest, bucket, v, rule, item.attempts > 1 || p.x === true);
     } catch (e) {
-      if (p.op === 'put' && item.attempts >= FAIL_AFTER && v.replicationStatus !== 'FAILED') await this.setStatus(bucket, v, 'FAILED');
+      if (p.op !== 'put') throw e;
+      if (e instanceof ReplicationFailure && e.final) {
+        // Said once, not retried for ever: nothing here can make it succeed.
+        this.log.warn({ bucket: bucket.name, key: v.key, versionId: v.versionId, reason: e.reason }, `not replicated: ${e.message}`);
+        if (v.replicationStatus !== 'FAILED') await this.setStatus(app, bucket, v, 'FAILED', { rule: rule.id, dest, reason: e.reason });
+        return;
+      }
+      if (item.attempts >= FAIL_AFTER && v.replicationStatus !== 'FAILED') await this.setStatus(app, bucket, v, 'FAILED', { rule: rule.id, dest, reason: failureReason(e) });
       throw e;
     }
-    if (p.op === 'put' && !v.sse && v.replicationStatus !== 'COMPLETED') await this.setStatus(bucket, v, 'COMPLETED');
+    if (p.op === 'put' && v.replicationStatus !== 'COMPLETED') await this.setStatus(app, bucket, v, 'COMPLETED');
   }
 
-  private async setStatus(bucket: Bucket, v: ObjectVersion, status: ReplicationStatus): Promise<void> {
+  /**
+   * Records a version's replication status; FAILED records s3:Replication:OperationFailedReplication
+   * with it (S3's replicationEventData).
+   */
+  private async setStatus(app: App, bucket: Bucket, v: ObjectVersion, status: ReplicationStatus, failed?: { rule: string; dest: string; reason: string }): Promise<void> {
     try {
-      await this.meta.updateObject(bucket.id, v.key, v.versionId, { replicationStatus: status }, (cur) => {
-        if (cur.replicationStatus === 'REPLICA') throw new Error('a replica');
-      });
+      const events = failed
+        ? await app.notify.eventWork(bucket.id, v.key, 's3:Replication:OperationFailedReplication', { versionId: v.versionId, size: v.size, etag: v.etag }, {
+            replicationEventData: {
+              replicationRuleId: failed.rule,
+              destinationBucket: `arn:aws:s3:::${failed.dest}`,
+              s3Operation: 'OBJECT_PUT',
+              requestTime: new Date(v.lastModified).toISOString(),
+              failureReason: failed.reason,
+            },
+          })
+        : [];
+      await this.meta.updateObject(
+        bucket.id,
+        v.key,
+        v.versionId,
+        { replicationStatus: status },
+        (cur) => {
+          if (cur.replicationStatus === 'REPLICA') throw new Error('a replica');
+        },
+        events.length ? { work: events } : {},
+      );
+      if (events.length) app.engine.kick(NOTIFY_KIND);
     } catch (e) {
       this.log.debug({ err: e, bucket: bucket.name, key: v.key, versionId: v.versionId }, 'replication status not recorded (version gone)');
     }
@@ -208,13 +282,36 @@ export class ReplicationService {
 
   /** Copies one version (data, metadata, tags, lock) to the destination under the same version id. */
   private async pushVersion(app: App, client: Sender, dest: string, bucket: Bucket, v: ObjectVersion, rule: ReplicationRule, ask: boolean): Promise<void> {
+    // An SSE-KMS version of one part: its ETag depends on its data key (the replica's differs).
+    const kmsSingle = v.sse?.a === 'aws:kms' && !v.partsCount;
     // Already there (a retry after a lost answer, a resync): nothing to send. (A replica written
     // twice is harmless anyway: the destination keeps the first and answers its version id.)
     if (ask) {
       const there = await client.send(new HeadObjectCommand({ Bucket: dest, Key: v.key, VersionId: v.versionId })).catch(() => undefined);
-      if (there && unquote(there.ETag) === v.etag) return;
+      if (there && (unquote(there.ETag) === v.etag || (kmsSingle && there.VersionId === v.versionId))) return;
     }
     const headers: Record<string, string> = { ...v.headers, [REPLICA_VERSION_HEADER]: v.versionId };
+    let dataKey: Buffer | undefined;
+    if (v.sse) {
+      if (v.sse.a === 'SSE-C') {
+        throw new ReplicationFailure('SrcSseCKeyNotStored', 'the version is encrypted with a customer key (SSE-C), which this server never stores: it cannot be decrypted to be sent, and a replica must open with that key', true);
+      }
+      if (v.sse.a === 'aws:kms' && (!rule.sseKms || rule.destination.replicaKmsKeyId === undefined)) {
+        throw new ReplicationFailure('SrcSseKmsNotSelected', 'the version is encrypted with SSE-KMS and the rule does not select SseKmsEncryptedObjects', true);
+      }
+      try {
+        dataKey = await openDataKey(app.kms, v.sse, undefined);
+      } catch (e) {
+        throw new ReplicationFailure('SrcKmsKeyInvalidState', `the version's KMS key cannot decrypt it: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      headers['x-amz-server-side-encryption'] = v.sse.a;
+      if (v.sse.a === 'aws:kms') headers['x-amz-server-side-encryption-aws-kms-key-id'] = rule.destination.replicaKmsKeyId!;
+      if (v.sse.b) headers['x-amz-server-side-encryption-bucket-key-enabled'] = 'true';
+    }
+    // A version in an archive tier is read through from the tier, restored or not: replication is
+    // not a client read (a tier that holds it online answers; one that archives it refuses, and
+    // the item is retried).
+    const src: ObjectVersion = v.tier && !readable(v.tier) ? { ...v, tier: { ...v.tier, archive: false } } : v;
     for (const [k, val] of Object.entries(v.userMeta)) headers['x-amz-meta-' + k] = encodeHeaderText(val);
     const storageClass = rule.destination.storageClass ?? v.storageClass;
     if (storageClass && storageClass !== 'STANDARD') headers['x-amz-storage-class'] = storageClass;
@@ -225,14 +322,21 @@ export class ReplicationService {
     }
     if (v.legalHold !== undefined) headers['x-amz-object-lock-legal-hold'] = v.legalHold ? 'ON' : 'OFF';
     let etag: string | undefined;
+    // The destination encrypted with SSE-KMS (asked to, or by its bucket's default): its ETag is
+    // not an MD5 then, and every byte was checked against a Content-MD5 instead (when all were sent with one).
+    let destKms = false;
+    let md5Sent = true;
     if (!v.partsCount) {
-      const body = await objectBody(app, bucket.name, v, 0, v.size - 1);
+      let md5 = /^[0-9a-f]{32}$/.test(v.etag) && v.sse?.a !== 'aws:kms' ? Buffer.from(v.etag, 'hex').toString('base64') : undefined;
+      if (kmsSingle) md5 = await this.kmsPlaintextMd5(app, bucket, src, dataKey!);
+      const body = await objectBody(app, bucket.name, src, 0, v.size - 1, dataKey);
       try {
-        const md5 = /^[0-9a-f]{32}$/.test(v.etag) ? Buffer.from(v.etag, 'hex').toString('base64') : undefined;
         const r = await client.send(
           withHeaders(new PutObjectCommand({ Bucket: dest, Key: v.key, Body: v.size === 0 ? Buffer.alloc(0) : Readable.from(bodyChunks(body)), ContentLength: v.size, ...(md5 ? { ContentMD5: md5 } : {}) }), headers),
         );
         etag = unquote(r.ETag);
+        destKms = r.ServerSideEncryption === 'aws:kms';
+        md5Sent = md5 !== undefined;
       } finally {
         await closeBody(body);
       }
@@ -244,9 +348,10 @@ export class ReplicationService {
       try {
         const done: { PartNumber: number; ETag: string }[] = [];
         for (const part of parts) {
-          const body = await objectBody(app, bucket.name, v, part.offset, part.offset + part.size - 1);
+          const body = await objectBody(app, bucket.name, src, part.offset, part.offset + part.size - 1, dataKey);
           try {
             const md5 = /^[0-9a-f]{32}$/.test(part.etag) ? Buffer.from(part.etag, 'hex').toString('base64') : undefined;
+            if (!md5) md5Sent = false;
             const r = await client.send(
               new UploadPartCommand({ Bucket: dest, Key: v.key, UploadId: uploadId, PartNumber: part.partNumber, Body: part.size === 0 ? Buffer.alloc(0) : Readable.from(bodyChunks(body)), ContentLength: part.size, ...(md5 ? { ContentMD5: md5 } : {}) }),
             );
@@ -257,12 +362,32 @@ export class ReplicationService {
         }
         const r = await client.send(withHeaders(new CompleteMultipartUploadCommand({ Bucket: dest, Key: v.key, UploadId: uploadId, MultipartUpload: { Parts: done } }), { [REPLICA_VERSION_HEADER]: vid! }));
         etag = unquote(r.ETag);
+        destKms = r.ServerSideEncryption === 'aws:kms';
       } catch (e) {
         await client.send(new AbortMultipartUploadCommand({ Bucket: dest, Key: v.key, UploadId: uploadId })).catch(() => undefined);
         throw e;
       }
     }
-    if (etag !== v.etag) throw new Error(`destination answered ETag ${etag} for ${v.key} (${v.versionId}), the source has ${v.etag}`);
+    // (An SSE-KMS replica may have an ETag of its own; the destination checked the Content-MD5s.)
+    if (etag !== v.etag && !(destKms && md5Sent)) throw new Error(`destination answered ETag ${etag} for ${v.key} (${v.versionId}), the source has ${v.etag}`);
+  }
+
+  /**
+   * The plaintext MD5 (base64) of an SSE-KMS single-part version, read and decrypted once before
+   * it is sent, checked against its ETag (the MD5 keyed with its data key).
+   */
+  private async kmsPlaintextMd5(app: App, bucket: Bucket, v: ObjectVersion, dataKey: Buffer): Promise<string> {
+    const h = createHash('md5');
+    const body = await objectBody(app, bucket.name, v, 0, v.size - 1, dataKey);
+    try {
+      if (Buffer.isBuffer(body)) h.update(body);
+      else for await (const c of pooledChunks(body)) h.update(c);
+    } finally {
+      await closeBody(body);
+    }
+    const md5 = h.digest();
+    if (encryptedEtag(v.sse!, md5.toString('hex'), dataKey) !== v.etag) throw new Error(`the plaintext of ${v.key} (${v.versionId}) does not match its ETag`);
+    return md5.toString('base64');
   }
 
   /** Re-sends a version's tags, retention and legal hold (the version must be there already). */
@@ -356,6 +481,7 @@ export async function resync(meta: MetaStore, bucket: Bucket, config: Replicatio
       if (v?.replicationStatus === 'REPLICA') continue;
       const rule = matchRule(config, o.key, v?.tags);
       if (!rule || (o.deleteMarker && !rule.deleteMarkers)) continue;
+      if (v?.sse?.a === 'aws:kms' && !rule.sseKms) continue;
       const payload: ReplicatePayload = { b: bucket.name, k: o.key, v: o.versionId, op: o.deleteMarker ? 'marker' : 'put', r: rule.id, s: o.size, x: true };
       items.push({ kind: REPLICATE_KIND, payload, orderKey: `${bucket.id}/${o.key}` });
     }

@@ -43,7 +43,7 @@ export async function replicationForWrite(ctx: S3Context, bucket: Bucket, conten
     return undefined;
   }
   if (bucket.versioning !== 'Enabled') return undefined;
-  const r = await ctx.app.replication.forWrite(bucket, ctx.key, content.tags, content.size);
+  const r = await ctx.app.replication.forWrite(bucket, ctx.key, content.tags, content.size, content.sse?.a);
   if (r.status) content.replicationStatus = r.status;
   return r.work;
 }

@@ -16,12 +16,18 @@ type Fault = 'Sender' | 'Receiver';
 export const STS_ERRORS = {
   AccessDenied: [403, 'Sender', 'Access denied'],
   ExpiredToken: [403, 'Sender', 'The security token included in the request is expired'],
+  ExpiredTokenException: [400, 'Sender', 'The web identity token that was passed is expired or is not valid. Get a new identity token from the identity provider and then retry the request.'],
+  IDPCommunicationError: [400, 'Sender', 'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.'],
+  IDPRejectedClaim: [403, 'Sender', 'The identity provider (IdP) reported that authentication failed.'],
   IncompleteBody: [400, 'Sender', 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
   IncompleteSignature: [400, 'Sender', 'The request signature does not conform to AWS standards.'],
   InsufficientStorage: [507, 'Receiver', "The server's storage is full. Delete objects or add capacity, then retry."],
   InternalFailure: [500, 'Receiver', 'The request processing has failed because of an unknown error, exception or failure.'],
   InvalidAction: [400, 'Sender', 'The action or operation requested is invalid. Verify that the action is typed correctly.'],
   InvalidClientTokenId: [403, 'Sender', 'The security token included in the request is invalid.'],
+  InvalidIdentityToken: [400, 'Sender', 'The web identity token that was passed could not be validated. Get a new identity token from the identity provider and then retry the request.'],
+  /** MinIO's answer to a failed LDAP login (AssumeRoleWithLDAPIdentity). */
+  InvalidParameterValue: [400, 'Sender', 'An invalid or out-of-range value was supplied for the input parameter.'],
   MalformedPolicyDocument: [400, 'Sender', 'The request was rejected because the policy document was malformed.'],
   MissingAction: [400, 'Sender', 'The request is missing an action or a required parameter.'],
   MissingAuthenticationToken: [403, 'Sender', 'Request is missing Authentication Token'],

@@ -24,6 +24,10 @@ export interface StsContext {
 /** The <ActionResult> element's content. */
 export type StsHandler = (ctx: StsContext) => Promise<XmlNode>;
 
+/** What an unsigned action (federation) works with: no caller identity. */
+export type StsUnsignedContext = Omit<StsContext, 'identity'>;
+export type StsUnsignedHandler = (ctx: StsUnsignedContext) => Promise<XmlNode>;
+
 /** The Credentials element: the temporary key pair, its session token and when it expires. */
 export function credentialsXml(c: IssuedCredentials): XmlNode {
   return { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: iamDate(c.expiresAt) };

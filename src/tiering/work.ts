@@ -16,6 +16,21 @@ import type { ObjectVersion, TierState } from '../store/meta/types.js';
 import { PART_SIZE, RemoteVerifyError } from './remote.js';
 import type { Tier } from './tiers.js';
 import { tierDeleteWork } from '../store/meta/common/tier.js';
+import type { NewWork } from '../store/meta/types.js';
+import { NOTIFY_KIND } from '../notify/notifier.js';
+
+/** Wakes delivery after a change that recorded events committed. */
+function notified(app: App, events: NewWork[]): void {
+  if (events.length) app.engine.kick(NOTIFY_KIND);
+}
+
+/**
+ * s3:LifecycleTransition for a version moved to `storageClass` (recorded with the change): S3's
+ * record of eventVersion 2.3, with lifecycleEventData naming the destination class.
+ */
+function transitionEvents(app: App, v: ObjectVersion, storageClass: string): Promise<NewWork[]> {
+  return app.notify.eventWork(v.bucketId, v.key, 's3:LifecycleTransition', { versionId: v.versionId, size: v.size, etag: v.etag }, { lifecycleEventData: { transitionEventData: { destinationStorageClass: storageClass } } });
+}
 
 export interface TransitionPayload {
   bucketId: number;
@@ -91,9 +106,10 @@ export async function transition(app: App, p: TransitionPayload, signal?: AbortS
   if (v.tier) return v.storageClass === p.storageClass ? undefined : moveBetweenTiers(app, p, v, tier, signal);
   // Written with this class (a PUT may name a tier's class): moved if a tier has it, else done.
   if (v.storageClass === p.storageClass && !tier) return;
-  const relabel = () => app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (cur.etag === p.etag && !cur.tier ? { storageClass: p.storageClass } : undefined));
+  const events = await transitionEvents(app, v, p.storageClass);
   if (!tier) {
-    await relabel();
+    const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (cur.etag === p.etag && !cur.tier ? { storageClass: p.storageClass, work: events } : undefined));
+    if (after?.storageClass === p.storageClass) notified(app, events);
     return;
   }
   const remote = await app.tiers.remote(tier.name);
@@ -108,13 +124,14 @@ export async function transition(app: App, p: TransitionPayload, signal?: AbortS
   // An encrypted single blob's (or inline object's) keys derive from its blob id (the descriptor's n).
   if (v.sse && !v.partsCount) state.sealedAs = v.blobId ?? v.sse.n;
   const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) =>
-    cur.etag === p.etag && !cur.tier ? { tier: state, storageClass: p.storageClass } : undefined,
+    cur.etag === p.etag && !cur.tier ? { tier: state, storageClass: p.storageClass, work: events } : undefined,
   );
   if (after?.tier?.key !== key) {
     // The version changed or went while we uploaded: the copy is nobody's.
     await remote.delete(key).catch((e: unknown) => app.log.warn({ err: e, tier: tier.name, key }, 'could not delete an unused remote copy'));
     return;
   }
+  notified(app, events);
   app.log.info({ bucketId: p.bucketId, key: p.key, versionId: p.versionId, tier: tier.name, remoteKey: key, size }, 'transitioned to tier');
 }
 
@@ -129,8 +146,10 @@ async function moveBetweenTiers(app: App, p: TransitionPayload, v: ObjectVersion
   const from = v.tier!;
   if (!tier || from.restore) return;
   const unchanged = (cur: ObjectVersion) => cur.etag === p.etag && cur.tier?.key === from.key && !cur.tier.restore;
+  const events = await transitionEvents(app, v, p.storageClass);
   if (tier.name === from.tier) {
-    await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (unchanged(cur) ? { storageClass: p.storageClass } : undefined));
+    const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) => (unchanged(cur) ? { storageClass: p.storageClass, work: events } : undefined));
+    if (after?.storageClass === p.storageClass) notified(app, events);
     return;
   }
   const source = await app.tiers.remote(from.tier);
@@ -154,12 +173,13 @@ async function moveBetweenTiers(app: App, p: TransitionPayload, v: ObjectVersion
   }
   const state: TierState = { ...from, tier: tier.name, key, sha256: up.sha256, archive: tier.archive };
   const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, v.rowId, (cur) =>
-    unchanged(cur) ? { tier: state, storageClass: p.storageClass, work: [tierDeleteWork(from)] } : undefined,
+    unchanged(cur) ? { tier: state, storageClass: p.storageClass, work: [tierDeleteWork(from), ...events] } : undefined,
   );
   if (after?.tier?.key !== key) {
     await remote.delete(key).catch((e: unknown) => app.log.warn({ err: e, tier: tier.name, key }, 'could not delete an unused remote copy'));
     return;
   }
+  notified(app, events);
   app.log.info({ bucketId: p.bucketId, key: p.key, versionId: p.versionId, from: from.tier, tier: tier.name, remoteKey: key }, 'moved to another tier');
 }
 
@@ -218,16 +238,21 @@ export async function restore(app: App, p: RestorePayload): Promise<{ expiry: nu
     await writer.commit();
     committed = true;
     const expiry = restoreExpiry(app, t.restore!.days);
-    // The restored copy and the work item that drops it when its days are over, together.
+    // s3:ObjectRestore:Completed, with S3's glacierEventData (when the copy expires, the class it was restored from).
+    const events = await app.notify.eventWork(p.bucketId, p.key, 's3:ObjectRestore:Completed', { versionId: v.versionId, size: v.size, etag: v.etag }, {
+      glacierEventData: { restoreEventData: { lifecycleRestorationExpiryTime: new Date(expiry).toISOString(), lifecycleRestoreStorageClass: v.storageClass } },
+    });
+    // The restored copy, the work item that drops it when its days are over and the events, together.
     const after = await app.meta.updateTier(p.bucketId, p.key, p.versionId, p.rowId, (cur) =>
       cur.tier?.restore?.ongoing
-        ? { tier: { ...cur.tier, restore: { ongoing: false, days: cur.tier.restore.days, expiry, blob: writer.id } }, work: [{ kind: 'restore.expire', payload: p, notBefore: expiry }] }
+        ? { tier: { ...cur.tier, restore: { ongoing: false, days: cur.tier.restore.days, expiry, blob: writer.id } }, work: [{ kind: 'restore.expire', payload: p, notBefore: expiry }, ...events] }
         : undefined,
     );
     if (after?.tier?.restore?.blob !== writer.id) {
       await app.blobs.delete(writer.id).catch(() => undefined);
       return undefined;
     }
+    notified(app, events);
     app.log.info({ bucketId: p.bucketId, key: p.key, versionId: p.versionId, tier: t.tier, expiry: new Date(expiry).toISOString() }, 'restored from tier');
     return { expiry };
   } catch (e) {
@@ -247,12 +272,17 @@ export async function expireRestore(app: App, p: RestorePayload): Promise<{ retr
   const r = v?.tier?.restore;
   if (!v || v.rowId !== p.rowId || !r || r.ongoing) return {};
   if (r.expiry !== undefined && r.expiry > Date.now()) return { retryAt: r.expiry };
+  // s3:ObjectRestore:Delete: the restored copy expired (eventVersion 2.3), with the change.
+  const events = await app.notify.eventWork(p.bucketId, p.key, 's3:ObjectRestore:Delete', { versionId: v.versionId, size: v.size, etag: v.etag });
+  let expired = false;
   await app.meta.updateTier(p.bucketId, p.key, p.versionId, p.rowId, (cur) => {
     const cr = cur.tier?.restore;
     if (!cur.tier || !cr || cr.ongoing || (cr.expiry !== undefined && cr.expiry > Date.now())) return undefined;
     const { restore: _gone, ...rest } = cur.tier;
-    return { tier: rest };
+    expired = true;
+    return { tier: rest, work: events };
   });
+  if (expired) notified(app, events);
   return {};
 }
 

@@ -519,6 +519,32 @@ describe('decide: a parsed policy reused across requests decides as a fresh one'
     // The grid exercises all three outcomes, not just one.
     assert.ok(allowed > 50 && allowed < n - 50, `allowed ${allowed} of ${n}`);
   });
+
+  it('frozen callers (their principal keys remembered, as the pipeline hands them out) and an overflowing plan cache change nothing', () => {
+    const shared = bucketPolicy(...statements);
+    const sharedId = identity(...idStatements);
+    const frozen = callers.map((p) => Object.freeze({ ...p }));
+    // More distinct callers than the plans kept per policy (256), so the cache empties mid-grid.
+    const crowd = Array.from({ length: 300 }, (_, i) => Object.freeze(user(`u${i}`)));
+    let n = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const resource of resources) {
+        for (const action of actions) {
+          for (const [i, p] of frozen.entries()) {
+            const ids = p.kind === 'user' || p.kind === 'assumed-role';
+            const got = decide({ request: req(p, action, resource), resourcePolicy: shared, ...(ids ? { identityPolicies: [sharedId] } : {}) });
+            const fresh = decide({ request: req(callers[i]!, action, resource), resourcePolicy: bucketPolicy(...statements), ...(ids ? { identityPolicies: [identity(...idStatements)] } : {}) });
+            assert.deepEqual(got, fresh, `${p.arn ?? p.kind} ${action} ${resource}`);
+            n++;
+          }
+          const c = crowd[n % crowd.length]!;
+          decide({ request: req(c, action, resource), resourcePolicy: shared, identityPolicies: [sharedId] });
+        }
+      }
+      for (const c of crowd) decide({ request: req(c, 's3:GetObject', obj('x')), resourcePolicy: shared, identityPolicies: [sharedId] });
+    }
+    assert.equal(n, 2 * callers.length * actions.length * resources.length);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -134,7 +134,9 @@ export interface Policy {
 const TOP_FIELDS: ReadonlySet<string> = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_FIELDS: ReadonlySet<string> = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
 const IAM_ACTION = /^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/;
-const CONDITION_KEY = /^[A-Za-z0-9-]+:\S.*$/;
+// A service prefix (aws:, s3:, sts:…) or, in trust policies, an OpenID Connect provider's URL
+// (`token.example.com/realm:sub`, `idp.example.com:8443:aud`).
+const CONDITION_KEY = /^[A-Za-z0-9][A-Za-z0-9./:-]*:\S.*$/;
 // "Policy documents can contain only the following Unicode characters: horizontal tab (U+0009),
 // linefeed (U+000A), carriage return (U+000D), and characters in the range U+0020 to U+00FF"
 // (reference_iam-quotas). Bucket policies are not IAM documents and take any UTF-8.

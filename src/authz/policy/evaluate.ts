@@ -48,13 +48,25 @@ interface Prepared {
   principalKey(): string;
 }
 
+/** Lower-cased action names: the few hundred actions there are, each lower-cased once (and its hash computed once). */
+const lowerActions = new Map<string, string>();
+function lowerAction(action: string): string {
+  let l = lowerActions.get(action);
+  if (l === undefined) {
+    l = action.toLowerCase();
+    if (lowerActions.size >= 4096) lowerActions.clear();
+    lowerActions.set(action, l);
+  }
+  return l;
+}
+
 function prepare(ctx: RequestContext): Prepared {
   let pk: string | undefined;
   let split: string[] | undefined | null = null;
   const head = arnHead(ctx.resource);
   return {
     ctx,
-    action: ctx.action.toLowerCase(),
+    action: lowerAction(ctx.action),
     head,
     tail: head === undefined ? '' : ctx.resource.slice(head.length),
     arn: () => (split === null ? (split = splitArn(ctx.resource)) : split),
@@ -141,7 +153,9 @@ type Plan = readonly Planned[];
 interface Plans {
   /** Some statement names a Principal or NotPrincipal: plans depend on the caller too. */
   readonly byPrincipal: boolean;
-  readonly map: Map<string, Plan>;
+  /** principalKey (or '' when plans do not depend on the caller) → lower-cased action → plan. */
+  readonly map: Map<string, Map<string, Plan>>;
+  size: number;
 }
 
 const plans = new WeakMap<Policy, Plans>();
@@ -149,19 +163,42 @@ const plans = new WeakMap<Policy, Plans>();
 const PLANS_PER_POLICY = 256;
 const UNSET = '\u0001';
 
+/**
+ * principalKey of principals met before: the pipeline hands out one frozen principal object per
+ * identity (authz/authorize.ts principalOf), so the string — and the hash a Map lookup computes
+ * of it — is made once per identity, not once per request.
+ */
+const principalKeyMemo = new WeakMap<RequestPrincipal, string>();
+
 /** Everything of a principal that principal matching reads, as one string. */
 function principalKey(p: RequestPrincipal): string {
+  let k = principalKeyMemo.get(p);
+  if (k === undefined) {
+    k = newPrincipalKey(p);
+    if (Object.isFrozen(p)) principalKeyMemo.set(p, k);
+  }
+  return k;
+}
+
+function newPrincipalKey(p: RequestPrincipal): string {
   return `${p.kind}\u0000${p.accountId ?? UNSET}\u0000${p.arn ?? UNSET}\u0000${p.roleArn ?? UNSET}\u0000${p.canonicalId ?? UNSET}\u0000${p.service ?? UNSET}\u0000${p.provider ?? UNSET}`;
 }
 
 function planFor(policy: Policy, req: Prepared): Plan {
   let ps = plans.get(policy);
   if (!ps) {
-    ps = { byPrincipal: policy.statements.some((st) => st.principal !== undefined), map: new Map() };
+    ps = { byPrincipal: policy.statements.some((st) => st.principal !== undefined), map: new Map(), size: 0 };
     plans.set(policy, ps);
   }
-  const key = ps.byPrincipal ? `${req.action}\n${req.principalKey()}` : req.action;
-  let plan = ps.map.get(key);
+  // Two lookups of strings made once each (principalKey, lowerAction) rather than one of a string
+  // concatenated per request, whose hash would be computed afresh every time.
+  const who = ps.byPrincipal ? req.principalKey() : '';
+  let byAction = ps.map.get(who);
+  if (!byAction) {
+    byAction = new Map();
+    ps.map.set(who, byAction);
+  }
+  let plan = byAction.get(req.action);
   if (!plan) {
     const out: Planned[] = [];
     for (const s of policy.statements) {
@@ -170,8 +207,14 @@ function planFor(policy: Policy, req: Prepared): Plan {
       if (level !== PrincipalMatch.None) out.push({ s, level });
     }
     plan = out;
-    if (ps.map.size >= PLANS_PER_POLICY) ps.map.clear();
-    ps.map.set(key, plan);
+    if (ps.size >= PLANS_PER_POLICY) {
+      ps.map.clear();
+      ps.size = 0;
+      byAction = new Map();
+      ps.map.set(who, byAction);
+    }
+    byAction.set(req.action, plan);
+    ps.size++;
   }
   return plan;
 }

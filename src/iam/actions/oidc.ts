@@ -1,8 +1,8 @@
 // OpenID Connect identity providers of an account: Create/Get/List/DeleteOpenIDConnectProvider,
 // Add/RemoveClientID…, UpdateOpenIDConnectProviderThumbprint. A provider is identified by its URL
 // without the https:// scheme, which ends its ARN and is what GetOpenIDConnectProvider answers as
-// Url, as AWS does. Providers are stored for the tools that manage them (Terraform, eksctl…);
-// nothing federates through them yet (no AssumeRoleWithWebIdentity).
+// Url, as AWS does. STS's AssumeRoleWithWebIdentity (sts/federation/oidc.ts) accepts the ID
+// tokens they issue for the roles of the same account.
 
 import { IamStoreError, type IamOidcProvider } from '../../store/meta/types.js';
 import { IamError } from '../errors.js';
@@ -15,7 +15,8 @@ const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-
 
 /**
  * What identifies a provider, from the Url parameter: host and optional path, without the scheme.
- * The URL must be https:// with a host name (or IP address) and no port, user, query or fragment.
+ * The URL must be https:// with a host name (or IP address), no user, query or fragment. Unlike
+ * AWS, a port is accepted (self-hosted identity providers often listen on one, e.g. :8443).
  */
 export function oidcUrl(raw: string): string {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(raw);
@@ -23,7 +24,10 @@ export function oidcUrl(raw: string): string {
   if (m[1]!.toLowerCase() !== 'https') throw new IamError('InvalidInput', 'Invalid Open ID Connect Provider URL. The URL must begin with https://.');
   const rest = m[2]!;
   const slash = rest.indexOf('/');
-  const host = slash < 0 ? rest : rest.slice(0, slash);
+  const hostPort = slash < 0 ? rest : rest.slice(0, slash);
+  const port = /:(\d{1,5})$/.exec(hostPort);
+  if (port && (Number(port[1]) < 1 || Number(port[1]) > 65535)) throw new IamError('InvalidInput', 'Invalid Open ID Connect Provider URL.');
+  const host = port ? hostPort.slice(0, port.index) : hostPort;
   const path = slash < 0 ? '' : rest.slice(slash);
   if (!HOST.test(host) || !/^[\u0021-\u007E]*$/.test(path) || /[?#]/.test(path)) throw new IamError('InvalidInput', 'Invalid Open ID Connect Provider URL.');
   return rest;

@@ -10,6 +10,7 @@ import type { Handler } from '../handler.js';
 import { children, childText } from '../xml.js';
 import { loadVersion } from './GetObject.js';
 import { requestRestore } from '../../tiering/restore.js';
+import { eventRequest } from '../bucket/notification.js';
 
 const TIERS = new Set(['Standard', 'Bulk', 'Expedited']);
 
@@ -27,7 +28,7 @@ export const restoreObject: Handler = async (ctx) => {
   if (!v.tier?.archive) throw new S3Error('InvalidObjectState', "Restore is not allowed for the object's current storage class", { StorageClass: v.storageClass });
   if (daysText === undefined) throw new S3Error('MalformedXML', 'Days is required to restore an archived object');
   if (!/^\d{1,9}$/.test(daysText.trim()) || Number(daysText) < 1) throw new S3Error('InvalidArgument', 'Days must be a positive integer', { ArgumentName: 'Days', ArgumentValue: daysText });
-  const outcome = await requestRestore(ctx.app, v, Number(daysText));
+  const outcome = await requestRestore(ctx.app, v, Number(daysText), eventRequest(ctx));
   if (outcome === 'in-progress') throw new S3Error('RestoreAlreadyInProgress');
   if (outcome === 'started') ctx.app.engine.kick('restore');
   const headers: Record<string, string> = {};
