@@ -166,7 +166,7 @@ describe('PgMetaStore: migrations, leases, garbage grace and the change feed', {
       await meta.putObject(b.id, 'a', obj(7));
       await meta.putObject(b.id, 'b', obj(11));
       await meta.deleteObject(b.id, 'b', { now: 2 });
-      await meta.db.pool.query('DROP TABLE usage_buckets; DROP TABLE usage_accounts; DROP TABLE quotas; DROP FUNCTION trove_usage_insert, trove_usage_delete, trove_usage_update, trove_usage_part, trove_usage_bucket_gone CASCADE; UPDATE trove_schema SET version = 8');
+      await meta.db.pool.query('DROP TABLE usage_buckets; DROP TABLE usage_accounts; DROP TABLE quotas; DROP FUNCTION trove_usage_add, trove_usage_insert, trove_usage_delete, trove_usage_update, trove_usage_part, trove_usage_bucket_gone CASCADE; UPDATE trove_schema SET version = 8');
     } finally {
       await meta.close();
     }

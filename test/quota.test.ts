@@ -155,6 +155,28 @@ describe('quotas and usage counters', () => {
     assert.equal((await assertExact(b)).objects, 5);
   });
 
+  it('counts concurrent writes exactly, and a quota set while writes are in flight counts them all', async () => {
+    // Without a quota, concurrent writers of one bucket add to different counter rows (PostgreSQL
+    // spreads them over shards); the usage is their sum. A quota set meanwhile waits for the
+    // writes in flight, and the writes after it see every byte before it.
+    const b = await bucket();
+    const size = 50_000;
+    const put = (key: string) => s3.send(new PutObjectCommand({ Bucket: b.name, Key: key, Body: Buffer.alloc(size, 1) }));
+    const first = Array.from({ length: 10 }, (_, i) => put(`a${i}`));
+    await new Promise((r) => setTimeout(r, 5));
+    await meta.setQuota('bucket', b.id, { maxBytes: 15 * size });
+    const second = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => put(`b${i}`)));
+    await Promise.all(first);
+    const refused = second.filter((r) => r.status === 'rejected');
+    for (const r of refused) assert.equal((r.reason as Error).name, 'QuotaExceeded');
+    assert.equal(second.length - refused.length, 5);
+    assert.equal((await assertExact(b)).bytes, 15 * size);
+    await meta.setQuota('bucket', b.id, undefined);
+    await Promise.all(Array.from({ length: 16 }, (_, i) => put(`c${i}`)));
+    await Promise.all(Array.from({ length: 8 }, (_, i) => s3.send(new DeleteObjectCommand({ Bucket: b.name, Key: `c${i}` }))));
+    assert.equal((await assertExact(b)).bytes, 23 * size);
+  });
+
   it("enforces the owner account's quota across its buckets", async () => {
     const b1 = await bucket();
     const b2 = await bucket();

@@ -140,7 +140,7 @@ export class Db {
           const value = await fn(t);
           // Delivered to listeners only if and when the transaction commits.
           const seq = opts.notify ? t.rows<{ seq: number }>(NOTIFY_SQL, [this.origin]) : undefined;
-          const commit = client.query('COMMIT');
+          const commit = t.commit();
           const [committed] = await Promise.all([commit, t.settled()]);
           if (t.failure) throw t.failure;
           if (committed.command !== 'COMMIT') throw new Error(`transaction not committed (${committed.command})`);
@@ -207,7 +207,34 @@ export class Tx {
     void this.query(text, values);
   }
 
+  /** COMMIT, written with the statements sent before it (one write, see cork). */
+  commit(): Promise<pg.QueryResult> {
+    this.cork();
+    return this.client.query('COMMIT');
+  }
+
+  /**
+   * Holds the statements sent in this tick in the socket's buffer and writes them together on the
+   * next one: node-postgres writes every statement on its own (a syscall each, and a wake-up of
+   * the server's backend each), while a transaction sends several at once (BEGIN, locks and
+   * reads; writes and COMMIT).
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const stream = (this.client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+    if (!stream?.cork || !stream.uncork) return;
+    stream.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork!();
+    });
+  }
+
+  private corked = false;
+
   private query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    this.cork();
     const p = text === 'BEGIN' ? this.client.query<R>(text) : this.client.query<R>(this.db.stmt(text, values));
     p.catch((e: Error) => (this.failure ??= e));
     this.sent.push(p);

@@ -316,6 +316,8 @@ export class PgMetaStore implements MetaStore {
 
   async createBucket(b: Omit<Bucket, 'id'>): Promise<Bucket> {
     return this.db.tx(async (t) => {
+      // Ordered with a quota change of the owner account (quota.ts setQuota).
+      t.lockDomain(quota.accountQuotaDomain(b.owner));
       const r = await t.row<{ id: number }>(
         'INSERT INTO buckets (name, owner, created_at, region, versioning, object_lock) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id',
         [b.name, b.owner, b.createdAt, b.region, b.versioning, b.objectLock],

@@ -10,7 +10,7 @@
 // are. Other names that list in order (buckets, version and upload ids, access key ids) are
 // `text COLLATE "C"`, i.e. byte order too.
 
-import { QUOTA_MIGRATION } from './quota.js';
+import { QUOTA_MIGRATION, USAGE_SHARDS_MIGRATION } from './quota.js';
 import type pg from 'pg';
 
 /** Advisory lock id of schema migration (the 64-bit key space; key locks use the two-int4 space). */
@@ -282,6 +282,14 @@ const MIGRATIONS: string[] = [
   'SELECT 1',
   // 9: usage counters per bucket and account, kept by triggers, and quotas (quota.ts).
   QUOTA_MIGRATION,
+  // 10-14: reserved for other branches.
+  'SELECT 1',
+  'SELECT 1',
+  'SELECT 1',
+  'SELECT 1',
+  'SELECT 1',
+  // 15: usage counters in shards, so that a bucket's writes do not queue on one row (quota.ts).
+  USAGE_SHARDS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
