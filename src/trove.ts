@@ -42,6 +42,7 @@ import { Lifecycle } from './lifecycle/service.js';
 import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lifecycle.js';
 import { Observability, listenObserve } from './observe/endpoints.js';
 import { Notifier, serializeNotification, deserializeNotification } from './notify/index.js';
+import { UsageService } from './usage/service.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -284,6 +285,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     },
     bucketEncryption: new BucketConfigCache(meta, 'encryption', deserializeBucketEncryption, serializeBucketEncryption),
     observe,
+    usage: new UsageService(meta, engine, log, { record: config.usage, flushMs: config.usageFlushMs, retentionMs: config.usageRetentionMs }),
   };
   observe.attach(app);
   app.replication.register(app);
@@ -351,6 +353,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   registerTiering(app);
   engine.start();
   lifecycle.start();
+  app.usage.start();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -399,6 +402,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await operatorsClosed;
       await observe.close();
       clearTimeout(timer);
+      // Every request has been answered (and counted): the counters left go to the store.
+      await app.usage.stop();
       await accessLogs.stop();
       await gc!.stop();
       await lifecycle.stop();
