@@ -229,7 +229,7 @@ describe('usage counted by two worker processes', () => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [MAIN, 'server', '--workers', '2', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--usage-flush', '0.2', ...(metaUrl ? ['--meta', metaUrl] : [])],
+      [MAIN, 'server', '--workers', '2', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--usage-flush', '0.5', ...(metaUrl ? ['--meta', metaUrl] : [])],
       { env: { ...process.env, TROVE_ROOT_ACCESS_KEY: ACCESS_KEY, TROVE_ROOT_SECRET_KEY: SECRET_KEY, TROVE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -243,35 +243,43 @@ describe('usage counted by two worker processes', () => {
       }
       const bucket = uniqueBucket('usew');
       assert.equal((await raw(target, { method: 'PUT', path: `/${bucket}` })).status, 200);
-      // Fresh connections alternate between the workers; both must have answered.
       const hosts = new Set<string>();
-      const n = 40;
-      const sizes = Array.from({ length: n }, (_, i) => 10 + i);
-      for (let i = 0; i < n; i += 8) {
-        const rs = await Promise.all(sizes.slice(i, i + 8).map((size, j) => raw(target, { method: 'PUT', path: `/${bucket}/k${i + j}`, body: Buffer.alloc(size, 7) })));
-        for (const r of rs) {
-          assert.equal(r.status, 200);
-          hosts.add(String(r.headers['x-amz-id-2']));
+      const sizes = Array.from({ length: 40 }, (_, i) => 10 + i);
+      /** PUTs of sizes[from, to), 8 at a time; fresh connections alternate between the workers. */
+      const puts = async (from: number, to: number) => {
+        for (let i = from; i < to; i += 8) {
+          const rs = await Promise.all(sizes.slice(i, Math.min(i + 8, to)).map((size, j) => raw(target, { method: 'PUT', path: `/${bucket}/k${i + j}`, body: Buffer.alloc(size, 7) })));
+          for (const r of rs) {
+            assert.equal(r.status, 200);
+            hosts.add(String(r.headers['x-amz-id-2']));
+          }
         }
-      }
+      };
+      const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+      const config = loadConfig(['--data-dir', dataDir, ...(metaUrl ? ['--meta', metaUrl] : []), '--meta-pool', '1']);
+      /** Class A requests and bytes in the bucket, as the store has them (summed over hours, should one begin meanwhile). */
+      const stored = async (): Promise<[number, number]> => {
+        const { meta, blobs } = await openStores(config, { shared: true });
+        try {
+          const r = await queryUsage({ meta }, parseUsageQuery({ from: new Date(Date.now() - 2 * HOUR_MS).toISOString(), bucket }));
+          const a = r.requests.filter((e) => e.class === 'A');
+          assert.ok(a.every((e) => e.user === `arn:aws:iam::${e.account}:root`));
+          return [sum(a.map((e) => e.requests)), sum(a.map((e) => e.bytesIn))];
+        } finally {
+          await meta.close();
+          await blobs.close();
+        }
+      };
+      // Counted by both processes, flushed by their timers (every 0.5 s).
+      await puts(0, 16);
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.deepEqual(await stored(), [17, sum(sizes.slice(0, 16))]);
+      // Then flushed when they stop.
+      await puts(16, 40);
       assert.equal(hosts.size, 2, 'both workers served');
-      // Some counters are flushed by the timer, the rest when the workers stop.
-      await new Promise((r) => setTimeout(r, 300));
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
-      const config = loadConfig(['--data-dir', dataDir, ...(metaUrl ? ['--meta', metaUrl] : []), '--meta-pool', '1']);
-      const { meta, blobs } = await openStores(config, { shared: true });
-      try {
-        const r = await queryUsage({ meta }, parseUsageQuery({ from: new Date(Date.now() - 2 * HOUR_MS).toISOString(), bucket }));
-        // (Two rows if an hour began meanwhile.)
-        const a = r.requests.filter((e) => e.class === 'A');
-        assert.equal(a.reduce((x, e) => x + e.requests, 0), n + 1);
-        assert.equal(a.reduce((x, e) => x + e.bytesIn, 0), sizes.reduce((x, y) => x + y, 0));
-        assert.ok(a.every((e) => e.user === `arn:aws:iam::${e.account}:root`));
-      } finally {
-        await meta.close();
-        await blobs.close();
-      }
+      assert.deepEqual(await stored(), [41, sum(sizes)]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
