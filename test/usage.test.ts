@@ -28,10 +28,14 @@ import { openStores } from '../src/trove.js';
 const run = promisify(execFile);
 const MAIN = path.join(import.meta.dirname, '..', 'src', 'main.js');
 
-/** 10:00 UTC on a fixed day: the workload's first hour. */
-const H0 = Date.UTC(2026, 0, 15, 10);
-const H1 = H0 + HOUR_MS;
 const DAY = 24 * HOUR_MS;
+/**
+ * 10:00 UTC yesterday: the workload's first hour. Recent, so that the server's own hourly work at
+ * the real time (at start, at an hour's start) prunes none of it.
+ */
+const DAY0 = Math.floor(Date.now() / DAY) * DAY - DAY;
+const H0 = DAY0 + 10 * HOUR_MS;
+const H1 = H0 + HOUR_MS;
 
 /** Lets the server's response-close handlers (where requests are counted) run. */
 const settle = () => new Promise((r) => setTimeout(r, 50));
@@ -140,7 +144,7 @@ describe('usage reports', () => {
   });
 
   it('sums hours into UTC days, and filters by bucket and by user', async () => {
-    const day = Date.UTC(2026, 0, 15);
+    const day = DAY0;
     const r = await report({ from: new Date(day).toISOString(), to: new Date(day + DAY).toISOString(), granularity: 'day', bucket: b1 });
     assert.deepEqual(counts(pick(r, day, b1, rootArn, 'A')), { requests: 5, errors4xx: 0, errors5xx: 0, bytesIn: 650, bytesOut: 0 });
     assert.ok(r.requests.every((e) => e.bucket === b1));
