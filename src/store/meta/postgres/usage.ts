@@ -116,15 +116,19 @@ export async function addUsageRequests(db: Db, rows: readonly UsageRequestRow[])
   });
 }
 
+/**
+ * A bucket's counters are summed over its rows: one per bucket here, but spread over shards where
+ * the counters are sharded (the sum is right either way). SUM of bigint is numeric: cast back.
+ */
 export async function snapshotUsageStorage(db: Db, hour: number): Promise<number> {
   return db.tx((t) =>
     t.run(
       `INSERT INTO usage_storage (hour, account, bucket, storage_class, bytes, objects)
-       SELECT $1, account, bucket, storage_class, bytes, objects FROM (
+       SELECT $1, account, bucket, storage_class, bytes::bigint, objects::bigint FROM (
          SELECT b.owner AS account, b.name AS bucket, 'STANDARD' AS storage_class,
                 u.bytes - COALESCE((SELECT SUM(c.bytes) FROM usage_classes c WHERE c.bucket_id = u.bucket_id), 0) AS bytes,
                 u.objects - COALESCE((SELECT SUM(c.objects) FROM usage_classes c WHERE c.bucket_id = u.bucket_id), 0) AS objects
-           FROM usage_buckets u JOIN buckets b ON b.id = u.bucket_id
+           FROM (SELECT bucket_id, SUM(bytes) AS bytes, SUM(objects) AS objects FROM usage_buckets GROUP BY bucket_id) u JOIN buckets b ON b.id = u.bucket_id
          UNION ALL
          SELECT b.owner, b.name, c.storage_class, c.bytes, c.objects FROM usage_classes c JOIN buckets b ON b.id = c.bucket_id
        ) s WHERE bytes <> 0 OR objects <> 0

@@ -99,7 +99,7 @@ export function snapshotUsageStorage(c: Ctx, hour: number): Promise<number> {
          SELECT b.owner AS account, b.name AS bucket, 'STANDARD' AS storage_class,
                 u.bytes - COALESCE((SELECT SUM(c.bytes) FROM usage_classes c WHERE c.bucket_id = u.bucket_id), 0) AS bytes,
                 u.objects - COALESCE((SELECT SUM(c.objects) FROM usage_classes c WHERE c.bucket_id = u.bucket_id), 0) AS objects
-           FROM usage_buckets u JOIN buckets b ON b.id = u.bucket_id
+           FROM (SELECT bucket_id, SUM(bytes) AS bytes, SUM(objects) AS objects FROM usage_buckets GROUP BY bucket_id) u JOIN buckets b ON b.id = u.bucket_id
          UNION ALL
          SELECT b.owner, b.name, c.storage_class, c.bytes, c.objects FROM usage_classes c JOIN buckets b ON b.id = c.bucket_id
        ) WHERE bytes <> 0 OR objects <> 0`,
