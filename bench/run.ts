@@ -193,7 +193,7 @@ const CLK_TCK = clockTicks();
  * waited for with it to go idle, and never frozen (they are idle while their Trove is frozen, and
  * another Trove of the run may need the cluster... not today, but a stopped database is a trap).
  */
-type Srv = ServerHandle & { variant: string; meta?: Meta; pg?: BenchPg; metaUrl?: string };
+type Srv = ServerHandle & { variant: string; meta?: Meta; pg?: BenchPg; metaUrl?: string; extraArgs?: string[] };
 
 /** The pids that make up a server (Trove, plus its PostgreSQL cluster). */
 function pidsOf(s: Srv): number[] {
@@ -341,12 +341,13 @@ function side(ms: Measurement[]): SideResult {
 }
 
 function targetText(g: Goal): string {
-  return g.kind === 'ratio' ? `≥${g.min.toFixed(1)}` : g.kind === 'none' ? '-' : g.text;
+  return g.kind === 'ratio' ? `≥${g.min.toFixed(2)}` : g.kind === 'ratioAtMost' ? `≤${g.max.toFixed(2)}` : g.kind === 'none' ? '-' : g.text;
 }
 
 function judge(g: Goal, r: ScenarioResult): boolean | null {
   if (g.kind === 'none') return null;
   if (g.kind === 'ratio') return r.ratio === undefined || Number.isNaN(r.ratio) ? null : r.ratio >= g.min;
+  if (g.kind === 'ratioAtMost') return r.ratio === undefined || Number.isNaN(r.ratio) ? null : r.ratio <= g.max;
   if (!r.trove) return null;
   return g.kind === 'atLeast' ? r.trove.median >= g.min : r.trove.median <= g.max;
 }
@@ -486,9 +487,11 @@ async function main(): Promise<void> {
   // Row labels name the store when the run is not the plain SQLite one.
   const tagged = troveMetas.length > 1 || troveMetas[0] === 'postgres';
   const variantOf = (m: Meta) => `trove-${m === 'postgres' ? 'pg' : m}`;
-  const startVariant = async (meta: Meta, dataDir: string, nodeFlags: string[], metaUrl: string | undefined): Promise<Srv> => {
-    const h = await startTrove({ cpu: o.serverCpu, dataDir, nodeFlags, args: ['--workers', '1', ...(metaUrl ? ['--meta', metaUrl] : []), ...o.troveArgs] });
-    return Object.assign(h, { variant: variantOf(meta), meta, ...(meta === 'postgres' ? { pg: pg!, metaUrl: metaUrl! } : {}) });
+  // A scenario whose baseline is Trove with some flags (Scenario.baselineTroveArgs): that Trove.
+  const offVariantOf = (m: Meta) => `${variantOf(m)}-off`;
+  const startVariant = async (meta: Meta, dataDir: string, nodeFlags: string[], metaUrl: string | undefined, extraArgs?: string[]): Promise<Srv> => {
+    const h = await startTrove({ cpu: o.serverCpu, dataDir, nodeFlags, args: ['--workers', '1', ...(metaUrl ? ['--meta', metaUrl] : []), ...o.troveArgs, ...(extraArgs ?? [])] });
+    return Object.assign(h, { variant: extraArgs ? offVariantOf(meta) : variantOf(meta), meta, ...(extraArgs ? { extraArgs } : {}), ...(meta === 'postgres' ? { pg: pg!, metaUrl: metaUrl! } : {}) });
   };
 
   const ctx: RunContext = { opts: o, job: (m, f, a) => runJob(o, m, f, a), log };
@@ -529,6 +532,14 @@ async function main(): Promise<void> {
         servers.push(s);
         live.add(s);
       }
+      if (first.baselineTroveArgs) {
+        for (const meta of troveMetas) {
+          const metaUrl = meta === 'postgres' ? await pg!.freshDatabase(`${groupId}-off`) : undefined;
+          const s = await startVariant(meta, await mkdir(offVariantOf(meta)), first.troveNodeFlags ?? [], metaUrl, first.baselineTroveArgs);
+          servers.push(s);
+          live.add(s);
+        }
+      }
       for (const meta of troveMetas) {
         const metaUrl = meta === 'postgres' ? await pg!.freshDatabase(groupId) : undefined;
         const s = await startVariant(meta, await mkdir(variantOf(meta)), first.troveNodeFlags ?? [], metaUrl);
@@ -562,7 +573,7 @@ async function main(): Promise<void> {
           if (frozen.delete(old.pid)) signal(old.pid, 'SIGCONT');
           await old.stop();
           live.delete(old);
-          const s = await startVariant(old.meta!, old.dataDir, first.troveNodeFlags ?? [], old.metaUrl);
+          const s = await startVariant(old.meta!, old.dataDir, first.troveNodeFlags ?? [], old.metaUrl, old.extraArgs);
           servers[k] = s;
           live.add(s);
           log(`  ${s.variant}: restarted after setup`);
@@ -587,7 +598,7 @@ async function main(): Promise<void> {
           const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
           const s: Srv =
             old.kind === 'trove'
-              ? await startVariant(old.meta!, old.dataDir, [...(first.troveNodeFlags ?? []), ...flags], old.metaUrl)
+              ? await startVariant(old.meta!, old.dataDir, [...(first.troveNodeFlags ?? []), ...flags], old.metaUrl, old.extraArgs)
               : Object.assign(await startBare({ cpu: o.serverCpu, dataDir: old.dataDir, mode: first.bare!, nodeFlags: flags }), { variant: 'bare' });
           servers[k] = s;
           live.add(s);
@@ -612,7 +623,7 @@ async function main(): Promise<void> {
           const fill = (row: ScenarioResult, goal: Goal, bare: Measurement[] | undefined, trove: Measurement[] | undefined) => {
             if (bare) row.bare = side(bare);
             if (trove) row.trove = side(trove);
-            if (bare && trove && sc.bare) {
+            if (bare && trove && (sc.bare || sc.baselineTroveArgs)) {
               row.ratio = row.trove!.median / row.bare!.median;
               row.pairRatios = trove.map((m, r) => m.value / bare[r]!.value);
             }
@@ -621,7 +632,8 @@ async function main(): Promise<void> {
           // Each store's rows against the same bare rounds.
           for (const [mi, meta] of rowMetas.entries()) {
             const mine = by.get(variantOf(meta));
-            fill(rowResults[k]![mi]![0]!, sc.goal, by.get('bare'), mine);
+            const base = sc.baselineTroveArgs ? by.get(offVariantOf(meta)) : by.get('bare');
+            fill(rowResults[k]![mi]![0]!, sc.goal, base, mine);
             // Further rows: their figures from each round's Measurement.rows; the runner's CPU
             // figures of the round where the scenario gave none.
             for (const [j, w] of (sc.rows ?? []).entries()) {
@@ -631,7 +643,7 @@ async function main(): Promise<void> {
                   if (!x) throw new Error(`${sc.id} round ${r + 1} has no figure for its row ${w.key}`);
                   return { ...x, detail: { serverCpuPct: m.detail?.['serverCpuPct'], foreignCpuPct: m.detail?.['foreignCpuPct'], ...(x.detail ?? {}) } };
                 });
-              fill(rowResults[k]![mi]![j + 1]!, w.goal, pick(by.get('bare')), pick(mine));
+              fill(rowResults[k]![mi]![j + 1]!, w.goal, pick(base), pick(mine));
             }
           }
         } catch (e) {

@@ -26,6 +26,7 @@ import type { Tiering } from './tiering/service.js';
 import type { ReplicationService } from './replication/service.js';
 import type { LoggingConfig } from './s3/bucket/config/logging.js';
 import type { ServerAccessLogs } from './logging/service.js';
+import type { UsageService } from './usage/service.js';
 
 /** Counts kept for metrics. */
 export interface Counters {
@@ -102,6 +103,8 @@ export interface App {
    * the admin API calls it after each change it makes, which then applies at once on this node.
    */
   readonly cachesChanged: () => void;
+  /** Usage reports: the request counters (usage.recorder; none with --no-usage), hourly snapshots (src/usage/). */
+  readonly usage: UsageService;
 }
 
 /**

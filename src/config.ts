@@ -80,6 +80,12 @@ export interface Config {
   sseCAllowHttp: boolean;
   /** Keep Prometheus metrics (request accounting included); off only to measure what they cost. */
   metrics: boolean;
+  /** Count requests for usage reports (src/usage/); off only to measure what it costs. */
+  usage: boolean;
+  /** How often each process adds its request counters to the metadata store (ms): what a crash can lose. */
+  usageFlushMs: number;
+  /** Usage report rows older than this are pruned (ms). */
+  usageRetentionMs: number;
   /** Metrics scrapes must carry `Authorization: Bearer <this file's contents>` (src/observe/endpoints.ts). */
   metricsTokenFile: string | undefined;
   /** Anyone may scrape metrics (else: holders of the token when one is set, else loopback clients). */
@@ -191,6 +197,9 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'orphan-grace', env: 'TROVE_ORPHAN_GRACE', arg: 'seconds', help: `unreferenced blob files older than this are removed, and the temporary files of nodes not heard from for this long (default ${DEFAULT_ORPHAN_GRACE_S})` },
   { flag: 'gc-grace', env: 'TROVE_GC_GRACE', arg: 'seconds', help: `delete a released blob only this long after its release, for reads in flight on other processes or nodes (default: 0 with one process, ${DEFAULT_SHARED_GC_GRACE_S} with several workers)` },
   { flag: 'no-metrics', env: 'TROVE_NO_METRICS', help: 'keep no Prometheus metrics (to measure their cost; the metrics endpoints then answer 404)' },
+  { flag: 'no-usage', env: 'TROVE_NO_USAGE', help: 'count no requests for usage reports (to measure their cost; hourly storage snapshots go on)' },
+  { flag: 'usage-flush', env: 'TROVE_USAGE_FLUSH', arg: 'seconds', help: 'each process adds its usage counters to the metadata store this often; a crash loses at most this much of them (default 10)' },
+  { flag: 'usage-retention-days', env: 'TROVE_USAGE_RETENTION_DAYS', arg: 'days', help: 'keep hourly usage report rows this many days (default 90)' },
   { flag: 'metrics-token-file', env: 'TROVE_METRICS_TOKEN_FILE', arg: 'file', help: 'scrapes of /_trove/metrics (and /metrics on --metrics-address) need "Authorization: Bearer <the file\'s contents>"; re-read on SIGHUP' },
   { flag: 'metrics-public', env: 'TROVE_METRICS_PUBLIC', help: 'anyone may scrape metrics (default: holders of the --metrics-token-file token when one is set, else loopback clients)' },
   { flag: 'metrics-address', env: 'TROVE_METRICS_ADDRESS', arg: 'host:port', help: 'also serve /metrics and /health/live, /health/ready on this separate listener' },
@@ -217,6 +226,13 @@ export const OPTIONS: OptionSpec[] = [
 ];
 
 export class ConfigError extends Error {}
+
+function usageRetentionDays(v: string | undefined): number {
+  if (v === undefined || v === '') return 90;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--usage-retention-days must be a positive number of days, got "${v}"`);
+  return n;
+}
 
 function replicationConcurrency(v: string | undefined): number {
   if (v === undefined) return 32;
@@ -430,6 +446,9 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     masterKeyEnv: env['TROVE_MASTER_KEY'] || undefined,
     sseCAllowHttp: truthy(get('sse-c-allow-http')),
     metrics: !truthy(get('no-metrics')),
+    usage: !truthy(get('no-usage')),
+    usageFlushMs: Math.round(seconds('usage-flush', 10, 3600) * 1000),
+    usageRetentionMs: usageRetentionDays(get('usage-retention-days')) * 86_400_000,
     metricsTokenFile: get('metrics-token-file') ? path.resolve(get('metrics-token-file')!) : undefined,
     metricsPublic: truthy(get('metrics-public')),
     metricsAddress: get('metrics-address') ? parseAddress(get('metrics-address')!) : undefined,

@@ -23,6 +23,7 @@ import { AdminApiError } from './admin/client.js';
 import { AdminError } from './admin/errors.js';
 import { AdminTokens } from './admin/tokens.js';
 import * as svc from './admin/service.js';
+import { CLASS_OF, parseUsageQuery, UsageQueryError, usageReport } from './usage/index.js';
 
 // Blob writes, fdatasyncs and reads all run on libuv's thread pool; 4 threads (the default)
 // serialise concurrent uploads behind each other's fsyncs. Must be set before the pool starts.
@@ -43,6 +44,7 @@ Commands:
   admin replication   replication: status (lag and pending bytes per rule), resync BUCKET
   admin quota         set, show or clear a bucket's or an account's storage quota
   admin usage         bytes and objects stored, by bucket or account
+  admin usage report  hourly or daily usage reports (requests by class, bytes in/out, errors, storage), JSON or CSV
   admin qos           set, show or clear an account's or an IAM user's request and byte rates
   admin token         admin API tokens: create (scoped, expiring), list, revoke
   admin bucket        list buckets (owner, versioning, usage, quota), show one
@@ -88,6 +90,9 @@ const ADMIN_HELP = `Usage:
   trove admin quota set --bucket <name>|--account <12 digits> [--max-bytes <n>] [--max-objects <n>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin quota show|clear --bucket <name>|--account <12 digits> [--data-dir <dir>] [--meta <postgres://…>]
   trove admin usage [--bucket <name>|--account <12 digits>] [--json] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin usage report [--from <ISO time>] [--to <ISO time>] [--account <12 digits>] [--bucket <name>] [--user <ARN>|anonymous]
+                           [--granularity hour|day] [--format json|csv] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin usage classes   the operation class (A, B, free) of every S3 operation
   trove admin qos set --account <12 digits>|--user <IAM user ARN> [--rps <n>] [--up-bps <n>] [--down-bps <n>] [--data-dir <dir>] [--meta <postgres://…>]
   trove admin qos show|clear --account <12 digits>|--user <IAM user ARN> [--data-dir <dir>] [--meta <postgres://…>]
   trove admin token create --name <name> --action <admin:Action>… [--resource <arn:trove:admin:::path>…]
@@ -605,6 +610,34 @@ function usageLine(label: string, u: Usage, q: Quota | undefined): string {
   return `${label}\tbytes ${u.bytes}\tobjects ${u.objects}\tstaged part bytes ${u.stagedBytes}\tquota ${q ? `max-bytes ${lim(q.maxBytes)} max-objects ${lim(q.maxObjects)}` : 'none'}\n`;
 }
 
+/** trove admin usage report: the report GET /admin/v1/usage/reports answers (src/usage/report.ts). */
+async function adminUsageReport(rest: string[]): Promise<void> {
+  const flags = takeFlags(rest, ['from', 'to', 'account', 'bucket', 'user', 'granularity', 'format', 'data-dir', 'meta']);
+  const params: Record<string, string> = {};
+  for (const k of ['from', 'to', 'account', 'bucket', 'user', 'granularity', 'format']) if (flags.has(k)) params[k] = flags.get(k)!;
+  let query;
+  try {
+    query = parseUsageQuery(params);
+  } catch (e) {
+    if (e instanceof UsageQueryError) throw new ConfigError(e.message);
+    throw e;
+  }
+  const storeArgs: string[] = [];
+  for (const f of ['data-dir', 'meta']) if (flags.has(f)) storeArgs.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...storeArgs, '--meta-pool', '1']);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  try {
+    const r = await usageReport({ meta }, query);
+    out(query.format === 'json' ? JSON.stringify(r.report, null, 2) + '\n' : r.body);
+  } catch (e) {
+    if (e instanceof UsageQueryError) throw new ConfigError(e.message);
+    throw e;
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
 /** trove admin qos set|show|clear: per-node request and byte rates (http/qos.ts). */
 async function adminQos(verb: string | undefined, rest: string[]): Promise<void> {
   if (verb !== 'set' && verb !== 'show' && verb !== 'clear') {
@@ -714,6 +747,11 @@ async function runAdmin(argv: string[]): Promise<void> {
   if (noun === 'key') throw new ConfigError('trove admin key … works through a running server: give --admin-url (on the data directory, "user add" makes a user\'s first key)');
   if (noun === 'target') return adminTarget(verb, rest);
   if (noun === 'qos') return adminQos(verb, rest);
+  if (noun === 'usage' && verb === 'report') return adminUsageReport(rest);
+  if (noun === 'usage' && verb === 'classes') {
+    for (const [name, c] of CLASS_OF) out(`${name}\t${c}\n`);
+    return;
+  }
   if (noun === 'quota' || noun === 'usage') return adminQuota(noun, verb, rest);
   if (noun === 'kms') return adminKms(verb, rest);
   if (noun === 'tier') return adminTier(verb, rest);

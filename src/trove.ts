@@ -43,6 +43,7 @@ import { deserializeLifecycle, serializeLifecycle } from './s3/bucket/config/lif
 import { Observability, listenObserve } from './observe/endpoints.js';
 import { listenAdmin } from './admin/api.js';
 import { Notifier, serializeNotification, deserializeNotification } from './notify/index.js';
+import { UsageService } from './usage/service.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -287,6 +288,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     observe,
     // Set below, once the caches it drops exist.
     cachesChanged: () => undefined,
+    usage: new UsageService(meta, engine, log, { record: config.usage, flushMs: config.usageFlushMs, retentionMs: config.usageRetentionMs }),
   };
   observe.attach(app);
   app.replication.register(app);
@@ -360,6 +362,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   registerTiering(app);
   engine.start();
   lifecycle.start();
+  app.usage.start();
   const sweepAbort = new AbortController();
   const sweepDelay = opts.orphanSweepDelayMs ?? 1_000;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -412,6 +415,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await adminClosed;
       await observe.close();
       clearTimeout(timer);
+      // Every request has been answered (and counted): the counters left go to the store.
+      await app.usage.stop();
       await accessLogs.stop();
       await gc!.stop();
       await lifecycle.stop();

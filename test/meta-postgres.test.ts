@@ -181,6 +181,30 @@ describe('PgMetaStore: migrations, leases, garbage grace and the change feed', {
     }
   });
 
+  it('upgrades a database from before usage reports (schema 13): storage-class counters computed from what exists', async () => {
+    const url = await freshDatabase();
+    let meta = await PgMetaStore.open({ url, poolSize: 2 });
+    const obj = (size: number, storageClass: string): ObjectContent => ({ size, etag: 'e', lastModified: 1, owner: 'o1', storageClass, headers: {}, userMeta: {}, inline: Buffer.alloc(size) });
+    const b = await meta.createBucket({ name: 'classes', owner: 'o1', createdAt: 1, region: 'us-east-1', versioning: 'Enabled', objectLock: false });
+    try {
+      await meta.putObject(b.id, 'a', obj(5, 'STANDARD'));
+      await meta.putObject(b.id, 'b', obj(7, 'STANDARD_IA'));
+      await meta.putObject(b.id, 'b', obj(11, 'STANDARD_IA'));
+      await meta.db.pool.query('DROP TABLE usage_classes; DROP TABLE usage_requests; DROP TABLE usage_storage; DROP FUNCTION trove_usage_class, trove_usage_classes_gone CASCADE; UPDATE trove_schema SET version = 12');
+    } finally {
+      await meta.close();
+    }
+    meta = await PgMetaStore.open({ url, poolSize: 2 });
+    try {
+      await meta.putObject(b.id, 'c', obj(1, 'STANDARD_IA'));
+      assert.equal(await meta.snapshotUsageStorage(3_600_000), 2);
+      const rows = (await meta.listUsage({ from: 0, to: 7_200_000 })).storage.map((r) => [r.storageClass, r.bytes, r.objects]);
+      assert.deepEqual(rows, [['STANDARD', 5, 1], ['STANDARD_IA', 19, 3]]);
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('turns synchronous_commit on for its sessions when the database has it off', async () => {
     const url = await freshDatabase();
     const c = new pg.Client({ connectionString: url });

@@ -402,6 +402,33 @@ describe('SqliteMetaStore upgrades', () => {
     }
   });
 
+  it('upgrades a data dir from before usage reports (schema 16): storage-class counters computed from what exists', async () => {
+    const dir = await tempDir();
+    try {
+      let meta = await SqliteMetaStore.open({ dir, fsync: false });
+      const b = await meta.createBucket({ name: 'classes', owner: 'o1', createdAt: 1, region: 'us-east-1', versioning: 'Enabled', objectLock: false });
+      const obj = (size: number, storageClass: string): ObjectContent => ({ size, etag: 'e', lastModified: 1, owner: 'o1', storageClass, headers: {}, userMeta: {}, inline: Buffer.alloc(size) });
+      await meta.putObject(b.id, 'a', obj(5, 'STANDARD'));
+      await meta.putObject(b.id, 'b', obj(7, 'STANDARD_IA'));
+      await meta.putObject(b.id, 'b', obj(11, 'STANDARD_IA'));
+      await meta.close();
+      const db = new Database(path.join(dir, 'meta.db'));
+      db.exec("DROP TRIGGER usage_class_insert; DROP TRIGGER usage_class_delete; DROP TRIGGER usage_class_update; DROP TRIGGER usage_classes_gone; DROP TABLE usage_classes; DROP TABLE usage_requests; DROP TABLE usage_storage; UPDATE meta SET v = '12' WHERE k = 'schema_version'");
+      db.close();
+      meta = await SqliteMetaStore.open({ dir, fsync: false });
+      try {
+        await meta.putObject(b.id, 'c', obj(1, 'STANDARD_IA'));
+        assert.equal(await meta.snapshotUsageStorage(3_600_000), 2);
+        const rows = (await meta.listUsage({ from: 0, to: 7_200_000 })).storage.map((r) => [r.storageClass, r.bytes, r.objects]);
+        assert.deepEqual(rows, [['STANDARD', 5, 1], ['STANDARD_IA', 19, 3]]);
+      } finally {
+        await meta.close();
+      }
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('upgrades a data dir from before OpenID Connect providers: IAM kept, providers storable', async () => {
     const dir = await tempDir();
     try {

@@ -83,6 +83,8 @@ export type Goal =
   | { kind: 'atLeast'; min: number; text: string }
   /** Trove's value must be at most `max` (in `unit`). */
   | { kind: 'atMost'; max: number; text: string }
+  /** Trove / bare must be at most `max` (costs: CPU per operation). */
+  | { kind: 'ratioAtMost'; max: number }
   /** No target: the figure is shown for information. */
   | { kind: 'none' };
 
@@ -95,6 +97,12 @@ export interface Scenario {
   unit: string;
   /** Baseline mode of the bare server; absent for Trove-only scenarios. */
   bare?: 'small' | 'stream';
+  /**
+   * The baseline is Trove itself, started with these extra flags (e.g. --no-metrics --no-usage),
+   * instead of the bare server: the table's "bare" column is that Trove, and the ratio is the
+   * cost of what the flags turn off, measured in the same alternated rounds.
+   */
+  baselineTroveArgs?: string[];
   goal: Goal;
   /** Not run by default; needs its flag (e.g. --big) or --only. */
   optionalFlag?: string;

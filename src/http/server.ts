@@ -382,10 +382,17 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
   };
   const metrics = app.observe.metrics;
   metrics?.started();
+  const usage = app.usage.recorder;
+  let opSpec: OperationSpec | undefined;
+  let auth: AuthResult | undefined;
 
   res.once('close', () => {
     const ms = performance.now() - started;
-    metrics?.finished(query?.op ?? opName, res.statusCode, ms / 1000, query?.bytesIn ?? ctx?.bodyBytes ?? 0, state.bytesOut);
+    // A HEAD response's length is what a GET would send: none of it is sent.
+    const bytesOut = method === 'HEAD' ? 0 : state.bytesOut;
+    metrics?.finished(query?.op ?? opName, res.statusCode, ms / 1000, query?.bytesIn ?? ctx?.bodyBytes ?? 0, bytesOut);
+    // Usage reports count S3 operations (the table's), not IAM/STS, website or operators' requests.
+    if (usage && opSpec) usage.record(opSpec, usageBucket(opSpec, ctx, bucketName, res.statusCode), ctx?.identity ?? auth?.identity, res.statusCode, ctx?.bodyBytes ?? 0, bytesOut);
     if (app.observe.audit && ctx?.authz) audit(app, requestId, ctx, res.statusCode, errorCode, bucketName, key);
     app.log.info(
       {
@@ -396,7 +403,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
         status: res.statusCode,
         err: query?.err ?? errorCode,
         in: query?.bytesIn ?? ctx?.bodyBytes ?? 0,
-        out: state.bytesOut,
+        out: bytesOut,
         ms: Math.round(ms * 100) / 100,
         user: query?.user ?? ctx?.identity?.accessKeyId,
         aborted: !res.writableFinished || undefined,
@@ -453,9 +460,10 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     if (!op && controlPath !== undefined) throw new S3Error('NotImplemented', 'This S3 Control operation is not implemented by this server.');
     if (!op) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: resource.toUpperCase() });
     opName = op.name;
+    opSpec = op;
     // A POST form says who asks in its fields: read once the bucket is known (ctx.readForm).
     const form = op.authorizes === 'form';
-    const auth = form ? FORM_PENDING : await authenticate(
+    auth = form ? FORM_PENDING : await authenticate(
       {
         method,
         rawPath: parsed.rawPath,
@@ -512,6 +520,16 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     state.close = finishBody(req, res, ctx, expectContinue);
     await sendError(res, method, err, state, resourcePath);
   }
+}
+
+/**
+ * The bucket a request is counted against in usage reports: the one it addressed when it exists
+ * (its owner's account pays), or the one a successful CreateBucket made (the caller's).
+ */
+function usageBucket(op: OperationSpec, ctx: Context | undefined, bucketName: string | undefined, status: number): { name: string; owner: string } | undefined {
+  if (ctx?.bucket) return ctx.bucket;
+  if (op.authorizes === 'new-bucket' && status < 300 && bucketName && ctx?.identity) return { name: bucketName, owner: ctx.identity.userId };
+  return undefined;
 }
 
 /** A response whose body goes out at the caller's download rate (http/qos.ts). */

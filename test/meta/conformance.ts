@@ -975,6 +975,57 @@ export function describeMetaStore(name: string, open: MetaStoreFactory): void {
         }));
     });
 
+    describe('usage reports', () => {
+      it('adds request counters into hourly rows, snapshots storage by class (tier moves included), filters and prunes', () =>
+        withStore(async (s) => {
+          const H = 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000);
+          const row = (hour: number, bucket: string, principal: string, opClass: string, n: number) => ({ hour, account: 'owner-1', bucket, principal, opClass, requests: n, errors4xx: 1, errors5xx: 0, bytesIn: 10 * n, bytesOut: 100 * n });
+          await s.addUsageRequests([row(H, 'b', 'u1', 'A', 2), row(H, 'b', 'u2', 'B', 1)]);
+          // A second process's flush adds to the same rows.
+          await s.addUsageRequests([row(H, 'b', 'u1', 'A', 3), row(H + 3_600_000, 'b', 'u1', 'A', 1)]);
+          const all = await s.listUsage({ from: H, to: H + 7_200_000 });
+          assert.deepEqual(all.requests.map((r) => [r.hour, r.principal, r.opClass, r.requests, r.errors4xx, r.bytesIn, r.bytesOut]), [
+            [H, 'u1', 'A', 5, 2, 50, 500],
+            [H, 'u2', 'B', 1, 1, 10, 100],
+            [H + 3_600_000, 'u1', 'A', 1, 1, 10, 100],
+          ]);
+          assert.deepEqual((await s.listUsage({ from: H, to: H + 3_600_000, principal: 'u2' })).requests.map((r) => r.principal), ['u2']);
+          assert.deepEqual((await s.listUsage({ from: H, to: H + 7_200_000, bucket: 'other' })).requests, []);
+
+          const b = await newBucket(s);
+          await s.putObject(b.id, 'std', content('e1', { size: 5, inline: Buffer.alloc(5) }));
+          await s.putObject(b.id, 'ia', content('e2', { size: 7, inline: Buffer.alloc(7), storageClass: 'STANDARD_IA' }));
+          // An overwrite replaces the version (and its bytes) in its class.
+          await s.putObject(b.id, 'ia', content('e3', { size: 11, inline: Buffer.alloc(11), storageClass: 'STANDARD_IA' }));
+          await s.putObject(b.id, 'cold', content('e4', { size: 13, inline: Buffer.alloc(13) }));
+          await s.putObject(b.id, 'gone', content('e6', { size: 17, inline: Buffer.alloc(17), storageClass: 'STANDARD_IA' }));
+          await s.deleteObject(b.id, 'gone', { now: 2 });
+          // A transition relabels the version: its bytes move from STANDARD to GLACIER.
+          const cold = (await s.getObject(b.id, 'cold'))!;
+          await s.updateTier(b.id, 'cold', 'null', cold.rowId, () => ({ storageClass: 'GLACIER' }));
+          assert.equal(await s.snapshotUsageStorage(H), 3);
+          const classes = (await s.listUsage({ from: H, to: H + 3_600_000, bucket: b.name })).storage.map((r) => [r.account, r.storageClass, r.bytes, r.objects]);
+          assert.deepEqual(classes, [
+            ['owner-1', 'GLACIER', 13, 1],
+            ['owner-1', 'STANDARD', 5, 1],
+            ['owner-1', 'STANDARD_IA', 11, 1],
+          ]);
+          // The hour's first snapshot stays.
+          await s.putObject(b.id, 'more', content('e5', { size: 1, inline: Buffer.alloc(1) }));
+          assert.equal(await s.snapshotUsageStorage(H), 0);
+          assert.equal(await s.snapshotUsageStorage(H + 3_600_000), 3);
+          assert.deepEqual((await s.listUsage({ from: H + 3_600_000, to: H + 7_200_000, bucket: b.name })).storage.find((r) => r.storageClass === 'STANDARD')?.bytes, 6);
+          // Rows of hours before H + 1 h go.
+          assert.equal(await s.pruneUsage(H + 3_600_000), 2 + 3);
+          const left = await s.listUsage({ from: 0, to: H + 7_200_000 });
+          assert.deepEqual([left.requests.length, left.storage.filter((r) => r.bucket === b.name).length], [1, 3]);
+          // A deleted bucket's class counters go with it.
+          for (const k of ['ia', 'cold', 'more', 'std']) await s.deleteObject(b.id, k, { now: 3 });
+          await s.deleteBucket(b.id);
+          assert.equal(await s.snapshotUsageStorage(H + 7_200_000), 0);
+        }));
+    });
+
     describe('IAM', () => {
       const entity = (name: string, id: string, path = '/'): IamEntity => ({ accountId: ACCT, id, name, path, createdAt: 1 });
 

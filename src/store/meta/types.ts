@@ -703,6 +703,19 @@ export interface MetaStore {
   /** Exact usage: what the store's writes keep counted in their own transactions. */
   getUsage(scope: QuotaScope, id: string): Promise<Usage>;
 
+  // usage reports (src/usage/; sqlite/usage.ts)
+  /** Adds request counters to their hourly rows (upsert adding), all in one transaction. */
+  addUsageRequests(rows: readonly UsageRequestRow[]): Promise<void>;
+  /**
+   * Records every bucket's stored bytes and objects by storage class under `hour` (from the
+   * counters the triggers keep); the first snapshot of an hour stays. Answers the rows written.
+   */
+  snapshotUsageStorage(hour: number): Promise<number>;
+  /** Hourly rows from `from` (inclusive) to `to` (exclusive), filtered; principal filters requests only. */
+  listUsage(filter: UsageFilter): Promise<UsageRows>;
+  /** Deletes the rows of hours before `before`; answers how many. */
+  pruneUsage(before: number): Promise<number>;
+
   // users and keys
   getAccessKey(accessKeyId: string): Promise<AccessKey | undefined>;
   getAccount(canonicalId: string): Promise<Account | undefined>;
@@ -899,4 +912,46 @@ export interface Usage {
   objects: number;
   /** Bytes in parts of multipart uploads not completed yet (they count against byte quotas). */
   stagedBytes: number;
+}
+
+/** Requests of one hour, one account (the bucket owner's canonical id), bucket, principal and operation class. */
+export interface UsageRequestRow {
+  /** ms since epoch: the start of the UTC hour. */
+  hour: number;
+  /** Canonical id of the bucket's owner (the caller's account without a bucket; '' for anonymous callers then). */
+  account: string;
+  /** Bucket name; '' for requests that address no bucket or one that does not exist. */
+  bucket: string;
+  /** The caller: its IAM ARN (a role session: the role's), or 'anonymous'. */
+  principal: string;
+  /** Operation class: 'A', 'B' or 'free' (src/usage/classes.ts). */
+  opClass: string;
+  requests: number;
+  errors4xx: number;
+  errors5xx: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Stored bytes and object versions of one bucket and storage class, as of an hour's snapshot. */
+export interface UsageStorageRow {
+  hour: number;
+  account: string;
+  bucket: string;
+  storageClass: string;
+  bytes: number;
+  objects: number;
+}
+
+export interface UsageFilter {
+  from: number;
+  to: number;
+  account?: string;
+  bucket?: string;
+  principal?: string;
+}
+
+export interface UsageRows {
+  requests: UsageRequestRow[];
+  storage: UsageStorageRow[];
 }

@@ -9,7 +9,8 @@
 // nothing).
 
 import * as quota from './quota.js';
-import type { Quota, QuotaScope, Usage } from '../types.js';
+import type { Quota, QuotaScope, Usage, UsageFilter, UsageRequestRow, UsageRows } from '../types.js';
+import * as usage from './usage.js';
 import { StoreError } from '../../errors.js';
 import { prefixSuccessor } from '../../keys.js';
 import { LOG_DELIVER } from '../types.js';
@@ -251,6 +252,20 @@ export class PgMetaStore implements MetaStore {
   }
   getUsage(scope: QuotaScope, id: string): Promise<Usage> {
     return quota.getUsage(this.db, scope, id);
+  }
+
+  // usage reports (usage.ts)
+  addUsageRequests(rows: readonly UsageRequestRow[]): Promise<void> {
+    return usage.addUsageRequests(this.db, rows);
+  }
+  snapshotUsageStorage(hour: number): Promise<number> {
+    return usage.snapshotUsageStorage(this.db, hour);
+  }
+  listUsage(filter: UsageFilter): Promise<UsageRows> {
+    return usage.listUsage(this.db, filter);
+  }
+  pruneUsage(before: number): Promise<number> {
+    return usage.pruneUsage(this.db, before);
   }
 
   async getSetting(name: string): Promise<string | undefined> {

@@ -11,6 +11,7 @@
 // `text COLLATE "C"`, i.e. byte order too.
 
 import { QUOTA_MIGRATION, USAGE_SHARDS_MIGRATION } from './quota.js';
+import { USAGE_MIGRATION } from './usage.js';
 import type pg from 'pg';
 
 /** Advisory lock id of schema migration (the 64-bit key space; key locks use the two-int4 space). */
@@ -282,11 +283,13 @@ const MIGRATIONS: string[] = [
   'SELECT 1',
   // 9: usage counters per bucket and account, kept by triggers, and quotas (quota.ts).
   QUOTA_MIGRATION,
-  // 10-14: reserved for other branches.
+  // 10-12: reserved for other branches.
   'SELECT 1',
   'SELECT 1',
   'SELECT 1',
-  'SELECT 1',
+  // 13: usage reports: hourly request counters and storage snapshots, storage-class counters (usage.ts).
+  USAGE_MIGRATION,
+  // 14: reserved.
   'SELECT 1',
   // 15: usage counters in shards, so that a bucket's writes do not queue on one row (quota.ts).
   USAGE_SHARDS_MIGRATION,

@@ -20,6 +20,9 @@ import type {
   Quota,
   QuotaScope,
   Usage,
+  UsageFilter,
+  UsageRequestRow,
+  UsageRows,
   AccessKey,
   Account,
   Bucket,
@@ -59,6 +62,7 @@ import * as leases from './leases.js';
 import * as logs from './logs.js';
 import * as objects from './objects.js';
 import * as quota from './quota.js';
+import * as usage from './usage.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
 import { prepareStatements } from './statements.js';
 import * as uploads from './uploads.js';
@@ -227,6 +231,21 @@ export class SqliteMetaStore implements MetaStore {
   }
   getUsage(scope: QuotaScope, id: string): Promise<Usage> {
     return quota.getUsage(this.c, scope, id);
+  }
+
+  // ---------------------------------------------------------------- usage reports (usage.ts)
+
+  addUsageRequests(rows: readonly UsageRequestRow[]): Promise<void> {
+    return usage.addUsageRequests(this.c, rows);
+  }
+  snapshotUsageStorage(hour: number): Promise<number> {
+    return usage.snapshotUsageStorage(this.c, hour);
+  }
+  listUsage(filter: UsageFilter): Promise<UsageRows> {
+    return usage.listUsage(this.c, filter);
+  }
+  pruneUsage(before: number): Promise<number> {
+    return usage.pruneUsage(this.c, before);
   }
 
   // ---------------------------------------------------------------- settings, accounts and keys (accounts.ts)

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { newAccountId } from '../../ids.js';
 import { LEGACY_BLOBS_SETTING } from '../types.js';
 import { computeUsage, QUOTA_SCHEMA } from './quota.js';
+import { computeClassUsage, USAGE_SCHEMA } from './usage.js';
 
 /**
  * 1: the first format.
@@ -21,8 +22,12 @@ import { computeUsage, QUOTA_SCHEMA } from './quota.js';
  * 10, 11: not used (reserved for notifications and replication, which needed no step).
  * 12: usage counters per bucket and account (usage_buckets, usage_accounts, kept by triggers) and
  *     quotas (quotas); see quota.ts.
+ * 13-15: reserved for other branches.
+ * 16: usage reports: hourly request counters (usage_requests), hourly storage snapshots
+ *     (usage_storage) and per-bucket counters of the storage classes other than STANDARD
+ *     (usage_classes, kept by triggers); see usage.ts.
  */
-export const SCHEMA_VERSION = 12;
+export const SCHEMA_VERSION = 16;
 
 /**
  * Adds a column unless the table has it. Branches of this code added their migrations in
@@ -89,6 +94,10 @@ export const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   12: (db) => {
     // The tables and triggers are created by SCHEMA; the counters start from what exists.
     computeUsage(db);
+  },
+  16: (db) => {
+    // The tables and triggers are created by SCHEMA; the storage-class counters start from what exists.
+    computeClassUsage(db);
   },
 
 };
@@ -355,6 +364,7 @@ export function migrate(db: Database.Database): number {
     .transaction(() => {
       db.exec(SCHEMA);
       db.exec(QUOTA_SCHEMA);
+      db.exec(USAGE_SCHEMA);
       const setVersion = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
       const row = db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as { v: string } | undefined;
       let version = row ? Number(row.v) : SCHEMA_VERSION;
