@@ -24,7 +24,7 @@ import { decide, type RequestPrincipal } from '../authz/policy/index.js';
 import { clientAddress } from '../http/request.js';
 import { AdminError, asAdminError } from './errors.js';
 import { openApiDocument } from './openapi.js';
-import { resourceArn, type AdminCaller, type AdminRoute } from './route.js';
+import { RawBody, resourceArn, type AdminCaller, type AdminRoute } from './route.js';
 import { ROUTES } from './routes.js';
 import { rootAccount } from './service.js';
 import { AdminTokens, scopePolicy } from './tokens.js';
@@ -143,6 +143,11 @@ function denied(caller: AdminCaller, d: AuditDecision): AdminError {
   return AdminError.of('AccessDenied', `${by} is not authorized to perform ${d.action} on ${d.resource}${d.decision === 'ExplicitDeny' ? ' (explicit deny)' : caller.kind === 'token' ? " (outside the token's scope)" : ''}`);
 }
 
+function sendRaw(res: ServerResponse, method: string, status: number, requestId: string, raw: RawBody): void {
+  res.writeHead(status, { 'Content-Type': raw.contentType, 'Content-Length': String(Buffer.byteLength(raw.body)), 'Cache-Control': 'no-store', 'X-Request-Id': requestId });
+  res.end(method === 'HEAD' ? undefined : raw.body);
+}
+
 function sendJson(res: ServerResponse, method: string, status: number, requestId: string, body: unknown, extra: Record<string, string> = {}): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
@@ -213,7 +218,8 @@ export async function serveAdmin(app: App, req: IncomingMessage, res: ServerResp
     } else if (body.length > 0) throw AdminError.of('BadRequest', `${method} ${m.route.path} takes no body`);
     const result = await m.route.handler({ app, caller, params: m.params, query: new URLSearchParams(x.rawQuery), body: json, requestId, now: now.getTime() });
     status = m.route.response.status;
-    sendJson(res, method, status, requestId, status === 204 ? undefined : result);
+    if (result instanceof RawBody) sendRaw(res, method, status, requestId, result);
+    else sendJson(res, method, status, requestId, status === 204 ? undefined : result);
     return op;
   } catch (e) {
     let err = asAdminError(e);

@@ -16,7 +16,9 @@ export function openApiDocument(routes: readonly AdminRoute[]): Record<string, u
     const params = [...r.path.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1]!, in: 'path', required: true, schema: { type: 'string' } }));
     const query = (r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: q.required === true, description: q.description, schema: q.schema }));
     const responses: Record<string, unknown> = {
-      [String(r.response.status)]: r.response.schema ? { description: r.response.description, content: { 'application/json': { schema: r.response.schema } } } : { description: r.response.description },
+      [String(r.response.status)]: r.response.schema
+        ? { description: r.response.description, content: { 'application/json': { schema: r.response.schema }, ...Object.fromEntries((r.response.alternatives ?? []).map((t) => [t, { schema: { type: 'string' } }])) } }
+        : { description: r.response.description },
       default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     };
     const op: Record<string, unknown> = {

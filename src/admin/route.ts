@@ -46,9 +46,20 @@ export interface AdminRoute {
   readonly public?: boolean;
   readonly query?: readonly QueryParam[];
   readonly body?: JsonSchema;
-  /** 200 and 201 answer a JSON body of `schema`; 204 answers none. */
-  readonly response: { readonly status: 200 | 201 | 204; readonly schema?: JsonSchema; readonly description: string };
+  /**
+   * 200 and 201 answer a JSON body of `schema`; 204 answers none. `alternatives` are other media
+   * types the handler may answer instead (as a RawBody), e.g. text/csv.
+   */
+  readonly response: { readonly status: 200 | 201 | 204; readonly schema?: JsonSchema; readonly description: string; readonly alternatives?: readonly string[] };
   readonly handler: (call: AdminCall) => Promise<unknown>;
+}
+
+/** A handler's answer in another media type than JSON (one of its route's response.alternatives). */
+export class RawBody {
+  constructor(
+    readonly contentType: string,
+    readonly body: string,
+  ) {}
 }
 
 /** The resource ARN of a request: the route's path, filled in. */

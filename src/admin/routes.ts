@@ -12,6 +12,10 @@ import * as reg from './handlers/registries.js';
 import * as server from './handlers/server.js';
 import type { AdminRoute, JsonSchema, QueryParam } from './route.js';
 import * as S from './schema.js';
+import { USAGE_QUERY_PARAMETERS, USAGE_REPORT_SCHEMA } from '../usage/index.js';
+
+/** The usage report's JSON Schema as a route's response (without its own $schema: the document has one). */
+const { $schema: _draft, ...usageReportSchema } = USAGE_REPORT_SCHEMA;
 
 const ok = (schema: JsonSchema, description = 'OK') => ({ status: 200 as const, schema, description });
 const created = (schema: JsonSchema, description = 'Created') => ({ status: 201 as const, schema, description });
@@ -44,6 +48,7 @@ export const ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/health', action: 'GetHealth', tag: 'server', summary: 'Liveness and readiness (metadata store answers, data directory writable)', response: ok(S.obj({ live: S.bool, ready: S.bool, problem: S.str }, ['live', 'ready'])), handler: server.health },
   { method: 'GET', path: '/config', action: 'GetConfig', tag: 'server', summary: 'The configuration in force (secrets shown as "(set)", URL passwords hidden)', response: ok({ type: 'object' }), handler: server.config },
   { method: 'GET', path: '/usage', action: 'GetUsage', tag: 'server', summary: 'Bytes and objects stored now, by bucket and by account, with quotas', response: ok(S.obj({ at: S.time, buckets: S.arr(S.obj({ bucket: S.str, ...(usageReport.properties as Record<string, JsonSchema>) }, ['bucket', 'bytes', 'objects', 'stagedBytes'])), accounts: S.arr(S.obj({ account: S.accountId, ...(usageReport.properties as Record<string, JsonSchema>) }, ['account', 'bytes', 'objects', 'stagedBytes'])) }, ['at', 'buckets', 'accounts'])), handler: server.usage },
+  { method: 'GET', path: '/usage/reports', action: 'GetUsageReport', tag: 'server', summary: 'Usage per hour or day: requests by operation class, bytes in and out, errors, stored bytes and objects by storage class; per account, bucket and user (format=csv for CSV)', query: USAGE_QUERY_PARAMETERS.map((q) => ({ name: q.name, description: q.description, schema: q.schema as JsonSchema })), response: { ...ok(usageReportSchema), alternatives: ['text/csv'] }, handler: server.usageReports },
   { method: 'GET', path: '/work', action: 'GetWorkQueue', tag: 'server', summary: "The work engine's queue: depth, lag and failures by kind", response: ok(S.obj({ depth: S.int, lagMs: { type: 'number' }, failing: S.int, kinds: S.arr(S.workKind) }, ['depth', 'lagMs', 'failing', 'kinds'])), handler: server.work },
   { method: 'GET', path: '/replication', action: 'GetReplicationStatus', tag: 'server', summary: 'Replication backlog per bucket and rule (versions waiting, bytes, failing, lag)', response: ok(S.obj({ rules: S.arr(S.obj({ bucket: S.str, rule: S.str, pending: S.int, bytes: S.int, failing: S.int, lagMs: { type: 'number' } }, ['bucket', 'rule', 'pending', 'bytes', 'failing', 'lagMs'])) }, ['rules'])), handler: server.replication },
 

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { redact } from '../../notify/targets.js';
 import { readiness } from '../../observe/endpoints.js';
 import { replicationBacklog } from '../../replication/service.js';
-import type { AdminCall } from '../route.js';
+import { AdminError } from '../errors.js';
+import { RawBody, type AdminCall } from '../route.js';
+import { parseUsageQuery, UsageQueryError, usageReport } from '../../usage/index.js';
 import * as svc from '../service.js';
 
 const STARTED = Date.now();
@@ -61,13 +63,26 @@ export async function config(c: AdminCall) {
   return out;
 }
 
-/**
- * The bytes and objects stored now, by bucket and account (the quota counters). Hourly usage
- * reports (src/usage/, being built) plug in beside it: GET /usage/reports?from=…&to=… and
- * per-account routes, in routes.ts, reading what that module records.
- */
+/** The bytes and objects stored now, by bucket and account (the quota counters). */
 export async function usage(c: AdminCall) {
   return { at: new Date().toISOString(), ...(await svc.allUsage(c.app.meta)) };
+}
+
+/**
+ * Hourly or daily usage reports (src/usage/report.ts): requests by operation class, bytes in and
+ * out, errors and stored bytes by storage class, per account, bucket and user; JSON, or CSV with
+ * format=csv.
+ */
+export async function usageReports(c: AdminCall) {
+  let query;
+  try {
+    query = parseUsageQuery(c.query, c.now);
+  } catch (e) {
+    if (e instanceof UsageQueryError) throw AdminError.of('BadRequest', e.message);
+    throw e;
+  }
+  const r = await usageReport({ meta: c.app.meta }, query);
+  return query.format === 'csv' ? new RawBody(r.contentType, r.body) : r.report;
 }
 
 export async function work(c: AdminCall) {
