@@ -57,6 +57,17 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms 
   }
 }
 
+/** How long a cluster may take to start: long, since a busy 2-core machine starts node processes slowly. */
+const STARTUP_MS = 60_000;
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** One `trove server --workers 2` over a fresh data directory (SQLite). */
 export async function startSqliteWorkers(workers = 2): Promise<ClusterUnderTest> {
   const dataDir = await tempDir('trove-cluster-');
@@ -68,14 +79,21 @@ export async function startSqliteWorkers(workers = 2): Promise<ClusterUnderTest>
   );
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const pids = () => childrenOf(child.pid!);
-  await waitFor('the workers to listen', async () => pids().length === workers && (await probe(port)));
-  // Both workers answer: fresh connections alternate.
-  const hosts = new Set<string>();
-  await waitFor('every worker to serve', async () => {
-    const r = await raw({ port } as TestServer, { method: 'GET', path: '/' });
-    hosts.add(String(r.headers['x-amz-id-2']));
-    return hosts.size === workers;
-  });
+  try {
+    await waitFor('the workers to listen', async () => pids().length === workers && (await probe(port)), STARTUP_MS);
+    // Both workers answer: fresh connections alternate.
+    const hosts = new Set<string>();
+    await waitFor('every worker to serve', async () => {
+      const r = await raw({ port } as TestServer, { method: 'GET', path: '/' });
+      hosts.add(String(r.headers['x-amz-id-2']));
+      return hosts.size === workers;
+    }, STARTUP_MS);
+  } catch (e) {
+    // A cluster that did not start must not outlive the test (it would keep the runner waiting).
+    for (const pid of [...pids(), child.pid!]) killQuietly(pid);
+    await fs.promises.rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     ports: [port],
     dataDir,
@@ -131,10 +149,18 @@ export async function startPostgresNodes(nodes = 3): Promise<ClusterUnderTest> {
     });
   };
   // The first node creates the schema and the root user; the others start once it serves.
-  spawnNode(0);
-  await waitFor('the first node to listen', () => probe(allPorts[0]!));
-  for (let i = 1; i < nodes; i++) spawnNode(i);
-  await waitFor('every node to listen', async () => (await Promise.all(allPorts.map(probe))).every(Boolean));
+  try {
+    spawnNode(0);
+    await waitFor('the first node to listen', () => probe(allPorts[0]!), STARTUP_MS);
+    for (let i = 1; i < nodes; i++) spawnNode(i);
+    await waitFor('every node to listen', async () => (await Promise.all(allPorts.map(probe))).every(Boolean), STARTUP_MS);
+  } catch (e) {
+    // Nodes that did not all start must not outlive the test (they would keep the runner waiting).
+    stopping = true;
+    for (const c of children) if (c?.pid) killQuietly(c.pid);
+    await fs.promises.rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     ports,
     dataDir,
