@@ -211,6 +211,12 @@ const sealedPool: Buffer[] = [];
  * node:crypto has no in-place update). With the 256 KiB buffers of http/pooled.ts, a 1 MiB object
  * is four reads and four writes, as for a plain GET, rather than four of four packages and a fifth
  * for the 256 bytes of the seventeenth.
+ *
+ * Where an encrypted read's CPU goes beyond a plain one's (which checks a CRC32 per block): AES-GCM
+ * itself (several GB/s with AES-NI), and as much again in node:crypto around it — every update()
+ * allocates its output, zero-fills a second one, and copies into it; and each package needs its
+ * own Decipheriv (a new IV), which looks the cipher up again. Neither can be avoided through
+ * node:crypto's API (WebCrypto costs more per 64 KiB package: a thread-pool job each).
  */
 export function openingBody(key: Buffer, sealed: PooledBody, start: number, end: number, size: number, blobId: string, p: number): PooledBody {
   const r = sealedRange(start, end, size, p);
