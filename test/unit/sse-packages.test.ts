@@ -4,7 +4,7 @@
 // in one read per call; a damaged package fails the read without a byte of it handed out.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,8 @@ import { BlobDamagedError } from '../../src/store/blob/types.js';
 import { blobKey, openAll, openingBody, PACKAGE, PACKAGE_V1, packageSizeOf, sealAll, sealedRange, sealedSize, Sealer, TAG } from '../../src/sse/packages.js';
 
 const dataKey = randomBytes(32);
+/** HKDF-SHA256(32 bytes of 1, no salt, "trove-sse-blob:b"), as hkdfSync derived it before blobKey was two HMACs. */
+const KNOWN = 'd300c0ba0abd8a94917fb92b4e280a37e393a610bb66125bf916c8d44d530fb2';
 
 async function readAll(body: PooledBody, bufSize: number): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -100,7 +102,7 @@ describe('sealed packages in blobs', () => {
     });
   }
 
-  it('aligned packages: one read of whole blocks per call with 256 KiB buffers', async () => {
+  it('aligned packages: each call fills the 256 KiB buffer with one read of whole blocks', async () => {
     const plain = randomBytes(16 * PACKAGE);
     const id = await storeSealed(blobs, plain, PACKAGE, 64 * 1024);
     const reads = { n: 0 };
@@ -112,13 +114,45 @@ describe('sealed packages in blobs', () => {
       const n = await body.read(buf);
       if (n === 0) break;
       calls++;
-      assert.equal(n, 4 * PACKAGE, 'four whole packages per call');
+      assert.equal(n, Math.min(buf.length, plain.length - (calls - 1) * buf.length), 'a full buffer but for the last');
       out.push(Buffer.from(buf.subarray(0, n)));
     }
     await body.close();
     assert.equal(calls, 4);
     assert.equal(reads.n, 4, 'one read of the sealed body per call');
     assert.ok(Buffer.concat(out).equals(plain));
+  });
+
+  it('a 1 MiB object reads in four calls of one read each, as a plain one (not a fifth for its short last package)', async () => {
+    const plain = randomBytes(1024 * 1024);
+    const id = await storeSealed(blobs, plain, PACKAGE, 64 * 1024);
+    for (const [a, b] of [
+      [0, plain.length - 1],
+      [1000, plain.length - 1],
+    ] as const) {
+      const reads = { n: 0 };
+      const body = await openPlain(blobs, id, plain.length, a, b, PACKAGE, reads);
+      const buf = Buffer.alloc(256 * 1024);
+      const out: Buffer[] = [];
+      for (;;) {
+        const n = await body.read(buf);
+        if (n === 0) break;
+        out.push(Buffer.from(buf.subarray(0, n)));
+      }
+      await body.close();
+      assert.equal(out.length, 4, `${a}-${b}: calls`);
+      assert.equal(reads.n, 4, `${a}-${b}: one read of the sealed body per call`);
+      assert.ok(Buffer.concat(out).equals(plain.subarray(a, b + 1)));
+    }
+  });
+
+  it('blob keys are HKDF-SHA256 of the data key (the bytes every stored object was sealed with)', () => {
+    for (const id of ['', 'inline', '0123456789abcdef0123456789abcdef', 'é/ü']) {
+      const dk = randomBytes(32);
+      assert.ok(blobKey(dk, id).equals(Buffer.from(hkdfSync('sha256', dk, Buffer.alloc(0), 'trove-sse-blob:' + id, 32))), id);
+    }
+    // A known answer, so that the derivation cannot drift along with a test's own HKDF.
+    assert.equal(blobKey(Buffer.alloc(32, 1), 'b').toString('hex'), KNOWN);
   });
 
   it('inline objects: sealAll and openAll with either package size', () => {
