@@ -4,7 +4,8 @@
 //   <LifecycleConfiguration><Rule>{1,1000}
 //     <ID/>? <Status>Enabled|Disabled</Status>
 //     ( <Prefix/> | <Filter> ( <Prefix/> | <Tag/> | <ObjectSizeGreaterThan/> | <ObjectSizeLessThan/>
-//                             | <And> <Prefix/>? <Tag/>* <ObjectSizeGreaterThan/>? <ObjectSizeLessThan/>? </And> )? </Filter> )
+//                             | <And> <Prefix/>? <Tag/>* <ObjectSizeGreaterThan/>? <ObjectSizeLessThan/>? </And>
+//                             | what And holds, side by side: RGW's superset, see parseFilter )? </Filter> )
 //     <Expiration> ( <Days/> | <Date/> | <ExpiredObjectDeleteMarker/> ) </Expiration>?
 //     <Transition> ( <Days/> | <Date/> ) <StorageClass/> </Transition>*
 //     <NoncurrentVersionExpiration> <NoncurrentDays/> <NewerNoncurrentVersions/>? </NoncurrentVersionExpiration>?
@@ -38,7 +39,9 @@ export interface LifecycleFilter {
 export type FilterForm =
   | { kind: 'legacy-prefix' }
   | { kind: 'none' }
-  | { kind: 'filter'; element: 'empty' | 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'And' };
+  | { kind: 'filter'; element: 'empty' | 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'And' }
+  /** Several of Prefix, Tag and the sizes side by side, without And (see parseFilter). */
+  | { kind: 'filter'; element: 'Siblings'; prefixGiven: boolean };
 
 export interface Transition {
   days?: number;
@@ -143,37 +146,45 @@ function parseFilter(rule: ParsedXml): { form: FilterForm; filter: LifecycleFilt
   }
   const present = Object.keys(f);
   only(f, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan', 'And']);
-  if (present.length !== 1) throw malformed('Filter must have exactly one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan, And');
-  const element = present[0] as 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'And';
+  if (present.includes('And') && present.length !== 1) throw malformed('Filter must have exactly one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan, And');
   const filter: LifecycleFilter = { prefix: '', tags: [] };
-  if (element === 'Prefix') filter.prefix = childText(f, 'Prefix') ?? '';
-  else if (element === 'Tag') {
-    const t = children(f, 'Tag');
-    if (t.length !== 1) throw malformed();
-    filter.tags = [tagOf(t[0]!)];
-  } else if (element === 'ObjectSizeGreaterThan') filter.sizeGreaterThan = sizeOf(f, element);
-  else if (element === 'ObjectSizeLessThan') filter.sizeLessThan = sizeOf(f, element);
-  else {
-    const ands = children(f, 'And');
-    if (ands.length !== 1) throw malformed();
-    const a = ands[0]!;
-    only(a, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan']);
-    filter.prefix = childText(a, 'Prefix') ?? '';
-    filter.tags = children(a, 'Tag').map(tagOf);
-    const gt = sizeOf(a, 'ObjectSizeGreaterThan');
-    const lt = sizeOf(a, 'ObjectSizeLessThan');
-    if (gt !== undefined) filter.sizeGreaterThan = gt;
-    if (lt !== undefined) filter.sizeLessThan = lt;
-    const keys = new Set<string>();
-    for (const [k] of filter.tags) {
-      if (keys.has(k)) throw invalid('Duplicate Tag Keys are not allowed.');
-      keys.add(k);
-    }
+  if (present.length === 1 && present[0] !== 'And' && children(f, present[0]!).length === 1) {
+    const element = present[0] as 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan';
+    if (element === 'Prefix') filter.prefix = childText(f, 'Prefix') ?? '';
+    else if (element === 'Tag') filter.tags = [tagOf(children(f, 'Tag')[0]!)];
+    else if (element === 'ObjectSizeGreaterThan') filter.sizeGreaterThan = sizeOf(f, element);
+    else filter.sizeLessThan = sizeOf(f, element);
+    return { form: { kind: 'filter', element }, filter: checkSizes(filter) };
   }
+  // And, or — what S3 refuses as MalformedXML but Ceph RGW (and the Ceph suite's timed lifecycle
+  // tests) accept — several of Prefix, Tag and the sizes side by side in the Filter itself. Those
+  // mean what they would inside an And: all must match. Accepting them breaks no AWS client (none
+  // sends a document S3 refuses) and keeps the configurations written for RGW working.
+  const ands = children(f, 'And');
+  if (ands.length > 1) throw malformed();
+  const a = ands[0] ?? f;
+  if (ands.length) only(a, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan']);
+  if (children(a, 'Prefix').length > 1) throw malformed();
+  filter.prefix = childText(a, 'Prefix') ?? '';
+  filter.tags = children(a, 'Tag').map(tagOf);
+  const gt = sizeOf(a, 'ObjectSizeGreaterThan');
+  const lt = sizeOf(a, 'ObjectSizeLessThan');
+  if (gt !== undefined) filter.sizeGreaterThan = gt;
+  if (lt !== undefined) filter.sizeLessThan = lt;
+  const keys = new Set<string>();
+  for (const [k] of filter.tags) {
+    if (keys.has(k)) throw invalid('Duplicate Tag Keys are not allowed.');
+    keys.add(k);
+  }
+  const form: FilterForm = ands.length ? { kind: 'filter', element: 'And' } : { kind: 'filter', element: 'Siblings', prefixGiven: childText(a, 'Prefix') !== undefined };
+  return { form, filter: checkSizes(filter) };
+}
+
+function checkSizes(filter: LifecycleFilter): LifecycleFilter {
   if (filter.sizeGreaterThan !== undefined && filter.sizeLessThan !== undefined && filter.sizeLessThan <= filter.sizeGreaterThan) {
     throw invalid('ObjectSizeLessThan must be greater than ObjectSizeGreaterThan');
   }
-  return { form: { kind: 'filter', element }, filter };
+  return filter;
 }
 
 /**
@@ -340,13 +351,14 @@ function filterXml(rule: LifecycleRule): XmlNode | undefined {
       return { ObjectSizeGreaterThan: f.sizeGreaterThan! };
     case 'ObjectSizeLessThan':
       return { ObjectSizeLessThan: f.sizeLessThan! };
+    case 'Siblings':
     case 'And': {
       const a: XmlNode = {};
-      if (f.prefix !== '') a.Prefix = f.prefix;
+      if (f.prefix !== '' || (rule.form.element === 'Siblings' && rule.form.prefixGiven)) a.Prefix = f.prefix;
       if (f.tags.length) a.Tag = f.tags.map(tagXml);
       if (f.sizeGreaterThan !== undefined) a.ObjectSizeGreaterThan = f.sizeGreaterThan;
       if (f.sizeLessThan !== undefined) a.ObjectSizeLessThan = f.sizeLessThan;
-      return { And: a };
+      return rule.form.element === 'And' ? { And: a } : a;
     }
   }
 }
