@@ -216,6 +216,22 @@ describe('lifecycle passes (one-second days)', () => {
     assert.deepEqual((await versions(b)).markers, [], 'no delete markers in an unversioned bucket');
   });
 
+  it('leaves a new configuration a moment to settle before a pass acts on it (a Date already past)', async () => {
+    const b = await newBucket(false);
+    for (const k of ['past/a', 'future/a']) await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: 'x' }));
+    const t0 = Date.now();
+    await lifecycle(b, [
+      { ID: 'past', Filter: { Prefix: 'past/' }, Status: 'Enabled', Expiration: { Date: new Date('2015-01-01T00:00:00Z') } },
+      { ID: 'future', Filter: { Prefix: 'future/' }, Status: 'Enabled', Expiration: { Date: new Date('2100-01-01T00:00:00Z') } },
+    ]);
+    await sleep(50);
+    const listed = await keys(b);
+    // The settling time is a fifth of a day (200 ms here): a listing answered within it still sees both.
+    if (Date.now() - t0 < 200) assert.deepEqual(listed, ['future/a', 'past/a']);
+    await until(async () => (await keys(b)).length === 1, 15_000, 'expiration by Date');
+    assert.deepEqual(await keys(b), ['future/a']);
+  });
+
   it('versioned: the current version gets a delete marker; noncurrent versions go by age and NewerNoncurrentVersions', async () => {
     const b = await newBucket(true);
     for (let i = 0; i < 5; i++) await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'keep-2/k', Body: `v${i}` }));

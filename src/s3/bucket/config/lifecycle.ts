@@ -71,6 +71,8 @@ export interface LifecycleRule {
 export interface LifecycleConfig {
   rules: LifecycleRule[];
   minimumObjectSize: MinimumObjectSize;
+  /** When it was put (ms since epoch): passes leave it a moment to settle (lifecycle/service.ts). */
+  since?: number;
 }
 
 const malformed = (message?: string) => new S3Error('MalformedXML', message);
@@ -411,5 +413,7 @@ export function serializeLifecycle(config: LifecycleConfig): string {
 
 export function deserializeLifecycle(s: string): LifecycleConfig {
   const parsed = JSON.parse(s) as Partial<LifecycleConfig>;
-  return { rules: parsed.rules ?? [], minimumObjectSize: parsed.minimumObjectSize ?? DEFAULT_MINIMUM_OBJECT_SIZE };
+  const config: LifecycleConfig = { rules: parsed.rules ?? [], minimumObjectSize: parsed.minimumObjectSize ?? DEFAULT_MINIMUM_OBJECT_SIZE };
+  if (typeof parsed.since === 'number') config.since = parsed.since;
+  return config;
 }
