@@ -287,6 +287,18 @@ describe('lifecycle passes (one-second days)', () => {
     assert.equal((await srv.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'cold/small' }))).StorageClass, undefined);
   });
 
+  it('a Transition back to STANDARD (accepted as Ceph RGW does) relabels versions stored here, small ones too', async () => {
+    const b = await newBucket(false);
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'x/ir', Body: 'x', StorageClass: 'GLACIER_IR' }));
+    await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'y/ir', Body: 'y', StorageClass: 'GLACIER_IR' }));
+    await lifecycle(b, [{ ID: 'back', Filter: { Prefix: 'x/' }, Status: 'Enabled', Transitions: [{ Days: 1, StorageClass: 'STANDARD' as 'GLACIER' }] }]);
+    const got = await srv.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b }));
+    assert.deepEqual(got.Rules![0]!.Transitions, [{ Days: 1, StorageClass: 'STANDARD' }]);
+    await until(async () => (await srv.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'x/ir' }))).StorageClass === undefined, 15_000, 'the transition to STANDARD');
+    assert.equal((await srv.s3.send(new GetObjectCommand({ Bucket: b, Key: 'x/ir' }))).StorageClass, undefined);
+    assert.equal((await srv.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'y/ir' }))).StorageClass, 'GLACIER_IR', 'outside the rule');
+  });
+
   it('never expires a locked version; the pass moves on to the others', async () => {
     const b = await newBucket(true, true);
     const locked = await srv.s3.send(new PutObjectCommand({ Bucket: b, Key: 'l/a', Body: 'locked' }));

@@ -63,6 +63,14 @@ describe('lifecycle rules', () => {
     assert.throws(() => config('<Rule><ID>x</ID><Filter><Prefix>a</Prefix><Prefix>b</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>'));
   });
 
+  it('takes a Transition back to STANDARD (as Ceph RGW does), with no minimum size', () => {
+    const c = config('<Rule><ID>back</ID><Prefix></Prefix><Status>Enabled</Status><Transition><Days>1</Days><StorageClass>STANDARD</StorageClass></Transition></Rule>');
+    const due = Date.parse('2026-03-12T00:00:00Z');
+    const a = decide(c, [v('k', T0, { storageClass: 'FROZEN', size: 10 })], due);
+    assert.deepEqual(a.map((x) => (x.kind === 'transition' ? x.storageClass : x.kind)), ['STANDARD']);
+    assert.deepEqual(decide(c, [v('k', T0, { size: 10 })], due), [], 'already STANDARD');
+  });
+
   it('ignores disabled rules', () => {
     const c = config('<Rule><ID>off</ID><Prefix></Prefix><Status>Disabled</Status><Expiration><Days>1</Days></Expiration></Rule>');
     assert.deepEqual(decide(c, [v('a', T0)], T0 + 10 * DAY_MS), []);

@@ -322,7 +322,11 @@ function transitionClass(node: ParsedXml, known: (c: string) => boolean): string
   const c = childText(node, 'StorageClass');
   if (c === undefined) throw malformed('Transition must have a StorageClass');
   const s = c.trim();
-  if (s === 'STANDARD' || !known(s)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: s });
+  // STANDARD: S3 refuses it as a transition's class (InvalidStorageClass); Ceph RGW accepts it, and
+  // so do we: a version written with (or labelled) another class that is stored here becomes
+  // STANDARD again. A version already moved to a remote tier stays there (tiering/work.ts).
+  // No AWS client sends it, so accepting it breaks none.
+  if (s !== 'STANDARD' && !known(s)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: s });
   return s;
 }
 
