@@ -137,6 +137,10 @@ describe('lifecycle configuration', () => {
     assert.equal(siblings.status, 200, siblings.text);
     const got = await srv.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
     assert.deepEqual(got.Rules![0]!.Filter, { Prefix: 'a/', Tag: { Key: 'k', Value: 'v' } });
+    const beside = await rawPut(doc('<ID>x</ID><Filter><Prefix>a/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag><And><Prefix>a</Prefix><Tag><Key>j</Key><Value>w</Value></Tag></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>'));
+    assert.equal(beside.status, 200, beside.text);
+    const got2 = await srv.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
+    assert.deepEqual(got2.Rules![0]!.Filter, { Prefix: 'a/', Tag: { Key: 'k', Value: 'v' }, And: { Prefix: 'a', Tags: [{ Key: 'j', Value: 'w' }] } });
     const badHeader = await rawPut(doc('<ID>x</ID><Prefix/><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>'), { 'x-amz-transition-default-minimum-object-size': 'tiny' });
     assert.equal(badHeader.status, 400);
     assert.equal((await rawPut('')).status, 400);

@@ -45,7 +45,7 @@ describe('lifecycle rules', () => {
     const c = config(`
       <Rule><ID>sib</ID><Filter><Prefix>days1/</Prefix><Tag><Key>tom</Key><Value>sawyer</Value></Tag><ObjectSizeLessThan>2000</ObjectSizeLessThan></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`);
     assert.deepEqual(c.rules[0]!.filter, { prefix: 'days1/', tags: [['tom', 'sawyer']], sizeLessThan: 2000 });
-    assert.deepEqual(c.rules[0]!.form, { kind: 'filter', element: 'Siblings', prefixGiven: true });
+    assert.deepEqual(c.rules[0]!.form, { kind: 'filter', element: 'Siblings', given: { Prefix: 'days1/', Tag: [{ Key: 'tom', Value: 'sawyer' }], ObjectSizeLessThan: 2000 } });
     const due = Date.parse('2026-03-12T00:00:00Z');
     const tom = v('days1/tom', T0, { tags: [['tom', 'sawyer']] });
     assert.deepEqual(decide(c, [tom], due).map((a) => a.ruleId), ['sib']);
@@ -58,8 +58,15 @@ describe('lifecycle rules', () => {
     assert.deepEqual(two.rules[0]!.filter.tags, [['a', '1'], ['b', '2']]);
     assert.deepEqual(decide(two, [v('k', T0, { tags: [['a', '1']] })], due), []);
     assert.equal(decide(two, [v('k', T0, { tags: [['a', '1'], ['b', '2']] })], due).length, 1);
-    // Still refused: And beside anything, or a repeated Prefix.
+    // Beside an And too (the Ceph suite's tags2 tests): everything in and beside it must match.
+    const mixed = config(`<Rule><ID>m</ID><Filter><Prefix>days1/</Prefix><Tag><Key>tom</Key><Value>sawyer</Value></Tag>
+      <And><Prefix>days1</Prefix><Tag><Key>huck</Key><Value>finn</Value></Tag></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`);
+    assert.deepEqual(mixed.rules[0]!.filter, { prefix: 'days1/', tags: [['tom', 'sawyer'], ['huck', 'finn']] });
+    assert.deepEqual(decide(mixed, [v('days1/tom', T0, { tags: [['tom', 'sawyer']] })], due), [], 'huck=finn missing');
+    assert.equal(decide(mixed, [v('days1/huck', T0, { tags: [['tom', 'sawyer'], ['huck', 'finn']] })], due).length, 1);
+    // Still refused: prefixes no key can match both of, a repeated Prefix, a repeated tag key.
     assert.throws(() => config('<Rule><ID>x</ID><Filter><Prefix>a</Prefix><And><Prefix>b</Prefix></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>'), /MalformedXML|Filter/);
+    assert.throws(() => config('<Rule><ID>x</ID><Filter><Tag><Key>a</Key><Value>1</Value></Tag><And><Tag><Key>a</Key><Value>2</Value></Tag></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>'));
     assert.throws(() => config('<Rule><ID>x</ID><Filter><Prefix>a</Prefix><Prefix>b</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>'));
   });
 

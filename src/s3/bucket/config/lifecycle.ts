@@ -5,7 +5,7 @@
 //     <ID/>? <Status>Enabled|Disabled</Status>
 //     ( <Prefix/> | <Filter> ( <Prefix/> | <Tag/> | <ObjectSizeGreaterThan/> | <ObjectSizeLessThan/>
 //                             | <And> <Prefix/>? <Tag/>* <ObjectSizeGreaterThan/>? <ObjectSizeLessThan/>? </And>
-//                             | what And holds, side by side: RGW's superset, see parseFilter )? </Filter> )
+//                             | what And holds, side by side, with or without an And: RGW's superset, see parseFilter )? </Filter> )
 //     <Expiration> ( <Days/> | <Date/> | <ExpiredObjectDeleteMarker/> ) </Expiration>?
 //     <Transition> ( <Days/> | <Date/> ) <StorageClass/> </Transition>*
 //     <NoncurrentVersionExpiration> <NoncurrentDays/> <NewerNoncurrentVersions/>? </NoncurrentVersionExpiration>?
@@ -40,8 +40,8 @@ export type FilterForm =
   | { kind: 'legacy-prefix' }
   | { kind: 'none' }
   | { kind: 'filter'; element: 'empty' | 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'And' }
-  /** Several of Prefix, Tag and the sizes side by side, without And (see parseFilter). */
-  | { kind: 'filter'; element: 'Siblings'; prefixGiven: boolean };
+  /** Several of Prefix, Tag and the sizes side by side, beside an And or not (see parseFilter): the Filter as given. */
+  | { kind: 'filter'; element: 'Siblings'; given: XmlNode };
 
 export interface Transition {
   days?: number;
@@ -134,6 +134,35 @@ function sizeOf(node: ParsedXml, name: string): number | undefined {
   return n;
 }
 
+/** What one group of a Filter names (And's children, or the Filter's own children beside it). */
+interface FilterGroup {
+  prefix?: string;
+  tags: [string, string][];
+  gt?: number;
+  lt?: number;
+}
+
+function parseGroup(node: ParsedXml): FilterGroup {
+  if (children(node, 'Prefix').length > 1) throw malformed();
+  const g: FilterGroup = { tags: children(node, 'Tag').map(tagOf) };
+  const prefix = childText(node, 'Prefix');
+  const gt = sizeOf(node, 'ObjectSizeGreaterThan');
+  const lt = sizeOf(node, 'ObjectSizeLessThan');
+  if (prefix !== undefined) g.prefix = prefix;
+  if (gt !== undefined) g.gt = gt;
+  if (lt !== undefined) g.lt = lt;
+  return g;
+}
+
+function groupXml(g: FilterGroup): XmlNode {
+  const x: XmlNode = {};
+  if (g.prefix !== undefined) x.Prefix = g.prefix;
+  if (g.tags.length) x.Tag = g.tags.map(tagXml);
+  if (g.gt !== undefined) x.ObjectSizeGreaterThan = g.gt;
+  if (g.lt !== undefined) x.ObjectSizeLessThan = g.lt;
+  return x;
+}
+
 function parseFilter(rule: ParsedXml): { form: FilterForm; filter: LifecycleFilter } {
   const legacy = childText(rule, 'Prefix');
   const filters = children(rule, 'Filter');
@@ -148,7 +177,6 @@ function parseFilter(rule: ParsedXml): { form: FilterForm; filter: LifecycleFilt
   }
   const present = Object.keys(f);
   only(f, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan', 'And']);
-  if (present.includes('And') && present.length !== 1) throw malformed('Filter must have exactly one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan, And');
   const filter: LifecycleFilter = { prefix: '', tags: [] };
   if (present.length === 1 && present[0] !== 'And' && children(f, present[0]!).length === 1) {
     const element = present[0] as 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan';
@@ -158,28 +186,38 @@ function parseFilter(rule: ParsedXml): { form: FilterForm; filter: LifecycleFilt
     else filter.sizeLessThan = sizeOf(f, element);
     return { form: { kind: 'filter', element }, filter: checkSizes(filter) };
   }
-  // And, or — what S3 refuses as MalformedXML but Ceph RGW (and the Ceph suite's timed lifecycle
-  // tests) accept — several of Prefix, Tag and the sizes side by side in the Filter itself. Those
-  // mean what they would inside an And: all must match. Accepting them breaks no AWS client (none
-  // sends a document S3 refuses) and keeps the configurations written for RGW working.
+  // And — or what S3 refuses as MalformedXML but Ceph RGW (and the Ceph suite's timed lifecycle
+  // tests) accept: several of Prefix, Tag and the sizes side by side in the Filter itself, even
+  // beside an And. All of them must match, as inside one And. Accepting them breaks no AWS client
+  // (none sends a document S3 refuses) and keeps configurations written for RGW working.
   const ands = children(f, 'And');
   if (ands.length > 1) throw malformed();
-  const a = ands[0] ?? f;
-  if (ands.length) only(a, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan']);
-  if (children(a, 'Prefix').length > 1) throw malformed();
-  filter.prefix = childText(a, 'Prefix') ?? '';
-  filter.tags = children(a, 'Tag').map(tagOf);
-  const gt = sizeOf(a, 'ObjectSizeGreaterThan');
-  const lt = sizeOf(a, 'ObjectSizeLessThan');
-  if (gt !== undefined) filter.sizeGreaterThan = gt;
-  if (lt !== undefined) filter.sizeLessThan = lt;
+  let and: FilterGroup | undefined;
+  if (ands.length) {
+    const a = ands[0]!;
+    only(a, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan']);
+    and = parseGroup(typeof a === 'string' ? {} : a);
+  }
+  const { And: _and, ...rest } = f as Record<string, ParsedXml>;
+  const side = present.length > (ands.length ? 1 : 0) ? parseGroup(rest as ParsedXml) : undefined;
+  // Two prefixes: a key must start with both, i.e. with the longer, which must extend the other.
+  const prefixes = [side?.prefix, and?.prefix].filter((p): p is string => p !== undefined).sort((x, y) => x.length - y.length);
+  if (prefixes.length === 2 && !prefixes[1]!.startsWith(prefixes[0]!)) throw malformed('Filter prefixes that no key can match');
+  filter.prefix = prefixes[prefixes.length - 1] ?? '';
+  filter.tags = [...(side?.tags ?? []), ...(and?.tags ?? [])];
+  const gts = [side?.gt, and?.gt].filter((n): n is number => n !== undefined);
+  const lts = [side?.lt, and?.lt].filter((n): n is number => n !== undefined);
+  if (gts.length) filter.sizeGreaterThan = Math.max(...gts);
+  if (lts.length) filter.sizeLessThan = Math.min(...lts);
   const keys = new Set<string>();
   for (const [k] of filter.tags) {
     if (keys.has(k)) throw invalid('Duplicate Tag Keys are not allowed.');
     keys.add(k);
   }
-  const form: FilterForm = ands.length ? { kind: 'filter', element: 'And' } : { kind: 'filter', element: 'Siblings', prefixGiven: childText(a, 'Prefix') !== undefined };
-  return { form, filter: checkSizes(filter) };
+  if (!side) return { form: { kind: 'filter', element: 'And' }, filter: checkSizes(filter) };
+  const given: XmlNode = groupXml(side);
+  if (and) given.And = groupXml(and);
+  return { form: { kind: 'filter', element: 'Siblings', given }, filter: checkSizes(filter) };
 }
 
 function checkSizes(filter: LifecycleFilter): LifecycleFilter {
@@ -358,13 +396,14 @@ function filterXml(rule: LifecycleRule): XmlNode | undefined {
     case 'ObjectSizeLessThan':
       return { ObjectSizeLessThan: f.sizeLessThan! };
     case 'Siblings':
+      return rule.form.given;
     case 'And': {
       const a: XmlNode = {};
-      if (f.prefix !== '' || (rule.form.element === 'Siblings' && rule.form.prefixGiven)) a.Prefix = f.prefix;
+      if (f.prefix !== '') a.Prefix = f.prefix;
       if (f.tags.length) a.Tag = f.tags.map(tagXml);
       if (f.sizeGreaterThan !== undefined) a.ObjectSizeGreaterThan = f.sizeGreaterThan;
       if (f.sizeLessThan !== undefined) a.ObjectSizeLessThan = f.sizeLessThan;
-      return rule.form.element === 'And' ? { And: a } : a;
+      return { And: a };
     }
   }
 }
