@@ -12,12 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   CreateBucketCommand,
+  DeleteObjectsCommand,
   GetBucketLoggingCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutBucketAclCommand,
   PutBucketLoggingCommand,
   PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
   type BucketLoggingStatus,
@@ -184,6 +186,33 @@ describe('server access logs', () => {
       return (stats.kinds.find((k) => k.kind === 'log.deliver')?.depth ?? 0) === 0 ? true : undefined;
     });
     assert.deepEqual(await server.trove.app.meta.dueLogBatches(Date.now() + 60_000, 10), []);
+  });
+
+  it('DeleteObjects: the request, and a BATCH.DELETE.OBJECT record for each object it deleted', async () => {
+    const { source, target } = await pair();
+    await server.s3.send(new PutBucketVersioningCommand({ Bucket: source, VersioningConfiguration: { Status: 'Enabled' } }));
+    const v1 = await server.s3.send(new PutObjectCommand({ Bucket: source, Key: 'a', Body: 'x' }));
+    await server.s3.send(new PutObjectCommand({ Bucket: source, Key: 'b', Body: 'x' }));
+    await server.s3.send(new PutBucketPolicyCommand({ Bucket: target, Policy: deliveryPolicy(target, source, account) }));
+    await server.s3.send(new PutBucketLoggingCommand({ Bucket: source, BucketLoggingStatus: { LoggingEnabled: { TargetBucket: target, TargetPrefix: 'log/' } } }));
+    const del = await server.s3.send(
+      new DeleteObjectsCommand({ Bucket: source, Delete: { Objects: [{ Key: 'a', VersionId: v1.VersionId! }, { Key: 'b' }, { Key: 'bad', VersionId: 'nope' }] } }),
+    );
+    assert.equal(del.Errors?.length, 1);
+    const marker = del.Deleted!.find((d) => d.Key === 'b')!.DeleteMarkerVersionId!;
+    const got = await until('the log object', async () => {
+      const r = await records(server.s3, target, 'log/');
+      return r.records.length >= 3 ? r : undefined;
+    });
+    const requestId = del.$metadata.requestId!;
+    const request = got.records.filter((r) => r.operation === 'REST.POST.MULTI_OBJECT_DELETE');
+    assert.equal(request.length, 1);
+    assert.equal(request[0]!.requestId, requestId);
+    const batch = got.records.filter((r) => r.operation === 'BATCH.DELETE.OBJECT').map((r) => [r.key, r.versionId, r.status, r.requestId]);
+    assert.deepEqual(batch, [
+      ['a', v1.VersionId, '204', requestId],
+      ['b', marker, '204', requestId],
+    ], 'one per object deleted, none for the one that failed');
   });
 
   it('PartitionedPrefix keys, and delivery allowed by the LogDelivery group ACL (legacy)', async () => {

@@ -30,7 +30,7 @@ import { queryServiceOf, serveQuery, type QueryNote } from './query.js';
 import { fileBody, openPostForm, type PostForm } from '../s3/object/PostObject.js';
 import { actualCorsHeaders, preflight } from './cors.js';
 import { isWebsiteHost, serveWebsite, type WebsiteNote } from './website.js';
-import { recordLine } from '../logging/records.js';
+import { batchDeleteLines, recordLine, type RequestFacts } from '../logging/records.js';
 import { admit, paced, pacedPooled, spendDown, type Pace } from './qos.js';
 import { Readable } from 'node:stream';
 import { OBSERVE_PREFIX, serveObserve } from '../observe/endpoints.js';
@@ -116,6 +116,7 @@ class Context implements S3Context {
   private grantedActions = new Set<string>();
   /** What authorisation knows of the caller, for per-object checks. */
   authz: AuthzRequest | undefined;
+  batchDeleted: S3Context['batchDeleted'] = undefined;
   /** The client's address and whether a trusted proxy says it came over https (set by authorize()). */
   transport: S3Context['transport'] = { sourceIp: undefined, forwardedHttps: false };
   private decoded: DecodedBody | undefined;
@@ -352,7 +353,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
     try {
       const logging = await app.bucketLogging.get(bucket);
       if (!logging) return;
-      const line = recordLine({
+      const facts: RequestFacts = {
         bucket,
         req,
         requestId,
@@ -373,8 +374,10 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, expec
         bodyBytes: ctx?.bodyBytes ?? 0,
         headers,
         aclRequired: ctx?.authz?.aclRequired === true,
-      });
-      await app.accessLogs.append(bucket, logging, line);
+      };
+      const lines = [recordLine(facts)];
+      if (ctx?.batchDeleted?.length && status < 300) lines.push(...batchDeleteLines(facts, ctx.batchDeleted));
+      await Promise.all(lines.map((line) => app.accessLogs.append(bucket, logging, line)));
     } catch (e) {
       // The request itself succeeded or failed on its own: its answer still goes out.
       app.log.error({ err: e, req: requestId, bucket: bucket.name }, 'could not record a server access log record');

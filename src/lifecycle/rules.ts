@@ -83,6 +83,8 @@ export function expirationHeader(e: { at: number; ruleId: string }): string {
 /** Whether a transition to `storageClass` may take an object of `size` bytes. */
 export function transitionAllowsSize(config: LifecycleConfig, rule: LifecycleRule, storageClass: string, size: number): boolean {
   if (size >= MIN_TRANSITION_SIZE) return true;
+  // Back to STANDARD (RGW's superset, see config/lifecycle.ts): no cheaper class, no minimum.
+  if (storageClass === 'STANDARD') return true;
   // A rule that filters on size decides for itself (S3: the filter overrides the default).
   if (rule.filter.sizeGreaterThan !== undefined || rule.filter.sizeLessThan !== undefined) return true;
   if (!AWS_CLASSES.has(storageClass)) return true;

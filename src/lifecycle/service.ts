@@ -3,7 +3,8 @@
 //
 // - The scheduler: every process looks every `intervalMs` (hourly) whether it holds the
 //   'lifecycle' lease; the holder records a pass for each bucket with enabled rules that has had
-//   none since the last midnight UTC, when rules act (a PutBucketLifecycle records one at once).
+//   none since the last midnight UTC, when rules act (a PutBucketLifecycle records one, due
+//   once the new configuration has settled: see schedule).
 //   A pass already queued or running for a bucket is not recorded again.
 // - A pass walks only the key ranges its rules name (their prefixes; seeks, never the whole bucket
 //   for a rule with a prefix), key by key with every version of the key (ListObjectVersions
@@ -87,6 +88,8 @@ export interface LifecycleCounters {
 export class Lifecycle {
   readonly dayMs: number;
   readonly intervalMs: number;
+  /** How long a configuration is left to settle before a pass acts on it (see schedule). */
+  readonly settleMs: number;
   readonly counters: LifecycleCounters = { passes: 0, expired: 0, noncurrentExpired: 0, markersRemoved: 0, uploadsAborted: 0, transitionsQueued: 0, skipped: 0 };
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -101,6 +104,7 @@ export class Lifecycle {
   ) {
     this.dayMs = opts.dayMs;
     this.intervalMs = opts.intervalMs ?? Math.min(3_600_000, Math.max(1000, Math.floor(opts.dayMs / 24)));
+    this.settleMs = Math.min(60_000, Math.floor(opts.dayMs / 5));
     engine.register<ScanPayload>(SCAN_KIND, (item, ctx) => this.pass(item, ctx.signal), { concurrency: 1, leaseMs: 60_000 });
   }
 
@@ -117,10 +121,19 @@ export class Lifecycle {
     if (this.leaseHeld) await this.meta.releaseLease(LIFECYCLE_LEASE, this.opts.holder).catch(() => undefined);
   }
 
-  /** Records a pass over the bucket unless one is queued or running, and wakes the engine. */
-  async schedule(bucketId: number): Promise<void> {
-    await this.meta.enqueueWork([{ kind: SCAN_KIND, payload: { bucketId } satisfies ScanPayload, dedupeKey: `${SCAN_KIND}:${bucketId}` }]);
-    this.engine.kick(SCAN_KIND);
+  /**
+   * Records a pass over the bucket unless one is queued or running, and wakes the engine. A
+   * configuration put less than settleMs ago is not acted on yet: S3 applies a new configuration
+   * after some delay too ("there is usually some lag before a new or updated lifecycle
+   * configuration is fully propagated", S3 User Guide), and clients (the Ceph suite among them)
+   * list a bucket right after PutBucketLifecycleConfiguration and expect to find what a rule
+   * will expire — an object past a Date rule's date must not be gone by then.
+   */
+  async schedule(bucketId: number, config?: LifecycleConfig): Promise<void> {
+    const notBefore = config?.since !== undefined ? config.since + this.settleMs : undefined;
+    await this.meta.enqueueWork([{ kind: SCAN_KIND, payload: { bucketId } satisfies ScanPayload, dedupeKey: `${SCAN_KIND}:${bucketId}`, ...(notBefore !== undefined && notBefore > Date.now() ? { notBefore } : {}) }]);
+    if (notBefore !== undefined && notBefore > Date.now()) setTimeout(() => this.engine.kick(SCAN_KIND), notBefore - Date.now() + 10).unref();
+    else this.engine.kick(SCAN_KIND);
   }
 
   private tick(): void {
@@ -140,9 +153,10 @@ export class Lifecycle {
       for (const b of buckets) {
         if (this.stopped) return;
         const raw = await this.meta.getBucketConfig(b.id, 'lifecycle');
-        if (!raw || !deserializeLifecycle(raw).rules.some((r) => r.enabled)) continue;
+        const config = raw ? deserializeLifecycle(raw) : undefined;
+        if (!config || !config.rules.some((r) => r.enabled)) continue;
         if (await this.passedToday(b.id)) continue;
-        await this.schedule(b.id);
+        await this.schedule(b.id, config);
       }
       if (buckets.length < 1000) return;
       after = buckets[buckets.length - 1]!.name;

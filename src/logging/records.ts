@@ -105,3 +105,15 @@ function tlsOf(req: IncomingMessage): { cipherSuite?: string; tlsVersion?: strin
 export function recordLine(f: RequestFacts): string {
   return formatRecord(accessRecord(f));
 }
+
+/**
+ * The records of the objects a DeleteObjects deleted: S3 logs "a separate event for each object
+ * deletion, with each event specifying only a single object key, regardless of the API used",
+ * operation BATCH.DELETE.OBJECT, beside the request's own REST.POST.MULTI_OBJECT_DELETE record.
+ */
+export function batchDeleteLines(f: RequestFacts, deleted: readonly { key: string; versionId?: string | undefined }[]): string[] {
+  const base = accessRecord(f);
+  return deleted.map((d) =>
+    formatRecord({ ...base, operation: 'BATCH.DELETE.OBJECT', key: d.key, versionId: d.versionId, status: 204, errorCode: undefined, bytesSent: 0, objectSize: undefined }),
+  );
+}

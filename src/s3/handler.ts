@@ -64,6 +64,11 @@ export interface S3Context {
   readonly transport: { sourceIp: string | undefined; forwardedHttps: boolean };
   /** Whether the caller may use a KMS key (kms:GenerateDataKey, kms:Decrypt; its ARN), in the same evaluation. */
   mayUseKey(action: string, keyArn: string): Promise<boolean>;
+  /**
+   * DeleteObjects: what it deleted, in request order (the version deleted, or the delete marker
+   * it made): the server access log has a BATCH.DELETE.OBJECT record for each (logging/records.ts).
+   */
+  batchDeleted?: { key: string; versionId?: string | undefined }[] | undefined;
 }
 
 export interface S3Response {

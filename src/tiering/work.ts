@@ -139,8 +139,9 @@ export async function transition(app: App, p: TransitionPayload, signal?: AbortS
  * A tiered version whose class changes again: to another class of the same tier, a new label; to
  * another tier, its remote bytes are copied there (verified as any upload), then the version
  * points at the new copy and the old one is deleted by a `tier.delete` item recorded with that
- * change. Left alone: a class no tier names (the data would be where its class does not say), and
- * a version restored or being restored.
+ * change. Left alone: a class no tier names (the data would be where its class does not say; so
+ * is a lifecycle Transition back to STANDARD, which only relabels versions stored here), and a
+ * version restored or being restored.
  */
 async function moveBetweenTiers(app: App, p: TransitionPayload, v: ObjectVersion, tier: Tier | undefined, signal?: AbortSignal): Promise<void> {
   const from = v.tier!;

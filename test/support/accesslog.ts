@@ -10,7 +10,7 @@ export const RECORD = new RegExp(
       '(?<remoteIp>[0-9a-fA-F.:]+|-)',
       '(?<requester>[0-9a-zA-Z$_-]+|arn:aws:(?:iam|sts)::\\d{12}:\\S+|-)',
       '(?<requestId>[0-9A-Z]+)',
-      '(?<operation>REST\\.[A-Z]+\\.[A-Z_]+)',
+      '(?<operation>(?:REST|BATCH|S3)\\.[A-Z]+\\.[A-Z_]+)',
       '(?<key>[^\\s"\\[\\]]+)',
       '"(?<requestUri>(?:[^"\\\\]|\\\\.)*)"',
       '(?<status>\\d{3})',

@@ -41,6 +41,43 @@ describe('lifecycle rules', () => {
     assert.deepEqual(decide(c, [v('old/a', T0)], Date.parse('2026-03-14T23:59:59Z')), []);
   });
 
+  it('takes Prefix, Tag and sizes side by side in a Filter (as Ceph RGW does) as their conjunction', () => {
+    const c = config(`
+      <Rule><ID>sib</ID><Filter><Prefix>days1/</Prefix><Tag><Key>tom</Key><Value>sawyer</Value></Tag><ObjectSizeLessThan>2000</ObjectSizeLessThan></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`);
+    assert.deepEqual(c.rules[0]!.filter, { prefix: 'days1/', tags: [['tom', 'sawyer']], sizeLessThan: 2000 });
+    assert.deepEqual(c.rules[0]!.form, { kind: 'filter', element: 'Siblings', given: { Prefix: 'days1/', Tag: [{ Key: 'tom', Value: 'sawyer' }], ObjectSizeLessThan: 2000 } });
+    const due = Date.parse('2026-03-12T00:00:00Z');
+    const tom = v('days1/tom', T0, { tags: [['tom', 'sawyer']] });
+    assert.deepEqual(decide(c, [tom], due).map((a) => a.ruleId), ['sib']);
+    assert.deepEqual(decide(c, [{ ...tom, tags: [] }], due), [], 'the tag must match too');
+    assert.deepEqual(decide(c, [{ ...tom, key: 'days2/tom' }], due), [], 'and the prefix');
+    assert.deepEqual(decide(c, [{ ...tom, size: 5000 }], due), [], 'and the size');
+    assert.deepEqual(scanPrefixes(c), ['days1/'], 'a pass walks only the prefix');
+    // Two tags side by side: both must match.
+    const two = config('<Rule><ID>t</ID><Filter><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value>2</Value></Tag></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>');
+    assert.deepEqual(two.rules[0]!.filter.tags, [['a', '1'], ['b', '2']]);
+    assert.deepEqual(decide(two, [v('k', T0, { tags: [['a', '1']] })], due), []);
+    assert.equal(decide(two, [v('k', T0, { tags: [['a', '1'], ['b', '2']] })], due).length, 1);
+    // Beside an And too (the Ceph suite's tags2 tests): everything in and beside it must match.
+    const mixed = config(`<Rule><ID>m</ID><Filter><Prefix>days1/</Prefix><Tag><Key>tom</Key><Value>sawyer</Value></Tag>
+      <And><Prefix>days1</Prefix><Tag><Key>huck</Key><Value>finn</Value></Tag></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`);
+    assert.deepEqual(mixed.rules[0]!.filter, { prefix: 'days1/', tags: [['tom', 'sawyer'], ['huck', 'finn']] });
+    assert.deepEqual(decide(mixed, [v('days1/tom', T0, { tags: [['tom', 'sawyer']] })], due), [], 'huck=finn missing');
+    assert.equal(decide(mixed, [v('days1/huck', T0, { tags: [['tom', 'sawyer'], ['huck', 'finn']] })], due).length, 1);
+    // Still refused: prefixes no key can match both of, a repeated Prefix, a repeated tag key.
+    assert.throws(() => config('<Rule><ID>x</ID><Filter><Prefix>a</Prefix><And><Prefix>b</Prefix></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>'), /MalformedXML|Filter/);
+    assert.throws(() => config('<Rule><ID>x</ID><Filter><Tag><Key>a</Key><Value>1</Value></Tag><And><Tag><Key>a</Key><Value>2</Value></Tag></And></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>'));
+    assert.throws(() => config('<Rule><ID>x</ID><Filter><Prefix>a</Prefix><Prefix>b</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>'));
+  });
+
+  it('takes a Transition back to STANDARD (as Ceph RGW does), with no minimum size', () => {
+    const c = config('<Rule><ID>back</ID><Prefix></Prefix><Status>Enabled</Status><Transition><Days>1</Days><StorageClass>STANDARD</StorageClass></Transition></Rule>');
+    const due = Date.parse('2026-03-12T00:00:00Z');
+    const a = decide(c, [v('k', T0, { storageClass: 'FROZEN', size: 10 })], due);
+    assert.deepEqual(a.map((x) => (x.kind === 'transition' ? x.storageClass : x.kind)), ['STANDARD']);
+    assert.deepEqual(decide(c, [v('k', T0, { size: 10 })], due), [], 'already STANDARD');
+  });
+
   it('ignores disabled rules', () => {
     const c = config('<Rule><ID>off</ID><Prefix></Prefix><Status>Disabled</Status><Expiration><Days>1</Days></Expiration></Rule>');
     assert.deepEqual(decide(c, [v('a', T0)], T0 + 10 * DAY_MS), []);

@@ -22,9 +22,10 @@ export const putBucketLifecycle: Handler = async (ctx) => {
   const minimum = parseMinimumObjectSize(typeof header === 'string' ? header : undefined);
   const config = parseLifecycle(await ctx.readXml(LIFECYCLE_ROOT, LIFECYCLE_XML_LIMITS), (c) => lifecycleStorageClass(c, ctx.app.tiers.classes), minimum);
   const bucket = bucketOf(ctx);
+  config.since = ctx.now;
   await ctx.app.bucketLifecycle.put(bucket, config);
-  // A first pass soon, rather than at the next scheduled one.
-  await ctx.app.lifecycle.schedule(bucket.id);
+  // A first pass soon (once the configuration has settled), rather than at the next scheduled one.
+  await ctx.app.lifecycle.schedule(bucket.id, config);
   return { headers: { [MINIMUM_SIZE_HEADER]: config.minimumObjectSize } };
 };
 

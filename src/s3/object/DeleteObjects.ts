@@ -84,6 +84,7 @@ export const deleteObjects: Handler = async (ctx) => {
   const askedBypass = String(ctx.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true';
 
   const results: XmlNode[] = new Array(targets.length);
+  const done: { key: string; versionId?: string | undefined }[] = new Array(targets.length);
   const deleteOne = async (t: Target, i: number): Promise<void> => {
     try {
       checkKey(t.key);
@@ -102,6 +103,7 @@ export const deleteObjects: Handler = async (ctx) => {
         ...(work ? { work } : {}),
       });
       notified(ctx, events);
+      done[i] = { key: t.key, versionId: r.deleteMarker ? r.versionId : t.versionId };
       if (quiet) return;
       const node: XmlNode = { Key: t.key };
       if (t.versionId !== undefined) node.VersionId = t.versionId;
@@ -128,6 +130,7 @@ export const deleteObjects: Handler = async (ctx) => {
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+  ctx.batchDeleted = done.filter((d) => d !== undefined);
 
   const deleted = results.filter((r) => r && 'Deleted' in r).map((r) => r.Deleted);
   const errors = results.filter((r) => r && 'Error' in r).map((r) => r.Error);

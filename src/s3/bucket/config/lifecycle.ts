@@ -4,7 +4,8 @@
 //   <LifecycleConfiguration><Rule>{1,1000}
 //     <ID/>? <Status>Enabled|Disabled</Status>
 //     ( <Prefix/> | <Filter> ( <Prefix/> | <Tag/> | <ObjectSizeGreaterThan/> | <ObjectSizeLessThan/>
-//                             | <And> <Prefix/>? <Tag/>* <ObjectSizeGreaterThan/>? <ObjectSizeLessThan/>? </And> )? </Filter> )
+//                             | <And> <Prefix/>? <Tag/>* <ObjectSizeGreaterThan/>? <ObjectSizeLessThan/>? </And>
+//                             | what And holds, side by side, with or without an And: RGW's superset, see parseFilter )? </Filter> )
 //     <Expiration> ( <Days/> | <Date/> | <ExpiredObjectDeleteMarker/> ) </Expiration>?
 //     <Transition> ( <Days/> | <Date/> ) <StorageClass/> </Transition>*
 //     <NoncurrentVersionExpiration> <NoncurrentDays/> <NewerNoncurrentVersions/>? </NoncurrentVersionExpiration>?
@@ -38,7 +39,9 @@ export interface LifecycleFilter {
 export type FilterForm =
   | { kind: 'legacy-prefix' }
   | { kind: 'none' }
-  | { kind: 'filter'; element: 'empty' | 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'And' };
+  | { kind: 'filter'; element: 'empty' | 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'And' }
+  /** Several of Prefix, Tag and the sizes side by side, beside an And or not (see parseFilter): the Filter as given. */
+  | { kind: 'filter'; element: 'Siblings'; given: XmlNode };
 
 export interface Transition {
   days?: number;
@@ -68,6 +71,8 @@ export interface LifecycleRule {
 export interface LifecycleConfig {
   rules: LifecycleRule[];
   minimumObjectSize: MinimumObjectSize;
+  /** When it was put (ms since epoch): passes leave it a moment to settle (lifecycle/service.ts). */
+  since?: number;
 }
 
 const malformed = (message?: string) => new S3Error('MalformedXML', message);
@@ -129,6 +134,35 @@ function sizeOf(node: ParsedXml, name: string): number | undefined {
   return n;
 }
 
+/** What one group of a Filter names (And's children, or the Filter's own children beside it). */
+interface FilterGroup {
+  prefix?: string;
+  tags: [string, string][];
+  gt?: number;
+  lt?: number;
+}
+
+function parseGroup(node: ParsedXml): FilterGroup {
+  if (children(node, 'Prefix').length > 1) throw malformed();
+  const g: FilterGroup = { tags: children(node, 'Tag').map(tagOf) };
+  const prefix = childText(node, 'Prefix');
+  const gt = sizeOf(node, 'ObjectSizeGreaterThan');
+  const lt = sizeOf(node, 'ObjectSizeLessThan');
+  if (prefix !== undefined) g.prefix = prefix;
+  if (gt !== undefined) g.gt = gt;
+  if (lt !== undefined) g.lt = lt;
+  return g;
+}
+
+function groupXml(g: FilterGroup): XmlNode {
+  const x: XmlNode = {};
+  if (g.prefix !== undefined) x.Prefix = g.prefix;
+  if (g.tags.length) x.Tag = g.tags.map(tagXml);
+  if (g.gt !== undefined) x.ObjectSizeGreaterThan = g.gt;
+  if (g.lt !== undefined) x.ObjectSizeLessThan = g.lt;
+  return x;
+}
+
 function parseFilter(rule: ParsedXml): { form: FilterForm; filter: LifecycleFilter } {
   const legacy = childText(rule, 'Prefix');
   const filters = children(rule, 'Filter');
@@ -143,37 +177,54 @@ function parseFilter(rule: ParsedXml): { form: FilterForm; filter: LifecycleFilt
   }
   const present = Object.keys(f);
   only(f, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan', 'And']);
-  if (present.length !== 1) throw malformed('Filter must have exactly one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan, And');
-  const element = present[0] as 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan' | 'And';
   const filter: LifecycleFilter = { prefix: '', tags: [] };
-  if (element === 'Prefix') filter.prefix = childText(f, 'Prefix') ?? '';
-  else if (element === 'Tag') {
-    const t = children(f, 'Tag');
-    if (t.length !== 1) throw malformed();
-    filter.tags = [tagOf(t[0]!)];
-  } else if (element === 'ObjectSizeGreaterThan') filter.sizeGreaterThan = sizeOf(f, element);
-  else if (element === 'ObjectSizeLessThan') filter.sizeLessThan = sizeOf(f, element);
-  else {
-    const ands = children(f, 'And');
-    if (ands.length !== 1) throw malformed();
+  if (present.length === 1 && present[0] !== 'And' && children(f, present[0]!).length === 1) {
+    const element = present[0] as 'Prefix' | 'Tag' | 'ObjectSizeGreaterThan' | 'ObjectSizeLessThan';
+    if (element === 'Prefix') filter.prefix = childText(f, 'Prefix') ?? '';
+    else if (element === 'Tag') filter.tags = [tagOf(children(f, 'Tag')[0]!)];
+    else if (element === 'ObjectSizeGreaterThan') filter.sizeGreaterThan = sizeOf(f, element);
+    else filter.sizeLessThan = sizeOf(f, element);
+    return { form: { kind: 'filter', element }, filter: checkSizes(filter) };
+  }
+  // And — or what S3 refuses as MalformedXML but Ceph RGW (and the Ceph suite's timed lifecycle
+  // tests) accept: several of Prefix, Tag and the sizes side by side in the Filter itself, even
+  // beside an And. All of them must match, as inside one And. Accepting them breaks no AWS client
+  // (none sends a document S3 refuses) and keeps configurations written for RGW working.
+  const ands = children(f, 'And');
+  if (ands.length > 1) throw malformed();
+  let and: FilterGroup | undefined;
+  if (ands.length) {
     const a = ands[0]!;
     only(a, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan']);
-    filter.prefix = childText(a, 'Prefix') ?? '';
-    filter.tags = children(a, 'Tag').map(tagOf);
-    const gt = sizeOf(a, 'ObjectSizeGreaterThan');
-    const lt = sizeOf(a, 'ObjectSizeLessThan');
-    if (gt !== undefined) filter.sizeGreaterThan = gt;
-    if (lt !== undefined) filter.sizeLessThan = lt;
-    const keys = new Set<string>();
-    for (const [k] of filter.tags) {
-      if (keys.has(k)) throw invalid('Duplicate Tag Keys are not allowed.');
-      keys.add(k);
-    }
+    and = parseGroup(typeof a === 'string' ? {} : a);
   }
+  const { And: _and, ...rest } = f as Record<string, ParsedXml>;
+  const side = present.length > (ands.length ? 1 : 0) ? parseGroup(rest as ParsedXml) : undefined;
+  // Two prefixes: a key must start with both, i.e. with the longer, which must extend the other.
+  const prefixes = [side?.prefix, and?.prefix].filter((p): p is string => p !== undefined).sort((x, y) => x.length - y.length);
+  if (prefixes.length === 2 && !prefixes[1]!.startsWith(prefixes[0]!)) throw malformed('Filter prefixes that no key can match');
+  filter.prefix = prefixes[prefixes.length - 1] ?? '';
+  filter.tags = [...(side?.tags ?? []), ...(and?.tags ?? [])];
+  const gts = [side?.gt, and?.gt].filter((n): n is number => n !== undefined);
+  const lts = [side?.lt, and?.lt].filter((n): n is number => n !== undefined);
+  if (gts.length) filter.sizeGreaterThan = Math.max(...gts);
+  if (lts.length) filter.sizeLessThan = Math.min(...lts);
+  const keys = new Set<string>();
+  for (const [k] of filter.tags) {
+    if (keys.has(k)) throw invalid('Duplicate Tag Keys are not allowed.');
+    keys.add(k);
+  }
+  if (!side) return { form: { kind: 'filter', element: 'And' }, filter: checkSizes(filter) };
+  const given: XmlNode = groupXml(side);
+  if (and) given.And = groupXml(and);
+  return { form: { kind: 'filter', element: 'Siblings', given }, filter: checkSizes(filter) };
+}
+
+function checkSizes(filter: LifecycleFilter): LifecycleFilter {
   if (filter.sizeGreaterThan !== undefined && filter.sizeLessThan !== undefined && filter.sizeLessThan <= filter.sizeGreaterThan) {
     throw invalid('ObjectSizeLessThan must be greater than ObjectSizeGreaterThan');
   }
-  return { form: { kind: 'filter', element }, filter };
+  return filter;
 }
 
 /**
@@ -309,7 +360,11 @@ function transitionClass(node: ParsedXml, known: (c: string) => boolean): string
   const c = childText(node, 'StorageClass');
   if (c === undefined) throw malformed('Transition must have a StorageClass');
   const s = c.trim();
-  if (s === 'STANDARD' || !known(s)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: s });
+  // STANDARD: S3 refuses it as a transition's class (InvalidStorageClass); Ceph RGW accepts it, and
+  // so do we: a version written with (or labelled) another class that is stored here becomes
+  // STANDARD again. A version already moved to a remote tier stays there (tiering/work.ts).
+  // No AWS client sends it, so accepting it breaks none.
+  if (s !== 'STANDARD' && !known(s)) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: s });
   return s;
 }
 
@@ -340,6 +395,8 @@ function filterXml(rule: LifecycleRule): XmlNode | undefined {
       return { ObjectSizeGreaterThan: f.sizeGreaterThan! };
     case 'ObjectSizeLessThan':
       return { ObjectSizeLessThan: f.sizeLessThan! };
+    case 'Siblings':
+      return rule.form.given;
     case 'And': {
       const a: XmlNode = {};
       if (f.prefix !== '') a.Prefix = f.prefix;
@@ -399,5 +456,7 @@ export function serializeLifecycle(config: LifecycleConfig): string {
 
 export function deserializeLifecycle(s: string): LifecycleConfig {
   const parsed = JSON.parse(s) as Partial<LifecycleConfig>;
-  return { rules: parsed.rules ?? [], minimumObjectSize: parsed.minimumObjectSize ?? DEFAULT_MINIMUM_OBJECT_SIZE };
+  const config: LifecycleConfig = { rules: parsed.rules ?? [], minimumObjectSize: parsed.minimumObjectSize ?? DEFAULT_MINIMUM_OBJECT_SIZE };
+  if (typeof parsed.since === 'number') config.since = parsed.since;
+  return config;
 }
