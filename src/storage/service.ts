@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/index.js';
 import type { MetaStore } from '../store/meta/types.js';
-import type { DrivesBlobStore } from '../store/blob/drives.js';
+import type { Drive, DrivesBlobStore } from '../store/blob/drives.js';
 import { parseLayout } from '../store/blob/policy.js';
 
 export const HEAL_KIND = 'blob.heal';
@@ -98,7 +98,7 @@ export class StorageService {
 
   private async tick(): Promise<void> {
     if (this.running || this.abort.signal.aborted) return;
-    const replaced = this.blobs.drives.filter((d) => (d.usable(), d.replaced));
+    const replaced = this.blobs.drives.filter((d) => d.usable() && d.needsHeal());
     let reason: string | undefined;
     if (replaced.length) reason = 'drive replaced';
     else if (this.requested) reason = 'requested';
@@ -123,10 +123,9 @@ export class StorageService {
     await this.running;
   }
 
-  private async pass(reason: string, replaced: { replaced: boolean }[]): Promise<void> {
+  private async pass(reason: string, replaced: Drive[]): Promise<void> {
     if (!(await this.meta.tryLease(SCRUB_LEASE, this.opts.holder, SCRUB_LEASE_TTL_MS))) return;
     this.requested = false;
-    for (const d of replaced) d.replaced = false;
     const renew = setInterval(() => void this.meta.tryLease(SCRUB_LEASE, this.opts.holder, SCRUB_LEASE_TTL_MS).catch(() => undefined), SCRUB_LEASE_TTL_MS / 4).unref();
     const started = Date.now();
     const p: ScrubProgress = { startedAt: started, reason, drive: 0, dir: 0, drives: this.blobs.drives.length, blobs: 0, bytes: 0, damaged: 0, healed: 0, lost: 0, offline: 0 };
@@ -149,9 +148,9 @@ export class StorageService {
             if (this.abort.signal.aborted) return;
             const layout = parseLayout(id);
             if (!layout) continue;
-            // Each blob once: from the first of its drives that is usable.
-            const first = layout.drives.find((d) => this.blobs.drives[d]?.usable());
-            if (first !== drive.index) continue;
+            // Each blob once: from the first of its drives that holds a file of it.
+            const before = layout.drives.slice(0, layout.drives.indexOf(drive.index));
+            if (before.some((d) => this.blobs.holds(d, id))) continue;
             // Unreferenced (being written, or an orphan): the orphan sweep's business.
             if (!(await this.meta.hasBlob(id))) continue;
             const r = await this.blobs.heal(id, undefined, throttle);
@@ -173,6 +172,8 @@ export class StorageService {
       p.finishedAt = Date.now();
       p.drive = this.blobs.drives.length;
       await this.save(p);
+      // Replaced drives are whole again, unless shards could not be written (offline drives).
+      if (p.offline === 0) for (const d of replaced) await d.healed();
       this.log.info({ ...p }, 'scrub pass done');
     } finally {
       clearInterval(renew);

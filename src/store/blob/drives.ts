@@ -42,6 +42,8 @@ export interface DriveStatus {
   free?: number;
   /** Shard and replica files on it. */
   files?: number;
+  /** Found empty (replaced): the next scrub pass rebuilds its shards. */
+  needsHeal?: boolean;
 }
 
 /** One drive: a directory holding blob files (an FsBlobStore). */
@@ -51,8 +53,6 @@ export class Drive {
   private openedAt = 0;
   private opening: Promise<void> | undefined;
   error: string | undefined = 'not opened';
-  /** The drive was found empty (new or replaced) and initialised: its shards need rebuilding. */
-  replaced = false;
 
   constructor(
     readonly index: number,
@@ -67,19 +67,42 @@ export class Drive {
       const st = await fs.promises.stat(this.root);
       if (!st.isDirectory()) throw new Error(`${this.root} is not a directory`);
       const fresh = !fs.existsSync(path.join(this.root, 'blobs'));
-      const marker = path.join(this.root, 'trove-drive.json');
-      const known = fs.existsSync(marker);
       if (this.store) await this.store.close().catch(() => undefined);
       this.store = await FsBlobStore.open({ ...this.opts, root: this.root, legacy: false });
-      if (!known) await fs.promises.writeFile(marker, JSON.stringify({ drive: this.index, createdAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
-      // An empty directory where a drive was: a replacement, whose shards the others rebuild.
-      if (fresh) this.replaced = true;
+      // An empty directory (a new drive, or one replacing a failed drive): the shards it should
+      // hold are rebuilt from the others by the next scrub pass, which clears the mark. The mark is
+      // a file, so that whichever process or node initialised the drive, every one sees it.
+      if (fresh) await this.writeMarker(true);
       this.error = undefined;
       this.checkedAt = Date.now();
     } catch (e) {
       this.error = (e as Error).message;
       this.store = undefined;
     }
+  }
+
+  private get markerFile(): string {
+    return path.join(this.root, 'trove-drive.json');
+  }
+
+  private async writeMarker(needsHeal: boolean): Promise<void> {
+    const tmp = this.markerFile + '.tmp';
+    await fs.promises.writeFile(tmp, JSON.stringify({ drive: this.index, needsHeal, at: new Date().toISOString() }) + '\n', { mode: 0o600 });
+    await fs.promises.rename(tmp, this.markerFile);
+  }
+
+  /** The drive was found empty (new or replaced) and initialised, and no scrub pass has run since. */
+  needsHeal(): boolean {
+    try {
+      return (JSON.parse(fs.readFileSync(this.markerFile, 'utf8')) as { needsHeal?: boolean }).needsHeal === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A scrub pass has rebuilt what the drive should hold. */
+  async healed(): Promise<void> {
+    await this.writeMarker(false);
   }
 
   /** Whether the drive can be used now (cheap: a stat at most once a second). */
@@ -111,7 +134,7 @@ export class Drive {
 
   async status(): Promise<DriveStatus> {
     const online = this.usable();
-    const s: DriveStatus = { index: this.index, root: this.root, online, ...(this.error ? { error: this.error } : {}) };
+    const s: DriveStatus = { index: this.index, root: this.root, online, ...(this.error ? { error: this.error } : {}), ...(this.needsHeal() ? { needsHeal: true } : {}) };
     try {
       const st = await fs.promises.statfs(this.root);
       s.total = st.blocks * st.bsize;
@@ -265,6 +288,12 @@ export class DrivesBlobStore implements BlobStore {
     if (!layout) return this.main.delete(id);
     // A drive offline now keeps its shard: the orphan sweep removes it once the drive is back.
     await Promise.all(layout.drives.map((d) => this.drive(d)?.delete(id).catch(() => undefined)));
+  }
+
+  /** Whether drive `d` is usable and has a file for blob `id`. */
+  holds(d: number, id: string): boolean {
+    const s = this.drive(d);
+    return s !== undefined && fs.existsSync(s.pathOf(id));
   }
 
   /** A read found damage: count it and have the blob healed. */
