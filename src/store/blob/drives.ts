@@ -19,7 +19,7 @@ import { blobId } from '../ids.js';
 import { StoreError } from '../errors.js';
 import { FsBlobStore, type FsBlobStoreOptions } from './fs.js';
 import { BLOCK_SIZE, blockCount, TRAILER_SIZE } from './layout.js';
-import { encodeParity, recompute } from './erasure.js';
+import { chunkOf, codeStripes } from './erasure.js';
 import { CHUNK, layoutId, parseLayout, partSize, place, readQuorum, width, writeQuorum, type Layout, type StoragePolicySpec } from './policy.js';
 import { BlobDamagedError, type BlobStore, type BlobWriter, type CreateOptions, type OpenOptions } from './types.js';
 import type { PooledBody } from '../../common/body.js';
@@ -412,17 +412,20 @@ async function rebuildShards(store: DrivesBlobStore, layout: Layout, id: string,
   const use = sources.slice(0, k);
   const bodies = await Promise.all(use.map((i) => store.drives[layout.drives[i]!]!.store!.openRange(id, part, 0, part - 1)));
   try {
-    const shard = BATCH_STRIPES * CHUNK;
-    for (let off = 0; off < part; off += shard) {
-      const len = Math.min(shard, part - off);
-      const data = Buffer.alloc(k * shard);
-      const parity = Buffer.alloc(m * shard);
-      await Promise.all(use.map((i, j) => readExactly(bodies[j]!, i < k ? data.subarray(i * shard, i * shard + len) : parity.subarray((i - k) * shard, (i - k) * shard + len), id)));
-      await recompute(k, m, data, parity, shard, use, targets);
+    const stripes = part / CHUNK;
+    for (let first = 0; first < stripes; first += BATCH_STRIPES) {
+      const n = Math.min(BATCH_STRIPES, stripes - first);
+      const data = Buffer.allocUnsafe(n * k * CHUNK);
+      const parity = Buffer.allocUnsafe(n * m * CHUNK);
       await Promise.all(
-        targets.map((t, j) => {
-          const src = t < k ? data.subarray(t * shard, t * shard + len) : parity.subarray((t - k) * shard, (t - k) * shard + len);
-          return writers[j]!.write(src);
+        use.map(async (i, j) => {
+          for (let s = 0; s < n; s++) await readExactly(bodies[j]!, chunkOf(k, m, data, parity, CHUNK, s, i), id);
+        }),
+      );
+      await codeStripes(k, m, data, parity, CHUNK, n, use, targets);
+      await Promise.all(
+        targets.map(async (t, j) => {
+          for (let s = 0; s < n; s++) await writers[j]!.write(chunkOf(k, m, data, parity, CHUNK, s, t));
         }),
       );
     }
@@ -470,13 +473,12 @@ class ShardedWriter implements BlobWriter {
   }
 
   /** Writes to each live shard writer; a failing one is dropped (and aborted). */
-  private async toShards(parts: (i: number) => Buffer | undefined): Promise<void> {
+  private async toShards(parts: (i: number) => Buffer[]): Promise<void> {
     await Promise.all(
       this.writers.map(async (w, i) => {
-        const b = parts(i);
-        if (!w || !b || b.length === 0) return;
+        if (!w) return;
         try {
-          await w.write(b);
+          for (const b of parts(i)) await w.write(b);
         } catch (e) {
           this.drop(i, e);
         }
@@ -496,48 +498,31 @@ class ShardedWriter implements BlobWriter {
   async write(chunk: Buffer): Promise<void> {
     if (chunk.length === 0) return;
     this.size += chunk.length;
-    if (this.spec.kind === 'replicas') return this.toShards(() => chunk);
-    const k = this.spec.k;
-    const stripeBytes = k * CHUNK;
-    const batchBytes = BATCH_STRIPES * stripeBytes;
+    if (this.spec.kind === 'replicas') return this.toShards(() => [chunk]);
+    const batchBytes = BATCH_STRIPES * this.spec.k * CHUNK;
+    // The batch holds the data in order: stripe s is bytes [s·K·CHUNK, (s+1)·K·CHUNK).
     for (let off = 0; off < chunk.length; ) {
       this.batch ??= Buffer.allocUnsafe(batchBytes);
-      // Position `fill` of the batch's data: stripe s, chunk j, offset o → data shard j's region.
-      const s = Math.floor(this.fill / stripeBytes);
-      const j = Math.floor((this.fill % stripeBytes) / CHUNK);
-      const o = this.fill % CHUNK;
-      const n = Math.min(CHUNK - o, chunk.length - off);
-      chunk.copy(this.batch, j * BATCH_STRIPES * CHUNK + s * CHUNK + o, off, off + n);
+      const n = Math.min(batchBytes - this.fill, chunk.length - off);
+      chunk.copy(this.batch, this.fill, off, off + n);
       off += n;
       this.fill += n;
       if (this.fill === batchBytes) await this.flushBatch();
     }
   }
 
-  /** Codes the batch (zero-padding a last, partial stripe) and writes its shards. */
+  /** Codes the batch's stripes (zero-padding a last, partial one) and writes their chunks to the shards. */
   private async flushBatch(): Promise<void> {
     if (this.spec.kind !== 'ec' || !this.batch || this.fill === 0) return;
     const { k, m } = this.spec;
-    const stripeBytes = k * CHUNK;
-    const stripes = Math.ceil(this.fill / stripeBytes);
-    const region = BATCH_STRIPES * CHUNK;
+    const stripes = Math.ceil(this.fill / (k * CHUNK));
     const data = this.batch;
-    if (this.fill < BATCH_STRIPES * stripeBytes) {
-      // Zero what the last stripe did not fill (and the stripes after it, coded but not written).
-      const s = Math.floor(this.fill / stripeBytes);
-      const j = Math.floor((this.fill % stripeBytes) / CHUNK);
-      const o = this.fill % CHUNK;
-      for (let jj = 0; jj < k; jj++) {
-        const from = jj < j ? (s + 1) * CHUNK : jj === j ? s * CHUNK + o : s * CHUNK;
-        data.fill(0, jj * region + from, (jj + 1) * region);
-      }
-    }
-    const parity = Buffer.allocUnsafe(m * region);
-    await encodeParity(k, m, data, parity, region);
-    const len = stripes * CHUNK;
+    data.fill(0, this.fill, stripes * k * CHUNK);
+    const parity = Buffer.allocUnsafe(stripes * m * CHUNK);
+    await codeStripes(k, m, data, parity, CHUNK, stripes, Array.from({ length: k }, (_, i) => i), Array.from({ length: m }, (_, i) => k + i));
     this.batch = undefined;
     this.fill = 0;
-    await this.toShards((i) => (i < k ? data.subarray(i * region, i * region + len) : parity.subarray((i - k) * region, (i - k) * region + len)));
+    await this.toShards((i) => Array.from({ length: stripes }, (_, s) => chunkOf(k, m, data, parity, CHUNK, s, i)));
   }
 
   async commit(): Promise<void> {
@@ -746,17 +731,14 @@ class EcReader implements PooledBody {
     const k = this.k;
     const m = this.m;
     const stripes = Math.min(BATCH_STRIPES, this.lastStripe - this.stripe + 1);
-    const region = BATCH_STRIPES * CHUNK;
-    const len = stripes * CHUNK;
-    const data = Buffer.allocUnsafe(k * region);
-    const parity = Buffer.allocUnsafe(m * region);
+    const data = Buffer.allocUnsafe(stripes * k * CHUNK);
+    const parity = Buffer.allocUnsafe(stripes * m * CHUNK);
     for (;;) {
       const sources = (await this.ensureSources()).slice(0, k);
       const ok = await Promise.all(
         sources.map(async (i) => {
-          const target = i < k ? data.subarray(i * region, i * region + len) : parity.subarray((i - k) * region, (i - k) * region + len);
           try {
-            await readExactly(this.bodies[i]!, target, this.id);
+            for (let s = 0; s < stripes; s++) await readExactly(this.bodies[i]!, chunkOf(k, m, data, parity, CHUNK, s, i), this.id);
             return true;
           } catch (e) {
             if (!(e instanceof BlobDamagedError)) throw e;
@@ -767,7 +749,7 @@ class EcReader implements PooledBody {
       );
       if (ok.every(Boolean)) {
         const missing = Array.from({ length: k }, (_, i) => i).filter((i) => !sources.includes(i));
-        if (missing.length) await recompute(k, m, data, parity, region, sources, missing);
+        if (missing.length) await codeStripes(k, m, data, parity, CHUNK, stripes, sources, missing);
         break;
       }
       // A shard failed mid-batch: the others have moved past this batch's start; reopen every
@@ -788,21 +770,12 @@ class EcReader implements PooledBody {
     if (this.closed || this.pos > this.end) return 0;
     const stripeBytes = this.k * CHUNK;
     if (!this.data || this.pos >= (this.batchFirst + this.batchStripes) * stripeBytes) await this.decodeBatch();
-    const region = BATCH_STRIPES * CHUNK;
-    let done = 0;
-    const batchEnd = Math.min((this.batchFirst + this.batchStripes) * stripeBytes - 1, this.end);
-    while (done < buf.length && this.pos <= batchEnd) {
-      const rel = this.pos - this.batchFirst * stripeBytes;
-      const s = Math.floor(rel / stripeBytes);
-      const j = Math.floor((rel % stripeBytes) / CHUNK);
-      const o = rel % CHUNK;
-      const n = Math.min(CHUNK - o, batchEnd - this.pos + 1, buf.length - done);
-      const from = j * region + s * CHUNK + o;
-      this.data!.copy(buf, done, from, from + n);
-      done += n;
-      this.pos += n;
-    }
-    return done;
+    const batchStart = this.batchFirst * stripeBytes;
+    const batchEnd = Math.min(batchStart + this.batchStripes * stripeBytes - 1, this.end);
+    const n = Math.min(batchEnd - this.pos + 1, buf.length);
+    this.data!.copy(buf, 0, this.pos - batchStart, this.pos - batchStart + n);
+    this.pos += n;
+    return n;
   }
 
   async close(): Promise<void> {

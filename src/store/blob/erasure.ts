@@ -50,3 +50,22 @@ export function encodeParity(k: number, m: number, data: Buffer, parity: Buffer,
     Array.from({ length: m }, (_, i) => k + i),
   );
 }
+
+/**
+ * Codes `stripes` stripes laid out one after the other (stripe s: K data chunks at s·K·chunk in
+ * `data`, M parity chunks at s·M·chunk in `parity`), each on its own: the codec's output depends
+ * on the shard size it is given, so every stripe is always coded with shards of exactly `chunk`
+ * bytes, by writers, readers and healers alike.
+ */
+export async function codeStripes(k: number, m: number, data: Buffer, parity: Buffer, chunk: number, stripes: number, sources: number[], targets: number[]): Promise<void> {
+  const jobs: Promise<void>[] = [];
+  for (let s = 0; s < stripes; s++) {
+    jobs.push(recompute(k, m, data.subarray(s * k * chunk, (s + 1) * k * chunk), parity.subarray(s * m * chunk, (s + 1) * m * chunk), chunk, sources, targets));
+  }
+  await Promise.all(jobs);
+}
+
+/** Where shard i's chunk of stripe s lies in stripe-major `data` / `parity` buffers. */
+export function chunkOf(k: number, m: number, data: Buffer, parity: Buffer, chunk: number, s: number, i: number): Buffer {
+  return i < k ? data.subarray((s * k + i) * chunk, (s * k + i + 1) * chunk) : parity.subarray((s * m + i - k) * chunk, (s * m + i - k + 1) * chunk);
+}
