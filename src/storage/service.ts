@@ -84,6 +84,19 @@ export class StorageService {
     if (r.offline > 0) throw new Error(`${r.offline} shard(s) of ${p.id} are on offline drives`);
   }
 
+  /** For metrics: this process's counts since start, and the drives' state now. */
+  stats(): { degradedWrites: number; degradedReads: number; healed: number; healFailures: number; online: number; offline: number } {
+    const online = this.blobs.drives.filter((d) => d.usable()).length;
+    return {
+      degradedWrites: this.blobs.degradedWrites,
+      degradedReads: this.blobs.degradedReads,
+      healed: this.counters.healed,
+      healFailures: this.counters.healFailures,
+      online,
+      offline: this.blobs.drives.length - online,
+    };
+  }
+
   start(): void {
     if (this.blobs.drives.length === 0) return;
     this.timer = setInterval(() => void this.tick(), TICK_MS).unref();

@@ -121,12 +121,15 @@ export class Drive {
       // Gone (removed, unmounted) or unwritable: offline until it comes back. An empty directory
       // where it was is opened again (initialised) and counts as replaced.
       this.error = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      if (fs.existsSync(this.root) && !fs.existsSync(path.join(this.root, 'blobs'))) {
+      if (!this.opening && fs.existsSync(this.root) && !fs.existsSync(path.join(this.root, 'blobs'))) {
         const old = this.store;
         this.store = undefined;
-        void old.close().catch(() => undefined);
-        this.openedAt = 0;
-        this.usable();
+        this.openedAt = now;
+        this.opening = old
+          .close()
+          .catch(() => undefined)
+          .then(() => this.open())
+          .finally(() => (this.opening = undefined));
       }
     }
     return this.error === undefined;
