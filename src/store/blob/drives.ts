@@ -26,6 +26,8 @@ import type { PooledBody } from '../../common/body.js';
 
 /** Stripes coded (and written to each shard) at a time: K × 256 KiB of data per batch. */
 const BATCH_STRIPES = 4;
+/** Stripes read at a time: each shard's part of them in one read (512 KiB). */
+const READ_BATCH_STRIPES = 8;
 /** A drive's health is looked at again after this long. */
 const HEALTH_MS = 1000;
 /** An offline drive is tried again (opened) after this long. */
@@ -651,6 +653,7 @@ class EcReader implements PooledBody {
   private readonly lastStripe: number;
   /** Decoded data of the current batch (shard by shard) and what of it is still to hand out. */
   private data: Buffer | undefined;
+  private shardBuf: Buffer | undefined;
   private batchFirst = 0;
   private batchStripes = 0;
   private pos: number;
@@ -733,15 +736,24 @@ class EcReader implements PooledBody {
   private async decodeBatch(): Promise<void> {
     const k = this.k;
     const m = this.m;
-    const stripes = Math.min(BATCH_STRIPES, this.lastStripe - this.stripe + 1);
-    const data = Buffer.allocUnsafe(stripes * k * CHUNK);
-    const parity = Buffer.allocUnsafe(stripes * m * CHUNK);
+    const stripes = Math.min(READ_BATCH_STRIPES, this.lastStripe - this.stripe + 1);
+    const run = stripes * CHUNK;
+    // Shard by shard: each source shard's chunks of the batch in one read.
+    // Reused from batch to batch: read() copies out of it, nothing else keeps it.
+    const shards = (this.shardBuf ??= Buffer.allocUnsafe(k * READ_BATCH_STRIPES * CHUNK));
+    let spare: Buffer | undefined;
     for (;;) {
       const sources = (await this.ensureSources()).slice(0, k);
+      const missing = Array.from({ length: k }, (_, i) => i).filter((i) => !sources.includes(i));
+      // Parity sources land in a spare area, in the place of the data shards they stand in for.
+      if (missing.length) spare ??= Buffer.allocUnsafe(m * run);
+      let p = 0;
+      const slot = (i: number) => (i < k ? shards.subarray(i * run, (i + 1) * run) : spare!.subarray(p * run, (++p) * run));
       const ok = await Promise.all(
         sources.map(async (i) => {
+          const into = slot(i);
           try {
-            for (let s = 0; s < stripes; s++) await readExactly(this.bodies[i]!, chunkOf(k, m, data, parity, CHUNK, s, i), this.id);
+            await readExactly(this.bodies[i]!, into, this.id);
             return true;
           } catch (e) {
             if (!(e instanceof BlobDamagedError)) throw e;
@@ -751,8 +763,7 @@ class EcReader implements PooledBody {
         }),
       );
       if (ok.every(Boolean)) {
-        const missing = Array.from({ length: k }, (_, i) => i).filter((i) => !sources.includes(i));
-        if (missing.length) await codeStripes(k, m, data, parity, CHUNK, stripes, sources, missing);
+        if (missing.length) await this.reconstruct(shards, spare!, sources, missing, stripes);
         break;
       }
       // A shard failed mid-batch: the others have moved past this batch's start; reopen every
@@ -763,27 +774,58 @@ class EcReader implements PooledBody {
         await b?.close().catch(() => undefined);
       }
     }
-    this.data = data;
+    this.data = shards;
     this.batchFirst = this.stripe;
     this.batchStripes = stripes;
     this.stripe += stripes;
+  }
+
+  /**
+   * Rebuilds the missing data shards of a batch: the codec works stripe by stripe on stripe-major
+   * buffers, so the sources are gathered into them, and the rebuilt chunks copied back.
+   */
+  private async reconstruct(shards: Buffer, spare: Buffer, sources: number[], missing: number[], stripes: number): Promise<void> {
+    const k = this.k;
+    const m = this.m;
+    const run = stripes * CHUNK;
+    const data = Buffer.allocUnsafe(stripes * k * CHUNK);
+    const parity = Buffer.allocUnsafe(stripes * m * CHUNK);
+    let p = 0;
+    for (const i of sources) {
+      const from = i < k ? shards.subarray(i * run, (i + 1) * run) : spare.subarray(p * run, (++p) * run);
+      for (let s = 0; s < stripes; s++) from.copy(chunkOf(k, m, data, parity, CHUNK, s, i), 0, s * CHUNK, (s + 1) * CHUNK);
+    }
+    await codeStripes(k, m, data, parity, CHUNK, stripes, sources, missing);
+    for (const i of missing) for (let s = 0; s < stripes; s++) chunkOf(k, m, data, parity, CHUNK, s, i).copy(shards, i * run + s * CHUNK);
   }
 
   async read(buf: Buffer): Promise<number> {
     if (this.closed || this.pos > this.end) return 0;
     const stripeBytes = this.k * CHUNK;
     if (!this.data || this.pos >= (this.batchFirst + this.batchStripes) * stripeBytes) await this.decodeBatch();
+    const run = this.batchStripes * CHUNK;
     const batchStart = this.batchFirst * stripeBytes;
     const batchEnd = Math.min(batchStart + this.batchStripes * stripeBytes - 1, this.end);
-    const n = Math.min(batchEnd - this.pos + 1, buf.length);
-    this.data!.copy(buf, 0, this.pos - batchStart, this.pos - batchStart + n);
-    this.pos += n;
-    return n;
+    let done = 0;
+    while (done < buf.length && this.pos <= batchEnd) {
+      // Byte pos of the data: stripe s, chunk j (data shard j), offset o in the chunk.
+      const rel = this.pos - batchStart;
+      const s = Math.floor(rel / stripeBytes);
+      const j = Math.floor((rel - s * stripeBytes) / CHUNK);
+      const o = rel - s * stripeBytes - j * CHUNK;
+      const n = Math.min(CHUNK - o, batchEnd - this.pos + 1, buf.length - done);
+      const from = j * run + s * CHUNK + o;
+      this.data!.copy(buf, done, from, from + n);
+      done += n;
+      this.pos += n;
+    }
+    return done;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.data = undefined;
+    this.shardBuf = undefined;
     await Promise.all(this.bodies.map((b) => b?.close().catch(() => undefined)));
     this.bodies.fill(undefined);
   }
