@@ -231,9 +231,21 @@ export class DrivesBlobStore implements BlobStore {
     return n;
   }
 
+  /** Drive i's store when it is healthy (writes go only there). */
   private drive(i: number): FsBlobStore | undefined {
     const d = this.drives[i];
     return d && d.usable() ? d.store : undefined;
+  }
+
+  /**
+   * Drive i's store for reading: whenever it is open, healthy or not as last seen (a read of a
+   * drive that is really gone fails at once and another shard is used; one just back is read).
+   */
+  readable(i: number): FsBlobStore | undefined {
+    const d = this.drives[i];
+    if (!d) return undefined;
+    d.usable();
+    return d.store;
   }
 
   async create(opts: CreateOptions = {}): Promise<BlobWriter> {
@@ -257,7 +269,7 @@ export class DrivesBlobStore implements BlobStore {
       }),
     );
     const w = new ShardedWriter(this, layout, id, writers);
-    w.checkQuorum();
+    await w.checkQuorum();
     return w;
   }
 
@@ -275,7 +287,7 @@ export class DrivesBlobStore implements BlobStore {
     const part = partSize(layout.spec, size);
     const results = await Promise.all(
       layout.drives.map(async (d) => {
-        const s = this.drive(d);
+        const s = this.readable(d);
         if (!s) return false;
         return s.check(id, part).then(
           () => true,
@@ -320,7 +332,7 @@ export class DrivesBlobStore implements BlobStore {
     const n = layout.drives.length;
     if (part === undefined) {
       for (const d of layout.drives) {
-        const s = this.drive(d);
+        const s = this.readable(d);
         const st = s && (await fs.promises.stat(s.pathOf(id)).catch(() => undefined));
         const size = st && dataSizeOf(st.size);
         if (size !== undefined) {
@@ -333,7 +345,7 @@ export class DrivesBlobStore implements BlobStore {
     // 1. Verify every shard.
     const good: boolean[] = await Promise.all(
       layout.drives.map(async (d) => {
-        const s = this.drive(d);
+        const s = this.readable(d);
         if (!s) return false;
         const ok = await readAll(s, id, part!, (b) => {
           res.bytes += b;
@@ -348,12 +360,13 @@ export class DrivesBlobStore implements BlobStore {
     const sources = good.flatMap((g, i) => (g ? [i] : []));
     if (sources.length < readQuorum(layout.spec)) return { ...res, lost: true };
     const targets = bad.filter((i) => this.drive(layout.drives[i]!) !== undefined);
+    const sourceStore = (i: number) => this.readable(layout.drives[i]!)!;
     res.offline = bad.length - targets.length;
     if (targets.length === 0) return res;
     // 2. Rewrite the bad ones from the good ones.
     const writers = await Promise.all(targets.map((i) => this.drive(layout.drives[i]!)!.create({ id })));
     try {
-      if (layout.spec.kind === 'replicas') await copyReplica(this.drive(layout.drives[sources[0]!]!)!, id, part, writers);
+      if (layout.spec.kind === 'replicas') await copyReplica(sourceStore(sources[0]!), id, part, writers);
       else await rebuildShards(this, layout, id, part, sources, targets, writers);
       for (const w of writers) await w.commit();
     } catch (e) {
@@ -469,10 +482,10 @@ class ShardedWriter implements BlobWriter {
     this.spec = layout.spec;
   }
 
-  checkQuorum(): void {
+  async checkQuorum(): Promise<void> {
     const live = this.writers.filter(Boolean).length;
     if (live < writeQuorum(this.spec)) {
-      void this.abort();
+      await this.abort();
       throw new StoreError('InsufficientDrives');
     }
   }
@@ -489,7 +502,7 @@ class ShardedWriter implements BlobWriter {
         }
       }),
     );
-    this.checkQuorum();
+    await this.checkQuorum();
   }
 
   private drop(i: number, e: unknown): void {
@@ -590,13 +603,13 @@ class ReplicaReader implements PooledBody {
     let last: unknown;
     while (this.next < this.order.length) {
       const i = this.order[this.next++]!;
-      const s = this.store.drives[this.layout.drives[i]!]!;
-      if (!s.usable() || !s.store) {
+      const s = this.store.readable(this.layout.drives[i]!);
+      if (!s) {
         this.report();
         continue;
       }
       try {
-        this.body = await s.store.openRange(this.id, this.size, this.pos, this.end);
+        this.body = await s.openRange(this.id, this.size, this.pos, this.end);
         return;
       } catch (e) {
         if (!(e instanceof BlobDamagedError)) throw e;
@@ -690,13 +703,13 @@ class EcReader implements PooledBody {
   private async openShard(i: number): Promise<boolean> {
     if (this.failed[i]) return false;
     if (this.bodies[i]) return true;
-    const s = this.store.drives[this.layout.drives[i]!]!;
-    if (!s.usable() || !s.store) {
+    const s = this.store.readable(this.layout.drives[i]!);
+    if (!s) {
       this.fail(i);
       return false;
     }
     try {
-      this.bodies[i] = await s.store.openRange(this.id, this.part, this.stripe * CHUNK, (this.lastStripe + 1) * CHUNK - 1);
+      this.bodies[i] = await s.openRange(this.id, this.part, this.stripe * CHUNK, (this.lastStripe + 1) * CHUNK - 1);
       return true;
     } catch (e) {
       if (!(e instanceof BlobDamagedError)) throw e;
