@@ -64,15 +64,19 @@ export class StorageService {
 
   /** Registers the heal handler and routes the store's damage reports to it (before engine.start()). */
   register(): void {
-    this.engine.register<HealPayload>(HEAL_KIND, (item) => this.heal(item.payload), { concurrency: 2, retryBaseMs: 5_000, retryMaxMs: 10 * 60_000 });
+    this.engine.register<HealPayload>(HEAL_KIND, (item) => this.heal(item.payload, item.attempts), { concurrency: 2, retryBaseMs: 5_000, retryMaxMs: 10 * 60_000 });
     this.blobs.onDamage = (id, part) => {
       void this.engine.enqueue([{ kind: HEAL_KIND, payload: { id, part } satisfies HealPayload, dedupeKey: `heal:${id}` }]).catch((e: unknown) => this.log.warn({ err: e, blobId: id }, 'cannot queue a heal'));
     };
   }
 
-  private async heal(p: HealPayload): Promise<void> {
-    // Deleted meanwhile: nothing to keep.
-    if (!(await this.meta.hasBlob(p.id))) return;
+  private async heal(p: HealPayload, attempts: number): Promise<void> {
+    if (!(await this.meta.hasBlob(p.id))) {
+      // A degraded write queues its heal before its metadata commits: give it a moment. Still
+      // unreferenced after that: deleted meanwhile (or never committed), nothing to keep.
+      if (attempts < 3) throw new Error(`blob ${p.id} is not referenced (yet)`);
+      return;
+    }
     const r = await this.blobs.heal(p.id, p.part);
     this.counters.healed += r.healed;
     if (r.lost) {
