@@ -16,7 +16,6 @@ import { Metrics } from '../src/observe/metrics.js';
 import { OPERATIONS } from '../src/s3/operations.js';
 import { SqliteMetaStore } from '../src/store/meta/sqlite/index.js';
 import { UsageRecorder } from '../src/usage/recorder.js';
-import type { App } from '../src/app.js';
 
 const log = pino({ level: 'silent' });
 const op = (name: string) => OPERATIONS.find((o) => o.name === name)!;
@@ -44,7 +43,7 @@ function cpuNs(fn: (i: number) => void, n = 500_000): number {
 }
 
 async function main(): Promise<void> {
-  const metrics = new Metrics({ meta: { workStats: async () => undefined }, config: { dataDir: os.tmpdir(), minFree: 0 }, counters: { integrityFailures: 0 }, gc: { collected: 0 }, log } as unknown as Pick<App, 'meta' | 'config' | 'counters' | 'gc' | 'log'>);
+  const metrics = new Metrics({ meta: { workStats: async () => undefined }, config: { dataDir: os.tmpdir(), minFree: 0 }, counters: { integrityFailures: 0 }, gc: { collected: 0 }, log } as unknown as ConstructorParameters<typeof Metrics>[0]);
   const recorder = new UsageRecorder({ addUsageRequests: async () => undefined }, log, { flushMs: 3_600_000 });
   const ops = [put, get, head];
   const m = cpuNs((i) => {

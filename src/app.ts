@@ -5,6 +5,8 @@ import type { Config } from './config.js';
 import type { Credential } from './auth/types.js';
 import type { MetaStore } from './store/meta/types.js';
 import type { BlobStore } from './store/blob/types.js';
+import type { StoragePolicies } from './storage/policies.js';
+import type { StorageService } from './storage/service.js';
 import type { SpaceGuard } from './store/space.js';
 import type { BlobGc } from './workers/gc.js';
 import type { Engine } from './engine/runner.js';
@@ -96,6 +98,10 @@ export interface App {
   readonly observe: Observability;
   /** Remote tiers object data moves to (tiering/). */
   readonly tiers: Tiering;
+  /** Storage policies: the registry, each bucket's policy (cached). */
+  readonly storagePolicies: StoragePolicies;
+  /** Heal work and the scrubber of the drives' shards. */
+  readonly storage: StorageService;
   /** Bucket replication: configurations (cached), remotes, the outbox of writes, the engine's handler. */
   readonly replication: ReplicationService;
   /**

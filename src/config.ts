@@ -14,6 +14,12 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /** Drives for storage policies (replicas, erasure coding): one data directory per drive (empty: none). */
+  dataDirs: string[];
+  /** The scrubber reads every stored shard once per this period (ms; 0: never). */
+  scrubIntervalMs: number;
+  /** The scrubber reads at most this many bytes a second. */
+  scrubRate: number;
   rootAccessKey: string | undefined;
   rootSecretKey: string | undefined;
   region: string;
@@ -171,6 +177,9 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'config', env: 'TROVE_CONFIG', arg: 'file', help: 'read settings from this YAML (or JSON) file: one key per flag, named as the flag without "--"; flags and environment variables override it' },
   { flag: 'address', env: 'TROVE_ADDRESS', arg: 'host:port', help: 'address to listen on (default 127.0.0.1:9000)' },
   { flag: 'data-dir', env: 'TROVE_DATA_DIR', arg: 'dir', help: 'where metadata and object data live (default ./data)' },
+  { flag: 'data-dirs', env: 'TROVE_DATA_DIRS', arg: 'd1,d2,…', help: 'drives (one directory each) that storage policies (replicas N, ec K+M) place copies and shards on; objects of buckets without a policy stay in --data-dir' },
+  { flag: 'scrub-interval', env: 'TROVE_SCRUB_INTERVAL', arg: 'seconds', help: 'read and verify every shard and replica on the drives once per this period, healing what is damaged (default 604800, a week; 0: never)' },
+  { flag: 'scrub-rate', env: 'TROVE_SCRUB_RATE', arg: 'bytes/s', help: 'the scrubber reads at most this many bytes a second (default 52428800)' },
   { flag: 'meta', env: 'TROVE_META_URL', arg: 'postgres://…', help: 'keep metadata in this PostgreSQL database instead of SQLite in <data-dir>/meta (several nodes may share it)' },
   { flag: 'meta-pool', env: 'TROVE_META_POOL', arg: 'n', help: `connections to PostgreSQL per process (default ${DEFAULT_META_POOL})` },
   { flag: 'root-access-key', env: 'TROVE_ROOT_ACCESS_KEY', arg: 'key', help: 'access key id of the root user (generated on first start if unset)' },
@@ -414,6 +423,9 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     host,
     port,
     dataDir: path.resolve(get('data-dir') ?? 'data'),
+    dataDirs: list(get('data-dirs')).map((d) => path.resolve(d)),
+    scrubIntervalMs: secondsOrZero('scrub-interval', 7 * 86400),
+    scrubRate: Math.max(1, bytes('scrub-rate', 50 * 1024 * 1024)),
     rootAccessKey: accessKey,
     rootSecretKey: secretKey,
     region: get('region') || 'us-east-1',

@@ -2,6 +2,7 @@
 // The `trove` command: `trove server …` runs a node; `trove admin …` manages accounts and their
 // IAM users offline, on the data directory.
 
+import { driveCommand, policyCommand, PolicyError } from './storage/admin.js';
 import { checkTarget, loadTargets, readCa, redact, type TargetDef, type TargetType } from './notify/targets.js';
 import cluster from 'node:cluster';
 import path from 'node:path';
@@ -39,6 +40,8 @@ Commands:
   admin user list     list an account's IAM users
   admin tier add|list|remove   remote tiers (any S3 endpoint) that lifecycle transitions move data to
   admin work          the work engine's queue: depth, lag and failures by kind
+  admin policy add|list|remove|default   storage policies (replicas N, ec K+M) over the drives (--data-dirs)
+  admin drive         the drives' health and usage, the heal queue and the scrubber's progress
   admin remote        replication destinations: add, list, remove
   admin target        event notification targets (webhook, amqp, redis, nats, mqtt, postgres)
   admin replication   replication: status (lag and pending bytes per rule), resync BUCKET
@@ -78,6 +81,9 @@ const ADMIN_HELP = `Usage:
         [--region <region>] [--archive] [--storage-class <CLASS>]… [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin tier list|remove [<name>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin work [--json] [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin policy add <name> "replicas N" | "ec K+M" [--data-dir <dir>] [--data-dirs <d1,d2,…>] [--meta <postgres://…>]
+  trove admin policy list | remove <name> | default <name|single> [--data-dir <dir>] [--meta <postgres://…>]
+  trove admin drive [--json] [--data-dir <dir>] [--data-dirs <d1,d2,…>] [--meta <postgres://…>]
   trove admin remote add <name> --endpoint <url> --access-key <id> --secret-key <secret> --buckets <b1,b2>
                          [--region <region>] [--data-dir <dir>] [--meta <postgres://…>] [--master-key-file <file>]
   trove admin remote list|remove [<name>] [--data-dir <dir>] [--meta <postgres://…>]
@@ -350,6 +356,38 @@ async function adminTier(verb: string | undefined, rest: string[]): Promise<void
     }
   } catch (e) {
     if (e instanceof TierError || e instanceof MasterKeyError) throw new ConfigError(e.message);
+    throw e;
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
+/** trove admin policy add|list|remove|default …, trove admin drive [--json]: storage policies and drives. */
+async function adminStorage(noun: 'policy' | 'drive', verb: string | undefined, rest: string[]): Promise<void> {
+  const args = noun === 'drive' ? [verb, ...rest].filter((a): a is string => a !== undefined) : rest;
+  const json = args.includes('--json');
+  const positionals: string[] = [];
+  const flagArgs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') continue;
+    if (a.startsWith('--')) {
+      flagArgs.push(a);
+      if (!a.includes('=') && i + 1 < args.length) flagArgs.push(args[++i]!);
+    } else positionals.push(a);
+  }
+  const flags = takeFlags(flagArgs, ['data-dir', 'data-dirs', 'meta']);
+  if (noun === 'policy' && !verb) throw new ConfigError('trove admin policy add|list|remove|default');
+  if (noun === 'drive' && positionals.length) throw new ConfigError(`unexpected argument: ${positionals[0]}`);
+  const cli: string[] = [];
+  for (const f of ['data-dir', 'data-dirs', 'meta']) if (flags.has(f)) cli.push(`--${f}`, flags.get(f)!);
+  const config = loadConfig([...cli, '--meta-pool', '1']);
+  const { meta, blobs } = await openStores(config, { shared: true });
+  try {
+    out(noun === 'policy' ? await policyCommand(meta, config.dataDirs.length, verb!, positionals) : await driveCommand(meta, blobs, json));
+  } catch (e) {
+    if (e instanceof PolicyError) throw new ConfigError(e.message);
     throw e;
   } finally {
     await meta.close();
@@ -755,6 +793,7 @@ async function runAdmin(argv: string[]): Promise<void> {
   if (noun === 'quota' || noun === 'usage') return adminQuota(noun, verb, rest);
   if (noun === 'kms') return adminKms(verb, rest);
   if (noun === 'tier') return adminTier(verb, rest);
+  if (noun === 'policy' || noun === 'drive') return adminStorage(noun, verb, rest);
   if (noun === 'remote') return adminRemote(verb, rest);
   if (noun === 'replication') return adminReplication(verb, rest);
   if (noun === 'work' || (noun === 'engine' && verb === 'status')) return adminWork(noun === 'work' ? [verb, ...rest].filter((a): a is string => a !== undefined) : rest);

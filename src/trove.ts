@@ -12,6 +12,9 @@ import { TtlCache, type App } from './app.js';
 import type { Config } from './config.js';
 import { createHttpServer } from './http/server.js';
 import { FsBlobStore } from './store/blob/fs.js';
+import { DrivesBlobStore } from './store/blob/drives.js';
+import { StoragePolicies } from './storage/policies.js';
+import { StorageService } from './storage/service.js';
 import { newAccountId, newUserId, ROOT_USER_SETTING } from './store/ids.js';
 import { BucketPolicies } from './authz/bucketPolicies.js';
 import { IamService } from './iam/service.js';
@@ -150,7 +153,7 @@ export async function openStores(
   config: Config,
   hooks: Pick<SqliteOptions, 'onGarbage' | 'onFatal' | 'onFull' | 'onCheckpoint' | 'shared'> = {},
   log?: Logger,
-): Promise<{ meta: MetaStore; blobs: FsBlobStore }> {
+): Promise<{ meta: MetaStore; blobs: DrivesBlobStore }> {
   await secureDataDir(config.dataDir, log);
   // PostgreSQL when configured (its own durability: fsync and full disks are the server's
   // business), else SQLite inside the data directory.
@@ -158,14 +161,10 @@ export async function openStores(
     ? await PgMetaStore.open({ url: config.metaUrl, poolSize: config.metaPoolSize, ...(hooks.onGarbage ? { onGarbage: hooks.onGarbage } : {}) })
     : await SqliteMetaStore.open({ dir: path.join(config.dataDir, 'meta'), fsync: config.fsync, ...hooks });
   const legacy = (await meta.getSetting(LEGACY_BLOBS_SETTING)) === '1';
-  const blobs = await FsBlobStore.open({
-    root: config.dataDir,
-    fsync: config.fsync,
-    legacy,
-    staleNodeMs: Math.max(config.orphanGraceMs, 60_000),
-    ...(config.nodeId ? { nodeId: config.nodeId } : {}),
-    ...(log ? { log } : {}),
-  });
+  const base = { fsync: config.fsync, staleNodeMs: Math.max(config.orphanGraceMs, 60_000), ...(log ? { log } : {}) };
+  const main = await FsBlobStore.open({ ...base, root: config.dataDir, legacy, ...(config.nodeId ? { nodeId: config.nodeId } : {}) });
+  // The drives of storage policies (--data-dirs), below the same BlobStore interface.
+  const blobs = await DrivesBlobStore.open(main, config.dataDirs, base, log ? { log } : {});
   return { meta, blobs };
 }
 
@@ -279,6 +278,8 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     bucketWebsite: new BucketConfigCache(meta, 'website', deserializeWebsite, serializeWebsite),
     bucketNotification,
     notify,
+    storagePolicies: new StoragePolicies(meta, config.dataDirs.length),
+    storage: new StorageService(meta, engine, blobs, log, { holder: blobs.nodeId, intervalMs: config.scrubIntervalMs, rate: config.scrubRate }),
     replication: new ReplicationService(meta, loadMasterKey(config.masterKeyFile, config.masterKeyEnv), log),
     bucketLogging: new BucketConfigCache(meta, 'logging', deserializeLogging, serializeLogging),
     get accessLogs(): ServerAccessLogs {
@@ -308,6 +309,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
     app.bucketWebsite.clear();
     app.replication.configs.clear();
     app.bucketLifecycle.clear();
+    app.storagePolicies.clear();
     app.bucketLogging.clear();
     app.bucketNotification.clear();
     app.bucketEncryption.clear();
@@ -360,7 +362,9 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   for (const node of blobs.goneNodes) for (const lease of [GC_LEASE, SWEEP_LEASE]) await meta.releaseLease(lease, node);
   gc.kick();
   registerTiering(app);
+  app.storage.register();
   engine.start();
+  app.storage.start();
   lifecycle.start();
   app.usage.start();
   const sweepAbort = new AbortController();
@@ -420,6 +424,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
       await accessLogs.stop();
       await gc!.stop();
       await lifecycle.stop();
+      await app.storage.stop();
       await engine.stop();
       await notify.close();
       tiers.close();

@@ -53,7 +53,7 @@ export class Metrics {
   private work: { at: number; value: Promise<WorkStats | undefined> } | undefined;
   private free: { at: number; value: Promise<number | undefined> } | undefined;
 
-  constructor(private readonly app: Pick<App, 'meta' | 'config' | 'counters' | 'gc' | 'log'>) {
+  constructor(private readonly app: Pick<App, 'meta' | 'config' | 'counters' | 'gc' | 'log' | 'storage'>) {
     const r = this.registry;
     client.collectDefaultMetrics({ register: r, prefix: 'trove_' });
     this.requests = new client.Counter({ name: 'trove_requests_total', help: 'Requests answered, by operation (the S3 operation table\'s name, or the IAM/STS action) and HTTP status.', labelNames: ['operation', 'status'], registers: [r] });
@@ -113,6 +113,26 @@ export class Metrics {
       collect() {
         this.reset();
         this.inc(app.counters.integrityFailures);
+      },
+    });
+    const storageCounter = (name: string, help: string, pick: (s: ReturnType<App['storage']['stats']>) => number) =>
+      new client.Counter({
+        name, help, registers: [r],
+        collect() {
+          this.reset();
+          this.inc(pick(app.storage.stats()));
+        },
+      });
+    storageCounter('trove_storage_degraded_writes_total', 'Writes under a storage policy acknowledged with fewer shards (replicas) than the policy wants, the rest queued for healing.', (s) => s.degradedWrites);
+    storageCounter('trove_storage_degraded_reads_total', 'Reads that met a missing or damaged shard (replica) and served the right bytes from the others.', (s) => s.degradedReads);
+    storageCounter('trove_storage_shards_healed_total', 'Shards (replicas) rewritten by heal work and the scrubber in this process.', (s) => s.healed);
+    storageCounter('trove_storage_blobs_lost_total', 'Blobs heal work found with fewer intact shards than a read needs.', (s) => s.healFailures);
+    new client.Gauge({
+      name: 'trove_storage_drives', help: 'Drives (--data-dirs) by state.', labelNames: ['state'], registers: [r],
+      collect() {
+        const s = app.storage.stats();
+        this.set({ state: 'online' }, s.online);
+        this.set({ state: 'offline' }, s.offline);
       },
     });
     new client.Counter({

@@ -46,6 +46,8 @@ export function fromStoreError(e: StoreError): S3Error {
           ? "This write would exceed the storage quota of the bucket owner's account (bytes or objects)."
           : "This write would exceed the bucket's storage quota (bytes or objects).",
       );
+    case 'InsufficientDrives':
+      return new S3Error('ServiceUnavailable', "Too few of the bucket storage policy's drives are available to store the object durably; retry later.");
   }
 }
 

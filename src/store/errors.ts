@@ -30,7 +30,9 @@ export type StoreErrorCode =
   /** A write that shares existing data (a copy) found it released meanwhile. */
   | 'SourceGone'
   /** A write would take a bucket or its owner account past a quota (see `quotaScope`). */
-  | 'QuotaExceeded';
+  | 'QuotaExceeded'
+  /** Fewer drives than a storage policy's write quorum could take a write (store/blob/drives.ts). */
+  | 'InsufficientDrives';
 
 export interface StoreErrorDetails {
   bucket?: string;

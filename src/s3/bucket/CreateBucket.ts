@@ -9,6 +9,7 @@
 // under BlockPublicAcls (InvalidBucketAclWithBlockPublicAccessError: create the bucket, then
 // lift the block and set the ACL).
 
+import { POLICY_HEADER, PolicyError } from '../../storage/policies.js';
 import { aclFromHeaders, type Acl } from '../../authz/acl/index.js';
 import { privateAcl } from '../../authz/bucketAccess.js';
 import { StoreError } from '../../store/errors.js';
@@ -58,6 +59,14 @@ export const createBucket: Handler = async (ctx) => {
     if (isPublicAcl(acl) && (await ctx.app.accountPublicAccessBlocks.get(ctx.identity!.accountId))?.blockPublicAcls) throw new S3Error('AccessDenied');
   }
   const lock = String(ctx.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
+  // The storage policy (a Trove extension): asked for, or the default; fixed for the bucket's life.
+  let policy;
+  try {
+    policy = await ctx.app.storagePolicies.forNewBucket(header(ctx, POLICY_HEADER));
+  } catch (e) {
+    if (e instanceof PolicyError) throw new S3Error('InvalidArgument', e.message, { ArgumentName: POLICY_HEADER, ArgumentValue: header(ctx, POLICY_HEADER) ?? '' });
+    throw e;
+  }
 
   let bucket;
   try {
@@ -78,6 +87,7 @@ export const createBucket: Handler = async (ctx) => {
     }
     throw e;
   }
+  if (policy) await ctx.app.storagePolicies.buckets.put(bucket, policy.name);
   // Restrictions before grants.
   if (block) await ctx.app.bucketAccess.putPublicAccessBlock(bucket, block);
   if (ownership !== undefined) await ctx.app.bucketAccess.putOwnership(bucket, ownership);

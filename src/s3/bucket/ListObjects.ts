@@ -1,6 +1,7 @@
 // ListObjects (v1): GET /<bucket>           — marker / NextMarker
 // ListObjectsV2:    GET /<bucket>?list-type=2 — continuation-token / start-after
 
+import { POLICY_HEADER } from '../../storage/policies.js';
 import { S3Error } from '../errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
@@ -78,7 +79,7 @@ export const listObjectsV1: Handler = async (ctx) => {
   body.Contents = await contents(ctx, page.items, c, true);
   body.CommonPrefixes = page.prefixes.map((p) => ({ Prefix: c.enc(p) }));
   if (ctx.query.has('encoding-type')) body.EncodingType = 'url';
-  return { xml: { root: 'ListBucketResult', body } };
+  return { xml: { root: 'ListBucketResult', body }, headers: { [POLICY_HEADER]: await ctx.app.storagePolicies.nameOf(bucketOf(ctx)) } };
 };
 
 const TOKEN_TAG = 'v1:';
@@ -121,5 +122,5 @@ export const listObjectsV2: Handler = async (ctx) => {
   body.Contents = await contents(ctx, page.items, c, q.get('fetch-owner') === 'true');
   body.CommonPrefixes = page.prefixes.map((p) => ({ Prefix: c.enc(p) }));
   if (q.has('encoding-type')) body.EncodingType = 'url';
-  return { xml: { root: 'ListBucketResult', body } };
+  return { xml: { root: 'ListBucketResult', body }, headers: { [POLICY_HEADER]: await ctx.app.storagePolicies.nameOf(bucketOf(ctx)) } };
 };

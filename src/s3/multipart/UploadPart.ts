@@ -1,6 +1,7 @@
 // UploadPart: PUT /<bucket>/<key>?partNumber=N&uploadId=U
 // Each part becomes its own blob; re-uploading a part number replaces (and releases) the old one.
 
+import { DEGRADED_HEADER } from '../../storage/policies.js';
 import { checksumHeader } from '../../auth/checksums.js';
 import { S3Error } from '../errors.js';
 import type { Handler } from '../handler.js';
@@ -30,7 +31,7 @@ export const uploadPart: Handler = async (ctx) => {
   // SSE-C uploads need the upload's customer key on every part (400 without, 403 with another).
   const dataKey = await dataKeyForUpload(ctx, up, true);
   // Parts are always blobs (an object is the ordered list of its parts' blobs).
-  const data = await ingest(ctx, { contentMd5, checksum, computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, seal: sealing(up.sse, dataKey) });
+  const data = await ingest(ctx, { contentMd5, checksum, computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, seal: sealing(up.sse, dataKey), policy: await ctx.app.storagePolicies.specOf(bucket) });
   try {
     await ctx.app.meta.putPart(bucket.id, up.uploadId, {
       partNumber,
@@ -46,5 +47,6 @@ export const uploadPart: Handler = async (ctx) => {
   }
   const headers: Record<string, string> = { ETag: quoteEtag(data.md5), ...encryptionHeaders(ctx, up.sse) };
   if (data.checksum) headers[checksumHeader(data.checksum.algorithm)] = data.checksum.value;
+  if (data.degraded) headers[DEGRADED_HEADER] = String(data.degraded);
   return { headers };
 };

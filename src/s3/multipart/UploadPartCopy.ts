@@ -57,7 +57,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
     const body = await objectBody(ctx.app, src.bucket.name, v, start, end, srcKey);
     let data;
     try {
-      data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, seal: sealing(up.sse, partKey) });
+      data = await storeBytes(ctx.app, bodyChunks(body), size, () => ({}), { computeAlgorithm: up.checksumAlgorithm, inlineThreshold: -1, maxSize: MAX_PART_SIZE, seal: sealing(up.sse, partKey), policy: await ctx.app.storagePolicies.specOf(bucket) });
     } finally {
       await closeBody(body);
     }

@@ -91,7 +91,7 @@ export const copyObject: Handler = async (ctx) => {
     let data;
     try {
       const computeAlgorithm = algorithm ?? (v.checksum?.type === 'FULL_OBJECT' ? v.checksum.algorithm : undefined);
-      data = await storeBytes(ctx.app, bodyChunks(body), v.size, () => ({}), { computeAlgorithm, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE, seal: sealing(sse?.desc, sse?.dataKey) });
+      data = await storeBytes(ctx.app, bodyChunks(body), v.size, () => ({}), { computeAlgorithm, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: MAX_PUT_SIZE, seal: sealing(sse?.desc, sse?.dataKey), policy: await ctx.app.storagePolicies.specOf(bucket) });
     } finally {
       await closeBody(body);
     }

@@ -3,6 +3,7 @@
 // made durable before the metadata commit; conditions (If-None-Match: *, If-Match) are checked
 // inside that commit, so of two racing conditional writers exactly one wins.
 
+import { DEGRADED_HEADER } from '../../storage/policies.js';
 import { expirationHeaderFor } from '../../lifecycle/header.js';
 import { checksumHeader } from '../../auth/checksums.js';
 import type { ObjectContent } from '../../store/meta/types.js';
@@ -79,7 +80,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
   }
 
   const sse = await encryptionForWrite(ctx);
-  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize, seal: sealing(sse?.desc, sse?.dataKey) });
+  const data = await ingest(ctx, { contentMd5, checksum, inlineThreshold: ctx.app.config.inlineThreshold, maxSize: Math.min(o.maxSize ?? MAX_PUT_SIZE, MAX_PUT_SIZE), minSize: o.minSize, seal: sealing(sse?.desc, sse?.dataKey), policy: await ctx.app.storagePolicies.specOf(bucket) });
   const content: ObjectContent = {
     size: data.size,
     etag: sse ? encryptedEtag(sse.desc, data.md5, sse.dataKey) : data.md5,
@@ -118,6 +119,7 @@ export async function writeObject(ctx: S3Context, o: WriteOptions = {}): Promise
     headers[checksumHeader(content.checksum.algorithm)] = content.checksum.value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';
   }
+  if (data.degraded) headers[DEGRADED_HEADER] = String(data.degraded);
   const expiration = await expirationHeaderFor(ctx.app, bucket, { key: ctx.key, size: content.size, lastModified: content.lastModified, tags: content.tags });
   if (expiration) headers['x-amz-expiration'] = expiration;
   return { etag: content.etag, headers };

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { blobKey, sealAll, Sealer } from '../../sse/packages.js';
 import { checksumHeader, createChecksum, type ChecksumAlgorithm } from '../../auth/checksums.js';
 import type { App } from '../../app.js';
+import type { StoragePolicySpec } from '../../store/blob/policy.js';
 import type { BlobWriter } from '../../store/blob/types.js';
 import { StoreError } from '../../store/errors.js';
 import { isOutOfSpace } from '../../store/space.js';
@@ -26,6 +27,8 @@ export interface Ingested {
   blobId?: string;
   /** Sealed inline bytes: the id their key was derived from (the descriptor's `n`). */
   inlineId?: string;
+  /** Shards (replicas) of the blob its policy wanted that could not be written (healed later). */
+  degraded?: number;
 }
 
 export interface IngestOptions {
@@ -44,6 +47,8 @@ export interface IngestOptions {
    * `p` bytes (the descriptor's; sse/packages.ts).
    */
   seal?: { dataKey: Buffer; p: number } | undefined;
+  /** The bucket's storage policy (storage/policies.ts): how a blob is placed on the drives. */
+  policy?: StoragePolicySpec | undefined;
 }
 
 /** Reads the request body into storage (see storeBytes). */
@@ -82,7 +87,8 @@ export async function storeBytes(
     for (const p of sealer.push(chunk)) await w.write(p);
   };
   try {
-    if (!inline) writer = await app.blobs.create();
+    const create = () => app.blobs.create(o.policy ? { policy: o.policy } : {});
+    if (!inline) writer = await create();
     for await (const chunk of source) {
       size += chunk.length;
       if (size > o.maxSize) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: o.maxSize });
@@ -92,7 +98,7 @@ export async function storeBytes(
       else {
         chunks.push(chunk);
         if (size > o.inlineThreshold) {
-          writer = await app.blobs.create();
+          writer = await create();
           for (const c of chunks) await toBlob(writer, c);
           chunks.length = 0;
         }
@@ -122,6 +128,7 @@ export async function storeBytes(
     if (writer) {
       await writer.commit();
       result.blobId = writer.id;
+      if (writer.degraded) result.degraded = writer.degraded;
     } else {
       result.inline = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       if (o.seal) {

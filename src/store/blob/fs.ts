@@ -28,7 +28,8 @@ import { blobId } from '../ids.js';
 import { fsyncDir } from '../durability.js';
 import { DIR_MODE, FILE_MODE } from '../datadir.js';
 import { BLOCK_SIZE, crc, decodeTail, encodeTail, fileSize, planRead, tailSize, verifiedPrefix } from './layout.js';
-import { BlobDamagedError, type BlobStore, type BlobWriter, type OpenOptions } from './types.js';
+import { isBlobId } from './policy.js';
+import { BlobDamagedError, type BlobStore, type CreateOptions, type BlobWriter, type OpenOptions } from './types.js';
 import type { PooledBody } from '../../common/body.js';
 
 /** Pending bytes gathered before one writev; and the most we queue before the writer waits. */
@@ -235,12 +236,15 @@ export class FsBlobStore implements BlobStore {
   }
 
   pathOf(id: string): string {
-    if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`invalid blob id ${JSON.stringify(id)}`);
+    if (!isBlobId(id)) throw new Error(`invalid blob id ${JSON.stringify(id)}`);
     return path.join(this.blobDir, id.slice(0, 2), id);
   }
 
-  async create(): Promise<BlobWriter> {
-    const id = blobId();
+  /** A new blob; `id` names it (a shard of a placed blob, policy.ts), else a fresh plain id. */
+  async create(opts: CreateOptions & { id?: string } = {}): Promise<BlobWriter> {
+    if (opts.policy) throw new Error('a storage policy needs drives (--data-dirs)');
+    const id = opts.id ?? blobId();
+    if (opts.id !== undefined) this.pathOf(id);
     const tmp = path.join(this.tmpDir, id);
     let fh: fs.promises.FileHandle;
     try {
@@ -388,6 +392,18 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /** Forgets the open file kept for `id` (it was replaced: healed). */
+  evict(id: string): void {
+    const f = this.files.get(id);
+    if (f) void this.drop(id, f);
+  }
+
+  /** Lists the blob ids in one of the 256 blob directories (index 0-255). */
+  async listDir(index: number): Promise<string[]> {
+    const files = await fs.promises.readdir(path.join(this.blobDir, index.toString(16).padStart(2, '0'))).catch(() => [] as string[]);
+    return files.filter(isBlobId);
+  }
+
   async delete(id: string): Promise<void> {
     const f = this.files.get(id);
     if (f) void this.drop(id, f);
@@ -423,7 +439,7 @@ export class FsBlobStore implements BlobStore {
       const dir = path.join(this.blobDir, d);
       const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
       for (const f of files) {
-        if (!/^[0-9a-f]{32}$/.test(f)) continue;
+        if (!isBlobId(f)) continue;
         const st = await fs.promises.stat(path.join(dir, f)).catch(() => undefined);
         if (!st || st.mtimeMs > cutoff) continue;
         if (!(await isKnown(f))) {

@@ -1,11 +1,19 @@
 // BlobStore: object bytes by opaque id. Ids are minted by the store and never derived from keys.
 
 import type { PooledBody } from '../../common/body.js';
+import type { StoragePolicySpec } from './policy.js';
+
+export interface CreateOptions {
+  /** Spread the blob over the drives as this policy says (drives.ts); default: one file in the data directory. */
+  policy?: StoragePolicySpec;
+}
 
 export interface BlobWriter {
   readonly id: string;
   /** Data bytes written so far. */
   readonly size: number;
+  /** After commit: shards (replicas) the policy wanted that could not be written (healed later). */
+  readonly degraded?: number;
   /** Queues bytes; resolves when the caller may send more (backpressure). */
   write(chunk: Buffer): Promise<void>;
   /** Makes the blob durable and visible under its id. After this resolves the blob exists. */
@@ -49,7 +57,7 @@ export interface OpenOptions {
 }
 
 export interface BlobStore {
-  create(): Promise<BlobWriter>;
+  create(opts?: CreateOptions): Promise<BlobWriter>;
   /**
    * Bytes [start, end] (inclusive) of a blob holding `size` bytes of data, read on demand into
    * the caller's buffers, each verified against its checksum before it is handed out. Resolves once

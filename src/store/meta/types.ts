@@ -39,7 +39,9 @@ export type BucketConfigKind =
   | 'logging'
   | 'accelerate'
   | 'request-payment'
-  | 'replication';
+  | 'replication'
+  /** The bucket's storage policy's name (storage/policies.ts), fixed at creation. */
+  | 'storage-policy';
 
 export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
 
