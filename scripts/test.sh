@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 npx tsc -p .
 node --test --test-concurrency=2 dist/test/
 
-POSTGRES_FILES=(admin-api engine storage notify quota usage qos lifecycle replication replication-encrypted object bucket versioning multipart listing acl policy accountPublicAccessBlock cors website post sse auth iam iam-s3 iam-compat sts federation tiering logging)
+POSTGRES_FILES=(admin-api engine storage notify quota usage qos lifecycle replication replication-encrypted object conditional-delete bucket versioning multipart listing acl policy accountPublicAccessBlock cors website post sse auth iam iam-s3 iam-compat sts federation tiering logging)
 if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || [ -n "${TROVE_TEST_PG_BIN:-}" ]; then
   echo "# the integration suite again, on PostgreSQL"
   files=()

@@ -40,7 +40,7 @@ export interface StoreErrorDetails {
   versionId?: string;
   uploadId?: string;
   partNumber?: number;
-  condition?: 'If-None-Match' | 'If-Match';
+  condition?: 'If-None-Match' | 'If-Match' | 'x-amz-if-match-last-modified-time' | 'x-amz-if-match-size';
   /** InvalidBucketState: object lock forbids leaving Enabled, or object lock needs Enabled. */
   reason?: 'object-lock-present' | 'versioning-not-enabled';
   /** QuotaExceeded: whose quota. */

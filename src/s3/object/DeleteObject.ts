@@ -1,9 +1,12 @@
-// DeleteObject: DELETE /<bucket>/<key>  [versionId, x-amz-bypass-governance-retention, If-Match]
+// DeleteObject: DELETE /<bucket>/<key>  [versionId, x-amz-bypass-governance-retention,
+// If-Match, x-amz-if-match-last-modified-time, x-amz-if-match-size]
+// The conditions are decided by the store inside the delete's transaction (rules.ts
+// checkDeleteConditions): 412 when one does not hold.
 
 import { replicationForDelete } from '../../replication/writes.js';
 import type { Handler } from '../handler.js';
 import { bucketOf } from '../handler.js';
-import { unquoteEtag } from './headers.js';
+import { parseDeleteConditions } from './headers.js';
 import { versionParam } from './GetObject.js';
 import { bypassGovernance } from './lock.js';
 import { combineWork, notified, notifyWork, removalEvent } from '../bucket/notification.js';
@@ -11,7 +14,7 @@ import { combineWork, notified, notifyWork, removalEvent } from '../bucket/notif
 export const deleteObject: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   const versionId = versionParam(ctx);
-  const ifMatch = ctx.headers['if-match'];
+  const conditions = parseDeleteConditions(ctx.headers);
   const events = await notifyWork(ctx, removalEvent(bucket, versionId), ctx.key);
   const replication = await replicationForDelete(ctx, bucket, ctx.key, versionId);
   const work = combineWork(events, replication.work);
@@ -19,7 +22,7 @@ export const deleteObject: Handler = async (ctx) => {
     ...(versionId !== undefined ? { versionId } : {}),
     bypassGovernance: bypassGovernance(ctx),
     now: Date.now(),
-    ...(ifMatch !== undefined ? { conditions: { ifMatch: ifMatch.trim() === '*' ? '*' : unquoteEtag(ifMatch) } } : {}),
+    ...(conditions ? { conditions } : {}),
     ...replication,
     ...(work ? { work } : {}),
   });

@@ -1,4 +1,4 @@
-// DeleteObjects: POST /<bucket>?delete   <Delete><Quiet/><Object><Key/><VersionId/></Object>…</Delete>
+// DeleteObjects: POST /<bucket>?delete   <Delete><Quiet/><Object><Key/><VersionId/><ETag/><LastModifiedTime/><Size/></Object>…</Delete>
 // Up to 1000 keys; each is deleted in its own transaction (they share fsyncs through group
 // commit); per-key failures are reported in the result, not as a request error.
 
@@ -13,7 +13,8 @@ import { asS3Error } from '../store-errors.js';
 import type { Handler, S3Context } from '../handler.js';
 import { bucketOf } from '../handler.js';
 import { childText, children, type XmlLimits, type XmlNode } from '../xml.js';
-import { parseContentMd5, unquoteEtag } from './headers.js';
+import { parseContentMd5, parseMatchSize, parseMatchTime, unquoteEtag } from './headers.js';
+import type { DeleteConditions } from '../../store/meta/types.js';
 import { BYPASS_GOVERNANCE, versionedAction } from '../../authz/requests.js';
 
 const MAX_KEYS = 1000;
@@ -64,7 +65,8 @@ function checkKey(key: string): void {
 interface Target {
   key: string;
   versionId: string | undefined;
-  etag: string | undefined;
+  /** ETag, LastModifiedTime, Size: a conditional delete of this key (see DeleteObject). */
+  conditions: DeleteConditions | undefined;
 }
 
 export const deleteObjects: Handler = async (ctx) => {
@@ -79,7 +81,16 @@ export const deleteObjects: Handler = async (ctx) => {
     const key = childText(o, 'Key');
     if (key === undefined) throw new S3Error('MalformedXML');
     const etag = childText(o, 'ETag');
-    return { key, versionId: childText(o, 'VersionId'), etag: etag === undefined ? undefined : unquoteEtag(etag) };
+    const time = childText(o, 'LastModifiedTime');
+    const size = childText(o, 'Size');
+    let conditions: DeleteConditions | undefined;
+    if (etag !== undefined || time !== undefined || size !== undefined) {
+      conditions = {};
+      if (etag !== undefined) conditions.ifMatch = etag.trim() === '*' ? '*' : unquoteEtag(etag);
+      if (time !== undefined) conditions.ifMatchLastModified = parseMatchTime(time, 'LastModifiedTime');
+      if (size !== undefined) conditions.ifMatchSize = parseMatchSize(size, 'Size');
+    }
+    return { key, versionId: childText(o, 'VersionId'), conditions };
   });
   const askedBypass = String(ctx.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true';
 
@@ -98,7 +109,7 @@ export const deleteObjects: Handler = async (ctx) => {
         ...(t.versionId !== undefined ? { versionId: t.versionId } : {}),
         bypassGovernance: askedBypass && (await ctx.mayAccess(BYPASS_GOVERNANCE, t.key)),
         now: Date.now(),
-        ...(t.etag !== undefined ? { conditions: { ifMatch: t.etag } } : {}),
+        ...(t.conditions ? { conditions: t.conditions } : {}),
         ...replication,
         ...(work ? { work } : {}),
       });

@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CHECKSUM_ALGORITHMS, checksumByteLength, checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../auth/checksums.js';
 import type { PayloadMode } from '../../auth/types.js';
-import type { ChecksumType, WriteConditions } from '../../store/meta/types.js';
+import type { ChecksumType, DeleteConditions, WriteConditions } from '../../store/meta/types.js';
 import { S3Error } from '../errors.js';
 
 /** Representation headers stored with an object and returned on GET/HEAD. */
@@ -196,5 +196,32 @@ export function parseWriteConditions(h: IncomingHttpHeaders): WriteConditions | 
   const c: WriteConditions = {};
   if (inm !== undefined) c.ifNoneMatch = inm.trim() === '*' ? '*' : unquoteEtag(inm);
   if (im !== undefined) c.ifMatch = im.trim() === '*' ? '*' : unquoteEtag(im);
+  return c;
+}
+
+/** A conditional delete's timestamp (x-amz-if-match-last-modified-time, <LastModifiedTime>): RFC 822 or ISO 8601. */
+export function parseMatchTime(s: string, name: string): number {
+  const t = Date.parse(s.trim());
+  if (!Number.isFinite(t)) throw new S3Error('InvalidArgument', `Invalid ${name}: ${s}`, { ArgumentName: name, ArgumentValue: s });
+  return t;
+}
+
+/** A conditional delete's size (x-amz-if-match-size, <Size>): a non-negative integer. */
+export function parseMatchSize(s: string, name: string): number {
+  const t = s.trim();
+  if (!/^[0-9]{1,16}$/.test(t)) throw new S3Error('InvalidArgument', `Invalid ${name}: ${s}`, { ArgumentName: name, ArgumentValue: s });
+  return Number(t);
+}
+
+/** If-Match, x-amz-if-match-last-modified-time and x-amz-if-match-size on DeleteObject: checked inside the transaction. */
+export function parseDeleteConditions(h: IncomingHttpHeaders): DeleteConditions | undefined {
+  const im = header(h, 'if-match');
+  const lm = header(h, 'x-amz-if-match-last-modified-time');
+  const size = header(h, 'x-amz-if-match-size');
+  if (im === undefined && lm === undefined && size === undefined) return undefined;
+  const c: DeleteConditions = {};
+  if (im !== undefined) c.ifMatch = im.trim() === '*' ? '*' : unquoteEtag(im);
+  if (lm !== undefined) c.ifMatchLastModified = parseMatchTime(lm, 'x-amz-if-match-last-modified-time');
+  if (size !== undefined) c.ifMatchSize = parseMatchSize(size, 'x-amz-if-match-size');
   return c;
 }

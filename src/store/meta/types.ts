@@ -180,6 +180,20 @@ export interface WriteConditions {
   ifMatch?: string;
 }
 
+/**
+ * Conditional delete (If-Match, x-amz-if-match-last-modified-time, x-amz-if-match-size),
+ * checked inside the delete's transaction against the version it removes (see
+ * common/rules.ts checkDeleteConditions).
+ */
+export interface DeleteConditions {
+  /** '*' (a current object must exist) or an ETag (without quotes) it must have. */
+  ifMatch?: string;
+  /** The version's last-modified time must be this (ms since epoch, compared to the second). */
+  ifMatchLastModified?: number;
+  /** The version's size in bytes must be this. */
+  ifMatchSize?: number;
+}
+
 export interface PutResult {
   versionId: string;
   /** The version this write displaced as latest, if any. */
@@ -195,7 +209,7 @@ export interface DeleteOptions {
   bypassGovernance?: boolean;
   /** ms since epoch, for retention checks. */
   now: number;
-  conditions?: WriteConditions;
+  conditions?: DeleteConditions;
   /** Follow-up work, committed in the same transaction (see WriteOptions). */
   work?: WorkSpec;
   /** A replicated delete marker: created with this version id (see ObjectContent.replicaVersionId). */

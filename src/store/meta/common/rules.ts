@@ -3,7 +3,7 @@
 
 import { StoreError } from '../../errors.js';
 import { prefixSuccessor, compareKeys } from '../../keys.js';
-import type { DeleteOptions, Retention, WriteConditions } from '../types.js';
+import type { DeleteConditions, DeleteOptions, Retention, WriteConditions } from '../types.js';
 
 /** The S3 version id of a stored version: its time-ordered id, or 'null' for the null version. */
 export function s3VersionId(vid: string, isNull: boolean): string {
@@ -32,6 +32,39 @@ export function checkConditions(latest: LatestState | undefined, c: WriteConditi
     if (!exists) throw new StoreError('NoSuchKey', { key });
     if (c.ifMatch !== '*' && c.ifMatch !== latest.etag) throw new StoreError('PreconditionFailed', { condition: 'If-Match' });
   }
+}
+
+/** What a conditional delete compares: the version it would remove (or the key's current one). */
+export interface DeleteTarget {
+  deleteMarker: boolean;
+  etag: string;
+  size: number;
+  lastModified: number;
+}
+
+/**
+ * S3's conditional delete, against the version read (and locked) in the delete's transaction.
+ * Returns false when the delete must do nothing and succeed (204): the target does not exist.
+ *
+ * - Without a version id the target is the key's current version. If-Match ('*' or an ETag)
+ *   needs a current object: none, or a delete marker, is NoSuchKey (general purpose buckets,
+ *   as for If-Match on PutObject). The last-modified-time and size conditions alone on a key
+ *   with no version at all succeed without deleting; a current delete marker is compared as
+ *   it is (size 0, its own time), so a wrong value still fails.
+ * - With a version id the target is that version; a missing version succeeds without deleting
+ *   (as an unconditional version delete does).
+ * - Any condition that does not hold is 412 PreconditionFailed.
+ */
+export function checkDeleteConditions(target: DeleteTarget | undefined, c: DeleteConditions | undefined, key: string, byVersion: boolean): boolean {
+  if (!c || (c.ifMatch === undefined && c.ifMatchLastModified === undefined && c.ifMatchSize === undefined)) return true;
+  if (!byVersion && c.ifMatch !== undefined && (!target || target.deleteMarker)) throw new StoreError('NoSuchKey', { key });
+  if (!target) return false;
+  if (c.ifMatch !== undefined && c.ifMatch !== '*' && (target.deleteMarker || c.ifMatch !== target.etag)) throw new StoreError('PreconditionFailed', { condition: 'If-Match' });
+  if (c.ifMatchLastModified !== undefined && Math.floor(target.lastModified / 1000) !== Math.floor(c.ifMatchLastModified / 1000)) {
+    throw new StoreError('PreconditionFailed', { condition: 'x-amz-if-match-last-modified-time' });
+  }
+  if (c.ifMatchSize !== undefined && target.size !== c.ifMatchSize) throw new StoreError('PreconditionFailed', { condition: 'x-amz-if-match-size' });
+  return true;
 }
 
 /**

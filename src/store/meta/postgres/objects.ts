@@ -7,7 +7,7 @@ import { StoreError } from '../../errors.js';
 import { timeOrderedIdAfter } from '../../ids.js';
 import { compareKeys } from '../../keys.js';
 import { objectMetaJson, uploadMetaJson } from '../common/json.js';
-import { checkConditions, checkDeletable, COMPLETION_MEMORY_MS, keyBounds } from '../common/rules.js';
+import { checkConditions, checkDeletable, checkDeleteConditions, COMPLETION_MEMORY_MS, keyBounds, type DeleteTarget } from '../common/rules.js';
 import type {
   CompletedUpload,
   DeleteOptions,
@@ -66,6 +66,11 @@ function keyRange(p: Params, prefix: string, start: string | undefined, startInc
   if (b.lower) sql += ` AND key ${b.lower.inclusive ? '>=' : '>'} ${p.add(keyBytes(b.lower.key))}`;
   if (b.upper !== undefined) sql += ` AND key < ${p.add(keyBytes(b.upper))}`;
   return sql;
+}
+
+/** What a conditional delete compares of a row (see checkDeleteConditions). */
+function deleteTarget(r: ObjectRow): DeleteTarget {
+  return { deleteMarker: r.delete_marker, etag: r.etag, size: Number(r.size), lastModified: Number(r.last_modified) };
 }
 
 const LATEST = 'SELECT * FROM objects WHERE bucket_id = $1 AND key = $2 ORDER BY vid DESC LIMIT 1';
@@ -381,10 +386,9 @@ export class PgObjects {
   deleteObject(bucketId: number, key: string, opts: DeleteOptions): Promise<DeleteResult> {
     return this.writeWithWork(opts.work, async (t): Promise<DeleteResult> => {
       const [bucket, latest] = await Promise.all([this.bucketState(t, bucketId), this.lockedLatest(t, bucketId, key)]);
-      this.checkConditions(latest, opts.conditions, key);
       if (opts.versionId !== undefined) {
         const row = await this.versionRow(t, bucketId, key, opts.versionId);
-        if (!row) return { versionId: opts.versionId, deleteMarker: false };
+        if (!checkDeleteConditions(row && deleteTarget(row), opts.conditions, key, true) || !row) return { versionId: opts.versionId, deleteMarker: false };
         checkDeletable(lockOf(row), opts);
         await this.removeRow(t, row);
         if (row.is_latest) {
@@ -393,6 +397,7 @@ export class PgObjects {
         }
         return { versionId: versionIdOf(row), deleteMarker: row.delete_marker };
       }
+      if (!checkDeleteConditions(latest && deleteTarget(latest), opts.conditions, key, false)) return { deleteMarker: false };
       if (bucket.versioning === 'Unversioned') {
         if (latest) await this.removeRow(t, latest);
         return { deleteMarker: false };

@@ -6,7 +6,7 @@ import { StoreError } from '../../errors.js';
 import { timeOrderedIdAfter } from '../../ids.js';
 import { compareKeys } from '../../keys.js';
 import { objectMetaJson, parseObjectMeta } from '../common/json.js';
-import { checkConditions, checkDeletable } from '../common/rules.js';
+import { checkConditions, checkDeletable, checkDeleteConditions, type DeleteTarget } from '../common/rules.js';
 import type {
   DeleteOptions,
   DeleteResult,
@@ -39,6 +39,11 @@ export function latestRow(c: Ctx, bucketId: number, key: string): ObjectRow | un
 export function checkRowConditions(latest: ObjectRow | undefined, conditions: WriteConditions | undefined, key: string): void {
   if (!conditions) return;
   checkConditions(latest && { deleteMarker: latest.delete_marker === 1, etag: latest.etag }, conditions, key);
+}
+
+/** What a conditional delete compares of a row (see checkDeleteConditions). */
+function deleteTarget(r: ObjectRow): DeleteTarget {
+  return { deleteMarker: r.delete_marker === 1, etag: r.etag, size: r.size, lastModified: r.last_modified };
 }
 
 export async function getObject(c: Ctx, bucketId: number, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
@@ -232,10 +237,9 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
     const bucket = bucketState(c, bucketId);
     c.latest.forget(bucketId, key);
     const latest = latestRow(c, bucketId, key);
-    checkRowConditions(latest, opts.conditions, key);
     if (opts.versionId !== undefined) {
       const row = versionRow(c, bucketId, key, opts.versionId);
-      if (!row) return { versionId: opts.versionId, deleteMarker: false };
+      if (!checkDeleteConditions(row && deleteTarget(row), opts.conditions, key, true) || !row) return { versionId: opts.versionId, deleteMarker: false };
       if (row.meta) {
         const m = parseObjectMeta(row.meta);
         checkDeletable({ legalHold: m.l, retention: m.r }, opts);
@@ -247,6 +251,7 @@ export function deleteObject(c: Ctx, bucketId: number, key: string, opts: Delete
       }
       return { versionId: versionIdOf(row), deleteMarker: row.delete_marker === 1 };
     }
+    if (!checkDeleteConditions(latest && deleteTarget(latest), opts.conditions, key, false)) return { deleteMarker: false };
     if (bucket.versioning === 'Unversioned') {
       if (!latest) return { deleteMarker: false };
       removeRow(c, latest);
