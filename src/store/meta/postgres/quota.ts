@@ -160,9 +160,9 @@ export async function getUsage(db: Db, scope: QuotaScope, id: string): Promise<U
  * race-free as with one row.
  */
 export const USAGE_SHARDS_MIGRATION = `
-ALTER TABLE usage_buckets ADD COLUMN shard smallint NOT NULL DEFAULT 0;
+ALTER TABLE usage_buckets ADD COLUMN IF NOT EXISTS shard smallint NOT NULL DEFAULT 0;
 ALTER TABLE usage_buckets DROP CONSTRAINT usage_buckets_pkey, ADD PRIMARY KEY (bucket_id, shard);
-ALTER TABLE usage_accounts ADD COLUMN shard smallint NOT NULL DEFAULT 0;
+ALTER TABLE usage_accounts ADD COLUMN IF NOT EXISTS shard smallint NOT NULL DEFAULT 0;
 ALTER TABLE usage_accounts DROP CONSTRAINT usage_accounts_pkey, ADD PRIMARY KEY (owner, shard);
 
 DROP FUNCTION IF EXISTS trove_usage_add(integer, text, bigint, bigint);
