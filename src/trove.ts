@@ -6,6 +6,7 @@ import tlsModule from 'node:tls';
 import type http from 'node:http';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { listen } from './http/listen.js';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { TtlCache, type App } from './app.js';
@@ -171,15 +172,7 @@ export async function openStores(
 /** The path-style website listener (--website-address). */
 async function listenWebsite(app: App, address: { host: string; port: number }): Promise<{ server: http.Server; url: string }> {
   const server = createWebsiteServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
-  return { server, url: `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` };
+  return { server, url: await listen(server, address) };
 }
 
 export async function startTrove(config: Config, opts: StartOptions = {}): Promise<Trove> {
@@ -321,17 +314,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   (app as { cachesChanged: () => void }).cachesChanged = dropCaches;
 
   const server = createHttpServer(app, tls);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.address;
-  const port = addr.port;
-  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = await listen(server, { host: config.host, port: config.port }, tls ? 'https' : 'http');
   let website: { server: http.Server; url: string } | undefined;
   let operators: { server: http.Server; url: string } | undefined;
   let admin: { server: http.Server | https.Server; url: string } | undefined;
@@ -447,6 +430,7 @@ export async function startTrove(config: Config, opts: StartOptions = {}): Promi
   if (website) log.info({ url: website.url }, 'website endpoint listening');
   if (operators) log.info({ url: operators.url }, 'metrics and health endpoint listening');
   if (admin) log.info({ url: admin.url }, 'admin API listening');
+  const { address: host, port } = server.address() as AddressInfo;
   return { app, server, host, port, url, root, websiteUrl: website?.url, metricsUrl: operators?.url, adminUrl: admin?.url, reload, close };
 }
 

@@ -9,10 +9,10 @@
 // "Resource":"*"}). Other accounts' identities hold none, whatever their own policies say: an
 // account's root could otherwise grant itself the server. Tokens hold what their scope allows.
 
+import { listen } from '../http/listen.js';
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { App } from '../app.js';
@@ -286,13 +286,5 @@ export async function listenAdmin(app: App, address: { host: string; port: numbe
   const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handle) : http.createServer(handle);
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
-  return { server, url: `${tls ? 'https' : 'http'}://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` };
+  return { server, url: await listen(server, address, tls ? 'https' : 'http') };
 }

@@ -9,10 +9,10 @@
 // for holders of the bearer token when one is set (--metrics-token-file, Prometheus's
 // `authorization.credentials_file`), else for loopback clients; for everyone with --metrics-public.
 
+import { listen } from '../http/listen.js';
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
@@ -138,13 +138,5 @@ export async function listenObserve(app: App, address: { host: string; port: num
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
-  return { server, url: `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` };
+  return { server, url: await listen(server, address) };
 }
