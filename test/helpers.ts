@@ -3,6 +3,7 @@
 // (@smithy/signature-v4), for requests no SDK would send.
 
 import { createHash, createHmac } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -127,6 +128,33 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** The `trove` command, as tests run it in a process of its own. */
+export const TROVE_MAIN = path.join(import.meta.dirname, '..', 'src', 'main.js');
+
+/**
+ * `trove server` as a process of its own (for tests that kill -9 it) on 127.0.0.1:`port` over
+ * `dataDir`, with the tests' root keys and `args` added; resolves once it accepts connections.
+ */
+export async function startServerProcess(dataDir: string, port: number, args: string[] = [], logLevel = 'warn'): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [TROVE_MAIN, 'server', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', '1', ...args], {
+    env: { ...process.env, TROVE_ROOT_ACCESS_KEY: ACCESS_KEY, TROVE_ROOT_SECRET_KEY: SECRET_KEY, TROVE_LOG_LEVEL: logLevel },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 300; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) return child;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('server did not start');
 }
 
 let bucketCounter = 0;

@@ -5,11 +5,9 @@
 // kill is in a delivered log object after the restart, and no record is malformed.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
@@ -24,7 +22,7 @@ import {
   S3Client,
   type BucketLoggingStatus,
 } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, REGION, SECRET_KEY, TEST_META, bodyBytes, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, freePort, startServerProcess, TEST_META, bodyBytes, s3error, startServer, tempDir, testMetaUrl, uniqueBucket, type TestServer } from './helpers.js';
 import { parseRecord, type Fields } from './support/accesslog.js';
 
 const ROLL_MS = 600;
@@ -273,35 +271,10 @@ describe('server access logs', () => {
 
 // ---------------------------------------------------------------- kill -9 in the middle of a load
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function startProcess(dataDir: string, port: number, metaUrl: string | undefined): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'server', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', '1', '--log-roll-seconds', '1', ...(metaUrl ? ['--meta', metaUrl] : [])], {
-    env: { ...process.env, TROVE_ROOT_ACCESS_KEY: ACCESS_KEY, TROVE_ROOT_SECRET_KEY: SECRET_KEY, TROVE_LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 300; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return child;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server did not start');
+function startProcess(dataDir: string, port: number, metaUrl: string | undefined): Promise<ChildProcess> {
+  return startServerProcess(dataDir, port, ['--log-roll-seconds', '1', ...(metaUrl ? ['--meta', metaUrl] : [])]);
 }
 
 describe(`server access logs across a crash (${TEST_META})`, () => {

@@ -5,11 +5,10 @@
 // delivery latency from commit to webhook receipt (p50/p99, as a diagnostic).
 
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -33,7 +32,7 @@ import {
   type NotificationConfiguration,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { ACCESS_KEY, REGION, SECRET_KEY, TEST_META, raw, s3error, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, freePort, startServerProcess, TEST_META, raw, s3error, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
 import { saveTargets, targetArn, type TargetDef } from '../src/notify/targets.js';
 import { Webhook } from './support/webhook.js';
 
@@ -385,33 +384,9 @@ describe(`event notifications (${TEST_META})`, () => {
 
 // ------------------------------------------------------------------ a server process, kill -9
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function startProcess(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'server', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', '1'], {
-    env: { ...process.env, TROVE_ROOT_ACCESS_KEY: ACCESS_KEY, TROVE_ROOT_SECRET_KEY: SECRET_KEY, TROVE_LOG_LEVEL: 'error' },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return child;
-    await sleep(50);
-  }
-  child.kill('SIGKILL');
-  throw new Error('server did not start');
+function startProcess(dataDir: string, port: number): Promise<ChildProcess> {
+  return startServerProcess(dataDir, port, [], 'error');
 }
 
 describe('event notifications survive kill -9 between commit and delivery', { skip: TEST_META === 'postgres' ? 'a server process on the SQLite data directory' : false }, () => {

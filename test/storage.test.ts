@@ -4,14 +4,13 @@
 // below the write quorum refused; a server killed during degraded writes leaves old or new.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import { ACCESS_KEY, REGION, SECRET_KEY, bodyBytes, errorCode, raw, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, freePort, startServerProcess, bodyBytes, errorCode, raw, startServer, tempDir, uniqueBucket, type TestServer } from './helpers.js';
 import { parseLayout } from '../src/store/blob/policy.js';
 import { BLOCK_SIZE } from '../src/store/blob/layout.js';
 import type { DrivesBlobStore } from '../src/store/blob/drives.js';
@@ -275,33 +274,9 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms 
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function startProcess(dataDir: string, drives: string[], port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'server', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--data-dirs', drives.join(','), '--workers', '1', '--orphan-grace', '1', '--scrub-interval', '0'], {
-    env: { ...process.env, TROVE_ROOT_ACCESS_KEY: ACCESS_KEY, TROVE_ROOT_SECRET_KEY: SECRET_KEY, TROVE_LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 300; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return child;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server did not start');
+function startProcess(dataDir: string, drives: string[], port: number): Promise<ChildProcess> {
+  return startServerProcess(dataDir, port, ['--data-dirs', drives.join(','), '--orphan-grace', '1', '--scrub-interval', '0']);
 }
 
 describe('storage policies: kill -9 during degraded writes', () => {
