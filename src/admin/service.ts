@@ -194,17 +194,8 @@ export async function clearQos(meta: MetaStore, s: QosSubject): Promise<void> {
 
 // ---------------------------------------------------------------- notification targets
 
-export interface TargetInput {
-  name: string;
-  type: string;
-  endpoint: string;
-  destination?: string;
-  exchange?: string;
-  format?: 'list' | 'stream';
-  token?: string;
-  /** PEM */
-  ca?: string;
-}
+/** A target as an operator describes it: a TargetDef before its type is checked and its ARN and date are given. */
+export type TargetInput = Omit<TargetDef, 'type' | 'arn' | 'createdAt'> & { type: string };
 
 /** Adds a target, or replaces the one of that name. */
 export async function putTarget(meta: MetaStore, t: TargetInput, now = Date.now()): Promise<TargetDef> {
